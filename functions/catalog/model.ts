@@ -1,0 +1,54 @@
+import * as z from 'zod/mini';
+import { ULID_PATTERN } from '../core/ids.ts';
+
+/** The categories a product can be in; filters and preferences accept only these. */
+export const CATEGORIES = [
+  'electronics',
+  'books',
+  'home',
+  'garden',
+  'toys',
+  'sports',
+  'fashion',
+  'beauty',
+  'grocery',
+  'music',
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export const productId = z.string().check(z.regex(ULID_PATTERN, 'Must be a product id (ULID).'));
+
+export const productSchema = z.object({
+  id: productId,
+  name: z.string().check(z.minLength(1), z.maxLength(200)),
+  description: z.string().check(z.maxLength(4000)),
+  category: z.enum(CATEGORIES),
+  /** Integer minor units (cents), never floats. */
+  price: z.int().check(z.nonnegative()),
+  currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'Must be an ISO 4217 code.')),
+  stock: z.int().check(z.nonnegative()),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type Product = z.infer<typeof productSchema>;
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+export const listProductsQuery = z.strictObject({
+  category: z.optional(z.enum(CATEGORIES)),
+  limit: z._default(
+    z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_PAGE_SIZE)),
+    DEFAULT_PAGE_SIZE,
+  ),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+});
+export type ListProductsQuery = z.infer<typeof listProductsQuery>;
+
+export const productPath = z.strictObject({ productId });
+
+export const productPageSchema = z.object({
+  items: z.array(productSchema),
+  nextCursor: z.nullable(z.string()),
+});
+export type ProductPage = z.infer<typeof productPageSchema>;

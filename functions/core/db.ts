@@ -1,0 +1,40 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { requireEnv } from './config.ts';
+
+/** Names of the table's generic key attributes; stores build their values, never other code. */
+export const TABLE_KEYS = {
+  pk: 'pk',
+  sk: 'sk',
+  gsi1pk: 'gsi1pk',
+  gsi1sk: 'gsi1sk',
+  gsi2pk: 'gsi2pk',
+  gsi2sk: 'gsi2sk',
+};
+export const INDEX = { gsi1: 'gsi1', gsi2: 'gsi2' } as const;
+
+let cached: { client: DynamoDBDocumentClient; tableName: string } | undefined;
+
+/**
+ * Points this process's stores at a given client and table: for seeding and tests, which
+ * run stores outside a Lambda function. Functions never call it.
+ */
+export function useTable(client: DynamoDBDocumentClient, tableName: string): void {
+  cached = { client, tableName };
+}
+
+/**
+ * The table and a document client, created once per function instance. The endpoint comes
+ * from the SDK's standard `AWS_ENDPOINT_URL_DYNAMODB` when set (the local runtime sets it),
+ * so no code path differs between local and deployed.
+ */
+export function table(): { client: DynamoDBDocumentClient; tableName: string } {
+  if (!cached) {
+    const tableName = requireEnv('TABLE_NAME');
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    cached = { client, tableName };
+  }
+  return cached;
+}

@@ -1,0 +1,68 @@
+/** One field-level problem in a request, addressed by its path (e.g. `body.items.0.quantity`). */
+export interface FieldError {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * An error that knows its HTTP status. Thrown anywhere; turned into an RFC 9457
+ * problem+json response in exactly one place (the error middleware in `http.ts`).
+ * `expose` says whether `detail` may be shown to the client; 5xx never expose.
+ */
+export class HttpError extends Error {
+  readonly statusCode: number;
+  readonly expose: boolean;
+  /** Short slug naming the problem type; becomes `/problems/<slug>` in the response. */
+  readonly slug: string;
+  readonly title: string;
+  readonly errors: readonly FieldError[] | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    statusCode: number,
+    slug: string,
+    title: string,
+    detail: string,
+    options: { errors?: readonly FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(detail, { cause: options.cause });
+    this.name = 'HttpError';
+    this.statusCode = statusCode;
+    this.expose = statusCode < 500;
+    this.slug = slug;
+    this.title = title;
+    this.errors = options.errors;
+    this.headers = options.headers ?? {};
+  }
+}
+
+export const badRequest = (detail: string, errors?: readonly FieldError[]): HttpError =>
+  errors
+    ? new HttpError(400, 'validation-error', 'Your request is not valid', detail, { errors })
+    : new HttpError(400, 'bad-request', 'Bad request', detail);
+
+export const notFound = (detail: string): HttpError => new HttpError(404, 'not-found', 'Not found', detail);
+
+export const methodNotAllowed = (detail: string, allow: readonly string[]): HttpError =>
+  new HttpError(405, 'method-not-allowed', 'Method not allowed', detail, {
+    headers: { allow: allow.join(', ') },
+  });
+
+export const conflict = (detail: string): HttpError => new HttpError(409, 'conflict', 'Conflict', detail);
+
+export const payloadTooLarge = (detail: string): HttpError =>
+  new HttpError(413, 'payload-too-large', 'Payload too large', detail);
+
+export const unsupportedMediaType = (detail: string): HttpError =>
+  new HttpError(415, 'unsupported-media-type', 'Unsupported media type', detail);
+
+export const internalError = (cause: unknown): HttpError =>
+  new HttpError(
+    500,
+    'internal-error',
+    'Internal server error',
+    'The server could not complete the request.',
+    {
+      cause,
+    },
+  );

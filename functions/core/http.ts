@@ -1,0 +1,115 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { badRequest, HttpError, internalError, payloadTooLarge, unsupportedMediaType } from './errors.ts';
+import { logger } from './logger.ts';
+
+/** The event a handler sees: API Gateway's payload 2.0, with the JSON body already parsed when the route takes one. */
+export interface HttpEvent extends APIGatewayProxyEventV2 {
+  /** Parsed JSON body (`undefined` for routes without a body). Still unvalidated: pass it to `parseInput`. */
+  jsonBody?: unknown;
+}
+
+export type HttpResponse = APIGatewayProxyStructuredResultV2;
+
+export interface HttpOptions {
+  /** The route takes a JSON body: require `application/json`, enforce the size limit, parse it. */
+  readonly jsonBody?: boolean;
+  /** Largest accepted body in bytes, after base64 decoding. */
+  readonly maxBodyBytes?: number;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** A JSON response with the given status. */
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+export const ok = (body: unknown, headers?: Record<string, string>): HttpResponse => json(200, body, headers);
+export const created = (body: unknown, headers?: Record<string, string>): HttpResponse =>
+  json(201, body, headers);
+export const noContent = (headers: Record<string, string> = {}): HttpResponse => ({
+  statusCode: 204,
+  headers,
+});
+
+/** Renders any thrown value as RFC 9457 problem+json; internals never reach the body. */
+export function problemResponse(error: unknown, instance?: string): HttpResponse {
+  const httpError = error instanceof HttpError ? error : internalError(error);
+  const body: Record<string, unknown> = {
+    type: `/problems/${httpError.slug}`,
+    title: httpError.title,
+    status: httpError.statusCode,
+    detail: httpError.expose ? httpError.message : 'The server could not complete the request.',
+  };
+  if (instance) body.instance = instance;
+  if (httpError.errors) body.errors = httpError.errors;
+  return {
+    statusCode: httpError.statusCode,
+    headers: { ...httpError.headers, 'content-type': PROBLEM_CONTENT_TYPE },
+    body: JSON.stringify(body),
+  };
+}
+
+function isJsonMediaType(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
+}
+
+function jsonBodyParser(maxBytes: number): middy.MiddlewareObj<HttpEvent, HttpResponse> {
+  return {
+    before: ({ event }) => {
+      const raw = event.body ?? '';
+      const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+      if (bytes.length > maxBytes) {
+        throw payloadTooLarge(`The body is ${bytes.length} bytes; this route accepts at most ${maxBytes}.`);
+      }
+      if (bytes.length === 0) throw badRequest('This route needs a JSON body.');
+      if (!isJsonMediaType(event.headers['content-type'])) {
+        throw unsupportedMediaType('Send the body as application/json.');
+      }
+      try {
+        event.jsonBody = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        throw badRequest('The body is not valid JSON.');
+      }
+    },
+  };
+}
+
+const problemErrorHandler: middy.MiddlewareObj<HttpEvent, HttpResponse> = {
+  onError: (request) => {
+    const { error } = request;
+    if (error instanceof HttpError && error.expose) {
+      logger.info('request rejected', { status: error.statusCode, detail: error.message });
+    } else {
+      logger.error('request failed', error instanceof Error ? error : String(error));
+    }
+    request.response = problemResponse(error, request.event.requestContext?.requestId);
+  },
+};
+
+/**
+ * Wraps a handler in the one middy stack every HTTP function uses: logger context,
+ * lower-cased headers, optional JSON body parsing with size and media-type checks, and
+ * problem+json errors. Handlers add no middlewares of their own.
+ */
+export function http(
+  handler: (event: HttpEvent, context: Context) => Promise<HttpResponse>,
+  options: HttpOptions = {},
+): middy.MiddyfiedHandler<HttpEvent, HttpResponse> {
+  const stack = middy<HttpEvent, HttpResponse>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(httpHeaderNormalizer())
+    .use(problemErrorHandler);
+  if (options.jsonBody) stack.use(jsonBodyParser(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
+  return stack.handler(handler);
+}

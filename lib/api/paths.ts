@@ -1,0 +1,40 @@
+/**
+ * Matches a request path against an API Gateway route path (`/products/{productId}`,
+ * `/files/{key+}`). Returns the decoded path parameters, or undefined when it does not match.
+ */
+export function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const templateParts = template.split('/').filter(Boolean);
+  const pathParts = path.split('/').filter(Boolean);
+  const params: Record<string, string> = {};
+  for (let i = 0; i < templateParts.length; i++) {
+    const part = templateParts[i] as string;
+    const greedy = /^\{(.+)\+\}$/.exec(part);
+    if (greedy?.[1]) {
+      if (i !== templateParts.length - 1 || pathParts.length <= i) return undefined;
+      params[greedy[1]] = decode(pathParts.slice(i).join('/'));
+      return params;
+    }
+    const value = pathParts[i];
+    if (value === undefined) return undefined;
+    const param = /^\{(.+)\}$/.exec(part);
+    if (param?.[1]) params[param[1]] = decode(value);
+    else if (part !== value) return undefined;
+  }
+  return pathParts.length === templateParts.length ? params : undefined;
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** How specific a route path is: literal segments beat parameters, which beat greedy ones (API Gateway's order). */
+export function pathSpecificity(template: string): number[] {
+  return template
+    .split('/')
+    .filter(Boolean)
+    .map((part) => (part.endsWith('+}') ? 0 : part.startsWith('{') ? 1 : 2));
+}

@@ -1,0 +1,28 @@
+import type { App } from 'aws-cdk-lib';
+import type { EnvironmentConfig } from './config/environments.ts';
+import { ApiStack } from './stacks/api-stack.ts';
+import { DataStack } from './stacks/data-stack.ts';
+
+export interface ShopStacks {
+  readonly data: DataStack;
+  readonly api: ApiStack;
+}
+
+/** Stack names of an environment; the local runtime reads the templates by these names. */
+export const stackNames = (env: string) => ({ data: `shop-${env}-data`, api: `shop-${env}-api` });
+
+/** Adds one environment's stacks to an app. Synthesis does no context lookups, so it works offline. */
+export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
+  const names = stackNames(config.name);
+  const tags = { project: 'shop', environment: config.name };
+  const data = new DataStack(app, names.data, { config, tags, description: `Shop data (${config.name})` });
+  const api = new ApiStack(app, names.api, {
+    config,
+    tags,
+    description: `Shop API (${config.name})`,
+    table: data.table,
+    secrets: { cursor: data.cursorSecret },
+  });
+  api.addStackDependency(data);
+  return { data, api };
+}

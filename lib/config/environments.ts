@@ -1,0 +1,92 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/** Settings that differ between deployments of the same app. One record per environment. */
+export interface EnvironmentConfig {
+  readonly name: EnvironmentName;
+  /** What happens to the table and secrets when the stack is deleted. */
+  readonly removalPolicy: RemovalPolicy;
+  readonly deletionProtection: boolean;
+  readonly pointInTimeRecovery: boolean;
+  readonly logRetention: RetentionDays;
+  /** Stage-wide API Gateway throttling (steady requests per second and burst). */
+  readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Origins allowed by CORS; empty means no CORS configuration. */
+  readonly corsOrigins: readonly string[];
+  /** Default Lambda memory in MB: also buys CPU, which bounds cold starts. */
+  readonly functionMemoryMb: number;
+  /** Alarm when this many 5xx answers happen within five minutes. */
+  readonly alarm5xxThreshold: number;
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+export const ENVIRONMENT_NAMES = ['local', 'dev', 'staging', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+const environments: Record<EnvironmentName, EnvironmentConfig> = {
+  local: {
+    name: 'local',
+    removalPolicy: RemovalPolicy.DESTROY,
+    deletionProtection: false,
+    pointInTimeRecovery: false,
+    logRetention: RetentionDays.ONE_DAY,
+    throttling: { rateLimit: 1000, burstLimit: 2000 },
+    corsOrigins: ['http://localhost:5173', 'http://localhost:3000'],
+    functionMemoryMb: 1024,
+    alarm5xxThreshold: 1000,
+    logLevel: 'DEBUG',
+  },
+  dev: {
+    name: 'dev',
+    removalPolicy: RemovalPolicy.DESTROY,
+    deletionProtection: false,
+    pointInTimeRecovery: false,
+    logRetention: RetentionDays.ONE_WEEK,
+    throttling: { rateLimit: 50, burstLimit: 100 },
+    corsOrigins: ['http://localhost:5173', 'https://dev.shop.example.com'],
+    functionMemoryMb: 1024,
+    alarm5xxThreshold: 20,
+    logLevel: 'DEBUG',
+  },
+  staging: {
+    name: 'staging',
+    removalPolicy: RemovalPolicy.SNAPSHOT,
+    deletionProtection: false,
+    pointInTimeRecovery: true,
+    logRetention: RetentionDays.ONE_MONTH,
+    throttling: { rateLimit: 200, burstLimit: 400 },
+    corsOrigins: ['https://staging.shop.example.com'],
+    functionMemoryMb: 1024,
+    alarm5xxThreshold: 10,
+    logLevel: 'INFO',
+  },
+  prod: {
+    name: 'prod',
+    removalPolicy: RemovalPolicy.RETAIN,
+    deletionProtection: true,
+    pointInTimeRecovery: true,
+    logRetention: RetentionDays.SIX_MONTHS,
+    throttling: { rateLimit: 1000, burstLimit: 2000 },
+    corsOrigins: ['https://shop.example.com', 'https://www.shop.example.com'],
+    functionMemoryMb: 1024,
+    alarm5xxThreshold: 5,
+    logLevel: 'INFO',
+  },
+};
+
+function isEnvironmentName(value: string): value is EnvironmentName {
+  return (ENVIRONMENT_NAMES as readonly string[]).includes(value);
+}
+
+/** Returns the config of a named environment; fails with the list of valid names otherwise. */
+export function environmentConfig(name: unknown): EnvironmentConfig {
+  if (typeof name !== 'string' || name === '') {
+    throw new Error(
+      `No environment given. Pass one with -c env=<name>; valid names: ${ENVIRONMENT_NAMES.join(', ')}.`,
+    );
+  }
+  if (!isEnvironmentName(name)) {
+    throw new Error(`Unknown environment "${name}". Valid names: ${ENVIRONMENT_NAMES.join(', ')}.`);
+  }
+  return environments[name];
+}

@@ -1,0 +1,41 @@
+import { Duration } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/environments.ts';
+
+/** The name of the attribute DynamoDB's TTL reads (epoch seconds). */
+export const TTL_ATTRIBUTE = 'expiresAtEpoch';
+
+/**
+ * The single table: generic `pk`/`sk` keys plus two overloaded GSIs, on-demand billing,
+ * TTL, and a NEW_AND_OLD_IMAGES stream for consumers. docs/access-patterns.md lists what
+ * each index serves.
+ */
+export class ShopTable extends Construct {
+  readonly table: Table;
+
+  constructor(scope: Construct, id: string, config: EnvironmentConfig) {
+    super(scope, id);
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: config.pointInTimeRecovery },
+      deletionProtection: config.deletionProtection,
+      removalPolicy: config.removalPolicy,
+    });
+    for (const index of ['gsi1', 'gsi2']) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index,
+        partitionKey: { name: `${index}pk`, type: AttributeType.STRING },
+        sortKey: { name: `${index}sk`, type: AttributeType.STRING },
+        projectionType: ProjectionType.ALL,
+      });
+    }
+  }
+}
+
+/** How long DynamoDB may take to delete an item after its TTL passes (documented: up to a few days). */
+export const TTL_DELETION_LAG = Duration.days(2);

@@ -1,0 +1,126 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Alias } from 'aws-cdk-lib/aws-kms';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { DEFAULT_ROUTE, functionId, ROUTES, type SecretName } from '../api/routes.ts';
+import type { EnvironmentConfig } from '../config/environments.ts';
+import { EndpointFunction } from '../constructs/endpoint-function.ts';
+
+export interface ApiStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+  readonly table: ITable;
+  readonly secrets: Readonly<Record<SecretName, ISecret>>;
+}
+
+/** Environment variable through which each kind of secret's ARN reaches a function. */
+const SECRET_VARIABLES: Record<SecretName, string> = { cursor: 'CURSOR_SECRET_ARN' };
+
+/** The HTTP API: one function per route of the route table, a catch-all for 404/405, logs and alarms. */
+export class ApiStack extends Stack {
+  readonly api: HttpApi;
+  /** Functions by construct id (`CatalogListProducts`), for tests and outputs. */
+  readonly functions = new Map<string, EndpointFunction>();
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { config, table, secrets } = props;
+
+    const fallback = new EndpointFunction(this, functionId(DEFAULT_ROUTE.entry), {
+      entry: DEFAULT_ROUTE.entry,
+      config,
+    });
+    this.functions.set(functionId(DEFAULT_ROUTE.entry), fallback);
+
+    this.api = new HttpApi(this, 'HttpApi', {
+      description: `Shop API (${config.name})`,
+      createDefaultStage: false,
+      defaultIntegration: new HttpLambdaIntegration('DefaultIntegration', fallback.function),
+      corsPreflight:
+        config.corsOrigins.length > 0
+          ? {
+              allowOrigins: [...config.corsOrigins],
+              allowMethods: [CorsHttpMethod.ANY],
+              allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'if-match'],
+              exposeHeaders: ['etag', 'retry-after', 'location'],
+              maxAge: Duration.hours(1),
+            }
+          : undefined,
+    });
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { ...config.throttling },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            time: '$context.requestTime',
+            ip: '$context.identity.sourceIp',
+            method: '$context.httpMethod',
+            path: '$context.path',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latencyMs: '$context.responseLatency',
+            integrationLatencyMs: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+    });
+
+    for (const route of ROUTES) {
+      const id = functionId(route.entry);
+      const endpoint = new EndpointFunction(this, id, { entry: route.entry, config });
+      if (route.table !== 'none') endpoint.bindTable(table, route.table);
+      for (const secret of route.secrets ?? [])
+        endpoint.bindSecret(secrets[secret], SECRET_VARIABLES[secret]);
+      this.api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: new HttpLambdaIntegration(`${id}Integration`, endpoint.function),
+      });
+      this.functions.set(id, endpoint);
+    }
+
+    const alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: `Shop API alarms (${config.name})`,
+      enforceSSL: true,
+      masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+    });
+    const serverErrors = new Alarm(this, 'Api5xxAlarm', {
+      alarmDescription: 'The API answered with 5xx: our fault, not the client’s.',
+      metric: this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: config.alarm5xxThreshold,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    serverErrors.addAlarmAction(new SnsAction(alarmTopic));
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
+  }
+}

@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startDynamoDbLocal } from '../../lib/local/dynamodb.ts';
+import { generateSecretValue, startLocalSecretsManager } from '../../lib/local/secrets-manager.ts';
+import { synthesize } from '../../lib/local/synth.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** DynamoDB Local, started once for the whole run. */
+    dynamodbEndpoint: string;
+    /** The `local` environment synthesized once for the whole run. */
+    assemblyDir: string;
+    /** A Secrets Manager stand-in holding the test cursor key. */
+    secretsEndpoint: string;
+    cursorSecretArn: string;
+  }
+}
+
+/** Starts what every suite shares: one DynamoDB Local, one synthesized cloud assembly. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const started = Date.now();
+  const assemblyDir = mkdtempSync(path.join(tmpdir(), 'shop-cdk-out-'));
+  const [dynamodb, secrets] = await Promise.all([
+    startDynamoDbLocal({ port: process.env.DYNAMODB_PORT ? Number(process.env.DYNAMODB_PORT) : undefined }),
+    startLocalSecretsManager(),
+  ]);
+  synthesize('local', assemblyDir);
+  const cursorSecretArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:test-cursor';
+  secrets.put({ arn: cursorSecretArn, name: 'test-cursor', value: generateSecretValue() });
+  project.provide('dynamodbEndpoint', dynamodb.endpoint);
+  project.provide('assemblyDir', assemblyDir);
+  project.provide('secretsEndpoint', secrets.endpoint);
+  project.provide('cursorSecretArn', cursorSecretArn);
+  console.log(
+    `[setup] DynamoDB Local at ${dynamodb.endpoint}, local stacks synthesized in ${Date.now() - started} ms`,
+  );
+  return async () => {
+    await Promise.all([dynamodb.stop(), secrets.stop()]);
+    rmSync(assemblyDir, { recursive: true, force: true });
+  };
+}

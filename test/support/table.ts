@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { inject } from 'vitest';
+import { useTable } from '../../functions/core/db.ts';
+import { ensureTable } from '../../lib/local/table.ts';
+import { readCloudAssembly, resourcesOfType } from '../../lib/local/template.ts';
+
+/** Credentials DynamoDB Local accepts (it checks the shape, not the value). */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export function localDynamoDbClient(): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: inject('dynamodbEndpoint'),
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
+}
+
+/**
+ * Creates a fresh table, defined exactly as the synthesized template defines the real one, and
+ * points this test file's stores and handlers at it. One table per file keeps files independent.
+ */
+export async function useFreshTable(): Promise<{ client: DynamoDBDocumentClient; tableName: string }> {
+  const assembly = readCloudAssembly(inject('assemblyDir'));
+  const [tableResource] = resourcesOfType(assembly, 'AWS::DynamoDB::Table');
+  if (!tableResource) throw new Error('The synthesized app has no table.');
+  const tableName = `test-${randomUUID()}`;
+  const raw = localDynamoDbClient();
+  await ensureTable(raw, tableResource.resource, tableName);
+  const client = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  useTable(client, tableName);
+  // Handlers under test read these like deployed functions do.
+  process.env.TABLE_NAME = tableName;
+  process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = inject('dynamodbEndpoint');
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = inject('secretsEndpoint');
+  process.env.CURSOR_SECRET_ARN = inject('cursorSecretArn');
+  return { client, tableName };
+}
