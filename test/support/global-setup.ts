@@ -19,7 +19,7 @@ declare module 'vitest' {
 }
 
 /** Starts what every suite shares: one DynamoDB Local, one synthesized cloud assembly. */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+export async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
   const assemblyDir = mkdtempSync(path.join(tmpdir(), 'shop-cdk-out-'));
   const [dynamodb, secrets] = await Promise.all([
