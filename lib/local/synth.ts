@@ -16,7 +16,14 @@ export function synthesize(
   const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
     context?: Record<string, unknown>;
   };
-  const app = new App({ outdir, context: { ...cdkJson.context, env: envName } });
+  // The CLI sets these two; SAM and the local runtime find each function's bundle through them.
+  const context = {
+    ...cdkJson.context,
+    env: envName,
+    'aws:cdk:enable-asset-metadata': true,
+    'aws:cdk:enable-path-metadata': true,
+  };
+  const app = new App({ outdir, context });
   addShopStacks(app, environmentConfig(envName));
   app.synth();
   const names = stackNames(envName);

@@ -1,0 +1,64 @@
+// `npm start`: the whole backend on this machine, no AWS account, no Docker.
+//   npm start                 data kept in .local/data between runs
+//   npm start -- --reset      wipe .local/data first (fresh demo catalog)
+//   npm start -- --in-memory  keep nothing
+// PORT (default 3000) and DYNAMODB_PORT (default: a free port) choose the ports.
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
+import { startLocalBackend } from '../lib/local/backend.ts';
+import { synthesize } from '../lib/local/synth.ts';
+
+const { values } = parseArgs({
+  options: { reset: { type: 'boolean', default: false }, 'in-memory': { type: 'boolean', default: false } },
+});
+const localDir = path.join(PROJECT_ROOT, '.local');
+const dataDir = values['in-memory'] ? undefined : path.join(localDir, 'data');
+if (values.reset) rmSync(path.join(localDir, 'data'), { recursive: true, force: true });
+
+const step = (text: string) => console.log(`• ${text}`);
+const started = Date.now();
+try {
+  step('Synthesizing the local environment (same bundles as a deploy)...');
+  const { outdir } = synthesize('local', path.join(localDir, 'cdk.out'));
+  step('Starting DynamoDB Local and the API...');
+  const backend = await startLocalBackend({
+    assemblyDir: outdir,
+    port: Number(process.env.PORT ?? 3000),
+    dynamodbPort: process.env.DYNAMODB_PORT ? Number(process.env.DYNAMODB_PORT) : undefined,
+    dataDir,
+    seed: true,
+  });
+  for (const table of backend.tables) {
+    step(`Table ${table.name}: ${table.created ? 'created from the template' : 'kept from the last run'}`);
+  }
+  if (backend.seeded) {
+    step(`Seeded ${backend.seeded.products} demo products in ${backend.seeded.categories} categories`);
+  }
+  console.log(`
+Shop API (local) ready in ${((Date.now() - started) / 1000).toFixed(1)} s
+  API:            ${backend.url}
+  OpenAPI:        ${backend.url}/openapi.json
+  DynamoDB Local: ${backend.dynamodbEndpoint}
+  Data:           ${dataDir ? `${path.relative(process.cwd(), dataDir)} (kept; npm start -- --reset wipes it)` : 'in memory (gone on exit)'}
+  Try:            curl ${backend.url}/products?limit=3
+Press Ctrl+C to stop.
+`);
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the API, functions and DynamoDB Local...`);
+    await backend.stop();
+    console.log('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+} catch (error) {
+  console.error(
+    `\nCould not start the local backend:\n${error instanceof Error ? error.message : String(error)}`,
+  );
+  process.exit(1);
+}

@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { InvokeMessage, SerializedError, WorkerInit, WorkerReply } from './lambda-worker.ts';
+
+/** What the local runtime knows of one function, read from the synthesized template. */
+export interface FunctionSpec {
+  readonly logicalId: string;
+  readonly functionName: string;
+  /** Directory of the bundled asset (`cdk.out/asset.<hash>`). */
+  readonly codeDir: string;
+  /** `index.handler`: module file (without extension) and export name. */
+  readonly handler: string;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+}
+
+export type InvokeOutcome =
+  | { ok: true; result: unknown; requestId: string; coldStart: boolean; durationMs: number; initMs?: number }
+  | {
+      ok: false;
+      error: SerializedError;
+      requestId: string;
+      coldStart: boolean;
+      durationMs: number;
+      initMs?: number;
+    };
+
+/** The error Lambda reports when a function runs past its timeout. */
+export const timeoutError = (seconds: number): SerializedError => ({
+  errorType: 'Sandbox.Timedout',
+  errorMessage: `Task timed out after ${seconds.toFixed(2)} seconds`,
+});
+
+function resolveModule(codeDir: string, handler: string): { modulePath: string; exportName: string } {
+  const dot = handler.lastIndexOf('.');
+  const file = handler.slice(0, dot);
+  const exportName = handler.slice(dot + 1);
+  for (const extension of ['.mjs', '.js', '.cjs']) {
+    const candidate = path.join(codeDir, `${file}${extension}`);
+    if (existsSync(candidate)) return { modulePath: candidate, exportName };
+  }
+  throw new Error(`No module for handler "${handler}" in ${codeDir}.`);
+}
+
+const WORKER_SCRIPT = path.join(import.meta.dirname, 'lambda-worker.ts');
+
+/** One execution environment: a worker thread with its own module state and `process.env`. */
+class Instance {
+  readonly worker: Worker;
+  readonly ready: Promise<number>;
+  busy = false;
+  alive = true;
+  private pending: ((reply: WorkerReply) => void) | undefined;
+
+  constructor(spec: FunctionSpec, onLog: (line: string) => void) {
+    const { modulePath, exportName } = resolveModule(spec.codeDir, spec.handler);
+    const init: WorkerInit = {
+      modulePath,
+      exportName,
+      functionName: spec.functionName,
+      memoryMb: spec.memoryMb,
+      enableSourceMaps: (spec.environment.NODE_OPTIONS ?? '').includes('--enable-source-maps'),
+    };
+    this.worker = new Worker(WORKER_SCRIPT, {
+      workerData: init,
+      env: { ...spec.environment },
+      stdout: true,
+      stderr: true,
+      resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb },
+    });
+    for (const stream of [this.worker.stdout, this.worker.stderr]) {
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        for (const line of chunk.split('\n')) if (line.trim()) onLog(line);
+      });
+    }
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.once('error', reject);
+      this.worker.once('exit', (code) => reject(new Error(`function instance exited (${code}) during init`)));
+      this.worker.once('message', (reply: WorkerReply) => {
+        if (reply.type === 'ready') resolve(reply.initMs);
+        else if (reply.type === 'init-error')
+          reject(Object.assign(new Error(reply.error.errorMessage), reply.error));
+      });
+    });
+    this.worker.on('message', (reply: WorkerReply) => {
+      if (reply.type === 'result' || reply.type === 'error') this.pending?.(reply);
+    });
+    // A function that exits its process (or runs out of memory) fails the running request.
+    this.worker.on('exit', (code) => {
+      this.alive = false;
+      this.pending?.({
+        type: 'error',
+        requestId: '',
+        error: {
+          errorType: 'Runtime.ExitError',
+          errorMessage: `RequestId ended: process exited with status ${code}`,
+        },
+      });
+    });
+  }
+
+  invoke(message: InvokeMessage): Promise<WorkerReply> {
+    return new Promise((resolve) => {
+      this.pending = resolve;
+      this.worker.postMessage(message);
+    });
+  }
+}
+
+/**
+ * A function as Lambda runs it: each concurrent request gets an execution environment of
+ * its own (a worker thread), cold on first use and warm after; a run past the timeout kills
+ * its environment, so the next request is cold again.
+ */
+export class LocalFunction {
+  readonly spec: FunctionSpec;
+  private readonly idle: Instance[] = [];
+  private readonly all = new Set<Instance>();
+  private readonly onLog: (line: string) => void;
+
+  constructor(spec: FunctionSpec, onLog: (line: string) => void = (line) => console.log(line)) {
+    this.spec = spec;
+    this.onLog = onLog;
+  }
+
+  get instanceCount(): number {
+    return this.all.size;
+  }
+
+  async invoke(event: unknown): Promise<InvokeOutcome> {
+    const requestId = randomUUID();
+    const started = performance.now();
+    let instance = this.idle.pop();
+    const coldStart = !instance;
+    let initMs: number | undefined;
+    if (!instance) {
+      instance = new Instance(this.spec, (line) => this.onLog(line));
+      this.all.add(instance);
+      try {
+        initMs = await instance.ready;
+      } catch (error) {
+        this.discard(instance);
+        const e = error as Partial<SerializedError> & Error;
+        return {
+          ok: false,
+          requestId,
+          coldStart,
+          durationMs: performance.now() - started,
+          error: {
+            errorType: e.errorType ?? 'Runtime.InitError',
+            errorMessage: e.errorMessage ?? e.message,
+            stack: e.stack,
+          },
+        };
+      }
+    }
+    instance.busy = true;
+    const timeoutMs = this.spec.timeoutSeconds * 1000;
+    const deadline = Date.now() + timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const reply = await Promise.race([
+      instance.invoke({ type: 'invoke', requestId, event, deadline }),
+      timedOut,
+    ]);
+    clearTimeout(timer);
+    const durationMs = performance.now() - started;
+    if (reply === 'timeout') {
+      this.discard(instance);
+      return {
+        ok: false,
+        requestId,
+        coldStart,
+        durationMs,
+        initMs,
+        error: timeoutError(this.spec.timeoutSeconds),
+      };
+    }
+    instance.busy = false;
+    if (instance.alive) this.idle.push(instance);
+    else this.discard(instance);
+    if (reply.type === 'result')
+      return { ok: true, requestId, coldStart, durationMs, initMs, result: reply.result };
+    if (reply.type === 'error')
+      return { ok: false, requestId, coldStart, durationMs, initMs, error: reply.error };
+    return {
+      ok: false,
+      requestId,
+      coldStart,
+      durationMs,
+      initMs,
+      error: { errorType: 'Runtime.Unknown', errorMessage: 'unexpected reply' },
+    };
+  }
+
+  private discard(instance: Instance): void {
+    this.all.delete(instance);
+    const index = this.idle.indexOf(instance);
+    if (index >= 0) this.idle.splice(index, 1);
+    void instance.worker.terminate();
+  }
+
+  /** Shuts every execution environment down. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.all].map((instance) => instance.worker.terminate()));
+    this.all.clear();
+    this.idle.length = 0;
+  }
+}

@@ -1,0 +1,88 @@
+// Runs inside a worker thread: one Lambda execution environment. It loads the function's
+// bundle once (the cold start) and then serves invocations one at a time, like Lambda does.
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
+
+export interface WorkerInit {
+  readonly modulePath: string;
+  readonly exportName: string;
+  readonly functionName: string;
+  readonly memoryMb: number;
+  readonly enableSourceMaps: boolean;
+}
+
+export interface InvokeMessage {
+  readonly type: 'invoke';
+  readonly requestId: string;
+  readonly event: unknown;
+  readonly deadline: number;
+}
+
+export type WorkerReply =
+  | { type: 'ready'; initMs: number }
+  | { type: 'init-error'; error: SerializedError }
+  | { type: 'result'; requestId: string; result: unknown }
+  | { type: 'error'; requestId: string; error: SerializedError };
+
+export interface SerializedError {
+  readonly errorType: string;
+  readonly errorMessage: string;
+  readonly stack?: string;
+}
+
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+const init = workerData as WorkerInit;
+const port = parentPort;
+if (!port) throw new Error('lambda-worker must run in a worker thread');
+
+function serialize(error: unknown): SerializedError {
+  return error instanceof Error
+    ? { errorType: error.name, errorMessage: error.message, stack: error.stack }
+    : { errorType: 'Error', errorMessage: String(error) };
+}
+
+if (init.enableSourceMaps) process.setSourceMapsEnabled(true);
+
+const started = performance.now();
+let handler: Handler | undefined;
+try {
+  const mod = (await import(pathToFileURL(init.modulePath).href)) as Record<string, unknown>;
+  const candidate = mod[init.exportName];
+  if (typeof candidate !== 'function') {
+    throw new Error(`${init.modulePath} does not export a function named "${init.exportName}".`);
+  }
+  handler = candidate as Handler;
+  port.postMessage({ type: 'ready', initMs: performance.now() - started } satisfies WorkerReply);
+} catch (error) {
+  port.postMessage({ type: 'init-error', error: serialize(error) } satisfies WorkerReply);
+}
+
+port.on('message', async (message: InvokeMessage) => {
+  if (message.type !== 'invoke' || !handler) return;
+  const context = {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: init.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${init.functionName}`,
+    memoryLimitInMB: String(init.memoryMb),
+    awsRequestId: message.requestId,
+    logGroupName: `/aws/lambda/${init.functionName}`,
+    logStreamName: `local/${randomUUID()}`,
+    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+  try {
+    const result = await handler(message.event, context);
+    port.postMessage({ type: 'result', requestId: message.requestId, result } satisfies WorkerReply);
+  } catch (error) {
+    port.postMessage({
+      type: 'error',
+      requestId: message.requestId,
+      error: serialize(error),
+    } satisfies WorkerReply);
+  }
+});
