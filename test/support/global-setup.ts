@@ -22,11 +22,19 @@ declare module 'vitest' {
 export async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
   const assemblyDir = mkdtempSync(path.join(tmpdir(), 'shop-cdk-out-'));
-  const [dynamodb, secrets] = await Promise.all([
+  // Java boots while esbuild bundles; if anything fails, nothing is left running.
+  const starting = Promise.all([
     startDynamoDbLocal({ port: process.env.DYNAMODB_PORT ? Number(process.env.DYNAMODB_PORT) : undefined }),
     startLocalSecretsManager(),
   ]);
-  synthesize('local', assemblyDir);
+  try {
+    synthesize('local', assemblyDir);
+  } catch (error) {
+    const [dynamodb, secrets] = await starting;
+    await Promise.all([dynamodb.stop(), secrets.stop()]);
+    throw error;
+  }
+  const [dynamodb, secrets] = await starting;
   const cursorSecretArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:test-cursor';
   secrets.put({ arn: cursorSecretArn, name: 'test-cursor', value: generateSecretValue() });
   project.provide('dynamodbEndpoint', dynamodb.endpoint);

@@ -1,0 +1,17 @@
+// `npm run events`: regenerates events/ (one sample API Gateway v2 event per route) from the route table.
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { sampleEventFiles } from '../lib/api/sample-events.ts';
+import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
+
+const dir = path.join(PROJECT_ROOT, 'events');
+mkdirSync(dir, { recursive: true });
+const files = sampleEventFiles();
+for (const stale of readdirSync(dir).filter((name) => name.endsWith('.json') && !files.has(name))) {
+  rmSync(path.join(dir, stale));
+  console.log(`removed events/${stale}`);
+}
+for (const [name, event] of files) {
+  writeFileSync(path.join(dir, name), `${JSON.stringify(event, null, 2)}\n`);
+}
+console.log(`wrote ${files.size} sample events to events/`);

@@ -1,0 +1,79 @@
+import { demoProducts } from '../local/seed.ts';
+import { DEFAULT_ROUTE, functionId, ROUTES, type RouteDefinition, routeKey } from './routes.ts';
+
+/** Example inputs per route key; anything not listed gets placeholder path parameters. */
+const SAMPLE_INPUTS: Record<
+  string,
+  { pathParameters?: Record<string, string>; query?: Record<string, string>; body?: unknown }
+> = {
+  'GET /products': { query: { limit: '5' } },
+  // The first product of the deterministic demo catalog, so the sample finds something locally.
+  'GET /products/{productId}': { pathParameters: { productId: demoProducts()[0]?.id ?? '' } },
+};
+
+function concretePath(path: string, params: Record<string, string>): string {
+  return path.replace(/\{(\w+)\+?\}/g, (_m, name: string) => encodeURIComponent(params[name] ?? name));
+}
+
+/**
+ * A deterministic API Gateway payload 2.0 event for a route, as written to `events/` for
+ * `npm run invoke` and `sam local invoke -e`.
+ */
+export function sampleEvent(
+  route: Pick<RouteDefinition, 'method' | 'path'> | 'default',
+): Record<string, unknown> {
+  const key = route === 'default' ? DEFAULT_ROUTE.routeKey : routeKey(route);
+  const method = route === 'default' ? 'GET' : route.method;
+  const input = SAMPLE_INPUTS[key] ?? {};
+  const pathParameters =
+    route === 'default'
+      ? {}
+      : (input.pathParameters ??
+        Object.fromEntries([...route.path.matchAll(/\{(\w+)\+?\}/g)].map((m) => [m[1], `sample-${m[1]}`])));
+  const rawPath = route === 'default' ? '/no-such-route' : concretePath(route.path, pathParameters);
+  const rawQueryString = new URLSearchParams(input.query ?? {}).toString();
+  const body = input.body === undefined ? undefined : JSON.stringify(input.body);
+  const event: Record<string, unknown> = {
+    version: '2.0',
+    routeKey: key,
+    rawPath,
+    rawQueryString,
+    headers: {
+      accept: 'application/json',
+      host: 'localhost:3000',
+      'user-agent': 'shop-sample-event',
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: 'localhost:3000',
+      domainPrefix: 'localhost:3000',
+      http: {
+        method,
+        path: rawPath,
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'shop-sample-event',
+      },
+      requestId: '00000000-0000-4000-8000-000000000000',
+      routeKey: key,
+      stage: '$default',
+      time: '01/Jan/2026:00:00:00 +0000',
+      timeEpoch: 1767225600000,
+    },
+    isBase64Encoded: false,
+  };
+  if (input.query) event.queryStringParameters = input.query;
+  if (Object.keys(pathParameters).length > 0) event.pathParameters = pathParameters;
+  if (body) event.body = body;
+  return event;
+}
+
+/** Every sample event file: `events/<FunctionId>.json` -> event. */
+export function sampleEventFiles(): Map<string, Record<string, unknown>> {
+  const files = new Map<string, Record<string, unknown>>();
+  for (const route of ROUTES) files.set(`${functionId(route.entry)}.json`, sampleEvent(route));
+  files.set(`${functionId(DEFAULT_ROUTE.entry)}.json`, sampleEvent('default'));
+  return files;
+}
