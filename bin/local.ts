@@ -2,7 +2,7 @@
 //   npm start                 data kept in .local/data between runs
 //   npm start -- --reset      wipe .local/data first (fresh demo catalog)
 //   npm start -- --in-memory  keep nothing
-// PORT (default 3000) and DYNAMODB_PORT (default: a free port) choose the ports.
+// PORT (default 3000), DYNAMODB_PORT and SECRETS_PORT (default: free ports) choose the ports.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +27,7 @@ try {
     assemblyDir: outdir,
     port: Number(process.env.PORT ?? 3000),
     dynamodbPort: process.env.DYNAMODB_PORT ? Number(process.env.DYNAMODB_PORT) : undefined,
+    secretsPort: process.env.SECRETS_PORT ? Number(process.env.SECRETS_PORT) : undefined,
     dataDir,
     seed: true,
   });
@@ -41,6 +42,7 @@ Shop API (local) ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   API:            ${backend.url}
   OpenAPI:        ${backend.url}/openapi.json
   DynamoDB Local: ${backend.dynamodbEndpoint}
+  Secrets (local Secrets Manager): ${backend.secretsEndpoint}
   Data:           ${dataDir ? `${path.relative(process.cwd(), dataDir)} (kept; npm start -- --reset wipes it)` : 'in memory (gone on exit)'}
   Try:            curl ${backend.url}/products?limit=3
 Press Ctrl+C to stop.

@@ -26,6 +26,8 @@ export interface LocalBackendOptions {
   /** Use a running DynamoDB (e.g. shared by a test run) instead of starting one. */
   readonly dynamodbEndpoint?: string;
   readonly dynamodbPort?: number;
+  /** Port of the local Secrets Manager; a free one when omitted. */
+  readonly secretsPort?: number;
   /** Keep DynamoDB Local's data (and generated secrets) in this directory; in memory when omitted. */
   readonly dataDir?: string;
   /** Prefix of local table names, so several backends can share one DynamoDB Local. */
@@ -73,6 +75,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
 
     const secrets: LocalSecretsManager = await startLocalSecretsManager({
       persistFile: options.dataDir ? path.join(options.dataDir, 'secrets.json') : undefined,
+      port: options.secretsPort,
     });
     cleanup.push(() => secrets.stop());
     for (const { stackName, logicalId, resource } of resourcesOfType(

@@ -30,7 +30,7 @@ export function generateSecretValue(length = 64): string {
  * With `persistFile`, generated values survive restarts (tokens and cursors stay valid).
  */
 export async function startLocalSecretsManager(
-  options: { persistFile?: string; secrets?: readonly LocalSecret[] } = {},
+  options: { persistFile?: string; secrets?: readonly LocalSecret[]; port?: number } = {},
 ): Promise<LocalSecretsManager> {
   const secrets = new Map<string, LocalSecret>();
   const persisted: Record<string, string> =
@@ -89,7 +89,10 @@ export async function startLocalSecretsManager(
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
