@@ -18,7 +18,7 @@ export function parseInput<S extends z.ZodMiniType>(
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) errors.push({ path: `${base}.${key}`, message: 'Unknown field.' });
     } else {
-      errors.push({ path: base, message: describeIssue(issue) });
+      errors.push({ path: base, message: describeIssue(issue, valueAt(input, issue.path)) });
     }
   }
   return failValidation(source, errors);
@@ -31,10 +31,22 @@ function failValidation(source: InputSource, errors: FieldError[]): never {
   );
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** The value at an issue's path (zod does not report inputs by default). */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value: unknown = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
+  // A message the schema spelled out ('Must be a product id (ULID).') beats a generic one.
+  if (issue.message && issue.message !== 'Invalid input') return issue.message;
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? 'Required.' : `Expected ${issue.expected}.`;
+      return value === undefined ? 'Required.' : `Expected ${issue.expected}.`;
     case 'too_small':
       return issue.origin === 'string'
         ? `Must be at least ${issue.minimum} characters.`
@@ -52,6 +64,6 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_format':
       return `Must be a valid ${issue.format === 'regex' ? 'value' : issue.format}.`;
     default:
-      return issue.message && issue.message !== 'Invalid input' ? issue.message : 'Invalid value.';
+      return 'Invalid value.';
   }
 }

@@ -4,7 +4,10 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 /** Settings that differ between deployments of the same app. One record per environment. */
 export interface EnvironmentConfig {
   readonly name: EnvironmentName;
-  /** What happens to the table and secrets when the stack is deleted. */
+  /**
+   * What happens to the table, secrets and log groups when the stack is deleted or a resource
+   * is replaced: RETAIN or DESTROY (SNAPSHOT is not valid for any of them).
+   */
   readonly removalPolicy: RemovalPolicy;
   readonly deletionProtection: boolean;
   readonly pointInTimeRecovery: boolean;
@@ -50,7 +53,9 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   },
   staging: {
     name: 'staging',
-    removalPolicy: RemovalPolicy.SNAPSHOT,
+    // Not SNAPSHOT: CloudFormation snapshots only volumes and databases such as RDS; on a
+    // DynamoDB table, a secret or a log group it is an invalid template. PITR covers staging.
+    removalPolicy: RemovalPolicy.RETAIN,
     deletionProtection: false,
     pointInTimeRecovery: true,
     logRetention: RetentionDays.ONE_MONTH,

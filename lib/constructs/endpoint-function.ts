@@ -1,13 +1,30 @@
 import path from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { CfnLogGroup, LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environments.ts';
+
+/**
+ * What a read-only function may do to the table: point reads and Queries. No Scan (no request
+ * path may scan), no stream reads, no DescribeTable. TransactGetItems is authorized by GetItem.
+ */
+export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
+/**
+ * What a read-write function may do on top of reading. TransactWriteItems is authorized per
+ * item by these same actions (ConditionCheckItem for its condition-only parts).
+ */
+export const TABLE_WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+] as const;
 
 /** The repository root: handler entries in the route table are relative to it. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -28,6 +45,9 @@ export interface EndpointFunctionProps {
  */
 export class EndpointFunction extends Construct {
   readonly function: NodejsFunction;
+  /** The function's own log group (its role may write only here). */
+  readonly logGroup: LogGroup;
+  readonly role: Role;
 
   constructor(scope: Construct, id: string, props: EndpointFunctionProps) {
     super(scope, id);
@@ -36,9 +56,11 @@ export class EndpointFunction extends Construct {
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });
+    this.logGroup = logGroup;
     // A role of our own instead of AWSLambdaBasicExecutionRole: that managed policy may
     // create and write any log group in the account; this one writes to one.
     const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    this.role = role;
     role.addToPolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
@@ -84,10 +106,31 @@ export class EndpointFunction extends Construct {
     });
   }
 
-  /** Grants least-privilege table access and passes the table name. */
-  bindTable(table: ITable, access: 'read' | 'readwrite'): void {
-    if (access === 'read') table.grantReadData(this.function);
-    else table.grantReadWriteData(this.function);
+  /**
+   * Grants least-privilege table access and passes the table name. Reads may use the table
+   * and the named indexes (ARNs spelled out, no `index/*` wildcard); writes go to the table
+   * only, since indexes are not writable.
+   */
+  bindTable(table: ITable, access: 'read' | 'readwrite', indexNames: readonly string[]): void {
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [...TABLE_READ_ACTIONS],
+        resources: [table.tableArn, ...indexNames.map((index) => `${table.tableArn}/index/${index}`)],
+      }),
+    );
+    if (access === 'readwrite') {
+      this.function.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: [...TABLE_WRITE_ACTIONS],
+          resources: [table.tableArn],
+        }),
+      );
+    }
+    // Only a customer-managed key needs a grant; the default AWS-owned key needs none.
+    if (access === 'read') table.encryptionKey?.grantDecrypt(this.function);
+    else table.encryptionKey?.grantEncryptDecrypt(this.function);
     this.function.addEnvironment('TABLE_NAME', table.tableName);
   }
 
@@ -95,5 +138,13 @@ export class EndpointFunction extends Construct {
   bindSecret(secret: ISecret, variable: string): void {
     secret.grantRead(this.function);
     this.function.addEnvironment(variable, secret.secretArn);
+  }
+
+  /** The logical id of the log group in its stack's template (cdk-nag names findings by it). */
+  get logGroupLogicalId(): string {
+    const resource = this.logGroup.node.defaultChild;
+    if (!(resource instanceof CfnLogGroup))
+      throw new Error(`${this.node.path}: the log group has no CfnLogGroup.`);
+    return Stack.of(this).getLogicalId(resource);
   }
 }

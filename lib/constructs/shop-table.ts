@@ -7,6 +7,12 @@ import type { EnvironmentConfig } from '../config/environments.ts';
 export const TTL_ATTRIBUTE = 'expiresAtEpoch';
 
 /**
+ * The global secondary indexes, each keyed `<name>pk`/`<name>sk`. Function grants name these
+ * indexes one by one, so a new index is added here and nowhere else.
+ */
+export const SHOP_TABLE_INDEXES = ['gsi1', 'gsi2'] as const;
+
+/**
  * The single table: generic `pk`/`sk` keys plus two overloaded GSIs, on-demand billing,
  * TTL, and a NEW_AND_OLD_IMAGES stream for consumers. docs/access-patterns.md lists what
  * each index serves.
@@ -26,7 +32,7 @@ export class ShopTable extends Construct {
       deletionProtection: config.deletionProtection,
       removalPolicy: config.removalPolicy,
     });
-    for (const index of ['gsi1', 'gsi2']) {
+    for (const index of SHOP_TABLE_INDEXES) {
       this.table.addGlobalSecondaryIndex({
         indexName: index,
         partitionKey: { name: `${index}pk`, type: AttributeType.STRING },

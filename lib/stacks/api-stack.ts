@@ -4,6 +4,7 @@ import {
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
+  HttpRoute,
   HttpStage,
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -16,9 +17,11 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { DEFAULT_ROUTE, functionId, ROUTES, type SecretName } from '../api/routes.ts';
+import { DEFAULT_ROUTE, functionId, ROUTES, routeKey, type SecretName } from '../api/routes.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
+import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
+import { acknowledgeApiEndpoint, acknowledgePublicRoute } from './nag-suppressions.ts';
 
 export interface ApiStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -44,6 +47,7 @@ export class ApiStack extends Stack {
       config,
     });
     this.functions.set(functionId(DEFAULT_ROUTE.entry), fallback);
+    acknowledgeApiEndpoint(fallback);
 
     this.api = new HttpApi(this, 'HttpApi', {
       description: `Shop API (${config.name})`,
@@ -60,6 +64,10 @@ export class ApiStack extends Stack {
             }
           : undefined,
     });
+
+    const defaultRoute = this.api.node.tryFindChild('DefaultRoute');
+    if (!(defaultRoute instanceof HttpRoute)) throw new Error('The HTTP API has no $default route.');
+    acknowledgePublicRoute(defaultRoute, DEFAULT_ROUTE.routeKey);
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: config.logRetention,
@@ -92,16 +100,23 @@ export class ApiStack extends Stack {
     });
 
     for (const route of ROUTES) {
+      const key = routeKey(route);
+      if (route.auth !== 'public') {
+        // Fail closed: never deploy a route that needs a signed-in user without an authorizer.
+        throw new Error(`${key} requires auth '${route.auth}', but the API has no JWT authorizer yet.`);
+      }
       const id = functionId(route.entry);
       const endpoint = new EndpointFunction(this, id, { entry: route.entry, config });
-      if (route.table !== 'none') endpoint.bindTable(table, route.table);
+      if (route.table !== 'none') endpoint.bindTable(table, route.table, SHOP_TABLE_INDEXES);
       for (const secret of route.secrets ?? [])
         endpoint.bindSecret(secrets[secret], SECRET_VARIABLES[secret]);
-      this.api.addRoutes({
+      acknowledgeApiEndpoint(endpoint);
+      const httpRoutes = this.api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${id}Integration`, endpoint.function),
       });
+      for (const httpRoute of httpRoutes) acknowledgePublicRoute(httpRoute, key);
       this.functions.set(id, endpoint);
     }
 

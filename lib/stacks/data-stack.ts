@@ -4,6 +4,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import { ShopTable } from '../constructs/shop-table.ts';
+import { acknowledgeCursorSecret } from './nag-suppressions.ts';
 
 export interface DataStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -27,5 +28,6 @@ export class DataStack extends Stack {
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
       removalPolicy: config.removalPolicy,
     });
+    acknowledgeCursorSecret(this.cursorSecret);
   }
 }

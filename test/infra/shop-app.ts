@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { App, type CfnResource } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { functionId } from '../../lib/api/routes.ts';
+import { addShopStacks, type ShopStacks } from '../../lib/app.ts';
+import {
+  type EnvironmentConfig,
+  type EnvironmentName,
+  environmentConfig,
+} from '../../lib/config/environments.ts';
+
+/** One environment's app, synthesized once per test file (each synthesis bundles every function). */
+export interface SynthesizedShop {
+  readonly config: EnvironmentConfig;
+  readonly app: App;
+  readonly stacks: ShopStacks;
+  readonly assembly: ReturnType<App['synth']>;
+  readonly data: Template;
+  readonly api: Template;
+}
+
+const cache = new Map<EnvironmentName, SynthesizedShop>();
+
+/** Builds the app the way bin/app.ts does (`new App()` + addShopStacks) and synthesizes it. */
+export function synthesizeShop(name: EnvironmentName): SynthesizedShop {
+  const cached = cache.get(name);
+  if (cached) return cached;
+  const config = environmentConfig(name);
+  const app = new App();
+  const stacks = addShopStacks(app, config);
+  const assembly = app.synth();
+  const shop: SynthesizedShop = {
+    config,
+    app,
+    stacks,
+    assembly,
+    data: Template.fromStack(stacks.data),
+    api: Template.fromStack(stacks.api),
+  };
+  cache.set(name, shop);
+  return shop;
+}
+
+export interface CfnResourceJson {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
+}
+
+/** The resources of one type, by logical id. */
+export function resourcesOfType(template: Template, type: string): Record<string, CfnResourceJson> {
+  return template.findResources(type) as Record<string, CfnResourceJson>;
+}
+
+/** The only resource of a type; fails when there are none or several. */
+export function onlyResource(template: Template, type: string): [string, CfnResourceJson] {
+  const entries = Object.entries(resourcesOfType(template, type));
+  if (entries.length !== 1) throw new Error(`Expected exactly one ${type}, found ${entries.length}.`);
+  return entries[0] as [string, CfnResourceJson];
+}
+
+/** The logical id of the Lambda function the API stack built for a handler entry. */
+export function functionLogicalId(shop: SynthesizedShop, entry: string): string {
+  const endpoint = shop.stacks.api.functions.get(functionId(entry));
+  if (!endpoint) throw new Error(`The API stack built no function for ${entry}.`);
+  return shop.stacks.api.getLogicalId(endpoint.function.node.defaultChild as CfnResource);
+}
+
+/** Reads `{ "Fn::GetAtt": [id, attr] }` and `{ "Ref": id }`; undefined for anything else. */
+export function referencedLogicalId(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if ('Ref' in value && typeof value.Ref === 'string') return value.Ref;
+  if ('Fn::GetAtt' in value && Array.isArray(value['Fn::GetAtt'])) {
+    const [id] = value['Fn::GetAtt'];
+    return typeof id === 'string' ? id : undefined;
+  }
+  return undefined;
+}
+
+export interface PolicyStatementJson {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+}
+
+/** Every IAM statement that applies to a function's role (inline policies of the role and attached policies). */
+export function statementsOfFunction(template: Template, logicalId: string): PolicyStatementJson[] {
+  const fn = resourcesOfType(template, 'AWS::Lambda::Function')[logicalId];
+  const roleId = referencedLogicalId(fn?.Properties?.Role);
+  if (!roleId) throw new Error(`${logicalId} has no role of its own in this template.`);
+  const role = resourcesOfType(template, 'AWS::IAM::Role')[roleId];
+  if (role?.Properties?.ManagedPolicyArns) throw new Error(`${roleId} has managed policies attached.`);
+  const inline = (role?.Properties?.Policies ?? []) as {
+    PolicyDocument: { Statement: PolicyStatementJson[] };
+  }[];
+  const attached = Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).filter((policy) =>
+    ((policy.Properties?.Roles ?? []) as unknown[]).some((ref) => referencedLogicalId(ref) === roleId),
+  );
+  return [
+    ...inline,
+    ...attached.map(
+      (policy) => policy.Properties as { PolicyDocument: { Statement: PolicyStatementJson[] } },
+    ),
+  ].flatMap((policy) => policy.PolicyDocument.Statement);
+}
+
+/** The actions of statements, flattened. */
+export function actionsOf(statements: readonly PolicyStatementJson[]): string[] {
+  return statements.flatMap((statement) =>
+    Array.isArray(statement.Action) ? statement.Action : [statement.Action],
+  );
+}
+
+/** A function's environment variables. */
+export function environmentOf(template: Template, logicalId: string): Record<string, unknown> {
+  const fn = resourcesOfType(template, 'AWS::Lambda::Function')[logicalId];
+  const environment = fn?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined;
+  return environment?.Variables ?? {};
+}
+
+interface ValidationReport {
+  readonly pluginReports: readonly {
+    readonly pluginName: string;
+    readonly violations: readonly {
+      readonly ruleName: string;
+      readonly description: string;
+      readonly severity?: string;
+      readonly violatingConstructs: readonly { readonly constructPath: string }[];
+    }[];
+  }[];
+}
+
+/**
+ * The findings of the validation plugins that ran during synthesis (by default CDK's own
+ * CloudFormation template validation), one line each. It reports templates CloudFormation
+ * would reject, as warnings that synthesis does not fail on.
+ */
+export function templateValidationFindings(assembly: ReturnType<App['synth']>): string[] {
+  const file = path.join(assembly.directory, 'validation-report.json');
+  const report = JSON.parse(readFileSync(file, 'utf8')) as ValidationReport;
+  return report.pluginReports.flatMap((plugin) =>
+    plugin.violations.flatMap((violation) =>
+      violation.violatingConstructs.map(
+        (construct) =>
+          `${plugin.pluginName} ${violation.ruleName} (${violation.severity ?? 'error'}) at ${construct.constructPath}: ${violation.description}`,
+      ),
+    ),
+  );
+}

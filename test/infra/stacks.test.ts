@@ -1,0 +1,374 @@
+import { App, type CfnResource, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_ROUTE, functionId, ROUTES, type RouteDefinition, routeKey } from '../../lib/api/routes.ts';
+import { stackNames } from '../../lib/app.ts';
+import { ENVIRONMENT_NAMES, environmentConfig } from '../../lib/config/environments.ts';
+import { EndpointFunction } from '../../lib/constructs/endpoint-function.ts';
+import { SHOP_TABLE_INDEXES, ShopTable, TTL_ATTRIBUTE } from '../../lib/constructs/shop-table.ts';
+import {
+  actionsOf,
+  environmentOf,
+  functionLogicalId,
+  onlyResource,
+  type PolicyStatementJson,
+  referencedLogicalId,
+  resourcesOfType,
+  statementsOfFunction,
+  synthesizeShop,
+  templateValidationFindings,
+} from './shop-app.ts';
+
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:TransactWriteItems',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
+];
+/** What a read-only function may be allowed to do: point reads and Queries, nothing else. */
+const READ_ONLY_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:DescribeTable',
+];
+const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+
+const tableActions = (statements: readonly PolicyStatementJson[]) =>
+  actionsOf(statements.filter((s) => s.Effect === 'Allow')).filter((action) =>
+    action.startsWith('dynamodb:'),
+  );
+
+describe('every environment', () => {
+  it.each(ENVIRONMENT_NAMES)('synthesizes the %s data and API stacks', (name) => {
+    const { assembly } = synthesizeShop(name);
+    const names = stackNames(name);
+    expect(assembly.stacks.map((stack) => stack.stackName).sort()).toEqual([names.api, names.data].sort());
+  });
+
+  it.each(ENVIRONMENT_NAMES)('synthesizes %s offline: no context lookups, no account or region', (name) => {
+    const { assembly, stacks } = synthesizeShop(name);
+    expect(assembly.manifest.missing ?? []).toEqual([]);
+    for (const stack of assembly.stacks) {
+      expect(stack.environment.account).toBe('unknown-account');
+      expect(stack.environment.region).toBe('unknown-region');
+    }
+    expect(stacks.api.dependencies).toContain(stacks.data);
+  });
+
+  it.each(ENVIRONMENT_NAMES)(
+    'synthesizes %s templates that pass CloudFormation template validation',
+    (name) => {
+      expect(templateValidationFindings(synthesizeShop(name).assembly)).toEqual([]);
+    },
+  );
+
+  it('rejects an unknown environment name with the list of valid names', () => {
+    expect(() => environmentConfig('nope')).toThrow(`Valid names: ${ENVIRONMENT_NAMES.join(', ')}.`);
+    expect(() => environmentConfig('nope')).toThrow('"nope"');
+  });
+
+  it('rejects a missing environment name with the list of valid names', () => {
+    expect(() => environmentConfig(undefined)).toThrow(`valid names: ${ENVIRONMENT_NAMES.join(', ')}.`);
+    expect(() => environmentConfig('')).toThrow(`valid names: ${ENVIRONMENT_NAMES.join(', ')}.`);
+  });
+});
+
+describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
+  const shop = () => synthesizeShop(name);
+
+  it('have one on-demand table keyed by pk and sk', () => {
+    const [, table] = onlyResource(shop().data, 'AWS::DynamoDB::Table');
+    expect(table.Properties?.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(table.Properties?.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+  });
+
+  it('index the table with gsi1 (gsi1pk/gsi1sk) and gsi2 (gsi2pk/gsi2sk), all string keys', () => {
+    shop().data.hasResourceProperties('AWS::DynamoDB::Table', {
+      AttributeDefinitions: Match.arrayWith(
+        ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'].map((attribute) => ({
+          AttributeName: attribute,
+          AttributeType: 'S',
+        })),
+      ),
+      GlobalSecondaryIndexes: ['gsi1', 'gsi2'].map((index) => ({
+        IndexName: index,
+        KeySchema: [
+          { AttributeName: `${index}pk`, KeyType: 'HASH' },
+          { AttributeName: `${index}sk`, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    });
+  });
+
+  it('expire items through the TTL attribute and stream NEW_AND_OLD_IMAGES', () => {
+    shop().data.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+  });
+
+  it('run every function on Node.js 24 and arm64 with an explicit timeout and memory size', () => {
+    const functions = Object.entries(resourcesOfType(shop().api, 'AWS::Lambda::Function'));
+    expect(functions).toHaveLength(ROUTES.length + 1);
+    for (const [id, fn] of functions) {
+      const { Runtime, Architectures, Timeout, MemorySize } = fn.Properties ?? {};
+      expect({ id, Runtime, Architectures }).toEqual({ id, Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+      // API Gateway gives up on an integration after 30 s; a longer timeout would only hide that.
+      expect(Timeout, id).toBeGreaterThanOrEqual(1);
+      expect(Timeout, id).toBeLessThanOrEqual(29);
+      expect(MemorySize, id).toBeGreaterThanOrEqual(128);
+    }
+  });
+
+  it('log every function to its own explicit log group with the environment’s retention', () => {
+    const logGroups = resourcesOfType(shop().api, 'AWS::Logs::LogGroup');
+    const seen = new Set<string>();
+    for (const [id, fn] of Object.entries(resourcesOfType(shop().api, 'AWS::Lambda::Function'))) {
+      const logging = fn.Properties?.LoggingConfig as { LogGroup?: unknown; LogFormat?: string } | undefined;
+      const logGroupId = referencedLogicalId(logging?.LogGroup);
+      expect(logGroupId, `${id} has no explicit log group`).toBeDefined();
+      const logGroup = logGroups[logGroupId ?? ''];
+      expect(logGroup?.Properties?.RetentionInDays, id).toBe(shop().config.logRetention);
+      expect(logging?.LogFormat, id).toBe('JSON');
+      seen.add(logGroupId ?? '');
+    }
+    expect(seen.size, 'functions share log groups').toBe(ROUTES.length + 1);
+  });
+
+  it('throttle the $default stage as configured and write JSON access logs', () => {
+    const [, stage] = onlyResource(shop().api, 'AWS::ApiGatewayV2::Stage');
+    const { throttling } = shop().config;
+    expect(stage.Properties?.StageName).toBe('$default');
+    expect(stage.Properties?.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: throttling.rateLimit,
+      ThrottlingBurstLimit: throttling.burstLimit,
+    });
+    const accessLogs = stage.Properties?.AccessLogSettings as { DestinationArn: unknown; Format: string };
+    const destination = referencedLogicalId(accessLogs.DestinationArn) ?? '';
+    expect(resourcesOfType(shop().api, 'AWS::Logs::LogGroup')[destination]?.Properties?.RetentionInDays).toBe(
+      shop().config.logRetention,
+    );
+    expect(JSON.parse(accessLogs.Format)).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      routeKey: '$context.routeKey',
+    });
+  });
+
+  it('speak payload format 2.0 to every function', () => {
+    const integrations = Object.values(resourcesOfType(shop().api, 'AWS::ApiGatewayV2::Integration'));
+    expect(integrations).toHaveLength(ROUTES.length + 1);
+    for (const integration of integrations) {
+      expect(integration.Properties).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+      });
+    }
+  });
+
+  it('allow CORS from the environment’s origins only', () => {
+    const [, api] = onlyResource(shop().api, 'AWS::ApiGatewayV2::Api');
+    const cors = api.Properties?.CorsConfiguration as { AllowOrigins?: string[] } | undefined;
+    expect(shop().config.corsOrigins.length).toBeGreaterThan(0);
+    expect(cors?.AllowOrigins).toEqual(shop().config.corsOrigins);
+    expect(cors?.AllowOrigins).not.toContain('*');
+  });
+
+  it('alarm on 5xx answers at the environment’s threshold and notify the alarm topic', () => {
+    const [apiId] = onlyResource(shop().api, 'AWS::ApiGatewayV2::Api');
+    const [topicId] = onlyResource(shop().api, 'AWS::SNS::Topic');
+    shop().api.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: apiId } }],
+      Threshold: shop().config.alarm5xxThreshold,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: topicId }],
+    });
+  });
+});
+
+describe('prod stacks', () => {
+  it('protect the table: PITR and deletion protection on, retained on delete and on replacement', () => {
+    const { data } = synthesizeShop('prod');
+    data.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
+    });
+  });
+
+  it('retain the cursor signing key', () => {
+    synthesizeShop('prod').data.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+});
+
+describe('dev stacks', () => {
+  it('delete the table with the stack: no deletion protection, no PITR', () => {
+    const [, table] = onlyResource(synthesizeShop('dev').data, 'AWS::DynamoDB::Table');
+    expect(table.DeletionPolicy).toBe('Delete');
+    expect(table.UpdateReplacePolicy).toBe('Delete');
+    expect(table.Properties?.DeletionProtectionEnabled).not.toBe(true);
+    expect(table.Properties?.PointInTimeRecoverySpecification).not.toEqual({
+      PointInTimeRecoveryEnabled: true,
+    });
+  });
+});
+
+/** The route key of every AWS::ApiGatewayV2::Route, and the function its integration invokes. */
+function synthesizedRoutes(): Map<string, string | undefined> {
+  const { api } = synthesizeShop('prod');
+  const integrations = resourcesOfType(api, 'AWS::ApiGatewayV2::Integration');
+  const routes = new Map<string, string | undefined>();
+  for (const route of Object.values(resourcesOfType(api, 'AWS::ApiGatewayV2::Route'))) {
+    const key = String(route.Properties?.RouteKey);
+    expect(routes.has(key), `${key} is defined twice`).toBe(false);
+    // Target: { "Fn::Join": ["", ["integrations/", { "Ref": "<integration>" }]] }
+    const target = route.Properties?.Target as { 'Fn::Join': [string, unknown[]] } | undefined;
+    const integrationId = referencedLogicalId(target?.['Fn::Join'][1][1]);
+    const integration = integrations[integrationId ?? ''];
+    routes.set(key, referencedLogicalId(integration?.Properties?.IntegrationUri));
+  }
+  return routes;
+}
+
+describe('the route table', () => {
+  it('is exactly the set of routes in the synthesized API, plus $default', () => {
+    const expected = [...ROUTES.map(routeKey), DEFAULT_ROUTE.routeKey].sort();
+    expect([...synthesizedRoutes().keys()].sort()).toEqual(expected);
+  });
+
+  it.each(ROUTES.map((route) => [routeKey(route), route] as const))(
+    '%s is integrated with the function built from its handler entry',
+    (_key, route) => {
+      const target = synthesizedRoutes().get(routeKey(route));
+      expect(target).toBe(functionLogicalId(synthesizeShop('prod'), route.entry));
+      expect(target?.startsWith(`${functionId(route.entry)}Function`)).toBe(true);
+    },
+  );
+
+  it('sends everything else ($default) to the not-found function', () => {
+    const target = synthesizedRoutes().get(DEFAULT_ROUTE.routeKey);
+    expect(target).toBe(functionLogicalId(synthesizeShop('prod'), DEFAULT_ROUTE.entry));
+    expect(target?.startsWith(`${functionId(DEFAULT_ROUTE.entry)}Function`)).toBe(true);
+  });
+
+  it('gives every route its own function', () => {
+    const targets = [...synthesizedRoutes().values()];
+    expect(new Set(targets).size).toBe(targets.length);
+  });
+});
+
+const byTableAccess = (access: RouteDefinition['table']) =>
+  ROUTES.filter((route) => route.table === access).map((route) => [routeKey(route), route] as const);
+
+describe('least privilege', () => {
+  const prod = () => synthesizeShop('prod');
+  const statementsOf = (entry: string) => statementsOfFunction(prod().api, functionLogicalId(prod(), entry));
+
+  it.each(byTableAccess('read'))(
+    '%s (table: read) may only read the table and its indexes',
+    (_key, route) => {
+      const statements = statementsOf(route.entry);
+      const actions = tableActions(statements);
+      expect(actions.length).toBeGreaterThan(0);
+      expect(actions.filter((action) => !READ_ONLY_ACTIONS.includes(action))).toEqual([]);
+      expect(actions.filter((action) => WRITE_ACTIONS.includes(action))).toEqual([]);
+      const tableResources = statements.filter((s) => tableActions([s]).length > 0).map((s) => s.Resource);
+      expect(JSON.stringify(tableResources)).not.toContain('*');
+      expect(environmentOf(prod().api, functionLogicalId(prod(), route.entry))).toHaveProperty('TABLE_NAME');
+    },
+  );
+
+  it.each([...byTableAccess('none'), [DEFAULT_ROUTE.routeKey, DEFAULT_ROUTE] as const])(
+    '%s (table: none) has no table access and no TABLE_NAME',
+    (_key, route) => {
+      const statements = statementsOf(route.entry);
+      expect(statements.length).toBeGreaterThan(0);
+      expect(actionsOf(statements).filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
+      expect(environmentOf(prod().api, functionLogicalId(prod(), route.entry))).not.toHaveProperty(
+        'TABLE_NAME',
+      );
+    },
+  );
+
+  it.each([
+    ...ROUTES.map((route) => [routeKey(route), route] as const),
+    [DEFAULT_ROUTE.routeKey, DEFAULT_ROUTE] as const,
+  ])('%s reads the cursor signing key only if the route table lists it', (_key, route) => {
+    const listed = 'secrets' in route && (route.secrets ?? []).includes('cursor');
+    const statements = statementsOf(route.entry);
+    const secretActions = actionsOf(statements).filter((action) => action.startsWith('secretsmanager:'));
+    const environment = environmentOf(prod().api, functionLogicalId(prod(), route.entry));
+    if (listed) {
+      expect(secretActions).toContain('secretsmanager:GetSecretValue');
+      expect(environment).toHaveProperty('CURSOR_SECRET_ARN');
+    } else {
+      expect(secretActions).toEqual([]);
+      expect(environment).not.toHaveProperty('CURSOR_SECRET_ARN');
+    }
+  });
+
+  it('grants no function a wildcard resource except X-Ray trace upload and its own log streams', () => {
+    const wildcards: string[] = [];
+    for (const id of Object.keys(resourcesOfType(prod().api, 'AWS::Lambda::Function'))) {
+      for (const statement of statementsOfFunction(prod().api, id)) {
+        const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+        const actions = actionsOf([statement]);
+        for (const resource of resources) {
+          const text = JSON.stringify(resource);
+          if (!text.includes('*')) continue;
+          const xray = resource === '*' && actions.every((action) => XRAY_ACTIONS.includes(action));
+          const ownLogStreams =
+            text.endsWith(':log-stream:*"]]}') && actions.every((action) => LOG_ACTIONS.includes(action));
+          if (!xray && !ownLogStreams) wildcards.push(`${id}: ${actions.join(',')} on ${text}`);
+        }
+      }
+    }
+    expect(wildcards).toEqual([]);
+  });
+
+  it('gives read-write functions writes on the table only, and read-only functions none', () => {
+    // A construct-level check, so it holds before the route table has a read-write route.
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Grants');
+    const config = environmentConfig('dev');
+    const table = new ShopTable(stack, 'Shop', config).table;
+    const reader = new EndpointFunction(stack, 'Reader', { entry: 'functions/system/get-health.ts', config });
+    const writer = new EndpointFunction(stack, 'Writer', { entry: 'functions/system/get-health.ts', config });
+    reader.bindTable(table, 'read', SHOP_TABLE_INDEXES);
+    writer.bindTable(table, 'readwrite', SHOP_TABLE_INDEXES);
+    const template = Template.fromStack(stack);
+    const idOf = (endpoint: EndpointFunction) =>
+      stack.getLogicalId(endpoint.function.node.defaultChild as CfnResource);
+    const tableArn = { 'Fn::GetAtt': [stack.getLogicalId(table.node.defaultChild as CfnResource), 'Arn'] };
+
+    const readerActions = tableActions(statementsOfFunction(template, idOf(reader)));
+    expect(readerActions.filter((action) => WRITE_ACTIONS.includes(action))).toEqual([]);
+    expect(readerActions).toContain('dynamodb:Query');
+
+    const writerStatements = statementsOfFunction(template, idOf(writer));
+    const writes = writerStatements.filter((s) => tableActions([s]).some((a) => WRITE_ACTIONS.includes(a)));
+    expect(actionsOf(writes)).toEqual(
+      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
+    );
+    for (const statement of writes) expect(statement.Resource).toEqual(tableArn);
+    expect(environmentOf(template, idOf(writer))).toHaveProperty('TABLE_NAME');
+  });
+});
