@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
 import { startLocalBackend } from '../lib/local/backend.ts';
+import { localAdmin } from '../lib/local/seed.ts';
 import { synthesize } from '../lib/local/synth.ts';
 
 const { values } = parseArgs({
@@ -37,6 +38,12 @@ try {
   if (backend.seeded) {
     step(`Seeded ${backend.seeded.products} demo products in ${backend.seeded.categories} categories`);
   }
+  // Only ever the local environment: this runtime serves nothing else.
+  const admin = backend.seeded?.admin ?? localAdmin();
+  step(
+    `Admin account: ${admin.email} / ${admin.password}` +
+      (backend.seeded ? '' : ' (seeded on the first run; LOCAL_ADMIN_* apply to a fresh --reset)'),
+  );
   console.log(`
 Shop API (local) ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   API:            ${backend.url}
@@ -45,6 +52,8 @@ Shop API (local) ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   Secrets (local Secrets Manager): ${backend.secretsEndpoint}
   Data:           ${dataDir ? `${path.relative(process.cwd(), dataDir)} (kept; npm start -- --reset wipes it)` : 'in memory (gone on exit)'}
   Try:            curl ${backend.url}/products?limit=3
+  Sign in:        curl -s ${backend.url}/auth/login -H 'content-type: application/json' \\
+                    -d '{"email":"${admin.email}","password":"${admin.password}"}'
 Press Ctrl+C to stop.
 `);
   let stopping = false;

@@ -13,10 +13,15 @@ const secretsPort = process.env.SECRETS_PORT ?? '8001';
 const host = process.env.SAM_HOST ?? 'host.docker.internal';
 const { outdir } = synthesize('local', path.join(PROJECT_ROOT, '.local', 'cdk.out'));
 const assembly = readCloudAssembly(outdir);
-const resolver = new TemplateResolver(assembly, 'shop-local-');
+const resolver = new TemplateResolver(assembly, {
+  tableNamePrefix: 'shop-local-',
+  apiEndpoint: 'http://127.0.0.1:3000',
+});
 const env: Record<string, Record<string, string>> = {};
 for (const { stackName, logicalId, resource } of resourcesOfType(assembly, 'AWS::Lambda::Function')) {
-  const variables = (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  const variables =
+    (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
+    {};
   env[logicalId] = {
     ...(resolver.resolve(variables, stackName) as Record<string, string>),
     AWS_ENDPOINT_URL_DYNAMODB: `http://${host}:${dynamodbPort}`,
@@ -30,4 +35,6 @@ mkdirSync(path.join(PROJECT_ROOT, '.local'), { recursive: true });
 const file = path.join(PROJECT_ROOT, '.local', 'sam-env.json');
 writeFileSync(file, `${JSON.stringify(env, null, 2)}\n`);
 console.log(`wrote ${path.relative(process.cwd(), file)} for ${Object.keys(env).length} functions`);
-console.log(`templates: ${assembly.stacks.map((s) => path.relative(process.cwd(), path.join(outdir, `${s.stackName}.template.json`))).join(', ')}`);
+console.log(
+  `templates: ${assembly.stacks.map((s) => path.relative(process.cwd(), path.join(outdir, `${s.stackName}.template.json`))).join(', ')}`,
+);

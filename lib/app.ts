@@ -21,7 +21,7 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
     tags,
     description: `Shop API (${config.name})`,
     table: data.table,
-    secrets: { cursor: data.cursorSecret },
+    secrets: { cursor: data.cursorSecret, signingKey: data.signingKeySecret },
   });
   api.addStackDependency(data);
   return { data, api };

@@ -52,3 +52,23 @@ export const productPageSchema = z.object({
   nextCursor: z.nullable(z.string()),
 });
 export type ProductPage = z.infer<typeof productPageSchema>;
+
+export const createProductBody = z.strictObject({
+  name: productSchema.shape.name,
+  description: z._default(productSchema.shape.description, ''),
+  category: productSchema.shape.category,
+  price: productSchema.shape.price.check(z.maximum(100_000_000)),
+  currency: productSchema.shape.currency,
+  stock: productSchema.shape.stock.check(z.maximum(1_000_000)),
+});
+export type CreateProductInput = z.infer<typeof createProductBody>;
+
+export const updateProductBody = z.strictObject({
+  name: z.optional(productSchema.shape.name),
+  description: z.optional(productSchema.shape.description),
+  category: z.optional(productSchema.shape.category),
+  price: z.optional(productSchema.shape.price.check(z.maximum(100_000_000))),
+  currency: z.optional(productSchema.shape.currency),
+  stock: z.optional(productSchema.shape.stock.check(z.maximum(1_000_000))),
+});
+export type UpdateProductInput = z.infer<typeof updateProductBody>;

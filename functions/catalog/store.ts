@@ -1,9 +1,16 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
 import { INDEX, table } from '../core/db.ts';
-import { badRequest } from '../core/errors.ts';
-import { ULID_PATTERN } from '../core/ids.ts';
-import type { Category, ListProductsQuery, Product, ProductPage } from './model.ts';
+import { badRequest, notFound, preconditionFailed } from '../core/errors.ts';
+import { newId, ULID_PATTERN } from '../core/ids.ts';
+import type {
+  Category,
+  CreateProductInput,
+  ListProductsQuery,
+  Product,
+  ProductPage,
+  UpdateProductInput,
+} from './model.ts';
 
 // Key templates of the catalog. See docs/access-patterns.md.
 const productKey = (id: string) => ({ pk: `PRODUCT#${id}`, sk: 'PRODUCT' });
@@ -11,6 +18,8 @@ const CATALOG_PARTITION = 'CATALOG';
 const categoryPartition = (category: Category) => `CATEGORY#${category}`;
 
 interface ProductItem extends Product {
+  /** Bumped by every write; conditional writes on it make concurrent admin edits safe. */
+  version: number;
   pk: string;
   sk: string;
   gsi1pk: string;
@@ -20,8 +29,9 @@ interface ProductItem extends Product {
   entity: 'product';
 }
 
-function toItem(product: Product): ProductItem {
+function toItem(product: Product, version = 1): ProductItem {
   return {
+    version,
     ...productKey(product.id),
     gsi1pk: CATALOG_PARTITION,
     gsi1sk: product.id,
@@ -59,7 +69,9 @@ export async function listProducts(query: ListProductsQuery): Promise<ProductPag
   if (query.cursor) {
     const { id } = await decodeCursor(scope, query.cursor);
     if (typeof id !== 'string' || !ULID_PATTERN.test(id))
-      throw badRequest('The cursor is not valid for this listing.');
+      throw badRequest('The cursor is not valid for this listing.', [
+        { path: 'query.cursor', message: 'Invalid cursor.' },
+      ]);
     const position: Record<string, string> = byCategory
       ? { gsi2pk: partition, gsi2sk: id }
       : { gsi1pk: partition, gsi1sk: id };
@@ -87,4 +99,105 @@ export async function listProducts(query: ListProductsQuery): Promise<ProductPag
 export async function putProduct(product: Product): Promise<void> {
   const { client, tableName } = table();
   await client.send(new PutCommand({ TableName: tableName, Item: toItem(product) }));
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+/** A product with its version, for writers that need the ETag. */
+export interface VersionedProduct {
+  readonly product: Product;
+  readonly version: number;
+}
+
+/** Creates a product with a new ULID (admin). */
+export async function createProduct(input: CreateProductInput): Promise<VersionedProduct> {
+  const { client, tableName } = table();
+  const now = new Date().toISOString();
+  const product: Product = { id: newId(), ...input, createdAt: now, updatedAt: now };
+  await client.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: toItem(product),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
+  return { product, version: 1 };
+}
+
+/**
+ * Changes the given fields in one conditional UpdateItem: the product must exist (404), and
+ * with `expectedVersion` must not have changed since the caller read it (412). The category
+ * index key moves with the category.
+ */
+export async function updateProduct(
+  id: string,
+  changes: UpdateProductInput,
+  expectedVersion?: number,
+): Promise<VersionedProduct> {
+  const { client, tableName } = table();
+  const names: Record<string, string> = { '#updatedAt': 'updatedAt', '#version': 'version' };
+  const values: Record<string, unknown> = { ':updatedAt': new Date().toISOString(), ':one': 1 };
+  const sets = ['#updatedAt = :updatedAt', '#version = #version + :one'];
+  for (const [field, value] of Object.entries(changes)) {
+    if (value === undefined) continue;
+    names[`#${field}`] = field;
+    values[`:${field}`] = value;
+    sets.push(`#${field} = :${field}`);
+  }
+  if (changes.category) {
+    names['#gsi2pk'] = 'gsi2pk';
+    values[':gsi2pk'] = categoryPartition(changes.category);
+    sets.push('#gsi2pk = :gsi2pk');
+  }
+  let condition = 'attribute_exists(pk)';
+  if (expectedVersion !== undefined) {
+    condition += ' AND #version = :expected';
+    values[':expected'] = expectedVersion;
+  }
+  try {
+    const out = await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: productKey(id),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    const item = out.Attributes ?? {};
+    return { product: fromItem(item), version: Number(item.version) };
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    const old = (error as { Item?: Record<string, unknown> }).Item;
+    if (!old) throw notFound(`No product with id ${id}.`);
+    throw preconditionFailed('The product changed since you read it.');
+  }
+}
+
+/** Deletes a product (admin); 404 when there is none. Orders keep their own snapshots. */
+export async function deleteProduct(id: string): Promise<void> {
+  const { client, tableName } = table();
+  try {
+    await client.send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: productKey(id),
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) throw notFound(`No product with id ${id}.`);
+    throw error;
+  }
+}
+
+/** A product and its version (for the ETag of admin reads). */
+export async function getVersionedProduct(id: string): Promise<VersionedProduct | undefined> {
+  const { client, tableName } = table();
+  const out = await client.send(new GetCommand({ TableName: tableName, Key: productKey(id) }));
+  return out.Item ? { product: fromItem(out.Item), version: Number(out.Item.version ?? 1) } : undefined;
 }

@@ -35,8 +35,10 @@ export async function decodeCursor(scope: string, cursor: string): Promise<Curso
     ]);
   const [payload, signature, ...rest] = cursor.split('.');
   if (!payload || !signature || rest.length > 0 || cursor.length > MAX_CURSOR_LENGTH) throw invalid();
-  const given = Buffer.from(signature, 'base64url');
-  const expected = mac(await signingKey(), scope, payload);
+  // Compare the text, not decoded bytes: base64url decoding ignores trailing bits and '='
+  // padding, so several strings decode to the same MAC and an edited cursor would pass.
+  const given = Buffer.from(signature);
+  const expected = Buffer.from(mac(await signingKey(), scope, payload).toString('base64url'));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
   try {
     const parsed: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));

@@ -66,3 +66,6 @@ export const internalError = (cause: unknown): HttpError =>
       cause,
     },
   );
+
+export const preconditionFailed = (detail: string): HttpError =>
+  new HttpError(412, 'precondition-failed', 'Precondition failed', detail);

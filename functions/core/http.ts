@@ -113,3 +113,19 @@ export function http(
   if (options.jsonBody) stack.use(jsonBodyParser(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
   return stack.handler(handler);
 }
+
+/** The version in an `If-Match: "<n>"` header (our ETags are versions), undefined without one; 400 if malformed. */
+export function ifMatchVersion(event: HttpEvent): number | undefined {
+  const header = event.headers['if-match'];
+  if (header === undefined) return undefined;
+  const version = Number(/^(?:W\/)?"(\d{1,15})"$/.exec(header.trim())?.[1] ?? Number.NaN);
+  if (!Number.isSafeInteger(version)) {
+    throw badRequest('If-Match must be an ETag this API returned.', [
+      { path: 'header.if-match', message: 'Invalid ETag.' },
+    ]);
+  }
+  return version;
+}
+
+/** The ETag of a versioned resource. */
+export const etag = (version: number): string => `"${version}"`;

@@ -11,6 +11,9 @@ import { http } from '../core/http.ts';
 export const handler = http(async (event) => {
   const { method, path } = event.requestContext.http;
   const allowed = ROUTES.filter((route) => matchPath(route.path, path)).map((route) => route.method);
-  if (allowed.length > 0) throw methodNotAllowed(`${method} is not allowed on ${path}.`, allowed);
+  // A method the path allows would have been routed; reaching here with it means the path
+  // only looked alike (e.g. a trailing slash), so it is not found.
+  if (allowed.length > 0 && !allowed.includes(method as (typeof allowed)[number]))
+    throw methodNotAllowed(`${method} is not allowed on ${path}.`, allowed);
   throw notFound(`No route for ${method} ${path}.`);
 });

@@ -3,8 +3,10 @@
  * `/files/{key+}`). Returns the decoded path parameters, or undefined when it does not match.
  */
 export function matchPath(template: string, path: string): Record<string, string> | undefined {
-  const templateParts = template.split('/').filter(Boolean);
-  const pathParts = path.split('/').filter(Boolean);
+  // Segments are compared exactly: `/health/` and `//health` are other paths than `/health`,
+  // as they are to API Gateway, so they fall through to `$default`.
+  const templateParts = template.split('/').slice(1);
+  const pathParts = path.split('/').slice(1);
   const params: Record<string, string> = {};
   for (let i = 0; i < templateParts.length; i++) {
     const part = templateParts[i] as string;
@@ -15,7 +17,7 @@ export function matchPath(template: string, path: string): Record<string, string
       return params;
     }
     const value = pathParts[i];
-    if (value === undefined) return undefined;
+    if (value === undefined || (value === '' && part !== '')) return undefined;
     const param = /^\{(.+)\}$/.exec(part);
     if (param?.[1]) params[param[1]] = decode(value);
     else if (part !== value) return undefined;

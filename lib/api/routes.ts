@@ -1,9 +1,23 @@
 import type * as z from 'zod/mini';
 import {
+  accountSchema,
+  changePasswordBody,
+  loginBody,
+  preferencesBody,
+  publicProfileSchema,
+  refreshBody,
+  registerBody,
+  sessionSchema,
+  updateMeBody,
+  userPath,
+} from '../../functions/accounts/model.ts';
+import {
+  createProductBody,
   listProductsQuery,
   productPageSchema,
   productPath,
   productSchema,
+  updateProductBody,
 } from '../../functions/catalog/model.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -12,7 +26,7 @@ export type AuthLevel = 'public' | 'user' | 'admin';
 /** What a route's function may do to the table; read-only routes get read-only grants. */
 export type TableAccess = 'none' | 'read' | 'readwrite';
 /** Secrets a function may read (and is granted `secretsmanager:GetSecretValue` on). */
-export type SecretName = 'cursor';
+export type SecretName = 'cursor' | 'signingKey';
 
 export interface ResponseSpec {
   readonly description: string;
@@ -48,6 +62,9 @@ export const DEFAULT_ROUTE = {
 } as const;
 
 const health = { description: 'The service is up.' };
+const unauthorized = { description: 'No valid access token.' };
+const forbidden = { description: 'The token lacks the admin scope.' };
+const invalid = { description: 'Invalid input.' };
 
 /** THE route table. CDK, OpenAPI, sample events and the local emulator all derive from it. */
 export const ROUTES: readonly RouteDefinition[] = [
@@ -99,6 +116,239 @@ export const ROUTES: readonly RouteDefinition[] = [
       200: { description: 'The product.', schema: productSchema },
       400: { description: 'Invalid product id.' },
       404: { description: 'No such product.' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/products',
+    entry: 'functions/catalog/create-product.ts',
+    summary: 'Add a product (admin)',
+    tag: 'catalog',
+    auth: 'admin',
+    table: 'readwrite',
+    request: { body: createProductBody },
+    responses: {
+      201: { description: 'The new product.', schema: productSchema },
+      400: invalid,
+      401: unauthorized,
+      403: forbidden,
+    },
+  },
+  {
+    method: 'PATCH',
+    path: '/products/{productId}',
+    entry: 'functions/catalog/update-product.ts',
+    summary: 'Change a product (admin); If-Match makes it conditional',
+    tag: 'catalog',
+    auth: 'admin',
+    table: 'readwrite',
+    request: { path: productPath, body: updateProductBody },
+    responses: {
+      200: { description: 'The changed product.', schema: productSchema },
+      400: invalid,
+      401: unauthorized,
+      403: forbidden,
+      404: { description: 'No such product.' },
+      412: { description: 'The product changed since the ETag was read.' },
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/products/{productId}',
+    entry: 'functions/catalog/delete-product.ts',
+    summary: 'Remove a product (admin)',
+    tag: 'catalog',
+    auth: 'admin',
+    table: 'readwrite',
+    request: { path: productPath },
+    responses: {
+      204: { description: 'Removed.' },
+      401: unauthorized,
+      403: forbidden,
+      404: { description: 'No such product.' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/.well-known/openid-configuration',
+    entry: 'functions/accounts/get-openid-configuration.ts',
+    summary: 'OpenID discovery document of the token issuer',
+    tag: 'auth',
+    auth: 'public',
+    table: 'none',
+    responses: { 200: { description: 'The discovery document.' } },
+  },
+  {
+    method: 'GET',
+    path: '/.well-known/jwks.json',
+    entry: 'functions/accounts/get-jwks.ts',
+    summary: 'Public keys that verify access tokens',
+    tag: 'auth',
+    auth: 'public',
+    table: 'none',
+    secrets: ['signingKey'],
+    responses: { 200: { description: 'A JSON Web Key Set.' } },
+  },
+  {
+    method: 'POST',
+    path: '/auth/register',
+    entry: 'functions/accounts/register-account.ts',
+    summary: 'Create an account and sign in',
+    tag: 'auth',
+    auth: 'public',
+    table: 'readwrite',
+    secrets: ['signingKey'],
+    request: { body: registerBody },
+    responses: {
+      201: { description: 'The account and its first tokens.', schema: sessionSchema },
+      400: invalid,
+      409: { description: 'The email is taken.' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/auth/login',
+    entry: 'functions/accounts/create-session.ts',
+    summary: 'Sign in with email and password',
+    tag: 'auth',
+    auth: 'public',
+    table: 'readwrite',
+    secrets: ['signingKey'],
+    request: { body: loginBody },
+    responses: {
+      200: { description: 'The account and new tokens.', schema: sessionSchema },
+      400: invalid,
+      401: { description: 'Email or password is wrong.' },
+      429: { description: 'Too many failed attempts; see Retry-After.' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/auth/refresh',
+    entry: 'functions/accounts/refresh-session.ts',
+    summary: 'Exchange a refresh token for a new token pair',
+    tag: 'auth',
+    auth: 'public',
+    table: 'readwrite',
+    secrets: ['signingKey'],
+    request: { body: refreshBody },
+    responses: {
+      200: { description: 'New tokens; the old refresh token is dead.', schema: sessionSchema },
+      400: invalid,
+      401: { description: 'Unknown, expired, revoked or reused refresh token.' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/auth/logout',
+    entry: 'functions/accounts/revoke-session.ts',
+    summary: 'Revoke the session of a refresh token',
+    tag: 'auth',
+    auth: 'public',
+    table: 'readwrite',
+    request: { body: refreshBody },
+    responses: { 204: { description: 'Signed out.' }, 400: invalid },
+  },
+  {
+    method: 'GET',
+    path: '/me',
+    entry: 'functions/accounts/get-account.ts',
+    summary: 'The caller’s account',
+    tag: 'accounts',
+    auth: 'user',
+    table: 'read',
+    responses: { 200: { description: 'The account.', schema: accountSchema }, 401: unauthorized },
+  },
+  {
+    method: 'PATCH',
+    path: '/me',
+    entry: 'functions/accounts/update-account.ts',
+    summary: 'Change display name or bio',
+    tag: 'accounts',
+    auth: 'user',
+    table: 'readwrite',
+    request: { body: updateMeBody },
+    responses: {
+      200: { description: 'The account.', schema: accountSchema },
+      400: invalid,
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/me/password',
+    entry: 'functions/accounts/change-password.ts',
+    summary: 'Change the password; signs out every session',
+    tag: 'accounts',
+    auth: 'user',
+    table: 'readwrite',
+    request: { body: changePasswordBody },
+    responses: {
+      204: { description: 'Changed.' },
+      400: invalid,
+      401: unauthorized,
+      403: { description: 'The current password is wrong.' },
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/me',
+    entry: 'functions/accounts/delete-account.ts',
+    summary: 'Erase the account and all its data',
+    tag: 'accounts',
+    auth: 'user',
+    table: 'readwrite',
+    responses: { 204: { description: 'Erased.' }, 401: unauthorized },
+  },
+  {
+    method: 'GET',
+    path: '/me/export',
+    entry: 'functions/accounts/export-account.ts',
+    summary: 'All of the caller’s data (data portability)',
+    tag: 'accounts',
+    auth: 'user',
+    table: 'read',
+    responses: { 200: { description: 'The data.' }, 401: unauthorized },
+  },
+  {
+    method: 'GET',
+    path: '/me/preferences',
+    entry: 'functions/accounts/get-preferences.ts',
+    summary: 'Saved preferences (defaults when never set), with an ETag',
+    tag: 'accounts',
+    auth: 'user',
+    table: 'read',
+    responses: { 200: { description: 'The preferences.', schema: preferencesBody }, 401: unauthorized },
+  },
+  {
+    method: 'PUT',
+    path: '/me/preferences',
+    entry: 'functions/accounts/put-preferences.ts',
+    summary: 'Replace preferences; If-Match makes it conditional',
+    tag: 'accounts',
+    auth: 'user',
+    table: 'readwrite',
+    request: { body: preferencesBody },
+    responses: {
+      200: { description: 'The saved preferences.', schema: preferencesBody },
+      400: invalid,
+      401: unauthorized,
+      412: { description: 'Changed since the ETag was read.' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/users/{userId}',
+    entry: 'functions/accounts/get-profile.ts',
+    summary: 'A user’s public profile',
+    tag: 'accounts',
+    auth: 'public',
+    table: 'read',
+    request: { path: userPath },
+    responses: {
+      200: { description: 'The public profile.', schema: publicProfileSchema },
+      400: invalid,
+      404: { description: 'No such user.' },
     },
   },
 ];

@@ -9,7 +9,57 @@ const SAMPLE_INPUTS: Record<
   'GET /products': { query: { limit: '5' } },
   // The first product of the deterministic demo catalog, so the sample finds something locally.
   'GET /products/{productId}': { pathParameters: { productId: demoProducts()[0]?.id ?? '' } },
+  'PATCH /products/{productId}': {
+    pathParameters: { productId: demoProducts()[0]?.id ?? '' },
+    body: { stock: 42 },
+  },
+  'DELETE /products/{productId}': { pathParameters: { productId: demoProducts()[0]?.id ?? '' } },
+  'POST /products': {
+    body: {
+      name: 'Sample Lamp',
+      description: 'A lamp.',
+      category: 'home',
+      price: 2599,
+      currency: 'EUR',
+      stock: 10,
+    },
+  },
+  'POST /auth/register': {
+    body: { email: 'sample@example.com', password: 'a sample password', displayName: 'Sample' },
+  },
+  'POST /auth/login': { body: { email: 'admin@shop.local', password: 'local-admin-password' } },
+  'POST /auth/refresh': { body: { refreshToken: 'paste-a-refresh-token-here' } },
+  'POST /auth/logout': { body: { refreshToken: 'paste-a-refresh-token-here' } },
+  'PATCH /me': { body: { bio: 'Hello!' } },
+  'PUT /me/password': {
+    body: { currentPassword: 'a sample password', newPassword: 'another sample password' },
+  },
+  'PUT /me/preferences': {
+    body: {
+      language: 'en-GB',
+      currency: 'GBP',
+      theme: 'dark',
+      marketingEmails: false,
+      favoriteCategories: ['books'],
+    },
+  },
+  'GET /users/{userId}': { pathParameters: { userId: '01KDVDNA00AA3S80T672BC3QYS' } },
 };
+
+/** Claims the JWT authorizer would pass for a signed-in sample user (an admin on admin routes). */
+function sampleAuthorizer(route: Pick<RouteDefinition, 'auth'>): Record<string, unknown> | undefined {
+  if (route.auth === 'public') return undefined;
+  const claims: Record<string, string> = {
+    sub: '01KDVDNA00SAMP1EUSER000000',
+    iss: 'http://localhost:3000',
+    aud: 'shop-api-local',
+    iat: '1767225600',
+    nbf: '1767225600',
+    exp: '1767226500',
+  };
+  if (route.auth === 'admin') claims.scope = 'admin';
+  return { jwt: { claims, scopes: route.auth === 'admin' ? ['admin'] : null } };
+}
 
 function concretePath(path: string, params: Record<string, string>): string {
   return path.replace(/\{(\w+)\+?\}/g, (_m, name: string) => encodeURIComponent(params[name] ?? name));
@@ -20,7 +70,7 @@ function concretePath(path: string, params: Record<string, string>): string {
  * `npm run invoke` and `sam local invoke -e`.
  */
 export function sampleEvent(
-  route: Pick<RouteDefinition, 'method' | 'path'> | 'default',
+  route: Pick<RouteDefinition, 'method' | 'path' | 'auth'> | 'default',
 ): Record<string, unknown> {
   const key = route === 'default' ? DEFAULT_ROUTE.routeKey : routeKey(route);
   const method = route === 'default' ? 'GET' : route.method;
@@ -33,6 +83,7 @@ export function sampleEvent(
   const rawPath = route === 'default' ? '/no-such-route' : concretePath(route.path, pathParameters);
   const rawQueryString = new URLSearchParams(input.query ?? {}).toString();
   const body = input.body === undefined ? undefined : JSON.stringify(input.body);
+  const authorizer = route === 'default' ? undefined : sampleAuthorizer(route);
   const event: Record<string, unknown> = {
     version: '2.0',
     routeKey: key,
@@ -61,6 +112,7 @@ export function sampleEvent(
       stage: '$default',
       time: '01/Jan/2026:00:00:00 +0000',
       timeEpoch: 1767225600000,
+      ...(authorizer ? { authorizer } : {}),
     },
     isBase64Encoded: false,
   };

@@ -21,6 +21,13 @@ export interface EnvironmentConfig {
   /** Alarm when this many 5xx answers happen within five minutes. */
   readonly alarm5xxThreshold: number;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** The `aud` of access tokens; the JWT authorizer accepts only this audience. */
+  readonly authAudience: string;
+  /**
+   * The token issuer (`iss`) and discovery base URL. Defaults to the API's execute-api URL;
+   * set it to the custom domain when the API has one.
+   */
+  readonly issuerUrl?: string;
 }
 
 export const ENVIRONMENT_NAMES = ['local', 'dev', 'staging', 'prod'] as const;
@@ -29,6 +36,7 @@ export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 const environments: Record<EnvironmentName, EnvironmentConfig> = {
   local: {
     name: 'local',
+    authAudience: 'shop-api-local',
     removalPolicy: RemovalPolicy.DESTROY,
     deletionProtection: false,
     pointInTimeRecovery: false,
@@ -41,6 +49,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   },
   dev: {
     name: 'dev',
+    authAudience: 'shop-api-dev',
     removalPolicy: RemovalPolicy.DESTROY,
     deletionProtection: false,
     pointInTimeRecovery: false,
@@ -53,6 +62,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   },
   staging: {
     name: 'staging',
+    authAudience: 'shop-api-staging',
     // Not SNAPSHOT: CloudFormation snapshots only volumes and databases such as RDS; on a
     // DynamoDB table, a secret or a log group it is an invalid template. PITR covers staging.
     removalPolicy: RemovalPolicy.RETAIN,
@@ -67,6 +77,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   },
   prod: {
     name: 'prod',
+    authAudience: 'shop-api-prod',
     removalPolicy: RemovalPolicy.RETAIN,
     deletionProtection: true,
     pointInTimeRecovery: true,

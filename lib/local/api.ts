@@ -14,6 +14,8 @@ export interface ApiRoute {
   readonly functionLogicalId: string;
   readonly authorizationType: string;
   readonly authorizationScopes: readonly string[];
+  /** Logical id of the route's `AWS::ApiGatewayV2::Authorizer`, if any. */
+  readonly authorizerId?: string;
 }
 
 export interface CorsConfig {
@@ -59,6 +61,7 @@ export function readApiDefinition(resolver: TemplateResolver): ApiDefinition {
       functionLogicalId,
       authorizationType: String(props.AuthorizationType ?? 'NONE'),
       authorizationScopes: (props.AuthorizationScopes as string[] | undefined) ?? [],
+      authorizerId: (props.AuthorizerId as { Ref?: string } | undefined)?.Ref,
     });
   }
   const corsProps = apis[0]?.resource.Properties?.CorsConfiguration as

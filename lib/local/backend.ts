@@ -2,16 +2,18 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { newSigningKeySetValue } from '../../functions/accounts/signing-keys.ts';
 import { useTable } from '../../functions/core/db.ts';
 import { type ApiServer, readApiDefinition, startApiServer } from './api.ts';
-import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb.ts';
+import { jwtAuthorizer } from './authorizer.ts';
+import { type DynamoDbLocal, freePort, startDynamoDbLocal } from './dynamodb.ts';
 import { type FunctionSpec, LocalFunction } from './functions.ts';
 import {
   generateSecretValue,
   type LocalSecretsManager,
   startLocalSecretsManager,
 } from './secrets-manager.ts';
-import { seedDemoData } from './seed.ts';
+import { type LocalAdmin, localAdmin, seedAdmin, seedDemoData } from './seed.ts';
 import { ensureTable } from './table.ts';
 import { LOCAL_REGION, readCloudAssembly, resourcesOfType, TemplateResolver } from './template.ts';
 
@@ -35,6 +37,8 @@ export interface LocalBackendOptions {
   /** Seed the demo catalog into tables this run created. */
   readonly seed?: boolean;
   readonly log?: (line: string) => void;
+  /** The admin account to seed; from LOCAL_ADMIN_EMAIL / LOCAL_ADMIN_PASSWORD by default. */
+  readonly admin?: LocalAdmin;
 }
 
 export interface LocalBackend {
@@ -43,7 +47,7 @@ export interface LocalBackend {
   readonly secretsEndpoint: string;
   readonly tables: readonly { logicalId: string; name: string; created: boolean }[];
   readonly functions: ReadonlyMap<string, LocalFunction>;
-  readonly seeded?: { products: number; categories: number };
+  readonly seeded?: { products: number; categories: number; admin: LocalAdmin };
   stop(): Promise<void>;
 }
 
@@ -60,7 +64,13 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
   };
   try {
     const assembly = readCloudAssembly(options.assemblyDir);
-    const resolver = new TemplateResolver(assembly, options.tableNamePrefix ?? 'shop-local-');
+    // The port is chosen first: the API's own URL is the token issuer baked into functions' env.
+    const port = options.port || (await freePort());
+    const apiEndpoint = `http://localhost:${port}`;
+    const resolver = new TemplateResolver(assembly, {
+      tableNamePrefix: options.tableNamePrefix ?? 'shop-local-',
+      apiEndpoint,
+    });
 
     let dynamodb: DynamoDbLocal | undefined;
     if (!options.dynamodbEndpoint) {
@@ -78,17 +88,23 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       port: options.secretsPort,
     });
     cleanup.push(() => secrets.stop());
+    // Custom resources are emulated by type: `Custom::SigningKeySet` fills its secret with an
+    // RSA key set at deploy time, so here that secret starts out holding one.
+    const keySetSecrets = new Set(
+      resourcesOfType(assembly, 'Custom::SigningKeySet').map(({ stackName, resource }) =>
+        resolver.resolveString(resource.Properties?.SecretId, stackName),
+      ),
+    );
     for (const { stackName, logicalId, resource } of resourcesOfType(
       assembly,
       'AWS::SecretsManager::Secret',
     )) {
       const generate = resource.Properties?.GenerateSecretString as { PasswordLength?: number } | undefined;
       const arn = resolver.resource(stackName, logicalId).ref;
-      secrets.put({
-        arn,
-        name: `${stackName}/${logicalId}`,
-        value: generateSecretValue(generate?.PasswordLength ?? 64),
-      });
+      const value = keySetSecrets.has(arn)
+        ? newSigningKeySetValue()
+        : generateSecretValue(generate?.PasswordLength ?? 64);
+      secrets.put({ arn, name: `${stackName}/${logicalId}`, value });
     }
 
     const client = new DynamoDBClient({
@@ -109,7 +125,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
         DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
         mainTable.name,
       );
-      seeded = await seedDemoData();
+      seeded = { ...(await seedDemoData()), admin: await seedAdmin(options.admin ?? localAdmin()) };
     }
 
     const functions = new Map<string, LocalFunction>();
@@ -154,11 +170,30 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
     });
 
+    const authorizers = new Map(
+      resourcesOfType(assembly, 'AWS::ApiGatewayV2::Authorizer').map(({ stackName, logicalId, resource }) => {
+        const jwt = resolver.resolve(resource.Properties?.JwtConfiguration ?? {}, stackName) as {
+          Issuer?: string;
+          Audience?: string[];
+        };
+        if (resource.Properties?.AuthorizerType !== 'JWT' || !jwt.Issuer) {
+          throw new Error(
+            `Authorizer ${logicalId} is not a JWT authorizer; the local runtime only emulates those.`,
+          );
+        }
+        return [logicalId, jwtAuthorizer({ issuer: jwt.Issuer, audience: jwt.Audience ?? [] })];
+      }),
+    );
     const server: ApiServer = await startApiServer({
       api: readApiDefinition(resolver),
       functions,
-      port: options.port,
+      port,
       log,
+      authorize: async (route, headers) => {
+        const authorize = route.authorizerId ? authorizers.get(route.authorizerId) : undefined;
+        // A protected route whose authorizer is unknown is refused, never served open.
+        return authorize ? authorize(route, headers) : { ok: false, status: 401 };
+      },
     });
     cleanup.push(() => server.stop());
 

@@ -1,4 +1,6 @@
 import { ulid } from 'ulid';
+import { hashPassword } from '../../functions/accounts/passwords.ts';
+import { createAccount } from '../../functions/accounts/store.ts';
 import { CATEGORIES, type Category, type Product } from '../../functions/catalog/model.ts';
 import { putProduct } from '../../functions/catalog/store.ts';
 
@@ -61,4 +63,29 @@ export async function seedDemoData(): Promise<{ products: number; categories: nu
     await Promise.all(products.slice(i, i + 10).map((product) => putProduct(product)));
   }
   return { products: products.length, categories: new Set(products.map((p) => p.category)).size };
+}
+
+/** The local environment's admin account (never created anywhere else). */
+export interface LocalAdmin {
+  readonly email: string;
+  readonly password: string;
+}
+
+/** The admin from LOCAL_ADMIN_EMAIL / LOCAL_ADMIN_PASSWORD, or the documented local defaults. */
+export function localAdmin(env: NodeJS.ProcessEnv = process.env): LocalAdmin {
+  return {
+    email: (env.LOCAL_ADMIN_EMAIL ?? 'admin@shop.local').trim().toLowerCase(),
+    password: env.LOCAL_ADMIN_PASSWORD ?? 'local-admin-password',
+  };
+}
+
+/** Creates the local admin account through the accounts store. */
+export async function seedAdmin(admin: LocalAdmin): Promise<LocalAdmin> {
+  await createAccount({
+    email: admin.email,
+    displayName: 'Local Admin',
+    role: 'admin',
+    password: await hashPassword(admin.password),
+  });
+  return admin;
 }

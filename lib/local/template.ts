@@ -74,6 +74,7 @@ export function localPhysicalResource(
   logicalId: string,
   resource: CfnResource,
   tableNamePrefix: string,
+  apiEndpoint: string,
 ): PhysicalResource {
   const arn = (service: string, rest: string) =>
     `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${rest}`;
@@ -91,6 +92,9 @@ export function localPhysicalResource(
       const name = `${stackName}-${logicalId}`;
       return { ref: name, attributes: { Arn: arn('lambda', `function:${name}`) } };
     }
+    case 'AWS::ApiGatewayV2::Api':
+      // The API's URL is the local server's: tokens are issued for, and checked against, it.
+      return { ref: logicalId, attributes: { ApiEndpoint: apiEndpoint, ApiId: logicalId } };
     case 'AWS::IAM::Role':
       return { ref: logicalId, attributes: { Arn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${logicalId}` } };
     case 'AWS::Logs::LogGroup':
@@ -113,13 +117,15 @@ export class TemplateResolver {
 
   readonly assembly: CloudAssembly;
 
-  constructor(assembly: CloudAssembly, tableNamePrefix = '') {
+  constructor(assembly: CloudAssembly, options: { tableNamePrefix?: string; apiEndpoint?: string } = {}) {
     this.assembly = assembly;
+    const tableNamePrefix = options.tableNamePrefix ?? '';
+    const apiEndpoint = options.apiEndpoint ?? 'http://localhost:3000';
     for (const { stackName, template } of assembly.stacks) {
       for (const [logicalId, resource] of Object.entries(template.Resources)) {
         this.physical.set(
           `${stackName}/${logicalId}`,
-          localPhysicalResource(stackName, logicalId, resource, tableNamePrefix),
+          localPhysicalResource(stackName, logicalId, resource, tableNamePrefix, apiEndpoint),
         );
       }
       for (const output of Object.values(template.Outputs ?? {})) {

@@ -8,6 +8,7 @@ import {
   HttpStage,
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -30,7 +31,10 @@ export interface ApiStackProps extends StackProps {
 }
 
 /** Environment variable through which each kind of secret's ARN reaches a function. */
-const SECRET_VARIABLES: Record<SecretName, string> = { cursor: 'CURSOR_SECRET_ARN' };
+const SECRET_VARIABLES: Record<SecretName, string> = {
+  cursor: 'CURSOR_SECRET_ARN',
+  signingKey: 'SIGNING_KEY_SECRET_ARN',
+};
 
 /** The HTTP API: one function per route of the route table, a catch-all for 404/405, logs and alarms. */
 export class ApiStack extends Stack {
@@ -99,14 +103,23 @@ export class ApiStack extends Stack {
       },
     });
 
+    // The API is its own token issuer; API Gateway verifies tokens natively against our JWKS,
+    // so a signed-in request costs no extra Lambda invocation.
+    const issuer = config.issuerUrl ?? this.api.apiEndpoint;
+    const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', issuer, {
+      jwtAudience: [config.authAudience],
+      identitySource: ['$request.header.Authorization'],
+    });
+    const issuerEnvironment = { AUTH_ISSUER: issuer, AUTH_AUDIENCE: config.authAudience };
+
     for (const route of ROUTES) {
       const key = routeKey(route);
-      if (route.auth !== 'public') {
-        // Fail closed: never deploy a route that needs a signed-in user without an authorizer.
-        throw new Error(`${key} requires auth '${route.auth}', but the API has no JWT authorizer yet.`);
-      }
       const id = functionId(route.entry);
-      const endpoint = new EndpointFunction(this, id, { entry: route.entry, config });
+      const endpoint = new EndpointFunction(this, id, {
+        entry: route.entry,
+        config,
+        environment: issuerEnvironment,
+      });
       if (route.table !== 'none') endpoint.bindTable(table, route.table, SHOP_TABLE_INDEXES);
       for (const secret of route.secrets ?? [])
         endpoint.bindSecret(secrets[secret], SECRET_VARIABLES[secret]);
@@ -115,8 +128,11 @@ export class ApiStack extends Stack {
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${id}Integration`, endpoint.function),
+        ...(route.auth === 'public'
+          ? {}
+          : { authorizer, authorizationScopes: route.auth === 'admin' ? ['admin'] : undefined }),
       });
-      for (const httpRoute of httpRoutes) acknowledgePublicRoute(httpRoute, key);
+      if (route.auth === 'public') for (const httpRoute of httpRoutes) acknowledgePublicRoute(httpRoute, key);
       this.functions.set(id, endpoint);
     }
 

@@ -1,10 +1,15 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CustomResource, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environments.ts';
+import { EndpointFunction } from '../constructs/endpoint-function.ts';
 import { ShopTable } from '../constructs/shop-table.ts';
-import { acknowledgeCursorSecret } from './nag-suppressions.ts';
+import {
+  acknowledgeCursorSecret,
+  acknowledgeDeployFunction,
+  acknowledgeSigningKeySecret,
+} from './nag-suppressions.ts';
 
 export interface DataStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -18,6 +23,8 @@ export class DataStack extends Stack {
   readonly table: Table;
   /** HMAC key that makes pagination cursors tamper-evident. */
   readonly cursorSecret: Secret;
+  /** RSA key set that signs access tokens (filled at deploy time by `Custom::SigningKeySet`). */
+  readonly signingKeySecret: Secret;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -29,5 +36,25 @@ export class DataStack extends Stack {
       removalPolicy: config.removalPolicy,
     });
     acknowledgeCursorSecret(this.cursorSecret);
+
+    this.signingKeySecret = new Secret(this, 'TokenSigningKeys', {
+      description: `RSA key set that signs access tokens (${config.name})`,
+      removalPolicy: config.removalPolicy,
+    });
+    acknowledgeSigningKeySecret(this.signingKeySecret);
+    // Secrets Manager cannot generate an RSA key; this deploy-time function puts one in,
+    // once, and keeps it on later deployments.
+    const initKey = new EndpointFunction(this, 'InitSigningKey', {
+      entry: 'functions/ops/init-signing-key.ts',
+      config,
+    });
+    this.signingKeySecret.grantRead(initKey.function);
+    this.signingKeySecret.grantWrite(initKey.function);
+    acknowledgeDeployFunction(initKey);
+    new CustomResource(this, 'SigningKeySet', {
+      serviceToken: initKey.function.functionArn,
+      resourceType: 'Custom::SigningKeySet',
+      properties: { SecretId: this.signingKeySecret.secretArn },
+    });
   }
 }

@@ -56,6 +56,11 @@ export function acknowledgeApiEndpoint(endpoint: EndpointFunction): void {
       'asynchronous invocations and would stay empty. Failures reach the caller as a 5xx ' +
       'problem+json and count towards the API 5xx alarm.',
   );
+  acknowledgeFunctionRole(endpoint);
+}
+
+/** The two wildcards every function role needs: its own log streams and X-Ray. */
+function acknowledgeFunctionRole(endpoint: EndpointFunction): void {
   acknowledge(
     endpoint.role,
     `AwsSolutions-IAM5[Resource::<${endpoint.logGroupLogicalId}.Arn>:log-stream:*]`,
@@ -83,5 +88,28 @@ export function acknowledgeCursorSecret(secret: ISecret): void {
       'fail with 400 while warm functions still cache the old key. Rotate it by hand (a new ' +
       'random value) if it leaks; the only cost is that clients restart listings. Automatic ' +
       'rotation becomes sensible once cursors are also verified against AWSPREVIOUS.',
+  );
+}
+
+/** The RSA key set that signs access tokens. */
+export function acknowledgeSigningKeySecret(secret: ISecret): void {
+  acknowledge(
+    secret,
+    'AwsSolutions-SMG4',
+    'The token signing key set is rotated by adding a new key in front of the old one (both ' +
+      'stay in the JWKS until every token signed by the old key has expired, 15 minutes), ' +
+      'which Secrets Manager’s rotation schedule cannot express. Rotation is an operator ' +
+      'runbook step documented in the README, not an automatic schedule.',
+  );
+}
+
+/** The deploy-time function behind the `Custom::SigningKeySet` custom resource. */
+export function acknowledgeDeployFunction(fn: EndpointFunction): void {
+  acknowledgeFunctionRole(fn);
+  acknowledge(
+    fn.function,
+    'Serverless-LambdaDLQ',
+    'Only CloudFormation invokes this function, during deployments; a failure is reported to ' +
+      'CloudFormation, which rolls the deployment back, so there is nothing for a queue to keep.',
   );
 }

@@ -143,9 +143,9 @@ describe('catalog over HTTP through the local API', () => {
     });
 
     it('answers a known path with the wrong method with a 405 problem and Allow', async () => {
-      const res = await call(`${api}/products/${seeded[0]?.id}`, { method: 'DELETE' });
+      const res = await call(`${api}/products`, { method: 'DELETE' });
       expectProblem(res, 405);
-      expect(res.headers.get('allow')).toBe('GET');
+      expect(res.headers.get('allow')).toBe('GET, POST');
     });
   });
 });

@@ -311,18 +311,20 @@ describe('least privilege', () => {
   it.each([
     ...ROUTES.map((route) => [routeKey(route), route] as const),
     [DEFAULT_ROUTE.routeKey, DEFAULT_ROUTE] as const,
-  ])('%s reads the cursor signing key only if the route table lists it', (_key, route) => {
-    const listed = 'secrets' in route && (route.secrets ?? []).includes('cursor');
+  ])('%s reads only the secrets the route table lists', (_key, route) => {
+    const listed: readonly string[] = 'secrets' in route ? (route.secrets ?? []) : [];
     const statements = statementsOf(route.entry);
     const secretActions = actionsOf(statements).filter((action) => action.startsWith('secretsmanager:'));
     const environment = environmentOf(prod().api, functionLogicalId(prod(), route.entry));
-    if (listed) {
-      expect(secretActions).toContain('secretsmanager:GetSecretValue');
-      expect(environment).toHaveProperty('CURSOR_SECRET_ARN');
-    } else {
-      expect(secretActions).toEqual([]);
-      expect(environment).not.toHaveProperty('CURSOR_SECRET_ARN');
+    for (const [secret, variable] of [
+      ['cursor', 'CURSOR_SECRET_ARN'],
+      ['signingKey', 'SIGNING_KEY_SECRET_ARN'],
+    ] as const) {
+      if (listed.includes(secret)) expect(environment).toHaveProperty(variable);
+      else expect(environment).not.toHaveProperty(variable);
     }
+    if (listed.length > 0) expect(secretActions).toContain('secretsmanager:GetSecretValue');
+    else expect(secretActions).toEqual([]);
   });
 
   it('grants no function a wildcard resource except X-Ray trace upload and its own log streams', () => {

@@ -1,0 +1,50 @@
+import { HttpError } from '../core/errors.ts';
+import { http, ok } from '../core/http.ts';
+import { parseInput } from '../core/validation.ts';
+import { loginBody } from './model.ts';
+import { decoyHash, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
+import {
+  clearFailedLogins,
+  createSession,
+  findIdentity,
+  getAccount,
+  loginRetryAfter,
+  recordFailedLogin,
+  updatePasswordHash,
+} from './store.ts';
+import { sessionResponse } from './tokens.ts';
+
+const invalidCredentials = () =>
+  new HttpError(401, 'invalid-credentials', 'Unauthorized', 'Email or password is wrong.');
+
+/** POST /auth/login: unknown email and wrong password look the same, in body and in time. */
+export const handler = http(
+  async (event) => {
+    const { email, password } = parseInput(loginBody, event.jsonBody, 'body');
+    const retryAfter = await loginRetryAfter(email);
+    if (retryAfter > 0) {
+      throw new HttpError(
+        429,
+        'too-many-attempts',
+        'Too many attempts',
+        'Too many failed sign-ins. Try again later.',
+        {
+          headers: { 'retry-after': String(retryAfter) },
+        },
+      );
+    }
+    const identity = await findIdentity(email);
+    const valid = await verifyPassword(password, identity?.password ?? (await decoyHash()));
+    const account = identity && valid ? await getAccount(identity.userId) : undefined;
+    if (!identity || !account) {
+      await recordFailedLogin(email);
+      throw invalidCredentials();
+    }
+    if (needsRehash(identity.password)) await updatePasswordHash(email, await hashPassword(password));
+    await clearFailedLogins(email);
+    return ok(await sessionResponse(account, await createSession(account.id)), {
+      'cache-control': 'no-store',
+    });
+  },
+  { jsonBody: true },
+);

@@ -1,0 +1,81 @@
+import * as z from 'zod/mini';
+import { CATEGORIES } from '../catalog/model.ts';
+import { ULID_PATTERN } from '../core/ids.ts';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.ts';
+
+export const ROLES = ['customer', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+// Normalized before the uniqueness check: surrounding space and letter case never make a new account.
+const email = z
+  .string()
+  .check(z.trim(), z.toLowerCase(), z.maxLength(254), z.email('Must be an email address.'));
+const password = z
+  .string()
+  .check(
+    z.minLength(PASSWORD_MIN_LENGTH, `Must be at least ${PASSWORD_MIN_LENGTH} characters.`),
+    z.maxLength(PASSWORD_MAX_LENGTH, `Must be at most ${PASSWORD_MAX_LENGTH} characters.`),
+  );
+const displayName = z.string().check(z.trim(), z.minLength(1), z.maxLength(60));
+const bio = z.string().check(z.maxLength(500));
+const refreshToken = z.string().check(z.minLength(20), z.maxLength(300));
+
+export const registerBody = z.strictObject({ email, password, displayName });
+export const loginBody = z.strictObject({
+  email,
+  password: z.string().check(z.minLength(1), z.maxLength(PASSWORD_MAX_LENGTH)),
+});
+export const refreshBody = z.strictObject({ refreshToken });
+export const updateMeBody = z.strictObject({ displayName: z.optional(displayName), bio: z.optional(bio) });
+export const changePasswordBody = z.strictObject({
+  currentPassword: z.string().check(z.minLength(1), z.maxLength(PASSWORD_MAX_LENGTH)),
+  newPassword: password,
+});
+export const userPath = z.strictObject({
+  userId: z.string().check(z.regex(ULID_PATTERN, 'Must be a user id (ULID).')),
+});
+
+export const accountSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  displayName: z.string(),
+  bio: z.string(),
+  role: z.enum(ROLES),
+  createdAt: z.string(),
+});
+export type Account = z.infer<typeof accountSchema>;
+
+export const publicProfileSchema = z.object({
+  id: z.string(),
+  displayName: z.string(),
+  bio: z.string(),
+  createdAt: z.string(),
+});
+export type PublicProfile = z.infer<typeof publicProfileSchema>;
+
+export const sessionSchema = z.object({
+  user: accountSchema,
+  accessToken: z.string(),
+  refreshToken: z.string(),
+  expiresIn: z.number(),
+});
+
+export const THEMES = ['system', 'light', 'dark'] as const;
+export const preferencesBody = z.strictObject({
+  language: z
+    .string()
+    .check(z.regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'Must be a BCP 47 language tag.')),
+  currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'Must be an ISO 4217 code.')),
+  theme: z.enum(THEMES),
+  marketingEmails: z.boolean(),
+  favoriteCategories: z.array(z.enum(CATEGORIES)).check(z.maxLength(10)),
+});
+export type Preferences = z.infer<typeof preferencesBody>;
+
+export const DEFAULT_PREFERENCES: Preferences = {
+  language: 'en',
+  currency: 'EUR',
+  theme: 'system',
+  marketingEmails: false,
+  favoriteCategories: [],
+};

@@ -1,0 +1,27 @@
+import { eraseAccountData, exportAccountData } from './store.ts';
+
+/** One domain's share of a user's personal data. */
+export interface PersonalDataPart {
+  readonly name: string;
+  export(userId: string): Promise<unknown>;
+  erase(userId: string): Promise<void>;
+}
+
+/**
+ * THE list of places that hold a user's data. Account erasure and export walk it, so a
+ * domain that stores personal data (orders, messages...) adds its part here and both
+ * features cover it. Accounts goes last: its items are what identify the user.
+ */
+export const PERSONAL_DATA_PARTS: readonly PersonalDataPart[] = [
+  { name: 'account', export: exportAccountData, erase: eraseAccountData },
+];
+
+export async function exportPersonalData(userId: string): Promise<Record<string, unknown>> {
+  const data: Record<string, unknown> = { exportedAt: new Date().toISOString(), userId };
+  for (const part of PERSONAL_DATA_PARTS) data[part.name] = await part.export(userId);
+  return data;
+}
+
+export async function erasePersonalData(userId: string): Promise<void> {
+  for (const part of PERSONAL_DATA_PARTS) await part.erase(userId);
+}

@@ -1,0 +1,21 @@
+import { created, http } from '../core/http.ts';
+import { parseInput } from '../core/validation.ts';
+import { registerBody } from './model.ts';
+import { hashPassword } from './passwords.ts';
+import { createAccount } from './store.ts';
+import { sessionResponse } from './tokens.ts';
+
+/** POST /auth/register: a new customer account, signed in. */
+export const handler = http(
+  async (event) => {
+    const { email, password, displayName } = parseInput(registerBody, event.jsonBody, 'body');
+    const { account, refreshToken } = await createAccount({
+      email,
+      displayName,
+      role: 'customer',
+      password: await hashPassword(password),
+    });
+    return created(await sessionResponse(account, refreshToken), { 'cache-control': 'no-store' });
+  },
+  { jsonBody: true },
+);

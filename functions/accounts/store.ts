@@ -1,0 +1,503 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { unauthorized } from '../core/auth.ts';
+import { table } from '../core/db.ts';
+import { conflict, notFound, preconditionFailed } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import {
+  type Account,
+  DEFAULT_PREFERENCES,
+  type Preferences,
+  type PublicProfile,
+  type Role,
+} from './model.ts';
+import type { PasswordHash } from './passwords.ts';
+
+// Key templates of the accounts domain. Everything a user owns lives in the USER#<id>
+// partition, so one Query finds it all (export, erasure); the email and login-attempt items
+// are addressed by email and deleted alongside. See docs/access-patterns.md.
+const userPartition = (userId: string) => `USER#${userId}`;
+const profileKey = (userId: string) => ({ pk: userPartition(userId), sk: 'PROFILE' });
+const preferencesKey = (userId: string) => ({ pk: userPartition(userId), sk: 'PREFERENCES' });
+const SESSION_PREFIX = 'SESSION#';
+const sessionKey = (userId: string, familyId: string) => ({
+  pk: userPartition(userId),
+  sk: `${SESSION_PREFIX}${familyId}`,
+});
+const emailKey = (email: string) => ({ pk: `EMAIL#${email}`, sk: 'IDENTITY' });
+const loginAttemptsKey = (email: string) => ({ pk: `LOGIN#${email}`, sk: 'ATTEMPTS' });
+
+export const REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
+export const LOGIN_WINDOW_SECONDS = 15 * 60;
+export const MAX_FAILED_LOGINS = 5;
+/** How many rotated-out token hashes a session remembers for reuse detection. */
+const REMEMBERED_HASHES = 100;
+
+interface ProfileItem {
+  id: string;
+  email: string;
+  displayName: string;
+  bio: string;
+  role: Role;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface IdentityItem {
+  userId: string;
+  password: PasswordHash;
+}
+
+interface SessionItem {
+  familyId: string;
+  currentHash: string;
+  previousHashes: string[];
+  revoked: boolean;
+  createdAt: string;
+  expiresAtEpoch: number;
+}
+
+const nowEpoch = () => Math.floor(Date.now() / 1000);
+const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
+
+function toAccount(item: ProfileItem | Record<string, unknown>): Account {
+  const { id, email, displayName, bio, role, createdAt } = item as unknown as ProfileItem;
+  return { id, email, displayName, bio, role, createdAt };
+}
+
+function isConditionFailure(error: unknown, index?: number): boolean {
+  if (error instanceof TransactionCanceledException) {
+    const reasons = error.CancellationReasons ?? [];
+    return index === undefined
+      ? reasons.some((r) => r.Code === 'ConditionalCheckFailed')
+      : reasons[index]?.Code === 'ConditionalCheckFailed';
+  }
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/** A refresh token: opaque to clients; it names its session so a lookup is one GetItem. */
+function newRefreshToken(userId: string, familyId: string): { token: string; hash: string } {
+  const token = `${userId}.${familyId}.${randomBytes(32).toString('base64url')}`;
+  return { token, hash: sha256(token) };
+}
+
+function parseRefreshToken(token: string): { userId: string; familyId: string } {
+  const [userId, familyId, secret, ...rest] = token.split('.');
+  if (!userId || !familyId || !secret || rest.length > 0)
+    throw unauthorized('The refresh token is not valid.');
+  return { userId, familyId };
+}
+
+function sessionPut(userId: string, familyId: string, hash: string) {
+  const item: SessionItem & { pk: string; sk: string; entity: string } = {
+    ...sessionKey(userId, familyId),
+    entity: 'session',
+    familyId,
+    currentHash: hash,
+    previousHashes: [],
+    revoked: false,
+    createdAt: new Date().toISOString(),
+    expiresAtEpoch: nowEpoch() + REFRESH_TOKEN_TTL_SECONDS,
+  };
+  return { Put: { TableName: table().tableName, Item: item } };
+}
+
+/**
+ * Creates an account, its login identity and a first session in one transaction. The
+ * identity item keyed by email is written only if absent, so two registrations of one
+ * email cannot both succeed (409), whatever the timing.
+ */
+export async function createAccount(input: {
+  email: string;
+  displayName: string;
+  password: PasswordHash;
+  role: Role;
+}): Promise<{ account: Account; refreshToken: string }> {
+  const { client, tableName } = table();
+  const id = newId();
+  const now = new Date().toISOString();
+  const profile: ProfileItem = {
+    id,
+    email: input.email,
+    displayName: input.displayName,
+    bio: '',
+    role: input.role,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const familyId = newId();
+  const refresh = newRefreshToken(id, familyId);
+  try {
+    await client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableName,
+              Item: {
+                ...emailKey(input.email),
+                entity: 'identity',
+                userId: id,
+                password: input.password,
+              } satisfies IdentityItem & Record<string, unknown>,
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          { Put: { TableName: tableName, Item: { ...profileKey(id), entity: 'profile', ...profile } } },
+          sessionPut(id, familyId, refresh.hash),
+        ],
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error, 0)) throw conflict('An account with this email already exists.');
+    throw error;
+  }
+  return { account: toAccount(profile), refreshToken: refresh.token };
+}
+
+/** The login identity of an email: user id and password hash. One GetItem. */
+export async function findIdentity(email: string): Promise<IdentityItem | undefined> {
+  const { client, tableName } = table();
+  const out = await client.send(new GetCommand({ TableName: tableName, Key: emailKey(email) }));
+  return out.Item
+    ? { userId: String(out.Item.userId), password: out.Item.password as PasswordHash }
+    : undefined;
+}
+
+export async function updatePasswordHash(email: string, password: PasswordHash): Promise<void> {
+  const { client, tableName } = table();
+  await client.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: emailKey(email),
+      UpdateExpression: 'SET password = :password',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':password': password },
+    }),
+  );
+}
+
+export async function getAccount(userId: string): Promise<Account | undefined> {
+  const { client, tableName } = table();
+  const out = await client.send(new GetCommand({ TableName: tableName, Key: profileKey(userId) }));
+  return out.Item ? toAccount(out.Item) : undefined;
+}
+
+export async function getPublicProfile(userId: string): Promise<PublicProfile | undefined> {
+  const account = await getAccount(userId);
+  return (
+    account && {
+      id: account.id,
+      displayName: account.displayName,
+      bio: account.bio,
+      createdAt: account.createdAt,
+    }
+  );
+}
+
+export async function updateProfile(
+  userId: string,
+  changes: { displayName?: string; bio?: string },
+): Promise<Account> {
+  const { client, tableName } = table();
+  const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
+  const values: Record<string, unknown> = { ':updatedAt': new Date().toISOString() };
+  const sets = ['#updatedAt = :updatedAt'];
+  for (const [field, value] of Object.entries(changes)) {
+    if (value === undefined) continue;
+    names[`#${field}`] = field;
+    values[`:${field}`] = value;
+    sets.push(`#${field} = :${field}`);
+  }
+  try {
+    const out = await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: profileKey(userId),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toAccount(out.Attributes ?? {});
+  } catch (error) {
+    if (isConditionFailure(error)) throw notFound('This account no longer exists.');
+    throw error;
+  }
+}
+
+/** Starts a new session (token family) for a user; returns its first refresh token. */
+export async function createSession(userId: string): Promise<string> {
+  const familyId = newId();
+  const refresh = newRefreshToken(userId, familyId);
+  await table().client.send(new PutCommand(sessionPut(userId, familyId, refresh.hash).Put));
+  return refresh.token;
+}
+
+async function revokeFamily(userId: string, familyId: string): Promise<void> {
+  const { client, tableName } = table();
+  try {
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: sessionKey(userId, familyId),
+        UpdateExpression: 'SET revoked = :true',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/**
+ * Exchanges a refresh token for a new one. The presented token must be its session's
+ * current one; a rotated-out token means it was stolen or replayed, so the whole session is
+ * revoked (the latest token dies too). The swap is conditional on the current hash, so two
+ * racing refreshes with one token cannot both win.
+ */
+export async function rotateSession(token: string): Promise<{ userId: string; refreshToken: string }> {
+  const { userId, familyId } = parseRefreshToken(token);
+  const { client, tableName } = table();
+  const out = await client.send(
+    new GetCommand({ TableName: tableName, Key: sessionKey(userId, familyId), ConsistentRead: true }),
+  );
+  const session = out.Item as SessionItem | undefined;
+  const hash = sha256(token);
+  if (!session || session.revoked || session.expiresAtEpoch <= nowEpoch())
+    throw unauthorized('The refresh token is not valid.');
+  if (!safeEqual(session.currentHash, hash)) {
+    if (session.previousHashes.includes(hash)) await revokeFamily(userId, familyId);
+    throw unauthorized('The refresh token is not valid.');
+  }
+  const next = newRefreshToken(userId, familyId);
+  try {
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: sessionKey(userId, familyId),
+        UpdateExpression: 'SET currentHash = :next, previousHashes = :previous, expiresAtEpoch = :expires',
+        ConditionExpression: 'currentHash = :current AND revoked = :false',
+        ExpressionAttributeValues: {
+          ':next': next.hash,
+          ':current': hash,
+          ':false': false,
+          ':previous': [...session.previousHashes, hash].slice(-REMEMBERED_HASHES),
+          ':expires': nowEpoch() + REFRESH_TOKEN_TTL_SECONDS,
+        },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    // Someone else rotated this very token first: a replay, handled like any reuse.
+    await revokeFamily(userId, familyId);
+    throw unauthorized('The refresh token is not valid.');
+  }
+  return { userId, refreshToken: next.token };
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Logout: revokes the token's session if the token belongs to it; unknown tokens are ignored. */
+export async function revokeSession(token: string): Promise<void> {
+  const { userId, familyId } = parseRefreshToken(token);
+  const { client, tableName } = table();
+  const out = await client.send(new GetCommand({ TableName: tableName, Key: sessionKey(userId, familyId) }));
+  const session = out.Item as SessionItem | undefined;
+  const hash = sha256(token);
+  if (session && (safeEqual(session.currentHash, hash) || session.previousHashes.includes(hash))) {
+    await revokeFamily(userId, familyId);
+  }
+}
+
+async function userItems(userId: string): Promise<Record<string, unknown>[]> {
+  const { client, tableName } = table();
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': userPartition(userId) },
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+      }),
+    );
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+/** Revokes every session of a user (password change). */
+export async function revokeAllSessions(userId: string): Promise<void> {
+  const sessions = (await userItems(userId)).filter((item) => String(item.sk).startsWith(SESSION_PREFIX));
+  await Promise.all(
+    sessions.map((s) => revokeFamily(userId, String((s as unknown as SessionItem).familyId))),
+  );
+}
+
+export interface StoredPreferences {
+  readonly preferences: Preferences;
+  /** 0 when never saved. */
+  readonly version: number;
+}
+
+export async function getPreferences(userId: string): Promise<StoredPreferences> {
+  const { client, tableName } = table();
+  const out = await client.send(new GetCommand({ TableName: tableName, Key: preferencesKey(userId) }));
+  if (!out.Item) return { preferences: DEFAULT_PREFERENCES, version: 0 };
+  const { language, currency, theme, marketingEmails, favoriteCategories, version } =
+    out.Item as Preferences & { version: number };
+  return { preferences: { language, currency, theme, marketingEmails, favoriteCategories }, version };
+}
+
+/** Saves preferences; with `expectedVersion`, only if nobody saved since (else 412). */
+export async function putPreferences(
+  userId: string,
+  preferences: Preferences,
+  expectedVersion?: number,
+): Promise<StoredPreferences> {
+  const { client, tableName } = table();
+  const current = expectedVersion ?? (await getPreferences(userId)).version;
+  const version = current + 1;
+  try {
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...preferencesKey(userId),
+          entity: 'preferences',
+          ...preferences,
+          version,
+          updatedAt: new Date().toISOString(),
+        },
+        ConditionExpression: current === 0 ? 'attribute_not_exists(pk)' : 'version = :expected',
+        ExpressionAttributeValues: current === 0 ? undefined : { ':expected': current },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    if (expectedVersion !== undefined)
+      throw preconditionFailed('The preferences changed since you read them. Read them again.');
+    throw conflict('The preferences were changed concurrently. Try again.');
+  }
+  return { preferences, version };
+}
+
+/** All data this domain stores for a user, secrets left out (no hashes, no tokens). */
+export async function exportAccountData(userId: string): Promise<Record<string, unknown>> {
+  const items = await userItems(userId);
+  const profile = items.find((i) => i.sk === 'PROFILE');
+  const prefs = items.find((i) => i.sk === 'PREFERENCES');
+  const sessions = items
+    .filter((i) => String(i.sk).startsWith(SESSION_PREFIX))
+    .map((i) => {
+      const s = i as unknown as SessionItem;
+      return {
+        id: s.familyId,
+        createdAt: s.createdAt,
+        revoked: s.revoked,
+        expiresAt: new Date(s.expiresAtEpoch * 1000).toISOString(),
+      };
+    });
+  return {
+    account: profile ? toAccount(profile) : null,
+    preferences: prefs ? (await getPreferences(userId)).preferences : null,
+    sessions,
+  };
+}
+
+/** Erases every item this domain stores for a user: the USER# partition, identity and login counter. */
+export async function eraseAccountData(userId: string): Promise<void> {
+  const { client, tableName } = table();
+  const items = await userItems(userId);
+  const email = items.find((i) => i.sk === 'PROFILE')?.email;
+  const keys = items.map((i) => ({ pk: String(i.pk), sk: String(i.sk) }));
+  if (typeof email === 'string') keys.push(emailKey(email), loginAttemptsKey(email));
+  for (let i = 0; i < keys.length; i += 25) {
+    let request: Record<string, { DeleteRequest: { Key: Record<string, string> } }[]> | undefined = {
+      [tableName]: keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })),
+    };
+    while (request && Object.keys(request).length > 0) {
+      const out = await client.send(new BatchWriteCommand({ RequestItems: request }));
+      request = out.UnprocessedItems as typeof request;
+    }
+  }
+}
+
+/** Seconds until an email may try to sign in again, or 0 when it may now. */
+export async function loginRetryAfter(email: string): Promise<number> {
+  const { client, tableName } = table();
+  const out = await client.send(
+    new GetCommand({ TableName: tableName, Key: loginAttemptsKey(email), ConsistentRead: true }),
+  );
+  const item = out.Item as { failures?: number; windowStartEpoch?: number } | undefined;
+  if (!item?.failures || item.failures < MAX_FAILED_LOGINS || item.windowStartEpoch === undefined) return 0;
+  return Math.max(0, item.windowStartEpoch + LOGIN_WINDOW_SECONDS - nowEpoch());
+}
+
+/** Counts a failed login in the email's 15-minute window, starting a new window when the last one passed. */
+export async function recordFailedLogin(email: string): Promise<void> {
+  const { client, tableName } = table();
+  const now = nowEpoch();
+  const floor = now - LOGIN_WINDOW_SECONDS;
+  const countInWindow = () =>
+    client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: loginAttemptsKey(email),
+        UpdateExpression: 'ADD failures :one',
+        ConditionExpression: 'windowStartEpoch > :floor',
+        ExpressionAttributeValues: { ':one': 1, ':floor': floor },
+      }),
+    );
+  try {
+    await countInWindow();
+    return;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  try {
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...loginAttemptsKey(email),
+          failures: 1,
+          windowStartEpoch: now,
+          expiresAtEpoch: now + LOGIN_WINDOW_SECONDS,
+        },
+        ConditionExpression: 'attribute_not_exists(pk) OR windowStartEpoch <= :floor',
+        ExpressionAttributeValues: { ':floor': floor },
+      }),
+    );
+  } catch (error) {
+    // A concurrent failure opened the window first: count this one in it.
+    if (!isConditionFailure(error)) throw error;
+    await countInWindow();
+  }
+}
+
+export async function clearFailedLogins(email: string): Promise<void> {
+  await table().client.send(
+    new DeleteCommand({ TableName: table().tableName, Key: loginAttemptsKey(email) }),
+  );
+}

@@ -1,0 +1,206 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword, type PasswordHash } from '../../functions/accounts/passwords.ts';
+import {
+  createAccount,
+  createSession,
+  eraseAccountData,
+  exportAccountData,
+  findIdentity,
+  getPreferences,
+  loginRetryAfter,
+  MAX_FAILED_LOGINS,
+  putPreferences,
+  recordFailedLogin,
+  revokeAllSessions,
+  revokeSession,
+  rotateSession,
+} from '../../functions/accounts/store.ts';
+import { HttpError } from '../../functions/core/errors.ts';
+import { useFreshTable } from '../support/table.ts';
+
+let passwordHash: PasswordHash;
+let db: Awaited<ReturnType<typeof useFreshTable>>;
+let counter = 0;
+const uniqueEmail = () => `user${++counter}-${Date.now()}@example.com`;
+
+async function expectStatus(promise: Promise<unknown>, status: number): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(HttpError);
+  expect((error as HttpError).statusCode).toBe(status);
+}
+
+describe('accounts store', () => {
+  beforeAll(async () => {
+    db = await useFreshTable();
+    // One real scrypt hash shared by the file: each costs ~0.35 s at OWASP parameters.
+    passwordHash = await hashPassword('correct horse battery staple');
+  });
+
+  describe('createAccount', () => {
+    it('keeps emails unique even when two registrations race', async () => {
+      const email = uniqueEmail();
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, () =>
+          createAccount({ email, displayName: 'Racer', role: 'customer', password: passwordHash }),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of results.filter((r) => r.status === 'rejected')) {
+        expect(((r as PromiseRejectedResult).reason as HttpError).statusCode).toBe(409);
+      }
+      expect((await findIdentity(email))?.userId).toEqual(expect.any(String));
+    });
+  });
+
+  describe('rotateSession', () => {
+    it('exchanges the current token for a new one and kills the old one', async () => {
+      const { refreshToken } = await createAccount({
+        email: uniqueEmail(),
+        displayName: 'A',
+        role: 'customer',
+        password: passwordHash,
+      });
+      const next = await rotateSession(refreshToken);
+      expect(next.refreshToken).not.toBe(refreshToken);
+      await expectStatus(rotateSession(refreshToken), 401);
+    });
+
+    it('revokes the whole family when a rotated-out token is presented again', async () => {
+      const { refreshToken } = await createAccount({
+        email: uniqueEmail(),
+        displayName: 'B',
+        role: 'customer',
+        password: passwordHash,
+      });
+      const latest = await rotateSession(refreshToken);
+      await expectStatus(rotateSession(refreshToken), 401);
+      await expectStatus(rotateSession(latest.refreshToken), 401);
+    });
+
+    it('lets exactly one of two racing refreshes with the same token win', async () => {
+      const { refreshToken } = await createAccount({
+        email: uniqueEmail(),
+        displayName: 'C',
+        role: 'customer',
+        password: passwordHash,
+      });
+      const results = await Promise.allSettled(Array.from({ length: 5 }, () => rotateSession(refreshToken)));
+      expect(results.filter((r) => r.status === 'fulfilled').length).toBeLessThanOrEqual(1);
+    });
+
+    it('rejects forged and malformed tokens with 401 and no effect on the real session', async () => {
+      const { account, refreshToken } = await createAccount({
+        email: uniqueEmail(),
+        displayName: 'D',
+        role: 'customer',
+        password: passwordHash,
+      });
+      const [userId, familyId] = refreshToken.split('.');
+      await expectStatus(rotateSession(`${userId}.${familyId}.forgedsecretforgedsecretforged`), 401);
+      await expectStatus(rotateSession('garbage'), 401);
+      expect((await rotateSession(refreshToken)).userId).toBe(account.id);
+    });
+  });
+
+  describe('revocation', () => {
+    it('logout revokes that session only', async () => {
+      const { account, refreshToken } = await createAccount({
+        email: uniqueEmail(),
+        displayName: 'E',
+        role: 'customer',
+        password: passwordHash,
+      });
+      const other = await createSession(account.id);
+      await revokeSession(refreshToken);
+      await expectStatus(rotateSession(refreshToken), 401);
+      expect((await rotateSession(other)).userId).toBe(account.id);
+    });
+
+    it('revokeAllSessions kills every session of the user', async () => {
+      const { account, refreshToken } = await createAccount({
+        email: uniqueEmail(),
+        displayName: 'F',
+        role: 'customer',
+        password: passwordHash,
+      });
+      const other = await createSession(account.id);
+      await revokeAllSessions(account.id);
+      await expectStatus(rotateSession(refreshToken), 401);
+      await expectStatus(rotateSession(other), 401);
+    });
+  });
+
+  describe('login attempts', () => {
+    it(`blocks an email after ${MAX_FAILED_LOGINS} failures within the window, with the seconds left`, async () => {
+      const email = uniqueEmail();
+      for (let i = 0; i < MAX_FAILED_LOGINS - 1; i++) await recordFailedLogin(email);
+      expect(await loginRetryAfter(email)).toBe(0);
+      await recordFailedLogin(email);
+      const retryAfter = await loginRetryAfter(email);
+      expect(retryAfter).toBeGreaterThan(14 * 60);
+      expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+    });
+
+    it('counts concurrent failures without losing any', async () => {
+      const email = uniqueEmail();
+      await Promise.all(Array.from({ length: MAX_FAILED_LOGINS }, () => recordFailedLogin(email)));
+      expect(await loginRetryAfter(email)).toBeGreaterThan(0);
+    });
+  });
+
+  describe('preferences', () => {
+    it('returns defaults with version 0, then guards writes by version', async () => {
+      const { account } = await createAccount({
+        email: uniqueEmail(),
+        displayName: 'G',
+        role: 'customer',
+        password: passwordHash,
+      });
+      const initial = await getPreferences(account.id);
+      expect(initial.version).toBe(0);
+      const saved = await putPreferences(account.id, { ...initial.preferences, theme: 'dark' }, 0);
+      expect(saved.version).toBe(1);
+      await expectStatus(putPreferences(account.id, { ...initial.preferences, theme: 'light' }, 0), 412);
+      expect((await getPreferences(account.id)).preferences.theme).toBe('dark');
+    });
+  });
+
+  describe('export and erasure', () => {
+    it('exports the account without secrets, and erasure leaves no item of the user', async () => {
+      const email = uniqueEmail();
+      const { account } = await createAccount({
+        email,
+        displayName: 'H',
+        role: 'customer',
+        password: passwordHash,
+      });
+      await putPreferences(account.id, {
+        language: 'de',
+        currency: 'EUR',
+        theme: 'dark',
+        marketingEmails: true,
+        favoriteCategories: ['books'],
+      });
+      await recordFailedLogin(email);
+      const exported = await exportAccountData(account.id);
+      expect(exported.account).toMatchObject({ id: account.id, email });
+      expect(JSON.stringify(exported)).not.toMatch(/hash|salt|password/i);
+
+      await eraseAccountData(account.id);
+      const left = await db.client.send(
+        new QueryCommand({
+          TableName: db.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `USER#${account.id}` },
+        }),
+      );
+      expect(left.Items).toEqual([]);
+      expect(await findIdentity(email)).toBeUndefined();
+      expect(await loginRetryAfter(email)).toBe(0);
+    });
+  });
+});
