@@ -1,5 +1,4 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   DeleteCommand,
@@ -10,7 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unauthorized } from '../core/auth.ts';
-import { table } from '../core/db.ts';
+import { isConditionFailure, setFields, table } from '../core/db.ts';
 import { conflict, notFound, preconditionFailed } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import {
@@ -72,16 +71,6 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('bas
 function toAccount(item: ProfileItem | Record<string, unknown>): Account {
   const { id, email, displayName, bio, role, createdAt } = item as unknown as ProfileItem;
   return { id, email, displayName, bio, role, createdAt };
-}
-
-function isConditionFailure(error: unknown, index?: number): boolean {
-  if (error instanceof TransactionCanceledException) {
-    const reasons = error.CancellationReasons ?? [];
-    return index === undefined
-      ? reasons.some((r) => r.Code === 'ConditionalCheckFailed')
-      : reasons[index]?.Code === 'ConditionalCheckFailed';
-  }
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
 /** A refresh token: opaque to clients; it names its session so a lookup is one GetItem. */
@@ -209,15 +198,7 @@ export async function updateProfile(
   changes: { displayName?: string; bio?: string },
 ): Promise<Account> {
   const { client, tableName } = table();
-  const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
-  const values: Record<string, unknown> = { ':updatedAt': new Date().toISOString() };
-  const sets = ['#updatedAt = :updatedAt'];
-  for (const [field, value] of Object.entries(changes)) {
-    if (value === undefined) continue;
-    names[`#${field}`] = field;
-    values[`:${field}`] = value;
-    sets.push(`#${field} = :${field}`);
-  }
+  const { sets, names, values } = setFields({ ...changes, updatedAt: new Date().toISOString() });
   try {
     const out = await client.send(
       new UpdateCommand({

@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
-import { INDEX, table } from '../core/db.ts';
+import { INDEX, isConditionFailure, setFields, table } from '../core/db.ts';
 import { badRequest, notFound, preconditionFailed } from '../core/errors.ts';
 import { newId, ULID_PATTERN } from '../core/ids.ts';
 import type {
@@ -101,9 +101,6 @@ export async function putProduct(product: Product): Promise<void> {
   await client.send(new PutCommand({ TableName: tableName, Item: toItem(product) }));
 }
 
-const isConditionFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
-
 /** A product with its version, for writers that need the ETag. */
 export interface VersionedProduct {
   readonly product: Product;
@@ -136,15 +133,10 @@ export async function updateProduct(
   expectedVersion?: number,
 ): Promise<VersionedProduct> {
   const { client, tableName } = table();
-  const names: Record<string, string> = { '#updatedAt': 'updatedAt', '#version': 'version' };
-  const values: Record<string, unknown> = { ':updatedAt': new Date().toISOString(), ':one': 1 };
-  const sets = ['#updatedAt = :updatedAt', '#version = #version + :one'];
-  for (const [field, value] of Object.entries(changes)) {
-    if (value === undefined) continue;
-    names[`#${field}`] = field;
-    values[`:${field}`] = value;
-    sets.push(`#${field} = :${field}`);
-  }
+  const { sets, names, values } = setFields({ ...changes, updatedAt: new Date().toISOString() });
+  names['#version'] = 'version';
+  values[':one'] = 1;
+  sets.push('#version = #version + :one');
   if (changes.category) {
     names['#gsi2pk'] = 'gsi2pk';
     values[':gsi2pk'] = categoryPartition(changes.category);

@@ -38,3 +38,36 @@ export function table(): { client: DynamoDBDocumentClient; tableName: string } {
   }
   return cached;
 }
+
+/**
+ * Whether a write failed on its condition: a plain conditional write, or (with `index`) the
+ * given item of a cancelled transaction. Stores turn these into 404/409/412, never callers.
+ */
+export function isConditionFailure(error: unknown, index?: number): boolean {
+  if (error instanceof Error && error.name === 'TransactionCanceledException') {
+    const reasons =
+      (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+    return index === undefined
+      ? reasons.some((r) => r.Code === 'ConditionalCheckFailed')
+      : reasons[index]?.Code === 'ConditionalCheckFailed';
+  }
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/** `SET #a = :a, ...` parts for the defined fields of a partial update; callers may push more. */
+export function setFields(fields: Record<string, unknown>): {
+  sets: string[];
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+} {
+  const sets: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    names[`#${field}`] = field;
+    values[`:${field}`] = value;
+    sets.push(`#${field} = :${field}`);
+  }
+  return { sets, names, values };
+}
