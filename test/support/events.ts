@@ -9,6 +9,8 @@ export interface EventOptions {
   /** Send `body` as given (a string) instead of JSON-encoding it. */
   readonly rawBody?: string;
   readonly isBase64Encoded?: boolean;
+  /** Claims the JWT authorizer would pass (a signed-in caller). */
+  readonly claims?: Record<string, string>;
 }
 
 /** An API Gateway payload 2.0 event for a route key like `GET /products/{productId}`. */
@@ -49,6 +51,7 @@ export function httpEvent(routeKey: string, options: EventOptions = {}): APIGate
       stage: '$default',
       time: now.toISOString(),
       timeEpoch: now.getTime(),
+      ...(options.claims ? { authorizer: { jwt: { claims: options.claims, scopes: null } } } : {}),
     },
   };
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { newSigningKeySetValue } from '../../functions/accounts/signing-keys.ts';
 import { startDynamoDbLocal } from '../../lib/local/dynamodb.ts';
 import { generateSecretValue, startLocalSecretsManager } from '../../lib/local/secrets-manager.ts';
 import { synthesize } from '../../lib/local/synth.ts';
@@ -15,6 +16,8 @@ declare module 'vitest' {
     /** A Secrets Manager stand-in holding the test cursor key. */
     secretsEndpoint: string;
     cursorSecretArn: string;
+    /** The RSA key set that signs test access tokens. */
+    signingKeySecretArn: string;
   }
 }
 
@@ -41,6 +44,9 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
   project.provide('assemblyDir', assemblyDir);
   project.provide('secretsEndpoint', secrets.endpoint);
   project.provide('cursorSecretArn', cursorSecretArn);
+  const signingKeySecretArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:test-signing-keys';
+  secrets.put({ arn: signingKeySecretArn, name: 'test-signing-keys', value: newSigningKeySetValue() });
+  project.provide('signingKeySecretArn', signingKeySecretArn);
   console.log(
     `[setup] DynamoDB Local at ${dynamodb.endpoint}, local stacks synthesized in ${Date.now() - started} ms`,
   );

@@ -38,5 +38,8 @@ export async function useFreshTable(): Promise<{ client: DynamoDBDocumentClient;
   process.env.AWS_ENDPOINT_URL_DYNAMODB = inject('dynamodbEndpoint');
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = inject('secretsEndpoint');
   process.env.CURSOR_SECRET_ARN = inject('cursorSecretArn');
+  process.env.SIGNING_KEY_SECRET_ARN = inject('signingKeySecretArn');
+  process.env.AUTH_ISSUER = 'https://api.test.local';
+  process.env.AUTH_AUDIENCE = 'shop-api-test';
   return { client, tableName };
 }
