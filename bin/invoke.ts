@@ -43,7 +43,7 @@ try {
 
 const log = (line: string) => console.error(line);
 log(`• Synthesizing the local environment...`);
-const { outdir } = synthesize('local', path.join(PROJECT_ROOT, '.local', 'cdk.out'));
+const { outdir } = synthesize('local', path.join(PROJECT_ROOT, '.local', 'cdk.out'), { reuse: true });
 log(
   values.dynamodb
     ? `• Using DynamoDB at ${values.dynamodb}`

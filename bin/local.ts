@@ -22,7 +22,9 @@ const step = (text: string) => console.log(`• ${text}`);
 const started = Date.now();
 try {
   step('Synthesizing the local environment (same bundles as a deploy)...');
-  const { outdir } = synthesize('local', path.join(localDir, 'cdk.out'));
+  const synth = synthesize('local', path.join(localDir, 'cdk.out'), { reuse: true });
+  const { outdir } = synth;
+  if (!synth.synthesized) step('Sources unchanged since the last synthesis: reusing .local/cdk.out');
   step('Starting DynamoDB Local and the API...');
   const backend = await startLocalBackend({
     assemblyDir: outdir,

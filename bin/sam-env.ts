@@ -11,7 +11,7 @@ import { readCloudAssembly, resourcesOfType, TemplateResolver } from '../lib/loc
 const dynamodbPort = process.env.DYNAMODB_PORT ?? '8000';
 const secretsPort = process.env.SECRETS_PORT ?? '8001';
 const host = process.env.SAM_HOST ?? 'host.docker.internal';
-const { outdir } = synthesize('local', path.join(PROJECT_ROOT, '.local', 'cdk.out'));
+const { outdir } = synthesize('local', path.join(PROJECT_ROOT, '.local', 'cdk.out'), { reuse: true });
 const assembly = readCloudAssembly(outdir);
 const resolver = new TemplateResolver(assembly, {
   tableNamePrefix: 'shop-local-',
