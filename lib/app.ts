@@ -21,7 +21,12 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
     tags,
     description: `Shop API (${config.name})`,
     table: data.table,
-    secrets: { cursor: data.cursorSecret, signingKey: data.signingKeySecret },
+    secrets: {
+      cursor: data.cursorSecret,
+      signingKey: data.signingKeySecret,
+      paymentWebhook: data.paymentWebhookSecret,
+      ...(data.stripeApiKeySecret ? { stripeApiKey: data.stripeApiKeySecret } : {}),
+    },
   });
   api.addStackDependency(data);
   return { data, api };

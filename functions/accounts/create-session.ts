@@ -8,8 +8,7 @@ import {
   createSession,
   findIdentity,
   getAccount,
-  loginRetryAfter,
-  recordFailedLogin,
+  reserveLoginAttempt,
   updatePasswordHash,
 } from './store.ts';
 import { sessionResponse } from './tokens.ts';
@@ -21,7 +20,7 @@ const invalidCredentials = () =>
 export const handler = http(
   async (event) => {
     const { email, password } = parseInput(loginBody, event.jsonBody, 'body');
-    const retryAfter = await loginRetryAfter(email);
+    const retryAfter = await reserveLoginAttempt(email);
     if (retryAfter > 0) {
       throw new HttpError(
         429,
@@ -36,10 +35,7 @@ export const handler = http(
     const identity = await findIdentity(email);
     const valid = await verifyPassword(password, identity?.password ?? (await decoyHash()));
     const account = identity && valid ? await getAccount(identity.userId) : undefined;
-    if (!identity || !account) {
-      await recordFailedLogin(email);
-      throw invalidCredentials();
-    }
+    if (!identity || !account) throw invalidCredentials();
     if (needsRehash(identity.password)) await updatePasswordHash(email, await hashPassword(password));
     await clearFailedLogins(email);
     return ok(await sessionResponse(account, await createSession(account.id)), {

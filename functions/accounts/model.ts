@@ -62,9 +62,10 @@ export const sessionSchema = z.object({
 
 export const THEMES = ['system', 'light', 'dark'] as const;
 export const preferencesBody = z.strictObject({
+  // RFC 5646 asks implementations to handle tags of at least 35 characters; longer is abuse.
   language: z
     .string()
-    .check(z.regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'Must be a BCP 47 language tag.')),
+    .check(z.maxLength(35), z.regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'Must be a BCP 47 language tag.')),
   currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'Must be an ISO 4217 code.')),
   theme: z.enum(THEMES),
   marketingEmails: z.boolean(),

@@ -1,3 +1,4 @@
+import { allOrdersOfUser, anonymizeOrdersOfUser } from '../orders/store.ts';
 import { eraseAccountData, exportAccountData } from './store.ts';
 
 /** One domain's share of a user's personal data. */
@@ -13,6 +14,8 @@ export interface PersonalDataPart {
  * features cover it. Accounts goes last: its items are what identify the user.
  */
 export const PERSONAL_DATA_PARTS: readonly PersonalDataPart[] = [
+  // Orders stay as financial records; erasure unlinks them from the person.
+  { name: 'orders', export: allOrdersOfUser, erase: anonymizeOrdersOfUser },
   { name: 'account', export: exportAccountData, erase: eraseAccountData },
 ];
 

@@ -350,7 +350,11 @@ export async function getPreferences(userId: string): Promise<StoredPreferences>
   return { preferences: { language, currency, theme, marketingEmails, favoriteCategories }, version };
 }
 
-/** Saves preferences; with `expectedVersion`, only if nobody saved since (else 412). */
+/**
+ * Saves preferences; with `expectedVersion`, only if nobody saved since (else 412). The write
+ * is conditional on the account existing, so a token that outlives its erased account cannot
+ * write data back (404).
+ */
 export async function putPreferences(
   userId: string,
   preferences: Preferences,
@@ -361,23 +365,38 @@ export async function putPreferences(
   const version = current + 1;
   try {
     await client.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: {
-          ...preferencesKey(userId),
-          entity: 'preferences',
-          ...preferences,
-          version,
-          updatedAt: new Date().toISOString(),
-        },
-        ConditionExpression: current === 0 ? 'attribute_not_exists(pk)' : 'version = :expected',
-        ExpressionAttributeValues: current === 0 ? undefined : { ':expected': current },
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            ConditionCheck: {
+              TableName: tableName,
+              Key: profileKey(userId),
+              ConditionExpression: 'attribute_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: tableName,
+              Item: {
+                ...preferencesKey(userId),
+                entity: 'preferences',
+                ...preferences,
+                version,
+                updatedAt: new Date().toISOString(),
+              },
+              ConditionExpression: current === 0 ? 'attribute_not_exists(pk)' : 'version = :expected',
+              ExpressionAttributeValues: current === 0 ? undefined : { ':expected': current },
+            },
+          },
+        ],
       }),
     );
   } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    if (expectedVersion !== undefined)
+    if (isConditionFailure(error, 0)) throw notFound('This account no longer exists.');
+    if (!isConditionFailure(error, 1)) throw error;
+    if (expectedVersion !== undefined) {
       throw preconditionFailed('The preferences changed since you read them. Read them again.');
+    }
     throw conflict('The preferences were changed concurrently. Try again.');
   }
   return { preferences, version };
@@ -424,57 +443,61 @@ export async function eraseAccountData(userId: string): Promise<void> {
   }
 }
 
-/** Seconds until an email may try to sign in again, or 0 when it may now. */
-export async function loginRetryAfter(email: string): Promise<number> {
-  const { client, tableName } = table();
-  const out = await client.send(
-    new GetCommand({ TableName: tableName, Key: loginAttemptsKey(email), ConsistentRead: true }),
-  );
-  const item = out.Item as { failures?: number; windowStartEpoch?: number } | undefined;
-  if (!item?.failures || item.failures < MAX_FAILED_LOGINS || item.windowStartEpoch === undefined) return 0;
-  return Math.max(0, item.windowStartEpoch + LOGIN_WINDOW_SECONDS - nowEpoch());
-}
-
-/** Counts a failed login in the email's 15-minute window, starting a new window when the last one passed. */
-export async function recordFailedLogin(email: string): Promise<void> {
+/**
+ * Takes one of the email's sign-in attempts in the current 15-minute window, BEFORE the
+ * password is checked, so parallel guesses cannot all slip through between a check and a
+ * count. Returns 0 when the attempt may proceed, else the seconds until the window ends.
+ * A successful sign-in clears the window (`clearFailedLogins`).
+ */
+export async function reserveLoginAttempt(email: string): Promise<number> {
   const { client, tableName } = table();
   const now = nowEpoch();
   const floor = now - LOGIN_WINDOW_SECONDS;
-  const countInWindow = () =>
+  const takeInWindow = () =>
     client.send(
       new UpdateCommand({
         TableName: tableName,
         Key: loginAttemptsKey(email),
         UpdateExpression: 'ADD failures :one',
-        ConditionExpression: 'windowStartEpoch > :floor',
-        ExpressionAttributeValues: { ':one': 1, ':floor': floor },
+        ConditionExpression: 'windowStartEpoch > :floor AND failures < :max',
+        ExpressionAttributeValues: { ':one': 1, ':floor': floor, ':max': MAX_FAILED_LOGINS },
       }),
     );
-  try {
-    await countInWindow();
-    return;
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
-  try {
-    await client.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: {
-          ...loginAttemptsKey(email),
-          failures: 1,
-          windowStartEpoch: now,
-          expiresAtEpoch: now + LOGIN_WINDOW_SECONDS,
-        },
-        ConditionExpression: 'attribute_not_exists(pk) OR windowStartEpoch <= :floor',
-        ExpressionAttributeValues: { ':floor': floor },
-      }),
+  for (let round = 0; round < 2; round++) {
+    try {
+      await takeInWindow();
+      return 0;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    try {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            ...loginAttemptsKey(email),
+            failures: 1,
+            windowStartEpoch: now,
+            expiresAtEpoch: now + LOGIN_WINDOW_SECONDS,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR windowStartEpoch <= :floor',
+          ExpressionAttributeValues: { ':floor': floor },
+        }),
+      );
+      return 0;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    // The window is live: either it is full, or a concurrent attempt just opened it (retry once).
+    const out = await client.send(
+      new GetCommand({ TableName: tableName, Key: loginAttemptsKey(email), ConsistentRead: true }),
     );
-  } catch (error) {
-    // A concurrent failure opened the window first: count this one in it.
-    if (!isConditionFailure(error)) throw error;
-    await countInWindow();
+    const item = out.Item as { failures?: number; windowStartEpoch?: number } | undefined;
+    if ((item?.failures ?? 0) >= MAX_FAILED_LOGINS && item?.windowStartEpoch !== undefined) {
+      return Math.max(1, item.windowStartEpoch + LOGIN_WINDOW_SECONDS - now);
+    }
   }
+  return 0;
 }
 
 export async function clearFailedLogins(email: string): Promise<void> {

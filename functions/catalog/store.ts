@@ -1,4 +1,12 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
 import { INDEX, isConditionFailure, setFields, table } from '../core/db.ts';
 import { badRequest, notFound, preconditionFailed } from '../core/errors.ts';
@@ -192,4 +200,52 @@ export async function getVersionedProduct(id: string): Promise<VersionedProduct 
   const { client, tableName } = table();
   const out = await client.send(new GetCommand({ TableName: tableName, Key: productKey(id) }));
   return out.Item ? { product: fromItem(out.Item), version: Number(out.Item.version ?? 1) } : undefined;
+}
+
+/** Products by id, with their versions; one BatchGetItem (ids are at most 100). */
+export async function getProducts(ids: readonly string[]): Promise<Map<string, VersionedProduct>> {
+  const { client, tableName } = table();
+  const found = new Map<string, VersionedProduct>();
+  let keys: Record<string, unknown>[] | undefined = ids.map((id) => productKey(id));
+  while (keys && keys.length > 0) {
+    const out: BatchGetCommandOutput = await client.send(
+      new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
+    );
+    for (const item of out.Responses?.[tableName] ?? []) {
+      found.set(String(item.id), { product: fromItem(item), version: Number(item.version ?? 1) });
+    }
+    keys = out.UnprocessedKeys?.[tableName]?.Keys;
+  }
+  return found;
+}
+
+/**
+ * A transaction item that takes `quantity` out of stock, only if that much is there and the
+ * product is still the version the order priced. Stock can therefore never go below zero.
+ */
+export function reserveStock(id: string, quantity: number, version: number) {
+  return {
+    Update: {
+      TableName: table().tableName,
+      Key: productKey(id),
+      UpdateExpression: 'SET stock = stock - :quantity',
+      ConditionExpression: 'attribute_exists(pk) AND stock >= :quantity AND #version = :version',
+      ExpressionAttributeNames: { '#version': 'version' },
+      ExpressionAttributeValues: { ':quantity': quantity, ':version': version },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    },
+  };
+}
+
+/** A transaction item that puts `quantity` back into stock (the product must still exist). */
+export function releaseStock(id: string, quantity: number) {
+  return {
+    Update: {
+      TableName: table().tableName,
+      Key: productKey(id),
+      UpdateExpression: 'SET stock = stock + :quantity',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':quantity': quantity },
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { monotonicFactory } from 'ulid';
+import { encodeTime, monotonicFactory } from 'ulid';
 
 const next = monotonicFactory();
 
@@ -8,3 +8,8 @@ export function newId(at: number = Date.now()): string {
 }
 
 export const ULID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** The time part (first 10 characters) of any ULID made at `ms`: a sort-key bound for "created before". */
+export function ulidTimePrefix(ms: number): string {
+  return encodeTime(ms, 10);
+}

@@ -19,6 +19,15 @@ import {
   productSchema,
   updateProductBody,
 } from '../../functions/catalog/model.ts';
+import {
+  adminListOrdersQuery,
+  createOrderBody,
+  listOrdersQuery,
+  orderPageSchema,
+  orderPath,
+  orderSchema,
+  paymentBody,
+} from '../../functions/orders/model.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** Who may call a route: anyone, any signed-in user, or users with the `admin` scope. */
@@ -26,7 +35,7 @@ export type AuthLevel = 'public' | 'user' | 'admin';
 /** What a route's function may do to the table; read-only routes get read-only grants. */
 export type TableAccess = 'none' | 'read' | 'readwrite';
 /** Secrets a function may read (and is granted `secretsmanager:GetSecretValue` on). */
-export type SecretName = 'cursor' | 'signingKey';
+export type SecretName = 'cursor' | 'signingKey' | 'paymentWebhook' | 'stripeApiKey';
 
 export interface ResponseSpec {
   readonly description: string;
@@ -65,6 +74,8 @@ const health = { description: 'The service is up.' };
 const unauthorized = { description: 'No valid access token.' };
 const forbidden = { description: 'The token lacks the admin scope.' };
 const invalid = { description: 'Invalid input.' };
+const noOrder = { description: 'No such order (or not yours).' };
+const illegal = { description: 'The order is not in a state that allows this.' };
 
 /** THE route table. CDK, OpenAPI, sample events and the local emulator all derive from it. */
 export const ROUTES: readonly RouteDefinition[] = [
@@ -349,6 +360,163 @@ export const ROUTES: readonly RouteDefinition[] = [
       200: { description: 'The public profile.', schema: publicProfileSchema },
       400: invalid,
       404: { description: 'No such user.' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/orders',
+    entry: 'functions/orders/create-order.ts',
+    summary: 'Place an order (requires Idempotency-Key)',
+    tag: 'orders',
+    auth: 'user',
+    table: 'readwrite',
+    request: { body: createOrderBody },
+    responses: {
+      201: {
+        description: 'The pending order (or the original one, for a replayed key).',
+        schema: orderSchema,
+      },
+      400: invalid,
+      401: unauthorized,
+      409: { description: 'Not enough stock; `errors` names the lines.' },
+      422: { description: 'Unknown products, mixed currencies, or a reused key with another body.' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/orders',
+    entry: 'functions/orders/list-orders.ts',
+    summary: 'The caller’s orders, newest first',
+    tag: 'orders',
+    auth: 'user',
+    table: 'read',
+    secrets: ['cursor'],
+    request: { query: listOrdersQuery },
+    responses: {
+      200: { description: 'A page of orders.', schema: orderPageSchema },
+      400: invalid,
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/orders/{orderId}',
+    entry: 'functions/orders/get-order.ts',
+    summary: 'One order (owner or admin)',
+    tag: 'orders',
+    auth: 'user',
+    table: 'read',
+    request: { path: orderPath },
+    responses: {
+      200: { description: 'The order.', schema: orderSchema },
+      400: invalid,
+      401: unauthorized,
+      404: noOrder,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/orders/{orderId}/cancel',
+    entry: 'functions/orders/cancel-order.ts',
+    summary: 'Cancel an unpaid or paid (not shipped) order; stock returns, payments are refunded',
+    tag: 'orders',
+    auth: 'user',
+    table: 'readwrite',
+    secrets: ['paymentWebhook', 'stripeApiKey'],
+    request: { path: orderPath },
+    responses: {
+      200: { description: 'The cancelled order.', schema: orderSchema },
+      400: invalid,
+      401: unauthorized,
+      404: noOrder,
+      409: illegal,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/orders/{orderId}/ship',
+    entry: 'functions/orders/ship-order.ts',
+    summary: 'Mark a paid order shipped (admin)',
+    tag: 'orders',
+    auth: 'admin',
+    table: 'readwrite',
+    request: { path: orderPath },
+    responses: {
+      200: { description: 'The order.', schema: orderSchema },
+      400: invalid,
+      401: unauthorized,
+      403: forbidden,
+      404: noOrder,
+      409: illegal,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/orders/{orderId}/deliver',
+    entry: 'functions/orders/deliver-order.ts',
+    summary: 'Mark a shipped order delivered (admin)',
+    tag: 'orders',
+    auth: 'admin',
+    table: 'readwrite',
+    request: { path: orderPath },
+    responses: {
+      200: { description: 'The order.', schema: orderSchema },
+      400: invalid,
+      401: unauthorized,
+      403: forbidden,
+      404: noOrder,
+      409: illegal,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/admin/orders',
+    entry: 'functions/orders/list-orders-by-status.ts',
+    summary: 'Orders in one status, newest first (admin)',
+    tag: 'orders',
+    auth: 'admin',
+    table: 'read',
+    secrets: ['cursor'],
+    request: { query: adminListOrdersQuery },
+    responses: {
+      200: { description: 'A page of orders.', schema: orderPageSchema },
+      400: invalid,
+      401: unauthorized,
+      403: forbidden,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/orders/{orderId}/payments',
+    entry: 'functions/payments/create-payment.ts',
+    summary: 'Pay an order (requires Idempotency-Key); one charge per order',
+    tag: 'payments',
+    auth: 'user',
+    table: 'readwrite',
+    secrets: ['paymentWebhook', 'stripeApiKey'],
+    request: { path: orderPath, body: paymentBody },
+    responses: {
+      200: { description: 'The order with the payment’s state.', schema: orderSchema },
+      400: invalid,
+      401: unauthorized,
+      404: noOrder,
+      409: { description: 'The order is not awaiting payment, or a payment is under way.' },
+      422: { description: 'A reused key with another body.' },
+      502: { description: 'The payment provider failed; retry with the same key.' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/webhooks/payments',
+    entry: 'functions/payments/receive-webhook.ts',
+    summary: 'Payment provider events (Stripe-Signature verified)',
+    tag: 'payments',
+    auth: 'public',
+    table: 'readwrite',
+    secrets: ['paymentWebhook', 'stripeApiKey'],
+    responses: {
+      200: { description: 'Processed (or ignored, or a duplicate).' },
+      400: { description: 'Bad signature or body.' },
     },
   },
 ];

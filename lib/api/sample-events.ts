@@ -1,6 +1,10 @@
 import { demoProducts } from '../local/seed.ts';
 import { DEFAULT_ROUTE, functionId, ROUTES, type RouteDefinition, routeKey } from './routes.ts';
 
+const SAMPLE_ORDER_ID = '01KDVDNA00SAMP1E0RDER00000';
+/** Routes that require an Idempotency-Key header. */
+const IDEMPOTENT = ['POST /orders', 'POST /orders/{orderId}/payments'];
+
 /** Example inputs per route key; anything not listed gets placeholder path parameters. */
 const SAMPLE_INPUTS: Record<
   string,
@@ -44,6 +48,13 @@ const SAMPLE_INPUTS: Record<
     },
   },
   'GET /users/{userId}': { pathParameters: { userId: '01KDVDNA00AA3S80T672BC3QYS' } },
+  'POST /orders': { body: { items: [{ productId: demoProducts()[0]?.id ?? '', quantity: 1 }] } },
+  'GET /orders': { query: { limit: '10' } },
+  'GET /admin/orders': { query: { status: 'paid', limit: '10' } },
+  'POST /orders/{orderId}/payments': {
+    pathParameters: { orderId: SAMPLE_ORDER_ID },
+    body: { paymentMethod: 'pm_card_visa' },
+  },
 };
 
 /** Claims the JWT authorizer would pass for a signed-in sample user (an admin on admin routes). */
@@ -79,7 +90,12 @@ export function sampleEvent(
     route === 'default'
       ? {}
       : (input.pathParameters ??
-        Object.fromEntries([...route.path.matchAll(/\{(\w+)\+?\}/g)].map((m) => [m[1], `sample-${m[1]}`])));
+        Object.fromEntries(
+          [...route.path.matchAll(/\{(\w+)\+?\}/g)].map((m) => [
+            m[1],
+            m[1] === 'orderId' ? SAMPLE_ORDER_ID : `sample-${m[1]}`,
+          ]),
+        ));
   const rawPath = route === 'default' ? '/no-such-route' : concretePath(route.path, pathParameters);
   const rawQueryString = new URLSearchParams(input.query ?? {}).toString();
   const body = input.body === undefined ? undefined : JSON.stringify(input.body);
@@ -94,6 +110,7 @@ export function sampleEvent(
       host: 'localhost:3000',
       'user-agent': 'shop-sample-event',
       ...(body ? { 'content-type': 'application/json' } : {}),
+      ...(IDEMPOTENT.includes(key) ? { 'idempotency-key': 'sample-idempotency-key-0001' } : {}),
     },
     requestContext: {
       accountId: '000000000000',

@@ -28,6 +28,12 @@ export interface EnvironmentConfig {
    * set it to the custom domain when the API has one.
    */
   readonly issuerUrl?: string;
+  /** Who charges cards: `simulated` (test mode, no network) or `stripe` (PaymentIntents API). */
+  readonly paymentProvider: 'simulated' | 'stripe';
+  /** Stripe's API base URL (a stand-in server in tests); Stripe's own when omitted. */
+  readonly stripeApiBase?: string;
+  /** Minutes an unpaid order holds its stock before it expires. */
+  readonly orderPaymentWindowMinutes: number;
 }
 
 export const ENVIRONMENT_NAMES = ['local', 'dev', 'staging', 'prod'] as const;
@@ -37,6 +43,8 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   local: {
     name: 'local',
     authAudience: 'shop-api-local',
+    paymentProvider: 'simulated',
+    orderPaymentWindowMinutes: 30,
     removalPolicy: RemovalPolicy.DESTROY,
     deletionProtection: false,
     pointInTimeRecovery: false,
@@ -50,6 +58,8 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   dev: {
     name: 'dev',
     authAudience: 'shop-api-dev',
+    paymentProvider: 'simulated',
+    orderPaymentWindowMinutes: 30,
     removalPolicy: RemovalPolicy.DESTROY,
     deletionProtection: false,
     pointInTimeRecovery: false,
@@ -63,6 +73,8 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   staging: {
     name: 'staging',
     authAudience: 'shop-api-staging',
+    paymentProvider: 'stripe',
+    orderPaymentWindowMinutes: 30,
     // Not SNAPSHOT: CloudFormation snapshots only volumes and databases such as RDS; on a
     // DynamoDB table, a secret or a log group it is an invalid template. PITR covers staging.
     removalPolicy: RemovalPolicy.RETAIN,
@@ -78,6 +90,8 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   prod: {
     name: 'prod',
     authAudience: 'shop-api-prod',
+    paymentProvider: 'stripe',
+    orderPaymentWindowMinutes: 30,
     removalPolicy: RemovalPolicy.RETAIN,
     deletionProtection: true,
     pointInTimeRecovery: true,

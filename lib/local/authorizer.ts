@@ -57,8 +57,11 @@ export function jwtAuthorizer(
     if (typeof header !== 'string' || header.trim() === '') return { ok: false, status: 401 };
     const token = header.replace(/^Bearer\s+/i, '').trim();
     try {
-      const { alg } = decodeProtectedHeader(token);
-      if (!alg || !RSA_ALGORITHMS.includes(alg)) return { ok: false, status: 401 };
+      const { alg, kid } = decodeProtectedHeader(token);
+      // API Gateway needs a kid that names a key of the JWKS; it never guesses a key.
+      if (!alg || !RSA_ALGORITHMS.includes(alg) || typeof kid !== 'string' || kid === '') {
+        return { ok: false, status: 401 };
+      }
       const { payload } = await jwtVerify(token, await keySet(), {
         issuer: config.issuer,
         audience: [...config.audience],

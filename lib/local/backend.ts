@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -37,6 +38,10 @@ export interface LocalBackendOptions {
   /** Seed the demo catalog into tables this run created. */
   readonly seed?: boolean;
   readonly log?: (line: string) => void;
+  /** Variables set on every function on top of the template's (like `sam local --env-vars`). */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Run EventBridge schedules on their rate (default true); tests call `runSchedules()` instead. */
+  readonly runSchedules?: boolean;
   /** The admin account to seed; from LOCAL_ADMIN_EMAIL / LOCAL_ADMIN_PASSWORD by default. */
   readonly admin?: LocalAdmin;
 }
@@ -48,6 +53,8 @@ export interface LocalBackend {
   readonly tables: readonly { logicalId: string; name: string; created: boolean }[];
   readonly functions: ReadonlyMap<string, LocalFunction>;
   readonly seeded?: { products: number; categories: number; admin: LocalAdmin };
+  /** Runs every scheduled function once now, as its EventBridge rule would; returns their results. */
+  runSchedules(): Promise<{ functionLogicalId: string; ok: boolean; result: unknown }[]>;
   stop(): Promise<void>;
 }
 
@@ -162,6 +169,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
           AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
           AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
           ...variables,
+          ...options.environment,
         },
       };
       functions.set(logicalId, new LocalFunction(spec, (line) => log(`  [${logicalId}] ${line}`)));
@@ -197,8 +205,55 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     });
     cleanup.push(() => server.stop());
 
+    // EventBridge rules with a rate schedule, each targeting a function of the app.
+    const schedules = resourcesOfType(assembly, 'AWS::Events::Rule').flatMap(({ logicalId, resource }) => {
+      const expression = String(resource.Properties?.ScheduleExpression ?? '');
+      const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+      if (!rate) return [];
+      const unitMs = rate[2]?.startsWith('minute')
+        ? 60_000
+        : rate[2]?.startsWith('hour')
+          ? 3_600_000
+          : 86_400_000;
+      const targets =
+        (resource.Properties?.Targets as { Arn?: { 'Fn::GetAtt'?: [string, string] } }[] | undefined) ?? [];
+      return targets.flatMap((target) => {
+        const fn = functions.get(target.Arn?.['Fn::GetAtt']?.[0] ?? '');
+        return fn ? [{ rule: logicalId, fn, everyMs: Number(rate[1]) * unitMs }] : [];
+      });
+    });
+    type ScheduleTarget = (typeof schedules)[number];
+    const runOne = async ({ rule, fn }: ScheduleTarget) => {
+      const outcome = await fn.invoke({
+        version: '0',
+        id: randomUUID(),
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: '000000000000',
+        time: new Date().toISOString(),
+        region: LOCAL_REGION,
+        resources: [`arn:aws:events:${LOCAL_REGION}:000000000000:rule/${rule}`],
+        detail: {},
+      });
+      if (!outcome.ok) log(`  [${rule}] failed: ${outcome.error.errorMessage}`);
+      return {
+        functionLogicalId: fn.spec.logicalId,
+        ok: outcome.ok,
+        result: outcome.ok ? outcome.result : outcome.error,
+      };
+    };
+    const runSchedules = () => Promise.all(schedules.map(runOne));
+    if (options.runSchedules ?? true) {
+      for (const schedule of schedules) {
+        const timer = setInterval(() => void runOne(schedule).catch(() => undefined), schedule.everyMs);
+        timer.unref();
+        cleanup.push(async () => clearInterval(timer));
+      }
+    }
+
     return {
       url: server.url,
+      runSchedules,
       dynamodbEndpoint,
       secretsEndpoint: secrets.endpoint,
       tables,

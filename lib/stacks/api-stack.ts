@@ -13,27 +13,38 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { DEFAULT_ROUTE, functionId, ROUTES, routeKey, type SecretName } from '../api/routes.ts';
+import { SCHEDULES } from '../api/schedules.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
 import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
-import { acknowledgeApiEndpoint, acknowledgePublicRoute } from './nag-suppressions.ts';
+import {
+  acknowledgeApiEndpoint,
+  acknowledgePublicRoute,
+  acknowledgeScheduledFunction,
+  acknowledgeScheduleRule,
+} from './nag-suppressions.ts';
 
 export interface ApiStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly table: ITable;
-  readonly secrets: Readonly<Record<SecretName, ISecret>>;
+  /** Secrets by name; one that is absent (the Stripe key where the provider is simulated) is not bound. */
+  readonly secrets: Readonly<Partial<Record<SecretName, ISecret>>>;
 }
 
 /** Environment variable through which each kind of secret's ARN reaches a function. */
 const SECRET_VARIABLES: Record<SecretName, string> = {
   cursor: 'CURSOR_SECRET_ARN',
   signingKey: 'SIGNING_KEY_SECRET_ARN',
+  paymentWebhook: 'PAYMENT_WEBHOOK_SECRET_ARN',
+  stripeApiKey: 'STRIPE_API_KEY_SECRET_ARN',
 };
 
 /** The HTTP API: one function per route of the route table, a catch-all for 404/405, logs and alarms. */
@@ -110,7 +121,15 @@ export class ApiStack extends Stack {
       jwtAudience: [config.authAudience],
       identitySource: ['$request.header.Authorization'],
     });
-    const issuerEnvironment = { AUTH_ISSUER: issuer, AUTH_AUDIENCE: config.authAudience };
+    // Non-secret settings every function may read; secrets arrive only as ARNs, per route.
+    const sharedEnvironment: Record<string, string> = {
+      AUTH_ISSUER: issuer,
+      AUTH_AUDIENCE: config.authAudience,
+      PAYMENT_PROVIDER: config.paymentProvider,
+      PAYMENT_WEBHOOK_URL: `${issuer}/webhooks/payments`,
+      ORDER_PAYMENT_WINDOW_MINUTES: String(config.orderPaymentWindowMinutes),
+      ...(config.stripeApiBase ? { STRIPE_API_BASE: config.stripeApiBase } : {}),
+    };
 
     for (const route of ROUTES) {
       const key = routeKey(route);
@@ -118,11 +137,13 @@ export class ApiStack extends Stack {
       const endpoint = new EndpointFunction(this, id, {
         entry: route.entry,
         config,
-        environment: issuerEnvironment,
+        environment: sharedEnvironment,
       });
       if (route.table !== 'none') endpoint.bindTable(table, route.table, SHOP_TABLE_INDEXES);
-      for (const secret of route.secrets ?? [])
-        endpoint.bindSecret(secrets[secret], SECRET_VARIABLES[secret]);
+      for (const name of route.secrets ?? []) {
+        const secret = secrets[name];
+        if (secret) endpoint.bindSecret(secret, SECRET_VARIABLES[name]);
+      }
       acknowledgeApiEndpoint(endpoint);
       const httpRoutes = this.api.addRoutes({
         path: route.path,
@@ -134,6 +155,29 @@ export class ApiStack extends Stack {
       });
       if (route.auth === 'public') for (const httpRoute of httpRoutes) acknowledgePublicRoute(httpRoute, key);
       this.functions.set(id, endpoint);
+    }
+
+    for (const job of SCHEDULES) {
+      const id = functionId(job.entry);
+      const fn = new EndpointFunction(this, id, {
+        entry: job.entry,
+        config,
+        environment: sharedEnvironment,
+        timeout: Duration.seconds(25),
+      });
+      fn.bindTable(table, job.table, SHOP_TABLE_INDEXES);
+      for (const name of job.secrets ?? []) {
+        const secret = secrets[name];
+        if (secret) fn.bindSecret(secret, SECRET_VARIABLES[name]);
+      }
+      acknowledgeScheduledFunction(fn);
+      const rule = new Rule(this, `${id}Schedule`, {
+        description: job.description,
+        schedule: Schedule.rate(Duration.minutes(job.everyMinutes)),
+        targets: [new LambdaFunction(fn.function, { retryAttempts: 2 })],
+      });
+      acknowledgeScheduleRule(rule);
+      this.functions.set(id, fn);
     }
 
     const alarmTopic = new Topic(this, 'AlarmTopic', {

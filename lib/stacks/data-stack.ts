@@ -8,6 +8,7 @@ import { ShopTable } from '../constructs/shop-table.ts';
 import {
   acknowledgeCursorSecret,
   acknowledgeDeployFunction,
+  acknowledgeProviderSecret,
   acknowledgeSigningKeySecret,
 } from './nag-suppressions.ts';
 
@@ -25,6 +26,10 @@ export class DataStack extends Stack {
   readonly cursorSecret: Secret;
   /** RSA key set that signs access tokens (filled at deploy time by `Custom::SigningKeySet`). */
   readonly signingKeySecret: Secret;
+  /** The payment webhook signing secret (Stripe's `whsec_...` for Stripe; generated for simulated). */
+  readonly paymentWebhookSecret: Secret;
+  /** Stripe's secret API key, set by an operator; only where the provider is Stripe. */
+  readonly stripeApiKeySecret?: Secret;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -51,6 +56,19 @@ export class DataStack extends Stack {
     this.signingKeySecret.grantRead(initKey.function);
     this.signingKeySecret.grantWrite(initKey.function);
     acknowledgeDeployFunction(initKey);
+    this.paymentWebhookSecret = new Secret(this, 'PaymentWebhookSecret', {
+      description: `Signing secret of payment provider webhooks (${config.name})`,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: config.removalPolicy,
+    });
+    acknowledgeProviderSecret(this.paymentWebhookSecret);
+    if (config.paymentProvider === 'stripe') {
+      this.stripeApiKeySecret = new Secret(this, 'StripeApiKey', {
+        description: `Stripe secret API key (${config.name}); set it after the first deploy`,
+        removalPolicy: config.removalPolicy,
+      });
+      acknowledgeProviderSecret(this.stripeApiKeySecret);
+    }
     new CustomResource(this, 'SigningKeySet', {
       serviceToken: initKey.function.functionArn,
       resourceType: 'Custom::SigningKeySet',

@@ -113,3 +113,37 @@ export function acknowledgeDeployFunction(fn: EndpointFunction): void {
       'CloudFormation, which rolls the deployment back, so there is nothing for a queue to keep.',
   );
 }
+
+/** Secrets issued by the payment provider (Stripe API key, webhook endpoint secret). */
+export function acknowledgeProviderSecret(secret: ISecret): void {
+  acknowledge(
+    secret,
+    'AwsSolutions-SMG4',
+    'This value is issued by the payment provider (Stripe dashboard: API key / webhook endpoint ' +
+      'secret); Secrets Manager cannot rotate it on the provider’s side. It is rolled in the ' +
+      'provider’s dashboard and pasted here, per the README’s payment runbook.',
+  );
+}
+
+/** A function EventBridge runs on a schedule. */
+export function acknowledgeScheduledFunction(fn: EndpointFunction): void {
+  acknowledgeFunctionRole(fn);
+  acknowledge(
+    fn.function,
+    'Serverless-LambdaDLQ',
+    'A scheduled sweep: EventBridge retries a failed run twice, and the next run (a minute ' +
+      'later) picks up whatever this one left, since the work is found by a Query, not carried ' +
+      'in the event. A failed event in a queue would hold nothing worth replaying.',
+  );
+}
+
+/** The EventBridge rule that starts a scheduled sweep. */
+export function acknowledgeScheduleRule(rule: IConstruct): void {
+  acknowledge(
+    rule,
+    'Serverless-EventBusDLQ',
+    'The event of a scheduled sweep carries no work, only "run now": a failed delivery is ' +
+      'retried twice by EventBridge and otherwise made up by the next run a minute later, ' +
+      'which finds the same due items by a Query. A dead-letter queue would hold empty ticks.',
+  );
+}

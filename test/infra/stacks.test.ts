@@ -2,6 +2,7 @@ import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ROUTE, functionId, ROUTES, type RouteDefinition, routeKey } from '../../lib/api/routes.ts';
+import { SCHEDULES } from '../../lib/api/schedules.ts';
 import { stackNames } from '../../lib/app.ts';
 import { ENVIRONMENT_NAMES, environmentConfig } from '../../lib/config/environments.ts';
 import { EndpointFunction } from '../../lib/constructs/endpoint-function.ts';
@@ -119,7 +120,7 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
 
   it('run every function on Node.js 24 and arm64 with an explicit timeout and memory size', () => {
     const functions = Object.entries(resourcesOfType(shop().api, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(ROUTES.length + 1);
+    expect(functions).toHaveLength(ROUTES.length + 1 + SCHEDULES.length);
     for (const [id, fn] of functions) {
       const { Runtime, Architectures, Timeout, MemorySize } = fn.Properties ?? {};
       expect({ id, Runtime, Architectures }).toEqual({ id, Runtime: 'nodejs24.x', Architectures: ['arm64'] });
@@ -142,7 +143,7 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
       expect(logging?.LogFormat, id).toBe('JSON');
       seen.add(logGroupId ?? '');
     }
-    expect(seen.size, 'functions share log groups').toBe(ROUTES.length + 1);
+    expect(seen.size, 'functions share log groups').toBe(ROUTES.length + 1 + SCHEDULES.length);
   });
 
   it('throttle the $default stage as configured and write JSON access logs', () => {

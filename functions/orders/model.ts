@@ -1,0 +1,132 @@
+import * as z from 'zod/mini';
+import { productId } from '../catalog/model.ts';
+import { ULID_PATTERN } from '../core/ids.ts';
+
+export const ORDER_STATUSES = [
+  'pending_payment',
+  'paid',
+  'shipped',
+  'delivered',
+  'cancelled',
+  'expired',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/**
+ * THE order state machine: every transition, from which states it is legal, and where it
+ * leads. Stores enforce it with conditional writes, so two racing transitions cannot both win.
+ *
+ *   pending_payment -> paid -> shipped -> delivered
+ *   pending_payment -> cancelled | expired
+ *   paid -> cancelled (refunded)
+ */
+export const TRANSITIONS = {
+  pay: { from: ['pending_payment'], to: 'paid' },
+  ship: { from: ['paid'], to: 'shipped' },
+  deliver: { from: ['shipped'], to: 'delivered' },
+  cancel: { from: ['pending_payment', 'paid'], to: 'cancelled' },
+  expire: { from: ['pending_payment'], to: 'expired' },
+} as const satisfies Record<string, { from: readonly OrderStatus[]; to: OrderStatus }>;
+export type OrderAction = keyof typeof TRANSITIONS;
+
+/** Statuses in which the order's stock is reserved in the catalog but not yet shipped. */
+export const HOLDS_STOCK: readonly OrderStatus[] = ['pending_payment', 'paid'];
+/** Statuses that give reserved stock back (shipping consumes it instead). */
+export const RETURNS_STOCK: readonly OrderStatus[] = ['cancelled', 'expired'];
+
+export const MAX_LINES = 50;
+export const MAX_QUANTITY = 100;
+
+const line = z.strictObject({
+  productId,
+  quantity: z.int().check(z.minimum(1), z.maximum(MAX_QUANTITY)),
+});
+
+export const createOrderBody = z.strictObject({
+  items: z.array(line).check(
+    z.minLength(1),
+    z.maxLength(MAX_LINES),
+    z.refine(
+      (items) => new Set(items.map((item) => item.productId)).size === items.length,
+      'Each product may appear once; add up the quantities instead.',
+    ),
+  ),
+});
+export type CreateOrderInput = z.infer<typeof createOrderBody>;
+
+/** `Idempotency-Key`: any client-chosen string, e.g. a UUID. */
+const idempotencyKey = z
+  .string()
+  .check(
+    z.minLength(8, 'Must be 8 to 255 characters.'),
+    z.maxLength(255, 'Must be 8 to 255 characters.'),
+    z.regex(/^[\x21-\x7e]+$/, 'Must be printable ASCII without spaces.'),
+  );
+/** The headers of a request that must not run twice; other headers pass through. */
+export const idempotentHeaders = z.object({ 'idempotency-key': idempotencyKey });
+
+export const orderPath = z.strictObject({
+  orderId: z.string().check(z.regex(ULID_PATTERN, 'Must be an order id (ULID).')),
+});
+
+export const listOrdersQuery = z.strictObject({
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+});
+export type ListOrdersQuery = z.infer<typeof listOrdersQuery>;
+
+export const adminListOrdersQuery = z.strictObject({
+  status: z.enum(ORDER_STATUSES),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+});
+export type AdminListOrdersQuery = z.infer<typeof adminListOrdersQuery>;
+
+export const paymentBody = z.strictObject({
+  paymentMethod: z
+    .string()
+    .check(z.minLength(1), z.maxLength(100), z.regex(/^[A-Za-z0-9_]+$/, 'Must be a payment method id.')),
+});
+
+const orderLine = z.object({
+  productId: z.string(),
+  name: z.string(),
+  unitPrice: z.int(),
+  quantity: z.int(),
+  lineTotal: z.int(),
+});
+export type OrderLine = z.infer<typeof orderLine>;
+
+const historyEntry = z.object({
+  at: z.string(),
+  type: z.string(),
+  detail: z.optional(z.record(z.string(), z.unknown())),
+});
+export type HistoryEntry = z.infer<typeof historyEntry>;
+
+const payment = z.object({
+  attempt: z.int(),
+  status: z.enum(['processing', 'succeeded', 'failed', 'pending', 'error']),
+  paymentMethod: z.string(),
+  providerPaymentId: z.optional(z.string()),
+  failureReason: z.optional(z.string()),
+  refund: z.optional(z.object({ status: z.string(), providerRefundId: z.optional(z.string()) })),
+});
+export type Payment = z.infer<typeof payment>;
+
+export const orderSchema = z.object({
+  id: z.string(),
+  userId: z.nullable(z.string()),
+  status: z.enum(ORDER_STATUSES),
+  items: z.array(orderLine),
+  total: z.int(),
+  currency: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  expiresAt: z.string(),
+  payment: z.optional(payment),
+  history: z.array(historyEntry),
+});
+export type Order = z.infer<typeof orderSchema>;
+
+export const orderPageSchema = z.object({ items: z.array(orderSchema), nextCursor: z.nullable(z.string()) });

@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import type {
+  ChargeRequest,
+  ChargeResult,
+  ChargeStatus,
+  PaymentProvider,
+  RefundRequest,
+} from './provider.ts';
+import { PaymentProviderError } from './provider.ts';
+import { stripeEventBody } from './webhook.ts';
+
+/**
+ * The test payment methods, modelled on Stripe's test mode. `pm_card_pending` has no Stripe
+ * twin: it stands for a payment that settles later (3-D Secure, a bank's delay) and completes
+ * only through a webhook event.
+ */
+const OUTCOMES: Readonly<Record<string, { readonly status: ChargeStatus; readonly failureReason?: string }>> =
+  {
+    pm_card_visa: { status: 'succeeded' },
+    pm_card_mastercard: { status: 'succeeded' },
+    pm_card_chargeDeclined: { status: 'failed', failureReason: 'card_declined' },
+    pm_card_chargeDeclinedInsufficientFunds: { status: 'failed', failureReason: 'insufficient_funds' },
+    pm_card_pending: { status: 'pending' },
+  };
+const UNKNOWN_METHOD = { status: 'failed', failureReason: 'invalid_payment_method' } as const;
+
+const PAYMENT_ID_PREFIX = 'pi_sim_';
+/** How many keys an instance remembers to catch a key reused with other parameters. */
+const REMEMBERED_KEYS = 10_000;
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 24);
+const paymentIdFor = (idempotencyKey: string) => `${PAYMENT_ID_PREFIX}${digest(idempotencyKey)}`;
+const refundIdFor = (idempotencyKey: string) => `re_sim_${digest(idempotencyKey)}`;
+/** The same object and type always give the same event id, so a redelivery is recognisably one. */
+const eventIdFor = (objectId: string, type: string) => `evt_sim_${digest(`${objectId}:${type}`)}`;
+
+/**
+ * A card processor's test mode without the processor. Everything it answers is a pure function
+ * of the request: the payment id derives from the idempotency key and the outcome from the
+ * payment method, so a retried charge (same key) is the same payment with the same outcome on
+ * any instance, which is exactly Stripe's one-charge-per-key guarantee. Succeeded and failed
+ * charges, and refunds, hand their Stripe-shaped event to `deliver` before returning (a failing
+ * `deliver` fails the call); pending charges complete later with
+ * {@link simulatedPendingCompletion}. Like Stripe, a key reused with different parameters is
+ * rejected (detected within one instance only: that is a caller bug, not a runtime condition).
+ */
+export function simulatedProvider(options: {
+  deliver: (eventBody: string) => Promise<void>;
+}): PaymentProvider {
+  const requestsByKey = new Map<string, string>();
+
+  /** Stripe's 400 idempotency_error for a key first used with other parameters. */
+  function claimKey(idempotencyKey: string, parameters: readonly unknown[]): void {
+    const fingerprint = JSON.stringify(parameters);
+    const known = requestsByKey.get(idempotencyKey);
+    if (known !== undefined && known !== fingerprint) {
+      throw new PaymentProviderError(
+        'The simulated provider rejected an idempotency key reused with different parameters.',
+        { providerStatus: 400, providerCode: 'idempotency_error' },
+      );
+    }
+    if (known === undefined) {
+      if (requestsByKey.size >= REMEMBERED_KEYS) {
+        const oldest = requestsByKey.keys().next();
+        if (!oldest.done) requestsByKey.delete(oldest.value);
+      }
+      requestsByKey.set(idempotencyKey, fingerprint);
+    }
+  }
+
+  return {
+    name: 'simulated',
+
+    async charge(request) {
+      checkMoney(request.amount, request.currency);
+      claimKey(request.idempotencyKey, [
+        'charge',
+        request.orderId,
+        request.amount,
+        request.currency,
+        request.paymentMethod,
+      ]);
+      const providerPaymentId = paymentIdFor(request.idempotencyKey);
+      const outcome = Object.hasOwn(OUTCOMES, request.paymentMethod)
+        ? (OUTCOMES[request.paymentMethod] ?? UNKNOWN_METHOD)
+        : UNKNOWN_METHOD;
+      if (outcome.status !== 'pending') {
+        const type =
+          outcome.status === 'succeeded' ? 'payment_intent.succeeded' : 'payment_intent.payment_failed';
+        await options.deliver(
+          stripeEventBody({
+            id: eventIdFor(providerPaymentId, type),
+            type,
+            orderId: request.orderId,
+            providerPaymentId,
+            amount: request.amount,
+            currency: request.currency,
+            ...(outcome.failureReason ? { failureCode: outcome.failureReason } : {}),
+          }),
+        );
+      }
+      const result: ChargeResult = { providerPaymentId, status: outcome.status };
+      return outcome.failureReason ? { ...result, failureReason: outcome.failureReason } : result;
+    },
+
+    async refund(request: RefundRequest) {
+      checkMoney(request.amount, request.currency);
+      if (!request.providerPaymentId.startsWith(PAYMENT_ID_PREFIX)) {
+        // What Stripe answers for a payment intent it does not know.
+        throw new PaymentProviderError('The simulated provider knows no payment with this id.', {
+          providerStatus: 400,
+          providerCode: 'resource_missing',
+        });
+      }
+      claimKey(request.idempotencyKey, [
+        'refund',
+        request.providerPaymentId,
+        request.amount,
+        request.currency,
+      ]);
+      const providerRefundId = refundIdFor(request.idempotencyKey);
+      await options.deliver(
+        stripeEventBody({
+          id: eventIdFor(providerRefundId, 'charge.refunded'),
+          type: 'charge.refunded',
+          orderId: request.orderId,
+          providerPaymentId: request.providerPaymentId,
+          amount: request.amount,
+          currency: request.currency,
+        }),
+      );
+      return { providerRefundId, status: 'succeeded' };
+    },
+  };
+}
+
+/**
+ * The `payment_intent.succeeded` event body that settles a `pm_card_pending` charge, for a
+ * scheduler to sign and deliver later. Its event id is the one an immediate success would
+ * have had, so delivering it twice is recognisably one event.
+ */
+export function simulatedPendingCompletion(request: ChargeRequest & { providerPaymentId: string }): string {
+  return stripeEventBody({
+    id: eventIdFor(request.providerPaymentId, 'payment_intent.succeeded'),
+    type: 'payment_intent.succeeded',
+    orderId: request.orderId,
+    providerPaymentId: request.providerPaymentId,
+    amount: request.amount,
+    currency: request.currency,
+  });
+}
+
+/** Stripe rejects these with a 400; so does the simulator, so local runs catch the bug too. */
+function checkMoney(amount: number, currency: string): void {
+  if (!Number.isSafeInteger(amount) || amount <= 0) {
+    throw new PaymentProviderError('The amount must be a positive integer in minor units.', {
+      providerStatus: 400,
+      providerCode: 'parameter_invalid_integer',
+    });
+  }
+  if (!/^[A-Z]{3}$/.test(currency)) {
+    throw new PaymentProviderError('The currency must be an upper-case ISO 4217 code.', {
+      providerStatus: 400,
+      providerCode: 'invalid_currency',
+    });
+  }
+}

@@ -1,0 +1,28 @@
+import type { SecretName, TableAccess } from './routes.ts';
+
+/** A function that runs on a schedule (an EventBridge rule), not behind a route. */
+export interface ScheduleDefinition {
+  readonly entry: string;
+  readonly description: string;
+  /** Minutes between runs (EventBridge `rate(...)`). */
+  readonly everyMinutes: number;
+  readonly table: Exclude<TableAccess, 'none'>;
+  readonly secrets?: readonly SecretName[];
+}
+
+/** THE list of scheduled jobs; CDK creates a rule for each, the local runtime runs them too. */
+export const SCHEDULES: readonly ScheduleDefinition[] = [
+  {
+    entry: 'functions/orders/expire-orders.ts',
+    description: 'Expire unpaid orders past their payment window and return their stock',
+    everyMinutes: 1,
+    table: 'readwrite',
+  },
+  {
+    entry: 'functions/payments/complete-simulated-payments.ts',
+    description: 'Deliver the webhook events of simulated payments that settle later',
+    everyMinutes: 1,
+    table: 'readwrite',
+    secrets: ['paymentWebhook'],
+  },
+];

@@ -1,0 +1,209 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getProduct, putProduct, updateProduct } from '../../functions/catalog/store.ts';
+import { HttpError } from '../../functions/core/errors.ts';
+import { newId } from '../../functions/core/ids.ts';
+import {
+  createOrder,
+  dueUnpaidOrders,
+  getOrder,
+  listOrdersByStatus,
+  listOrdersOfUser,
+  transitionOrder,
+} from '../../functions/orders/store.ts';
+import { aProduct } from '../support/products.ts';
+import { useFreshTable } from '../support/table.ts';
+
+const statusOf = async (promise: Promise<unknown>): Promise<number> =>
+  promise.then(
+    () => 200,
+    (error: unknown) => (error instanceof HttpError ? error.statusCode : 500),
+  );
+
+describe('orders store', () => {
+  beforeAll(async () => {
+    await useFreshTable();
+  });
+
+  describe('createOrder', () => {
+    it('sells exactly the stock when 50 orders race for a product with stock 10', async () => {
+      const product = aProduct({ stock: 10 });
+      await putProduct(product);
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          statusOf(
+            createOrder(`racer-${i}`, { items: [{ productId: product.id, quantity: 1 }] }, `key-race-${i}`),
+          ),
+        ),
+      );
+      expect(results.filter((s) => s === 200)).toHaveLength(10);
+      expect(results.filter((s) => s === 409)).toHaveLength(40);
+      expect((await getProduct(product.id))?.stock).toBe(0);
+    });
+
+    it('snapshots prices from the catalog and totals the lines', async () => {
+      const a = aProduct({ price: 1000, stock: 5 });
+      const b = aProduct({ price: 250, stock: 5 });
+      await Promise.all([putProduct(a), putProduct(b)]);
+      const { order } = await createOrder(
+        'buyer',
+        {
+          items: [
+            { productId: a.id, quantity: 2 },
+            { productId: b.id, quantity: 3 },
+          ],
+        },
+        'key-prices',
+      );
+      expect(order.items).toEqual([
+        { productId: a.id, name: a.name, unitPrice: 1000, quantity: 2, lineTotal: 2000 },
+        { productId: b.id, name: b.name, unitPrice: 250, quantity: 3, lineTotal: 750 },
+      ]);
+      expect(order).toMatchObject({ status: 'pending_payment', total: 2750, currency: 'EUR' });
+      expect((await getProduct(a.id))?.stock).toBe(3);
+    });
+
+    it('answers a replayed key with the original order and a different body with 422', async () => {
+      const product = aProduct({ stock: 5 });
+      await putProduct(product);
+      const first = await createOrder(
+        'replayer',
+        { items: [{ productId: product.id, quantity: 1 }] },
+        'key-replay',
+      );
+      const again = await createOrder(
+        'replayer',
+        { items: [{ productId: product.id, quantity: 1 }] },
+        'key-replay',
+      );
+      expect(again).toEqual({ order: first.order, replayed: true });
+      expect(
+        await statusOf(
+          createOrder('replayer', { items: [{ productId: product.id, quantity: 2 }] }, 'key-replay'),
+        ),
+      ).toBe(422);
+      // Keys are per caller: another user may use the same key.
+      expect(
+        (await createOrder('someone-else', { items: [{ productId: product.id, quantity: 1 }] }, 'key-replay'))
+          .replayed,
+      ).toBe(false);
+      expect((await getProduct(product.id))?.stock).toBe(3);
+    });
+
+    it('creates one order when 10 requests with one key race', async () => {
+      const product = aProduct({ stock: 20 });
+      await putProduct(product);
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          createOrder('same-key', { items: [{ productId: product.id, quantity: 1 }] }, 'key-same'),
+        ),
+      );
+      expect(new Set(results.map((r) => r.order.id)).size).toBe(1);
+      expect((await getProduct(product.id))?.stock).toBe(19);
+    });
+
+    it('refuses unknown products and mixed currencies with 422, writing nothing', async () => {
+      const eur = aProduct({ stock: 5 });
+      const usd = aProduct({ stock: 5, currency: 'USD' });
+      await Promise.all([putProduct(eur), putProduct(usd)]);
+      expect(
+        await statusOf(createOrder('u', { items: [{ productId: newId(), quantity: 1 }] }, 'key-unknown')),
+      ).toBe(422);
+      expect(
+        await statusOf(
+          createOrder(
+            'u',
+            {
+              items: [
+                { productId: eur.id, quantity: 1 },
+                { productId: usd.id, quantity: 1 },
+              ],
+            },
+            'key-mixed',
+          ),
+        ),
+      ).toBe(422);
+      expect((await getProduct(eur.id))?.stock).toBe(5);
+    });
+
+    it('re-prices when the product changed between read and write, never selling at a stale price', async () => {
+      const product = aProduct({ stock: 5, price: 100 });
+      await putProduct(product);
+      await updateProduct(product.id, { price: 120 });
+      const { order } = await createOrder(
+        'u',
+        { items: [{ productId: product.id, quantity: 1 }] },
+        'key-reprice',
+      );
+      expect(order.items[0]?.unitPrice).toBe(120);
+    });
+  });
+
+  describe('transitions', () => {
+    it('lets exactly one of racing cancel and ship win on a paid order', async () => {
+      const product = aProduct({ stock: 5 });
+      await putProduct(product);
+      const { order } = await createOrder(
+        'racer',
+        { items: [{ productId: product.id, quantity: 2 }] },
+        'key-cancel-ship',
+      );
+      await transitionOrder(order.id, 'pay');
+      const results = await Promise.all([
+        statusOf(transitionOrder(order.id, 'cancel')),
+        statusOf(transitionOrder(order.id, 'ship')),
+      ]);
+      expect(results.sort()).toEqual([200, 409]);
+      const final = await getOrder(order.id);
+      expect((await getProduct(product.id))?.stock).toBe(final?.status === 'cancelled' ? 5 : 3);
+    });
+
+    it('refuses illegal transitions with 409 and returns stock when an unpaid order is cancelled', async () => {
+      const product = aProduct({ stock: 5 });
+      await putProduct(product);
+      const { order } = await createOrder(
+        'u',
+        { items: [{ productId: product.id, quantity: 4 }] },
+        'key-illegal',
+      );
+      expect(await statusOf(transitionOrder(order.id, 'ship'))).toBe(409);
+      expect(await statusOf(transitionOrder(order.id, 'deliver'))).toBe(409);
+      await transitionOrder(order.id, 'cancel');
+      expect((await getProduct(product.id))?.stock).toBe(5);
+      expect(await statusOf(transitionOrder(order.id, 'pay'))).toBe(409);
+      expect((await getOrder(order.id))?.history.map((h) => h.type)).toEqual(['created', 'cancelled']);
+    });
+  });
+
+  describe('listings and expiry', () => {
+    it('lists a user’s orders newest first and orders by status', async () => {
+      const product = aProduct({ stock: 10 });
+      await putProduct(product);
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        ids.push(
+          (await createOrder('lister', { items: [{ productId: product.id, quantity: 1 }] }, `key-list-${i}`))
+            .order.id,
+        );
+      }
+      const page = await listOrdersOfUser('lister', 2);
+      expect(page.items.map((o) => o.id)).toEqual([ids[2], ids[1]]);
+      const next = await listOrdersOfUser('lister', 2, page.nextCursor ?? undefined);
+      expect(next.items.map((o) => o.id)).toEqual([ids[0]]);
+      await transitionOrder(ids[0] as string, 'pay');
+      expect((await listOrdersByStatus('paid', 100)).items.map((o) => o.id)).toContain(ids[0]);
+    });
+
+    it('finds orders past their payment window by a Query, not the fresh ones', async () => {
+      const product = aProduct({ stock: 10 });
+      await putProduct(product);
+      const { order } = await createOrder(
+        'late',
+        { items: [{ productId: product.id, quantity: 1 }] },
+        'key-due',
+      );
+      expect((await dueUnpaidOrders(new Date())).map((o) => o.id)).not.toContain(order.id);
+      const later = new Date(Date.now() + 31 * 60_000);
+      expect((await dueUnpaidOrders(later)).map((o) => o.id)).toContain(order.id);
+    });
+  });
+});
