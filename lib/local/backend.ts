@@ -53,6 +53,8 @@ export interface LocalBackend {
   readonly tables: readonly { logicalId: string; name: string; created: boolean }[];
   readonly functions: ReadonlyMap<string, LocalFunction>;
   readonly seeded?: { products: number; categories: number; admin: LocalAdmin };
+  /** Adds or replaces a secret in the local Secrets Manager (e.g. a Stripe test key). */
+  putSecret(arn: string, value: string): void;
   /** Runs every scheduled function once now, as its EventBridge rule would; returns their results. */
   runSchedules(): Promise<{ functionLogicalId: string; ok: boolean; result: unknown }[]>;
   stop(): Promise<void>;
@@ -254,6 +256,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     return {
       url: server.url,
       runSchedules,
+      putSecret: (arn: string, value: string) => secrets.put({ arn, name: arn, value }),
       dynamodbEndpoint,
       secretsEndpoint: secrets.endpoint,
       tables,
