@@ -113,7 +113,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       const value = keySetSecrets.has(arn)
         ? newSigningKeySetValue()
         : generateSecretValue(generate?.PasswordLength ?? 64);
-      secrets.put({ arn, name: `${stackName}/${logicalId}`, value });
+      secrets.put({ arn, name: `${stackName}/${logicalId}`, value }, { keepPersisted: true });
     }
 
     const client = new DynamoDBClient({

@@ -12,7 +12,11 @@ export interface LocalSecret {
 export interface LocalSecretsManager {
   readonly endpoint: string;
   /** Adds or replaces a secret (the JWT dev key, a test key). */
-  put(secret: LocalSecret): void;
+  /**
+   * Adds or replaces a secret. With `keepPersisted`, a value saved by an earlier run wins over
+   * the given one (generated keys survive restarts); otherwise the given value is stored.
+   */
+  put(secret: LocalSecret, options?: { keepPersisted?: boolean }): void;
   stop(): Promise<void>;
 }
 
@@ -37,12 +41,12 @@ export async function startLocalSecretsManager(
     options.persistFile && existsSync(options.persistFile)
       ? (JSON.parse(readFileSync(options.persistFile, 'utf8')) as Record<string, string>)
       : {};
-  const put = (secret: LocalSecret) => {
-    const value = persisted[secret.arn] ?? secret.value;
+  const put = (secret: LocalSecret, { keepPersisted = false } = {}) => {
+    const value = (keepPersisted ? persisted[secret.arn] : undefined) ?? secret.value;
     const stored = { ...secret, value };
     secrets.set(secret.arn, stored);
     secrets.set(secret.name, stored);
-    if (options.persistFile && persisted[secret.arn] === undefined) {
+    if (options.persistFile && persisted[secret.arn] !== value) {
       persisted[secret.arn] = value;
       writeFileSync(options.persistFile, JSON.stringify(persisted, null, 2), { mode: 0o600 });
     }
