@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
-import { startLocalBackend } from '../lib/local/backend.ts';
+import { type LocalBackend, startLocalBackend } from '../lib/local/backend.ts';
 import { localAdmin } from '../lib/local/seed.ts';
 import { synthesize } from '../lib/local/synth.ts';
 
@@ -20,13 +20,30 @@ if (values.reset) rmSync(path.join(localDir, 'data'), { recursive: true, force: 
 
 const step = (text: string) => console.log(`• ${text}`);
 const started = Date.now();
+
+// Signals are handled from the first moment: a Ctrl+C during startup must not orphan Java.
+// Before the backend exists, exiting is enough (the DynamoDB launcher kills its child on
+// process exit); afterwards everything is stopped in order.
+let backend: LocalBackend | undefined;
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping the API, functions and DynamoDB Local...`);
+  if (backend) await backend.stop();
+  console.log('Stopped.');
+  process.exit(backend ? 0 : 130);
+};
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
 try {
   step('Synthesizing the local environment (same bundles as a deploy)...');
   const synth = synthesize('local', path.join(localDir, 'cdk.out'), { reuse: true });
   const { outdir } = synth;
   if (!synth.synthesized) step('Sources unchanged since the last synthesis: reusing .local/cdk.out');
   step('Starting DynamoDB Local and the API...');
-  const backend = await startLocalBackend({
+  backend = await startLocalBackend({
     assemblyDir: outdir,
     port: Number(process.env.PORT ?? 3000),
     dynamodbPort: process.env.DYNAMODB_PORT ? Number(process.env.DYNAMODB_PORT) : undefined,
@@ -58,17 +75,6 @@ Shop API (local) ready in ${((Date.now() - started) / 1000).toFixed(1)} s
                     -d '{"email":"${admin.email}","password":"${admin.password}"}'
 Press Ctrl+C to stop.
 `);
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping the API, functions and DynamoDB Local...`);
-    await backend.stop();
-    console.log('Stopped.');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 } catch (error) {
   console.error(
     `\nCould not start the local backend:\n${error instanceof Error ? error.message : String(error)}`,

@@ -26,6 +26,10 @@ export const TABLE_WRITE_ACTIONS = [
   'dynamodb:ConditionCheckItem',
 ] as const;
 
+/** Prepended to every bundle: some CJS dependencies call require() for Node built-ins. */
+export const FUNCTION_BANNER =
+  "import{createRequire as __shopCreateRequire}from'node:module';const require=__shopCreateRequire(import.meta.url);";
+
 /** The repository root: handler entries in the route table are relative to it. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -94,14 +98,15 @@ export class EndpointFunction extends Construct {
         minify: true,
         logLevel: LogLevel.WARNING,
         sourceMap: true,
+        // Maps without embedded sources still point stack traces at file:line, and Node
+        // parses a third of the bytes at cold start (measured by npm run bench).
+        sourcesContent: false,
         sourceMapMode: SourceMapMode.DEFAULT,
         // ESM entry points of the SDK tree-shake far better than its CJS builds.
         mainFields: ['module', 'main'],
         // Bundle the SDK rather than use the runtime's copy: pinned versions, smaller init.
         externalModules: [],
-        // Some CJS dependencies call require() for Node built-ins.
-        banner:
-          "import{createRequire as __shopCreateRequire}from'node:module';const require=__shopCreateRequire(import.meta.url);",
+        banner: FUNCTION_BANNER,
       },
     });
   }
