@@ -54,8 +54,14 @@ export function isConditionFailure(error: unknown, index?: number): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
-/** `SET #a = :a, ...` parts for the defined fields of a partial update; callers may push more. */
-export function setFields(fields: Record<string, unknown>): {
+/**
+ * `SET #a = :<prefix>a, ...` parts for the defined fields of a partial update; callers may push
+ * more. The prefix keeps value names apart from a caller's own (`:to`, `:now`...).
+ */
+export function setFields(
+  fields: Record<string, unknown>,
+  prefix = '',
+): {
   sets: string[];
   names: Record<string, string>;
   values: Record<string, unknown>;
@@ -66,8 +72,8 @@ export function setFields(fields: Record<string, unknown>): {
   for (const [field, value] of Object.entries(fields)) {
     if (value === undefined) continue;
     names[`#${field}`] = field;
-    values[`:${field}`] = value;
-    sets.push(`#${field} = :${field}`);
+    values[`:${prefix}${field}`] = value;
+    sets.push(`#${field} = :${prefix}${field}`);
   }
   return { sets, names, values };
 }

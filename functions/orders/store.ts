@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { getProducts, releaseStock, reserveStock } from '../catalog/store.ts';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
-import { INDEX, isConditionFailure, table } from '../core/db.ts';
+import { INDEX, isConditionFailure, setFields, table } from '../core/db.ts';
 import { badRequest, conflict, HttpError, notFound } from '../core/errors.ts';
 import { claimIdempotencyKey, replayOf, requestHash } from '../core/idempotency.ts';
 import { newId, ULID_PATTERN, ulidTimePrefix } from '../core/ids.ts';
@@ -306,8 +306,10 @@ export async function transitionOrder(
   }
   const to: OrderStatus = transition.to;
   const now = new Date().toISOString();
-  const names: Record<string, string> = { '#status': 'status', ...options.condition?.names };
+  const extra = setFields(options.set ?? {}, 'set_');
+  const names: Record<string, string> = { '#status': 'status', ...options.condition?.names, ...extra.names };
   const values: Record<string, unknown> = {
+    ...extra.values,
     ':to': to,
     ':from': current.status,
     ':gsi2pk': ordersInStatus(to),
@@ -320,12 +322,8 @@ export async function transitionOrder(
     'gsi2pk = :gsi2pk',
     'updatedAt = :now',
     'history = list_append(history, :history)',
+    ...extra.sets,
   ];
-  for (const [field, value] of Object.entries(options.set ?? {})) {
-    names[`#${field}`] = field;
-    values[`:set_${field}`] = value;
-    sets.push(`#${field} = :set_${field}`);
-  }
   const condition = `#status = :from${options.condition ? ` AND ${options.condition.expression}` : ''}`;
   const releases =
     HOLDS_STOCK.includes(current.status) && RETURNS_STOCK.includes(to)
@@ -373,14 +371,9 @@ export async function appendHistory(
   set?: Record<string, unknown>,
 ): Promise<void> {
   const { client, tableName } = table();
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = { ':history': [historyEntry(type, detail)] };
-  const sets = ['history = list_append(history, :history)'];
-  for (const [field, value] of Object.entries(set ?? {})) {
-    names[`#${field}`] = field;
-    values[`:set_${field}`] = value;
-    sets.push(`#${field} = :set_${field}`);
-  }
+  const { sets, names, values } = setFields(set ?? {}, 'set_');
+  values[':history'] = [historyEntry(type, detail)];
+  sets.push('history = list_append(history, :history)');
   await client.send(
     new UpdateCommand({
       TableName: tableName,

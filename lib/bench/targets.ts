@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_ROUTE, functionId, ROUTES, routeKey } from '../api/routes.ts';
+import { lambdaEnvironment } from '../local/functions.ts';
 import {
   type CloudAssembly,
   LOCAL_REGION,
@@ -24,37 +25,6 @@ export interface BenchTarget {
   readonly mapBytes: number;
   /** The environment Lambda would give the function, `NODE_OPTIONS` included. */
   readonly environment: Readonly<Record<string, string>>;
-}
-
-/**
- * What the Lambda service sets in every execution environment, besides the function's own
- * variables, as far as module init can notice (region and credentials for SDK clients, the
- * function name and log format for Powertools). Credentials are dummies: init makes no calls.
- */
-function lambdaEnvironment(
-  functionName: string,
-  codeDir: string,
-  handler: string,
-  props: Record<string, unknown>,
-): Record<string, string> {
-  const logging = props.LoggingConfig as { LogFormat?: string } | undefined;
-  return {
-    PATH: '/usr/local/bin:/usr/bin:/bin',
-    LANG: 'en_US.UTF-8',
-    TZ: ':UTC',
-    LAMBDA_TASK_ROOT: codeDir,
-    _HANDLER: handler,
-    AWS_REGION: LOCAL_REGION,
-    AWS_DEFAULT_REGION: LOCAL_REGION,
-    AWS_LAMBDA_FUNCTION_NAME: functionName,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_EXECUTION_ENV: `AWS_Lambda_${String(props.Runtime ?? 'nodejs24.x')}`,
-    AWS_ACCESS_KEY_ID: 'bench',
-    AWS_SECRET_ACCESS_KEY: 'bench',
-    AWS_SESSION_TOKEN: 'bench',
-    ...(logging?.LogFormat ? { AWS_LAMBDA_LOG_FORMAT: logging.LogFormat } : {}),
-  };
 }
 
 function fileBytes(file: string): number {
@@ -107,7 +77,13 @@ export function functionTargets(assembly: CloudAssembly, resolver: TemplateResol
       bundleBytes: fileBytes(bundle),
       mapBytes: fileBytes(`${bundle}.map`),
       environment: {
-        ...lambdaEnvironment(resolver.resource(stackName, logicalId).ref, codeDir, handler, props),
+        ...lambdaEnvironment(resolver.resource(stackName, logicalId).ref, codeDir, handler, props, {
+          accessKeyId: 'bench',
+          secretAccessKey: 'bench',
+        }),
+        PATH: '/usr/local/bin:/usr/bin:/bin',
+        LANG: 'en_US.UTF-8',
+        AWS_SESSION_TOKEN: 'bench',
         ...variables,
       },
     };

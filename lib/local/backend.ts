@@ -8,7 +8,7 @@ import { useTable } from '../../functions/core/db.ts';
 import { type ApiServer, readApiDefinition, startApiServer } from './api.ts';
 import { jwtAuthorizer } from './authorizer.ts';
 import { type DynamoDbLocal, freePort, startDynamoDbLocal } from './dynamodb.ts';
-import { type FunctionSpec, LocalFunction } from './functions.ts';
+import { type FunctionSpec, LocalFunction, lambdaEnvironment } from './functions.ts';
 import {
   generateSecretValue,
   type LocalSecretsManager,
@@ -156,17 +156,13 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
         timeoutSeconds: Number(props.Timeout ?? 3),
         memoryMb: Number(props.MemorySize ?? 128),
         environment: {
-          // What the Lambda service sets in every execution environment.
-          AWS_REGION: LOCAL_REGION,
-          AWS_DEFAULT_REGION: LOCAL_REGION,
-          AWS_LAMBDA_FUNCTION_NAME: functionName,
-          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
-          AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-          AWS_EXECUTION_ENV: `AWS_Lambda_${String(props.Runtime ?? 'nodejs24.x')}`,
-          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-          _HANDLER: String(props.Handler ?? 'index.handler'),
-          TZ: ':UTC',
+          ...lambdaEnvironment(
+            functionName,
+            path.resolve(options.assemblyDir, assetPath),
+            String(props.Handler ?? 'index.handler'),
+            props,
+            LOCAL_CREDENTIALS,
+          ),
           // Where the SDK finds the local stand-ins, through its standard variables.
           AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
           AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,

@@ -28,6 +28,35 @@ export type InvokeOutcome =
       initMs?: number;
     };
 
+/**
+ * What the Lambda service sets in every execution environment besides the function's own
+ * variables (region, credentials for SDK clients, function name, memory and log format for
+ * Powertools). Credentials here are local dummies.
+ */
+export function lambdaEnvironment(
+  functionName: string,
+  codeDir: string,
+  handler: string,
+  props: Record<string, unknown>,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+): Record<string, string> {
+  const logging = props.LoggingConfig as { LogFormat?: string } | undefined;
+  return {
+    TZ: ':UTC',
+    LAMBDA_TASK_ROOT: codeDir,
+    _HANDLER: handler,
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_LAMBDA_FUNCTION_NAME: functionName,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${String(props.Runtime ?? 'nodejs24.x')}`,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    ...(logging?.LogFormat ? { AWS_LAMBDA_LOG_FORMAT: logging.LogFormat } : {}),
+  };
+}
+
 /** The error Lambda reports when a function runs past its timeout. */
 export const timeoutError = (seconds: number): SerializedError => ({
   errorType: 'Sandbox.Timedout',
