@@ -12,7 +12,8 @@ export default defineConfig({
       { test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { test: { ...shared, name: 'integration', include: ['test/integration/**/*.test.ts'] } },
       { test: { ...shared, name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
-      { test: { ...shared, name: 'infra', include: ['test/infra/**/*.test.ts'] } },
+      // Each synthesis bundles every function with esbuild: slow on a loaded 2-core machine.
+      { test: { ...shared, testTimeout: 180_000, name: 'infra', include: ['test/infra/**/*.test.ts'] } },
     ],
   },
 });

@@ -60,6 +60,8 @@ export class ApiStack extends Stack {
     const fallback = new EndpointFunction(this, functionId(DEFAULT_ROUTE.entry), {
       entry: DEFAULT_ROUTE.entry,
       config,
+      // What it needs of the route table to tell 404 from 405 (about 1 KB of 4 KB allowed).
+      environment: { ROUTE_KEYS: ROUTES.map(routeKey).join(',') },
     });
     this.functions.set(functionId(DEFAULT_ROUTE.entry), fallback);
     acknowledgeApiEndpoint(fallback);

@@ -375,3 +375,12 @@ describe('least privilege', () => {
     expect(environmentOf(template, idOf(writer))).toHaveProperty('TABLE_NAME');
   });
 });
+
+describe('the $default function', () => {
+  const prod = () => synthesizeShop('prod');
+
+  it('knows exactly the route table’s route keys, to tell 404 from 405', () => {
+    const environment = environmentOf(prod().api, functionLogicalId(prod(), DEFAULT_ROUTE.entry));
+    expect(String(environment.ROUTE_KEYS).split(',').sort()).toEqual(ROUTES.map(routeKey).sort());
+  });
+});

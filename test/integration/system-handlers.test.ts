@@ -37,6 +37,8 @@ const fallback = (method: string, path: string) =>
 describe('system handlers', () => {
   beforeEach(() => {
     quietLogger();
+    // As the API stack writes it from the route table (asserted by the infra tests).
+    process.env.ROUTE_KEYS = ROUTES.map(routeKey).join(',');
   });
 
   describe('GET /health', () => {

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { useTable } from '../../functions/core/db.ts';
+import { ROUTES, routeKey } from '../../lib/api/routes.ts';
 import { ensureTable } from '../../lib/local/table.ts';
 import { readCloudAssembly, resourcesOfType } from '../../lib/local/template.ts';
 
@@ -41,5 +42,6 @@ export async function useFreshTable(): Promise<{ client: DynamoDBDocumentClient;
   process.env.SIGNING_KEY_SECRET_ARN = inject('signingKeySecretArn');
   process.env.AUTH_ISSUER = 'https://api.test.local';
   process.env.AUTH_AUDIENCE = 'shop-api-test';
+  process.env.ROUTE_KEYS = ROUTES.map(routeKey).join(',');
   return { client, tableName };
 }
