@@ -198,6 +198,9 @@ export async function applyPaymentEvent(event: PaymentEvent): Promise<'processed
         { ...payment, status: 'succeeded', providerPaymentId: event.providerPaymentId },
         [claimPaymentEvent(event.id, detail)],
       );
+      // If the order moved on meanwhile, the claim above was not written: record the event now
+      // (a no-op when the transition went through), so a redelivery finds it processed.
+      await recordPaymentEventOnly(event.id, order.id, detail);
       return 'processed';
     }
     if (
