@@ -1,3 +1,4 @@
+import { forgetIdempotencyRecordsOf, idempotencyRecordsOf } from '../core/idempotency.ts';
 import { allOrdersOfUser, anonymizeOrdersOfUser } from '../orders/store.ts';
 import { eraseAccountData, exportAccountData } from './store.ts';
 
@@ -16,6 +17,8 @@ export interface PersonalDataPart {
 export const PERSONAL_DATA_PARTS: readonly PersonalDataPart[] = [
   // Orders stay as financial records; erasure unlinks them from the person.
   { name: 'orders', export: allOrdersOfUser, erase: anonymizeOrdersOfUser },
+  // The Idempotency-Keys the user sent (kept 48 h to answer retries).
+  { name: 'idempotencyKeys', export: idempotencyRecordsOf, erase: forgetIdempotencyRecordsOf },
   { name: 'account', export: exportAccountData, erase: eraseAccountData },
 ];
 

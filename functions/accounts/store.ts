@@ -1,15 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
-  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unauthorized } from '../core/auth.ts';
-import { isConditionFailure, setFields, table } from '../core/db.ts';
+import { deleteKeys, isConditionFailure, queryAll, setFields, table } from '../core/db.ts';
 import { conflict, notFound, preconditionFailed } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import {
@@ -307,24 +305,12 @@ export async function revokeSession(token: string): Promise<void> {
   }
 }
 
-async function userItems(userId: string): Promise<Record<string, unknown>[]> {
-  const { client, tableName } = table();
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': userPartition(userId) },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items;
+function userItems(userId: string): Promise<Record<string, unknown>[]> {
+  return queryAll({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': userPartition(userId) },
+    ConsistentRead: true,
+  });
 }
 
 /** Revokes every session of a user (password change). */
@@ -427,20 +413,11 @@ export async function exportAccountData(userId: string): Promise<Record<string, 
 
 /** Erases every item this domain stores for a user: the USER# partition, identity and login counter. */
 export async function eraseAccountData(userId: string): Promise<void> {
-  const { client, tableName } = table();
   const items = await userItems(userId);
   const email = items.find((i) => i.sk === 'PROFILE')?.email;
   const keys = items.map((i) => ({ pk: String(i.pk), sk: String(i.sk) }));
   if (typeof email === 'string') keys.push(emailKey(email), loginAttemptsKey(email));
-  for (let i = 0; i < keys.length; i += 25) {
-    let request: Record<string, { DeleteRequest: { Key: Record<string, string> } }[]> | undefined = {
-      [tableName]: keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })),
-    };
-    while (request && Object.keys(request).length > 0) {
-      const out = await client.send(new BatchWriteCommand({ RequestItems: request }));
-      request = out.UnprocessedItems as typeof request;
-    }
-  }
+  await deleteKeys(keys);
 }
 
 /**

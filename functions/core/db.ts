@@ -1,5 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { requireEnv } from './config.ts';
 
 /** Names of the table's generic key attributes; stores build their values, never other code. */
@@ -76,4 +81,42 @@ export function setFields(
     sets.push(`#${field} = :${prefix}${field}`);
   }
   return { sets, names, values };
+}
+
+/**
+ * Deletes items by key, 25 per BatchWriteItem, retrying unprocessed ones with a growing pause
+ * (throttling). For erasure-style clean-ups where each delete stands on its own.
+ */
+export async function deleteKeys(keys: readonly { pk: string; sk: string }[]): Promise<void> {
+  const { client, tableName } = table();
+  for (let i = 0; i < keys.length; i += 25) {
+    let request: Record<string, { DeleteRequest: { Key: Record<string, string> } }[]> | undefined = {
+      [tableName]: keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })),
+    };
+    for (let round = 0; request && Object.keys(request).length > 0; round++) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, 2000)));
+      const out = await client.send(new BatchWriteCommand({ RequestItems: request }));
+      request = out.UnprocessedItems as typeof request;
+    }
+  }
+}
+
+/**
+ * Every item a Query matches, page after page. Only for whole-collection work (export,
+ * erasure) on partitions bounded by one user's activity; listings page with a cursor instead.
+ */
+export async function queryAll(
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+): Promise<Record<string, unknown>[]> {
+  const { client, tableName } = table();
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await client.send(
+      new QueryCommand({ ...input, TableName: tableName, ExclusiveStartKey: start }),
+    );
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
 }

@@ -7,7 +7,9 @@ export interface FieldError {
 /**
  * An error that knows its HTTP status. Thrown anywhere; turned into an RFC 9457
  * problem+json response in exactly one place (the error middleware in `http.ts`).
- * `expose` says whether `detail` may be shown to the client; 5xx never expose.
+ * `expose` says whether `detail` may be shown to the client: by default 4xx do and 5xx do not
+ * (an unexpected failure's message may hold internals); a 5xx whose detail was written for
+ * the client (e.g. how to retry a provider outage) opts in.
  */
 export class HttpError extends Error {
   readonly statusCode: number;
@@ -23,12 +25,17 @@ export class HttpError extends Error {
     slug: string,
     title: string,
     detail: string,
-    options: { errors?: readonly FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+    options: {
+      errors?: readonly FieldError[];
+      headers?: Record<string, string>;
+      cause?: unknown;
+      expose?: boolean;
+    } = {},
   ) {
     super(detail, { cause: options.cause });
     this.name = 'HttpError';
     this.statusCode = statusCode;
-    this.expose = statusCode < 500;
+    this.expose = options.expose ?? statusCode < 500;
     this.slug = slug;
     this.title = title;
     this.errors = options.errors;

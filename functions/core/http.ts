@@ -88,7 +88,7 @@ function jsonBodyParser(maxBytes: number): middy.MiddlewareObj<HttpEvent, HttpRe
 const problemErrorHandler: middy.MiddlewareObj<HttpEvent, HttpResponse> = {
   onError: (request) => {
     const { error } = request;
-    if (error instanceof HttpError && error.expose) {
+    if (error instanceof HttpError && error.statusCode < 500) {
       logger.info('request rejected', { status: error.statusCode, detail: error.message });
     } else {
       logger.error('request failed', error instanceof Error ? error : String(error));

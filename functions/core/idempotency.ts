@@ -1,14 +1,17 @@
 import { createHash } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { table } from './db.ts';
+import { deleteKeys, queryAll, table } from './db.ts';
 import { HttpError } from './errors.ts';
 
 /** Keys are kept twice the promised 24 hours: TTL deletion may lag, never lead. */
 export const IDEMPOTENCY_TTL_SECONDS = 48 * 3600;
 
+// One partition per caller: the keys are scoped to the caller anyway, and account erasure
+// finds all of a user's records with one Query instead of an extra index entry per request.
+const callerPartition = (userId: string) => `IDEMPOTENCY#${userId}`;
 const recordKey = (scope: string, userId: string, key: string) => ({
-  pk: `IDEMPOTENCY#${scope}#${userId}#${key}`,
-  sk: 'IDEMPOTENCY',
+  pk: callerPartition(userId),
+  sk: `${scope}#${key}`,
 });
 
 export interface IdempotencyRecord {
@@ -81,4 +84,27 @@ export async function replayOf(
     );
   }
   return record.resourceId;
+}
+
+/** A caller's idempotency records still kept (export): scope, key and when it was first used. */
+export async function idempotencyRecordsOf(
+  userId: string,
+): Promise<{ scope: string; key: string; createdAt: string }[]> {
+  const items = await queryAll({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': callerPartition(userId) },
+    ConsistentRead: true,
+  });
+  return items.map((item) => {
+    const sk = String(item.sk);
+    const split = sk.indexOf('#');
+    return { scope: sk.slice(0, split), key: sk.slice(split + 1), createdAt: String(item.createdAt) };
+  });
+}
+
+/** Deletes every idempotency record of a caller (account erasure): the keys may be personal. */
+export async function forgetIdempotencyRecordsOf(userId: string): Promise<void> {
+  await deleteKeys(
+    (await idempotencyRecordsOf(userId)).map(({ scope, key }) => recordKey(scope, userId, key)),
+  );
 }

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { getProducts, releaseStock, reserveStock } from '../catalog/store.ts';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
-import { INDEX, isConditionFailure, setFields, table } from '../core/db.ts';
+import { INDEX, isConditionFailure, queryAll, setFields, table } from '../core/db.ts';
 import { badRequest, conflict, HttpError, notFound } from '../core/errors.ts';
 import { claimIdempotencyKey, replayOf, requestHash } from '../core/idempotency.ts';
 import { newId, ULID_PATTERN, ulidTimePrefix } from '../core/ids.ts';
@@ -412,40 +412,46 @@ export async function dueUnpaidOrders(now: Date, limit = 100): Promise<Order[]> 
 
 /** All of a user's orders (export, erasure): the gsi1 Query, every page. */
 export async function allOrdersOfUser(userId: string): Promise<Order[]> {
-  const { client, tableName } = table();
-  const orders: Order[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: INDEX.gsi1,
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': ordersOfUser(userId) },
-        ExclusiveStartKey: start,
-      }),
-    );
-    orders.push(...(out.Items ?? []).map(fromItem));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return orders;
+  const items = await queryAll({
+    IndexName: INDEX.gsi1,
+    KeyConditionExpression: 'gsi1pk = :pk',
+    ExpressionAttributeValues: { ':pk': ordersOfUser(userId) },
+  });
+  return items.map(fromItem);
 }
 
 /**
  * Account erasure keeps orders as financial records but unlinks them from the person: the
- * user id and the index entry that finds them by user are removed.
+ * user id, the index entry that finds them by user, and the user id in history entries the
+ * customer made (`by`) are removed. The history is rewritten only if no entry was appended
+ * meanwhile (a webhook, say); otherwise it is read again.
  */
 export async function anonymizeOrdersOfUser(userId: string): Promise<void> {
   const { client, tableName } = table();
-  for (const order of await allOrdersOfUser(userId)) {
-    await client.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: orderKey(order.id),
-        UpdateExpression: 'REMOVE userId, gsi1pk, gsi1sk SET history = list_append(history, :history)',
-        ExpressionAttributeValues: { ':history': [historyEntry('customer-erased')] },
-      }),
-    );
+  for (const listed of await allOrdersOfUser(userId)) {
+    for (let order: Order | undefined = listed; order; ) {
+      const history = [
+        ...order.history.map((entry) =>
+          entry.detail?.by === userId ? { ...entry, detail: { ...entry.detail, by: 'customer' } } : entry,
+        ),
+        historyEntry('customer_erased'),
+      ];
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: orderKey(order.id),
+            UpdateExpression: 'REMOVE userId, gsi1pk, gsi1sk SET history = :history',
+            ConditionExpression: 'size(history) = :length',
+            ExpressionAttributeValues: { ':history': history, ':length': order.history.length },
+          }),
+        );
+        order = undefined;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        order = await getOrder(listed.id);
+      }
+    }
   }
 }
 
@@ -453,6 +459,11 @@ const PAYMENT_SCOPE = 'pay-order';
 const processedEventKey = (eventId: string) => ({ pk: `PAYMENT_EVENT#${eventId}`, sk: 'PAYMENT_EVENT' });
 /** Processed-event records outlive any provider's redelivery window (Stripe: 3 days). */
 const EVENT_RECORD_TTL_SECONDS = 30 * 24 * 3600;
+
+/** What `claimPaymentAttempt` decided: charge now (a new attempt or a re-send), or answer as a replay. */
+export type PaymentClaim =
+  | { readonly replayed: false; readonly order: Order; readonly payment: Payment }
+  | { readonly replayed: true; readonly order: Order };
 
 /**
  * Claims the right to charge an order, in one transaction with the caller's idempotency key:
@@ -466,12 +477,15 @@ export async function claimPaymentAttempt(
   orderId: string,
   paymentMethod: string,
   idempotencyKey: string,
-): Promise<{ order: Order; payment: Payment; replayed: boolean }> {
+): Promise<PaymentClaim> {
   const hash = requestHash({ orderId, paymentMethod });
-  const replay = await replayOf(PAYMENT_SCOPE, userId, idempotencyKey, hash);
   const order = await getOrder(orderId);
   if (!order || order.userId !== userId) throw notFound(`No order with id ${orderId}.`);
-  if (replay) return { order, payment: order.payment as Payment, replayed: true };
+  // The key is read AFTER the order: a request with the same key whose claim our order read
+  // already saw has its key visible now (one transaction wrote both), so it is a replay here
+  // rather than "another payment is processing".
+  const replay = await replayOf(PAYMENT_SCOPE, userId, idempotencyKey, hash);
+  if (replay) return resumeAttempt(orderId, replay);
   if (order.status !== 'pending_payment') throw conflict(`The order is ${order.status}; it cannot be paid.`);
   const previous = order.payment;
   if (previous && !['failed', 'error'].includes(previous.status)) {
@@ -486,7 +500,7 @@ export async function claimPaymentAttempt(
     status: 'processing',
     paymentMethod: retrying ? previous.paymentMethod : paymentMethod,
   };
-  const { client, tableName } = table();
+  const { client } = table();
   try {
     await client.send(
       new TransactWriteCommand({
@@ -495,41 +509,67 @@ export async function claimPaymentAttempt(
             requestHash: hash,
             resourceId: `${orderId}#${attempt}`,
           }),
-          {
-            Update: {
-              TableName: tableName,
-              Key: orderKey(orderId),
-              UpdateExpression:
-                'SET payment = :payment, updatedAt = :now, history = list_append(history, :history)',
-              ConditionExpression: previous
-                ? '#status = :pending AND payment.attempt = :previousAttempt AND payment.#paymentStatus = :previousStatus'
-                : '#status = :pending AND attribute_not_exists(payment)',
-              ExpressionAttributeNames: {
-                '#status': 'status',
-                ...(previous ? { '#paymentStatus': 'status' } : {}),
-              },
-              ExpressionAttributeValues: {
-                ':payment': payment,
-                ':pending': 'pending_payment',
-                ':now': new Date().toISOString(),
-                ':history': [historyEntry('payment_started', { attempt, paymentMethod })],
-                ...(previous
-                  ? { ':previousAttempt': previous.attempt, ':previousStatus': previous.status }
-                  : {}),
-              },
-            },
-          },
+          startAttempt(orderId, payment, previous),
         ],
       }),
     );
   } catch (error) {
-    if (isConditionFailure(error, 0)) {
-      // A concurrent request with this key claimed it first: answer as its replay.
-      const current = (await getOrder(orderId)) as Order;
-      return { order: current, payment: current.payment as Payment, replayed: true };
-    }
-    if (isConditionFailure(error, 1)) throw conflict('Another payment for this order started meanwhile.');
-    throw error;
+    if (!isConditionFailure(error)) throw error;
+    // Either a concurrent request with this key won (a replay), or one with another key did.
+    const raced = await replayOf(PAYMENT_SCOPE, userId, idempotencyKey, hash);
+    if (raced) return resumeAttempt(orderId, raced);
+    throw conflict('Another payment for this order started meanwhile.');
+  }
+  return { order: { ...order, payment }, payment, replayed: false };
+}
+
+/** The order update that makes `payment` the current attempt, if the previous one is still as read. */
+function startAttempt(orderId: string, payment: Payment, previous: Payment | undefined) {
+  return {
+    Update: {
+      TableName: table().tableName,
+      Key: orderKey(orderId),
+      UpdateExpression: 'SET payment = :payment, updatedAt = :now, history = list_append(history, :history)',
+      ConditionExpression: previous
+        ? '#status = :pending AND payment.attempt = :previousAttempt AND payment.#paymentStatus = :previousStatus'
+        : '#status = :pending AND attribute_not_exists(payment)',
+      ExpressionAttributeNames: { '#status': 'status', ...(previous ? { '#paymentStatus': 'status' } : {}) },
+      ExpressionAttributeValues: {
+        ':payment': payment,
+        ':pending': 'pending_payment',
+        ':now': new Date().toISOString(),
+        ':history': [
+          historyEntry(previous?.attempt === payment.attempt ? 'payment_resent' : 'payment_started', {
+            attempt: payment.attempt,
+            paymentMethod: payment.paymentMethod,
+          }),
+        ],
+        ...(previous ? { ':previousAttempt': previous.attempt, ':previousStatus': previous.status } : {}),
+      },
+    },
+  };
+}
+
+/**
+ * A payment request repeated with its Idempotency-Key. Normally the answer is the order as it
+ * is now. But if that key's attempt ended in an unknown outcome (the provider did not answer)
+ * the repeat is the client doing what the 502 told it to: the attempt is re-sent with its own
+ * provider key, by whichever repeat flips it back to processing first.
+ */
+async function resumeAttempt(orderId: string, resourceId: string): Promise<PaymentClaim> {
+  const attempt = Number(resourceId.slice(resourceId.lastIndexOf('#') + 1));
+  const order = (await getOrder(orderId)) as Order;
+  const previous = order.payment;
+  if (order.status !== 'pending_payment' || previous?.attempt !== attempt || previous.status !== 'error') {
+    return { order, replayed: true };
+  }
+  const payment: Payment = { attempt, status: 'processing', paymentMethod: previous.paymentMethod };
+  const { client } = table();
+  try {
+    await client.send(new UpdateCommand(startAttempt(orderId, payment, previous).Update));
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    return { order: (await getOrder(orderId)) as Order, replayed: true };
   }
   return { order: { ...order, payment }, payment, replayed: false };
 }

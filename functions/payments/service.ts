@@ -21,13 +21,20 @@ import type { PaymentEvent } from './webhook.ts';
 /** How long the simulated provider takes to settle a pending payment. */
 const SIMULATED_SETTLE_SECONDS = Number(process.env.SIMULATED_SETTLE_SECONDS ?? 5);
 
-const providerFailed = (cause: unknown) =>
+/**
+ * The 502 a client sees when the provider failed. Its detail is written for the client (hence
+ * exposed): after no answer the outcome is unknown, and repeating the request with the same
+ * Idempotency-Key re-sends the very same charge; after a refusal nothing was charged.
+ */
+const providerFailed = (cause: unknown, definite: boolean) =>
   new HttpError(
     502,
     'payment-provider-error',
     'Payment provider error',
-    'The payment provider did not answer. Retry with the same Idempotency-Key.',
-    { cause },
+    definite
+      ? 'The payment provider refused the request; nothing was charged. Pay again with a new Idempotency-Key.'
+      : 'The payment provider did not answer, so the outcome is unknown. Retry with the same Idempotency-Key: the same charge is re-sent, never a second one.',
+    { cause, expose: true },
   );
 
 /**
@@ -69,7 +76,7 @@ export async function payOrder(
       },
       { reason: definite ? 'provider rejected the request' : 'provider unavailable' },
     );
-    throw providerFailed(error);
+    throw providerFailed(error, definite);
   }
   const settled: Payment = {
     ...payment,
@@ -78,7 +85,7 @@ export async function payOrder(
     ...(result.failureReason ? { failureReason: result.failureReason } : {}),
   };
   if (result.status === 'succeeded') {
-    await settlePaid(orderId, settled);
+    await settlePaid(orderId, settled, { providerPaymentId: result.providerPaymentId });
   } else {
     await recordPaymentOutcome(orderId, settled, {
       providerPaymentId: result.providerPaymentId,
@@ -100,12 +107,13 @@ export async function payOrder(
 async function settlePaid(
   orderId: string,
   payment: Payment,
+  detail: Record<string, unknown>,
   alsoWrite?: Record<string, unknown>[],
 ): Promise<void> {
   try {
     await transitionOrder(orderId, 'pay', {
       set: { payment },
-      detail: { providerPaymentId: payment.providerPaymentId },
+      detail,
       ...(alsoWrite ? { alsoWrite } : {}),
     });
   } catch (error) {
@@ -168,7 +176,16 @@ export async function cancelOrder(
   const order = await getOrder(orderId);
   if (!order || (order.userId !== who.userId && !who.isAdmin)) throw notFound(`No order with id ${orderId}.`);
   if (order.status === 'cancelled') return order;
-  const cancelled = await transitionOrder(orderId, 'cancel', { detail: { by: who.userId } });
+  let cancelled: Order;
+  try {
+    cancelled = await transitionOrder(orderId, 'cancel', { detail: { by: who.userId } });
+  } catch (error) {
+    // A parallel cancel won the race: cancelling is idempotent, so this one succeeded too.
+    const current = await getOrder(orderId);
+    if (error instanceof HttpError && error.statusCode === 409 && current?.status === 'cancelled')
+      return current;
+    throw error;
+  }
   if (order.status === 'paid') await refundPayment(cancelled);
   return (await getOrder(orderId)) as Order;
 }
@@ -196,6 +213,7 @@ export async function applyPaymentEvent(event: PaymentEvent): Promise<'processed
       await settlePaid(
         order.id,
         { ...payment, status: 'succeeded', providerPaymentId: event.providerPaymentId },
+        detail,
         [claimPaymentEvent(event.id, detail)],
       );
       // If the order moved on meanwhile, the claim above was not written: record the event now
@@ -227,7 +245,7 @@ export async function applyPaymentEvent(event: PaymentEvent): Promise<'processed
       await recordPaymentOutcome(
         order.id,
         { ...payment, status: 'failed', failureReason: event.failureReason ?? 'failed' },
-        detail,
+        { ...detail, reason: event.failureReason ?? 'failed' },
       );
       return 'processed';
     }

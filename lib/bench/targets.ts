@@ -2,12 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_ROUTE, functionId, ROUTES, routeKey } from '../api/routes.ts';
 import { lambdaEnvironment } from '../local/functions.ts';
-import {
-  type CloudAssembly,
-  LOCAL_REGION,
-  resourcesOfType,
-  type TemplateResolver,
-} from '../local/template.ts';
+import { type CloudAssembly, resourcesOfType, type TemplateResolver } from '../local/template.ts';
 
 /** One bundle whose cold start is measured: a deployed function or a floor. */
 export interface BenchTarget {

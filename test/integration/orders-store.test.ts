@@ -1,8 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { erasePersonalData } from '../../functions/accounts/personal-data.ts';
 import { getProduct, putProduct, updateProduct } from '../../functions/catalog/store.ts';
 import { HttpError } from '../../functions/core/errors.ts';
+import { idempotencyRecordsOf } from '../../functions/core/idempotency.ts';
 import { newId } from '../../functions/core/ids.ts';
 import {
+  allOrdersOfUser,
+  anonymizeOrdersOfUser,
+  appendHistory,
   createOrder,
   dueUnpaidOrders,
   getOrder,
@@ -204,6 +209,49 @@ describe('orders store', () => {
       expect((await dueUnpaidOrders(new Date())).map((o) => o.id)).not.toContain(order.id);
       const later = new Date(Date.now() + 31 * 60_000);
       expect((await dueUnpaidOrders(later)).map((o) => o.id)).toContain(order.id);
+    });
+  });
+
+  describe('account erasure', () => {
+    it('unlinks the orders from the user and scrubs the user id from their history, keeping the records', async () => {
+      const product = aProduct({ stock: 5 });
+      await putProduct(product);
+      const userId = `erased-${newId()}`;
+      const { order } = await createOrder(
+        userId,
+        { items: [{ productId: product.id, quantity: 1 }] },
+        'k-erase',
+      );
+      await transitionOrder(order.id, 'cancel', { detail: { by: userId } });
+      expect(await idempotencyRecordsOf(userId)).toHaveLength(1);
+
+      await erasePersonalData(userId);
+
+      const kept = await getOrder(order.id);
+      expect(kept).toMatchObject({ id: order.id, userId: null, status: 'cancelled', total: order.total });
+      expect(JSON.stringify(kept)).not.toContain(userId);
+      expect(kept?.history.map((h) => h.type)).toEqual(['created', 'cancelled', 'customer_erased']);
+      expect(await allOrdersOfUser(userId)).toEqual([]);
+      expect(await idempotencyRecordsOf(userId)).toEqual([]);
+    });
+
+    it('loses no history entry appended while the history is being scrubbed', async () => {
+      const product = aProduct({ stock: 5 });
+      await putProduct(product);
+      const userId = `erased-${newId()}`;
+      const { order } = await createOrder(
+        userId,
+        { items: [{ productId: product.id, quantity: 1 }] },
+        'k-race',
+      );
+      await Promise.all([
+        anonymizeOrdersOfUser(userId),
+        ...Array.from({ length: 5 }, (_, i) => appendHistory(order.id, 'provider_event', { n: i })),
+      ]);
+      const kept = await getOrder(order.id);
+      expect(kept?.history.filter((h) => h.type === 'provider_event')).toHaveLength(5);
+      expect(kept?.history.filter((h) => h.type === 'customer_erased')).toHaveLength(1);
+      expect(kept?.userId).toBeNull();
     });
   });
 });

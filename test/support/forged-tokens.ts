@@ -1,19 +1,10 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type JWTPayload, SignJWT, UnsecuredJWT } from 'jose';
 import { parseSigningKeySet } from '../../functions/accounts/signing-keys.ts';
 import { functionId } from '../../lib/api/routes.ts';
 import type { LocalBackend } from '../../lib/local/backend.ts';
 import type { LocalFunction } from '../../lib/local/functions.ts';
-
-/** The environment variables a backend hands one of its functions. */
-function environmentOf(backend: LocalBackend, variable: string): string {
-  for (const fn of backend.functions.values()) {
-    const value = fn.spec.environment[variable];
-    if (value) return value;
-  }
-  throw new Error(`No function of the backend has ${variable}.`);
-}
+import { backendSecret, functionVariable } from './local-api.ts';
 
 /** The local function serving a route's entry, e.g. `functions/accounts/get-account.ts`. */
 export function functionOf(backend: LocalBackend, entry: string): LocalFunction {
@@ -25,29 +16,20 @@ export function functionOf(backend: LocalBackend, entry: string): LocalFunction 
 
 /** What the backend's authorizer expects: the issuer and audience the functions sign with. */
 export function tokenSettings(backend: LocalBackend): { issuer: string; audience: string } {
-  return { issuer: environmentOf(backend, 'AUTH_ISSUER'), audience: environmentOf(backend, 'AUTH_AUDIENCE') };
+  return {
+    issuer: functionVariable(backend, 'AUTH_ISSUER'),
+    audience: functionVariable(backend, 'AUTH_AUDIENCE'),
+  };
 }
 
 /** The backend's real signing key, read from its local Secrets Manager as the functions read it. */
 export async function realSigningKey(
   backend: LocalBackend,
 ): Promise<{ kid: string; privateKey: KeyObject; publicKey: KeyObject }> {
-  const client = new SecretsManagerClient({
-    endpoint: backend.secretsEndpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  try {
-    const out = await client.send(
-      new GetSecretValueCommand({ SecretId: environmentOf(backend, 'SIGNING_KEY_SECRET_ARN') }),
-    );
-    const [current] = parseSigningKeySet(String(out.SecretString)).keys;
-    if (!current) throw new Error('The signing-key secret holds no key.');
-    const privateKey = createPrivateKey({ key: current.privateJwk, format: 'jwk' });
-    return { kid: current.kid, privateKey, publicKey: createPublicKey(privateKey) };
-  } finally {
-    client.destroy();
-  }
+  const [current] = parseSigningKeySet(await backendSecret(backend, 'SIGNING_KEY_SECRET_ARN')).keys;
+  if (!current) throw new Error('The signing-key secret holds no key.');
+  const privateKey = createPrivateKey({ key: current.privateJwk, format: 'jwk' });
+  return { kid: current.kid, privateKey, publicKey: createPublicKey(privateKey) };
 }
 
 const nowEpoch = () => Math.floor(Date.now() / 1000);

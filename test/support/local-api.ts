@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { inject } from 'vitest';
 import { type LocalBackend, startLocalBackend } from '../../lib/local/backend.ts';
 
@@ -33,4 +34,31 @@ export async function call(
     headers: res.headers,
     body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
   };
+}
+
+/** A variable every function of the backend that has it agrees on (a secret's ARN, the issuer). */
+export function functionVariable(backend: LocalBackend, variable: string): string {
+  for (const fn of backend.functions.values()) {
+    const value = fn.spec.environment[variable];
+    if (value) return value;
+  }
+  throw new Error(`No function of the backend has ${variable}.`);
+}
+
+/** A secret's value as the backend's functions read it, from its local Secrets Manager. */
+export async function backendSecret(backend: LocalBackend, arnVariable: string): Promise<string> {
+  const client = new SecretsManagerClient({
+    endpoint: backend.secretsEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    const out = await client.send(
+      new GetSecretValueCommand({ SecretId: functionVariable(backend, arnVariable) }),
+    );
+    if (!out.SecretString) throw new Error(`The secret behind ${arnVariable} has no value.`);
+    return out.SecretString;
+  } finally {
+    client.destroy();
+  }
 }

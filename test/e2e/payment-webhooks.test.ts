@@ -1,0 +1,275 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Order } from '../../functions/orders/model.ts';
+import { signStripePayload } from '../../functions/payments/webhook.ts';
+import type { LocalBackend } from '../../lib/local/backend.ts';
+import { accountsApi, expectProblem, type Session } from '../support/accounts-api.ts';
+import { startTestBackend } from '../support/local-api.ts';
+import {
+  adminSession,
+  entriesOf,
+  ordersApi,
+  paymentEvent,
+  signedHeaders,
+  webhookSecret,
+} from '../support/orders-api.ts';
+import { tableReader } from '../support/table-items.ts';
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+describe('POST /webhooks/payments through the local API', () => {
+  let backend: LocalBackend;
+  let orders: ReturnType<typeof ordersApi>;
+  let admin: Session;
+  let customer: Session;
+  let secret: string;
+
+  beforeAll(async () => {
+    // Pending simulated payments stay pending: these tests deliver the events themselves.
+    backend = await startTestBackend({ SIMULATED_SETTLE_SECONDS: '3600' });
+    orders = ordersApi(backend.url);
+    [admin, customer] = await Promise.all([
+      adminSession(backend),
+      accountsApi(backend.url).newCustomer('webhook-payer'),
+    ]);
+    secret = await webhookSecret(backend);
+  });
+
+  afterAll(async () => {
+    await backend?.stop();
+  });
+
+  /** An order whose payment is pending at the provider, waiting for its succeeded event. */
+  async function pendingOrder(): Promise<Order> {
+    const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 1500 });
+    const placed = await orders.placed(customer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    const pending = await orders.paid(customer.accessToken, placed.id, 'pm_card_pending');
+    expect(pending.payment?.status).toBe('pending');
+    return pending;
+  }
+
+  const succeededEvent = (order: Order, extra: { id?: string; created?: number } = {}) =>
+    paymentEvent(order, String(order.payment?.providerPaymentId), 'payment_intent.succeeded', extra);
+
+  async function processedEventIds(providerPaymentId: string): Promise<string[]> {
+    const reader = tableReader(backend);
+    try {
+      return (await reader.itemsMentioning(providerPaymentId))
+        .filter((item) => item.entity === 'payment-event')
+        .map((item) => String(item.eventId));
+    } finally {
+      reader.close();
+    }
+  }
+
+  describe('refuses deliveries it cannot verify with a 400 problem and no effect', () => {
+    let order: Order;
+    let event: { id: string; body: string };
+
+    beforeAll(async () => {
+      order = await pendingOrder();
+      event = succeededEvent(order);
+    });
+
+    const expectUnchanged = async () => {
+      expect(await orders.read(customer.accessToken, order.id)).toEqual(order);
+      expect(await processedEventIds(String(order.payment?.providerPaymentId))).toEqual([]);
+    };
+
+    it('without a Stripe-Signature header', async () => {
+      expectProblem(await orders.webhook(event.body, { 'content-type': 'application/json' }), 400);
+      await expectUnchanged();
+    });
+
+    it('with an empty or malformed Stripe-Signature header', async () => {
+      for (const signature of [
+        '',
+        't=,v1=',
+        'v1=abc',
+        `t=${nowSeconds()}`,
+        'garbage',
+        `t=${nowSeconds()},v1=zz`,
+      ]) {
+        const res = await orders.webhook(event.body, {
+          'content-type': 'application/json',
+          'stripe-signature': signature,
+        });
+        expectProblem(res, 400);
+      }
+      await expectUnchanged();
+    });
+
+    it('signed with another secret', async () => {
+      const res = await orders.webhook(event.body, signedHeaders(event.body, `${secret}-not-ours`));
+      expectProblem(res, 400);
+      await expectUnchanged();
+    });
+
+    it('with a body changed after signing', async () => {
+      const headers = signedHeaders(event.body, secret);
+      const tampered = event.body.replace('"livemode":false', '"livemode":true ');
+      expect(tampered).not.toBe(event.body);
+      expectProblem(await orders.webhook(tampered, headers), 400);
+      // Even a change that leaves the JSON equal (whitespace) breaks the signature over the raw bytes.
+      expectProblem(await orders.webhook(`${event.body}\n`, headers), 400);
+      await expectUnchanged();
+    });
+
+    it('signed more than 5 minutes ago (a replay)', async () => {
+      const old = nowSeconds() - 301;
+      const res = await orders.webhook(event.body, signedHeaders(event.body, secret, { timestamp: old }));
+      expectProblem(res, 400);
+      await expectUnchanged();
+    });
+
+    it('signed more than 5 minutes in the future', async () => {
+      const future = nowSeconds() + 600;
+      expectProblem(
+        await orders.webhook(event.body, signedHeaders(event.body, secret, { timestamp: future })),
+        400,
+      );
+      await expectUnchanged();
+    });
+
+    it('with a valid signature over a body that is not a Stripe event (400, never 500)', async () => {
+      for (const body of ['not json', '{}', '[]', '{"id":"evt_1","type":"payment_intent.succeeded"}']) {
+        expectProblem(await orders.webhook(body, signedHeaders(body, secret)), 400);
+      }
+      await expectUnchanged();
+    });
+
+    it('and afterwards processes the same event, correctly signed, exactly once', async () => {
+      const res = await orders.webhook(event.body, signedHeaders(event.body, secret));
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toEqual({ received: true, outcome: 'processed' });
+      const paid = await orders.read(customer.accessToken, order.id);
+      expect(paid.status).toBe('paid');
+      expect(await processedEventIds(String(order.payment?.providerPaymentId))).toEqual([event.id]);
+    });
+  });
+
+  it('accepts a signature that lists a stale v1 next to the valid one (secret rolling)', async () => {
+    const order = await pendingOrder();
+    const event = succeededEvent(order);
+    const valid = signStripePayload(event.body, secret);
+    const stale = signStripePayload(event.body, 'an-old-secret').split(',')[1];
+    const res = await orders.webhook(event.body, {
+      'content-type': 'application/json',
+      'stripe-signature': `${valid},${stale}`,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect((await orders.read(customer.accessToken, order.id)).status).toBe('paid');
+  });
+
+  it('verifies a base64-encoded body (application/octet-stream) over its raw bytes and processes it', async () => {
+    const order = await pendingOrder();
+    const event = succeededEvent(order);
+    const raw = Buffer.from(event.body, 'utf8');
+    const res = await orders.webhook(
+      raw,
+      signedHeaders(raw, secret, { contentType: 'application/octet-stream' }),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.outcome).toBe('processed');
+    expect((await orders.read(customer.accessToken, order.id)).status).toBe('paid');
+  });
+
+  it('verifies a body with non-ASCII bytes exactly as sent (a UTF-8 body sent as octet-stream)', async () => {
+    const order = await pendingOrder();
+    const base = JSON.parse(succeededEvent(order).body) as Record<string, unknown>;
+    const body = JSON.stringify({ ...base, description: 'Bestellung für Zoë – ☕' });
+    const res = await orders.webhook(
+      Buffer.from(body, 'utf8'),
+      signedHeaders(body, secret, { contentType: 'application/octet-stream' }),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect((await orders.read(customer.accessToken, order.id)).status).toBe('paid');
+  });
+
+  it('answers an unknown event type with 2xx and ignores it', async () => {
+    const order = await pendingOrder();
+    const event = paymentEvent(order, String(order.payment?.providerPaymentId), 'customer.created');
+    const res = await orders.webhook(event.body, signedHeaders(event.body, secret));
+    expect(res.status).toBe(200);
+    expect(res.body.outcome).toBe('ignored');
+    const after = await orders.read(customer.accessToken, order.id);
+    expect(after.status).toBe('pending_payment');
+    expect(after.payment).toEqual(order.payment);
+  });
+
+  it('answers a replayed event (same id, fresh signature) with 2xx as a duplicate, without a second effect', async () => {
+    const order = await pendingOrder();
+    const event = succeededEvent(order);
+    expect((await orders.webhook(event.body, signedHeaders(event.body, secret))).body.outcome).toBe(
+      'processed',
+    );
+    const paid = await orders.read(customer.accessToken, order.id);
+    const again = await orders.webhook(event.body, signedHeaders(event.body, secret));
+    expect(again.status).toBe(200);
+    expect(again.body.outcome).toBe('duplicate');
+    expect(await orders.read(customer.accessToken, order.id)).toEqual(paid);
+  });
+
+  it('out of order: a payment_failed event arriving after the payment succeeded changes nothing', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 2 });
+    const placed = await orders.placed(customer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    const paid = await orders.paid(customer.accessToken, placed.id, 'pm_card_visa');
+    expect(paid.status).toBe('paid');
+    const late = paymentEvent(
+      paid,
+      String(paid.payment?.providerPaymentId),
+      'payment_intent.payment_failed',
+      {
+        failureCode: 'card_declined',
+      },
+    );
+    const res = await orders.webhook(late.body, signedHeaders(late.body, secret));
+    expect(res.status).toBe(200);
+    const after = await orders.read(customer.accessToken, placed.id);
+    expect(after.status).toBe('paid');
+    expect(after.payment).toEqual(paid.payment);
+    expect(entriesOf(after, 'payment_failed')).toHaveLength(0);
+  });
+
+  it('a succeeded event arriving after the order was cancelled does not resurrect it, and the money goes back', async () => {
+    const order = await pendingOrder();
+    expect((await orders.cancel(customer.accessToken, order.id)).status).toBe(200);
+    const event = succeededEvent(order);
+    const res = await orders.webhook(event.body, signedHeaders(event.body, secret));
+    expect(res.status).toBe(200);
+    const after = await orders.read(customer.accessToken, order.id);
+    expect(after.status).toBe('cancelled');
+    // The money taken for a dead order goes back.
+    expect(after.payment?.refund?.status).toBe('succeeded');
+  });
+
+  it('does not let an event about another payment intent pay the order', async () => {
+    const order = await pendingOrder();
+    const event = paymentEvent(order, 'pi_sim_someone_elses_payment', 'payment_intent.succeeded');
+    const res = await orders.webhook(event.body, signedHeaders(event.body, secret));
+    expect(res.status).toBe(200);
+    const after = await orders.read(customer.accessToken, order.id);
+    expect(after.status).toBe('pending_payment');
+    expect(after.payment).toEqual(order.payment);
+  });
+
+  it('accepts an event for an order that does not exist with 2xx and changes nothing', async () => {
+    const event = paymentEvent(
+      { id: '01ARZ3NDEKTSV4RRFFQ69G5FAV', total: 100, currency: 'EUR' },
+      'pi_sim_nobody',
+      'payment_intent.succeeded',
+    );
+    const res = await orders.webhook(event.body, signedHeaders(event.body, secret));
+    expect(res.status).toBe(200);
+    expect(res.body.outcome).toBe('ignored');
+  });
+
+  it('answers a body over 256 KiB with a 4xx problem, never a 500', async () => {
+    const order = await pendingOrder();
+    const base = JSON.parse(succeededEvent(order).body) as Record<string, unknown>;
+    const body = JSON.stringify({ ...base, padding: 'x'.repeat(300 * 1024) });
+    const res = await orders.webhook(body, signedHeaders(body, secret));
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect((await orders.read(customer.accessToken, order.id)).status).toBe('pending_payment');
+  });
+});

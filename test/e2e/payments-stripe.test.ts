@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem, type Session } from '../support/accounts-api.ts';
+import { FAKE_STRIPE_KEY, type FakeStripe } from '../support/fake-stripe.ts';
+import {
+  entriesOf,
+  newKey,
+  orderOf,
+  type ordersApi,
+  type StripeBackend,
+  startStripeBackend,
+} from '../support/orders-api.ts';
+
+describe('payments through the stripe provider against a fake Stripe, end to end', () => {
+  let stripe: FakeStripe;
+  let orders: ReturnType<typeof ordersApi>;
+  let admin: Session;
+  let buyer: Session;
+  let fixture: StripeBackend | undefined;
+
+  beforeAll(async () => {
+    fixture = await startStripeBackend('stripe-flow');
+    ({ stripe, orders, admin, buyer } = fixture);
+  });
+
+  afterAll(async () => {
+    await fixture?.stop();
+  });
+
+  /** What the fake Stripe created for an order (its provider keys name the order). */
+  const ledgerFor = (orderId: string) =>
+    stripe.ledger.filter((entry) => entry.idempotencyKey?.includes(orderId));
+
+  it('charges the order total in minor units once, with a per-attempt provider key, and the order is paid', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 1999, currency: 'EUR' });
+    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 3 }]);
+    const res = await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(orderOf(res).status).toBe('paid');
+    const charges = ledgerFor(placed.id);
+    expect(charges).toEqual([
+      expect.objectContaining({
+        object: 'payment_intent',
+        amount: 5997,
+        currency: 'eur',
+        status: 'succeeded',
+        idempotencyKey: `order-${placed.id}-attempt-1`,
+      }),
+    ]);
+    expect(orderOf(res).payment?.providerPaymentId).toBe(charges[0]?.id);
+  });
+
+  it('decline then retry: a 402 decline leaves the order pending with the reason; a new key makes a second intent that pays it', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 800 });
+    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    const declined = await orders.pay(buyer.accessToken, placed.id, 'pm_card_chargeDeclined');
+    expect(declined.status, JSON.stringify(declined.body)).toBe(200);
+    expect(orderOf(declined).status).toBe('pending_payment');
+    expect(orderOf(declined).payment).toMatchObject({ status: 'failed', failureReason: 'generic_decline' });
+    const retried = await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa');
+    expect(orderOf(retried).status).toBe('paid');
+    expect(ledgerFor(placed.id).map((e) => [e.idempotencyKey, e.status])).toEqual([
+      [`order-${placed.id}-attempt-1`, 'requires_payment_method'],
+      [`order-${placed.id}-attempt-2`, 'succeeded'],
+    ]);
+  });
+
+  it('cancelling a paid order refunds the charge through Stripe once, even when cancelled twice', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 2500 });
+    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 2 }]);
+    const paid = await orders.paid(buyer.accessToken, placed.id);
+    const first = await orders.cancel(buyer.accessToken, placed.id);
+    expect(first.status).toBe(200);
+    const second = await orders.cancel(buyer.accessToken, placed.id);
+    expect(second.status).toBe(200);
+    const refunds = stripe.ledger.filter(
+      (e) => e.object === 'refund' && e.paymentIntent === paid.payment?.providerPaymentId,
+    );
+    expect(refunds).toEqual([
+      expect.objectContaining({ amount: 5000, currency: 'eur', status: 'succeeded' }),
+    ]);
+    expect(orderOf(second).payment?.refund).toEqual({
+      status: 'succeeded',
+      providerRefundId: refunds[0]?.id,
+    });
+    expect(entriesOf(orderOf(second), 'refund_requested')).toHaveLength(1);
+    expect(await orders.stockOf(product.id)).toBe(5);
+  });
+
+  it('a Stripe outage answers 502 without charging; the order stays payable', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 1000 });
+    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    stripe.failNext(500, 3);
+    const res = await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa');
+    expectProblem(res, 502);
+    expect(res.body.type).toBe('/problems/payment-provider-error');
+    expect(JSON.stringify(res.body)).not.toContain(FAKE_STRIPE_KEY);
+    expect(ledgerFor(placed.id)).toEqual([]);
+    const after = await orders.read(buyer.accessToken, placed.id);
+    expect(after.status).toBe('pending_payment');
+    expect(after.payment?.status).toBe('error');
+  });
+
+  it('after a 502, retrying with the SAME Idempotency-Key (as the 502 tells the client to) completes the payment with one charge', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 1000 });
+    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    const key = newKey('outage');
+    stripe.failNext(500, 3);
+    const failed = await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa', key);
+    expectProblem(failed, 502);
+
+    const retry = await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa', key);
+    expect(retry.status, JSON.stringify(retry.body)).toBe(200);
+    expect(orderOf(retry).status, JSON.stringify(orderOf(retry).payment)).toBe('paid');
+    expect(ledgerFor(placed.id)).toHaveLength(1);
+  });
+
+  it('tells the client in the 502 problem how to retry (the detail the service writes for it)', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 1000 });
+    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    stripe.failNext(500, 3);
+    const failed = await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa');
+    expectProblem(failed, 502);
+    expect(String(failed.body.detail)).toMatch(/Retry with the same Idempotency-Key/);
+  });
+
+  it('after a 502, retrying with a new key re-sends the same attempt (same provider key): one charge, paid', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 1000 });
+    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    stripe.failNext(500, 3);
+    expectProblem(await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa'), 502);
+    const retry = await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa');
+    expect(retry.status, JSON.stringify(retry.body)).toBe(200);
+    expect(orderOf(retry).status).toBe('paid');
+    expect(orderOf(retry).payment?.attempt).toBe(1);
+    expect(ledgerFor(placed.id).map((e) => e.idempotencyKey)).toEqual([`order-${placed.id}-attempt-1`]);
+  });
+
+  it('a request Stripe refuses (400) answers 502 saying nothing was charged; the attempt failed and a new key starts the next one', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 1000 });
+    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    stripe.failNext(400, 1);
+    const refused = await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa');
+    expectProblem(refused, 502);
+    expect(String(refused.body.detail)).toMatch(/nothing was charged/);
+    const after = await orders.read(buyer.accessToken, placed.id);
+    expect(after.payment).toMatchObject({ attempt: 1, status: 'failed', failureReason: 'provider_rejected' });
+
+    const retry = await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa');
+    expect(retry.status, JSON.stringify(retry.body)).toBe(200);
+    expect(orderOf(retry)).toMatchObject({ status: 'paid', payment: { attempt: 2 } });
+    expect(ledgerFor(placed.id).map((e) => e.idempotencyKey)).toEqual([`order-${placed.id}-attempt-2`]);
+  });
+});
