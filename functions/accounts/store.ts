@@ -1,13 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unauthorized } from '../core/auth.ts';
-import { deleteKeys, isConditionFailure, queryAll, setFields, table } from '../core/db.ts';
+import { deleteKeys, isConditionFailure, queryAll, setFields, table, transactWrite } from '../core/db.ts';
 import { conflict, notFound, preconditionFailed } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import {
@@ -109,7 +103,7 @@ export async function createAccount(input: {
   password: PasswordHash;
   role: Role;
 }): Promise<{ account: Account; refreshToken: string }> {
-  const { client, tableName } = table();
+  const { tableName } = table();
   const id = newId();
   const now = new Date().toISOString();
   const profile: ProfileItem = {
@@ -124,26 +118,24 @@ export async function createAccount(input: {
   const familyId = newId();
   const refresh = newRefreshToken(id, familyId);
   try {
-    await client.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tableName,
-              Item: {
-                ...emailKey(input.email),
-                entity: 'identity',
-                userId: id,
-                password: input.password,
-              } satisfies IdentityItem & Record<string, unknown>,
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
+    await transactWrite({
+      TransactItems: [
+        {
+          Put: {
+            TableName: tableName,
+            Item: {
+              ...emailKey(input.email),
+              entity: 'identity',
+              userId: id,
+              password: input.password,
+            } satisfies IdentityItem & Record<string, unknown>,
+            ConditionExpression: 'attribute_not_exists(pk)',
           },
-          { Put: { TableName: tableName, Item: { ...profileKey(id), entity: 'profile', ...profile } } },
-          sessionPut(id, familyId, refresh.hash),
-        ],
-      }),
-    );
+        },
+        { Put: { TableName: tableName, Item: { ...profileKey(id), entity: 'profile', ...profile } } },
+        sessionPut(id, familyId, refresh.hash),
+      ],
+    });
   } catch (error) {
     if (isConditionFailure(error, 0)) throw conflict('An account with this email already exists.');
     throw error;
@@ -346,37 +338,35 @@ export async function putPreferences(
   preferences: Preferences,
   expectedVersion?: number,
 ): Promise<StoredPreferences> {
-  const { client, tableName } = table();
+  const { tableName } = table();
   const current = expectedVersion ?? (await getPreferences(userId)).version;
   const version = current + 1;
   try {
-    await client.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            ConditionCheck: {
-              TableName: tableName,
-              Key: profileKey(userId),
-              ConditionExpression: 'attribute_exists(pk)',
-            },
+    await transactWrite({
+      TransactItems: [
+        {
+          ConditionCheck: {
+            TableName: tableName,
+            Key: profileKey(userId),
+            ConditionExpression: 'attribute_exists(pk)',
           },
-          {
-            Put: {
-              TableName: tableName,
-              Item: {
-                ...preferencesKey(userId),
-                entity: 'preferences',
-                ...preferences,
-                version,
-                updatedAt: new Date().toISOString(),
-              },
-              ConditionExpression: current === 0 ? 'attribute_not_exists(pk)' : 'version = :expected',
-              ExpressionAttributeValues: current === 0 ? undefined : { ':expected': current },
+        },
+        {
+          Put: {
+            TableName: tableName,
+            Item: {
+              ...preferencesKey(userId),
+              entity: 'preferences',
+              ...preferences,
+              version,
+              updatedAt: new Date().toISOString(),
             },
+            ConditionExpression: current === 0 ? 'attribute_not_exists(pk)' : 'version = :expected',
+            ExpressionAttributeValues: current === 0 ? undefined : { ':expected': current },
           },
-        ],
-      }),
-    );
+        },
+      ],
+    });
   } catch (error) {
     if (isConditionFailure(error, 0)) throw notFound('This account no longer exists.');
     if (!isConditionFailure(error, 1)) throw error;

@@ -4,8 +4,12 @@ import {
   DynamoDBDocumentClient,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  type TransactWriteCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { requireEnv } from './config.ts';
+import { HttpError } from './errors.ts';
 
 /** Names of the table's generic key attributes; stores build their values, never other code. */
 export const TABLE_KEYS = {
@@ -50,13 +54,55 @@ export function table(): { client: DynamoDBDocumentClient; tableName: string } {
  */
 export function isConditionFailure(error: unknown, index?: number): boolean {
   if (error instanceof Error && error.name === 'TransactionCanceledException') {
-    const reasons =
-      (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+    const codes = cancellationCodes(error);
     return index === undefined
-      ? reasons.some((r) => r.Code === 'ConditionalCheckFailed')
-      : reasons[index]?.Code === 'ConditionalCheckFailed';
+      ? codes.includes('ConditionalCheckFailed')
+      : codes[index] === 'ConditionalCheckFailed';
   }
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/** Why DynamoDB cancelled a transaction, item by item (`None` for items that were fine). */
+function cancellationCodes(error: Error): (string | undefined)[] {
+  const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.map((reason) => reason.Code);
+}
+
+const TRANSACTION_RETRIES = 4;
+
+/**
+ * TransactWriteItems, retried when DynamoDB cancelled it only because another transaction
+ * was writing one of its items at that moment (`TransactionConflict`: nothing was written,
+ * and under load on a popular product it happens). Condition failures are returned to the
+ * caller to interpret, never retried here. A conflict that outlasts the retries is a 409 the
+ * client may simply repeat.
+ */
+export async function transactWrite(input: TransactWriteCommandInput): Promise<TransactWriteCommandOutput> {
+  const { client } = table();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await client.send(new TransactWriteCommand(input));
+    } catch (error) {
+      const conflictOnly =
+        error instanceof Error &&
+        error.name === 'TransactionCanceledException' &&
+        cancellationCodes(error).includes('TransactionConflict') &&
+        !cancellationCodes(error).includes('ConditionalCheckFailed');
+      if (!conflictOnly) throw error;
+      if (attempt >= TRANSACTION_RETRIES) {
+        throw new HttpError(
+          409,
+          'concurrent-update',
+          'Concurrent update',
+          'Another request changed the same data at the same moment. Try again.',
+          { cause: error },
+        );
+      }
+      // Jittered exponential backoff: 25-50 ms, 50-100 ms, ...
+      const base = 25 * 2 ** attempt;
+      await new Promise((resolve) => setTimeout(resolve, base + Math.random() * base));
+    }
+  }
 }
 
 /**

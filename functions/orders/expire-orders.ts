@@ -1,25 +1,45 @@
-import type { ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import { HttpError } from '../core/errors.ts';
 import { logger } from '../core/logger.ts';
 import { dueUnpaidOrders, transitionOrder } from './store.ts';
 
+/** Stop starting pages this close to the function's timeout; the next run continues. */
+const SAFETY_MARGIN_MS = 3_000;
+const MAX_PAGES = 50;
+
 /**
  * Runs on a schedule (EventBridge rule): unpaid orders past their payment window become
- * `expired` and their stock returns. An order paid or cancelled meanwhile loses the race
- * cleanly (409) and is skipped.
+ * `expired` and their stock returns, page after page while time allows. An order paid or
+ * cancelled meanwhile loses the race cleanly (409) and is skipped; one that cannot be expired
+ * for another reason is logged and left for the next run, never blocking the others.
  */
-export async function handler(_event?: ScheduledEvent): Promise<{ expired: number; skipped: number }> {
+export async function handler(
+  _event?: ScheduledEvent,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<{ expired: number; skipped: number; failed: number }> {
+  const now = new Date();
   let expired = 0;
   let skipped = 0;
-  for (const order of await dueUnpaidOrders(new Date())) {
-    try {
-      await transitionOrder(order.id, 'expire', { detail: { reason: 'payment window passed' } });
-      expired++;
-    } catch (error) {
-      if (!(error instanceof HttpError && error.statusCode === 409)) throw error;
-      skipped++;
+  let failed = 0;
+  let after: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const due = await dueUnpaidOrders(now, 100, after);
+    for (const order of due.orders) {
+      try {
+        await transitionOrder(order.id, 'expire', { detail: { reason: 'payment window passed' } });
+        expired++;
+      } catch (error) {
+        if (error instanceof HttpError && error.statusCode === 409) {
+          skipped++;
+        } else {
+          failed++;
+          logger.error('could not expire an order', { orderId: order.id, error: String(error) });
+        }
+      }
     }
+    after = due.next;
+    if (!after || (context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY) < SAFETY_MARGIN_MS) break;
   }
-  logger.info('expired unpaid orders', { expired, skipped });
-  return { expired, skipped };
+  logger.info('expired unpaid orders', { expired, skipped, failed });
+  return { expired, skipped, failed };
 }

@@ -110,7 +110,17 @@ const payment = z.object({
   paymentMethod: z.string(),
   providerPaymentId: z.optional(z.string()),
   failureReason: z.optional(z.string()),
-  refund: z.optional(z.object({ status: z.string(), providerRefundId: z.optional(z.string()) })),
+  /** When this attempt was (re)sent to the provider; a long-`processing` attempt may be re-sent. */
+  startedAt: z.optional(z.string()),
+  refund: z.optional(
+    z.object({
+      /** `succeeded`, `pending`, `failed`, or `partial` (the provider refunded less than the total). */
+      status: z.string(),
+      providerRefundId: z.optional(z.string()),
+      /** Minor units refunded so far, when the provider said. */
+      amount: z.optional(z.int()),
+    }),
+  ),
 });
 export type Payment = z.infer<typeof payment>;
 

@@ -1,13 +1,7 @@
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getProducts, releaseStock, reserveStock } from '../catalog/store.ts';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
-import { INDEX, isConditionFailure, queryAll, setFields, table } from '../core/db.ts';
+import { INDEX, isConditionFailure, queryAll, setFields, table, transactWrite } from '../core/db.ts';
 import { badRequest, conflict, HttpError, notFound } from '../core/errors.ts';
 import { claimIdempotencyKey, replayOf, requestHash } from '../core/idempotency.ts';
 import { newId, ULID_PATTERN, ulidTimePrefix } from '../core/ids.ts';
@@ -153,27 +147,25 @@ export async function createOrder(
       gsi2pk: ordersInStatus('pending_payment'),
       gsi2sk: id,
     } as OrderItem;
-    const { client, tableName } = table();
+    const { tableName } = table();
     try {
-      const out = await client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            claimIdempotencyKey(IDEMPOTENCY_SCOPE, userId, idempotencyKey, {
-              requestHash: hash,
-              resourceId: id,
-            }),
-            { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
-            ...input.items.map((line) =>
-              reserveStock(
-                line.productId,
-                line.quantity,
-                (products.get(line.productId) as { version: number }).version,
-              ),
+      const out = await transactWrite({
+        TransactItems: [
+          claimIdempotencyKey(IDEMPOTENCY_SCOPE, userId, idempotencyKey, {
+            requestHash: hash,
+            resourceId: id,
+          }),
+          { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+          ...input.items.map((line) =>
+            reserveStock(
+              line.productId,
+              line.quantity,
+              (products.get(line.productId) as { version: number }).version,
             ),
-          ],
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
+          ),
+        ],
+        ReturnConsumedCapacity: 'TOTAL',
+      });
       logger.info('order placed', {
         orderId: id,
         lines: lines.length,
@@ -187,12 +179,21 @@ export async function createOrder(
       const reasons = (
         error as { CancellationReasons?: { Code?: string; Item?: Record<string, { N?: string }> }[] }
       ).CancellationReasons;
-      const short = input.items.filter((line, i) => {
-        const reason = reasons?.[i + 2];
-        if (reason?.Code !== 'ConditionalCheckFailed') return false;
-        const stock = Number(reason.Item?.stock?.N ?? 0);
-        return !reason.Item || stock < line.quantity;
-      });
+      const failedLine = (i: number) => reasons?.[i + 2]?.Code === 'ConditionalCheckFailed';
+      // Deleted between our read and the write: the same 422 as a product unknown from the start.
+      const gone = input.items.filter((_, i) => failedLine(i) && !reasons?.[i + 2]?.Item);
+      if (gone.length > 0) {
+        throw unprocessable(
+          'Some products do not exist (any more).',
+          gone.map((line) => ({
+            path: `body.items.${input.items.indexOf(line)}.productId`,
+            message: `No product ${line.productId}.`,
+          })),
+        );
+      }
+      const short = input.items.filter(
+        (line, i) => failedLine(i) && Number(reasons?.[i + 2]?.Item?.stock?.N ?? 0) < line.quantity,
+      );
       if (short.length > 0) {
         throw new HttpError(
           409,
@@ -294,7 +295,7 @@ export async function transitionOrder(
   action: OrderAction,
   options: TransitionOptions = {},
 ): Promise<Order> {
-  const { client, tableName } = table();
+  const { tableName } = table();
   const current = await getOrder(orderId);
   if (!current || (options.ownerId !== undefined && current.userId !== options.ownerId)) {
     throw notFound(`No order with id ${orderId}.`);
@@ -325,13 +326,11 @@ export async function transitionOrder(
     ...extra.sets,
   ];
   const condition = `#status = :from${options.condition ? ` AND ${options.condition.expression}` : ''}`;
-  const releases =
-    HOLDS_STOCK.includes(current.status) && RETURNS_STOCK.includes(to)
-      ? await releasableLines(current.items)
-      : [];
-  try {
-    await client.send(
-      new TransactWriteCommand({
+  const returnsStock = HOLDS_STOCK.includes(current.status) && RETURNS_STOCK.includes(to);
+  for (let round = 0; ; round++) {
+    const releases = returnsStock ? await releasableLines(current.items) : [];
+    try {
+      await transactWrite({
         TransactItems: [
           {
             Update: {
@@ -346,13 +345,18 @@ export async function transitionOrder(
           ...(options.alsoWrite ?? []),
           ...releases.map((line) => releaseStock(line.productId, line.quantity)),
         ],
-      }),
-    );
-  } catch (error) {
-    if (isConditionFailure(error, 0)) {
-      throw conflict(`The order changed meanwhile; it cannot ${action} now.`);
+      });
+      break;
+    } catch (error) {
+      if (isConditionFailure(error, 0)) {
+        throw conflict(`The order changed meanwhile; it cannot ${action} now.`);
+      }
+      const firstRelease = 1 + (options.alsoWrite?.length ?? 0);
+      const productGone = releases.some((_, i) => isConditionFailure(error, firstRelease + i));
+      // A product was deleted between our read and the write: return the others' stock.
+      if (productGone && round < 2) continue;
+      throw error;
     }
-    throw error;
   }
   return (await getOrder(orderId)) as Order;
 }
@@ -388,11 +392,17 @@ export async function appendHistory(
 
 /**
  * Unpaid orders past their payment window, oldest first: a Query on the pending-status
- * partition of gsi2, bounded by creation time through the ULID sort key, never a Scan.
+ * partition of gsi2, bounded by creation time through the ULID sort key, never a Scan. One
+ * page per call; `after` (the previous page's `next`) continues.
  */
-export async function dueUnpaidOrders(now: Date, limit = 100): Promise<Order[]> {
+export async function dueUnpaidOrders(
+  now: Date,
+  limit = 100,
+  after?: string,
+): Promise<{ orders: Order[]; next: string | undefined }> {
   const { client, tableName } = table();
   const createdBefore = ulidTimePrefix(now.getTime() - paymentWindowMinutes() * 60_000);
+  const partition = ordersInStatus('pending_payment');
   const out = await client.send(
     new QueryCommand({
       TableName: tableName,
@@ -400,14 +410,16 @@ export async function dueUnpaidOrders(now: Date, limit = 100): Promise<Order[]> 
       KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk < :bound',
       FilterExpression: 'expiresAt <= :now',
       ExpressionAttributeValues: {
-        ':pk': ordersInStatus('pending_payment'),
+        ':pk': partition,
         ':bound': `${createdBefore}ZZZZZZZZZZZZZZZZ`,
         ':now': now.toISOString(),
       },
       Limit: limit,
+      ...(after ? { ExclusiveStartKey: { ...orderKey(after), gsi2pk: partition, gsi2sk: after } } : {}),
     }),
   );
-  return (out.Items ?? []).map(fromItem);
+  const next = out.LastEvaluatedKey?.gsi2sk;
+  return { orders: (out.Items ?? []).map(fromItem), next: typeof next === 'string' ? next : undefined };
 }
 
 /** All of a user's orders (export, erasure): the gsi1 Query, every page. */
@@ -456,6 +468,21 @@ export async function anonymizeOrdersOfUser(userId: string): Promise<void> {
 }
 
 const PAYMENT_SCOPE = 'pay-order';
+/** Attempts per order: enough for a few declined cards, bounded so the order item stays small. */
+export const MAX_PAYMENT_ATTEMPTS = 10;
+/**
+ * An attempt still `processing` after this long was abandoned (its function timed out or died
+ * mid-charge: functions time out after 10 s): the next request re-sends it under its own
+ * provider key, so the provider answers the first charge rather than making a second.
+ */
+const STALE_PROCESSING_MS = 60_000;
+
+/** Whether an attempt's outcome is unknown, so it must be re-sent as it was rather than replaced. */
+function needsResend(payment: Payment, now = Date.now()): boolean {
+  if (payment.status === 'error') return true;
+  if (payment.status !== 'processing') return false;
+  return payment.startedAt === undefined || now - Date.parse(payment.startedAt) > STALE_PROCESSING_MS;
+}
 const processedEventKey = (eventId: string) => ({ pk: `PAYMENT_EVENT#${eventId}`, sk: 'PAYMENT_EVENT' });
 /** Processed-event records outlive any provider's redelivery window (Stripe: 3 days). */
 const EVENT_RECORD_TTL_SECONDS = 30 * 24 * 3600;
@@ -488,31 +515,32 @@ export async function claimPaymentAttempt(
   if (replay) return resumeAttempt(orderId, replay);
   if (order.status !== 'pending_payment') throw conflict(`The order is ${order.status}; it cannot be paid.`);
   const previous = order.payment;
-  if (previous && !['failed', 'error'].includes(previous.status)) {
-    throw conflict(`A payment for this order is already ${previous.status}.`);
-  }
   // After an unknown outcome the same attempt is re-sent as it was (same card, same provider
   // key), so the provider answers the first charge instead of making a second one.
-  const retrying = previous?.status === 'error';
+  const retrying = previous !== undefined && needsResend(previous);
+  if (previous && !retrying && previous.status !== 'failed') {
+    throw conflict(`A payment for this order is already ${previous.status}.`);
+  }
+  if (previous && !retrying && previous.attempt >= MAX_PAYMENT_ATTEMPTS) {
+    throw conflict(`This order had ${MAX_PAYMENT_ATTEMPTS} failed payment attempts; place a new order.`);
+  }
   const attempt = previous ? (retrying ? previous.attempt : previous.attempt + 1) : 1;
   const payment: Payment = {
     attempt,
     status: 'processing',
     paymentMethod: retrying ? previous.paymentMethod : paymentMethod,
+    startedAt: new Date().toISOString(),
   };
-  const { client } = table();
   try {
-    await client.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          claimIdempotencyKey(PAYMENT_SCOPE, userId, idempotencyKey, {
-            requestHash: hash,
-            resourceId: `${orderId}#${attempt}`,
-          }),
-          startAttempt(orderId, payment, previous),
-        ],
-      }),
-    );
+    await transactWrite({
+      TransactItems: [
+        claimIdempotencyKey(PAYMENT_SCOPE, userId, idempotencyKey, {
+          requestHash: hash,
+          resourceId: `${orderId}#${attempt}`,
+        }),
+        startAttempt(orderId, payment, previous),
+      ],
+    });
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
     // Either a concurrent request with this key won (a replay), or one with another key did.
@@ -530,8 +558,14 @@ function startAttempt(orderId: string, payment: Payment, previous: Payment | und
       TableName: table().tableName,
       Key: orderKey(orderId),
       UpdateExpression: 'SET payment = :payment, updatedAt = :now, history = list_append(history, :history)',
+      // The previous attempt must still be exactly as read (its start time too: two requests
+      // re-sending one abandoned attempt must not both win).
       ConditionExpression: previous
-        ? '#status = :pending AND payment.attempt = :previousAttempt AND payment.#paymentStatus = :previousStatus'
+        ? `#status = :pending AND payment.attempt = :previousAttempt AND payment.#paymentStatus = :previousStatus AND ${
+            previous.startedAt
+              ? 'payment.startedAt = :previousStartedAt'
+              : 'attribute_not_exists(payment.startedAt)'
+          }`
         : '#status = :pending AND attribute_not_exists(payment)',
       ExpressionAttributeNames: { '#status': 'status', ...(previous ? { '#paymentStatus': 'status' } : {}) },
       ExpressionAttributeValues: {
@@ -545,6 +579,7 @@ function startAttempt(orderId: string, payment: Payment, previous: Payment | und
           }),
         ],
         ...(previous ? { ':previousAttempt': previous.attempt, ':previousStatus': previous.status } : {}),
+        ...(previous?.startedAt ? { ':previousStartedAt': previous.startedAt } : {}),
       },
     },
   };
@@ -552,18 +587,24 @@ function startAttempt(orderId: string, payment: Payment, previous: Payment | und
 
 /**
  * A payment request repeated with its Idempotency-Key. Normally the answer is the order as it
- * is now. But if that key's attempt ended in an unknown outcome (the provider did not answer)
- * the repeat is the client doing what the 502 told it to: the attempt is re-sent with its own
+ * is now. But if that key's attempt ended in an unknown outcome (the provider did not answer,
+ * or the function died mid-charge) the repeat is the client doing what the 502 told it to:
+ * the attempt is re-sent with its own
  * provider key, by whichever repeat flips it back to processing first.
  */
 async function resumeAttempt(orderId: string, resourceId: string): Promise<PaymentClaim> {
   const attempt = Number(resourceId.slice(resourceId.lastIndexOf('#') + 1));
   const order = (await getOrder(orderId)) as Order;
   const previous = order.payment;
-  if (order.status !== 'pending_payment' || previous?.attempt !== attempt || previous.status !== 'error') {
+  if (order.status !== 'pending_payment' || previous?.attempt !== attempt || !needsResend(previous)) {
     return { order, replayed: true };
   }
-  const payment: Payment = { attempt, status: 'processing', paymentMethod: previous.paymentMethod };
+  const payment: Payment = {
+    attempt,
+    status: 'processing',
+    paymentMethod: previous.paymentMethod,
+    startedAt: new Date().toISOString(),
+  };
   const { client } = table();
   try {
     await client.send(new UpdateCommand(startAttempt(orderId, payment, previous).Update));
@@ -577,36 +618,78 @@ async function resumeAttempt(orderId: string, resourceId: string): Promise<Payme
 /** The provider idempotency key of an order's payment attempt: one charge per attempt, ever. */
 export const chargeKey = (orderId: string, attempt: number) => `order-${orderId}-attempt-${attempt}`;
 
-/** Records an attempt's non-final outcome (failed, pending, error) if it is still the current attempt. */
-export async function recordPaymentOutcome(
+/**
+ * Records an attempt's non-final outcome (failed, pending, error) if it is still the current
+ * attempt and unsettled; false if not (a webhook settled it first, or a newer attempt began).
+ * `alsoWrite` (e.g. the record that a webhook event was processed) happens with it or not at
+ * all; its own condition failures are thrown, at index `1 + i`.
+ */
+export function recordPaymentOutcome(
   orderId: string,
   payment: Payment,
   note: Record<string, unknown>,
-): Promise<void> {
+  alsoWrite: readonly Record<string, unknown>[] = [],
+): Promise<boolean> {
+  return writePayment(orderId, payment, historyEntry(`payment_${payment.status}`, note), alsoWrite, {
+    expression: 'payment.#paymentStatus IN (:processing, :pending)',
+    names: { '#paymentStatus': 'status' },
+    values: { ':processing': 'processing', ':pending': 'pending' },
+  });
+}
+
+/**
+ * Records a refund of the order's payment attempt (the whole `payment`, refund included, as
+ * the caller read and amended it), unless a newer attempt replaced it. A refund not (yet)
+ * succeeded never overwrites one that succeeded: a late "pending" answer must not undo the
+ * webhook that reported the money back.
+ */
+export function recordRefund(
+  orderId: string,
+  payment: Payment,
+  type: string,
+  detail: Record<string, unknown>,
+  alsoWrite: readonly Record<string, unknown>[] = [],
+): Promise<boolean> {
+  if (payment.refund?.status === 'succeeded') {
+    return writePayment(orderId, payment, historyEntry(type, detail), alsoWrite);
+  }
+  return writePayment(orderId, payment, historyEntry(type, detail), alsoWrite, {
+    expression: '(attribute_not_exists(payment.refund) OR payment.refund.#refundStatus <> :succeeded)',
+    names: { '#refundStatus': 'status' },
+    values: { ':succeeded': 'succeeded' },
+  });
+}
+
+/** Replaces the current attempt's `payment` if it is still that attempt and `condition` holds. */
+async function writePayment(
+  orderId: string,
+  payment: Payment,
+  entry: HistoryEntry,
+  alsoWrite: readonly Record<string, unknown>[],
+  condition?: { expression: string; names: Record<string, string>; values: Record<string, unknown> },
+): Promise<boolean> {
   const { client, tableName } = table();
+  const update = {
+    TableName: tableName,
+    Key: orderKey(orderId),
+    UpdateExpression: 'SET payment = :payment, updatedAt = :now, history = list_append(history, :history)',
+    ConditionExpression: `payment.attempt = :attempt${condition ? ` AND ${condition.expression}` : ''}`,
+    ...(condition ? { ExpressionAttributeNames: condition.names } : {}),
+    ExpressionAttributeValues: {
+      ...condition?.values,
+      ':payment': payment,
+      ':attempt': payment.attempt,
+      ':now': new Date().toISOString(),
+      ':history': [entry],
+    },
+  };
   try {
-    await client.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: orderKey(orderId),
-        UpdateExpression:
-          'SET payment = :payment, updatedAt = :now, history = list_append(history, :history)',
-        ConditionExpression:
-          'payment.attempt = :attempt AND payment.#paymentStatus IN (:processing, :pending)',
-        ExpressionAttributeNames: { '#paymentStatus': 'status' },
-        ExpressionAttributeValues: {
-          ':payment': payment,
-          ':attempt': payment.attempt,
-          ':processing': 'processing',
-          ':pending': 'pending',
-          ':now': new Date().toISOString(),
-          ':history': [historyEntry(`payment_${payment.status}`, note)],
-        },
-      }),
-    );
+    if (alsoWrite.length === 0) await client.send(new UpdateCommand(update));
+    else await transactWrite({ TransactItems: [{ Update: update }, ...alsoWrite] });
+    return true;
   } catch (error) {
-    // A webhook settled the attempt first; its outcome stands.
-    if (!isConditionFailure(error)) throw error;
+    if (alsoWrite.length === 0 ? isConditionFailure(error) : isConditionFailure(error, 0)) return false;
+    throw error;
   }
 }
 
@@ -640,21 +723,19 @@ export async function recordPaymentEventOnly(
   const claim = claimPaymentEvent(eventId, detail);
   try {
     if (orderId && (await getOrder(orderId))) {
-      await client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            claim,
-            {
-              Update: {
-                TableName: tableName,
-                Key: orderKey(orderId),
-                UpdateExpression: 'SET history = list_append(history, :history)',
-                ExpressionAttributeValues: { ':history': [historyEntry('provider_event', detail)] },
-              },
+      await transactWrite({
+        TransactItems: [
+          claim,
+          {
+            Update: {
+              TableName: tableName,
+              Key: orderKey(orderId),
+              UpdateExpression: 'SET history = list_append(history, :history)',
+              ExpressionAttributeValues: { ':history': [historyEntry('provider_event', detail)] },
             },
-          ],
-        }),
-      );
+          },
+        ],
+      });
     } else {
       await client.send(new PutCommand(claim.Put));
     }

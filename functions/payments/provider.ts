@@ -16,6 +16,11 @@ export interface ChargeRequest {
   readonly currency: string;
   readonly paymentMethod: string;
   /**
+   * Which of the order's payment attempts this is. It travels in the payment's metadata, so a
+   * late event of an earlier attempt is never mistaken for the current one.
+   */
+  readonly attempt: number;
+  /**
    * The provider idempotency key: one charge per key, ever. Reuse it verbatim (with the same
    * request) to retry an attempt whose outcome is unknown; use a new one for a new attempt.
    */

@@ -1,9 +1,8 @@
 import { isConditionFailure } from '../core/db.ts';
 import { HttpError, notFound } from '../core/errors.ts';
 import { logger } from '../core/logger.ts';
-import type { Order, Payment } from '../orders/model.ts';
+import { type Order, type Payment, TRANSITIONS } from '../orders/model.ts';
 import {
-  appendHistory,
   chargeKey,
   claimPaymentAttempt,
   claimPaymentEvent,
@@ -11,9 +10,15 @@ import {
   paymentEventProcessed,
   recordPaymentEventOnly,
   recordPaymentOutcome,
+  recordRefund,
   transitionOrder,
 } from '../orders/store.ts';
-import { PaymentProviderError, paymentProvider } from './provider.ts';
+import {
+  type ChargeResult,
+  type PaymentProvider,
+  PaymentProviderError,
+  paymentProvider,
+} from './provider.ts';
 import { simulatedPendingCompletion } from './simulated.ts';
 import { queueSimulatedEvent } from './store.ts';
 import type { PaymentEvent } from './webhook.ts';
@@ -38,6 +43,19 @@ const providerFailed = (cause: unknown, definite: boolean) =>
   );
 
 /**
+ * Whether the provider refused the request itself, so that nothing was charged: a 4xx other
+ * than 409 (a request with this key still in flight) and 429 (rate limited). Everything else,
+ * no answer, a 5xx, or a 200 we could not read, leaves the outcome unknown.
+ */
+const refusedOutright = (error: unknown): boolean =>
+  error instanceof PaymentProviderError &&
+  error.providerStatus !== undefined &&
+  error.providerStatus >= 400 &&
+  error.providerStatus < 500 &&
+  error.providerStatus !== 409 &&
+  error.providerStatus !== 429;
+
+/**
  * Pays an order: claims the single charge slot (idempotently), charges through the
  * environment's provider with a per-attempt provider idempotency key, and settles the order.
  * A webhook may settle it first; whichever write comes second changes nothing.
@@ -51,22 +69,24 @@ export async function payOrder(
   const claimed = await claimPaymentAttempt(userId, orderId, paymentMethod, idempotencyKey);
   if (claimed.replayed) return claimed.order;
   const { order, payment } = claimed;
-  const provider = paymentProvider();
   const request = {
     orderId,
+    attempt: payment.attempt,
     amount: order.total,
     currency: order.currency,
     paymentMethod: payment.paymentMethod,
     idempotencyKey: chargeKey(orderId, payment.attempt),
   };
-  let result: Awaited<ReturnType<typeof provider.charge>>;
+  let provider: PaymentProvider | undefined;
+  let result: ChargeResult;
   try {
+    provider = paymentProvider();
     result = await provider.charge(request);
   } catch (error) {
-    if (!(error instanceof PaymentProviderError)) throw error;
-    // A 4xx from the provider means nothing was charged: the attempt failed for good. No
-    // answer or a 5xx means we cannot know: the next try re-sends this very attempt.
-    const definite = error.providerStatus !== undefined && error.providerStatus < 500;
+    // Refused outright: nothing was charged, the attempt failed for good. Anything else (no
+    // answer, a 5xx, even our own failure before or during the call) may have charged: the
+    // attempt is marked unknown and the next request re-sends it under the same provider key.
+    const definite = refusedOutright(error);
     await recordPaymentOutcome(
       orderId,
       {
@@ -74,9 +94,10 @@ export async function payOrder(
         status: definite ? 'failed' : 'error',
         ...(definite ? { failureReason: 'provider_rejected' } : {}),
       },
-      { reason: definite ? 'provider rejected the request' : 'provider unavailable' },
+      { reason: definite ? 'provider rejected the request' : 'outcome unknown' },
     );
-    throw providerFailed(error, definite);
+    if (error instanceof PaymentProviderError) throw providerFailed(error, definite);
+    throw error;
   }
   const settled: Payment = {
     ...payment,
@@ -103,7 +124,10 @@ export async function payOrder(
   return (await getOrder(orderId)) as Order;
 }
 
-/** pending_payment -> paid for a successful charge; money taken for an order that died meanwhile goes back. */
+/**
+ * pending_payment -> paid for a successful charge. If the order died meanwhile (cancelled,
+ * expired) the money goes back; `alsoWrite` is written only with the transition.
+ */
 async function settlePaid(
   orderId: string,
   payment: Payment,
@@ -119,11 +143,8 @@ async function settlePaid(
   } catch (error) {
     if (!(error instanceof HttpError && error.statusCode === 409)) throw error;
     const current = await getOrder(orderId);
-    if (
-      current &&
-      (current.status === 'cancelled' || current.status === 'expired') &&
-      !current.payment?.refund
-    ) {
+    const refunded = current?.payment?.refund !== undefined && current.payment.refund.status !== 'failed';
+    if (current && (current.status === 'cancelled' || current.status === 'expired') && !refunded) {
       logger.warn('charge succeeded for an order that is no longer payable; refunding', {
         orderId,
         status: current.status,
@@ -133,134 +154,209 @@ async function settlePaid(
   }
 }
 
-/** Asks the provider to return an order's payment; the outcome lands in the order's history. */
-export async function refundPayment(order: Order): Promise<void> {
+/** Whether an order holds money that must go back (it was cancelled or expired after a charge). */
+const owesRefund = (order: Order): boolean =>
+  order.payment?.status === 'succeeded' &&
+  order.payment.providerPaymentId !== undefined &&
+  (order.payment.refund === undefined || order.payment.refund.status === 'failed');
+
+/**
+ * Asks the provider to return an order's payment; the outcome lands on the payment and in the
+ * history. The provider key is the payment's own, so repeating this (a second cancel, a
+ * redelivered webhook) never refunds twice. `unknown` when the provider could not be asked
+ * (worth retrying), `refused` when it said no (an operator must look).
+ */
+export async function refundPayment(order: Order): Promise<'refunded' | 'refused' | 'unknown'> {
   const payment = order.payment;
-  if (!payment?.providerPaymentId) return;
+  if (!payment?.providerPaymentId) return 'refunded';
   try {
     const refund = await paymentProvider().refund({
       orderId: order.id,
       providerPaymentId: payment.providerPaymentId,
       amount: order.total,
       currency: order.currency,
-      idempotencyKey: `refund-${order.id}`,
+      idempotencyKey: `refund-${payment.providerPaymentId}`,
     });
-    await appendHistory(
+    await recordRefund(
       order.id,
+      { ...payment, refund: { status: refund.status, providerRefundId: refund.providerRefundId } },
       'refund_requested',
       { providerRefundId: refund.providerRefundId, status: refund.status },
-      {
-        payment: { ...payment, refund: { status: refund.status, providerRefundId: refund.providerRefundId } },
-      },
     );
+    return 'refunded';
   } catch (error) {
-    // The order stays cancelled; the failed refund is in its history and the logs for an operator.
+    // The order stays cancelled; the failed refund is on the payment (a later cancel retries
+    // it) and in the logs for an operator.
     logger.error('refund failed', {
       orderId: order.id,
       error: error instanceof Error ? error.message : String(error),
     });
-    await appendHistory(
-      order.id,
-      'refund_failed',
-      {},
-      { payment: { ...payment, refund: { status: 'failed' } } },
-    );
+    await recordRefund(order.id, { ...payment, refund: { status: 'failed' } }, 'refund_failed', {});
+    return refusedOutright(error) ? 'refused' : 'unknown';
   }
 }
 
-/** Cancels an order (owner or admin): stock returns; a paid order is refunded. Cancelling twice is fine. */
+/**
+ * Cancels an order (owner or admin): stock returns; money taken is refunded. Cancelling twice
+ * is fine, and retries a refund that failed the first time.
+ */
 export async function cancelOrder(
   who: { userId: string; isAdmin: boolean },
   orderId: string,
 ): Promise<Order> {
   const order = await getOrder(orderId);
   if (!order || (order.userId !== who.userId && !who.isAdmin)) throw notFound(`No order with id ${orderId}.`);
-  if (order.status === 'cancelled') return order;
-  let cancelled: Order;
-  try {
-    cancelled = await transitionOrder(orderId, 'cancel', { detail: { by: who.userId } });
-  } catch (error) {
-    // A parallel cancel won the race: cancelling is idempotent, so this one succeeded too.
-    const current = await getOrder(orderId);
-    if (error instanceof HttpError && error.statusCode === 409 && current?.status === 'cancelled')
-      return current;
-    throw error;
+  let cancelled = order;
+  for (let round = 0; cancelled.status !== 'cancelled'; round++) {
+    try {
+      cancelled = await transitionOrder(orderId, 'cancel', { detail: { by: who.userId } });
+    } catch (error) {
+      const current = await getOrder(orderId);
+      if (!(error instanceof HttpError && error.statusCode === 409 && current)) throw error;
+      // A parallel cancel won (cancelling is idempotent, so this one succeeded too), or the
+      // order moved on (a webhook paid it) to a state it can still be cancelled from.
+      const cancellable = (TRANSITIONS.cancel.from as readonly string[]).includes(current.status);
+      if (current.status !== 'cancelled' && !(cancellable && round < 2)) throw error;
+      cancelled = current;
+    }
   }
-  if (order.status === 'paid') await refundPayment(cancelled);
+  // Decided on the order as cancelled, not as first read: a payment may have settled between.
+  if (owesRefund(cancelled)) await refundPayment(cancelled);
   return (await getOrder(orderId)) as Order;
 }
 
 /**
- * Applies one verified provider event, exactly once: the record that the event was
- * processed is written in the same transaction as its effect. Replays, duplicates delivered
- * in parallel and out-of-order events change nothing further.
+ * How a provider event relates to the order's current payment attempt. Known payment ids
+ * decide; before the charge call returned only the attempt in the payment's metadata can.
+ */
+function isCurrentPayment(payment: Payment | undefined, event: PaymentEvent): boolean {
+  if (!payment) return false;
+  if (payment.providerPaymentId !== undefined) return payment.providerPaymentId === event.providerPaymentId;
+  return event.attempt === undefined || event.attempt === payment.attempt;
+}
+
+/**
+ * Applies one verified provider event, exactly once: the record that the event was processed
+ * is written in the same transaction as its effect, or, where the effect is a provider call
+ * (a refund, keyed so that repeating it is harmless), right after it. Replays, duplicates
+ * delivered in parallel and out-of-order events change nothing further.
  */
 export async function applyPaymentEvent(event: PaymentEvent): Promise<'processed' | 'duplicate' | 'ignored'> {
   if (await paymentEventProcessed(event.id)) return 'duplicate';
   const detail = { eventId: event.id, type: event.providerType, providerPaymentId: event.providerPaymentId };
   const order = event.orderId ? await getOrder(event.orderId) : undefined;
   const payment = order?.payment;
-  const samePayment =
-    payment?.providerPaymentId === undefined || payment.providerPaymentId === event.providerPaymentId;
+  const current = isCurrentPayment(payment, event);
+  const claim = [claimPaymentEvent(event.id, detail)];
   try {
-    if (
-      order &&
-      payment &&
-      samePayment &&
-      event.type === 'payment.succeeded' &&
-      order.status === 'pending_payment'
-    ) {
-      await settlePaid(
-        order.id,
-        { ...payment, status: 'succeeded', providerPaymentId: event.providerPaymentId },
-        detail,
-        [claimPaymentEvent(event.id, detail)],
-      );
-      // If the order moved on meanwhile, the claim above was not written: record the event now
-      // (a no-op when the transition went through), so a redelivery finds it processed.
-      await recordPaymentEventOnly(event.id, order.id, detail);
-      return 'processed';
+    if (order && event.type === 'payment.succeeded') {
+      const outcome = await applySuccess(order, event, current, detail, claim);
+      if (outcome) return outcome;
     }
-    if (
-      order &&
-      payment &&
-      samePayment &&
-      event.type === 'payment.succeeded' &&
-      ['cancelled', 'expired'].includes(order.status) &&
-      !payment.refund
-    ) {
-      // Settled after the order died (e.g. a slow payment): give the money back.
-      if (!(await recordPaymentEventOnly(event.id, order.id, detail))) return 'duplicate';
-      await refundPayment({ ...order, payment: { ...payment, providerPaymentId: event.providerPaymentId } });
-      return 'processed';
+    if (order && payment && current && event.type === 'payment.failed') {
+      const failed: Payment = {
+        ...payment,
+        status: 'failed',
+        failureReason: event.failureReason ?? 'failed',
+        ...(event.providerPaymentId ? { providerPaymentId: event.providerPaymentId } : {}),
+      };
+      if (await recordPaymentOutcome(order.id, failed, { ...detail, reason: failed.failureReason }, claim)) {
+        return 'processed';
+      }
     }
-    if (
-      order &&
-      payment &&
-      samePayment &&
-      event.type === 'payment.failed' &&
-      ['processing', 'pending'].includes(payment.status)
-    ) {
-      if (!(await recordPaymentEventOnly(event.id, order.id, detail))) return 'duplicate';
-      await recordPaymentOutcome(
-        order.id,
-        { ...payment, status: 'failed', failureReason: event.failureReason ?? 'failed' },
-        { ...detail, reason: event.failureReason ?? 'failed' },
-      );
-      return 'processed';
-    }
-    if (order && payment && event.type === 'payment.refunded') {
-      if (!(await recordPaymentEventOnly(event.id, order.id, detail))) return 'duplicate';
-      await appendHistory(order.id, 'refunded', detail, {
-        payment: { ...payment, refund: { ...payment.refund, status: 'succeeded' } },
-      });
-      return 'processed';
+    if (order && payment && current && event.type === 'payment.refunded' && payment.providerPaymentId) {
+      const full = event.amount === undefined || event.amount >= order.total;
+      const refund = {
+        ...payment.refund,
+        status: full ? 'succeeded' : 'partial',
+        ...(event.amount !== undefined ? { amount: event.amount } : {}),
+      };
+      if (await recordRefund(order.id, { ...payment, refund }, 'refunded', detail, claim)) return 'processed';
     }
   } catch (error) {
-    if (isConditionFailure(error, 1)) return 'duplicate';
+    // The event's claim (the last item of each transaction above) failed: processed already.
+    if (isConditionFailure(error) && (await paymentEventProcessed(event.id))) return 'duplicate';
     throw error;
   }
   return (await recordPaymentEventOnly(event.id, order?.id, { ...detail, note: 'no effect' }))
     ? 'ignored'
     : 'duplicate';
+}
+
+/** A succeeded payment: pays the order, or gives back money that is not (or no longer) wanted. */
+async function applySuccess(
+  order: Order,
+  event: PaymentEvent,
+  current: boolean,
+  detail: Record<string, unknown>,
+  claim: Record<string, unknown>[],
+): Promise<'processed' | 'duplicate' | undefined> {
+  const payment = order.payment;
+  if (event.amount !== undefined && (event.amount !== order.total || event.currency !== order.currency)) {
+    // Not what we asked for: never mark the order paid on it. An operator must look.
+    logger.error('payment event amount does not match the order', {
+      orderId: order.id,
+      eventId: event.id,
+      amount: event.amount,
+      currency: event.currency,
+    });
+    return (await recordPaymentEventOnly(event.id, order.id, { ...detail, note: 'amount mismatch' }))
+      ? 'processed'
+      : 'duplicate';
+  }
+  if (payment && current && order.status === 'pending_payment') {
+    await settlePaid(
+      order.id,
+      { ...payment, status: 'succeeded', providerPaymentId: event.providerPaymentId },
+      detail,
+      claim,
+    );
+    // If the order moved on meanwhile, the claim above was not written: record the event now
+    // (a no-op when the transition went through), so a redelivery finds it processed.
+    await recordPaymentEventOnly(event.id, order.id, detail);
+    return 'processed';
+  }
+  if (payment && current && (order.status === 'cancelled' || order.status === 'expired')) {
+    // Settled after the order died (e.g. a slow payment): give the money back first, then
+    // record the event; if the refund fails the event stays unprocessed and is redelivered.
+    const settled = { ...payment, status: 'succeeded' as const, providerPaymentId: event.providerPaymentId };
+    if (
+      owesRefund({ ...order, payment: settled }) &&
+      (await refundPayment({ ...order, payment: settled })) === 'unknown'
+    ) {
+      throw new Error('The refund of a payment for a dead order failed; the provider will redeliver.');
+    }
+    return (await recordPaymentEventOnly(event.id, order.id, detail)) ? 'processed' : 'duplicate';
+  }
+  if (!current && event.providerPaymentId) {
+    // Money for this order that is not its payment (an earlier attempt that was thought to
+    // have failed): the order is paid once, so this one goes back.
+    let note: Record<string, unknown>;
+    try {
+      const refund = await paymentProvider().refund({
+        orderId: order.id,
+        providerPaymentId: event.providerPaymentId,
+        amount: event.amount ?? order.total,
+        currency: event.currency ?? order.currency,
+        idempotencyKey: `refund-${event.providerPaymentId}`,
+      });
+      logger.warn('refunded a second payment for an order', { orderId: order.id, eventId: event.id });
+      note = {
+        ...detail,
+        note: 'not the order’s payment: refunded',
+        providerRefundId: refund.providerRefundId,
+      };
+    } catch (error) {
+      // No answer: fail the delivery so the provider redelivers and the refund is asked again.
+      if (!refusedOutright(error)) throw error;
+      logger.error('the provider refused to refund a second payment for an order', {
+        orderId: order.id,
+        eventId: event.id,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      note = { ...detail, note: 'not the order’s payment: refund refused, an operator must look' };
+    }
+    return (await recordPaymentEventOnly(event.id, order.id, note)) ? 'processed' : 'duplicate';
+  }
+  return undefined;
 }

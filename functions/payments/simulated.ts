@@ -79,6 +79,7 @@ export function simulatedProvider(options: {
         request.amount,
         request.currency,
         request.paymentMethod,
+        request.attempt,
       ]);
       const providerPaymentId = paymentIdFor(request.idempotencyKey);
       const outcome = Object.hasOwn(OUTCOMES, request.paymentMethod)
@@ -92,6 +93,7 @@ export function simulatedProvider(options: {
             id: eventIdFor(providerPaymentId, type),
             type,
             orderId: request.orderId,
+            attempt: request.attempt,
             providerPaymentId,
             amount: request.amount,
             currency: request.currency,
@@ -144,6 +146,7 @@ export function simulatedPendingCompletion(request: ChargeRequest & { providerPa
     id: eventIdFor(request.providerPaymentId, 'payment_intent.succeeded'),
     type: 'payment_intent.succeeded',
     orderId: request.orderId,
+    attempt: request.attempt,
     providerPaymentId: request.providerPaymentId,
     amount: request.amount,
     currency: request.currency,

@@ -111,6 +111,7 @@ export function stripeProvider(options: {
           'automatic_payment_methods[enabled]': 'true',
           'automatic_payment_methods[allow_redirects]': 'never',
           'metadata[orderId]': request.orderId,
+          'metadata[attempt]': String(request.attempt),
         },
         request.idempotencyKey,
       );

@@ -14,7 +14,15 @@ export interface PaymentEvent {
   readonly providerType: string;
   /** From the payment's `metadata.orderId`; absent for payments we did not create. */
   readonly orderId?: string;
+  /** From `metadata.attempt`: which of the order's payment attempts the payment belongs to. */
+  readonly attempt?: number;
   readonly providerPaymentId?: string;
+  /**
+   * Minor units: the payment's amount (succeeded, failed) or the amount refunded so far
+   * (refunded), with its ISO 4217 currency in upper case.
+   */
+  readonly amount?: number;
+  readonly currency?: string;
   readonly failureReason?: string;
   /** When the provider created the event, epoch seconds. */
   readonly created: number;
@@ -99,7 +107,11 @@ export function signStripePayload(
 
 // Only the fields we read; Stripe objects carry many more, which are stripped.
 const providerId = z.string().check(z.minLength(1), z.maxLength(255));
-const metadata = z.optional(z.nullable(z.object({ orderId: z.optional(z.string()) })));
+const metadata = z.optional(
+  z.nullable(z.object({ orderId: z.optional(z.string()), attempt: z.optional(z.string()) })),
+);
+const amount = z.optional(z.int().check(z.minimum(0)));
+const currency = z.optional(z.string().check(z.regex(/^[a-zA-Z]{3}$/)));
 const envelope = z.object({
   id: providerId,
   type: z.string().check(z.minLength(1), z.maxLength(255)),
@@ -111,6 +123,8 @@ const paymentIntentEvent = withObject(
   z.object({
     id: providerId,
     metadata,
+    amount,
+    currency,
     last_payment_error: z.optional(
       z.nullable(
         z.object({
@@ -127,8 +141,18 @@ const chargeEvent = withObject(
     // Null for a charge made without a payment intent: not one of ours.
     payment_intent: z.optional(z.nullable(providerId)),
     metadata,
+    amount_refunded: amount,
+    currency,
   }),
 );
+
+/** The attempt number a payment's metadata names, if it names a sane one. */
+const attemptOf = (meta: { attempt?: string | undefined } | null | undefined) =>
+  meta?.attempt && /^[1-9]\d{0,5}$/.test(meta.attempt) ? { attempt: Number(meta.attempt) } : {};
+
+/** Amount and currency, when the provider object carries both. */
+const moneyOf = (value: number | undefined, code: string | undefined) =>
+  value !== undefined && code ? { amount: value, currency: code.toUpperCase() } : {};
 
 /** `{ [key]: value }` for a non-empty value, else nothing (keeps absent fields absent, not `undefined`). */
 const optional = <K extends string>(key: K, value: string | null | undefined) =>
@@ -164,7 +188,9 @@ export function parseStripeEvent(rawBody: Buffer): PaymentEvent {
       ...base,
       type,
       ...optional('orderId', charge.metadata?.orderId),
+      ...attemptOf(charge.metadata),
       ...optional('providerPaymentId', charge.payment_intent),
+      ...moneyOf(charge.amount_refunded, charge.currency),
     };
   }
   const intent = parseInput(paymentIntentEvent, json, 'body').data.object;
@@ -174,6 +200,8 @@ export function parseStripeEvent(rawBody: Buffer): PaymentEvent {
     type,
     providerPaymentId: intent.id,
     ...optional('orderId', intent.metadata?.orderId),
+    ...attemptOf(intent.metadata),
+    ...moneyOf(intent.amount, intent.currency),
     // Stripe puts the specific reason (insufficient_funds) in decline_code, the general one in code.
     ...(type === 'payment.failed'
       ? { failureReason: failure?.decline_code || failure?.code || 'payment_failed' }
@@ -197,6 +225,8 @@ export function stripeEventBody(input: {
   id: string;
   type: string;
   orderId: string;
+  /** The order's payment attempt, as our charges put it in the metadata. */
+  attempt?: number;
   providerPaymentId: string;
   amount: number;
   currency: string;
@@ -204,7 +234,10 @@ export function stripeEventBody(input: {
   created?: number;
 }): string {
   const currency = input.currency.toLowerCase();
-  const metadata = { orderId: input.orderId };
+  const metadata = {
+    orderId: input.orderId,
+    ...(input.attempt !== undefined ? { attempt: String(input.attempt) } : {}),
+  };
   const object =
     input.type === 'charge.refunded'
       ? {

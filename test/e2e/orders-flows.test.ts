@@ -110,6 +110,7 @@ describe('orders and payments end to end through the local API (simulated provid
         status: 'succeeded',
         paymentMethod: 'pm_card_visa',
         providerPaymentId: expect.stringMatching(/^pi_sim_/),
+        startedAt: expect.any(String),
       });
       expectInOrder(paid, ['created', 'payment_started', 'paid']);
       expect(entriesOf(paid, 'paid')).toHaveLength(1);

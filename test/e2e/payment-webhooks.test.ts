@@ -252,6 +252,118 @@ describe('POST /webhooks/payments through the local API', () => {
     expect(after.payment).toEqual(order.payment);
   });
 
+  it('refunds a second payment: a succeeded event for an earlier attempt’s payment, after a later attempt paid, gives that money back and leaves the order paid by its own payment', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 2 });
+    const placed = await orders.placed(customer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    const declined = await orders.paid(customer.accessToken, placed.id, 'pm_card_chargeDeclined');
+    const firstPayment = String(declined.payment?.providerPaymentId);
+    const paid = await orders.paid(customer.accessToken, placed.id, 'pm_card_visa');
+    expect(paid.payment).toMatchObject({ attempt: 2, status: 'succeeded' });
+
+    const stray = paymentEvent(paid, firstPayment, 'payment_intent.succeeded', { attempt: 1 });
+    const res = await orders.webhook(stray.body, signedHeaders(stray.body, secret));
+    expect(res.status).toBe(200);
+    const after = await orders.read(customer.accessToken, placed.id);
+    expect(after.status).toBe('paid');
+    expect(after.payment).toEqual(paid.payment);
+    const note = after.history.find((entry) => entry.detail?.eventId === stray.id);
+    expect(note?.detail).toMatchObject({
+      providerPaymentId: firstPayment,
+      note: expect.stringMatching(/refunded/),
+      providerRefundId: expect.stringMatching(/^re_sim_/),
+    });
+  });
+
+  it('does not let a late failed event of an earlier attempt fail the current one', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 2 });
+    const placed = await orders.placed(customer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    const declined = await orders.paid(customer.accessToken, placed.id, 'pm_card_chargeDeclined');
+    const pending = await orders.paid(customer.accessToken, placed.id, 'pm_card_pending');
+    expect(pending.payment).toMatchObject({ attempt: 2, status: 'pending' });
+
+    const late = paymentEvent(
+      pending,
+      String(declined.payment?.providerPaymentId),
+      'payment_intent.payment_failed',
+      { attempt: 1, failureCode: 'card_declined' },
+    );
+    expect((await orders.webhook(late.body, signedHeaders(late.body, secret))).status).toBe(200);
+    const after = await orders.read(customer.accessToken, placed.id);
+    expect(after.payment).toEqual(pending.payment);
+  });
+
+  it('does not apply a refund of another payment intent to the order’s payment', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 2 });
+    const placed = await orders.placed(customer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    const paid = await orders.paid(customer.accessToken, placed.id, 'pm_card_visa');
+    const other = paymentEvent(paid, 'pi_sim_another_payment', 'charge.refunded');
+    expect((await orders.webhook(other.body, signedHeaders(other.body, secret))).status).toBe(200);
+    const after = await orders.read(customer.accessToken, placed.id);
+    expect(after.payment).toEqual(paid.payment);
+  });
+
+  it('records a partial refund as partial, with the amount refunded', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 2, price: 3000 });
+    const placed = await orders.placed(customer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    const paid = await orders.paid(customer.accessToken, placed.id, 'pm_card_visa');
+    const partial = paymentEvent(
+      { ...paid, total: 1000 },
+      String(paid.payment?.providerPaymentId),
+      'charge.refunded',
+    );
+    expect((await orders.webhook(partial.body, signedHeaders(partial.body, secret))).status).toBe(200);
+    const after = await orders.read(customer.accessToken, placed.id);
+    expect(after.payment?.refund).toEqual({ status: 'partial', amount: 1000 });
+    expect(after.status).toBe('paid');
+  });
+
+  it('does not mark an order paid by a succeeded event for a different amount', async () => {
+    const order = await pendingOrder();
+    const wrong = paymentEvent(
+      { ...order, total: order.total - 1 },
+      String(order.payment?.providerPaymentId),
+      'payment_intent.succeeded',
+    );
+    expect((await orders.webhook(wrong.body, signedHeaders(wrong.body, secret))).status).toBe(200);
+    const after = await orders.read(customer.accessToken, order.id);
+    expect(after.status).toBe('pending_payment');
+    expect(after.payment).toEqual(order.payment);
+    expect(after.history.at(-1)?.detail).toMatchObject({ eventId: wrong.id, note: 'amount mismatch' });
+  });
+
+  it('refunds whatever wins when a cancel races the payment’s success event: the order ends cancelled, its stock back, its money back (5 rounds)', async () => {
+    for (let round = 1; round <= 5; round++) {
+      const product = await orders.createProduct(admin.accessToken, { stock: 1 });
+      const placed = await orders.placed(customer.accessToken, [{ productId: product.id, quantity: 1 }]);
+      const pending = await orders.paid(customer.accessToken, placed.id, 'pm_card_pending');
+      const event = succeededEvent(pending);
+      const [cancel, delivery] = await Promise.all([
+        orders.cancel(customer.accessToken, placed.id),
+        orders.webhook(event.body, signedHeaders(event.body, secret)),
+      ]);
+      expect([cancel.status, delivery.status], `round ${round}`).toEqual([200, 200]);
+      const after = await orders.read(customer.accessToken, placed.id);
+      expect(after.status, `round ${round}`).toBe('cancelled');
+      expect(after.payment?.refund?.status, `round ${round}: ${JSON.stringify(after.history)}`).toBe(
+        'succeeded',
+      );
+      expect(await orders.stockOf(product.id)).toBe(1);
+    }
+  });
+
+  it('refuses an eleventh payment attempt after ten declines with 409', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 1 });
+    const placed = await orders.placed(customer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      const declined = await orders.paid(customer.accessToken, placed.id, 'pm_card_chargeDeclined');
+      expect(declined.payment).toMatchObject({ attempt, status: 'failed' });
+    }
+    const refused = await orders.pay(customer.accessToken, placed.id, 'pm_card_visa');
+    expectProblem(refused, 409);
+    expect(String(refused.body.detail)).toMatch(/10 failed payment attempts/);
+    expect((await orders.read(customer.accessToken, placed.id)).status).toBe('pending_payment');
+  });
+
   it('accepts an event for an order that does not exist with 2xx and changes nothing', async () => {
     const event = paymentEvent(
       { id: '01ARZ3NDEKTSV4RRFFQ69G5FAV', total: 100, currency: 'EUR' },

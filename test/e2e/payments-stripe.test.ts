@@ -150,4 +150,48 @@ describe('payments through the stripe provider against a fake Stripe, end to end
     expect(orderOf(retry)).toMatchObject({ status: 'paid', payment: { attempt: 2 } });
     expect(ledgerFor(placed.id).map((e) => e.idempotencyKey)).toEqual([`order-${placed.id}-attempt-2`]);
   });
+
+  it('treats a request still in flight at Stripe (409 until the budget ran out) as an unknown outcome: 502, then the same key completes it with one charge', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 1000 });
+    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    const key = newKey('in-flight');
+    stripe.failNext(409, 10);
+    const busy = await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa', key);
+    expectProblem(busy, 502);
+    expect(String(busy.body.detail)).toMatch(/outcome is unknown/);
+    expect((await orders.read(buyer.accessToken, placed.id)).payment).toMatchObject({
+      attempt: 1,
+      status: 'error',
+    });
+
+    stripe.failNext(409, 0);
+    const retry = await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa', key);
+    expect(retry.status, JSON.stringify(retry.body)).toBe(200);
+    expect(orderOf(retry)).toMatchObject({ status: 'paid', payment: { attempt: 1 } });
+    expect(ledgerFor(placed.id).map((e) => e.idempotencyKey)).toEqual([`order-${placed.id}-attempt-1`]);
+  });
+
+  it('keeps a refund Stripe could not make on the cancelled order, and a second cancel makes it, once', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 1000 });
+    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    const paid = await orders.paid(buyer.accessToken, placed.id, 'pm_card_visa');
+    stripe.failNext(500, 10);
+    const first = await orders.cancel(buyer.accessToken, placed.id);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(orderOf(first)).toMatchObject({ status: 'cancelled', payment: { refund: { status: 'failed' } } });
+    expect(entriesOf(orderOf(first), 'refund_failed')).toHaveLength(1);
+    expect(await orders.stockOf(product.id)).toBe(5);
+
+    stripe.failNext(500, 0);
+    const second = await orders.cancel(buyer.accessToken, placed.id);
+    expect(second.status).toBe(200);
+    expect(orderOf(second).payment?.refund?.status).toBe('succeeded');
+    const refunds = stripe.ledger.filter(
+      (entry) =>
+        entry.object === 'refund' && entry.idempotencyKey === `refund-${paid.payment?.providerPaymentId}`,
+    );
+    expect(refunds).toHaveLength(1);
+    const third = await orders.cancel(buyer.accessToken, placed.id);
+    expect(entriesOf(orderOf(third), 'refund_requested')).toHaveLength(1);
+  });
 });

@@ -1,6 +1,8 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { erasePersonalData } from '../../functions/accounts/personal-data.ts';
 import { getProduct, putProduct, updateProduct } from '../../functions/catalog/store.ts';
+import { table } from '../../functions/core/db.ts';
 import { HttpError } from '../../functions/core/errors.ts';
 import { idempotencyRecordsOf } from '../../functions/core/idempotency.ts';
 import { newId } from '../../functions/core/ids.ts';
@@ -8,6 +10,7 @@ import {
   allOrdersOfUser,
   anonymizeOrdersOfUser,
   appendHistory,
+  claimPaymentAttempt,
   createOrder,
   dueUnpaidOrders,
   getOrder,
@@ -206,9 +209,9 @@ describe('orders store', () => {
         { items: [{ productId: product.id, quantity: 1 }] },
         'key-due',
       );
-      expect((await dueUnpaidOrders(new Date())).map((o) => o.id)).not.toContain(order.id);
+      expect((await dueUnpaidOrders(new Date())).orders.map((o) => o.id)).not.toContain(order.id);
       const later = new Date(Date.now() + 31 * 60_000);
-      expect((await dueUnpaidOrders(later)).map((o) => o.id)).toContain(order.id);
+      expect((await dueUnpaidOrders(later)).orders.map((o) => o.id)).toContain(order.id);
     });
   });
 
@@ -252,6 +255,99 @@ describe('orders store', () => {
       expect(kept?.history.filter((h) => h.type === 'provider_event')).toHaveLength(5);
       expect(kept?.history.filter((h) => h.type === 'customer_erased')).toHaveLength(1);
       expect(kept?.userId).toBeNull();
+    });
+  });
+
+  describe('payment attempts', () => {
+    /** Moves the current attempt's start into the past, as if its function had died then. */
+    async function startedMinutesAgo(orderId: string, minutes: number): Promise<void> {
+      const { client, tableName } = table();
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: `ORDER#${orderId}`, sk: 'ORDER' },
+          UpdateExpression: 'SET payment.startedAt = :at',
+          ExpressionAttributeValues: { ':at': new Date(Date.now() - minutes * 60_000).toISOString() },
+        }),
+      );
+    }
+
+    it('re-sends an attempt abandoned in processing (its function died mid-charge) under the same attempt, once', async () => {
+      const product = aProduct({ stock: 5 });
+      await putProduct(product);
+      const userId = `payer-${newId()}`;
+      const { order } = await createOrder(
+        userId,
+        { items: [{ productId: product.id, quantity: 1 }] },
+        'k-stale',
+      );
+      const first = await claimPaymentAttempt(userId, order.id, 'pm_card_visa', 'pay-key-1');
+      expect(first).toMatchObject({ replayed: false, payment: { attempt: 1, status: 'processing' } });
+      // While it may still be running, another request cannot start a charge.
+      expect(await statusOf(claimPaymentAttempt(userId, order.id, 'pm_card_visa', 'pay-key-2'))).toBe(409);
+
+      await startedMinutesAgo(order.id, 2);
+      const racing = await Promise.allSettled(
+        ['pay-key-3', 'pay-key-4', 'pay-key-5'].map((key) =>
+          claimPaymentAttempt(userId, order.id, 'pm_card_visa', key),
+        ),
+      );
+      const resent = racing.filter((r) => r.status === 'fulfilled' && !r.value.replayed);
+      expect(resent).toHaveLength(1);
+      expect(resent[0]).toMatchObject({ value: { payment: { attempt: 1, paymentMethod: 'pm_card_visa' } } });
+      expect(
+        racing.filter((r) => r.status === 'rejected').map((r) => (r.reason as HttpError).statusCode),
+      ).toEqual([409, 409]);
+      const current = await getOrder(order.id);
+      expect(current?.history.map((h) => h.type)).toEqual(['created', 'payment_started', 'payment_resent']);
+    });
+
+    it('answers a repeat of the first request’s key by re-sending its abandoned attempt', async () => {
+      const product = aProduct({ stock: 5 });
+      await putProduct(product);
+      const userId = `payer-${newId()}`;
+      const { order } = await createOrder(
+        userId,
+        { items: [{ productId: product.id, quantity: 1 }] },
+        'k-stale-2',
+      );
+      await claimPaymentAttempt(userId, order.id, 'pm_card_visa', 'same-key');
+      expect(await claimPaymentAttempt(userId, order.id, 'pm_card_visa', 'same-key')).toMatchObject({
+        replayed: true,
+      });
+      await startedMinutesAgo(order.id, 2);
+      expect(await claimPaymentAttempt(userId, order.id, 'pm_card_visa', 'same-key')).toMatchObject({
+        replayed: false,
+        payment: { attempt: 1, status: 'processing' },
+      });
+    });
+  });
+
+  describe('expiry paging', () => {
+    it('pages through due orders oldest first, each once', async () => {
+      const product = aProduct({ stock: 10 });
+      await putProduct(product);
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const placed = await createOrder(
+          'pager',
+          { items: [{ productId: product.id, quantity: 1 }] },
+          `k-page-${i}`,
+        );
+        ids.push(placed.order.id);
+      }
+      const later = new Date(Date.now() + 31 * 60_000);
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < 100; page++) {
+        const due = await dueUnpaidOrders(later, 1, after);
+        seen.push(...due.orders.map((o) => o.id));
+        after = due.next;
+        if (!after) break;
+      }
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen.filter((id) => ids.includes(id))).toEqual(ids);
+      expect([...seen].sort()).toEqual(seen);
     });
   });
 });

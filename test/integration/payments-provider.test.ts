@@ -59,6 +59,7 @@ async function startWebhookReceiver(): Promise<WebhookReceiver> {
 
 const charge = (paymentMethod: string, idempotencyKey: string): ChargeRequest => ({
   orderId: '01JORDER0000000000000000AA',
+  attempt: 1,
   amount: 1500,
   currency: 'USD',
   paymentMethod,

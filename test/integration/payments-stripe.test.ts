@@ -12,6 +12,7 @@ let keyCounter = 0;
 
 const charge = (paymentMethod: string, overrides: Partial<ChargeRequest> = {}): ChargeRequest => ({
   orderId: '01JORDER0000000000000000AA',
+  attempt: 1,
   amount: 4200,
   currency: 'EUR',
   paymentMethod,
@@ -60,6 +61,7 @@ describe('stripeProvider against a Stripe-like API', () => {
       'automatic_payment_methods[enabled]': 'true',
       'automatic_payment_methods[allow_redirects]': 'never',
       'metadata[orderId]': request.orderId,
+      'metadata[attempt]': '1',
     });
     expect(stripe.ledger.at(-1)).toMatchObject({
       id: result.providerPaymentId,

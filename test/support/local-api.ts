@@ -17,7 +17,8 @@ export function startTestBackend(environment?: Record<string, string>): Promise<
     // Tests run schedules themselves (backend.runSchedules()), so timing never decides an outcome.
     runSchedules: false,
     ...(environment ? { environment } : {}),
-    log: () => undefined,
+    // E2E_LOG=1 shows what the functions log (their errors included) while debugging a test.
+    log: process.env.E2E_LOG ? (line: string) => console.log(line) : () => undefined,
   });
 }
 

@@ -137,7 +137,7 @@ export function paymentEvent(
   order: Pick<Order, 'id' | 'total' | 'currency'>,
   providerPaymentId: string,
   type: string,
-  extra: { id?: string; failureCode?: string; created?: number } = {},
+  extra: { id?: string; failureCode?: string; created?: number; attempt?: number } = {},
 ): { id: string; body: string } {
   const id = extra.id ?? `evt_test_${randomUUID().replaceAll('-', '')}`;
   return {
@@ -151,6 +151,7 @@ export function paymentEvent(
       currency: order.currency,
       ...(extra.failureCode ? { failureCode: extra.failureCode } : {}),
       ...(extra.created ? { created: extra.created } : {}),
+      ...(extra.attempt ? { attempt: extra.attempt } : {}),
     }),
   };
 }

@@ -14,6 +14,7 @@ function simulator() {
 
 const charge = (paymentMethod: string, overrides: Partial<ChargeRequest> = {}): ChargeRequest => ({
   orderId: '01JORDER0000000000000000AA',
+  attempt: 1,
   amount: 4200,
   currency: 'EUR',
   paymentMethod,
@@ -63,7 +64,10 @@ describe('simulatedProvider charges', () => {
         type: 'payment.succeeded',
         providerType: 'payment_intent.succeeded',
         orderId: '01JORDER0000000000000000AA',
+        attempt: 1,
         providerPaymentId: result.providerPaymentId,
+        amount: 4200,
+        currency: 'EUR',
         created: expect.any(Number),
       },
     ]);
@@ -110,7 +114,10 @@ describe('simulatedProvider charges', () => {
       type: 'payment.succeeded',
       providerType: 'payment_intent.succeeded',
       orderId: request.orderId,
+      attempt: request.attempt,
       providerPaymentId: result.providerPaymentId,
+      amount: 4200,
+      currency: 'EUR',
       created: expect.any(Number),
     });
     expect(JSON.parse(completion).data.object).toMatchObject({ amount: 4200, currency: 'eur' });
@@ -174,6 +181,8 @@ describe('simulatedProvider refunds', () => {
         providerType: 'charge.refunded',
         orderId: refund.orderId,
         providerPaymentId: paid.providerPaymentId,
+        amount: 4200,
+        currency: 'EUR',
         created: expect.any(Number),
       },
     ]);

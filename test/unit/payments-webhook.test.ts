@@ -171,18 +171,36 @@ function badRequestOf(run: () => unknown): HttpError {
 }
 
 describe('parseStripeEvent', () => {
-  it('maps payment_intent.succeeded to payment.succeeded with the order id from metadata', () => {
+  it('maps payment_intent.succeeded to payment.succeeded with the order id, attempt and amount', () => {
     const event = parseStripeEvent(
-      eventBytes(intentEvent('payment_intent.succeeded', { id: 'pi_123', metadata: { orderId: 'ORDER1' } })),
+      eventBytes(
+        intentEvent('payment_intent.succeeded', {
+          id: 'pi_123',
+          metadata: { orderId: 'ORDER1', attempt: '2' },
+        }),
+      ),
     );
     expect(event).toEqual({
       id: 'evt_1Abc',
       type: 'payment.succeeded',
       providerType: 'payment_intent.succeeded',
       orderId: 'ORDER1',
+      attempt: 2,
       providerPaymentId: 'pi_123',
+      amount: 1999,
+      currency: 'EUR',
       created: NOW,
     });
+  });
+
+  it('leaves the attempt out when the metadata names none or no sane one', () => {
+    for (const attempt of [undefined, '', '0', '-1', '1.5', 'x', '10000000']) {
+      const metadata = attempt === undefined ? { orderId: 'O' } : { orderId: 'O', attempt };
+      const event = parseStripeEvent(
+        eventBytes(intentEvent('payment_intent.succeeded', { id: 'pi_1', metadata })),
+      );
+      expect(event, String(attempt)).not.toHaveProperty('attempt');
+    }
   });
 
   it('maps payment_intent.payment_failed to payment.failed, preferring the decline code as the reason', () => {
@@ -202,6 +220,8 @@ describe('parseStripeEvent', () => {
       providerType: 'payment_intent.payment_failed',
       orderId: 'ORDER9',
       providerPaymentId: 'pi_9',
+      amount: 1999,
+      currency: 'EUR',
       failureReason: 'insufficient_funds',
       created: NOW,
     });
@@ -216,7 +236,14 @@ describe('parseStripeEvent', () => {
         type: 'charge.refunded',
         created: NOW,
         data: {
-          object: { id: 'ch_1', object: 'charge', payment_intent: 'pi_123', metadata: { orderId: 'ORDER1' } },
+          object: {
+            id: 'ch_1',
+            object: 'charge',
+            payment_intent: 'pi_123',
+            amount_refunded: 500,
+            currency: 'usd',
+            metadata: { orderId: 'ORDER1' },
+          },
         },
       }),
     );
@@ -226,6 +253,8 @@ describe('parseStripeEvent', () => {
       providerType: 'charge.refunded',
       orderId: 'ORDER1',
       providerPaymentId: 'pi_123',
+      amount: 500,
+      currency: 'USD',
       created: NOW,
     });
   });
@@ -344,6 +373,8 @@ describe('stripeEventBody', () => {
       providerType: 'payment_intent.succeeded',
       orderId: 'ORDER1',
       providerPaymentId: 'pi_sim_1',
+      amount: 2500,
+      currency: 'EUR',
       created: NOW,
     });
   });
