@@ -40,6 +40,16 @@ interface OrderItem extends Order {
 const unprocessable = (detail: string, errors?: { path: string; message: string }[]) =>
   new HttpError(422, 'unprocessable-order', 'The order cannot be placed', detail, errors ? { errors } : {});
 
+/** 422 naming the lines whose product does not exist (or no longer). */
+const productsGone = (input: CreateOrderInput, lines: readonly CreateOrderInput['items'][number][]) =>
+  unprocessable(
+    'Some products do not exist (any more).',
+    lines.map((line) => ({
+      path: `body.items.${input.items.indexOf(line)}.productId`,
+      message: `No product ${line.productId}.`,
+    })),
+  );
+
 function fromItem(item: Record<string, unknown>): Order {
   const { id, userId, status, items, total, currency, createdAt, updatedAt, expiresAt, payment, history } =
     item as unknown as Order;
@@ -99,15 +109,7 @@ export async function createOrder(
 
     const products = await getProducts(input.items.map((line) => line.productId));
     const unknown = input.items.filter((line) => !products.has(line.productId));
-    if (unknown.length > 0) {
-      throw unprocessable(
-        'Some products do not exist (any more).',
-        unknown.map((line) => ({
-          path: `body.items.${input.items.indexOf(line)}.productId`,
-          message: `No product ${line.productId}.`,
-        })),
-      );
-    }
+    if (unknown.length > 0) throw productsGone(input, unknown);
     const currencies = new Set([...products.values()].map((p) => p.product.currency));
     if (currencies.size > 1) {
       throw unprocessable(
@@ -182,15 +184,7 @@ export async function createOrder(
       const failedLine = (i: number) => reasons?.[i + 2]?.Code === 'ConditionalCheckFailed';
       // Deleted between our read and the write: the same 422 as a product unknown from the start.
       const gone = input.items.filter((_, i) => failedLine(i) && !reasons?.[i + 2]?.Item);
-      if (gone.length > 0) {
-        throw unprocessable(
-          'Some products do not exist (any more).',
-          gone.map((line) => ({
-            path: `body.items.${input.items.indexOf(line)}.productId`,
-            message: `No product ${line.productId}.`,
-          })),
-        );
-      }
+      if (gone.length > 0) throw productsGone(input, gone);
       const short = input.items.filter(
         (line, i) => failedLine(i) && Number(reasons?.[i + 2]?.Item?.stock?.N ?? 0) < line.quantity,
       );

@@ -6,6 +6,7 @@ import { table } from '../../functions/core/db.ts';
 import { HttpError } from '../../functions/core/errors.ts';
 import { idempotencyRecordsOf } from '../../functions/core/idempotency.ts';
 import { newId } from '../../functions/core/ids.ts';
+import type { Order } from '../../functions/orders/model.ts';
 import {
   allOrdersOfUser,
   anonymizeOrdersOfUser,
@@ -26,6 +27,15 @@ const statusOf = async (promise: Promise<unknown>): Promise<number> =>
     () => 200,
     (error: unknown) => (error instanceof HttpError ? error.statusCode : 500),
   );
+
+/** A fresh user's pending order of one unit of a fresh product. */
+async function anOrderOfNewUser(prefix: string, key: string): Promise<{ userId: string; order: Order }> {
+  const product = aProduct({ stock: 5 });
+  await putProduct(product);
+  const userId = `${prefix}-${newId()}`;
+  const { order } = await createOrder(userId, { items: [{ productId: product.id, quantity: 1 }] }, key);
+  return { userId, order };
+}
 
 describe('orders store', () => {
   beforeAll(async () => {
@@ -217,14 +227,7 @@ describe('orders store', () => {
 
   describe('account erasure', () => {
     it('unlinks the orders from the user and scrubs the user id from their history, keeping the records', async () => {
-      const product = aProduct({ stock: 5 });
-      await putProduct(product);
-      const userId = `erased-${newId()}`;
-      const { order } = await createOrder(
-        userId,
-        { items: [{ productId: product.id, quantity: 1 }] },
-        'k-erase',
-      );
+      const { userId, order } = await anOrderOfNewUser('erased', 'k-erase');
       await transitionOrder(order.id, 'cancel', { detail: { by: userId } });
       expect(await idempotencyRecordsOf(userId)).toHaveLength(1);
 
@@ -239,14 +242,7 @@ describe('orders store', () => {
     });
 
     it('loses no history entry appended while the history is being scrubbed', async () => {
-      const product = aProduct({ stock: 5 });
-      await putProduct(product);
-      const userId = `erased-${newId()}`;
-      const { order } = await createOrder(
-        userId,
-        { items: [{ productId: product.id, quantity: 1 }] },
-        'k-race',
-      );
+      const { userId, order } = await anOrderOfNewUser('erased', 'k-race');
       await Promise.all([
         anonymizeOrdersOfUser(userId),
         ...Array.from({ length: 5 }, (_, i) => appendHistory(order.id, 'provider_event', { n: i })),
@@ -273,14 +269,7 @@ describe('orders store', () => {
     }
 
     it('re-sends an attempt abandoned in processing (its function died mid-charge) under the same attempt, once', async () => {
-      const product = aProduct({ stock: 5 });
-      await putProduct(product);
-      const userId = `payer-${newId()}`;
-      const { order } = await createOrder(
-        userId,
-        { items: [{ productId: product.id, quantity: 1 }] },
-        'k-stale',
-      );
+      const { userId, order } = await anOrderOfNewUser('payer', 'k-stale');
       const first = await claimPaymentAttempt(userId, order.id, 'pm_card_visa', 'pay-key-1');
       expect(first).toMatchObject({ replayed: false, payment: { attempt: 1, status: 'processing' } });
       // While it may still be running, another request cannot start a charge.
@@ -303,14 +292,7 @@ describe('orders store', () => {
     });
 
     it('answers a repeat of the first request’s key by re-sending its abandoned attempt', async () => {
-      const product = aProduct({ stock: 5 });
-      await putProduct(product);
-      const userId = `payer-${newId()}`;
-      const { order } = await createOrder(
-        userId,
-        { items: [{ productId: product.id, quantity: 1 }] },
-        'k-stale-2',
-      );
+      const { userId, order } = await anOrderOfNewUser('payer', 'k-stale-2');
       await claimPaymentAttempt(userId, order.id, 'pm_card_visa', 'same-key');
       expect(await claimPaymentAttempt(userId, order.id, 'pm_card_visa', 'same-key')).toMatchObject({
         replayed: true,
