@@ -7,6 +7,9 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
   type TransactWriteCommandOutput,
+  UpdateCommand,
+  type UpdateCommandInput,
+  type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { requireEnv } from './config.ts';
 import { HttpError } from './errors.ts';
@@ -68,28 +71,34 @@ function cancellationCodes(error: Error): (string | undefined)[] {
   return reasons.map((reason) => reason.Code);
 }
 
-const TRANSACTION_RETRIES = 4;
+const CONFLICT_RETRIES = 4;
 
 /**
- * TransactWriteItems, retried when DynamoDB cancelled it only because another transaction
- * was writing one of its items at that moment (`TransactionConflict`: nothing was written,
- * and under load on a popular product it happens). Condition failures are returned to the
- * caller to interpret, never retried here. A conflict that outlasts the retries is a 409 the
- * client may simply repeat.
+ * Whether DynamoDB refused a write only because a transaction was writing the same item at
+ * that moment: nothing was written, and trying again is right. A cancelled transaction
+ * counts only if no condition failed (those are the caller's to interpret).
  */
-export async function transactWrite(input: TransactWriteCommandInput): Promise<TransactWriteCommandOutput> {
-  const { client } = table();
+function isConflictOnly(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'TransactionConflictException') return true;
+  if (error.name !== 'TransactionCanceledException') return false;
+  const codes = cancellationCodes(error);
+  return codes.includes('TransactionConflict') && !codes.includes('ConditionalCheckFailed');
+}
+
+/**
+ * Runs a write, retrying it with jittered exponential backoff (25-50 ms, 50-100 ms, ...) while
+ * DynamoDB refuses it for a transaction conflict, which under load on a popular product or a
+ * busy order happens and which the SDK does not retry. A conflict that outlasts the retries
+ * is a 409 the client may simply repeat.
+ */
+async function retryingConflicts<T>(write: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await client.send(new TransactWriteCommand(input));
+      return await write();
     } catch (error) {
-      const conflictOnly =
-        error instanceof Error &&
-        error.name === 'TransactionCanceledException' &&
-        cancellationCodes(error).includes('TransactionConflict') &&
-        !cancellationCodes(error).includes('ConditionalCheckFailed');
-      if (!conflictOnly) throw error;
-      if (attempt >= TRANSACTION_RETRIES) {
+      if (!isConflictOnly(error)) throw error;
+      if (attempt >= CONFLICT_RETRIES) {
         throw new HttpError(
           409,
           'concurrent-update',
@@ -98,11 +107,22 @@ export async function transactWrite(input: TransactWriteCommandInput): Promise<T
           { cause: error },
         );
       }
-      // Jittered exponential backoff: 25-50 ms, 50-100 ms, ...
       const base = 25 * 2 ** attempt;
       await new Promise((resolve) => setTimeout(resolve, base + Math.random() * base));
     }
   }
+}
+
+/** TransactWriteItems, retried on transaction conflicts (see `retryingConflicts`). */
+export function transactWrite(input: TransactWriteCommandInput): Promise<TransactWriteCommandOutput> {
+  const { client } = table();
+  return retryingConflicts(() => client.send(new TransactWriteCommand(input)));
+}
+
+/** UpdateItem, retried on transaction conflicts: for items that transactions also write. */
+export function updateItem(input: UpdateCommandInput): Promise<UpdateCommandOutput> {
+  const { client } = table();
+  return retryingConflicts(() => client.send(new UpdateCommand(input)));
 }
 
 /**

@@ -1,7 +1,15 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { getProducts, releaseStock, reserveStock } from '../catalog/store.ts';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
-import { INDEX, isConditionFailure, queryAll, setFields, table, transactWrite } from '../core/db.ts';
+import {
+  INDEX,
+  isConditionFailure,
+  queryAll,
+  setFields,
+  table,
+  transactWrite,
+  updateItem,
+} from '../core/db.ts';
 import { badRequest, conflict, HttpError, notFound } from '../core/errors.ts';
 import { claimIdempotencyKey, replayOf, requestHash } from '../core/idempotency.ts';
 import { newId, ULID_PATTERN, ulidTimePrefix } from '../core/ids.ts';
@@ -368,20 +376,18 @@ export async function appendHistory(
   detail?: Record<string, unknown>,
   set?: Record<string, unknown>,
 ): Promise<void> {
-  const { client, tableName } = table();
+  const { tableName } = table();
   const { sets, names, values } = setFields(set ?? {}, 'set_');
   values[':history'] = [historyEntry(type, detail)];
   sets.push('history = list_append(history, :history)');
-  await client.send(
-    new UpdateCommand({
-      TableName: tableName,
-      Key: orderKey(orderId),
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
-      ExpressionAttributeValues: values,
-    }),
-  );
+  await updateItem({
+    TableName: tableName,
+    Key: orderKey(orderId),
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+    ExpressionAttributeValues: values,
+  });
 }
 
 /**
@@ -433,7 +439,7 @@ export async function allOrdersOfUser(userId: string): Promise<Order[]> {
  * meanwhile (a webhook, say); otherwise it is read again.
  */
 export async function anonymizeOrdersOfUser(userId: string): Promise<void> {
-  const { client, tableName } = table();
+  const { tableName } = table();
   for (const listed of await allOrdersOfUser(userId)) {
     for (let order: Order | undefined = listed; order; ) {
       const history = [
@@ -443,15 +449,13 @@ export async function anonymizeOrdersOfUser(userId: string): Promise<void> {
         historyEntry('customer_erased'),
       ];
       try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: orderKey(order.id),
-            UpdateExpression: 'REMOVE userId, gsi1pk, gsi1sk SET history = :history',
-            ConditionExpression: 'size(history) = :length',
-            ExpressionAttributeValues: { ':history': history, ':length': order.history.length },
-          }),
-        );
+        await updateItem({
+          TableName: tableName,
+          Key: orderKey(order.id),
+          UpdateExpression: 'REMOVE userId, gsi1pk, gsi1sk SET history = :history',
+          ConditionExpression: 'size(history) = :length',
+          ExpressionAttributeValues: { ':history': history, ':length': order.history.length },
+        });
         order = undefined;
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
@@ -472,10 +476,10 @@ export const MAX_PAYMENT_ATTEMPTS = 10;
 const STALE_PROCESSING_MS = 60_000;
 
 /** Whether an attempt's outcome is unknown, so it must be re-sent as it was rather than replaced. */
-function needsResend(payment: Payment, now = Date.now()): boolean {
+function needsResend(order: Order, payment: Payment, now = Date.now()): boolean {
   if (payment.status === 'error') return true;
   if (payment.status !== 'processing') return false;
-  return payment.startedAt === undefined || now - Date.parse(payment.startedAt) > STALE_PROCESSING_MS;
+  return now - Date.parse(payment.startedAt ?? order.updatedAt) > STALE_PROCESSING_MS;
 }
 const processedEventKey = (eventId: string) => ({ pk: `PAYMENT_EVENT#${eventId}`, sk: 'PAYMENT_EVENT' });
 /** Processed-event records outlive any provider's redelivery window (Stripe: 3 days). */
@@ -511,9 +515,15 @@ export async function claimPaymentAttempt(
   const previous = order.payment;
   // After an unknown outcome the same attempt is re-sent as it was (same card, same provider
   // key), so the provider answers the first charge instead of making a second one.
-  const retrying = previous !== undefined && needsResend(previous);
+  const retrying = previous !== undefined && needsResend(order, previous);
   if (previous && !retrying && previous.status !== 'failed') {
     throw conflict(`A payment for this order is already ${previous.status}.`);
+  }
+  if (previous && retrying && paymentMethod !== previous.paymentMethod) {
+    // It may have charged: another card now could charge twice.
+    throw conflict(
+      `The outcome of the last payment attempt is unknown; retry it with the same payment method (${previous.paymentMethod}) so it cannot charge twice.`,
+    );
   }
   if (previous && !retrying && previous.attempt >= MAX_PAYMENT_ATTEMPTS) {
     throw conflict(`This order had ${MAX_PAYMENT_ATTEMPTS} failed payment attempts; place a new order.`);
@@ -590,7 +600,7 @@ async function resumeAttempt(orderId: string, resourceId: string): Promise<Payme
   const attempt = Number(resourceId.slice(resourceId.lastIndexOf('#') + 1));
   const order = (await getOrder(orderId)) as Order;
   const previous = order.payment;
-  if (order.status !== 'pending_payment' || previous?.attempt !== attempt || !needsResend(previous)) {
+  if (order.status !== 'pending_payment' || previous?.attempt !== attempt || !needsResend(order, previous)) {
     return { order, replayed: true };
   }
   const payment: Payment = {
@@ -599,9 +609,8 @@ async function resumeAttempt(orderId: string, resourceId: string): Promise<Payme
     paymentMethod: previous.paymentMethod,
     startedAt: new Date().toISOString(),
   };
-  const { client } = table();
   try {
-    await client.send(new UpdateCommand(startAttempt(orderId, payment, previous).Update));
+    await updateItem(startAttempt(orderId, payment, previous).Update);
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
     return { order: (await getOrder(orderId)) as Order, replayed: true };
@@ -625,9 +634,9 @@ export function recordPaymentOutcome(
   alsoWrite: readonly Record<string, unknown>[] = [],
 ): Promise<boolean> {
   return writePayment(orderId, payment, historyEntry(`payment_${payment.status}`, note), alsoWrite, {
-    expression: 'payment.#paymentStatus IN (:processing, :pending)',
+    expression: 'payment.#paymentStatus IN (:processing, :pending, :error)',
     names: { '#paymentStatus': 'status' },
-    values: { ':processing': 'processing', ':pending': 'pending' },
+    values: { ':processing': 'processing', ':pending': 'pending', ':error': 'error' },
   });
 }
 
@@ -647,6 +656,14 @@ export function recordRefund(
   if (payment.refund?.status === 'succeeded') {
     return writePayment(orderId, payment, historyEntry(type, detail), alsoWrite);
   }
+  if (payment.refund?.status === 'failed') {
+    // Only a refund that never got anywhere is marked failed, not one a parallel request made.
+    return writePayment(orderId, payment, historyEntry(type, detail), alsoWrite, {
+      expression: '(attribute_not_exists(payment.refund) OR payment.refund.#refundStatus = :failed)',
+      names: { '#refundStatus': 'status' },
+      values: { ':failed': 'failed' },
+    });
+  }
   return writePayment(orderId, payment, historyEntry(type, detail), alsoWrite, {
     expression: '(attribute_not_exists(payment.refund) OR payment.refund.#refundStatus <> :succeeded)',
     names: { '#refundStatus': 'status' },
@@ -662,7 +679,7 @@ async function writePayment(
   alsoWrite: readonly Record<string, unknown>[],
   condition?: { expression: string; names: Record<string, string>; values: Record<string, unknown> },
 ): Promise<boolean> {
-  const { client, tableName } = table();
+  const { tableName } = table();
   const update = {
     TableName: tableName,
     Key: orderKey(orderId),
@@ -678,7 +695,7 @@ async function writePayment(
     },
   };
   try {
-    if (alsoWrite.length === 0) await client.send(new UpdateCommand(update));
+    if (alsoWrite.length === 0) await updateItem(update);
     else await transactWrite({ TransactItems: [{ Update: update }, ...alsoWrite] });
     return true;
   } catch (error) {

@@ -49,6 +49,8 @@ const providerFailed = (cause: unknown, definite: boolean) =>
  */
 const refusedOutright = (error: unknown): boolean =>
   error instanceof PaymentProviderError &&
+  // Same key, other parameters: our bug, and the first request with that key may have charged.
+  error.providerCode !== 'idempotency_error' &&
   error.providerStatus !== undefined &&
   error.providerStatus >= 400 &&
   error.providerStatus < 500 &&
@@ -126,31 +128,34 @@ export async function payOrder(
 
 /**
  * pending_payment -> paid for a successful charge. If the order died meanwhile (cancelled,
- * expired) the money goes back; `alsoWrite` is written only with the transition.
+ * expired) the money goes back; `alsoWrite` is written only with the transition. Returns
+ * `unknown` when that refund could not be asked (the caller must make sure it is retried).
  */
 async function settlePaid(
   orderId: string,
   payment: Payment,
   detail: Record<string, unknown>,
   alsoWrite?: Record<string, unknown>[],
-): Promise<void> {
+): Promise<'paid' | 'not payable' | 'refunded' | 'refused' | 'unknown'> {
   try {
     await transitionOrder(orderId, 'pay', {
       set: { payment },
       detail,
       ...(alsoWrite ? { alsoWrite } : {}),
     });
+    return 'paid';
   } catch (error) {
     if (!(error instanceof HttpError && error.statusCode === 409)) throw error;
     const current = await getOrder(orderId);
-    const refunded = current?.payment?.refund !== undefined && current.payment.refund.status !== 'failed';
-    if (current && (current.status === 'cancelled' || current.status === 'expired') && !refunded) {
-      logger.warn('charge succeeded for an order that is no longer payable; refunding', {
-        orderId,
-        status: current.status,
-      });
-      await refundPayment({ ...current, payment });
-    }
+    // Still payable: the 409 was a conflict that outlasted its retries, not a lost race.
+    if (!current || current.status === 'pending_payment') throw error;
+    const refunded = current.payment?.refund !== undefined && current.payment.refund.status !== 'failed';
+    if ((current.status !== 'cancelled' && current.status !== 'expired') || refunded) return 'not payable';
+    logger.warn('charge succeeded for an order that is no longer payable; refunding', {
+      orderId,
+      status: current.status,
+    });
+    return refundPayment({ ...current, payment });
   }
 }
 
@@ -169,21 +174,15 @@ const owesRefund = (order: Order): boolean =>
 export async function refundPayment(order: Order): Promise<'refunded' | 'refused' | 'unknown'> {
   const payment = order.payment;
   if (!payment?.providerPaymentId) return 'refunded';
+  let refund: Awaited<ReturnType<PaymentProvider['refund']>>;
   try {
-    const refund = await paymentProvider().refund({
+    refund = await paymentProvider().refund({
       orderId: order.id,
       providerPaymentId: payment.providerPaymentId,
       amount: order.total,
       currency: order.currency,
       idempotencyKey: `refund-${payment.providerPaymentId}`,
     });
-    await recordRefund(
-      order.id,
-      { ...payment, refund: { status: refund.status, providerRefundId: refund.providerRefundId } },
-      'refund_requested',
-      { providerRefundId: refund.providerRefundId, status: refund.status },
-    );
-    return 'refunded';
   } catch (error) {
     // The order stays cancelled; the failed refund is on the payment (a later cancel retries
     // it) and in the logs for an operator.
@@ -194,6 +193,13 @@ export async function refundPayment(order: Order): Promise<'refunded' | 'refused
     await recordRefund(order.id, { ...payment, refund: { status: 'failed' } }, 'refund_failed', {});
     return refusedOutright(error) ? 'refused' : 'unknown';
   }
+  await recordRefund(
+    order.id,
+    { ...payment, refund: { status: refund.status, providerRefundId: refund.providerRefundId } },
+    'refund_requested',
+    { providerRefundId: refund.providerRefundId, status: refund.status },
+  );
+  return 'refunded';
 }
 
 /**
@@ -232,7 +238,8 @@ export async function cancelOrder(
 function isCurrentPayment(payment: Payment | undefined, event: PaymentEvent): boolean {
   if (!payment) return false;
   if (payment.providerPaymentId !== undefined) return payment.providerPaymentId === event.providerPaymentId;
-  return event.attempt === undefined || event.attempt === payment.attempt;
+  // Without an attempt in the metadata only a first attempt can be meant: there is no other.
+  return (event.attempt ?? 1) === payment.attempt;
 }
 
 /**
@@ -305,12 +312,15 @@ async function applySuccess(
       : 'duplicate';
   }
   if (payment && current && order.status === 'pending_payment') {
-    await settlePaid(
+    const settled = await settlePaid(
       order.id,
       { ...payment, status: 'succeeded', providerPaymentId: event.providerPaymentId },
       detail,
       claim,
     );
+    if (settled === 'unknown') {
+      throw new Error('The refund of a payment for a dead order failed; the provider will redeliver.');
+    }
     // If the order moved on meanwhile, the claim above was not written: record the event now
     // (a no-op when the transition went through), so a redelivery finds it processed.
     await recordPaymentEventOnly(event.id, order.id, detail);

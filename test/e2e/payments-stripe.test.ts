@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalBackend } from '../../lib/local/backend.ts';
 import { expectProblem, type Session } from '../support/accounts-api.ts';
 import { FAKE_STRIPE_KEY, type FakeStripe } from '../support/fake-stripe.ts';
 import {
@@ -6,8 +7,11 @@ import {
   newKey,
   orderOf,
   type ordersApi,
+  paymentEvent,
   type StripeBackend,
+  signedHeaders,
   startStripeBackend,
+  webhookSecret,
 } from '../support/orders-api.ts';
 
 describe('payments through the stripe provider against a fake Stripe, end to end', () => {
@@ -193,5 +197,45 @@ describe('payments through the stripe provider against a fake Stripe, end to end
     expect(refunds).toHaveLength(1);
     const third = await orders.cancel(buyer.accessToken, placed.id);
     expect(entriesOf(orderOf(third), 'refund_requested')).toHaveLength(1);
+  });
+
+  it('refuses another card while the last attempt’s outcome is unknown (it may have charged), and takes the same card', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 1000 });
+    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    stripe.failNext(500, 10);
+    expectProblem(await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa'), 502);
+    stripe.failNext(500, 0);
+    const otherCard = await orders.pay(buyer.accessToken, placed.id, 'pm_card_mastercard');
+    expectProblem(otherCard, 409);
+    expect(String(otherCard.body.detail)).toMatch(/same payment method \(pm_card_visa\)/);
+    expect(ledgerFor(placed.id)).toEqual([]);
+    const sameCard = await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa');
+    expect(sameCard.status, JSON.stringify(sameCard.body)).toBe(200);
+    expect(orderOf(sameCard).status).toBe('paid');
+  });
+
+  it('lets a payment_failed event settle an attempt whose outcome was unknown, so a new attempt can start', async () => {
+    const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 1000 });
+    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    stripe.failNext(500, 10);
+    expectProblem(await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa'), 502);
+    stripe.failNext(500, 0);
+    const unknown = await orders.read(buyer.accessToken, placed.id);
+    expect(unknown.payment).toMatchObject({ attempt: 1, status: 'error' });
+
+    const failed = paymentEvent(unknown, 'pi_declined_meanwhile', 'payment_intent.payment_failed', {
+      attempt: 1,
+      failureCode: 'card_declined',
+    });
+    const secret = await webhookSecret(fixture?.backend as LocalBackend);
+    expect((await orders.webhook(failed.body, signedHeaders(failed.body, secret))).status).toBe(200);
+    expect((await orders.read(buyer.accessToken, placed.id)).payment).toMatchObject({
+      attempt: 1,
+      status: 'failed',
+      failureReason: 'card_declined',
+    });
+    const next = await orders.pay(buyer.accessToken, placed.id, 'pm_card_mastercard');
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+    expect(orderOf(next)).toMatchObject({ status: 'paid', payment: { attempt: 2 } });
   });
 });

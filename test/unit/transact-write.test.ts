@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { transactWrite, useTable } from '../../functions/core/db.ts';
+import { transactWrite, updateItem, useTable } from '../../functions/core/db.ts';
 import { HttpError } from '../../functions/core/errors.ts';
 
 /**
@@ -63,5 +63,12 @@ describe('transactWrite', () => {
     const client = clientAnswering([throttled]);
     await expect(transactWrite(input)).rejects.toBe(throttled);
     expect(client.calls()).toBe(1);
+  });
+
+  it('retries a single-item update that collided with a transaction (TransactionConflictException)', async () => {
+    const conflict = Object.assign(new Error('conflict'), { name: 'TransactionConflictException' });
+    const client = clientAnswering([conflict, 'ok']);
+    await expect(updateItem({ TableName: 'unit-table', Key: { pk: 'a', sk: 'b' } })).resolves.toEqual({});
+    expect(client.calls()).toBe(2);
   });
 });
