@@ -57,9 +57,9 @@ export interface PaymentProvider {
 /**
  * The provider could not give a usable answer: unreachable, timed out, 5xx after retries, a
  * malformed answer, or a request it rejected as invalid (a 4xx that is our bug, not the
- * customer's). Callers turn it into a 502/503 problem. Whether money moved is unknown only when
- * `providerStatus` is undefined or >= 500; retrying with the same idempotency key is safe either way.
- * The message never contains the API key nor the provider's own error text.
+ * customer's). Callers turn it into a 502/503 problem. Only `refusedOutright` errors say that
+ * nothing moved; after any other the outcome is unknown, and retrying with the same idempotency
+ * key is the safe way on. The message never contains the API key nor the provider's own error text.
  */
 export class PaymentProviderError extends Error {
   /** The provider's HTTP status, when it answered at all. */
@@ -76,6 +76,24 @@ export class PaymentProviderError extends Error {
     this.providerStatus = options.providerStatus;
     this.providerCode = options.providerCode;
   }
+}
+
+/**
+ * Whether the provider refused the request itself, so that nothing was charged or refunded: a
+ * 4xx other than 409 (a request with this key still in flight), 429 (rate limited) and
+ * `idempotency_error` (same key, other parameters: the first request may have gone through).
+ * Everything else, no answer, a 5xx, or a 200 we could not read, leaves the outcome unknown.
+ */
+export function refusedOutright(error: unknown): boolean {
+  return (
+    error instanceof PaymentProviderError &&
+    error.providerCode !== 'idempotency_error' &&
+    error.providerStatus !== undefined &&
+    error.providerStatus >= 400 &&
+    error.providerStatus < 500 &&
+    error.providerStatus !== 409 &&
+    error.providerStatus !== 429
+  );
 }
 
 const PROVIDER_NAMES = ['simulated', 'stripe'] as const;

@@ -18,6 +18,7 @@ import {
   type PaymentProvider,
   PaymentProviderError,
   paymentProvider,
+  refusedOutright,
 } from './provider.ts';
 import { simulatedPendingCompletion } from './simulated.ts';
 import { queueSimulatedEvent } from './store.ts';
@@ -41,21 +42,6 @@ const providerFailed = (cause: unknown, definite: boolean) =>
       : 'The payment provider did not answer, so the outcome is unknown. Retry with the same Idempotency-Key: the same charge is re-sent, never a second one.',
     { cause, expose: true },
   );
-
-/**
- * Whether the provider refused the request itself, so that nothing was charged: a 4xx other
- * than 409 (a request with this key still in flight) and 429 (rate limited). Everything else,
- * no answer, a 5xx, or a 200 we could not read, leaves the outcome unknown.
- */
-const refusedOutright = (error: unknown): boolean =>
-  error instanceof PaymentProviderError &&
-  // Same key, other parameters: our bug, and the first request with that key may have charged.
-  error.providerCode !== 'idempotency_error' &&
-  error.providerStatus !== undefined &&
-  error.providerStatus >= 400 &&
-  error.providerStatus < 500 &&
-  error.providerStatus !== 409 &&
-  error.providerStatus !== 429;
 
 /**
  * Pays an order: claims the single charge slot (idempotently), charges through the
