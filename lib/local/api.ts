@@ -36,14 +36,19 @@ export interface ApiDefinition {
  * target function (`Fn::GetAtt <fn>.Arn`), its authorization, and the API's CORS settings.
  */
 export function readApiDefinition(resolver: TemplateResolver): ApiDefinition {
-  const apis = resourcesOfType(resolver.assembly, 'AWS::ApiGatewayV2::Api');
+  const apis = resourcesOfType(resolver.assembly, 'AWS::ApiGatewayV2::Api').filter(
+    ({ resource }) => resource.Properties?.ProtocolType === 'HTTP',
+  );
   if (apis.length !== 1) throw new Error(`Expected one HTTP API in the app, found ${apis.length}.`);
+  const apiId = apis[0]?.logicalId;
   const integrations = new Map(
     resourcesOfType(resolver.assembly, 'AWS::ApiGatewayV2::Integration').map((i) => [i.logicalId, i]),
   );
   const routes: ApiRoute[] = [];
   for (const { logicalId, resource } of resourcesOfType(resolver.assembly, 'AWS::ApiGatewayV2::Route')) {
     const props = resource.Properties ?? {};
+    // Routes of the WebSocket API are the WebSocket server's (websocket.ts).
+    if ((props.ApiId as { Ref?: string } | undefined)?.Ref !== apiId) continue;
     const routeKey = String(props.RouteKey);
     const target = props.Target as { 'Fn::Join': [string, [string, { Ref: string }]] } | undefined;
     const integrationId = target?.['Fn::Join']?.[1]?.[1]?.Ref;

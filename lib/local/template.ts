@@ -62,6 +62,18 @@ export interface PhysicalResource {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
+/** Where the local stand-ins of deployed services listen; intrinsics resolve to these. */
+export interface LocalEndpoints {
+  /** Prefix of local table names, so several backends can share one DynamoDB Local. */
+  readonly tableNamePrefix: string;
+  /** The local HTTP API (`http://localhost:<port>`). */
+  readonly apiEndpoint: string;
+  /** The local WebSocket API (`ws://localhost:<port>`), without the stage. */
+  readonly webSocketEndpoint: string;
+  /** The local SQS endpoint; queue URLs are `<endpoint>/<account>/<name>`. */
+  readonly sqsEndpoint: string;
+}
+
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
 
@@ -73,9 +85,9 @@ export function localPhysicalResource(
   stackName: string,
   logicalId: string,
   resource: CfnResource,
-  tableNamePrefix: string,
-  apiEndpoint: string,
+  endpoints: LocalEndpoints,
 ): PhysicalResource {
+  const { tableNamePrefix, apiEndpoint } = endpoints;
   const arn = (service: string, rest: string) =>
     `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${rest}`;
   switch (resource.Type) {
@@ -93,8 +105,19 @@ export function localPhysicalResource(
       return { ref: name, attributes: { Arn: arn('lambda', `function:${name}`) } };
     }
     case 'AWS::ApiGatewayV2::Api':
-      // The API's URL is the local server's: tokens are issued for, and checked against, it.
-      return { ref: logicalId, attributes: { ApiEndpoint: apiEndpoint, ApiId: logicalId } };
+      // A WebSocket API's URL is the local WebSocket server's (functions derive the
+      // @connections callback URL from it); the HTTP API's URL is the local HTTP server's:
+      // tokens are issued for, and checked against, it.
+      return resource.Properties?.ProtocolType === 'WEBSOCKET'
+        ? { ref: logicalId, attributes: { ApiEndpoint: endpoints.webSocketEndpoint, ApiId: logicalId } }
+        : { ref: logicalId, attributes: { ApiEndpoint: apiEndpoint, ApiId: logicalId } };
+    case 'AWS::ApiGatewayV2::Stage':
+      return { ref: String(resource.Properties?.StageName ?? logicalId), attributes: {} };
+    case 'AWS::SQS::Queue': {
+      const name = (resource.Properties?.QueueName as string | undefined) ?? `${stackName}-${logicalId}`;
+      const url = `${endpoints.sqsEndpoint}/${LOCAL_ACCOUNT}/${name}`;
+      return { ref: url, attributes: { Arn: arn('sqs', name), QueueName: name, QueueUrl: url } };
+    }
     case 'AWS::IAM::Role':
       return { ref: logicalId, attributes: { Arn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${logicalId}` } };
     case 'AWS::Logs::LogGroup':
@@ -117,15 +140,19 @@ export class TemplateResolver {
 
   readonly assembly: CloudAssembly;
 
-  constructor(assembly: CloudAssembly, options: { tableNamePrefix?: string; apiEndpoint?: string } = {}) {
+  constructor(assembly: CloudAssembly, options: Partial<LocalEndpoints> = {}) {
     this.assembly = assembly;
-    const tableNamePrefix = options.tableNamePrefix ?? '';
-    const apiEndpoint = options.apiEndpoint ?? 'http://localhost:3000';
+    const endpoints: LocalEndpoints = {
+      tableNamePrefix: options.tableNamePrefix ?? '',
+      apiEndpoint: options.apiEndpoint ?? 'http://localhost:3000',
+      webSocketEndpoint: options.webSocketEndpoint ?? 'ws://localhost:3001',
+      sqsEndpoint: options.sqsEndpoint ?? 'http://localhost:9324',
+    };
     for (const { stackName, template } of assembly.stacks) {
       for (const [logicalId, resource] of Object.entries(template.Resources)) {
         this.physical.set(
           `${stackName}/${logicalId}`,
-          localPhysicalResource(stackName, logicalId, resource, tableNamePrefix, apiEndpoint),
+          localPhysicalResource(stackName, logicalId, resource, endpoints),
         );
       }
       for (const output of Object.values(template.Outputs ?? {})) {
