@@ -2,14 +2,20 @@ import type { App } from 'aws-cdk-lib';
 import type { EnvironmentConfig } from './config/environments.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
+import { EventsStack } from './stacks/events-stack.ts';
 
 export interface ShopStacks {
   readonly data: DataStack;
   readonly api: ApiStack;
+  readonly events: EventsStack;
 }
 
 /** Stack names of an environment; the local runtime reads the templates by these names. */
-export const stackNames = (env: string) => ({ data: `shop-${env}-data`, api: `shop-${env}-api` });
+export const stackNames = (env: string) => ({
+  data: `shop-${env}-data`,
+  api: `shop-${env}-api`,
+  events: `shop-${env}-events`,
+});
 
 /** Adds one environment's stacks to an app. Synthesis does no context lookups, so it works offline. */
 export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
@@ -29,5 +35,14 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
     },
   });
   api.addStackDependency(data);
-  return { data, api };
+  const events = new EventsStack(app, names.events, {
+    config,
+    tags,
+    description: `Shop real time and stream consumers (${config.name})`,
+    table: data.table,
+    issuer: api.issuer,
+    alarmTopic: api.alarmTopic,
+  });
+  events.addStackDependency(api);
+  return { data, api, events };
 }

@@ -27,6 +27,8 @@ export interface CorsConfig {
 }
 
 export interface ApiDefinition {
+  /** Logical id of the `AWS::ApiGatewayV2::Api`. */
+  readonly apiId: string;
   readonly routes: readonly ApiRoute[];
   readonly cors?: CorsConfig;
 }
@@ -40,7 +42,7 @@ export function readApiDefinition(resolver: TemplateResolver): ApiDefinition {
     ({ resource }) => resource.Properties?.ProtocolType === 'HTTP',
   );
   if (apis.length !== 1) throw new Error(`Expected one HTTP API in the app, found ${apis.length}.`);
-  const apiId = apis[0]?.logicalId;
+  const apiId = apis[0]?.logicalId as string;
   const integrations = new Map(
     resourcesOfType(resolver.assembly, 'AWS::ApiGatewayV2::Integration').map((i) => [i.logicalId, i]),
   );
@@ -87,7 +89,7 @@ export function readApiDefinition(resolver: TemplateResolver): ApiDefinition {
         maxAge: corsProps.MaxAge,
       }
     : undefined;
-  return { routes, cors };
+  return { apiId, routes, cors };
 }
 
 /** API Gateway's own answers, which never reach a function. */

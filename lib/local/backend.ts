@@ -17,6 +17,7 @@ import {
 import { type LocalAdmin, localAdmin, seedAdmin, seedDemoData } from './seed.ts';
 import { ensureTable } from './table.ts';
 import { LOCAL_REGION, readCloudAssembly, resourcesOfType, TemplateResolver } from './template.ts';
+import { type LocalWebSocketServer, readWebSocketApi, startWebSocketServer } from './websocket.ts';
 
 /** Credentials the local functions get, as Lambda would hand them real ones. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -26,6 +27,8 @@ export interface LocalBackendOptions {
   readonly assemblyDir: string;
   /** Port for the API; 0 or omitted picks a free one. */
   readonly port?: number;
+  /** Port for the WebSocket API; 0 or omitted picks a free one. */
+  readonly webSocketPort?: number;
   /** Use a running DynamoDB (e.g. shared by a test run) instead of starting one. */
   readonly dynamodbEndpoint?: string;
   readonly dynamodbPort?: number;
@@ -48,6 +51,9 @@ export interface LocalBackendOptions {
 
 export interface LocalBackend {
   readonly url: string;
+  /** The WebSocket API's URL (`ws://localhost:<port>/<stage>`), when the app has one. */
+  readonly webSocketUrl?: string;
+  readonly webSocket?: LocalWebSocketServer;
   readonly dynamodbEndpoint: string;
   readonly secretsEndpoint: string;
   readonly tables: readonly { logicalId: string; name: string; created: boolean }[];
@@ -75,10 +81,12 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     const assembly = readCloudAssembly(options.assemblyDir);
     // The port is chosen first: the API's own URL is the token issuer baked into functions' env.
     const port = options.port || (await freePort());
+    const webSocketPort = options.webSocketPort || (await freePort());
     const apiEndpoint = `http://localhost:${port}`;
     const resolver = new TemplateResolver(assembly, {
       tableNamePrefix: options.tableNamePrefix ?? 'shop-local-',
       apiEndpoint,
+      webSocketEndpoint: `ws://localhost:${webSocketPort}`,
     });
 
     let dynamodb: DynamoDbLocal | undefined;
@@ -176,22 +184,29 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
     });
 
+    const httpApi = readApiDefinition(resolver);
     const authorizers = new Map(
-      resourcesOfType(assembly, 'AWS::ApiGatewayV2::Authorizer').map(({ stackName, logicalId, resource }) => {
-        const jwt = resolver.resolve(resource.Properties?.JwtConfiguration ?? {}, stackName) as {
-          Issuer?: string;
-          Audience?: string[];
-        };
-        if (resource.Properties?.AuthorizerType !== 'JWT' || !jwt.Issuer) {
-          throw new Error(
-            `Authorizer ${logicalId} is not a JWT authorizer; the local runtime only emulates those.`,
-          );
-        }
-        return [logicalId, jwtAuthorizer({ issuer: jwt.Issuer, audience: jwt.Audience ?? [] })];
-      }),
+      resourcesOfType(assembly, 'AWS::ApiGatewayV2::Authorizer')
+        // The WebSocket API's REQUEST authorizer is the WebSocket server's (websocket.ts).
+        .filter(
+          ({ resource }) =>
+            (resource.Properties?.ApiId as { Ref?: string } | undefined)?.Ref === httpApi.apiId,
+        )
+        .map(({ stackName, logicalId, resource }) => {
+          const jwt = resolver.resolve(resource.Properties?.JwtConfiguration ?? {}, stackName) as {
+            Issuer?: string;
+            Audience?: string[];
+          };
+          if (resource.Properties?.AuthorizerType !== 'JWT' || !jwt.Issuer) {
+            throw new Error(
+              `Authorizer ${logicalId} is not a JWT authorizer; the local runtime only emulates those.`,
+            );
+          }
+          return [logicalId, jwtAuthorizer({ issuer: jwt.Issuer, audience: jwt.Audience ?? [] })];
+        }),
     );
     const server: ApiServer = await startApiServer({
-      api: readApiDefinition(resolver),
+      api: httpApi,
       functions,
       port,
       log,
@@ -202,6 +217,12 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       },
     });
     cleanup.push(() => server.stop());
+
+    const webSocketApi = readWebSocketApi(resolver);
+    const webSocket = webSocketApi
+      ? await startWebSocketServer({ api: webSocketApi, functions, port: webSocketPort, log })
+      : undefined;
+    if (webSocket) cleanup.push(() => webSocket.stop());
 
     // EventBridge rules with a rate schedule, each targeting a function of the app.
     const schedules = resourcesOfType(assembly, 'AWS::Events::Rule').flatMap(({ logicalId, resource }) => {
@@ -251,6 +272,8 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
 
     return {
       url: server.url,
+      webSocketUrl: webSocket?.url,
+      webSocket,
       runSchedules,
       putSecret: (arn: string, value: string) => secrets.put({ arn, name: arn, value }),
       dynamodbEndpoint,

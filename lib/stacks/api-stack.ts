@@ -50,6 +50,10 @@ const SECRET_VARIABLES: Record<SecretName, string> = {
 /** The HTTP API: one function per route of the route table, a catch-all for 404/405, logs and alarms. */
 export class ApiStack extends Stack {
   readonly api: HttpApi;
+  /** The access-token issuer (`iss`): the configured URL, else the API's own endpoint. */
+  readonly issuer: string;
+  /** Every alarm of the environment notifies this topic. */
+  readonly alarmTopic: Topic;
   /** Functions by construct id (`CatalogListProducts`), for tests and outputs. */
   readonly functions = new Map<string, EndpointFunction>();
 
@@ -119,6 +123,7 @@ export class ApiStack extends Stack {
     // The API is its own token issuer; API Gateway verifies tokens natively against our JWKS,
     // so a signed-in request costs no extra Lambda invocation.
     const issuer = config.issuerUrl ?? this.api.apiEndpoint;
+    this.issuer = issuer;
     const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', issuer, {
       jwtAudience: [config.authAudience],
       identitySource: ['$request.header.Authorization'],
@@ -196,6 +201,7 @@ export class ApiStack extends Stack {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     serverErrors.addAlarmAction(new SnsAction(alarmTopic));
+    this.alarmTopic = alarmTopic;
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });

@@ -147,3 +147,77 @@ export function acknowledgeScheduleRule(rule: IConstruct): void {
       'which finds the same due items by a Query. A dead-letter queue would hold empty ticks.',
   );
 }
+
+/** A function behind the WebSocket API (`$connect` authorizer and routes). */
+export function acknowledgeWebSocketFunction(fn: EndpointFunction): void {
+  acknowledge(
+    fn.function,
+    'Serverless-LambdaDLQ',
+    'API Gateway invokes WebSocket route and authorizer functions synchronously; a dead-letter ' +
+      'queue only receives failed asynchronous invocations and would stay empty. A failure refuses ' +
+      'the handshake or answers the frame with an error, and shows in the function’s Errors metric.',
+  );
+  acknowledgeFunctionRole(fn);
+}
+
+/** `$disconnect` and `$default`: API Gateway allows an authorizer on `$connect` only. */
+export function acknowledgeWebSocketRoute(route: IConstruct, routeKey: string): void {
+  acknowledge(
+    route,
+    'AwsSolutions-APIG4',
+    `${routeKey} cannot carry an authorizer: API Gateway runs the authorizer of a WebSocket API on ` +
+      '$connect only, and every later frame of the connection is covered by that decision (the ' +
+      'authorizer context reaches these routes as requestContext.authorizer).',
+  );
+}
+
+/** The role API Gateway's account settings use to write WebSocket access logs. */
+export function acknowledgeApiGatewayLoggingRole(role: IConstruct): void {
+  acknowledge(
+    role,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+    'This is the service role API Gateway assumes (account setting cloudWatchRoleArn) to write ' +
+      'WebSocket stage logs to log groups it names itself; AWS documents exactly this managed ' +
+      'policy for it, and API Gateway, not our code, is the only principal that can assume the role.',
+  );
+}
+
+/** A stream consumer: its function, role and dead-letter queue. */
+export function acknowledgeStreamConsumer(consumer: {
+  endpoint: EndpointFunction;
+  deadLetterQueue: IConstruct;
+}): void {
+  acknowledgeFunctionRole(consumer.endpoint);
+  acknowledge(
+    consumer.endpoint.function,
+    'Serverless-LambdaDLQ',
+    'Only its event source mapping invokes this function (synchronously); failed batches go to ' +
+      'the mapping’s on-failure destination, an SQS dead-letter queue with a depth alarm. A ' +
+      'function-level dead-letter queue only serves asynchronous invocations and would stay empty.',
+  );
+  acknowledge(
+    consumer.deadLetterQueue,
+    'AwsSolutions-SQS3',
+    'This queue IS a dead-letter queue (the event source mapping’s on-failure destination), which ' +
+      'cdk-nag cannot see because the mapping, not a redrive policy, points at it. Its messages ' +
+      'wait for an operator (alarm on depth > 0), so a queue behind it would have nothing to catch.',
+  );
+  acknowledge(
+    consumer.deadLetterQueue,
+    'Serverless-SQSRedrivePolicy',
+    'A redrive policy moves messages a consumer failed on to a further queue; nothing consumes this ' +
+      'dead-letter queue automatically (an operator reads it after its depth alarm), so there are ' +
+      'no receive attempts to count and no further queue to redrive to.',
+  );
+}
+
+/** The delivery consumer's right to post to any connection of its WebSocket stage. */
+export function acknowledgeConnectionsPost(role: IConstruct, apiLogicalId: string, stageName: string): void {
+  acknowledge(
+    role,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${stageName}/POST/@connections/*]`,
+    'Connection ids are random values API Gateway assigns per socket at run time, so the consumer ' +
+      'that delivers frames must be allowed to post to any connection of its own API and stage; ' +
+      'the wildcard covers nothing else (no other API, stage, method or account).',
+  );
+}

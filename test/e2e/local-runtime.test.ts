@@ -57,6 +57,7 @@ describe('the local API runtime', () => {
   beforeAll(async () => {
     server = await startApiServer({
       api: {
+        apiId: 'HttpApi',
         routes: [
           {
             routeKey: 'GET /things/{id}',

@@ -67,6 +67,8 @@ describe('cdk-nag (AwsSolutions and Serverless packs) on the prod stacks', () =>
     { stack: stacks.data, severity: 'warning' },
     { stack: stacks.api, severity: 'error' },
     { stack: stacks.api, severity: 'warning' },
+    { stack: stacks.events, severity: 'error' },
+    { stack: stacks.events, severity: 'warning' },
   ] as const;
 
   it('lets the app synthesize with both packs registered', () => {
@@ -92,7 +94,8 @@ describe('cdk-nag (AwsSolutions and Serverless packs) on the prod stacks', () =>
   it('acknowledges on the construct that owns each finding, never wholesale on a stack or the app', () => {
     const all = acknowledgements(app);
     const wholesale = all.filter(
-      ({ path }) => path === '' || path === stacks.data.node.path || path === stacks.api.node.path,
+      ({ path }) =>
+        path === '' || [stacks.data, stacks.api, stacks.events].some((stack) => path === stack.node.path),
     );
     expect(wholesale).toEqual([]);
   });

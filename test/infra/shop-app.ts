@@ -18,6 +18,7 @@ export interface SynthesizedShop {
   readonly assembly: ReturnType<App['synth']>;
   readonly data: Template;
   readonly api: Template;
+  readonly events: Template;
 }
 
 const cache = new Map<EnvironmentName, SynthesizedShop>();
@@ -37,6 +38,7 @@ export function synthesizeShop(name: EnvironmentName): SynthesizedShop {
     assembly,
     data: Template.fromStack(stacks.data),
     api: Template.fromStack(stacks.api),
+    events: Template.fromStack(stacks.events),
   };
   cache.set(name, shop);
   return shop;

@@ -46,10 +46,12 @@ const tableActions = (statements: readonly PolicyStatementJson[]) =>
   );
 
 describe('every environment', () => {
-  it.each(ENVIRONMENT_NAMES)('synthesizes the %s data and API stacks', (name) => {
+  it.each(ENVIRONMENT_NAMES)('synthesizes the %s data, API and events stacks', (name) => {
     const { assembly } = synthesizeShop(name);
     const names = stackNames(name);
-    expect(assembly.stacks.map((stack) => stack.stackName).sort()).toEqual([names.api, names.data].sort());
+    expect(assembly.stacks.map((stack) => stack.stackName).sort()).toEqual(
+      [names.api, names.data, names.events].sort(),
+    );
   });
 
   it.each(ENVIRONMENT_NAMES)('synthesizes %s offline: no context lookups, no account or region', (name) => {
@@ -60,6 +62,7 @@ describe('every environment', () => {
       expect(stack.environment.region).toBe('unknown-region');
     }
     expect(stacks.api.dependencies).toContain(stacks.data);
+    expect(stacks.events.dependencies).toEqual(expect.arrayContaining([stacks.data, stacks.api]));
   });
 
   it.each(ENVIRONMENT_NAMES)(

@@ -1,0 +1,80 @@
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { requireEnv } from '../core/config.ts';
+import { logger } from '../core/logger.ts';
+import type { ServerFrame } from './model.ts';
+import { connectionsOf, removeConnection } from './store.ts';
+
+/**
+ * The `@connections` endpoint of the WebSocket API's stage: `https://<api>.execute-api.<region>
+ * .amazonaws.com/<stage>`, derived from the API's `wss://` endpoint and the stage name the
+ * template passes. Locally the same derivation yields the emulator's `http://localhost:<port>/
+ * <stage>`, so no code path differs.
+ */
+export function callbackUrl(): string {
+  const endpoint = requireEnv('WEBSOCKET_API_ENDPOINT').replace(/\/$/, '');
+  const stage = requireEnv('WEBSOCKET_STAGE');
+  return `${endpoint.replace(/^wss:/, 'https:').replace(/^ws:/, 'http:')}/${stage}`;
+}
+
+let client: ApiGatewayManagementApiClient | undefined;
+const managementApi = () => {
+  client ??= new ApiGatewayManagementApiClient({ endpoint: callbackUrl() });
+  return client;
+};
+
+/** Whether the management API said the connection no longer exists (410). */
+function isGone(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === 'GoneException' ||
+      (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410)
+  );
+}
+
+export interface PushResult {
+  readonly delivered: number;
+  /** Connections that were gone; their items are deleted. */
+  readonly gone: number;
+}
+
+/**
+ * Posts one frame to every open connection of the given users. A connection that is gone
+ * (closed without `$disconnect`, or expired) is deleted; any other failure is thrown, so the
+ * stream record is retried (connections already served get the frame again: clients dedupe).
+ */
+export async function pushToUsers(userIds: readonly string[], frame: ServerFrame): Promise<PushResult> {
+  const data = new TextEncoder().encode(JSON.stringify(frame));
+  const targets = (
+    await Promise.all(
+      [...new Set(userIds)].map(async (userId) =>
+        (await connectionsOf(userId)).map((c) => ({ userId, connectionId: c.connectionId })),
+      ),
+    )
+  ).flat();
+  let delivered = 0;
+  let gone = 0;
+  const failures: unknown[] = [];
+  await Promise.all(
+    targets.map(async ({ userId, connectionId }) => {
+      try {
+        await managementApi().send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+        delivered++;
+      } catch (error) {
+        if (!isGone(error)) {
+          failures.push(error);
+          return;
+        }
+        gone++;
+        await removeConnection(userId, connectionId);
+      }
+    }),
+  );
+  if (failures.length > 0) {
+    logger.warn('frame not delivered to every connection', { failed: failures.length, delivered, gone });
+    throw failures[0];
+  }
+  return { delivered, gone };
+}

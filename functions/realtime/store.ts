@@ -1,0 +1,77 @@
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { deleteKeys, queryAll, table } from '../core/db.ts';
+
+// Key templates of the realtime domain: a user's open WebSocket connections, one item each,
+// in one partition per user, so delivery finds them with one Query. See docs/access-patterns.md.
+const connectionsPartition = (userId: string) => `CONNECTIONS#${userId}`;
+const connectionKey = (userId: string, connectionId: string) => ({
+  pk: connectionsPartition(userId),
+  sk: connectionId,
+});
+
+/**
+ * API Gateway closes a WebSocket after 2 hours at most; an item outliving its socket (a
+ * `$disconnect` that never ran) expires an hour after that, and a delivery to it meanwhile
+ * gets `GoneException` and deletes it.
+ */
+export const CONNECTION_TTL_SECONDS = 3 * 3600;
+
+export interface Connection {
+  readonly connectionId: string;
+  readonly connectedAt: string;
+}
+
+/** Records an open connection of a user (`$connect`). Nothing else about the client is kept. */
+export async function saveConnection(userId: string, connectionId: string, connectedAt: Date): Promise<void> {
+  const { client, tableName } = table();
+  await client.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: {
+        ...connectionKey(userId, connectionId),
+        entity: 'connection',
+        connectionId,
+        connectedAt: connectedAt.toISOString(),
+        expiresAtEpoch: Math.floor(connectedAt.getTime() / 1000) + CONNECTION_TTL_SECONDS,
+      },
+    }),
+  );
+}
+
+/** Forgets a connection (`$disconnect`, or a delivery that found it gone). Idempotent. */
+export async function removeConnection(userId: string, connectionId: string): Promise<void> {
+  const { client, tableName } = table();
+  await client.send(new DeleteCommand({ TableName: tableName, Key: connectionKey(userId, connectionId) }));
+}
+
+/**
+ * The connections of a user, read consistently: a phone that connected a moment before a
+ * message was written must get it. One Query per user (a user has a handful at most).
+ */
+export async function connectionsOf(userId: string): Promise<Connection[]> {
+  const { client, tableName } = table();
+  const out = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': connectionsPartition(userId) },
+      ProjectionExpression: 'connectionId, connectedAt',
+      ConsistentRead: true,
+    }),
+  );
+  return (out.Items ?? []).map((item) => ({
+    connectionId: String(item.connectionId),
+    connectedAt: String(item.connectedAt),
+  }));
+}
+
+/** Deletes every connection item of a user (`DELETE /me`); open sockets then get no more frames. */
+export async function eraseConnections(userId: string): Promise<void> {
+  const items = await queryAll({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': connectionsPartition(userId) },
+    ProjectionExpression: 'pk, sk',
+    ConsistentRead: true,
+  });
+  await deleteKeys(items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
+}

@@ -1,0 +1,52 @@
+import type { TableAccess } from './routes.ts';
+
+/**
+ * A function fed by the table's stream through an event source mapping. Every consumer gets
+ * partial batch responses, bisect on error, a bounded number of retries and an SQS
+ * dead-letter queue (with an alarm on its depth); `filters` keep records it does not want from
+ * ever invoking it (Lambda event filtering: several patterns are OR'd).
+ */
+export interface StreamConsumerDefinition {
+  readonly entry: string;
+  readonly description: string;
+  readonly table: Exclude<TableAccess, 'none'>;
+  /** Lambda filter patterns over the stream record (`eventName`, `dynamodb.NewImage...`). */
+  readonly filters: readonly Record<string, unknown>[];
+  readonly batchSize: number;
+  /** Retries of a failed batch before its records go to the dead-letter queue. */
+  readonly retryAttempts: number;
+  /** Records older than this are not worth delivering any more; they go to the dead-letter queue. */
+  readonly maxRecordAgeSeconds: number;
+  /** The consumer posts to WebSocket connections (gets the API's endpoint and @connections rights). */
+  readonly webSocket?: boolean;
+}
+
+/** An item of one entity (every item carries `entity`) changed in a given way. */
+const entityChange = (eventName: 'INSERT' | 'MODIFY' | 'REMOVE', entity: string) => ({
+  eventName: [eventName],
+  dynamodb: { NewImage: { entity: { S: [entity] } } },
+});
+
+/** THE list of stream consumers; CDK creates each with its mapping, the local runtime runs them. */
+export const STREAM_CONSUMERS: readonly StreamConsumerDefinition[] = [
+  {
+    entry: 'functions/realtime/deliver-messages.ts',
+    description: 'Push new messages and read receipts to the participants’ open WebSocket connections',
+    table: 'readwrite',
+    filters: [entityChange('INSERT', 'message'), entityChange('MODIFY', 'membership')],
+    batchSize: 100,
+    retryAttempts: 3,
+    // A message pushed an hour late is noise: the app has long fetched it over HTTP.
+    maxRecordAgeSeconds: 3600,
+    webSocket: true,
+  },
+  {
+    entry: 'functions/messages/sync-profiles.ts',
+    description: 'Refresh the profile snapshots in conversation memberships when a profile changes',
+    table: 'readwrite',
+    filters: [entityChange('MODIFY', 'profile')],
+    batchSize: 100,
+    retryAttempts: 5,
+    maxRecordAgeSeconds: 24 * 3600,
+  },
+];

@@ -1,0 +1,169 @@
+import { type CfnElement, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
+import {
+  LogGroupLogDestination,
+  WebSocketApi,
+  type WebSocketRoute,
+  WebSocketStage,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { functionId } from '../api/routes.ts';
+import { STREAM_CONSUMERS } from '../api/stream-consumers.ts';
+import { WEBSOCKET_API } from '../api/websocket.ts';
+import type { EnvironmentConfig } from '../config/environments.ts';
+import { EndpointFunction } from '../constructs/endpoint-function.ts';
+import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
+import { StreamConsumer } from '../constructs/stream-consumer.ts';
+import {
+  acknowledgeApiGatewayLoggingRole,
+  acknowledgeConnectionsPost,
+  acknowledgeStreamConsumer,
+  acknowledgeWebSocketFunction,
+  acknowledgeWebSocketRoute,
+} from './nag-suppressions.ts';
+
+export interface EventsStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+  readonly table: ITable;
+  /** The access-token issuer (the HTTP API's URL or the configured one): `$connect` verifies against its JWKS. */
+  readonly issuer: string;
+  /** The environment's alarm topic. */
+  readonly alarmTopic: ITopic;
+}
+
+/**
+ * Everything driven by events rather than by HTTP requests: the WebSocket API (real-time
+ * delivery) and the consumers of the table's stream, each with its dead-letter queue.
+ */
+export class EventsStack extends Stack {
+  readonly webSocketApi: WebSocketApi;
+  readonly stage: WebSocketStage;
+  /** Functions by construct id (`RealtimeConnect`, `RealtimeDeliverMessages`...). */
+  readonly functions = new Map<string, EndpointFunction>();
+  readonly consumers = new Map<string, StreamConsumer>();
+
+  constructor(scope: Construct, id: string, props: EventsStackProps) {
+    super(scope, id, props);
+    const { config, table } = props;
+    const authEnvironment = { AUTH_ISSUER: props.issuer, AUTH_AUDIENCE: config.authAudience };
+
+    const authorizerFn = new EndpointFunction(this, functionId(WEBSOCKET_API.authorizer.entry), {
+      entry: WEBSOCKET_API.authorizer.entry,
+      config,
+      environment: authEnvironment,
+    });
+    acknowledgeWebSocketFunction(authorizerFn);
+    this.functions.set(functionId(WEBSOCKET_API.authorizer.entry), authorizerFn);
+    const authorizer = new WebSocketLambdaAuthorizer('ConnectAuthorizer', authorizerFn.function, {
+      identitySource: [WEBSOCKET_API.identitySource],
+    });
+
+    this.webSocketApi = new WebSocketApi(this, 'WebSocketApi', {
+      apiName: `shop-${config.name}-realtime`,
+      description: `Shop real-time API (${config.name})`,
+    });
+    for (const route of WEBSOCKET_API.routes) {
+      const id = functionId(route.entry);
+      const fn = new EndpointFunction(this, id, { entry: route.entry, config });
+      if (route.table !== 'none') fn.bindTable(table, route.table, SHOP_TABLE_INDEXES);
+      acknowledgeWebSocketFunction(fn);
+      this.functions.set(id, fn);
+      const webSocketRoute: WebSocketRoute = this.webSocketApi.addRoute(route.routeKey, {
+        integration: new WebSocketLambdaIntegration(`${id}Integration`, fn.function),
+        ...(route.routeKey === '$connect' ? { authorizer } : {}),
+        ...('returnsResponse' in route && route.returnsResponse ? { returnResponse: true } : {}),
+      });
+      if (route.routeKey !== '$connect') acknowledgeWebSocketRoute(webSocketRoute, route.routeKey);
+    }
+
+    // WebSocket stages log through API Gateway's account-wide CloudWatch role (HTTP APIs need
+    // none). Retained, so deleting one environment never breaks another's logging.
+    const loggingRole = new Role(this, 'ApiGatewayLoggingRole', {
+      assumedBy: new ServicePrincipal('apigateway.amazonaws.com'),
+      managedPolicies: [
+        ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs'),
+      ],
+    });
+    loggingRole.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    acknowledgeApiGatewayLoggingRole(loggingRole);
+    const account = new CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: loggingRole.roleArn });
+    account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+
+    const accessLogs = new LogGroup(this, 'WebSocketAccessLogs', {
+      retention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    this.stage = new WebSocketStage(this, 'Stage', {
+      webSocketApi: this.webSocketApi,
+      stageName: config.name,
+      autoDeploy: true,
+      throttle: { ...config.throttling },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // No headers and no query string: the access token never reaches a log line.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            time: '$context.requestTime',
+            ip: '$context.identity.sourceIp',
+            connectionId: '$context.connectionId',
+            eventType: '$context.eventType',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            integrationLatencyMs: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+            error: '$context.error.message',
+          }),
+        ),
+      },
+    });
+    this.stage.node.addDependency(account);
+
+    for (const definition of STREAM_CONSUMERS) {
+      const id = functionId(definition.entry);
+      const consumer = new StreamConsumer(this, id, {
+        definition,
+        config,
+        table,
+        indexNames: SHOP_TABLE_INDEXES,
+        alarmTopic: props.alarmTopic,
+        environment: definition.webSocket
+          ? { WEBSOCKET_API_ENDPOINT: this.webSocketApi.apiEndpoint, WEBSOCKET_STAGE: this.stage.stageName }
+          : undefined,
+      });
+      if (definition.webSocket) {
+        // Post to (and learn of gone) connections of this stage only.
+        consumer.endpoint.function.addToRolePolicy(
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ['execute-api:ManageConnections'],
+            resources: [
+              this.formatArn({
+                service: 'execute-api',
+                resource: this.webSocketApi.apiId,
+                resourceName: `${this.stage.stageName}/POST/@connections/*`,
+              }),
+            ],
+          }),
+        );
+        acknowledgeConnectionsPost(
+          consumer.endpoint.function.role ?? consumer.endpoint.role,
+          this.getLogicalId(this.webSocketApi.node.defaultChild as CfnElement),
+          this.stage.stageName,
+        );
+      }
+      acknowledgeStreamConsumer(consumer);
+      this.consumers.set(id, consumer);
+      this.functions.set(id, consumer.endpoint);
+    }
+
+    new CfnOutput(this, 'WebSocketUrl', { value: this.stage.url });
+  }
+}

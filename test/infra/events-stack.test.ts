@@ -1,0 +1,211 @@
+import type { CfnResource } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { functionId } from '../../lib/api/routes.ts';
+import { STREAM_CONSUMERS } from '../../lib/api/stream-consumers.ts';
+import { WEBSOCKET_API } from '../../lib/api/websocket.ts';
+import {
+  actionsOf,
+  type CfnResourceJson,
+  environmentOf,
+  onlyResource,
+  referencedLogicalId,
+  resourcesOfType,
+  type SynthesizedShop,
+  statementsOfFunction,
+  synthesizeShop,
+} from './shop-app.ts';
+
+/** The logical id of a function the events stack built for a handler entry. */
+function eventsFunctionId(shop: SynthesizedShop, entry: string): string {
+  const endpoint = shop.stacks.events.functions.get(functionId(entry));
+  if (!endpoint) throw new Error(`The events stack built no function for ${entry}.`);
+  return shop.stacks.events.getLogicalId(endpoint.function.node.defaultChild as CfnResource);
+}
+
+/** The logical id a Lambda integration or authorizer URI points at (`Fn::GetAtt <fn>.Arn` inside a join). */
+function functionInUri(value: unknown): string | undefined {
+  const text = JSON.stringify(value);
+  return /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(text)?.[1];
+}
+
+describe.each(['prod', 'dev'] as const)('%s events stack', (name) => {
+  const shop = () => synthesizeShop(name);
+
+  it('has one WebSocket API whose $connect, $disconnect and $default routes each call their own function', () => {
+    const [apiId, api] = onlyResource(shop().events, 'AWS::ApiGatewayV2::Api');
+    expect(api.Properties?.ProtocolType).toBe('WEBSOCKET');
+    const routes = Object.values(resourcesOfType(shop().events, 'AWS::ApiGatewayV2::Route'));
+    expect(routes.map((r) => r.Properties?.RouteKey).sort()).toEqual(
+      WEBSOCKET_API.routes.map((r) => r.routeKey).sort(),
+    );
+    const integrations = resourcesOfType(shop().events, 'AWS::ApiGatewayV2::Integration');
+    for (const definition of WEBSOCKET_API.routes) {
+      const route = routes.find((r) => r.Properties?.RouteKey === definition.routeKey) as CfnResourceJson;
+      expect(referencedLogicalId(route.Properties?.ApiId)).toBe(apiId);
+      const integrationId = /integrations\/.*"Ref":"([^"]+)"/.exec(
+        JSON.stringify(route.Properties?.Target),
+      )?.[1];
+      const integration = integrations[integrationId ?? ''];
+      expect(integration?.Properties?.IntegrationType).toBe('AWS_PROXY');
+      expect(functionInUri(integration?.Properties?.IntegrationUri)).toBe(
+        eventsFunctionId(shop(), definition.entry),
+      );
+    }
+  });
+
+  it('authorizes $connect, and only $connect, with the Lambda REQUEST authorizer reading Sec-WebSocket-Protocol', () => {
+    const [authorizerId, authorizer] = onlyResource(shop().events, 'AWS::ApiGatewayV2::Authorizer');
+    expect(authorizer.Properties).toMatchObject({
+      AuthorizerType: 'REQUEST',
+      IdentitySource: ['route.request.header.Sec-WebSocket-Protocol'],
+    });
+    expect(functionInUri(authorizer.Properties?.AuthorizerUri)).toBe(
+      eventsFunctionId(shop(), WEBSOCKET_API.authorizer.entry),
+    );
+    const routes = Object.values(resourcesOfType(shop().events, 'AWS::ApiGatewayV2::Route'));
+    for (const route of routes) {
+      if (route.Properties?.RouteKey === '$connect') {
+        expect(route.Properties).toMatchObject({
+          AuthorizationType: 'CUSTOM',
+          AuthorizerId: { Ref: authorizerId },
+        });
+      } else {
+        expect(route.Properties?.AuthorizationType ?? 'NONE').toBe('NONE');
+      }
+    }
+  });
+
+  it('verifies tokens for the environment’s audience and the HTTP API’s issuer, without table or secret access', () => {
+    const id = eventsFunctionId(shop(), WEBSOCKET_API.authorizer.entry);
+    const environment = environmentOf(shop().events, id);
+    expect(environment.AUTH_AUDIENCE).toBe(shop().config.authAudience);
+    expect(JSON.stringify(environment.AUTH_ISSUER)).toContain('Fn::ImportValue');
+    const actions = actionsOf(statementsOfFunction(shop().events, id));
+    expect(actions.filter((a) => a.startsWith('dynamodb:') || a.startsWith('secretsmanager:'))).toEqual([]);
+  });
+
+  it('answers frames on $default through a route response (ping -> pong)', () => {
+    const routes = resourcesOfType(shop().events, 'AWS::ApiGatewayV2::Route');
+    const [defaultRouteId] =
+      Object.entries(routes).find(([, r]) => r.Properties?.RouteKey === '$default') ?? [];
+    const [, response] = onlyResource(shop().events, 'AWS::ApiGatewayV2::RouteResponse');
+    expect(referencedLogicalId(response.Properties?.RouteId)).toBe(defaultRouteId);
+  });
+
+  it('deploys a throttled stage named after the environment that logs JSON without headers or query strings', () => {
+    const [, stage] = onlyResource(shop().events, 'AWS::ApiGatewayV2::Stage');
+    expect(stage.Properties).toMatchObject({
+      StageName: name,
+      AutoDeploy: true,
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: shop().config.throttling.rateLimit,
+        ThrottlingBurstLimit: shop().config.throttling.burstLimit,
+      },
+    });
+    const format = String((stage.Properties?.AccessLogSettings as { Format?: string } | undefined)?.Format);
+    const fields = JSON.parse(format) as Record<string, string>;
+    expect(fields).toMatchObject({ requestId: '$context.requestId', connectionId: '$context.connectionId' });
+    expect(format).not.toMatch(/header|querystring|\$input/i);
+    onlyResource(shop().events, 'AWS::ApiGateway::Account');
+  });
+
+  it.each(STREAM_CONSUMERS.map((c) => [c.entry, c] as const))(
+    'feeds %s from the table’s stream, filtered, with partial batch responses, bisect, bounded retries and a dead-letter queue',
+    (entry, definition) => {
+      const fnId = eventsFunctionId(shop(), entry);
+      const mappings = Object.values(
+        resourcesOfType(shop().events, 'AWS::Lambda::EventSourceMapping'),
+      ).filter((m) => referencedLogicalId(m.Properties?.FunctionName) === fnId);
+      expect(mappings).toHaveLength(1);
+      const mapping = mappings[0] as CfnResourceJson;
+      expect(JSON.stringify(mapping.Properties?.EventSourceArn)).toContain('StreamArn');
+      expect(mapping.Properties).toMatchObject({
+        StartingPosition: 'LATEST',
+        BatchSize: definition.batchSize,
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        MaximumRetryAttempts: definition.retryAttempts,
+        MaximumRecordAgeInSeconds: definition.maxRecordAgeSeconds,
+      });
+      const filters = (mapping.Properties?.FilterCriteria as { Filters: { Pattern: string }[] } | undefined)
+        ?.Filters;
+      const patterns = (filters ?? []).map((f) => JSON.parse(f.Pattern) as unknown);
+      expect(patterns).toEqual(definition.filters);
+      const destination = mapping.Properties?.DestinationConfig as
+        | { OnFailure?: { Destination?: unknown } }
+        | undefined;
+      const queueId = referencedLogicalId(destination?.OnFailure?.Destination);
+      const queue = resourcesOfType(shop().events, 'AWS::SQS::Queue')[queueId ?? ''];
+      expect(queue?.Properties).toMatchObject({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 14 * 24 * 3600,
+      });
+      shop().events.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+      const alarms = Object.values(resourcesOfType(shop().events, 'AWS::CloudWatch::Alarm')).filter((alarm) =>
+        JSON.stringify(alarm.Properties?.Dimensions ?? []).includes(queueId ?? '-'),
+      );
+      expect(alarms).toHaveLength(1);
+      expect(alarms[0]?.Properties).toMatchObject({
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+      expect(JSON.stringify(alarms[0]?.Properties?.AlarmActions)).toContain('AlarmTopic');
+    },
+  );
+
+  it('lets only the delivery consumer post to connections, and only on its own stage', () => {
+    for (const id of Object.keys(resourcesOfType(shop().events, 'AWS::Lambda::Function'))) {
+      const statements = statementsOfFunction(shop().events, id).filter((s) =>
+        actionsOf([s]).includes('execute-api:ManageConnections'),
+      );
+      const isDelivery = id === eventsFunctionId(shop(), 'functions/realtime/deliver-messages.ts');
+      expect(statements.length, id).toBe(isDelivery ? 1 : 0);
+      if (isDelivery)
+        expect(JSON.stringify(statements[0]?.Resource)).toContain(`/${name}/POST/@connections/*`);
+    }
+  });
+
+  it('gives the connection functions table access as listed, and $default none', () => {
+    for (const route of WEBSOCKET_API.routes) {
+      const id = eventsFunctionId(shop(), route.entry);
+      const tableActions = actionsOf(statementsOfFunction(shop().events, id)).filter((a) =>
+        a.startsWith('dynamodb:'),
+      );
+      if (route.table === 'none') expect(tableActions, route.routeKey).toEqual([]);
+      else expect(tableActions, route.routeKey).toContain('dynamodb:PutItem');
+    }
+  });
+
+  it('grants no wildcard resource except X-Ray, own log streams, @connections of its stage and dynamodb:ListStreams', () => {
+    const wildcards: string[] = [];
+    for (const id of Object.keys(resourcesOfType(shop().events, 'AWS::Lambda::Function'))) {
+      for (const statement of statementsOfFunction(shop().events, id)) {
+        const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+        const actions = actionsOf([statement]);
+        for (const resource of resources) {
+          const text = JSON.stringify(resource);
+          if (!text.includes('*')) continue;
+          const allowed =
+            (resource === '*' &&
+              actions.every((a) => ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'].includes(a))) ||
+            // The event source mapping lists the table's streams; ListStreams has no resource-level scope.
+            (resource === '*' && actions.every((a) => a === 'dynamodb:ListStreams')) ||
+            (text.endsWith(':log-stream:*"]]}') && actions.every((a) => a.startsWith('logs:'))) ||
+            (text.includes('/POST/@connections/*') &&
+              actions.every((a) => a === 'execute-api:ManageConnections'));
+          if (!allowed) wildcards.push(`${id}: ${actions.join(',')} on ${text}`);
+        }
+      }
+    }
+    expect(wildcards).toEqual([]);
+  });
+});
