@@ -521,10 +521,11 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
     if (req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(
+        // The management API's JSON names are camelCase (its model's jsonName), timestamps ISO 8601.
         JSON.stringify({
-          ConnectedAt: new Date(connection.connectedAt).toISOString(),
-          Identity: { SourceIp: connection.sourceIp, UserAgent: connection.userAgent },
-          LastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+          connectedAt: new Date(connection.connectedAt).toISOString(),
+          identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent },
+          lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
         }),
       );
     }
