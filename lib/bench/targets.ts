@@ -1,6 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_ROUTE, functionId, ROUTES, routeKey } from '../api/routes.ts';
+import { SCHEDULES } from '../api/schedules.ts';
+import { STREAM_CONSUMERS } from '../api/stream-consumers.ts';
+import { WEBSOCKET_API } from '../api/websocket.ts';
 import { lambdaEnvironment } from '../local/functions.ts';
 import { type CloudAssembly, resourcesOfType, type TemplateResolver } from '../local/template.ts';
 
@@ -45,10 +48,17 @@ export function functionTargets(assembly: CloudAssembly, resolver: TemplateResol
   const wanted = [
     ...ROUTES.map((route) => ({ label: routeKey(route), entry: route.entry })),
     { label: DEFAULT_ROUTE.routeKey, entry: DEFAULT_ROUTE.entry },
+    { label: 'WS $connect authorizer', entry: WEBSOCKET_API.authorizer.entry },
+    ...WEBSOCKET_API.routes.map((route) => ({ label: `WS ${route.routeKey}`, entry: route.entry })),
+    ...STREAM_CONSUMERS.map((consumer) => ({ label: 'stream consumer', entry: consumer.entry })),
+    ...SCHEDULES.map((job) => ({ label: `every ${job.everyMinutes} min`, entry: job.entry })),
   ];
   return wanted.map(({ label, entry }) => {
     const name = functionId(entry);
-    const found = functions.find((f) => f.logicalId.startsWith(`${name}Function`));
+    // Route and schedule functions are `<Id>Function...`, stream consumers `<Id>ConsumerFunction...`.
+    const found = functions.find(
+      (f) => f.logicalId.startsWith(`${name}Function`) || f.logicalId.startsWith(`${name}ConsumerFunction`),
+    );
     if (!found) throw new Error(`The synthesized template has no function for ${label} (${name}).`);
     const { stackName, logicalId, resource } = found;
     const props = resource.Properties ?? {};
