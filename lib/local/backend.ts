@@ -17,6 +17,8 @@ import {
 import { type LocalAdmin, localAdmin, seedAdmin, seedDemoData } from './seed.ts';
 import { ensureTable } from './table.ts';
 import { LOCAL_REGION, readCloudAssembly, resourcesOfType, TemplateResolver } from './template.ts';
+import { type LocalSqs, startLocalSqs } from './sqs.ts';
+import { type EventSourceMappings, startEventSourceMappings } from './streams.ts';
 import { type LocalWebSocketServer, readWebSocketApi, startWebSocketServer } from './websocket.ts';
 
 /** Credentials the local functions get, as Lambda would hand them real ones. */
@@ -34,6 +36,8 @@ export interface LocalBackendOptions {
   readonly dynamodbPort?: number;
   /** Port of the local Secrets Manager; a free one when omitted. */
   readonly secretsPort?: number;
+  /** Port of the local SQS; a free one when omitted. */
+  readonly sqsPort?: number;
   /** Keep DynamoDB Local's data (and generated secrets) in this directory; in memory when omitted. */
   readonly dataDir?: string;
   /** Prefix of local table names, so several backends can share one DynamoDB Local. */
@@ -54,6 +58,10 @@ export interface LocalBackend {
   /** The WebSocket API's URL (`ws://localhost:<port>/<stage>`), when the app has one. */
   readonly webSocketUrl?: string;
   readonly webSocket?: LocalWebSocketServer;
+  /** The local SQS (dead-letter queues of stream consumers). */
+  readonly sqs: LocalSqs;
+  /** The event source mappings on the table's stream, run against DynamoDB Local's stream. */
+  readonly streams: EventSourceMappings;
   readonly dynamodbEndpoint: string;
   readonly secretsEndpoint: string;
   readonly tables: readonly { logicalId: string; name: string; created: boolean }[];
@@ -82,11 +90,14 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     // The port is chosen first: the API's own URL is the token issuer baked into functions' env.
     const port = options.port || (await freePort());
     const webSocketPort = options.webSocketPort || (await freePort());
+    const sqs = await startLocalSqs({ port: options.sqsPort, log });
+    cleanup.push(() => sqs.stop());
     const apiEndpoint = `http://localhost:${port}`;
     const resolver = new TemplateResolver(assembly, {
       tableNamePrefix: options.tableNamePrefix ?? 'shop-local-',
       apiEndpoint,
       webSocketEndpoint: `ws://localhost:${webSocketPort}`,
+      sqsEndpoint: sqs.endpoint,
     });
 
     let dynamodb: DynamoDbLocal | undefined;
@@ -174,6 +185,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
           // Where the SDK finds the local stand-ins, through its standard variables.
           AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
           AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+          AWS_ENDPOINT_URL_SQS: sqs.endpoint,
           ...variables,
           ...options.environment,
         },
@@ -223,6 +235,22 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       ? await startWebSocketServer({ api: webSocketApi, functions, port: webSocketPort, log })
       : undefined;
     if (webSocket) cleanup.push(() => webSocket.stop());
+
+    // Queues first (consumers' dead-letter queues), then the mappings, which start reading the
+    // table's stream where the template says (LATEST) or where the last run stopped.
+    for (const { stackName, logicalId } of resourcesOfType(assembly, 'AWS::SQS::Queue')) {
+      sqs.ensureQueue(resolver.resource(stackName, logicalId).attributes.QueueName as string);
+    }
+    const streams = await startEventSourceMappings({
+      assembly,
+      resolver,
+      functions,
+      dynamodbEndpoint,
+      sqs,
+      log,
+      checkpointFile: options.dataDir ? path.join(options.dataDir, 'stream-checkpoints.json') : undefined,
+    });
+    cleanup.push(() => streams.stop());
 
     // EventBridge rules with a rate schedule, each targeting a function of the app.
     const schedules = resourcesOfType(assembly, 'AWS::Events::Rule').flatMap(({ logicalId, resource }) => {
@@ -274,6 +302,8 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       url: server.url,
       webSocketUrl: webSocket?.url,
       webSocket,
+      sqs,
+      streams,
       runSchedules,
       putSecret: (arn: string, value: string) => secrets.put({ arn, name: arn, value }),
       dynamodbEndpoint,
