@@ -2,7 +2,8 @@
 //   npm start                 data kept in .local/data between runs
 //   npm start -- --reset      wipe .local/data first (fresh demo catalog)
 //   npm start -- --in-memory  keep nothing
-// PORT (default 3000), DYNAMODB_PORT and SECRETS_PORT (default: free ports) choose the ports.
+// PORT (default 3000), WS_PORT (default 3001), DYNAMODB_PORT, SECRETS_PORT and SQS_PORT (default:
+// free ports) choose the ports.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,6 +47,8 @@ try {
   backend = await startLocalBackend({
     assemblyDir: outdir,
     port: Number(process.env.PORT ?? 3000),
+    webSocketPort: Number(process.env.WS_PORT ?? 3001),
+    sqsPort: process.env.SQS_PORT ? Number(process.env.SQS_PORT) : undefined,
     dynamodbPort: process.env.DYNAMODB_PORT ? Number(process.env.DYNAMODB_PORT) : undefined,
     secretsPort: process.env.SECRETS_PORT ? Number(process.env.SECRETS_PORT) : undefined,
     dataDir,
@@ -66,9 +69,12 @@ try {
   console.log(`
 Shop API (local) ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   API:            ${backend.url}
+  WebSocket:      ${backend.webSocketUrl ?? '(none)'}   (subprotocols: shop.v1, <access token>)
   OpenAPI:        ${backend.url}/openapi.json
   DynamoDB Local: ${backend.dynamodbEndpoint}
   Secrets (local Secrets Manager): ${backend.secretsEndpoint}
+  SQS (dead-letter queues): ${backend.sqs.endpoint}
+  Stream consumers: ${backend.streams.mappings.map((m) => m.functionLogicalId.replace(/ConsumerFunction.*$/, '')).join(', ') || '(none)'}
   Data:           ${dataDir ? `${path.relative(process.cwd(), dataDir)} (kept; npm start -- --reset wipes it)` : 'in memory (gone on exit)'}
   Try:            curl ${backend.url}/products?limit=3
   Sign in:        curl -s ${backend.url}/auth/login -H 'content-type: application/json' \\
