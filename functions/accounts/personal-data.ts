@@ -1,4 +1,5 @@
 import { forgetIdempotencyRecordsOf, idempotencyRecordsOf } from '../core/idempotency.ts';
+import { eraseMessagesOf, exportMessagesOf } from '../messages/store.ts';
 import { allOrdersOfUser, anonymizeOrdersOfUser } from '../orders/store.ts';
 import { eraseAccountData, exportAccountData } from './store.ts';
 
@@ -19,6 +20,9 @@ export const PERSONAL_DATA_PARTS: readonly PersonalDataPart[] = [
   { name: 'orders', export: allOrdersOfUser, erase: anonymizeOrdersOfUser },
   // The Idempotency-Keys the user sent (kept 48 h to answer retries).
   { name: 'idempotencyKeys', export: idempotencyRecordsOf, erase: forgetIdempotencyRecordsOf },
+  // Conversations and messages: erasure keeps the other participant's messages, turns the
+  // user's into '[deleted]' without an author, and removes memberships, blocks and rate counters.
+  { name: 'messages', export: exportMessagesOf, erase: eraseMessagesOf },
   { name: 'account', export: exportAccountData, erase: eraseAccountData },
 ];
 

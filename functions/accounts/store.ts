@@ -27,6 +27,9 @@ const sessionKey = (userId: string, familyId: string) => ({
 const emailKey = (email: string) => ({ pk: `EMAIL#${email}`, sk: 'IDENTITY' });
 const loginAttemptsKey = (email: string) => ({ pk: `LOGIN#${email}`, sk: 'ATTEMPTS' });
 
+/** `entity` of a profile item; stream consumers of profile changes filter on it. */
+export const PROFILE_ENTITY = 'profile';
+
 export const REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 export const LOGIN_WINDOW_SECONDS = 15 * 60;
 export const MAX_FAILED_LOGINS = 5;
@@ -132,7 +135,7 @@ export async function createAccount(input: {
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
-        { Put: { TableName: tableName, Item: { ...profileKey(id), entity: 'profile', ...profile } } },
+        { Put: { TableName: tableName, Item: { ...profileKey(id), entity: PROFILE_ENTITY, ...profile } } },
         sessionPut(id, familyId, refresh.hash),
       ],
     });
@@ -171,16 +174,57 @@ export async function getAccount(userId: string): Promise<Account | undefined> {
   return out.Item ? toAccount(out.Item) : undefined;
 }
 
-export async function getPublicProfile(userId: string): Promise<PublicProfile | undefined> {
-  const account = await getAccount(userId);
-  return (
-    account && {
-      id: account.id,
-      displayName: account.displayName,
-      bio: account.bio,
-      createdAt: account.createdAt,
-    }
+/** A public profile and when it last changed (`updatedAt` orders snapshots other domains keep of it). */
+export interface ProfileSnapshot {
+  readonly profile: PublicProfile;
+  readonly updatedAt: string;
+}
+
+/**
+ * The public profile in a profile item (as stored, or a stream image of it), or undefined when
+ * the item is not a profile: what stream consumers of profile changes read.
+ */
+export function profileSnapshotFromItem(item: Record<string, unknown>): ProfileSnapshot | undefined {
+  if (item.entity !== PROFILE_ENTITY) return undefined;
+  const { id, displayName, bio, createdAt, updatedAt } = item as unknown as ProfileItem;
+  return { profile: { id, displayName, bio, createdAt }, updatedAt };
+}
+
+/** The public profile with its `updatedAt`, for a snapshot that must never be overwritten by an older one. */
+export async function getProfileSnapshot(userId: string): Promise<ProfileSnapshot | undefined> {
+  const { client, tableName } = table();
+  // Consistent: a snapshot taken right after a change must already show it.
+  const out = await client.send(
+    new GetCommand({ TableName: tableName, Key: profileKey(userId), ConsistentRead: true }),
   );
+  return out.Item ? profileSnapshotFromItem(out.Item) : undefined;
+}
+
+export async function getPublicProfile(userId: string): Promise<PublicProfile | undefined> {
+  return (await getProfileSnapshot(userId))?.profile;
+}
+
+/**
+ * A transaction item that holds only while the user's account exists: other domains put it
+ * into their transactions (a conversation with the user, a block of the user) so that nothing
+ * new is written about an account being erased, like catalog's `reserveStock` for orders.
+ * With `updatedAt` it also holds only while the profile is unchanged since that snapshot; the
+ * old item then comes back with the cancellation, so a missing one means the account is gone.
+ */
+export function profileExists(userId: string, updatedAt?: string) {
+  return {
+    ConditionCheck: {
+      TableName: table().tableName,
+      Key: profileKey(userId),
+      ...(updatedAt === undefined
+        ? { ConditionExpression: 'attribute_exists(pk)' }
+        : {
+            ConditionExpression: 'attribute_exists(pk) AND updatedAt = :updatedAt',
+            ExpressionAttributeValues: { ':updatedAt': updatedAt },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+          }),
+    },
+  };
 }
 
 export async function updateProfile(
@@ -344,13 +388,7 @@ export async function putPreferences(
   try {
     await transactWrite({
       TransactItems: [
-        {
-          ConditionCheck: {
-            TableName: tableName,
-            Key: profileKey(userId),
-            ConditionExpression: 'attribute_exists(pk)',
-          },
-        },
+        profileExists(userId),
         {
           Put: {
             TableName: tableName,

@@ -72,6 +72,7 @@ function cancellationCodes(error: Error): (string | undefined)[] {
 }
 
 const CONFLICT_RETRIES = 4;
+const MAX_BACKOFF_MS = 400;
 
 /**
  * Whether DynamoDB refused a write only because a transaction was writing the same item at
@@ -87,18 +88,18 @@ function isConflictOnly(error: unknown): boolean {
 }
 
 /**
- * Runs a write, retrying it with jittered exponential backoff (25-50 ms, 50-100 ms, ...) while
- * DynamoDB refuses it for a transaction conflict, which under load on a popular product or a
- * busy order happens and which the SDK does not retry. A conflict that outlasts the retries
- * is a 409 the client may simply repeat.
+ * Runs a write, retrying it with jittered exponential backoff (25-50 ms, 50-100 ms, ..., at most
+ * 400-800 ms) while DynamoDB refuses it for a transaction conflict, which under load on a popular
+ * product or a busy order happens and which the SDK does not retry. A conflict that outlasts the
+ * retries is a 409 the client may simply repeat.
  */
-async function retryingConflicts<T>(write: () => Promise<T>): Promise<T> {
+async function retryingConflicts<T>(write: () => Promise<T>, retries = CONFLICT_RETRIES): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await write();
     } catch (error) {
       if (!isConflictOnly(error)) throw error;
-      if (attempt >= CONFLICT_RETRIES) {
+      if (attempt >= retries) {
         throw new HttpError(
           409,
           'concurrent-update',
@@ -107,16 +108,28 @@ async function retryingConflicts<T>(write: () => Promise<T>): Promise<T> {
           { cause: error },
         );
       }
-      const base = 25 * 2 ** attempt;
+      // Capped so that a caller asking for many retries still answers within a function's timeout.
+      const base = Math.min(25 * 2 ** attempt, MAX_BACKOFF_MS);
       await new Promise((resolve) => setTimeout(resolve, base + Math.random() * base));
     }
   }
 }
 
+export interface TransactWriteOptions {
+  /**
+   * How often a transaction refused for a conflict is tried again (default 4). Writers that
+   * many requests aim at the same items at once (messages of one busy conversation) ask for more.
+   */
+  readonly conflictRetries?: number;
+}
+
 /** TransactWriteItems, retried on transaction conflicts (see `retryingConflicts`). */
-export function transactWrite(input: TransactWriteCommandInput): Promise<TransactWriteCommandOutput> {
+export function transactWrite(
+  input: TransactWriteCommandInput,
+  options: TransactWriteOptions = {},
+): Promise<TransactWriteCommandOutput> {
   const { client } = table();
-  return retryingConflicts(() => client.send(new TransactWriteCommand(input)));
+  return retryingConflicts(() => client.send(new TransactWriteCommand(input)), options.conflictRetries);
 }
 
 /** UpdateItem, retried on transaction conflicts: for items that transactions also write. */

@@ -20,6 +20,20 @@ import {
   updateProductBody,
 } from '../../functions/catalog/model.ts';
 import {
+  conversationPageSchema,
+  conversationPath,
+  conversationSchema,
+  createConversationBody,
+  listConversationsQuery,
+  listMessagesQuery,
+  markReadBody,
+  messagePageSchema,
+  messageSchema,
+  readStateSchema,
+  sendMessageBody,
+  supportConversationPageSchema,
+} from '../../functions/messages/model.ts';
+import {
   adminListOrdersQuery,
   createOrderBody,
   listOrdersQuery,
@@ -76,6 +90,10 @@ const forbidden = { description: 'The token lacks the admin scope.' };
 const invalid = { description: 'Invalid input.' };
 const noOrder = { description: 'No such order (or not yours).' };
 const illegal = { description: 'The order is not in a state that allows this.' };
+const noConversation = { description: 'No such conversation, or not one the caller may see.' };
+const busy = { description: 'Too many concurrent changes of the same data; repeat the request.' };
+const tooLarge = { description: 'The body is too large.' };
+const notJson = { description: 'The body is not application/json.' };
 
 /** THE route table. CDK, OpenAPI, sample events and the local emulator all derive from it. */
 export const ROUTES: readonly RouteDefinition[] = [
@@ -517,6 +535,164 @@ export const ROUTES: readonly RouteDefinition[] = [
     responses: {
       200: { description: 'Processed (or ignored, or a duplicate).' },
       400: { description: 'Bad signature or body.' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/conversations',
+    entry: 'functions/messages/create-conversation.ts',
+    summary: 'Start a conversation with a user (optionally about an order), or get the existing one',
+    tag: 'messages',
+    auth: 'user',
+    table: 'readwrite',
+    request: { body: createConversationBody },
+    responses: {
+      200: {
+        description: 'The existing conversation with that user about that order.',
+        schema: conversationSchema,
+      },
+      201: { description: 'The new conversation.', schema: conversationSchema },
+      400: invalid,
+      401: unauthorized,
+      403: { description: 'The participant blocked the caller.' },
+      404: { description: 'The caller’s account no longer exists.' },
+      409: busy,
+      413: tooLarge,
+      415: notJson,
+      422: { description: 'Yourself, an unknown or erased user, or an order that is not yours.' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/conversations',
+    entry: 'functions/messages/list-conversations.ts',
+    summary: 'The caller’s conversations, latest activity first, with unread counts',
+    tag: 'messages',
+    auth: 'user',
+    table: 'read',
+    secrets: ['cursor'],
+    request: { query: listConversationsQuery },
+    responses: {
+      200: { description: 'A page of conversations.', schema: conversationPageSchema },
+      400: { description: 'Invalid query or cursor.' },
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/conversations/{conversationId}/messages',
+    entry: 'functions/messages/list-messages.ts',
+    summary: 'A conversation’s messages, newest first (participants; support for order conversations)',
+    tag: 'messages',
+    auth: 'user',
+    table: 'read',
+    secrets: ['cursor'],
+    request: { path: conversationPath, query: listMessagesQuery },
+    responses: {
+      200: { description: 'A page of messages.', schema: messagePageSchema },
+      400: { description: 'Invalid id, query or cursor.' },
+      401: unauthorized,
+      404: noConversation,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/conversations/{conversationId}/messages',
+    entry: 'functions/messages/send-message.ts',
+    summary: 'Send a message; a repeated clientMessageId answers the first message',
+    tag: 'messages',
+    auth: 'user',
+    table: 'readwrite',
+    request: { path: conversationPath, body: sendMessageBody },
+    responses: {
+      201: {
+        description: 'The message (or the first one, for a replayed clientMessageId).',
+        schema: messageSchema,
+      },
+      400: invalid,
+      401: unauthorized,
+      403: { description: 'The recipient blocked the sender.' },
+      404: noConversation,
+      409: busy,
+      413: tooLarge,
+      415: notJson,
+      422: {
+        description:
+          'The other participant’s account is gone, or a reused clientMessageId with another body.',
+      },
+      429: { description: 'More than 30 messages in a minute; see Retry-After.' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/conversations/{conversationId}/read',
+    entry: 'functions/messages/mark-conversation-read.ts',
+    summary: 'Mark a conversation read up to a message',
+    tag: 'messages',
+    auth: 'user',
+    table: 'readwrite',
+    request: { path: conversationPath, body: markReadBody },
+    responses: {
+      200: { description: 'The caller’s read position and unread count.', schema: readStateSchema },
+      400: invalid,
+      401: unauthorized,
+      403: { description: 'Support has no read position in conversations it is not part of.' },
+      404: noConversation,
+      409: busy,
+      413: tooLarge,
+      415: notJson,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/users/{userId}/block',
+    entry: 'functions/messages/block-user.ts',
+    summary: 'Block a user from starting conversations with, or writing to, the caller',
+    tag: 'messages',
+    auth: 'user',
+    table: 'readwrite',
+    request: { path: userPath },
+    responses: {
+      204: { description: 'Blocked (or already blocked).' },
+      400: invalid,
+      401: unauthorized,
+      404: { description: 'The caller’s account no longer exists.' },
+      409: busy,
+      422: { description: 'Yourself, or an unknown user.' },
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/users/{userId}/block',
+    entry: 'functions/messages/unblock-user.ts',
+    summary: 'Lift a block',
+    tag: 'messages',
+    auth: 'user',
+    table: 'readwrite',
+    request: { path: userPath },
+    responses: {
+      204: { description: 'Not blocked (any more).' },
+      400: invalid,
+      401: unauthorized,
+      409: busy,
+      422: { description: 'Yourself.' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/admin/conversations',
+    entry: 'functions/messages/list-order-conversations.ts',
+    summary: 'Every conversation about an order, latest activity first (admin, support)',
+    tag: 'messages',
+    auth: 'admin',
+    table: 'read',
+    secrets: ['cursor'],
+    request: { query: listConversationsQuery },
+    responses: {
+      200: { description: 'A page of order conversations.', schema: supportConversationPageSchema },
+      400: { description: 'Invalid query or cursor.' },
+      401: unauthorized,
+      403: forbidden,
     },
   },
 ];

@@ -2,6 +2,9 @@ import { demoProducts } from '../local/seed.ts';
 import { DEFAULT_ROUTE, functionId, ROUTES, type RouteDefinition, routeKey } from './routes.ts';
 
 const SAMPLE_ORDER_ID = '01KDVDNA00SAMP1E0RDER00000';
+const SAMPLE_CONVERSATION_ID = '01KDVDNA00SAMP1EC0NVERSAT1';
+const SAMPLE_MESSAGE_ID = '01KDVDNA00SAMP1EMESSAGE001';
+const SAMPLE_OTHER_USER_ID = '01KDVDNA00SAMP1EB10CKED000';
 /** Routes that require an Idempotency-Key header. */
 const IDEMPOTENT = ['POST /orders', 'POST /orders/{orderId}/payments'];
 
@@ -55,6 +58,25 @@ const SAMPLE_INPUTS: Record<
     pathParameters: { orderId: SAMPLE_ORDER_ID },
     body: { paymentMethod: 'pm_card_visa' },
   },
+  'POST /conversations': {
+    body: { participantId: SAMPLE_OTHER_USER_ID, orderId: SAMPLE_ORDER_ID, subject: 'Where is my parcel?' },
+  },
+  'GET /conversations': { query: { limit: '20' } },
+  'GET /conversations/{conversationId}/messages': {
+    pathParameters: { conversationId: SAMPLE_CONVERSATION_ID },
+    query: { limit: '30' },
+  },
+  'POST /conversations/{conversationId}/messages': {
+    pathParameters: { conversationId: SAMPLE_CONVERSATION_ID },
+    body: { body: 'Hello! Is the lamp still available?', clientMessageId: 'sample-client-message-1' },
+  },
+  'POST /conversations/{conversationId}/read': {
+    pathParameters: { conversationId: SAMPLE_CONVERSATION_ID },
+    body: { upTo: SAMPLE_MESSAGE_ID },
+  },
+  'POST /users/{userId}/block': { pathParameters: { userId: SAMPLE_OTHER_USER_ID } },
+  'DELETE /users/{userId}/block': { pathParameters: { userId: SAMPLE_OTHER_USER_ID } },
+  'GET /admin/conversations': { query: { limit: '20' } },
 };
 
 /** Claims the JWT authorizer would pass for a signed-in sample user (an admin on admin routes). */
