@@ -1,6 +1,7 @@
 import { forgetIdempotencyRecordsOf, idempotencyRecordsOf } from '../core/idempotency.ts';
 import { eraseMessagesOf, exportMessagesOf } from '../messages/store.ts';
 import { allOrdersOfUser, anonymizeOrdersOfUser } from '../orders/store.ts';
+import { connectionsOf, eraseConnections } from '../realtime/store.ts';
 import { eraseAccountData, exportAccountData } from './store.ts';
 
 /** One domain's share of a user's personal data. */
@@ -23,6 +24,9 @@ export const PERSONAL_DATA_PARTS: readonly PersonalDataPart[] = [
   // Conversations and messages: erasure keeps the other participant's messages, turns the
   // user's into '[deleted]' without an author, and removes memberships, blocks and rate counters.
   { name: 'messages', export: exportMessagesOf, erase: eraseMessagesOf },
+  // Open WebSocket connections (id and time only). Erasure deletes the items, so nothing more
+  // is pushed; a socket still open closes at API Gateway's idle or 2-hour limit.
+  { name: 'connections', export: connectionsOf, erase: eraseConnections },
   { name: 'account', export: exportAccountData, erase: eraseAccountData },
 ];
 

@@ -15,10 +15,10 @@ import {
   startLocalSecretsManager,
 } from './secrets-manager.ts';
 import { type LocalAdmin, localAdmin, seedAdmin, seedDemoData } from './seed.ts';
-import { ensureTable } from './table.ts';
-import { LOCAL_REGION, readCloudAssembly, resourcesOfType, TemplateResolver } from './template.ts';
 import { type LocalSqs, startLocalSqs } from './sqs.ts';
 import { type EventSourceMappings, startEventSourceMappings } from './streams.ts';
+import { ensureTable } from './table.ts';
+import { LOCAL_REGION, readCloudAssembly, resourcesOfType, TemplateResolver } from './template.ts';
 import { type LocalWebSocketServer, readWebSocketApi, startWebSocketServer } from './websocket.ts';
 
 /** Credentials the local functions get, as Lambda would hand them real ones. */

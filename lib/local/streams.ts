@@ -80,6 +80,8 @@ export interface EventSourceMappingInfo {
   readonly functionLogicalId: string;
   readonly tableName: string;
   readonly enabled: boolean;
+  /** Where records that exhausted their retries or age go (an SQS queue's ARN), if anywhere. */
+  readonly onFailure?: string;
 }
 
 export interface EventSourceMappings {
@@ -1091,12 +1093,13 @@ export async function startEventSourceMappings(
   }
 
   return {
-    mappings: configs.map(({ logicalId, stackName, functionLogicalId, tableName, enabled }) => ({
+    mappings: configs.map(({ logicalId, stackName, functionLogicalId, tableName, enabled, destination }) => ({
       logicalId,
       stackName,
       functionLogicalId,
       tableName,
       enabled,
+      ...(destination ? { onFailure: destination } : {}),
     })),
     idle: async (timeoutMs = 10_000) => {
       const since = performance.now();
