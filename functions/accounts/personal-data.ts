@@ -2,6 +2,7 @@ import { forgetIdempotencyRecordsOf, idempotencyRecordsOf } from '../core/idempo
 import { eraseMessagesOf, exportMessagesOf } from '../messages/store.ts';
 import { allOrdersOfUser, anonymizeOrdersOfUser } from '../orders/store.ts';
 import { connectionsOf, eraseConnections } from '../realtime/store.ts';
+import { erasePurchaseSummary, purchaseSummaryOf } from '../recommendations/store.ts';
 import { eraseAccountData, exportAccountData } from './store.ts';
 
 /** One domain's share of a user's personal data. */
@@ -27,6 +28,9 @@ export const PERSONAL_DATA_PARTS: readonly PersonalDataPart[] = [
   // Open WebSocket connections (id and time only). Erasure deletes the items, so nothing more
   // is pushed; a socket still open closes at API Gateway's idle or 2-hour limit.
   { name: 'connections', export: connectionsOf, erase: eraseConnections },
+  // What recommendations learned from the user's purchases: units per category and the recent
+  // products. The global counters (bought together, best sellers) hold no personal data.
+  { name: 'recommendations', export: purchaseSummaryOf, erase: erasePurchaseSummary },
   { name: 'account', export: exportAccountData, erase: eraseAccountData },
 ];
 

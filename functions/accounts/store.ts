@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unauthorized } from '../core/auth.ts';
 import { deleteKeys, isConditionFailure, queryAll, setFields, table, transactWrite } from '../core/db.ts';
 import { conflict, notFound, preconditionFailed } from '../core/errors.ts';
@@ -363,13 +363,56 @@ export interface StoredPreferences {
   readonly version: number;
 }
 
+function storedPreferences(item: Record<string, unknown> | undefined): StoredPreferences {
+  if (!item) return { preferences: DEFAULT_PREFERENCES, version: 0 };
+  const { language, currency, theme, marketingEmails, favoriteCategories, version } = item as Preferences & {
+    version: number;
+  };
+  return { preferences: { language, currency, theme, marketingEmails, favoriteCategories }, version };
+}
+
 export async function getPreferences(userId: string): Promise<StoredPreferences> {
   const { client, tableName } = table();
   const out = await client.send(new GetCommand({ TableName: tableName, Key: preferencesKey(userId) }));
-  if (!out.Item) return { preferences: DEFAULT_PREFERENCES, version: 0 };
-  const { language, currency, theme, marketingEmails, favoriteCategories, version } =
-    out.Item as Preferences & { version: number };
-  return { preferences: { language, currency, theme, marketingEmails, favoriteCategories }, version };
+  return storedPreferences(out.Item);
+}
+
+/**
+ * The key of an item another domain keeps in the user's partition (recommendations' purchase
+ * aggregate), so it is read together with the preferences and goes with the account's
+ * erasure. `sk` is that domain's; it must not collide with this domain's sort keys.
+ */
+export const userScopedKey = (userId: string, sk: string): { pk: string; sk: string } => ({
+  pk: userPartition(userId),
+  sk,
+});
+
+/**
+ * The preferences and another domain's item of the user's partition in ONE Query: `sk` must
+ * sort after `PREFERENCES` (the range between holds only the small profile item besides).
+ */
+export async function getPreferencesWith(
+  userId: string,
+  sk: string,
+): Promise<{ preferences: Preferences; item: Record<string, unknown> | undefined }> {
+  const { client, tableName } = table();
+  const { pk, sk: preferencesSk } = preferencesKey(userId);
+  // Sessions sort after the range, so it never reads them (there can be many).
+  if (sk <= preferencesSk || sk >= SESSION_PREFIX) {
+    throw new Error(`getPreferencesWith: ${sk} must sort between ${preferencesSk} and ${SESSION_PREFIX}.`);
+  }
+  const out = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :preferences AND :other',
+      ExpressionAttributeValues: { ':pk': pk, ':preferences': preferencesSk, ':other': sk },
+    }),
+  );
+  const items = out.Items ?? [];
+  return {
+    preferences: storedPreferences(items.find((item) => item.sk === preferencesSk)).preferences,
+    item: items.find((item) => item.sk === sk),
+  };
 }
 
 /**

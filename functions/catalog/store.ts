@@ -1,14 +1,6 @@
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
-import { INDEX, isConditionFailure, setFields, table } from '../core/db.ts';
+import { batchGet, INDEX, isConditionFailure, setFields, table } from '../core/db.ts';
 import { badRequest, notFound, preconditionFailed } from '../core/errors.ts';
 import { newId, ULID_PATTERN } from '../core/ids.ts';
 import type {
@@ -54,6 +46,38 @@ function fromItem(item: Record<string, unknown>): Product {
   const { id, name, description, category, price, currency, stock, createdAt, updatedAt } =
     item as unknown as Product;
   return { id, name, description, category, price, currency, stock, createdAt, updatedAt };
+}
+
+/**
+ * The key of an item another domain keeps in a product's partition, next to the product (the
+ * recommendations' co-purchase counts), so that one Query reads both. `sk` is that domain's.
+ */
+export const productScopedKey = (id: string, sk: string): { pk: string; sk: string } => ({
+  pk: productKey(id).pk,
+  sk,
+});
+
+/**
+ * A product and another domain's item of its partition (`sk`, which must sort after
+ * `PRODUCT`) in ONE Query; `product` is undefined when there is no such product.
+ */
+export async function getProductWith(
+  id: string,
+  sk: string,
+): Promise<{ product: Product | undefined; item: Record<string, unknown> | undefined }> {
+  const { client, tableName } = table();
+  const { pk, sk: productSk } = productKey(id);
+  if (sk <= productSk) throw new Error(`getProductWith: ${sk} must sort after ${productSk}.`);
+  const out = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :product AND :other',
+      ExpressionAttributeValues: { ':pk': pk, ':product': productSk, ':other': sk },
+    }),
+  );
+  const items = out.Items ?? [];
+  const product = items.find((item) => item.sk === productSk);
+  return { product: product ? fromItem(product) : undefined, item: items.find((item) => item.sk === sk) };
 }
 
 /** One product by id, or undefined. One GetItem. */
@@ -202,21 +226,20 @@ export async function getVersionedProduct(id: string): Promise<VersionedProduct 
   return out.Item ? { product: fromItem(out.Item), version: Number(out.Item.version ?? 1) } : undefined;
 }
 
-/** Products by id, with their versions; one BatchGetItem (ids are at most 100). */
-export async function getProducts(ids: readonly string[]): Promise<Map<string, VersionedProduct>> {
-  const { client, tableName } = table();
-  const found = new Map<string, VersionedProduct>();
-  let keys: Record<string, unknown>[] | undefined = ids.map((id) => productKey(id));
-  while (keys && keys.length > 0) {
-    const out: BatchGetCommandOutput = await client.send(
-      new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
-    );
-    for (const item of out.Responses?.[tableName] ?? []) {
-      found.set(String(item.id), { product: fromItem(item), version: Number(item.version ?? 1) });
-    }
-    keys = out.UnprocessedKeys?.[tableName]?.Keys;
-  }
-  return found;
+/**
+ * Products by id, with their versions; one BatchGetItem (ids are at most 100). Consistent by
+ * default (writers price and reserve from it); read-only listings pass `consistent: false`,
+ * which costs half.
+ */
+export async function getProducts(
+  ids: readonly string[],
+  options: { consistent?: boolean } = {},
+): Promise<Map<string, VersionedProduct>> {
+  const keys = [...new Set(ids)].map((id) => productKey(id));
+  const items = await batchGet(keys, { consistent: options.consistent ?? true });
+  return new Map(
+    items.map((item) => [String(item.id), { product: fromItem(item), version: Number(item.version ?? 1) }]),
+  );
 }
 
 /**

@@ -1,5 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   BatchWriteCommand,
   DynamoDBDocumentClient,
   QueryCommand,
@@ -178,6 +180,30 @@ export async function deleteKeys(keys: readonly { pk: string; sk: string }[]): P
       request = out.UnprocessedItems as typeof request;
     }
   }
+}
+
+/**
+ * Items by key in one BatchGetItem (at most 100 distinct keys), asking again for what DynamoDB
+ * left unprocessed (throttling, or more than 16 MB). Missing items are simply not returned.
+ */
+export async function batchGet(
+  keys: readonly Record<string, unknown>[],
+  options: { consistent: boolean },
+): Promise<Record<string, unknown>[]> {
+  const { client, tableName } = table();
+  const items: Record<string, unknown>[] = [];
+  let pending: Record<string, unknown>[] | undefined = [...keys];
+  for (let round = 0; pending && pending.length > 0; round++) {
+    if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, 2000)));
+    const out: BatchGetCommandOutput = await client.send(
+      new BatchGetCommand({
+        RequestItems: { [tableName]: { Keys: pending, ConsistentRead: options.consistent } },
+      }),
+    );
+    items.push(...(out.Responses?.[tableName] ?? []));
+    pending = out.UnprocessedKeys?.[tableName]?.Keys;
+  }
+  return items;
 }
 
 /**

@@ -2,6 +2,9 @@ import * as z from 'zod/mini';
 import { productId } from '../catalog/model.ts';
 import { ULID_PATTERN } from '../core/ids.ts';
 
+/** `entity` of an order item; stream consumers of order changes filter on it. */
+export const ORDER_ENTITY = 'order';
+
 export const ORDER_STATUSES = [
   'pending_payment',
   'paid',
@@ -140,3 +143,8 @@ export const orderSchema = z.object({
 export type Order = z.infer<typeof orderSchema>;
 
 export const orderPageSchema = z.object({ items: z.array(orderSchema), nextCursor: z.nullable(z.string()) });
+
+/** When an order was paid (its `paid` history entry), or undefined if it never was. */
+export function paidAt(order: Pick<Order, 'history'>): string | undefined {
+  return order.history.findLast((entry) => entry.type === 'paid')?.at;
+}

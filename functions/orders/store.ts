@@ -18,10 +18,12 @@ import {
   type CreateOrderInput,
   type HistoryEntry,
   HOLDS_STOCK,
+  ORDER_ENTITY,
   type Order,
   type OrderAction,
   type OrderLine,
   type OrderStatus,
+  orderSchema,
   type Payment,
   RETURNS_STOCK,
   TRANSITIONS,
@@ -150,7 +152,7 @@ export async function createOrder(
     };
     const item: OrderItem = {
       ...orderKey(id),
-      entity: 'order',
+      entity: ORDER_ENTITY,
       ...order,
       gsi1pk: ordersOfUser(userId),
       gsi1sk: id,
@@ -420,6 +422,39 @@ export async function dueUnpaidOrders(
   );
   const next = out.LastEvaluatedKey?.gsi2sk;
   return { orders: (out.Items ?? []).map(fromItem), next: typeof next === 'string' ? next : undefined };
+}
+
+/**
+ * The order in an order item as stored, or in a stream image of one; undefined when the item
+ * is not an order or not a well-formed one (stream consumers treat that as a poison record).
+ */
+export function orderFromStreamImage(item: Record<string, unknown>): Order | undefined {
+  if (item.entity !== ORDER_ENTITY) return undefined;
+  const parsed = orderSchema.safeParse(fromItem(item));
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * Every order in one status, a page at a time, oldest first: the gsi2 Query on the status
+ * partition, never a Scan. For admin commands that walk history (the recommendations backfill).
+ */
+export async function* pagesOfOrdersInStatus(status: OrderStatus, pageSize = 100): AsyncGenerator<Order[]> {
+  const { client, tableName } = table();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: INDEX.gsi2,
+        KeyConditionExpression: 'gsi2pk = :pk',
+        ExpressionAttributeValues: { ':pk': ordersInStatus(status) },
+        Limit: pageSize,
+        ExclusiveStartKey: start,
+      }),
+    );
+    yield (out.Items ?? []).map(fromItem);
+    start = out.LastEvaluatedKey;
+  } while (start);
 }
 
 /** All of a user's orders (export, erasure): the gsi1 Query, every page. */

@@ -42,6 +42,14 @@ import {
   orderSchema,
   paymentBody,
 } from '../../functions/orders/model.ts';
+import {
+  popularProductListSchema,
+  popularProductsQuery,
+  recommendationListSchema,
+  recommendationsQuery,
+  relatedProductListSchema,
+  relatedProductsQuery,
+} from '../../functions/recommendations/model.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** Who may call a route: anyone, any signed-in user, or users with the `admin` scope. */
@@ -194,6 +202,39 @@ export const ROUTES: readonly RouteDefinition[] = [
       204: { description: 'Removed.' },
       401: unauthorized,
       403: forbidden,
+      404: { description: 'No such product.' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/products/popular',
+    entry: 'functions/recommendations/list-popular-products.ts',
+    summary: 'Best sellers by units in the last 7 or 30 days, overall or in one category (in stock)',
+    tag: 'recommendations',
+    auth: 'public',
+    table: 'read',
+    request: { query: popularProductsQuery },
+    responses: {
+      200: { description: 'Best sellers, most units first.', schema: popularProductListSchema },
+      400: invalid,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/products/{productId}/related',
+    entry: 'functions/recommendations/list-related-products.ts',
+    summary:
+      'Products most often bought together with this one (the category’s best sellers without history)',
+    tag: 'recommendations',
+    auth: 'public',
+    table: 'read',
+    request: { path: productPath, query: relatedProductsQuery },
+    responses: {
+      200: {
+        description: 'Related products, most often bought together first.',
+        schema: relatedProductListSchema,
+      },
+      400: invalid,
       404: { description: 'No such product.' },
     },
   },
@@ -363,6 +404,21 @@ export const ROUTES: readonly RouteDefinition[] = [
       400: invalid,
       401: unauthorized,
       412: { description: 'Changed since the ETag was read.' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/me/recommendations',
+    entry: 'functions/recommendations/get-recommendations.ts',
+    summary: 'Products recommended for the caller, ranked, each with a score and a reason',
+    tag: 'recommendations',
+    auth: 'user',
+    table: 'read',
+    request: { query: recommendationsQuery },
+    responses: {
+      200: { description: 'Recommendations, best first.', schema: recommendationListSchema },
+      400: invalid,
+      401: unauthorized,
     },
   },
   {

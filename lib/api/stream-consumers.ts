@@ -1,3 +1,4 @@
+import { ORDER_ENTITY } from '../../functions/orders/model.ts';
 import type { TableAccess } from './routes.ts';
 
 /**
@@ -27,6 +28,15 @@ const entityChange = (eventName: 'INSERT' | 'MODIFY' | 'REMOVE', entity: string)
   dynamodb: { NewImage: { entity: { S: [entity] } } },
 });
 
+/** An order whose status changed to `to` from a status matching `from` (a Lambda filter leaf). */
+const orderTransition = (to: string, from: unknown) => ({
+  eventName: ['MODIFY'],
+  dynamodb: {
+    NewImage: { entity: { S: [ORDER_ENTITY] }, status: { S: [to] } },
+    OldImage: { status: { S: [from] } },
+  },
+});
+
 /** THE list of stream consumers; CDK creates each with its mapping, the local runtime runs them. */
 export const STREAM_CONSUMERS: readonly StreamConsumerDefinition[] = [
   {
@@ -47,6 +57,19 @@ export const STREAM_CONSUMERS: readonly StreamConsumerDefinition[] = [
     filters: [entityChange('MODIFY', 'profile')],
     batchSize: 100,
     retryAttempts: 5,
+    maxRecordAgeSeconds: 24 * 3600,
+  },
+  {
+    entry: 'functions/recommendations/update-aggregates.ts',
+    description: 'Keep recommendation aggregates (bought together, best sellers, purchases) from paid orders',
+    table: 'readwrite',
+    // Paid (from any other status), and cancelled after being paid, which takes the counts back.
+    // Other order changes (history entries, refunds, shipping) never invoke it.
+    filters: [orderTransition('paid', { 'anything-but': ['paid'] }), orderTransition('cancelled', 'paid')],
+    // A paid order costs 4 requests; 50 of them stay far within the 60 s timeout.
+    batchSize: 50,
+    retryAttempts: 5,
+    // Aggregates still want a late order (the counts and markers are idempotent).
     maxRecordAgeSeconds: 24 * 3600,
   },
 ];
