@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
 import { type LocalBackend, startLocalBackend } from '../lib/local/backend.ts';
-import { localAdmin } from '../lib/local/seed.ts';
+import { DEMO_CUSTOMER_PASSWORD, localAdmin } from '../lib/local/seed.ts';
 import { synthesize } from '../lib/local/synth.ts';
 
 const { values } = parseArgs({
@@ -53,12 +53,20 @@ try {
     secretsPort: process.env.SECRETS_PORT ? Number(process.env.SECRETS_PORT) : undefined,
     dataDir,
     seed: true,
+    seedOrderHistory: true,
   });
   for (const table of backend.tables) {
     step(`Table ${table.name}: ${table.created ? 'created from the template' : 'kept from the last run'}`);
   }
   if (backend.seeded) {
     step(`Seeded ${backend.seeded.products} demo products in ${backend.seeded.categories} categories`);
+  }
+  const history = backend.seeded?.history;
+  if (history) {
+    step(
+      `Seeded ${history.orders} paid orders of ${history.customers.length} demo customers ` +
+        `(${history.customers.join(', ')} / ${DEMO_CUSTOMER_PASSWORD}) and the recommendations built from them`,
+    );
   }
   // Only ever the local environment: this runtime serves nothing else.
   const admin = backend.seeded?.admin ?? localAdmin();
@@ -77,6 +85,7 @@ Shop API (local) ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   Stream consumers: ${backend.streams.mappings.map((m) => m.functionLogicalId.replace(/ConsumerFunction.*$/, '')).join(', ') || '(none)'}
   Data:           ${dataDir ? `${path.relative(process.cwd(), dataDir)} (kept; npm start -- --reset wipes it)` : 'in memory (gone on exit)'}
   Try:            curl ${backend.url}/products?limit=3
+                  curl '${backend.url}/products/popular?window=7d&limit=5'
   Sign in:        curl -s ${backend.url}/auth/login -H 'content-type: application/json' \\
                     -d '{"email":"${admin.email}","password":"${admin.password}"}'
 Press Ctrl+C to stop.

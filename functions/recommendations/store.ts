@@ -4,6 +4,7 @@ import type { Category, Product } from '../catalog/model.ts';
 import { getProducts, getProductWith, productScopedKey } from '../catalog/store.ts';
 import { batchGet, isConditionFailure, table, transactWrite } from '../core/db.ts';
 import { HttpError, notFound } from '../core/errors.ts';
+import { type Order, paidAt } from '../orders/model.ts';
 import {
   ALL_CATEGORIES,
   addBounded,
@@ -83,6 +84,14 @@ export interface PaidOrder {
   readonly paidAt: string;
   readonly lines: readonly { productId: string; quantity: number; unitPrice: number }[];
 }
+
+/** The paid order as the aggregates see it (paid when its `paid` history entry says). */
+export const paidOrderOf = (order: Order): PaidOrder => ({
+  id: order.id,
+  userId: order.userId,
+  paidAt: paidAt(order) ?? order.updatedAt,
+  lines: order.items,
+});
 
 export type ApplyOutcome = 'applied' | 'already applied' | 'taken back' | 'nothing to take back';
 

@@ -1,8 +1,7 @@
 import { logger } from '../core/logger.ts';
 import { PoisonRecordError, streamHandler } from '../core/stream.ts';
-import { paidAt } from '../orders/model.ts';
 import { orderFromStreamImage } from '../orders/store.ts';
-import { applyPaidOrder, takeBackCancelledOrder } from './store.ts';
+import { applyPaidOrder, paidOrderOf, takeBackCancelledOrder } from './store.ts';
 
 /**
  * DynamoDB Streams consumer that keeps the recommendation aggregates: an order becoming `paid`
@@ -19,14 +18,9 @@ export const handler = streamHandler(async (change) => {
   const before = change.oldImage.status;
   let outcome: string;
   if (order.status === 'paid' && before !== 'paid') {
-    outcome = await applyPaidOrder({
-      id: order.id,
-      userId: order.userId,
-      paidAt: paidAt(order) ?? order.updatedAt,
-      lines: order.items,
-    });
+    outcome = await applyPaidOrder(paidOrderOf(order));
   } else if (order.status === 'cancelled' && before === 'paid') {
-    outcome = await takeBackCancelledOrder({ id: order.id, userId: order.userId });
+    outcome = await takeBackCancelledOrder(order);
   } else {
     return;
   }

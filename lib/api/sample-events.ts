@@ -77,6 +77,12 @@ const SAMPLE_INPUTS: Record<
   'POST /users/{userId}/block': { pathParameters: { userId: SAMPLE_OTHER_USER_ID } },
   'DELETE /users/{userId}/block': { pathParameters: { userId: SAMPLE_OTHER_USER_ID } },
   'GET /admin/conversations': { query: { limit: '20' } },
+  'GET /me/recommendations': { query: { limit: '10' } },
+  'GET /products/{productId}/related': {
+    pathParameters: { productId: demoProducts()[0]?.id ?? '' },
+    query: { limit: '5' },
+  },
+  'GET /products/popular': { query: { category: 'books', window: '7d', limit: '10' } },
 };
 
 /** Claims the JWT authorizer would pass for a signed-in sample user (an admin on admin routes). */

@@ -14,7 +14,7 @@ import {
   type LocalSecretsManager,
   startLocalSecretsManager,
 } from './secrets-manager.ts';
-import { type LocalAdmin, localAdmin, seedAdmin, seedDemoData } from './seed.ts';
+import { type LocalAdmin, localAdmin, seedAdmin, seedDemoData, seedOrderHistory } from './seed.ts';
 import { type LocalSqs, startLocalSqs } from './sqs.ts';
 import { type EventSourceMappings, startEventSourceMappings } from './streams.ts';
 import { ensureTable } from './table.ts';
@@ -44,6 +44,11 @@ export interface LocalBackendOptions {
   readonly tableNamePrefix?: string;
   /** Seed the demo catalog into tables this run created. */
   readonly seed?: boolean;
+  /**
+   * With `seed`, also demo customers with paid orders and the recommendations built from them
+   * (`npm start`); tests leave it off so the catalog's stock stays as seeded.
+   */
+  readonly seedOrderHistory?: boolean;
   readonly log?: (line: string) => void;
   /** Variables set on every function on top of the template's (like `sam local --env-vars`). */
   readonly environment?: Readonly<Record<string, string>>;
@@ -66,7 +71,13 @@ export interface LocalBackend {
   readonly secretsEndpoint: string;
   readonly tables: readonly { logicalId: string; name: string; created: boolean }[];
   readonly functions: ReadonlyMap<string, LocalFunction>;
-  readonly seeded?: { products: number; categories: number; admin: LocalAdmin };
+  readonly seeded?: {
+    products: number;
+    categories: number;
+    admin: LocalAdmin;
+    /** Demo customers' emails and their paid orders, when `seedOrderHistory` was asked. */
+    history?: { customers: string[]; orders: number };
+  };
   /** Adds or replaces a secret in the local Secrets Manager (e.g. a Stripe test key). */
   putSecret(arn: string, value: string): void;
   /** Runs every scheduled function once now, as its EventBridge rule would; returns their results. */
@@ -154,6 +165,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
         mainTable.name,
       );
       seeded = { ...(await seedDemoData()), admin: await seedAdmin(options.admin ?? localAdmin()) };
+      if (options.seedOrderHistory) seeded = { ...seeded, history: await seedOrderHistory() };
     }
 
     const functions = new Map<string, LocalFunction>();

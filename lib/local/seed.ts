@@ -1,8 +1,12 @@
 import { ulid } from 'ulid';
+import { DEFAULT_PREFERENCES } from '../../functions/accounts/model.ts';
 import { hashPassword } from '../../functions/accounts/passwords.ts';
-import { createAccount } from '../../functions/accounts/store.ts';
+import { createAccount, putPreferences } from '../../functions/accounts/store.ts';
 import { CATEGORIES, type Category, type Product } from '../../functions/catalog/model.ts';
 import { putProduct } from '../../functions/catalog/store.ts';
+import { logger } from '../../functions/core/logger.ts';
+import { createOrder, transitionOrder } from '../../functions/orders/store.ts';
+import { backfillRecommendations } from '../admin/backfill-recommendations.ts';
 
 /** A small seeded PRNG (mulberry32): the demo catalog is the same on every machine and run. */
 function seededRandom(seed: number): () => number {
@@ -88,4 +92,93 @@ export async function seedAdmin(admin: LocalAdmin): Promise<LocalAdmin> {
     password: await hashPassword(admin.password),
   });
   return admin;
+}
+
+/** The password of every demo customer (local only). */
+export const DEMO_CUSTOMER_PASSWORD = 'demo-customer-password';
+
+/** Demo customers: who they are and which categories they favour (one has no preferences). */
+const DEMO_CUSTOMERS: readonly { name: string; favorites: readonly Category[] }[] = [
+  { name: 'Ada', favorites: ['electronics', 'books'] },
+  { name: 'Ben', favorites: ['home', 'garden'] },
+  { name: 'Cleo', favorites: ['sports', 'fashion'] },
+  { name: 'Dev', favorites: [] },
+  { name: 'Eva', favorites: ['grocery', 'home'] },
+  { name: 'Finn', favorites: ['toys', 'music'] },
+];
+const ORDERS_PER_CUSTOMER = 3;
+
+/**
+ * A deterministic purchase history on top of the demo catalog, so that best sellers, "bought
+ * together" and personal recommendations show something on a fresh `npm start`: demo
+ * customers (`<name>@shop.local`) with preferences, each placing and paying a few orders
+ * through the orders store (stock is taken as for any order), then the recommendation
+ * aggregates built from them by the same code the stream consumer runs (the backfill). Every
+ * basket holds its category's "bundle" (two products that go together) and one more product.
+ */
+export async function seedOrderHistory(): Promise<{ customers: string[]; orders: number }> {
+  // The stores log every order they place: not news while seeding.
+  const level = logger.getLevelName();
+  logger.setLogLevel('WARN');
+  try {
+    return await placeDemoOrders();
+  } finally {
+    logger.setLogLevel(level);
+  }
+}
+
+async function placeDemoOrders(): Promise<{ customers: string[]; orders: number }> {
+  const random = seededRandom(20260102);
+  const products = demoProducts();
+  const remaining = new Map(products.map((product) => [product.id, product.stock]));
+  const available = (category: Category, quantity: number) =>
+    products.filter((p) => p.category === category && (remaining.get(p.id) ?? 0) >= quantity);
+  // One password hash for all: scrypt at OWASP cost is slow, and these accounts are local demos.
+  const password = await hashPassword(DEMO_CUSTOMER_PASSWORD);
+  const customers: string[] = [];
+  let orders = 0;
+  for (const [i, customer] of DEMO_CUSTOMERS.entries()) {
+    const email = `${customer.name.toLowerCase()}@shop.local`;
+    const { account } = await createAccount({
+      email,
+      displayName: customer.name,
+      role: 'customer',
+      password,
+    });
+    customers.push(email);
+    if (customer.favorites.length > 0) {
+      await putPreferences(account.id, {
+        ...DEFAULT_PREFERENCES,
+        favoriteCategories: [...customer.favorites],
+      });
+    }
+    for (let j = 0; j < ORDERS_PER_CUSTOMER; j++) {
+      const category =
+        customer.favorites[j % Math.max(1, customer.favorites.length)] ?? pick(CATEGORIES, random);
+      const other = pick(CATEGORIES, random);
+      const quantity = 1 + Math.floor(random() * 2);
+      const bundle = available(category, quantity).slice(0, 2);
+      const extra = available(other, 1).filter((p) => !bundle.includes(p));
+      const lines = [
+        ...bundle.map((p) => ({ productId: p.id, quantity })),
+        ...(extra.length > 0 ? [{ productId: pick(extra, random).id, quantity: 1 }] : []),
+      ];
+      if (lines.length === 0) continue;
+      for (const line of lines)
+        remaining.set(line.productId, (remaining.get(line.productId) ?? 0) - line.quantity);
+      const { order } = await createOrder(account.id, { items: lines }, `demo-order-${i}-${j}`);
+      await transitionOrder(order.id, 'pay', {
+        set: { payment: { attempt: 1, status: 'succeeded', paymentMethod: 'pm_card_visa' } },
+        detail: { seeded: true },
+      });
+      orders += 1;
+    }
+  }
+  // The stream consumer only sees changes after it starts: the seeded history is applied here.
+  await backfillRecommendations();
+  return { customers, orders };
+}
+
+function pick<T>(items: readonly T[], random: () => number): T {
+  return items[Math.floor(random() * items.length)] as T;
 }
