@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { functionId } from '../../lib/api/routes.ts';
 import { STREAM_CONSUMERS } from '../../lib/api/stream-consumers.ts';
 import { WEBSOCKET_API } from '../../lib/api/websocket.ts';
+import { matchesFilterCriteria } from '../../lib/local/event-filter.ts';
+import { modifiedItem, streamRecord } from '../support/stream-events.ts';
 import {
   actionsOf,
   type CfnResourceJson,
@@ -207,5 +209,45 @@ describe.each(['prod', 'dev'] as const)('%s events stack', (name) => {
       }
     }
     expect(wildcards).toEqual([]);
+  });
+});
+
+describe('the recommendations consumer’s synthesized filters (prod)', () => {
+  const criteria = () => {
+    const shop = synthesizeShop('prod');
+    const fnId = eventsFunctionId(shop, 'functions/recommendations/update-aggregates.ts');
+    const [mapping] = Object.values(resourcesOfType(shop.events, 'AWS::Lambda::EventSourceMapping')).filter(
+      (m) => referencedLogicalId(m.Properties?.FunctionName) === fnId,
+    );
+    return mapping?.Properties?.FilterCriteria as { Filters: { Pattern: string }[] };
+  };
+  const order = (status: string) => ({ pk: 'ORDER#1', sk: 'ORDER', entity: 'order', status, history: [] });
+
+  it('lets through an order becoming paid, and a paid order becoming cancelled', () => {
+    expect(
+      matchesFilterCriteria(modifiedItem(order('pending_payment'), { status: 'paid' }), criteria()),
+    ).toBe(true);
+    expect(matchesFilterCriteria(modifiedItem(order('paid'), { status: 'cancelled' }), criteria())).toBe(
+      true,
+    );
+  });
+
+  it('never invokes it for other order changes or other items', () => {
+    const ignored = [
+      // A paid order's history or refund changing: still paid.
+      modifiedItem(order('paid'), { history: [{ type: 'provider_event' }] }),
+      modifiedItem(order('pending_payment'), { status: 'cancelled' }),
+      modifiedItem(order('pending_payment'), { status: 'expired' }),
+      modifiedItem(order('paid'), { status: 'shipped' }),
+      modifiedItem(order('cancelled'), { payment: { refund: { status: 'succeeded' } } }),
+      streamRecord({ eventName: 'INSERT', newImage: order('pending_payment') }),
+      streamRecord({ eventName: 'REMOVE', oldImage: order('paid') }),
+      modifiedItem(
+        { pk: 'X#1', sk: 'X', entity: 'membership', status: 'pending_payment' },
+        { status: 'paid' },
+      ),
+    ];
+    for (const record of ignored)
+      expect(matchesFilterCriteria(record, criteria()), JSON.stringify(record)).toBe(false);
   });
 });
