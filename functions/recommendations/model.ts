@@ -186,6 +186,8 @@ export function sumCounters(all: readonly Counters[]): Counters {
 
 /** Per product, how often the others of `pairs` were bought with it (each other product +1). */
 export function coPurchaseIncrements(pairs: readonly string[]): Map<string, Counters> {
+  // A single product was bought with nothing.
+  if (pairs.length < 2) return new Map();
   return new Map(
     pairs.map((id) => [id, Object.fromEntries(pairs.filter((other) => other !== id).map((o) => [o, 1]))]),
   );

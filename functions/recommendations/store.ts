@@ -61,8 +61,11 @@ const purchasesKey = (userId: string) => userScopedKey(userId, PURCHASES_SK);
 const MAX_APPLY_ATTEMPTS = 12;
 const pause = (attempt: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.min(20 * 2 ** attempt, 1000) * (0.5 + Math.random())));
-/** Candidates read beyond `limit`, so a few out-of-stock ones do not shorten the list. */
-const SLACK = 10;
+/**
+ * Products read beyond `limit`, so a few out-of-stock ones do not shorten the list (each read
+ * product costs 0.5 RCU, whatever its size under 4 KB).
+ */
+const SLACK = 5;
 
 type Key = { pk: string; sk: string };
 type Item = Record<string, unknown>;
@@ -443,7 +446,7 @@ export async function recommendationsFor(userId: string, limit: number): Promise
     related,
     popular: new Map([...dayUnits].map(([scope, all]) => [scope, sumCounters(all)])),
   };
-  const candidates = candidateIds(signals, Math.min(100, Math.max(3 * limit, 30)));
+  const candidates = candidateIds(signals, limit + SLACK);
   if (candidates.length === 0) return [];
   const products = await getProducts(candidates, { consistent: false });
   return rankRecommendations(

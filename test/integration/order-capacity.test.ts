@@ -1,102 +1,12 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { putProduct } from '../../functions/catalog/store.ts';
-import { useTable } from '../../functions/core/db.ts';
 import { logger } from '../../functions/core/logger.ts';
 import { createOrder } from '../../functions/orders/store.ts';
 import { demoProducts } from '../../lib/local/seed.ts';
+import { type Consumption, meteredClient, sum, topLevelSize, transactionalWcu } from '../support/capacity.ts';
 import { aProduct } from '../support/products.ts';
-import { LOCAL_CREDENTIALS, useFreshTable } from '../support/table.ts';
-
-/** What DynamoDB reported one command consumed. */
-interface Consumption {
-  readonly command: string;
-  readonly read: number;
-  readonly write: number;
-}
-
-interface ReportedCapacity {
-  CapacityUnits?: number;
-  ReadCapacityUnits?: number;
-  WriteCapacityUnits?: number;
-}
-
-/**
- * Asks DynamoDB Local for the consumed capacity of every command the stores send (the same
- * commands, with ReturnConsumedCapacity added when they did not ask) and records it.
- */
-function meteredClient(tableName: string): {
-  consumed: Consumption[];
-  client: DynamoDBDocumentClient;
-  tableName: string;
-  destroy: () => void;
-} {
-  const consumed: Consumption[] = [];
-  const raw = new DynamoDBClient({
-    endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
-    region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
-  });
-  raw.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as { ReturnConsumedCapacity?: string };
-      input.ReturnConsumedCapacity ??= 'TOTAL';
-      const result = await next(args);
-      const output = result.output as { ConsumedCapacity?: ReportedCapacity | ReportedCapacity[] };
-      const reports = [output.ConsumedCapacity ?? []].flat();
-      for (const report of reports) {
-        const total = report.CapacityUnits ?? 0;
-        const read = report.ReadCapacityUnits ?? 0;
-        const write = report.WriteCapacityUnits ?? 0;
-        const command = String(context.commandName).replace(/Command$/, '');
-        // Local reports only CapacityUnits for some commands: attribute it by what the command does.
-        const writes = /Put|Update|Delete|Write/.test(command);
-        consumed.push({
-          command,
-          read: read || write ? read : writes ? 0 : total,
-          write: read || write ? write : writes ? total : 0,
-        });
-      }
-      return result;
-    },
-    { step: 'initialize', name: 'meterConsumedCapacity' },
-  );
-  const client = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-  useTable(client, tableName);
-  return { consumed, client, tableName, destroy: () => raw.destroy() };
-}
-
-/**
- * An item's size as DynamoDB bills it (attribute names plus values: UTF-8 strings, numbers of
- * about one byte per two digits plus one, 1 byte for booleans and nulls, 3 bytes plus 1 per
- * element for lists and maps).
- */
-function itemSize(value: unknown): number {
-  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
-  if (typeof value === 'number')
-    return Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').length / 2) + 1;
-  if (typeof value === 'boolean' || value === null || value === undefined) return 1;
-  if (Array.isArray(value)) return 3 + value.reduce((total: number, v) => total + 1 + itemSize(v), 0);
-  return (
-    3 +
-    Object.entries(value as Record<string, unknown>).reduce(
-      (total, [name, v]) => total + 1 + Buffer.byteLength(name, 'utf8') + itemSize(v),
-      0,
-    )
-  );
-}
-
-/** A top-level item's size (no map overhead at the top). */
-const topLevelSize = (item: Record<string, unknown>): number =>
-  Object.entries(item).reduce((total, [name, v]) => total + Buffer.byteLength(name, 'utf8') + itemSize(v), 0);
-
-/** What real DynamoDB charges for a transactional write of these items: 2 WCU per started KB of each. */
-const transactionalWcu = (items: readonly Record<string, unknown>[]): number =>
-  items.reduce((total, item) => total + 2 * Math.ceil(topLevelSize(item) / 1024), 0);
-
-const sum = (items: readonly Consumption[], field: 'read' | 'write') =>
-  items.reduce((total, item) => total + item[field], 0);
+import { useFreshTable } from '../support/table.ts';
 
 describe('the read and write capacity one order creation consumes (DynamoDB Local ConsumedCapacity)', () => {
   let meter: ReturnType<typeof meteredClient>;
