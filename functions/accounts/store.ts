@@ -1,7 +1,15 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unauthorized } from '../core/auth.ts';
-import { deleteKeys, isConditionFailure, queryAll, setFields, table, transactWrite } from '../core/db.ts';
+import {
+  deleteKeys,
+  getBothInPartition,
+  isConditionFailure,
+  queryAll,
+  setFields,
+  table,
+  transactWrite,
+} from '../core/db.ts';
 import { conflict, notFound, preconditionFailed } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import {
@@ -395,24 +403,11 @@ export async function getPreferencesWith(
   userId: string,
   sk: string,
 ): Promise<{ preferences: Preferences; item: Record<string, unknown> | undefined }> {
-  const { client, tableName } = table();
   const { pk, sk: preferencesSk } = preferencesKey(userId);
   // Sessions sort after the range, so it never reads them (there can be many).
-  if (sk <= preferencesSk || sk >= SESSION_PREFIX) {
-    throw new Error(`getPreferencesWith: ${sk} must sort between ${preferencesSk} and ${SESSION_PREFIX}.`);
-  }
-  const out = await client.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :preferences AND :other',
-      ExpressionAttributeValues: { ':pk': pk, ':preferences': preferencesSk, ':other': sk },
-    }),
-  );
-  const items = out.Items ?? [];
-  return {
-    preferences: storedPreferences(items.find((item) => item.sk === preferencesSk)).preferences,
-    item: items.find((item) => item.sk === sk),
-  };
+  if (sk >= SESSION_PREFIX) throw new Error(`getPreferencesWith: ${sk} must sort before ${SESSION_PREFIX}.`);
+  const { from, to } = await getBothInPartition(pk, preferencesSk, sk);
+  return { preferences: storedPreferences(from).preferences, item: to };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
-import { batchGet, INDEX, isConditionFailure, setFields, table } from '../core/db.ts';
+import { batchGet, getBothInPartition, INDEX, isConditionFailure, setFields, table } from '../core/db.ts';
 import { badRequest, notFound, preconditionFailed } from '../core/errors.ts';
 import { newId, ULID_PATTERN } from '../core/ids.ts';
 import type {
@@ -65,19 +65,9 @@ export async function getProductWith(
   id: string,
   sk: string,
 ): Promise<{ product: Product | undefined; item: Record<string, unknown> | undefined }> {
-  const { client, tableName } = table();
   const { pk, sk: productSk } = productKey(id);
-  if (sk <= productSk) throw new Error(`getProductWith: ${sk} must sort after ${productSk}.`);
-  const out = await client.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :product AND :other',
-      ExpressionAttributeValues: { ':pk': pk, ':product': productSk, ':other': sk },
-    }),
-  );
-  const items = out.Items ?? [];
-  const product = items.find((item) => item.sk === productSk);
-  return { product: product ? fromItem(product) : undefined, item: items.find((item) => item.sk === sk) };
+  const { from, to } = await getBothInPartition(pk, productSk, sk);
+  return { product: from ? fromItem(from) : undefined, item: to };
 }
 
 /** One product by id, or undefined. One GetItem. */

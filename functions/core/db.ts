@@ -207,6 +207,29 @@ export async function batchGet(
 }
 
 /**
+ * Two items of one partition in ONE Query, e.g. an entity and another domain's item about it:
+ * the items with sort keys `fromSk` and `toSk` (`fromSk < toSk`). Whatever sorts between them
+ * is read (and paid for) too, so callers choose keys with only small items in between.
+ */
+export async function getBothInPartition(
+  pk: string,
+  fromSk: string,
+  toSk: string,
+): Promise<{ from: Record<string, unknown> | undefined; to: Record<string, unknown> | undefined }> {
+  if (fromSk >= toSk) throw new Error(`getBothInPartition: ${fromSk} must sort before ${toSk}.`);
+  const { client, tableName } = table();
+  const out = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': pk, ':from': fromSk, ':to': toSk },
+    }),
+  );
+  const items = out.Items ?? [];
+  return { from: items.find((item) => item.sk === fromSk), to: items.find((item) => item.sk === toSk) };
+}
+
+/**
  * Every item a Query matches, page after page. Only for whole-collection work (export,
  * erasure) on partitions bounded by one user's activity; listings page with a cursor instead.
  */
