@@ -55,6 +55,7 @@ function stringExample(schema: JsonObject, name: string): string {
     if (sample) return sample;
   }
   if (/id$/i.test(name)) return ULID;
+  if (/At$/.test(name)) return DATE;
   const min = typeof schema.minLength === 'number' ? schema.minLength : 0;
   return 'text'.padEnd(Math.max(min, 4), 'x');
 }
