@@ -34,6 +34,7 @@ const BY_NAME: Record<string, unknown> = {
   'idempotency-key': '5f0c7f5e-2f4b-4d8e-9a55-0f2d2b8f3c1a',
   cursor: undefined,
   nextCursor: null,
+  at: '2026-01-15T09:30:00.000Z',
 };
 
 const DATE = '2026-01-15T09:30:00.000Z';
@@ -100,7 +101,7 @@ export function exampleOf(schema: JsonObject, name = ''): unknown {
       return stringExample(schema, name);
     case 'integer':
     case 'number':
-      return numberExample(schema);
+      return typeof BY_NAME[name] === 'number' ? BY_NAME[name] : numberExample(schema);
     case 'boolean':
       return false;
     case 'null':

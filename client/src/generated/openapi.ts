@@ -1275,9 +1275,9 @@ export interface operations {
                      *           "name": "Espresso cup",
                      *           "description": "Porcelain, 90 ml.",
                      *           "category": "electronics",
-                     *           "price": 1,
+                     *           "price": 1250,
                      *           "currency": "EUR",
-                     *           "stock": 1,
+                     *           "stock": 25,
                      *           "createdAt": "2026-01-15T09:30:00.000Z",
                      *           "updatedAt": "2026-01-15T09:30:00.000Z"
                      *         }
@@ -1371,9 +1371,9 @@ export interface operations {
                  *       "name": "Espresso cup",
                  *       "description": "",
                  *       "category": "electronics",
-                 *       "price": 1,
+                 *       "price": 1250,
                  *       "currency": "EUR",
-                 *       "stock": 1
+                 *       "stock": 25
                  *     }
                  */
                 "application/json": {
@@ -1404,9 +1404,9 @@ export interface operations {
                      *       "name": "Espresso cup",
                      *       "description": "Porcelain, 90 ml.",
                      *       "category": "electronics",
-                     *       "price": 1,
+                     *       "price": 1250,
                      *       "currency": "EUR",
-                     *       "stock": 1,
+                     *       "stock": 25,
                      *       "createdAt": "2026-01-15T09:30:00.000Z",
                      *       "updatedAt": "2026-01-15T09:30:00.000Z"
                      *     }
@@ -1587,9 +1587,9 @@ export interface operations {
                      *       "name": "Espresso cup",
                      *       "description": "Porcelain, 90 ml.",
                      *       "category": "electronics",
-                     *       "price": 1,
+                     *       "price": 1250,
                      *       "currency": "EUR",
-                     *       "stock": 1,
+                     *       "stock": 25,
                      *       "createdAt": "2026-01-15T09:30:00.000Z",
                      *       "updatedAt": "2026-01-15T09:30:00.000Z"
                      *     }
@@ -1847,9 +1847,9 @@ export interface operations {
                  * @example {
                  *       "name": "Espresso cup",
                  *       "description": "Porcelain, 90 ml.",
-                 *       "price": 1,
+                 *       "price": 1250,
                  *       "currency": "EUR",
-                 *       "stock": 1
+                 *       "stock": 25
                  *     }
                  */
                 "application/json": {
@@ -1878,9 +1878,9 @@ export interface operations {
                      *       "name": "Espresso cup",
                      *       "description": "Porcelain, 90 ml.",
                      *       "category": "electronics",
-                     *       "price": 1,
+                     *       "price": 1250,
                      *       "currency": "EUR",
-                     *       "stock": 1,
+                     *       "stock": 25,
                      *       "createdAt": "2026-01-15T09:30:00.000Z",
                      *       "updatedAt": "2026-01-15T09:30:00.000Z"
                      *     }
@@ -4074,18 +4074,18 @@ export interface operations {
                      *               "productId": "01KDVDNA00AA3S80T672BC3QYS",
                      *               "name": "Espresso cup",
                      *               "unitPrice": 1,
-                     *               "quantity": 1,
+                     *               "quantity": 2,
                      *               "lineTotal": 1
                      *             }
                      *           ],
-                     *           "total": 1,
+                     *           "total": 2500,
                      *           "currency": "EUR",
                      *           "createdAt": "2026-01-15T09:30:00.000Z",
                      *           "updatedAt": "2026-01-15T09:30:00.000Z",
                      *           "expiresAt": "2026-01-15T09:30:00.000Z",
                      *           "history": [
                      *             {
-                     *               "at": "text",
+                     *               "at": "2026-01-15T09:30:00.000Z",
                      *               "type": "text"
                      *             }
                      *           ]
@@ -4205,7 +4205,7 @@ export interface operations {
                  *       "items": [
                  *         {
                  *           "productId": "01KDVDNA00AA3S80T672BC3QYS",
-                 *           "quantity": 1
+                 *           "quantity": 2
                  *         }
                  *       ]
                  *     }
@@ -4238,18 +4238,18 @@ export interface operations {
                      *           "productId": "01KDVDNA00AA3S80T672BC3QYS",
                      *           "name": "Espresso cup",
                      *           "unitPrice": 1,
-                     *           "quantity": 1,
+                     *           "quantity": 2,
                      *           "lineTotal": 1
                      *         }
                      *       ],
-                     *       "total": 1,
+                     *       "total": 2500,
                      *       "currency": "EUR",
                      *       "createdAt": "2026-01-15T09:30:00.000Z",
                      *       "updatedAt": "2026-01-15T09:30:00.000Z",
                      *       "expiresAt": "2026-01-15T09:30:00.000Z",
                      *       "history": [
                      *         {
-                     *           "at": "text",
+                     *           "at": "2026-01-15T09:30:00.000Z",
                      *           "type": "text"
                      *         }
                      *       ]
@@ -4444,18 +4444,18 @@ export interface operations {
                      *           "productId": "01KDVDNA00AA3S80T672BC3QYS",
                      *           "name": "Espresso cup",
                      *           "unitPrice": 1,
-                     *           "quantity": 1,
+                     *           "quantity": 2,
                      *           "lineTotal": 1
                      *         }
                      *       ],
-                     *       "total": 1,
+                     *       "total": 2500,
                      *       "currency": "EUR",
                      *       "createdAt": "2026-01-15T09:30:00.000Z",
                      *       "updatedAt": "2026-01-15T09:30:00.000Z",
                      *       "expiresAt": "2026-01-15T09:30:00.000Z",
                      *       "history": [
                      *         {
-                     *           "at": "text",
+                     *           "at": "2026-01-15T09:30:00.000Z",
                      *           "type": "text"
                      *         }
                      *       ]
@@ -4599,18 +4599,18 @@ export interface operations {
                      *           "productId": "01KDVDNA00AA3S80T672BC3QYS",
                      *           "name": "Espresso cup",
                      *           "unitPrice": 1,
-                     *           "quantity": 1,
+                     *           "quantity": 2,
                      *           "lineTotal": 1
                      *         }
                      *       ],
-                     *       "total": 1,
+                     *       "total": 2500,
                      *       "currency": "EUR",
                      *       "createdAt": "2026-01-15T09:30:00.000Z",
                      *       "updatedAt": "2026-01-15T09:30:00.000Z",
                      *       "expiresAt": "2026-01-15T09:30:00.000Z",
                      *       "history": [
                      *         {
-                     *           "at": "text",
+                     *           "at": "2026-01-15T09:30:00.000Z",
                      *           "type": "text"
                      *         }
                      *       ]
@@ -4784,18 +4784,18 @@ export interface operations {
                      *           "productId": "01KDVDNA00AA3S80T672BC3QYS",
                      *           "name": "Espresso cup",
                      *           "unitPrice": 1,
-                     *           "quantity": 1,
+                     *           "quantity": 2,
                      *           "lineTotal": 1
                      *         }
                      *       ],
-                     *       "total": 1,
+                     *       "total": 2500,
                      *       "currency": "EUR",
                      *       "createdAt": "2026-01-15T09:30:00.000Z",
                      *       "updatedAt": "2026-01-15T09:30:00.000Z",
                      *       "expiresAt": "2026-01-15T09:30:00.000Z",
                      *       "history": [
                      *         {
-                     *           "at": "text",
+                     *           "at": "2026-01-15T09:30:00.000Z",
                      *           "type": "text"
                      *         }
                      *       ]
@@ -4990,18 +4990,18 @@ export interface operations {
                      *           "productId": "01KDVDNA00AA3S80T672BC3QYS",
                      *           "name": "Espresso cup",
                      *           "unitPrice": 1,
-                     *           "quantity": 1,
+                     *           "quantity": 2,
                      *           "lineTotal": 1
                      *         }
                      *       ],
-                     *       "total": 1,
+                     *       "total": 2500,
                      *       "currency": "EUR",
                      *       "createdAt": "2026-01-15T09:30:00.000Z",
                      *       "updatedAt": "2026-01-15T09:30:00.000Z",
                      *       "expiresAt": "2026-01-15T09:30:00.000Z",
                      *       "history": [
                      *         {
-                     *           "at": "text",
+                     *           "at": "2026-01-15T09:30:00.000Z",
                      *           "type": "text"
                      *         }
                      *       ]
@@ -5199,18 +5199,18 @@ export interface operations {
                      *               "productId": "01KDVDNA00AA3S80T672BC3QYS",
                      *               "name": "Espresso cup",
                      *               "unitPrice": 1,
-                     *               "quantity": 1,
+                     *               "quantity": 2,
                      *               "lineTotal": 1
                      *             }
                      *           ],
-                     *           "total": 1,
+                     *           "total": 2500,
                      *           "currency": "EUR",
                      *           "createdAt": "2026-01-15T09:30:00.000Z",
                      *           "updatedAt": "2026-01-15T09:30:00.000Z",
                      *           "expiresAt": "2026-01-15T09:30:00.000Z",
                      *           "history": [
                      *             {
-                     *               "at": "text",
+                     *               "at": "2026-01-15T09:30:00.000Z",
                      *               "type": "text"
                      *             }
                      *           ]
@@ -5377,18 +5377,18 @@ export interface operations {
                      *           "productId": "01KDVDNA00AA3S80T672BC3QYS",
                      *           "name": "Espresso cup",
                      *           "unitPrice": 1,
-                     *           "quantity": 1,
+                     *           "quantity": 2,
                      *           "lineTotal": 1
                      *         }
                      *       ],
-                     *       "total": 1,
+                     *       "total": 2500,
                      *       "currency": "EUR",
                      *       "createdAt": "2026-01-15T09:30:00.000Z",
                      *       "updatedAt": "2026-01-15T09:30:00.000Z",
                      *       "expiresAt": "2026-01-15T09:30:00.000Z",
                      *       "history": [
                      *         {
-                     *           "at": "text",
+                     *           "at": "2026-01-15T09:30:00.000Z",
                      *           "type": "text"
                      *         }
                      *       ]
