@@ -50,6 +50,18 @@ import {
   relatedProductListSchema,
   relatedProductsQuery,
 } from '../../functions/recommendations/model.ts';
+import { DOCS_ASSET_FILES, DOCS_ASSET_TYPES, docsAssetPath } from '../../functions/system/model.ts';
+import type { ProblemSlug } from './problems.ts';
+import {
+  accountExportSchema,
+  healthSchema,
+  idempotentHeaders,
+  ifMatchHeaders,
+  jwksSchema,
+  openApiSchema,
+  openIdConfigurationSchema,
+  webhookReceiptSchema,
+} from './schemas.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** Who may call a route: anyone, any signed-in user, or users with the `admin` scope. */
@@ -59,9 +71,28 @@ export type TableAccess = 'none' | 'read' | 'readwrite';
 /** Secrets a function may read (and is granted `secretsmanager:GetSecretValue` on). */
 export type SecretName = 'cursor' | 'signingKey' | 'paymentWebhook' | 'stripeApiKey';
 
+/** Response headers the OpenAPI document describes (`x-request-id` is on every response). */
+export type ResponseHeader =
+  | 'etag'
+  | 'location'
+  | 'retry-after'
+  | 'idempotent-replayed'
+  | 'content-disposition'
+  | 'cache-control';
+
 export interface ResponseSpec {
   readonly description: string;
+  /** The JSON body (output side); absent for a response without a body or with `contentType`. */
   readonly schema?: z.ZodMiniType;
+  /** Media types of a body that is not JSON (`text/html`, ...). */
+  readonly contentTypes?: readonly string[];
+  /**
+   * The problem types (`/problems/<slug>`) this status answers with, beyond those the OpenAPI
+   * builder derives from the route's shape; absent: the generic type of the status.
+   */
+  readonly problems?: readonly ProblemSlug[];
+  /** Headers this response carries. */
+  readonly headers?: readonly ResponseHeader[];
 }
 
 /** One HTTP route and everything derived from it: CDK function and route, OpenAPI operation, sample event. */
@@ -79,9 +110,13 @@ export interface RouteDefinition {
   readonly request?: {
     readonly query?: z.ZodMiniType;
     readonly path?: z.ZodMiniType;
+    /** Request headers the route reads, lower-case names (`idempotency-key`, `if-match`). */
+    readonly headers?: z.ZodMiniType;
     readonly body?: z.ZodMiniType;
   };
   readonly responses: Readonly<Record<number, ResponseSpec>>;
+  /** Files (relative to the repo root) copied next to the function's bundle, read at run time. */
+  readonly files?: readonly string[];
 }
 
 /** The catch-all route: answers 404 or 405 as problem+json for anything no route matches. */
@@ -99,7 +134,11 @@ const invalid = { description: 'Invalid input.' };
 const noOrder = { description: 'No such order (or not yours).' };
 const illegal = { description: 'The order is not in a state that allows this.' };
 const noConversation = { description: 'No such conversation, or not one the caller may see.' };
-const busy = { description: 'Too many concurrent changes of the same data; repeat the request.' };
+const busy = {
+  description: 'Too many concurrent changes of the same data; repeat the request.',
+  problems: ['conflict', 'concurrent-update'],
+} as const;
+const accountGone = { description: 'The caller’s account no longer exists.' };
 const tooLarge = { description: 'The body is too large.' };
 const notJson = { description: 'The body is not application/json.' };
 
@@ -113,7 +152,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     tag: 'system',
     auth: 'public',
     table: 'none',
-    responses: { 200: health },
+    responses: { 200: { ...health, schema: healthSchema } },
   },
   {
     method: 'GET',
@@ -123,7 +162,38 @@ export const ROUTES: readonly RouteDefinition[] = [
     tag: 'system',
     auth: 'public',
     table: 'none',
-    responses: { 200: { description: 'The OpenAPI document.' } },
+    responses: { 200: { description: 'The OpenAPI document.', schema: openApiSchema } },
+  },
+  {
+    method: 'GET',
+    path: '/docs',
+    entry: 'functions/system/get-docs.ts',
+    summary: 'This reference as an interactive page (Swagger UI)',
+    tag: 'system',
+    auth: 'public',
+    table: 'none',
+    responses: { 200: { description: 'The HTML page.', contentTypes: ['text/html'] } },
+  },
+  {
+    method: 'GET',
+    path: '/docs/{asset}',
+    entry: 'functions/system/get-docs-asset.ts',
+    summary: 'A script or style sheet of the reference page',
+    tag: 'system',
+    auth: 'public',
+    table: 'none',
+    request: { path: docsAssetPath },
+    responses: {
+      200: {
+        description: 'The file (compressed when the client accepts it).',
+        contentTypes: DOCS_ASSET_TYPES,
+        headers: ['etag', 'cache-control'],
+      },
+      304: { description: 'Not modified since the ETag in If-None-Match.', headers: ['etag'] },
+      400: invalid,
+      404: { description: 'No such file.' },
+    },
+    files: DOCS_ASSET_FILES,
   },
   {
     method: 'GET',
@@ -165,7 +235,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     table: 'readwrite',
     request: { body: createProductBody },
     responses: {
-      201: { description: 'The new product.', schema: productSchema },
+      201: { description: 'The new product.', schema: productSchema, headers: ['etag', 'location'] },
       400: invalid,
       401: unauthorized,
       403: forbidden,
@@ -179,9 +249,9 @@ export const ROUTES: readonly RouteDefinition[] = [
     tag: 'catalog',
     auth: 'admin',
     table: 'readwrite',
-    request: { path: productPath, body: updateProductBody },
+    request: { path: productPath, headers: ifMatchHeaders, body: updateProductBody },
     responses: {
-      200: { description: 'The changed product.', schema: productSchema },
+      200: { description: 'The changed product.', schema: productSchema, headers: ['etag'] },
       400: invalid,
       401: unauthorized,
       403: forbidden,
@@ -246,7 +316,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     tag: 'auth',
     auth: 'public',
     table: 'none',
-    responses: { 200: { description: 'The discovery document.' } },
+    responses: { 200: { description: 'The discovery document.', schema: openIdConfigurationSchema } },
   },
   {
     method: 'GET',
@@ -257,7 +327,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'public',
     table: 'none',
     secrets: ['signingKey'],
-    responses: { 200: { description: 'A JSON Web Key Set.' } },
+    responses: { 200: { description: 'A JSON Web Key Set.', schema: jwksSchema } },
   },
   {
     method: 'POST',
@@ -288,8 +358,12 @@ export const ROUTES: readonly RouteDefinition[] = [
     responses: {
       200: { description: 'The account and new tokens.', schema: sessionSchema },
       400: invalid,
-      401: { description: 'Email or password is wrong.' },
-      429: { description: 'Too many failed attempts; see Retry-After.' },
+      401: { description: 'Email or password is wrong.', problems: ['invalid-credentials'] },
+      429: {
+        description: 'Too many failed attempts; see Retry-After.',
+        problems: ['too-many-attempts'],
+        headers: ['retry-after'],
+      },
     },
   },
   {
@@ -317,7 +391,11 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'public',
     table: 'readwrite',
     request: { body: refreshBody },
-    responses: { 204: { description: 'Signed out.' }, 400: invalid },
+    responses: {
+      204: { description: 'Signed out.' },
+      400: invalid,
+      401: { description: 'The refresh token is malformed.' },
+    },
   },
   {
     method: 'GET',
@@ -327,7 +405,11 @@ export const ROUTES: readonly RouteDefinition[] = [
     tag: 'accounts',
     auth: 'user',
     table: 'read',
-    responses: { 200: { description: 'The account.', schema: accountSchema }, 401: unauthorized },
+    responses: {
+      200: { description: 'The account.', schema: accountSchema },
+      401: unauthorized,
+      404: accountGone,
+    },
   },
   {
     method: 'PATCH',
@@ -342,6 +424,7 @@ export const ROUTES: readonly RouteDefinition[] = [
       200: { description: 'The account.', schema: accountSchema },
       400: invalid,
       401: unauthorized,
+      404: accountGone,
     },
   },
   {
@@ -357,7 +440,8 @@ export const ROUTES: readonly RouteDefinition[] = [
       204: { description: 'Changed.' },
       400: invalid,
       401: unauthorized,
-      403: { description: 'The current password is wrong.' },
+      403: { description: 'The current password is wrong.', problems: ['invalid-credentials'] },
+      404: accountGone,
     },
   },
   {
@@ -378,7 +462,10 @@ export const ROUTES: readonly RouteDefinition[] = [
     tag: 'accounts',
     auth: 'user',
     table: 'read',
-    responses: { 200: { description: 'The data.' }, 401: unauthorized },
+    responses: {
+      200: { description: 'The data.', schema: accountExportSchema, headers: ['content-disposition'] },
+      401: unauthorized,
+    },
   },
   {
     method: 'GET',
@@ -388,7 +475,10 @@ export const ROUTES: readonly RouteDefinition[] = [
     tag: 'accounts',
     auth: 'user',
     table: 'read',
-    responses: { 200: { description: 'The preferences.', schema: preferencesBody }, 401: unauthorized },
+    responses: {
+      200: { description: 'The preferences.', schema: preferencesBody, headers: ['etag'] },
+      401: unauthorized,
+    },
   },
   {
     method: 'PUT',
@@ -398,11 +488,13 @@ export const ROUTES: readonly RouteDefinition[] = [
     tag: 'accounts',
     auth: 'user',
     table: 'readwrite',
-    request: { body: preferencesBody },
+    request: { headers: ifMatchHeaders, body: preferencesBody },
     responses: {
-      200: { description: 'The saved preferences.', schema: preferencesBody },
+      200: { description: 'The saved preferences.', schema: preferencesBody, headers: ['etag'] },
       400: invalid,
       401: unauthorized,
+      404: accountGone,
+      409: { description: 'Changed concurrently (without If-Match); repeat the request.' },
       412: { description: 'Changed since the ETag was read.' },
     },
   },
@@ -444,16 +536,23 @@ export const ROUTES: readonly RouteDefinition[] = [
     tag: 'orders',
     auth: 'user',
     table: 'readwrite',
-    request: { body: createOrderBody },
+    request: { headers: idempotentHeaders, body: createOrderBody },
     responses: {
       201: {
         description: 'The pending order (or the original one, for a replayed key).',
         schema: orderSchema,
+        headers: ['location', 'idempotent-replayed'],
       },
       400: invalid,
       401: unauthorized,
-      409: { description: 'Not enough stock; `errors` names the lines.' },
-      422: { description: 'Unknown products, mixed currencies, or a reused key with another body.' },
+      409: {
+        description: 'Not enough stock (`errors` names the lines), or the catalog changed meanwhile.',
+        problems: ['insufficient-stock', 'conflict', 'concurrent-update'],
+      },
+      422: {
+        description: 'Unknown products, mixed currencies, or a reused key with another body.',
+        problems: ['unprocessable-order', 'idempotency-key-reused'],
+      },
     },
   },
   {
@@ -568,15 +667,21 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'user',
     table: 'readwrite',
     secrets: ['paymentWebhook', 'stripeApiKey'],
-    request: { path: orderPath, body: paymentBody },
+    request: { path: orderPath, headers: idempotentHeaders, body: paymentBody },
     responses: {
       200: { description: 'The order with the payment’s state.', schema: orderSchema },
       400: invalid,
       401: unauthorized,
       404: noOrder,
-      409: { description: 'The order is not awaiting payment, or a payment is under way.' },
-      422: { description: 'A reused key with another body.' },
-      502: { description: 'The payment provider failed; retry with the same key.' },
+      409: {
+        description: 'The order is not awaiting payment, or a payment is under way.',
+        problems: ['conflict', 'concurrent-update'],
+      },
+      422: { description: 'A reused key with another body.', problems: ['idempotency-key-reused'] },
+      502: {
+        description: 'The payment provider failed; `detail` says whether to retry with the same key.',
+        problems: ['payment-provider-error'],
+      },
     },
   },
   {
@@ -589,8 +694,8 @@ export const ROUTES: readonly RouteDefinition[] = [
     table: 'readwrite',
     secrets: ['paymentWebhook', 'stripeApiKey'],
     responses: {
-      200: { description: 'Processed (or ignored, or a duplicate).' },
-      400: { description: 'Bad signature or body.' },
+      200: { description: 'Processed (or ignored, or a duplicate).', schema: webhookReceiptSchema },
+      400: { description: 'Bad signature, or not an event.', problems: ['bad-request', 'validation-error'] },
     },
   },
   {
@@ -610,12 +715,15 @@ export const ROUTES: readonly RouteDefinition[] = [
       201: { description: 'The new conversation.', schema: conversationSchema },
       400: invalid,
       401: unauthorized,
-      403: { description: 'The participant blocked the caller.' },
-      404: { description: 'The caller’s account no longer exists.' },
+      403: { description: 'The participant blocked the caller.', problems: ['blocked'] },
+      404: accountGone,
       409: busy,
       413: tooLarge,
       415: notJson,
-      422: { description: 'Yourself, an unknown or erased user, or an order that is not yours.' },
+      422: {
+        description: 'Yourself, an unknown or erased user, or an order that is not yours.',
+        problems: ['self-conversation', 'unknown-user', 'unknown-order'],
+      },
     },
   },
   {
@@ -664,10 +772,11 @@ export const ROUTES: readonly RouteDefinition[] = [
       201: {
         description: 'The message (or the first one, for a replayed clientMessageId).',
         schema: messageSchema,
+        headers: ['idempotent-replayed'],
       },
       400: invalid,
       401: unauthorized,
-      403: { description: 'The recipient blocked the sender.' },
+      403: { description: 'The recipient blocked the sender.', problems: ['blocked'] },
       404: noConversation,
       409: busy,
       413: tooLarge,
@@ -675,8 +784,13 @@ export const ROUTES: readonly RouteDefinition[] = [
       422: {
         description:
           'The other participant’s account is gone, or a reused clientMessageId with another body.',
+        problems: ['recipient-gone', 'client-message-id-reused'],
       },
-      429: { description: 'More than 30 messages in a minute; see Retry-After.' },
+      429: {
+        description: 'More than 30 messages in a minute; see Retry-After.',
+        problems: ['rate-limited'],
+        headers: ['retry-after'],
+      },
     },
   },
   {
@@ -712,9 +826,9 @@ export const ROUTES: readonly RouteDefinition[] = [
       204: { description: 'Blocked (or already blocked).' },
       400: invalid,
       401: unauthorized,
-      404: { description: 'The caller’s account no longer exists.' },
+      404: accountGone,
       409: busy,
-      422: { description: 'Yourself, or an unknown user.' },
+      422: { description: 'Yourself, or an unknown user.', problems: ['self-block', 'unknown-user'] },
     },
   },
   {
@@ -731,7 +845,7 @@ export const ROUTES: readonly RouteDefinition[] = [
       400: invalid,
       401: unauthorized,
       409: busy,
-      422: { description: 'Yourself.' },
+      422: { description: 'Yourself.', problems: ['self-block'] },
     },
   },
   {

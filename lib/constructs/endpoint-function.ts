@@ -3,7 +3,13 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  type ICommandHooks,
+  LogLevel,
+  NodejsFunction,
+  OutputFormat,
+  SourceMapMode,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import { CfnLogGroup, LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -30,6 +36,20 @@ export const TABLE_WRITE_ACTIONS = [
 export const FUNCTION_BANNER =
   "import{createRequire as __shopCreateRequire}from'node:module';const require=__shopCreateRequire(import.meta.url);";
 
+/** Bundling hooks that copy files into the bundle's directory (by base name) after esbuild ran. */
+function copyFiles(files: readonly string[]): ICommandHooks {
+  const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir, outputDir) =>
+      files.map(
+        (file) =>
+          `cp ${quote(path.join(PROJECT_ROOT, file))} ${quote(path.join(outputDir, path.basename(file)))}`,
+      ),
+  };
+}
+
 /** The repository root: handler entries in the route table are relative to it. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -40,6 +60,8 @@ export interface EndpointFunctionProps {
   readonly timeout?: Duration;
   readonly memoryMb?: number;
   readonly environment?: Record<string, string>;
+  /** Files (relative to the repo root) copied next to the bundle, for the function to read at run time. */
+  readonly files?: readonly string[];
 }
 
 /**
@@ -107,6 +129,7 @@ export class EndpointFunction extends Construct {
         // Bundle the SDK rather than use the runtime's copy: pinned versions, smaller init.
         externalModules: [],
         banner: FUNCTION_BANNER,
+        ...(props.files?.length ? { commandHooks: copyFiles(props.files) } : {}),
       },
     });
   }

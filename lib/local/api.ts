@@ -174,6 +174,9 @@ export function buildEvent(
     }
     headers[name] = values.join(',');
   }
+  // API Gateway tells functions how the client reached it (deployed: https on 443).
+  headers['x-forwarded-proto'] = 'http';
+  headers['x-forwarded-port'] = String(req.socket.localPort ?? '');
   const query: Record<string, string> = {};
   for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key).join(',');
   const now = new Date();

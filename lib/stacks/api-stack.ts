@@ -145,6 +145,7 @@ export class ApiStack extends Stack {
         entry: route.entry,
         config,
         environment: sharedEnvironment,
+        ...(route.files ? { files: route.files } : {}),
       });
       if (route.table !== 'none') endpoint.bindTable(table, route.table, SHOP_TABLE_INDEXES);
       for (const name of route.secrets ?? []) {

@@ -1,6 +1,9 @@
+import { gunzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { HttpResponse } from '../../functions/core/http.ts';
+import { DOCS_CONTENT_SECURITY_POLICY, handler as getDocs } from '../../functions/system/get-docs.ts';
+import { handler as getDocsAsset } from '../../functions/system/get-docs-asset.ts';
 import { handler as getHealth } from '../../functions/system/get-health.ts';
 import { handler as getOpenApi } from '../../functions/system/get-openapi.ts';
 import { handler as routeNotFound } from '../../functions/system/route-not-found.ts';
@@ -66,6 +69,75 @@ describe('system handlers', () => {
       for (const route of ROUTES) {
         expect(document.paths[route.path]?.[route.method.toLowerCase()], routeKey(route)).toBeDefined();
       }
+    });
+  });
+
+  describe('GET /openapi.json server', () => {
+    it('names the API as the request reached it: scheme from x-forwarded-proto, host, and a named stage', async () => {
+      const event = httpEvent('GET /openapi.json', { headers: { 'x-forwarded-proto': 'http' } });
+      const staged = { ...event, requestContext: { ...event.requestContext, stage: 'v1' } };
+      const document = jsonBodyOf<{ servers: { url: string }[] }>(await getOpenApi(staged, lambdaContext()));
+      expect(document.servers).toEqual([{ url: 'http://api.test.local/v1' }]);
+    });
+  });
+
+  describe('GET /docs', () => {
+    it('serves the reference page under a strict Content-Security-Policy: own scripts and styles only', async () => {
+      const response = await getDocs(httpEvent('GET /docs'), lambdaContext());
+      expect(response.statusCode).toBe(200);
+      expect(response.headers?.['content-type']).toBe('text/html; charset=utf-8');
+      expect(response.headers?.['content-security-policy']).toBe(DOCS_CONTENT_SECURITY_POLICY);
+      expect(DOCS_CONTENT_SECURITY_POLICY).toContain("default-src 'none'");
+      expect(DOCS_CONTENT_SECURITY_POLICY).toContain("script-src 'self';");
+      expect(DOCS_CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-|https?:|\*/);
+      const html = String(response.body);
+      expect(html).toContain('src="docs/swagger-ui-bundle.js"');
+      expect(html).toContain('src="docs/docs.js"');
+      // No inline script or style: the CSP would block it.
+      expect(html).not.toMatch(/<script>|<style|style=/);
+    });
+  });
+
+  describe('GET /docs/{asset}', () => {
+    const asset = (name: string, headers: Record<string, string> = {}) =>
+      getDocsAsset(
+        httpEvent('GET /docs/{asset}', { pathParameters: { asset: name }, headers }),
+        lambdaContext(),
+      );
+
+    it('serves Swagger UI from the npm package, gzip-compressed when accepted, with an ETag', async () => {
+      const response = await asset('swagger-ui-bundle.js', { 'accept-encoding': 'gzip, deflate' });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers).toMatchObject({
+        'content-type': 'text/javascript; charset=utf-8',
+        'content-encoding': 'gzip',
+        vary: 'accept-encoding',
+      });
+      expect(response.isBase64Encoded).toBe(true);
+      const source = gunzipSync(Buffer.from(String(response.body), 'base64')).toString('utf8');
+      expect(source).toContain('SwaggerUIBundle');
+      expect(response.headers?.etag).toMatch(/^"[\w-]+"$/);
+    });
+
+    it('prefers brotli and serves the plain file to clients that accept no encoding', async () => {
+      expect((await asset('docs.css', { 'accept-encoding': 'gzip, br' })).headers?.['content-encoding']).toBe(
+        'br',
+      );
+      const plain = await asset('docs.js');
+      expect(plain.headers).not.toHaveProperty('content-encoding');
+      expect(Buffer.from(String(plain.body), 'base64').toString('utf8')).toContain('SwaggerUIBundle');
+    });
+
+    it('answers 304 without a body when If-None-Match names the current ETag', async () => {
+      const first = await asset('swagger-ui.css');
+      const again = await asset('swagger-ui.css', { 'if-none-match': String(first.headers?.etag) });
+      expect(again.statusCode).toBe(304);
+      expect(again.body).toBeUndefined();
+    });
+
+    it('answers a file the page does not have with 404, and a path that is no file name with 400', async () => {
+      expect((await asset('index.js')).statusCode).toBe(404);
+      expectProblem(await asset('..%2Fpackage.json'), 400);
     });
   });
 

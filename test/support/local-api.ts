@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { inject } from 'vitest';
 import { type LocalBackend, startLocalBackend } from '../../lib/local/backend.ts';
+import { assertContract, checkContractOf } from './contract.ts';
 
 /**
  * The whole local backend on the run's shared DynamoDB Local and synthesized app, with tables
  * of its own (a unique prefix) and the demo catalog seeded, so e2e files can run in parallel.
  */
-export function startTestBackend(environment?: Record<string, string>): Promise<LocalBackend> {
-  return startLocalBackend({
+export async function startTestBackend(environment?: Record<string, string>): Promise<LocalBackend> {
+  const backend = await startLocalBackend({
     assemblyDir: inject('assemblyDir'),
     dynamodbEndpoint: inject('dynamodbEndpoint'),
     tableNamePrefix: `e2e-${randomUUID().slice(0, 8)}-`,
@@ -20,15 +21,30 @@ export function startTestBackend(environment?: Record<string, string>): Promise<
     // E2E_LOG=1 shows what the functions log (their errors included) while debugging a test.
     log: process.env.E2E_LOG ? (line: string) => console.log(line) : () => undefined,
   });
+  // Every answer of this backend that call() receives is held to the OpenAPI document.
+  checkContractOf(backend.url);
+  if (backend.webSocketUrl) checkContractOf(backend.webSocketUrl);
+  return backend;
 }
 
-/** Asserts nothing; returns status, content type and parsed JSON body of a response. */
+/**
+ * Returns status, content type and parsed JSON body of a response. Asserts only the contract:
+ * a response of a test backend that the OpenAPI document does not allow (status, content type,
+ * body schema) throws, so an undocumented status or field fails the test that received it.
+ */
 export async function call(
   url: string,
   init?: RequestInit,
 ): Promise<{ status: number; contentType: string; headers: Headers; body: Record<string, unknown> }> {
   const res = await fetch(url, init);
   const text = await res.text();
+  assertContract({
+    method: init?.method ?? 'GET',
+    url,
+    status: res.status,
+    contentType: res.headers.get('content-type') ?? '',
+    text,
+  });
   return {
     status: res.status,
     contentType: res.headers.get('content-type') ?? '',

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { frameViolations, isContractChecked } from './contract.ts';
 
 /** A connected test socket that keeps every frame it receives, parsed as JSON where possible. */
 export interface TestSocket {
@@ -16,6 +17,14 @@ export interface TestSocket {
   readonly closed: Promise<{ code: number; reason: string }>;
 }
 
+export interface SocketOptions {
+  /**
+   * Hold received frames to the document's ServerFrame schema (default true for a test
+   * backend); off only for tests of the emulator's @connections API, which post arbitrary data.
+   */
+  readonly checkFrames?: boolean;
+}
+
 export type OpenResult = { ok: true; socket: TestSocket } | { ok: false; status: number };
 
 /** The subprotocols a client offers to sign in: ours and the access token. */
@@ -25,10 +34,22 @@ export const tokenProtocols = (token: string): string[] => ['shop.v1', token];
  * Opens a WebSocket like an app would (`new WebSocket(url, ['shop.v1', token])`), resolving
  * with the socket or the HTTP status that refused the handshake.
  */
-export function openSocket(url: string, protocols: string[] = []): Promise<OpenResult> {
+export function openSocket(
+  url: string,
+  protocols: string[] = [],
+  options: SocketOptions = {},
+): Promise<OpenResult> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, protocols);
     const frames: unknown[] = [];
+    // Frames of a test backend's WebSocket API are held to the document's ServerFrame schema;
+    // a violation fails the next next() or close() of this socket.
+    const checked = (options.checkFrames ?? true) && isContractChecked(url);
+    const violations: string[] = [];
+    const failIfViolated = () => {
+      if (violations.length > 0)
+        throw new Error(`A frame breaks the documented ServerFrame schema:\n  ${violations.join('\n  ')}`);
+    };
     const waiters: { match: (frame: unknown) => boolean; resolve: (frame: unknown) => void }[] = [];
     ws.on('message', (data) => {
       const text = data.toString();
@@ -37,6 +58,7 @@ export function openSocket(url: string, protocols: string[] = []): Promise<OpenR
         frame = JSON.parse(text);
       } catch {}
       frames.push(frame);
+      if (checked) violations.push(...frameViolations(frame).map((v) => `${v} in ${text.slice(0, 300)}`));
       for (const waiter of [...waiters]) {
         if (waiter.match(frame)) {
           waiters.splice(waiters.indexOf(waiter), 1);
@@ -65,6 +87,7 @@ export function openSocket(url: string, protocols: string[] = []): Promise<OpenR
           send: (frame) => ws.send(JSON.stringify(frame)),
           next: <T>(match: (frame: T) => boolean = () => true, timeoutMs = 2000) =>
             new Promise<T>((done, fail) => {
+              if (violations.length > 0) return fail(new Error(violations.join('\n')));
               const found = frames.find((f) => match(f as T));
               if (found !== undefined) return done(found as T);
               const timer = setTimeout(
@@ -83,6 +106,7 @@ export function openSocket(url: string, protocols: string[] = []): Promise<OpenR
           close: async () => {
             if (ws.readyState !== WebSocket.CLOSED) ws.close(1000);
             await closed;
+            failIfViolated();
           },
         },
       }),
@@ -91,8 +115,8 @@ export function openSocket(url: string, protocols: string[] = []): Promise<OpenR
 }
 
 /** Opens a socket that must be accepted; fails the test otherwise. */
-export async function connect(url: string, token: string): Promise<TestSocket> {
-  const result = await openSocket(url, tokenProtocols(token));
+export async function connect(url: string, token: string, options: SocketOptions = {}): Promise<TestSocket> {
+  const result = await openSocket(url, tokenProtocols(token), options);
   if (!result.ok) throw new Error(`The handshake was refused with ${result.status}.`);
   return result.socket;
 }

@@ -1,73 +1,131 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../lib/api/openapi.ts';
-import { ROUTES, routeKey } from '../../lib/api/routes.ts';
+import { PROBLEM_TYPES } from '../../lib/api/problems.ts';
+import { ROUTES, type RouteDefinition, routeKey } from '../../lib/api/routes.ts';
 
 interface Parameter {
   name: string;
   in: string;
   required: boolean;
   schema: Record<string, unknown>;
+  example?: unknown;
+}
+interface Media {
+  schema: Record<string, unknown>;
+  example?: unknown;
+  examples?: Record<string, { value: Record<string, unknown> }>;
+}
+interface Response {
+  description: string;
+  headers: Record<string, { $ref: string }>;
+  content?: Record<string, Media>;
 }
 interface Operation {
   operationId: string;
+  summary: string;
   parameters: Parameter[];
-  responses: Record<
-    string,
-    { description: string; content?: Record<string, { schema: Record<string, unknown> }> }
-  >;
-  requestBody?: { content: Record<string, unknown> };
+  responses: Record<string, Response>;
+  requestBody?: { content: Record<string, Media> };
   security?: unknown[];
 }
 interface Document {
   openapi: string;
-  info: { title: string; version: string };
+  info: { title: string; version: string; description: string };
   servers: { url: string }[];
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, { required: string[]; properties: Record<string, unknown> }> };
+  components: {
+    schemas: Record<string, { required: string[]; properties: Record<string, unknown> }>;
+    securitySchemes: Record<string, Record<string, unknown>>;
+    headers: Record<string, unknown>;
+  };
 }
 
 // Through JSON, as clients receive it: anything that does not serialize would be lost here.
 const document = JSON.parse(JSON.stringify(openApiDocument('https://api.example.com'))) as Document;
-const operationOf = (route: (typeof ROUTES)[number]): Operation | undefined =>
-  document.paths[route.path]?.[route.method.toLowerCase()];
+const operationOf = (route: RouteDefinition): Operation => {
+  const operation = document.paths[route.path]?.[route.method.toLowerCase()];
+  if (!operation) throw new Error(`${routeKey(route)} is not documented`);
+  return operation;
+};
+const route = (key: string): RouteDefinition => {
+  const found = ROUTES.find((r) => routeKey(r) === key);
+  if (!found) throw new Error(`no route ${key}`);
+  return found;
+};
+const problemTypesOf = (response: Response | undefined): string[] =>
+  ((
+    response?.content?.['application/problem+json']?.schema.properties as
+      | { type: { enum: string[] } }
+      | undefined
+  )?.type.enum ?? []) as string[];
+
+const ajv = new Ajv2020({ strict: false, validateFormats: false });
+/** Validates a value against a schema of the document (its components resolvable). */
+const validates = (schema: Record<string, unknown>, value: unknown): boolean =>
+  ajv.compile({ ...schema, components: document.components })(value) as boolean;
+
+/** Every problem slug the functions' sources throw: HttpError(status, 'slug', ...) and the domains' helpers. */
+function thrownSlugs(): Set<string> {
+  const slugs = new Set<string>();
+  const root = path.resolve(import.meta.dirname, '..', '..', 'functions');
+  const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  for (const file of files) {
+    const source = readFileSync(path.join(root, file), 'utf8');
+    for (const match of source.matchAll(/new HttpError\(\s*\d{3},\s*'([a-z-]+)'/g)) slugs.add(match[1] ?? '');
+    for (const match of source.matchAll(/unprocessable\(\s*'([a-z][a-z-]*)'/g)) slugs.add(match[1] ?? '');
+  }
+  return slugs;
+}
 
 describe('openApiDocument', () => {
-  it('is an OpenAPI 3.1.0 document with the given server', () => {
+  it('validates as an OpenAPI 3.1 document', async () => {
+    const result = await new Validator().validate(
+      structuredClone(document) as unknown as Record<string, unknown>,
+    );
+    expect(result.errors ?? [], JSON.stringify(result.errors, null, 2)).toEqual([]);
+    expect(result.valid).toBe(true);
     expect(document.openapi).toBe('3.1.0');
-    expect(document.info.title).toEqual(expect.any(String));
-    expect(document.info.version).toEqual(expect.any(String));
+  });
+
+  it('names the given server', () => {
     expect(document.servers).toEqual([{ url: 'https://api.example.com' }]);
   });
 
-  it.each(ROUTES.map((route) => [routeKey(route), route] as const))('documents %s', (_key, route) => {
-    expect(operationOf(route)).toBeDefined();
+  it.each(ROUTES.map((r) => [routeKey(r), r] as const))('documents %s', (_key, r) => {
+    expect(operationOf(r).summary).toBe(r.summary);
   });
 
   it('documents nothing that is not in the route table', () => {
-    const documented = Object.entries(document.paths).flatMap(([path, methods]) =>
-      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    const documented = Object.entries(document.paths).flatMap(([p, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${p}`),
     );
     expect(documented.sort()).toEqual(ROUTES.map(routeKey).sort());
   });
 
-  it('gives every operation a unique operationId', () => {
-    const ids = ROUTES.map((route) => operationOf(route)?.operationId);
-    expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
+  it('gives every operation a unique camel-case operationId', () => {
+    const ids = ROUTES.map((r) => operationOf(r).operationId);
+    for (const id of ids) expect(id).toMatch(/^[a-z][A-Za-z0-9]+$/);
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('declares every path parameter of every route as a required path parameter', () => {
-    for (const route of ROUTES) {
-      const names = [...route.path.matchAll(/\{(\w+)\+?\}/g)].map((m) => m[1]);
-      const declared = (operationOf(route)?.parameters ?? []).filter((p) => p.in === 'path');
-      expect(declared.map((p) => p.name).sort(), routeKey(route)).toEqual(names.sort());
-      expect(declared.every((p) => p.required)).toBe(true);
+  it('declares every path parameter of every route as a required path parameter with an example', () => {
+    for (const r of ROUTES) {
+      const names = [...r.path.matchAll(/\{(\w+)\+?\}/g)].map((m) => m[1]);
+      const declared = operationOf(r).parameters.filter((p) => p.in === 'path');
+      expect(declared.map((p) => p.name).sort(), routeKey(r)).toEqual(names.sort());
+      for (const p of declared) {
+        expect(p.required).toBe(true);
+        expect(validates(p.schema, p.example), `${routeKey(r)} ${p.name} example`).toBe(true);
+      }
     }
   });
 
   it('declares the query parameters of GET /products, none of them required', () => {
-    const route = ROUTES.find((r) => routeKey(r) === 'GET /products');
-    const query = (route ? (operationOf(route)?.parameters ?? []) : []).filter((p) => p.in === 'query');
+    const query = operationOf(route('GET /products')).parameters.filter((p) => p.in === 'query');
     expect(query.map((p) => p.name).sort()).toEqual(['category', 'cursor', 'limit']);
     expect(query.some((p) => p.required)).toBe(false);
     expect(query.find((p) => p.name === 'limit')?.schema).toEqual(
@@ -75,49 +133,178 @@ describe('openApiDocument', () => {
     );
   });
 
-  it('describes every 4xx and 5xx response as application/problem+json with the Problem schema', () => {
-    for (const route of ROUTES) {
-      for (const [status, response] of Object.entries(operationOf(route)?.responses ?? {})) {
-        if (Number(status) < 400) continue;
-        expect(response.content, `${routeKey(route)} ${status}`).toEqual({
-          'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+  it('requires Idempotency-Key where a repeat must not act twice, and offers If-Match where changes are conditional', () => {
+    for (const key of ['POST /orders', 'POST /orders/{orderId}/payments']) {
+      expect(operationOf(route(key)).parameters, key).toContainEqual(
+        expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: true }),
+      );
+    }
+    for (const key of ['PATCH /products/{productId}', 'PUT /me/preferences']) {
+      expect(operationOf(route(key)).parameters, key).toContainEqual(
+        expect.objectContaining({ name: 'If-Match', in: 'header', required: false }),
+      );
+    }
+  });
+
+  it('documents every status the route table lists, each with a description and x-request-id', () => {
+    for (const r of ROUTES) {
+      const responses = operationOf(r).responses;
+      expect(Object.keys(responses), routeKey(r)).toEqual(
+        expect.arrayContaining(Object.keys(r.responses).map(String)),
+      );
+      for (const [status, response] of Object.entries(responses)) {
+        expect(response.description, `${routeKey(r)} ${status}`).toEqual(expect.any(String));
+        expect(response.headers['x-request-id'], `${routeKey(r)} ${status}`).toEqual({
+          $ref: '#/components/headers/XRequestId',
         });
       }
     }
   });
 
-  it('documents every response status the route table lists, each with a description', () => {
-    for (const route of ROUTES) {
-      const responses = operationOf(route)?.responses ?? {};
-      expect(Object.keys(responses).sort(), routeKey(route)).toEqual(Object.keys(route.responses).sort());
-      for (const response of Object.values(responses))
-        expect(response.description).toEqual(expect.any(String));
+  it('documents what API Gateway answers by itself: 429, 500 and 503 everywhere, 401 on protected routes, 403 on admin routes', () => {
+    for (const r of ROUTES) {
+      const responses = operationOf(r).responses;
+      const gatewayStatuses = Object.entries(responses)
+        .filter(
+          ([, response]) =>
+            response.content?.['application/json']?.schema.$ref === '#/components/schemas/GatewayMessage',
+        )
+        .map(([status]) => Number(status));
+      const expected = [429, 500, 503];
+      if (r.auth !== 'public') expected.push(401);
+      if (r.auth === 'admin') expected.push(403);
+      expect(gatewayStatuses, routeKey(r)).toEqual(expect.arrayContaining(expected));
     }
   });
 
-  it('defines Problem as RFC 9457 problem details with field errors', () => {
-    const problem = document.components.schemas.Problem;
-    expect(problem?.required.sort()).toEqual(['detail', 'status', 'title', 'type']);
-    expect(Object.keys(problem?.properties ?? {})).toEqual(expect.arrayContaining(['errors', 'instance']));
-  });
-
-  it('requires a bearer token exactly on routes that are not public', () => {
-    for (const route of ROUTES) {
-      const operation = operationOf(route);
-      if (route.auth === 'public') expect(operation?.security, routeKey(route)).toBeUndefined();
-      else
-        expect(operation?.security, routeKey(route)).toEqual([
-          { bearer: route.auth === 'admin' ? ['admin'] : [] },
-        ]);
+  it('describes every error a function answers as problem+json listing its problem types, each with an example', () => {
+    const known = Object.keys(PROBLEM_TYPES).map((slug) => `/problems/${slug}`);
+    for (const r of ROUTES) {
+      for (const [status, response] of Object.entries(operationOf(r).responses)) {
+        if (Number(status) < 400 || status === '503') continue;
+        const media = response.content?.['application/problem+json'];
+        if (!media) {
+          // Only API Gateway's own refusals may lack a problem body.
+          expect(
+            [429, 413].includes(Number(status)) && !r.responses[Number(status)],
+            `${routeKey(r)} ${status}`,
+          ).toBe(true);
+          continue;
+        }
+        const types = problemTypesOf(response);
+        expect(types.length, `${routeKey(r)} ${status}`).toBeGreaterThan(0);
+        for (const type of types) {
+          expect(known, `${routeKey(r)} ${status}`).toContain(type);
+          const example = Object.values(media.examples ?? {}).find((e) => e.value.type === type);
+          expect(example && validates(media.schema, example.value), `${routeKey(r)} ${status} ${type}`).toBe(
+            true,
+          );
+        }
+      }
     }
   });
 
-  it('documents a JSON request body exactly on routes that take one', () => {
-    for (const route of ROUTES) {
-      const operation = operationOf(route);
-      if (route.request?.body)
-        expect(operation?.requestBody?.content, routeKey(route)).toHaveProperty(['application/json']);
-      else expect(operation?.requestBody, routeKey(route)).toBeUndefined();
+  it('lists the shape-derived problems: bodies can be too large, not JSON or invalid; protected routes 401', () => {
+    for (const r of ROUTES) {
+      const responses = operationOf(r).responses;
+      if (r.request?.body) {
+        expect(problemTypesOf(responses[400]), routeKey(r)).toEqual(
+          expect.arrayContaining(['/problems/validation-error', '/problems/bad-request']),
+        );
+        expect(problemTypesOf(responses[413]), routeKey(r)).toContain('/problems/payload-too-large');
+        expect(problemTypesOf(responses[415]), routeKey(r)).toContain('/problems/unsupported-media-type');
+      }
+      if (r.auth !== 'public')
+        expect(problemTypesOf(responses[401]), routeKey(r)).toContain('/problems/unauthorized');
+      expect(problemTypesOf(responses[500]), routeKey(r)).toEqual(['/problems/internal-error']);
     }
+  });
+
+  it('lists every problem type the functions throw, and no type they never throw', () => {
+    const thrown = thrownSlugs();
+    // The generic ones are thrown through factories in functions/core (errors.ts, auth.ts).
+    const errorsSource = readFileSync(
+      path.resolve(import.meta.dirname, '../../functions/core/errors.ts'),
+      'utf8',
+    );
+    const authSource = readFileSync(
+      path.resolve(import.meta.dirname, '../../functions/core/auth.ts'),
+      'utf8',
+    );
+    for (const match of `${errorsSource}\n${authSource}`.matchAll(/HttpError\(\s*\d{3},\s*'([a-z-]+)'/g))
+      thrown.add(match[1] ?? '');
+    thrown.add('validation-error');
+    expect([...thrown].sort()).toEqual(Object.keys(PROBLEM_TYPES).sort());
+  });
+
+  it('gives every JSON success response a schema and an example that validates against it', () => {
+    for (const r of ROUTES) {
+      for (const [status, response] of Object.entries(operationOf(r).responses)) {
+        if (Number(status) >= 300) continue;
+        const media = response.content?.['application/json'];
+        if (!media) {
+          expect(
+            Number(status) === 204 || r.responses[Number(status)]?.contentTypes,
+            `${routeKey(r)} ${status}`,
+          ).toBeTruthy();
+          continue;
+        }
+        expect(validates(media.schema, media.example), `${routeKey(r)} ${status} example`).toBe(true);
+      }
+    }
+  });
+
+  it('documents a JSON request body, with a valid example, exactly on routes that take one', () => {
+    for (const r of ROUTES) {
+      const body = operationOf(r).requestBody;
+      if (!r.request?.body) {
+        expect(body, routeKey(r)).toBeUndefined();
+        continue;
+      }
+      const media = body?.content['application/json'];
+      expect(media, routeKey(r)).toBeDefined();
+      expect(validates(media?.schema ?? {}, media?.example), `${routeKey(r)} request example`).toBe(true);
+    }
+  });
+
+  it('forbids unknown fields in the named response schemas, so an undocumented field fails the contract tests', () => {
+    for (const name of ['Product', 'Order', 'Account', 'Session', 'Message', 'Conversation']) {
+      expect(document.components.schemas[name], name).toHaveProperty('additionalProperties', false);
+    }
+  });
+
+  it('requires a bearer JWT exactly on routes that are not public, with the admin scope on admin routes', () => {
+    expect(document.components.securitySchemes.bearer).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
+    for (const r of ROUTES) {
+      const operation = operationOf(r);
+      if (r.auth === 'public') expect(operation.security, routeKey(r)).toBeUndefined();
+      else expect(operation.security, routeKey(r)).toEqual([{ bearer: r.auth === 'admin' ? ['admin'] : [] }]);
+    }
+  });
+
+  it('documents the response headers ETag, Location, Retry-After and Idempotent-Replayed where they are sent', () => {
+    const headersOf = (key: string, status: number) =>
+      Object.keys(operationOf(route(key)).responses[status]?.headers ?? {});
+    expect(headersOf('GET /me/preferences', 200)).toContain('ETag');
+    expect(headersOf('POST /products', 201)).toEqual(expect.arrayContaining(['ETag', 'Location']));
+    expect(headersOf('POST /orders', 201)).toEqual(
+      expect.arrayContaining(['Location', 'Idempotent-Replayed']),
+    );
+    expect(headersOf('POST /auth/login', 429)).toContain('Retry-After');
+    expect(headersOf('GET /me', 401)).toContain('WWW-Authenticate');
+  });
+
+  it('documents the WebSocket frames as ClientFrame and ServerFrame, and says how to connect', () => {
+    expect(Object.keys(document.components.schemas)).toEqual(
+      expect.arrayContaining(['ClientFrame', 'ServerFrame']),
+    );
+    expect(validates({ $ref: '#/components/schemas/ClientFrame' }, { type: 'ping' })).toBe(true);
+    expect(validates({ $ref: '#/components/schemas/ServerFrame' }, { type: 'pong' })).toBe(true);
+    expect(validates({ $ref: '#/components/schemas/ServerFrame' }, { type: 'surprise' })).toBe(false);
+    expect(document.info.description).toContain('shop.v1');
   });
 });

@@ -1,0 +1,83 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalBackend } from '../../lib/local/backend.ts';
+import { DOCUMENT } from '../support/contract.ts';
+import { startTestBackend } from '../support/local-api.ts';
+
+/** Debian's `chromium` package (`sudo apt-get install -y chromium`); CHROMIUM_PATH overrides it. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Kept by the run as an artifact (gitignored). */
+const SCREENSHOT = path.resolve(import.meta.dirname, '..', '..', 'test-results', 'docs.png');
+
+const operations = Object.entries(DOCUMENT.paths).flatMap(([template, methods]) =>
+  Object.keys(methods).map((method) => `${method.toUpperCase()} ${template}`),
+);
+
+describe('GET /docs in a browser (headless Chromium)', () => {
+  let backend: LocalBackend;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+  const requested: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `No Chromium at ${CHROMIUM}: the docs page test needs a browser. Install Debian's package (sudo apt-get install -y chromium) or set CHROMIUM_PATH.`,
+      );
+    }
+    backend = await startTestBackend();
+    // No sandbox: CI runs as root, where Chromium refuses to start with one.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+    // CSP violations and script errors show up here; the page must have none.
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('request', (request) => requested.push(request.url()));
+    await page.goto(`${backend.url}/docs`);
+    await page.waitForSelector('.opblock', { timeout: 20_000 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await backend?.stop();
+  });
+
+  it('lists every operation of the document', async () => {
+    const listed = await page.$$eval('.opblock', (blocks) =>
+      blocks.map((block) => {
+        const method = block.querySelector('.opblock-summary-method')?.textContent ?? '';
+        const path = block.querySelector('.opblock-summary-path')?.getAttribute('data-path') ?? '';
+        return `${method.trim().toUpperCase()} ${path}`;
+      }),
+    );
+    expect(listed.sort()).toEqual([...operations].sort());
+  });
+
+  it('runs GET /products from the page against the API that serves it and shows the answer', async () => {
+    const block = page.locator('.opblock-get', { has: page.locator('[data-path="/products"]') });
+    await block.locator('.opblock-summary-control').click();
+    await block.getByRole('button', { name: 'Try it out' }).click();
+    const answered = page.waitForResponse((response) => response.url().startsWith(`${backend.url}/products`));
+    await block.getByRole('button', { name: 'Execute' }).click();
+    const response = await answered;
+    expect(response.status()).toBe(200);
+    const live = block.locator('.live-responses-table tbody .response');
+    await expect.poll(() => live.locator('.response-col_status').first().textContent()).toContain('200');
+    expect(await live.locator('.response-col_description').first().textContent()).toContain('"nextCursor"');
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await block.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: SCREENSHOT });
+    expect(existsSync(SCREENSHOT)).toBe(true);
+  });
+
+  it('loads nothing from anywhere but the API itself, and breaks no rule of its Content-Security-Policy', () => {
+    const origin = new URL(backend.url).origin;
+    expect(requested.filter((url) => !url.startsWith(origin) && !url.startsWith('data:'))).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});

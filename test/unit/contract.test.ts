@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { contractViolations, type Exchange, frameViolations, operationFor } from '../support/contract.ts';
+
+const product = {
+  id: '01KDVDNA00AA3S80T672BC3QYS',
+  name: 'Espresso cup',
+  description: '',
+  category: 'home',
+  price: 1250,
+  currency: 'EUR',
+  stock: 3,
+  createdAt: '2026-01-15T09:30:00.000Z',
+  updatedAt: '2026-01-15T09:30:00.000Z',
+};
+const exchange = (overrides: Partial<Exchange>): Exchange => ({
+  method: 'GET',
+  url: `http://localhost:3000/products/${product.id}`,
+  status: 200,
+  contentType: 'application/json; charset=utf-8',
+  text: JSON.stringify(product),
+  ...overrides,
+});
+const problem = (status: number, type: string) =>
+  JSON.stringify({ type, title: 'x', status, detail: 'x', instance: 'r-1' });
+
+describe('the contract check of e2e responses', () => {
+  it('accepts a response the document describes', () => {
+    expect(contractViolations(exchange({}))).toEqual([]);
+  });
+
+  it('finds the most specific operation, as API Gateway routes', () => {
+    expect(operationFor('GET', '/products/01KDVDNA00AA3S80T672BC3QYS').template).toBe(
+      '/products/{productId}',
+    );
+    expect(operationFor('GET', '/nope').template).toBe('$default');
+  });
+
+  it('refuses a status the operation does not list', () => {
+    expect(contractViolations(exchange({ status: 418 }))[0]).toMatch(
+      /answered 418, which the document does not list/,
+    );
+  });
+
+  it('refuses a field the schema does not have', () => {
+    const text = JSON.stringify({ ...product, secret: 'x' });
+    expect(contractViolations(exchange({ text })).join()).toMatch(/additional properties \(secret\)/);
+  });
+
+  it('refuses a missing field and a wrong type', () => {
+    const { stock: _stock, ...rest } = product;
+    expect(contractViolations(exchange({ text: JSON.stringify({ ...rest, price: '12.50' }) })).length).toBe(
+      2,
+    );
+  });
+
+  it('refuses a content type the status does not have', () => {
+    expect(contractViolations(exchange({ contentType: 'text/plain' }))[0]).toMatch(/as 'text\/plain'/);
+  });
+
+  it('refuses a problem type the response does not list', () => {
+    const text = problem(404, '/problems/insufficient-stock');
+    const violations = contractViolations(
+      exchange({ status: 404, contentType: 'application/problem+json', text }),
+    );
+    expect(violations.join()).toMatch(/body\/type must be equal to one of the allowed values/);
+  });
+
+  it("accepts API Gateway's own 401 on a protected route", () => {
+    const answer = exchange({
+      url: 'http://localhost:3000/me',
+      status: 401,
+      text: '{"message":"Unauthorized"}',
+    });
+    expect(contractViolations(answer)).toEqual([]);
+  });
+
+  it('holds requests no route matches to the catch-all answers: 404 or 405 problems', () => {
+    const notFound = exchange({
+      url: 'http://localhost:3000/nope',
+      status: 404,
+      contentType: 'application/problem+json',
+      text: problem(404, '/problems/not-found'),
+    });
+    expect(contractViolations(notFound)).toEqual([]);
+    expect(
+      contractViolations({ ...notFound, status: 200, contentType: 'application/json', text: '{}' }),
+    ).not.toEqual([]);
+  });
+
+  it('holds WebSocket frames to the ServerFrame schema', () => {
+    expect(frameViolations({ type: 'pong' })).toEqual([]);
+    expect(frameViolations({ type: 'read', conversationId: 'c', userId: 'u', lastReadId: null })).toEqual([]);
+    expect(frameViolations({ type: 'pong', extra: 1 })).not.toEqual([]);
+    expect(frameViolations({ type: 'typing' })).not.toEqual([]);
+  });
+});
