@@ -6,26 +6,20 @@ import {
   chargeKey,
   claimPaymentAttempt,
   claimPaymentEvent,
-  getOrder,
   paymentEventProcessed,
   recordPaymentEventOnly,
   recordPaymentOutcome,
   recordRefund,
-  transitionOrder,
-} from '../orders/store.ts';
+} from '../orders/payment-store.ts';
+import { getOrder, transitionOrder } from '../orders/store.ts';
 import {
   type ChargeResult,
   type PaymentProvider,
   PaymentProviderError,
-  paymentProvider,
   refusedOutright,
 } from './provider.ts';
-import { simulatedPendingCompletion } from './simulated.ts';
-import { queueSimulatedEvent } from './store.ts';
+import { paymentProvider } from './providers.ts';
 import type { PaymentEvent } from './webhook.ts';
-
-/** How long the simulated provider takes to settle a pending payment. */
-const SIMULATED_SETTLE_SECONDS = Number(process.env.SIMULATED_SETTLE_SECONDS ?? 5);
 
 /**
  * The 502 a client sees when the provider failed. Its detail is written for the client (hence
@@ -65,11 +59,9 @@ export async function payOrder(
     paymentMethod: payment.paymentMethod,
     idempotencyKey: chargeKey(orderId, payment.attempt),
   };
-  let provider: PaymentProvider | undefined;
   let result: ChargeResult;
   try {
-    provider = paymentProvider();
-    result = await provider.charge(request);
+    result = await paymentProvider().charge(request);
   } catch (error) {
     // Refused outright: nothing was charged, the attempt failed for good. Anything else (no
     // answer, a 5xx, even our own failure before or during the call) may have charged: the
@@ -100,14 +92,6 @@ export async function payOrder(
       providerPaymentId: result.providerPaymentId,
       ...(result.failureReason ? { reason: result.failureReason } : {}),
     });
-    if (result.status === 'pending' && provider.name === 'simulated') {
-      const body = simulatedPendingCompletion({ ...request, providerPaymentId: result.providerPaymentId });
-      await queueSimulatedEvent(
-        new Date(Date.now() + SIMULATED_SETTLE_SECONDS * 1000),
-        result.providerPaymentId,
-        body,
-      );
-    }
   }
   return (await getOrder(orderId)) as Order;
 }

@@ -40,12 +40,14 @@ const eventIdFor = (objectId: string, type: string) => `evt_sim_${digest(`${obje
  * payment method, so a retried charge (same key) is the same payment with the same outcome on
  * any instance, which is exactly Stripe's one-charge-per-key guarantee. Succeeded and failed
  * charges, and refunds, hand their Stripe-shaped event to `deliver` before returning (a failing
- * `deliver` fails the call); pending charges complete later with
- * {@link simulatedPendingCompletion}. Like Stripe, a key reused with different parameters is
+ * `deliver` fails the call); pending charges hand the event that completes them later
+ * ({@link simulatedPendingCompletion}) to `settleLater`. Like Stripe, a key reused with different parameters is
  * rejected (detected within one instance only: that is a caller bug, not a runtime condition).
  */
 export function simulatedProvider(options: {
   deliver: (eventBody: string) => Promise<void>;
+  /** Keeps the success event of a `pending` charge for delivery later (see {@link simulatedPendingCompletion}). */
+  settleLater?: (providerPaymentId: string, eventBody: string) => Promise<void>;
 }): PaymentProvider {
   const requestsByKey = new Map<string, string>();
 
@@ -85,7 +87,12 @@ export function simulatedProvider(options: {
       const outcome = Object.hasOwn(OUTCOMES, request.paymentMethod)
         ? (OUTCOMES[request.paymentMethod] ?? UNKNOWN_METHOD)
         : UNKNOWN_METHOD;
-      if (outcome.status !== 'pending') {
+      if (outcome.status === 'pending') {
+        await options.settleLater?.(
+          providerPaymentId,
+          simulatedPendingCompletion({ ...request, providerPaymentId }),
+        );
+      } else {
         const type =
           outcome.status === 'succeeded' ? 'payment_intent.succeeded' : 'payment_intent.payment_failed';
         await options.deliver(
