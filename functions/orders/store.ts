@@ -1,5 +1,6 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { getProducts } from '../catalog/store.ts';
+import { requireEnv } from '../core/config.ts';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
 import {
   INDEX,
@@ -65,12 +66,9 @@ export function orderFromItem(item: Record<string, unknown>): Order {
   };
 }
 
-/** Minutes an unpaid order holds its stock (per environment). */
+/** Minutes an unpaid order holds its stock (`ORDER_PAYMENT_WINDOW_MINUTES`, per environment). */
 export function paymentWindowMinutes(): number {
-  const value = Number(process.env.ORDER_PAYMENT_WINDOW_MINUTES ?? 30);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error('ORDER_PAYMENT_WINDOW_MINUTES must be a positive number.');
-  return value;
+  return Number(requireEnv('ORDER_PAYMENT_WINDOW_MINUTES'));
 }
 
 /** The caller's order by id. Others' orders are "not found", never "forbidden": no existence leak. */

@@ -1,4 +1,4 @@
-import { requireEnv } from '../core/config.ts';
+import { declareEnv, oneOf, requireEnv, secretArn, url } from '../core/config.ts';
 import { logger } from '../core/logger.ts';
 import { secretString } from '../core/secrets.ts';
 import type { PaymentProvider } from './provider.ts';
@@ -41,6 +41,13 @@ const PROVIDERS = {
 /** The names `PAYMENT_PROVIDER` may take. */
 export type ProviderName = keyof typeof PROVIDERS;
 export const PROVIDER_NAMES = Object.keys(PROVIDERS) as ProviderName[];
+
+const uses = (name: ProviderName) => () => process.env.PAYMENT_PROVIDER === name;
+declareEnv('PAYMENT_PROVIDER', oneOf(PROVIDER_NAMES));
+declareEnv('PAYMENT_WEBHOOK_URL', url, uses('simulated'));
+declareEnv('PAYMENT_WEBHOOK_SECRET_ARN', secretArn, uses('simulated'));
+declareEnv('STRIPE_API_KEY_SECRET_ARN', secretArn, uses('stripe'));
+declareEnv('STRIPE_API_BASE', url, () => process.env.STRIPE_API_BASE !== undefined);
 
 let cached: { readonly name: string; readonly provider: PaymentProvider } | undefined;
 

@@ -1,6 +1,8 @@
 import { isConditionFailure } from '../core/db.ts';
 import { HttpError, notFound } from '../core/errors.ts';
 import { logger } from '../core/logger.ts';
+import { BUSINESS_METRICS } from '../core/metric-names.ts';
+import { countMetric, dimensionedMetric, MINOR_UNITS } from '../core/metrics.ts';
 import { type Order, type Payment, TRANSITIONS } from '../orders/model.ts';
 import {
   chargeKey,
@@ -88,10 +90,12 @@ export async function payOrder(
   if (result.status === 'succeeded') {
     await settlePaid(orderId, settled, { providerPaymentId: result.providerPaymentId });
   } else {
-    await recordPaymentOutcome(orderId, settled, {
+    const recorded = await recordPaymentOutcome(orderId, settled, {
       providerPaymentId: result.providerPaymentId,
       ...(result.failureReason ? { reason: result.failureReason } : {}),
     });
+    // Counted where the decline is recorded, so a webhook that recorded it first is not counted twice.
+    if (recorded && result.status === 'failed') countMetric(BUSINESS_METRICS.PaymentDeclined);
   }
   return (await getOrder(orderId)) as Order;
 }
@@ -108,11 +112,17 @@ async function settlePaid(
   alsoWrite?: Record<string, unknown>[],
 ): Promise<'paid' | 'not payable' | 'refunded' | 'refused' | 'unknown'> {
   try {
-    await transitionOrder(orderId, 'pay', {
+    const paid = await transitionOrder(orderId, 'pay', {
       set: { payment },
       detail,
       ...(alsoWrite ? { alsoWrite } : {}),
     });
+    dimensionedMetric(
+      BUSINESS_METRICS.OrderPaid,
+      { name: 'currency', value: paid.currency },
+      paid.total,
+      MINOR_UNITS,
+    );
     return 'paid';
   } catch (error) {
     if (!(error instanceof HttpError && error.statusCode === 409)) throw error;
@@ -160,6 +170,7 @@ export async function refundPayment(order: Order): Promise<'refunded' | 'refused
       orderId: order.id,
       error: error instanceof Error ? error.message : String(error),
     });
+    countMetric(BUSINESS_METRICS.RefundFailed);
     await recordRefund(order.id, { ...payment, refund: { status: 'failed' } }, 'refund_failed', {});
     return refusedOutright(error) ? 'refused' : 'unknown';
   }
@@ -238,6 +249,7 @@ export async function applyPaymentEvent(event: PaymentEvent): Promise<'processed
         ...(event.providerPaymentId ? { providerPaymentId: event.providerPaymentId } : {}),
       };
       if (await recordPaymentOutcome(order.id, failed, { ...detail, reason: failed.failureReason }, claim)) {
+        countMetric(BUSINESS_METRICS.PaymentDeclined);
         return 'processed';
       }
     }
@@ -329,6 +341,7 @@ async function applySuccess(
     } catch (error) {
       // No answer: fail the delivery so the provider redelivers and the refund is asked again.
       if (!refusedOutright(error)) throw error;
+      countMetric(BUSINESS_METRICS.RefundFailed);
       logger.error('the provider refused to refund a second payment for an order', {
         orderId: order.id,
         eventId: event.id,

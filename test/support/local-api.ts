@@ -7,7 +7,10 @@ import { type LocalBackend, startLocalBackend } from '../../lib/local/backend.ts
  * The whole local backend on the run's shared DynamoDB Local and synthesized app, with tables
  * of its own (a unique prefix) and the demo catalog seeded, so e2e files can run in parallel.
  */
-export function startTestBackend(environment?: Record<string, string>): Promise<LocalBackend> {
+export function startTestBackend(
+  environment?: Record<string, string>,
+  options: { log?: (line: string) => void } = {},
+): Promise<LocalBackend> {
   return startLocalBackend({
     assemblyDir: inject('assemblyDir'),
     dynamodbEndpoint: inject('dynamodbEndpoint'),
@@ -18,7 +21,10 @@ export function startTestBackend(environment?: Record<string, string>): Promise<
     runSchedules: false,
     ...(environment ? { environment } : {}),
     // E2E_LOG=1 shows what the functions log (their errors included) while debugging a test.
-    log: process.env.E2E_LOG ? (line: string) => console.log(line) : () => undefined,
+    log: (line: string) => {
+      options.log?.(line);
+      if (process.env.E2E_LOG) console.log(line);
+    },
   });
 }
 
