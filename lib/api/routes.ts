@@ -701,15 +701,4 @@ export const ROUTES: readonly RouteDefinition[] = [
 export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string =>
   `${route.method} ${route.path}`;
 
-/**
- * A stable construct id for a route's function, from its entry file:
- * `functions/catalog/list-products.ts` -> `CatalogListProducts`.
- */
-export function functionId(entry: string): string {
-  return entry
-    .replace(/^functions\//, '')
-    .replace(/\.ts$/, '')
-    .split(/[/-]/)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
-}
+export { functionId } from './function-id.ts';
