@@ -1,16 +1,26 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { decodeCursor, encodeCursor } from '../core/cursor.ts';
 import { isConditionFailure, table, transactWrite, updateItem } from '../core/db.ts';
-import { conflict, notFound } from '../core/errors.ts';
+import { badRequest, conflict, notFound } from '../core/errors.ts';
 import { claimIdempotencyKey, replayOf, requestHash } from '../core/idempotency.ts';
 import { historyEntry } from './history.ts';
 import type { HistoryEntry, Order, Payment } from './model.ts';
-import { getOrder, orderKey } from './store.ts';
+import { getOrder, getOrders, orderKey } from './store.ts';
 
 /*
  * The payment of an order: the attempts to charge it (one current attempt on the order item,
- * claimed in one transaction with the caller's idempotency key) and the provider events
- * applied to it, each processed once. The order item itself and its key belong to store.ts.
+ * claimed in one transaction with the caller's idempotency key), the provider events applied to
+ * it, each processed once, and the refunds the provider refused, listed for an operator. The
+ * order item itself and its key belong to store.ts.
  */
+
+// A refund that failed, until one succeeds: one item per order and provider payment, in one
+// partition (rare writes) that an admin listing reads newest first.
+const REFUND_FAILURES = 'REFUND_FAILURES';
+const refundFailureKey = (orderId: string, providerPaymentId: string) => ({
+  pk: REFUND_FAILURES,
+  sk: `${orderId}#${providerPaymentId}`,
+});
 
 const PAYMENT_SCOPE = 'pay-order';
 /** Attempts per order: enough for a few declined cards, bounded so the order item stays small. */
@@ -179,11 +189,22 @@ export function recordPaymentOutcome(
   payment: Payment,
   note: Record<string, unknown>,
   alsoWrite: readonly Record<string, unknown>[] = [],
+  options: { readonly unlessResentSince?: Payment } = {},
 ): Promise<boolean> {
+  // Reconciliation decides on the attempt as it read it: not if a client re-sent it meanwhile.
+  const read = options.unlessResentSince;
+  const resent = read
+    ? read.startedAt
+      ? {
+          expression: ' AND payment.startedAt = :readStartedAt',
+          values: { ':readStartedAt': read.startedAt },
+        }
+      : { expression: ' AND attribute_not_exists(payment.startedAt)', values: {} }
+    : { expression: '', values: {} };
   return writePayment(orderId, payment, historyEntry(`payment_${payment.status}`, note), alsoWrite, {
-    expression: 'payment.#paymentStatus IN (:processing, :pending, :error)',
+    expression: `payment.#paymentStatus IN (:processing, :pending, :error)${resent.expression}`,
     names: { '#paymentStatus': 'status' },
-    values: { ':processing': 'processing', ':pending': 'pending', ':error': 'error' },
+    values: { ':processing': 'processing', ':pending': 'pending', ':error': 'error', ...resent.values },
   });
 }
 
@@ -198,8 +219,17 @@ export function recordRefund(
   payment: Payment,
   type: string,
   detail: Record<string, unknown>,
-  alsoWrite: readonly Record<string, unknown>[] = [],
+  extraWrites: readonly Record<string, unknown>[] = [],
 ): Promise<boolean> {
+  // The operator's list of failed refunds follows the payment's refund, in the same transaction.
+  const marker = payment.providerPaymentId
+    ? [
+        payment.refund?.status === 'failed'
+          ? refundFailureMarked(orderId, payment.providerPaymentId)
+          : refundFailureCleared(orderId, payment.providerPaymentId),
+      ]
+    : [];
+  const alsoWrite = [...extraWrites, ...marker];
   if (payment.refund?.status === 'succeeded') {
     return writePayment(orderId, payment, historyEntry(type, detail), alsoWrite);
   }
@@ -311,4 +341,73 @@ export async function paymentEventProcessed(eventId: string): Promise<boolean> {
     new GetCommand({ TableName: tableName, Key: processedEventKey(eventId), ConsistentRead: true }),
   );
   return out.Item !== undefined;
+}
+
+/** The transaction item that lists a payment's refund as failed (for `GET /admin/orders?refund=failed`). */
+function refundFailureMarked(orderId: string, providerPaymentId: string) {
+  return {
+    Put: {
+      TableName: table().tableName,
+      Item: {
+        ...refundFailureKey(orderId, providerPaymentId),
+        entity: 'refund-failure',
+        orderId,
+        providerPaymentId,
+        failedAt: new Date().toISOString(),
+      },
+    },
+  };
+}
+
+/** The transaction item that takes a payment off the failed-refund list (a refund went through). */
+function refundFailureCleared(orderId: string, providerPaymentId: string) {
+  return { Delete: { TableName: table().tableName, Key: refundFailureKey(orderId, providerPaymentId) } };
+}
+
+/**
+ * Lists a refund the provider refused for a payment that is not the order's own (a second
+ * charge), which no payment record holds: only the list and the order's history show it.
+ */
+export async function markRefundFailed(orderId: string, providerPaymentId: string): Promise<void> {
+  const { client } = table();
+  await client.send(new PutCommand(refundFailureMarked(orderId, providerPaymentId).Put));
+}
+
+/**
+ * Orders with a refund that failed and has not been made since, newest order first: one Query
+ * on the failure list, then the orders (one BatchGetItem). The list is small by nature (each
+ * entry is an alarm), so two requests buy always-current orders instead of stale copies.
+ */
+export async function listOrdersWithFailedRefunds(
+  limit: number,
+  cursor?: string,
+): Promise<{ items: Order[]; nextCursor: string | null }> {
+  const { client, tableName } = table();
+  const scope = 'orders:refund:failed';
+  let exclusiveStartKey: Record<string, string> | undefined;
+  if (cursor) {
+    const { sk } = await decodeCursor(scope, cursor);
+    if (typeof sk !== 'string' || !sk.includes('#')) {
+      throw badRequest('The cursor is not valid for this listing.', [
+        { path: 'query.cursor', message: 'Invalid cursor.' },
+      ]);
+    }
+    exclusiveStartKey = { pk: REFUND_FAILURES, sk };
+  }
+  const out = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': REFUND_FAILURES },
+      ScanIndexForward: false,
+      Limit: limit,
+      ExclusiveStartKey: exclusiveStartKey,
+    }),
+  );
+  const markers = out.Items ?? [];
+  const last = markers.at(-1);
+  return {
+    items: await getOrders(markers.map((marker) => String(marker.orderId))),
+    nextCursor: out.LastEvaluatedKey && last ? await encodeCursor(scope, { sk: String(last.sk) }) : null,
+  };
 }

@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { getProducts } from '../catalog/store.ts';
 import { requireEnv } from '../core/config.ts';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
@@ -32,7 +32,7 @@ import { productsGone, releaseLines, reservationProblem, reserveLines, unprocess
 // (payment-store.ts) writes the payment part of the same order item, hence the export.
 export const orderKey = (id: string) => ({ pk: `ORDER#${id}`, sk: 'ORDER' });
 const ordersOfUser = (userId: string) => `ORDERS_OF#${userId}`;
-const ordersInStatus = (status: OrderStatus) => `ORDER_STATUS#${status}`;
+export const ordersInStatus = (status: OrderStatus) => `ORDER_STATUS#${status}`;
 
 const IDEMPOTENCY_SCOPE = 'create-order';
 const MAX_PRICE_RETRIES = 2;
@@ -78,6 +78,24 @@ export async function getOrder(id: string): Promise<Order | undefined> {
     new GetCommand({ TableName: tableName, Key: orderKey(id), ConsistentRead: true }),
   );
   return out.Item ? orderFromItem(out.Item) : undefined;
+}
+
+/** Orders by id, in the order asked (missing ones left out); one BatchGetItem per 100 ids. */
+export async function getOrders(ids: readonly string[]): Promise<Order[]> {
+  const { client, tableName } = table();
+  const found = new Map<string, Order>();
+  const unique = [...new Set(ids)];
+  for (let start = 0; start < unique.length; start += 100) {
+    let keys: Record<string, unknown>[] | undefined = unique.slice(start, start + 100).map(orderKey);
+    while (keys && keys.length > 0) {
+      const out: BatchGetCommandOutput = await client.send(
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      for (const item of out.Responses?.[tableName] ?? []) found.set(String(item.id), orderFromItem(item));
+      keys = out.UnprocessedKeys?.[tableName]?.Keys;
+    }
+  }
+  return unique.flatMap((id) => found.get(id) ?? []);
 }
 
 /**
@@ -365,6 +383,46 @@ export async function dueUnpaidOrders(
       },
       Limit: limit,
       ...(after ? { ExclusiveStartKey: { ...orderKey(after), gsi2pk: partition, gsi2sk: after } } : {}),
+    }),
+  );
+  const next = out.LastEvaluatedKey?.gsi2sk;
+  return { orders: (out.Items ?? []).map(orderFromItem), next: typeof next === 'string' ? next : undefined };
+}
+
+/**
+ * Orders in one status whose payment attempt has no known outcome (`error`, `processing`, or
+ * `pending` for a webhook that never came) since before `startedBefore`, newest first: a Query
+ * on the status partition of gsi2, from `createdAfter` on (ULID bound), with a filter on the
+ * payment. For reconciliation, which runs on a schedule, never on a request path. One page per
+ * call; `after` continues.
+ */
+export async function ordersWithUnsettledPayment(
+  status: OrderStatus,
+  options: { createdAfter: Date; startedBefore: Date; limit?: number; after?: string },
+): Promise<{ orders: Order[]; next: string | undefined }> {
+  const { client, tableName } = table();
+  const partition = ordersInStatus(status);
+  const out = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: INDEX.gsi2,
+      KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk > :from',
+      FilterExpression:
+        'payment.#paymentStatus IN (:error, :processing, :pending) AND (attribute_not_exists(payment.startedAt) OR payment.startedAt < :before)',
+      ExpressionAttributeNames: { '#paymentStatus': 'status' },
+      ExpressionAttributeValues: {
+        ':pk': partition,
+        ':from': ulidTimePrefix(options.createdAfter.getTime()),
+        ':error': 'error',
+        ':processing': 'processing',
+        ':pending': 'pending',
+        ':before': options.startedBefore.toISOString(),
+      },
+      ScanIndexForward: false,
+      Limit: options.limit ?? 100,
+      ...(options.after
+        ? { ExclusiveStartKey: { ...orderKey(options.after), gsi2pk: partition, gsi2sk: options.after } }
+        : {}),
     }),
   );
   const next = out.LastEvaluatedKey?.gsi2sk;

@@ -46,12 +46,42 @@ export interface RefundResult {
   readonly status: 'succeeded' | 'pending' | 'failed';
 }
 
+/** Which payment attempt to look up: the order's attempt, and its provider id when it is known. */
+export interface PaymentLookup {
+  readonly orderId: string;
+  readonly attempt: number;
+  /** The attempt's provider idempotency key (what the charge was sent with). */
+  readonly idempotencyKey: string;
+  readonly paymentMethod: string;
+  readonly amount: number;
+  readonly currency: string;
+  /** Known when the provider answered the charge at least once. */
+  readonly providerPaymentId?: string;
+}
+
+/** What the provider knows of a payment: its id and outcome so far, amount and currency. */
+export interface FoundPayment {
+  readonly providerPaymentId: string;
+  readonly status: ChargeStatus;
+  readonly failureReason?: string;
+  /** Minor units, and ISO 4217 in upper case. */
+  readonly amount?: number;
+  readonly currency?: string;
+}
+
 /** What the order code needs from a card processor. */
 export interface PaymentProvider {
   /** The adapter's name, for logs. */
   readonly name: string;
   charge(request: ChargeRequest): Promise<ChargeResult>;
   refund(request: RefundRequest): Promise<RefundResult>;
+  /**
+   * The truth about an attempt whose outcome we do not know (its answer was lost, or the
+   * provider keeps answering an error it cached for the key): by provider id when known, else by
+   * the order id and attempt in the payment's metadata. Undefined when the provider has no
+   * payment for the attempt. Reconciliation settles the attempt from it.
+   */
+  findPayment(lookup: PaymentLookup): Promise<FoundPayment | undefined>;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   chargeKey,
   claimPaymentAttempt,
   claimPaymentEvent,
+  markRefundFailed,
   paymentEventProcessed,
   recordPaymentEventOnly,
   recordPaymentOutcome,
@@ -16,6 +17,7 @@ import {
 import { getOrder, transitionOrder } from '../orders/store.ts';
 import {
   type ChargeResult,
+  type FoundPayment,
   type PaymentProvider,
   PaymentProviderError,
   refusedOutright,
@@ -342,6 +344,7 @@ async function applySuccess(
       // No answer: fail the delivery so the provider redelivers and the refund is asked again.
       if (!refusedOutright(error)) throw error;
       countMetric(BUSINESS_METRICS.RefundFailed);
+      await markRefundFailed(order.id, event.providerPaymentId);
       logger.error('the provider refused to refund a second payment for an order', {
         orderId: order.id,
         eventId: event.id,
@@ -352,4 +355,86 @@ async function applySuccess(
     return (await recordPaymentEventOnly(event.id, order.id, note)) ? 'processed' : 'duplicate';
   }
   return undefined;
+}
+
+/** What reconciling one attempt did. */
+export type ReconcileOutcome =
+  | 'succeeded'
+  | 'failed'
+  | 'pending'
+  | 'not at provider'
+  | 'unchanged'
+  | 'unreachable';
+
+/**
+ * Settles a payment attempt whose outcome we do not know (its answer was lost, the function died
+ * mid-charge, the provider keeps answering an error it cached for the key, or the webhook of a
+ * pending payment never came) by asking the provider, and then exactly as its webhook would: a
+ * success pays the order (or is refunded if the order died meanwhile), a failure frees it for a
+ * new attempt. The event id is derived from the provider's payment and status, so reconciling
+ * twice, or the real webhook arriving later, changes nothing further. An attempt the provider
+ * has no payment for was never charged: it is failed, and the order can be paid again under a
+ * new attempt (a new provider key, so a cached error cannot stand in the way).
+ */
+export async function reconcilePayment(order: Order, now = new Date()): Promise<ReconcileOutcome> {
+  const payment = order.payment;
+  if (!payment) return 'unchanged';
+  let found: FoundPayment | undefined;
+  try {
+    found = await paymentProvider().findPayment({
+      orderId: order.id,
+      attempt: payment.attempt,
+      idempotencyKey: chargeKey(order.id, payment.attempt),
+      paymentMethod: payment.paymentMethod,
+      amount: order.total,
+      currency: order.currency,
+      ...(payment.providerPaymentId ? { providerPaymentId: payment.providerPaymentId } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof PaymentProviderError)) throw error;
+    logger.warn('reconciliation: the provider could not be asked', {
+      orderId: order.id,
+      error: error.message,
+    });
+    return 'unreachable';
+  }
+  if (!found) {
+    // The provider named this payment before: a lookup that misses it proves nothing.
+    if (payment.providerPaymentId) return 'unchanged';
+    const failed: Payment = { ...payment, status: 'failed', failureReason: 'no_charge_at_provider' };
+    const recorded = await recordPaymentOutcome(
+      order.id,
+      failed,
+      { reason: 'reconciliation: the provider has no payment for this attempt' },
+      [],
+      { unlessResentSince: payment },
+    );
+    return recorded ? 'not at provider' : 'unchanged';
+  }
+  if (found.status === 'pending') {
+    if (payment.status === 'pending') return 'unchanged';
+    const pending: Payment = { ...payment, status: 'pending', providerPaymentId: found.providerPaymentId };
+    const recorded = await recordPaymentOutcome(
+      order.id,
+      pending,
+      { providerPaymentId: found.providerPaymentId, reason: 'reconciliation: pending at the provider' },
+      [],
+      { unlessResentSince: payment },
+    );
+    return recorded ? 'pending' : 'unchanged';
+  }
+  const outcome = await applyPaymentEvent({
+    id: `reconciliation-${found.providerPaymentId}-${found.status}`,
+    type: found.status === 'succeeded' ? 'payment.succeeded' : 'payment.failed',
+    providerType: 'reconciliation',
+    orderId: order.id,
+    attempt: payment.attempt,
+    providerPaymentId: found.providerPaymentId,
+    ...(found.amount !== undefined && found.currency
+      ? { amount: found.amount, currency: found.currency }
+      : {}),
+    ...(found.failureReason ? { failureReason: found.failureReason } : {}),
+    created: Math.floor(now.getTime() / 1000),
+  });
+  return outcome === 'processed' ? found.status : 'unchanged';
 }

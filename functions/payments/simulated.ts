@@ -84,9 +84,7 @@ export function simulatedProvider(options: {
         request.attempt,
       ]);
       const providerPaymentId = paymentIdFor(request.idempotencyKey);
-      const outcome = Object.hasOwn(OUTCOMES, request.paymentMethod)
-        ? (OUTCOMES[request.paymentMethod] ?? UNKNOWN_METHOD)
-        : UNKNOWN_METHOD;
+      const outcome = outcomeOf(request.paymentMethod);
       if (outcome.status === 'pending') {
         await options.settleLater?.(
           providerPaymentId,
@@ -140,7 +138,32 @@ export function simulatedProvider(options: {
       );
       return { providerRefundId, status: 'succeeded' };
     },
+
+    /**
+     * Answers what the charge of the attempt is (or would be: the simulator keeps no state, and
+     * its charges are pure functions of the request, so a charge re-sent with the key is this one).
+     */
+    async findPayment(lookup) {
+      const outcome = outcomeOf(lookup.paymentMethod);
+      return {
+        providerPaymentId: lookup.providerPaymentId ?? paymentIdFor(lookup.idempotencyKey),
+        status: outcome.status,
+        ...(outcome.failureReason ? { failureReason: outcome.failureReason } : {}),
+        amount: lookup.amount,
+        currency: lookup.currency,
+      };
+    },
   };
+}
+
+/** The outcome of a charge with a test payment method (unknown methods fail, as in Stripe). */
+function outcomeOf(paymentMethod: string): {
+  readonly status: ChargeStatus;
+  readonly failureReason?: string;
+} {
+  return Object.hasOwn(OUTCOMES, paymentMethod)
+    ? (OUTCOMES[paymentMethod] ?? UNKNOWN_METHOD)
+    : UNKNOWN_METHOD;
 }
 
 /**

@@ -490,7 +490,8 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: 'GET',
     path: '/admin/orders',
     entry: 'functions/orders/list-orders-by-status.ts',
-    summary: 'Orders in one status, newest first (admin)',
+    summary:
+      'Orders in one status, or with a refund the provider refused (?refund=failed), newest first (admin)',
     tag: 'orders',
     auth: 'admin',
     table: 'read',

@@ -57,6 +57,11 @@ export interface EnvironmentConfig {
    * before it signs, signs for this long, and is published this long after.
    */
   readonly signingKeyRotationDays: number;
+  /**
+   * How long a payment attempt's outcome must have been unknown before reconciliation asks the
+   * provider: in-flight charges answer within seconds, Stripe's search index within a minute.
+   */
+  readonly paymentReconcileAfterSeconds: number;
 }
 
 export const ENVIRONMENT_NAMES = ['local', 'dev', 'staging', 'prod'] as const;
@@ -129,6 +134,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     paymentProvider: 'simulated',
     orderPaymentWindowMinutes: 30,
     signingKeyRotationDays: 30,
+    paymentReconcileAfterSeconds: 300,
     removalPolicy: RemovalPolicy.DESTROY,
     deletionProtection: false,
     pointInTimeRecovery: false,
@@ -150,6 +156,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     paymentProvider: 'simulated',
     orderPaymentWindowMinutes: 30,
     signingKeyRotationDays: 30,
+    paymentReconcileAfterSeconds: 300,
     removalPolicy: RemovalPolicy.DESTROY,
     deletionProtection: false,
     pointInTimeRecovery: false,
@@ -171,6 +178,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     paymentProvider: 'stripe',
     orderPaymentWindowMinutes: 30,
     signingKeyRotationDays: 30,
+    paymentReconcileAfterSeconds: 300,
     // Not SNAPSHOT: CloudFormation snapshots only volumes and databases such as RDS; on a
     // DynamoDB table, a secret or a log group it is an invalid template. PITR covers staging.
     removalPolicy: RemovalPolicy.RETAIN,
@@ -192,6 +200,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     paymentProvider: 'stripe',
     orderPaymentWindowMinutes: 30,
     signingKeyRotationDays: 30,
+    paymentReconcileAfterSeconds: 300,
     removalPolicy: RemovalPolicy.RETAIN,
     deletionProtection: true,
     pointInTimeRecovery: true,

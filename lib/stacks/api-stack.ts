@@ -190,6 +190,7 @@ export class ApiStack extends Stack {
       PAYMENT_PROVIDER: config.paymentProvider,
       PAYMENT_WEBHOOK_URL: `${issuer}/webhooks/payments`,
       ORDER_PAYMENT_WINDOW_MINUTES: String(config.orderPaymentWindowMinutes),
+      PAYMENT_RECONCILE_AFTER_SECONDS: String(config.paymentReconcileAfterSeconds),
       ...(config.stripeApiBase ? { STRIPE_API_BASE: config.stripeApiBase } : {}),
     };
     const bindSecrets = (fn: EndpointFunction, names: readonly SecretName[] = []) => {
