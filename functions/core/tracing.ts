@@ -7,7 +7,7 @@ import type middy from '@middy/core';
  * (`observability.tracedCalls` in lib/config). The choice is made when the function is
  * bundled: `SHOP_TRACED_CALLS` is replaced by a constant, so where it is not "true" esbuild
  * drops this branch and the X-Ray SDK with it, and the function pays no cold-start cost for
- * it (about 100 ms where it is bundled: `npm run bench`, floor:tracer). Lambda's own active
+ * it (where it is bundled: `npm run bench`, floor:tracer against floor:getitem). Lambda's own active
  * tracing (the invocation segment) needs no code and is configured on the function.
  */
 let tracer: Tracer | undefined;
