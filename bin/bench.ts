@@ -18,6 +18,7 @@ import { type LatencyRoute, type LatencySamples, measureLatency } from '../lib/b
 import { type Summary, summarize } from '../lib/bench/stats.ts';
 import { kb, ms, ratio, renderTable } from '../lib/bench/table.ts';
 import { type BenchTarget, floorTarget, functionTargets } from '../lib/bench/targets.ts';
+import { bundleDefines } from '../lib/constructs/endpoint-function.ts';
 import { type LocalBackend, startLocalBackend } from '../lib/local/backend.ts';
 import { demoProducts } from '../lib/local/seed.ts';
 import { synthesize } from '../lib/local/synth.ts';
@@ -28,6 +29,8 @@ const USAGE = 'Usage: npm run bench -- [--runs N] [--requests N] [--compare-sour
 const WARMUP_REQUESTS = 20;
 const EMPTY_FLOOR = 'floor:empty';
 const GETITEM_FLOOR = 'floor:getitem';
+const METRICS_FLOOR = 'floor:metrics';
+const TRACER_FLOOR = 'floor:tracer';
 
 function positiveInteger(flag: string, value: string): number {
   const parsed = Number(value);
@@ -149,6 +152,13 @@ async function run(): Promise<void> {
   const floorSpecs = [
     { name: EMPTY_FLOOR, label: 'empty handler', entry: 'lib/bench/floors/empty-handler.ts' },
     { name: GETITEM_FLOOR, label: 'one GetItem (SDK v3)', entry: 'lib/bench/floors/get-item-handler.ts' },
+    // What observability costs at cold start: compare with the empty and GetItem floors.
+    {
+      name: METRICS_FLOOR,
+      label: 'empty + Powertools Metrics',
+      entry: 'lib/bench/floors/metrics-handler.ts',
+    },
+    { name: TRACER_FLOOR, label: 'GetItem + Powertools Tracer', entry: 'lib/bench/floors/tracer-handler.ts' },
   ];
   const compositions = new Map<string, BundleComposition>();
   const floors: BenchTarget[] = [];
@@ -157,7 +167,14 @@ async function run(): Promise<void> {
     compositions.set(spec.name, await buildFloor(spec.entry, codeDir));
     floors.push(floorTarget(spec.name, spec.label, spec.entry, codeDir, tableReader));
   }
-  await Promise.all(functions.map(async (fn) => compositions.set(fn.name, await analyzeBundle(fn.entry))));
+  await Promise.all(
+    functions.map(async (fn) =>
+      compositions.set(
+        fn.name,
+        await analyzeBundle(fn.entry, bundleDefines(fn.environment.SHOP_TRACED_CALLS === 'true')),
+      ),
+    ),
+  );
   const targets = [...floors, ...functions];
 
   const getItemFloor = floors.find((f) => f.name === GETITEM_FLOOR) as BenchTarget;
@@ -254,6 +271,12 @@ async function run(): Promise<void> {
     ),
   );
   print('  Ratios use medians. RSS: the process right after the import (Node itself included).');
+  const floorCost = (name: string, base: Summary) => ms(floorSummary(cold, name).p50 - base.p50);
+  print(
+    `  Observability at cold start (medians): Powertools Metrics adds ${floorCost(METRICS_FLOOR, emptyFloor)} ms ` +
+      `(floor:metrics - floor:empty); the Tracer adds ${floorCost(TRACER_FLOOR, getItemFloorImport)} ms ` +
+      '(floor:tracer - floor:getitem), paid only where observability.tracedCalls bundles it.',
+  );
   if (options.compareSourceMaps) {
     print(
       '  no-srcmap: the same import without --enable-source-maps; srcmap cost: the difference of medians.',

@@ -2,6 +2,7 @@
 //   npm start                 data kept in .local/data between runs
 //   npm start -- --reset      wipe .local/data first (fresh demo catalog)
 //   npm start -- --in-memory  keep nothing
+//   npm start -- --log-format json   function log lines raw (default: pretty, one readable line each)
 // PORT (default 3000), WS_PORT (default 3001), DYNAMODB_PORT, SECRETS_PORT and SQS_PORT (default:
 // free ports) choose the ports.
 import { rmSync } from 'node:fs';
@@ -9,12 +10,22 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
 import { type LocalBackend, startLocalBackend } from '../lib/local/backend.ts';
+import { LOG_FORMATS, type LogFormat } from '../lib/local/log-format.ts';
 import { DEMO_CUSTOMER_PASSWORD, localAdmin } from '../lib/local/seed.ts';
 import { synthesize } from '../lib/local/synth.ts';
 
 const { values } = parseArgs({
-  options: { reset: { type: 'boolean', default: false }, 'in-memory': { type: 'boolean', default: false } },
+  options: {
+    reset: { type: 'boolean', default: false },
+    'in-memory': { type: 'boolean', default: false },
+    'log-format': { type: 'string', default: 'pretty' },
+  },
 });
+const logFormat = values['log-format'];
+if (!isLogFormat(logFormat)) {
+  console.error(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got "${logFormat}".`);
+  process.exit(2);
+}
 const localDir = path.join(PROJECT_ROOT, '.local');
 const dataDir = values['in-memory'] ? undefined : path.join(localDir, 'data');
 if (values.reset) rmSync(path.join(localDir, 'data'), { recursive: true, force: true });
@@ -54,6 +65,7 @@ try {
     dataDir,
     seed: true,
     seedOrderHistory: true,
+    logFormat,
   });
   for (const table of backend.tables) {
     step(`Table ${table.name}: ${table.created ? 'created from the template' : 'kept from the last run'}`);
@@ -95,4 +107,8 @@ Press Ctrl+C to stop.
     `\nCould not start the local backend:\n${error instanceof Error ? error.message : String(error)}`,
   );
   process.exit(1);
+}
+
+function isLogFormat(value: string | undefined): value is LogFormat {
+  return (LOG_FORMATS as readonly (string | undefined)[]).includes(value);
 }

@@ -27,6 +27,7 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
     tags,
     description: `Shop API (${config.name})`,
     table: data.table,
+    alarmTopic: data.alarmTopic,
     secrets: {
       cursor: data.cursorSecret,
       signingKey: data.signingKeySecret,
@@ -41,7 +42,7 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
     description: `Shop real time and stream consumers (${config.name})`,
     table: data.table,
     issuer: api.issuer,
-    alarmTopic: api.alarmTopic,
+    alarmTopic: data.alarmTopic,
   });
   events.addStackDependency(api);
   return { data, api, events };

@@ -1,5 +1,7 @@
 import { HttpError } from '../core/errors.ts';
 import { http, ok } from '../core/http.ts';
+import { BUSINESS_METRICS } from '../core/metric-names.ts';
+import { countMetric } from '../core/metrics.ts';
 import { parseInput } from '../core/validation.ts';
 import { loginBody } from './model.ts';
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
@@ -22,6 +24,7 @@ export const handler = http(
     const { email, password } = parseInput(loginBody, event.jsonBody, 'body');
     const retryAfter = await reserveLoginAttempt(email);
     if (retryAfter > 0) {
+      countMetric(BUSINESS_METRICS.LoginThrottled);
       throw new HttpError(
         429,
         'too-many-attempts',

@@ -1,5 +1,5 @@
 import { http, ok } from '../core/http.ts';
-import { issuerUrl } from './tokens.ts';
+import { issuerUrl } from './issuer.ts';
 
 /** GET /.well-known/openid-configuration: where API Gateway's authorizer finds our keys. */
 export const handler = http(async () => {

@@ -1,31 +1,36 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { requireEnv } from '../core/config.ts';
+import { declareEnv, requireEnv, secretArn } from '../core/config.ts';
 import { secretString } from '../core/secrets.ts';
+import { issuerUrl } from './issuer.ts';
 import type { Account } from './model.ts';
 import { parseSigningKeySet, type SigningKeySet } from './signing-keys.ts';
 
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 
-/** The token issuer (`iss`): the API's own base URL. */
-export const issuerUrl = (): string => requireEnv('AUTH_ISSUER').replace(/\/$/, '');
+declareEnv('AUTH_AUDIENCE');
+declareEnv('SIGNING_KEY_SECRET_ARN', secretArn);
 
-let signer: Promise<{ kid: string; key: KeyObject }> | undefined;
+let parsed: { readonly raw: string; readonly set: SigningKeySet } | undefined;
+let signer: { readonly kid: string; readonly key: KeyObject } | undefined;
 
-/** The key set from Secrets Manager (cached per instance by `secretString`). */
+/**
+ * The key set from Secrets Manager. The secret is re-read every few minutes (`secretString`), so
+ * a rotation reaches warm instances: the JWKS publishes a staged key, and signing moves to it.
+ */
 export async function signingKeySet(): Promise<SigningKeySet> {
-  return parseSigningKeySet(await secretString(requireEnv('SIGNING_KEY_SECRET_ARN')));
+  const raw = await secretString(requireEnv('SIGNING_KEY_SECRET_ARN'));
+  if (parsed?.raw !== raw) parsed = { raw, set: parseSigningKeySet(raw) };
+  return parsed.set;
 }
 
+/** The first key of the set, as a key object (re-created only when the signing key changed). */
 async function currentSigner(): Promise<{ kid: string; key: KeyObject }> {
-  signer ??= signingKeySet().then((set) => {
-    const [current] = set.keys;
-    if (!current) throw new Error('No signing key.');
-    return { kid: current.kid, key: createPrivateKey({ key: current.privateJwk, format: 'jwk' }) };
-  });
-  signer.catch(() => {
-    signer = undefined;
-  });
+  const [current] = (await signingKeySet()).keys;
+  if (!current) throw new Error('No signing key.');
+  if (signer?.kid !== current.kid) {
+    signer = { kid: current.kid, key: createPrivateKey({ key: current.privateJwk, format: 'jwk' }) };
+  }
   return signer;
 }
 

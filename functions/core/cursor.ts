@@ -1,10 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { requireEnv } from './config.ts';
+import { declareEnv, requireEnv, secretArn, whenSet } from './config.ts';
 import { badRequest } from './errors.ts';
 import { secretString } from './secrets.ts';
 
 /** Where a page ended, as the store's own key fields (never raw table keys in client hands). */
 export type CursorPosition = Record<string, string | number>;
+
+// Stores that page (and so import this) also serve routes that never page, without the key.
+declareEnv('CURSOR_SECRET_ARN', secretArn, whenSet('CURSOR_SECRET_ARN'));
 
 const MAC_BYTES = 16;
 const MAX_CURSOR_LENGTH = 1024;

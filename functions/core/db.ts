@@ -13,8 +13,9 @@ import {
   type UpdateCommandInput,
   type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { requireEnv } from './config.ts';
+import { declareEnv, requireEnv } from './config.ts';
 import { HttpError } from './errors.ts';
+import { traced } from './tracing.ts';
 
 /** Names of the table's generic key attributes; stores build their values, never other code. */
 export const TABLE_KEYS = {
@@ -26,6 +27,8 @@ export const TABLE_KEYS = {
   gsi2sk: 'gsi2sk',
 };
 export const INDEX = { gsi1: 'gsi1', gsi2: 'gsi2' } as const;
+
+declareEnv('TABLE_NAME');
 
 let cached: { client: DynamoDBDocumentClient; tableName: string } | undefined;
 
@@ -45,7 +48,7 @@ export function useTable(client: DynamoDBDocumentClient, tableName: string): voi
 export function table(): { client: DynamoDBDocumentClient; tableName: string } {
   if (!cached) {
     const tableName = requireEnv('TABLE_NAME');
-    const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    const client = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
       marshallOptions: { removeUndefinedValues: true },
     });
     cached = { client, tableName };

@@ -1,9 +1,10 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { badRequest, HttpError, internalError, payloadTooLarge, unsupportedMediaType } from './errors.ts';
+import { observed } from './lambda.ts';
 import { logger } from './logger.ts';
+import { REQUEST_ID_HEADER } from './request-id.ts';
 
 /** The event a handler sees: API Gateway's payload 2.0, with the JSON body already parsed when the route takes one. */
 export interface HttpEvent extends APIGatewayProxyEventV2 {
@@ -98,16 +99,39 @@ const problemErrorHandler: middy.MiddlewareObj<HttpEvent, HttpResponse> = {
 };
 
 /**
- * Wraps a handler in the one middy stack every HTTP function uses: logger context,
- * lower-cased headers, optional JSON body parsing with size and media-type checks, and
- * problem+json errors. Handlers add no middlewares of their own.
+ * API Gateway's request id, on every log line of the request (`requestId`, the name the access
+ * log uses too) and on every answer (`x-request-id`), errors included: a client's bug report
+ * quoting it leads straight to the logs. Used right after the logger context, so its `after`
+ * and `onError` run last and see the final answer.
+ */
+const requestIdMiddleware: middy.MiddlewareObj<HttpEvent, HttpResponse> = {
+  before: ({ event }) => {
+    const requestId = event.requestContext?.requestId;
+    if (requestId) logger.appendKeys({ requestId });
+  },
+  after: tagResponse,
+  onError: tagResponse,
+};
+
+function tagResponse(request: middy.Request<HttpEvent, HttpResponse>): void {
+  const requestId = request.event.requestContext?.requestId;
+  if (!requestId || !request.response) return;
+  request.response.headers = { ...request.response.headers, [REQUEST_ID_HEADER]: requestId };
+}
+
+/**
+ * Wraps a handler in the one middy stack every HTTP function uses: configuration checked at
+ * cold start, logger context with the request id, metrics flushed, the request id on the
+ * answer, lower-cased headers, optional JSON body parsing with size and media-type checks,
+ * and problem+json errors. Handlers add no middlewares of their own.
  */
 export function http(
   handler: (event: HttpEvent, context: Context) => Promise<HttpResponse>,
   options: HttpOptions = {},
 ): middy.MiddyfiedHandler<HttpEvent, HttpResponse> {
   const stack = middy<HttpEvent, HttpResponse>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(observed<HttpEvent, HttpResponse>())
+    .use(requestIdMiddleware)
     .use(httpHeaderNormalizer())
     .use(problemErrorHandler);
   if (options.jsonBody) stack.use(jsonBodyParser(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));

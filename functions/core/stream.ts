@@ -1,7 +1,10 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { lambda } from './lambda.ts';
 import { logger } from './logger.ts';
+import { BUSINESS_METRICS } from './metric-names.ts';
+import { countMetric } from './metrics.ts';
 
 /** One change of one item, as a stream consumer sees it: plain objects, not DynamoDB JSON. */
 export interface StreamChange {
@@ -54,10 +57,10 @@ export function toChange(record: DynamoDBRecord): StreamChange {
  * Lambda retries from the lowest failed sequence number, so the records after a poison record
  * are still delivered now, not only after the poison record has exhausted its retries and gone
  * to the dead-letter queue. Effects must therefore be idempotent (streams deliver at least once).
+ * Each failed record counts as `StreamRecordFailed`.
  */
 export function streamHandler(handle: (change: StreamChange) => Promise<void>): StreamHandler {
-  return async (event, context) => {
-    if (context) logger.addContext(context);
+  const wrapped = lambda<DynamoDBStreamEvent, DynamoDBBatchResponse>(async (event) => {
     const failures: { itemIdentifier: string }[] = [];
     for (const record of event.Records ?? []) {
       const sequenceNumber = record.dynamodb?.SequenceNumber ?? '';
@@ -73,8 +76,11 @@ export function streamHandler(handle: (change: StreamChange) => Promise<void>): 
         // A record without a sequence number cannot be named; an empty identifier fails the
         // whole batch, which Lambda retries (and bisects) until it isolates it.
         failures.push({ itemIdentifier: sequenceNumber });
+        countMetric(BUSINESS_METRICS.StreamRecordFailed);
       }
     }
     return { batchItemFailures: failures };
-  };
+  });
+  // Without a context (tests), middy supplies an empty one.
+  return (event, context) => wrapped(event, context as Context);
 }

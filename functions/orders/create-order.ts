@@ -1,8 +1,15 @@
 import { caller } from '../core/auth.ts';
+import { declareEnv, positiveNumber } from '../core/config.ts';
 import { created, http } from '../core/http.ts';
+import { BUSINESS_METRICS } from '../core/metric-names.ts';
+import { countMetric } from '../core/metrics.ts';
 import { parseInput } from '../core/validation.ts';
 import { createOrderBody, idempotentHeaders } from './model.ts';
 import { createOrder } from './store.ts';
+
+// Read by the store when it sets the order's expiry (declared here: the store is shared with
+// functions, such as the messages stream consumer, that never place orders).
+declareEnv('ORDER_PAYMENT_WINDOW_MINUTES', positiveNumber);
 
 /** POST /orders: reserves stock and creates a pending order; safe to retry with the same Idempotency-Key. */
 export const handler = http(
@@ -11,6 +18,7 @@ export const handler = http(
     const headers = parseInput(idempotentHeaders, event.headers, 'header');
     const input = parseInput(createOrderBody, event.jsonBody, 'body');
     const { order, replayed } = await createOrder(userId, input, headers['idempotency-key']);
+    if (!replayed) countMetric(BUSINESS_METRICS.OrderPlaced);
     return created(order, {
       location: `/orders/${order.id}`,
       ...(replayed ? { 'idempotent-replayed': 'true' } : {}),

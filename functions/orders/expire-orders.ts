@@ -1,10 +1,14 @@
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { ScheduledEvent } from 'aws-lambda';
+import { declareEnv, positiveNumber } from '../core/config.ts';
 import { HttpError } from '../core/errors.ts';
+import { lambda } from '../core/lambda.ts';
 import { logger } from '../core/logger.ts';
 import { dueUnpaidOrders, transitionOrder } from './store.ts';
 
 /** Stop starting pages this close to the function's timeout; the next run continues. */
 const SAFETY_MARGIN_MS = 3_000;
+// Read by the store's due-order Query (declared here: the store is shared with functions that never need it).
+declareEnv('ORDER_PAYMENT_WINDOW_MINUTES', positiveNumber);
 const MAX_PAGES = 50;
 
 /**
@@ -13,10 +17,7 @@ const MAX_PAGES = 50;
  * cancelled meanwhile loses the race cleanly (409) and is skipped; one that cannot be expired
  * for another reason is logged and left for the next run, never blocking the others.
  */
-export async function handler(
-  _event?: ScheduledEvent,
-  context?: Pick<Context, 'getRemainingTimeInMillis'>,
-): Promise<{ expired: number; skipped: number; failed: number }> {
+export const handler = lambda(async (_event: ScheduledEvent | undefined, context) => {
   const now = new Date();
   let expired = 0;
   let skipped = 0;
@@ -38,8 +39,9 @@ export async function handler(
       }
     }
     after = due.next;
-    if (!after || (context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY) < SAFETY_MARGIN_MS) break;
+    if (!after || (context.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY) < SAFETY_MARGIN_MS)
+      break;
   }
   logger.info('expired unpaid orders', { expired, skipped, failed });
   return { expired, skipped, failed };
-}
+});

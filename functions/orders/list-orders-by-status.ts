@@ -2,9 +2,13 @@ import { adminCaller } from '../core/auth.ts';
 import { http, ok } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
 import { adminListOrdersQuery } from './model.ts';
+import { listOrdersWithFailedRefunds } from './payment-store.ts';
 import { listOrdersByStatus } from './store.ts';
 
-/** GET /admin/orders?status= (admin): orders in one status, newest first. */
+/**
+ * GET /admin/orders?status= (admin): orders in one status, newest first; `?refund=failed`: the
+ * orders with a refund the provider refused, for an operator to settle by hand.
+ */
 export const handler = http(async (event) => {
   adminCaller(event);
   const { status, limit, cursor } = parseInput(
@@ -12,5 +16,8 @@ export const handler = http(async (event) => {
     event.queryStringParameters ?? {},
     'query',
   );
-  return ok(await listOrdersByStatus(status, limit, cursor), { 'cache-control': 'no-store' });
+  const page = status
+    ? await listOrdersByStatus(status, limit, cursor)
+    : await listOrdersWithFailedRefunds(limit, cursor);
+  return ok(page, { 'cache-control': 'no-store' });
 });

@@ -78,11 +78,23 @@ export const listOrdersQuery = z.strictObject({
 });
 export type ListOrdersQuery = z.infer<typeof listOrdersQuery>;
 
-export const adminListOrdersQuery = z.strictObject({
-  status: z.enum(ORDER_STATUSES),
-  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
-  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
-});
+/**
+ * `GET /admin/orders`: orders in one `status`, or (`refund=failed`) the orders whose refund the
+ * provider refused and that still owe money back. Exactly one of the two.
+ */
+export const adminListOrdersQuery = z
+  .strictObject({
+    status: z.optional(z.enum(ORDER_STATUSES)),
+    refund: z.optional(z.literal('failed')),
+    limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+    cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+  })
+  .check(
+    z.refine((query) => (query.status === undefined) !== (query.refund === undefined), {
+      message: 'Give a status, or refund=failed (not both).',
+      path: ['status'],
+    }),
+  );
 export type AdminListOrdersQuery = z.infer<typeof adminListOrdersQuery>;
 
 export const paymentBody = z.strictObject({

@@ -1,5 +1,6 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { getProducts, releaseStock, reserveStock } from '../catalog/store.ts';
+import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { getProducts } from '../catalog/store.ts';
+import { requireEnv } from '../core/config.ts';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
 import {
   INDEX,
@@ -10,13 +11,13 @@ import {
   transactWrite,
   updateItem,
 } from '../core/db.ts';
-import { badRequest, conflict, HttpError, notFound } from '../core/errors.ts';
+import { badRequest, conflict, notFound } from '../core/errors.ts';
 import { claimIdempotencyKey, replayOf, requestHash } from '../core/idempotency.ts';
 import { newId, ULID_PATTERN, ulidTimePrefix } from '../core/ids.ts';
 import { logger } from '../core/logger.ts';
+import { historyEntry, historyWithoutCustomer } from './history.ts';
 import {
   type CreateOrderInput,
-  type HistoryEntry,
   HOLDS_STOCK,
   ORDER_ENTITY,
   type Order,
@@ -24,15 +25,16 @@ import {
   type OrderLine,
   type OrderStatus,
   orderSchema,
-  type Payment,
   RETURNS_STOCK,
   TRANSITIONS,
 } from './model.ts';
+import { productsGone, releaseLines, reservationProblem, reserveLines, unprocessable } from './stock.ts';
 
-// Key templates of the orders domain; see docs/access-patterns.md.
-const orderKey = (id: string) => ({ pk: `ORDER#${id}`, sk: 'ORDER' });
+// Key templates of the orders domain; see docs/access-patterns.md. The payment store
+// (payment-store.ts) writes the payment part of the same order item, hence the export.
+export const orderKey = (id: string) => ({ pk: `ORDER#${id}`, sk: 'ORDER' });
 const ordersOfUser = (userId: string) => `ORDERS_OF#${userId}`;
-const ordersInStatus = (status: OrderStatus) => `ORDER_STATUS#${status}`;
+export const ordersInStatus = (status: OrderStatus) => `ORDER_STATUS#${status}`;
 
 const IDEMPOTENCY_SCOPE = 'create-order';
 const MAX_PRICE_RETRIES = 2;
@@ -47,20 +49,8 @@ interface OrderItem extends Order {
   expiresAtEpoch?: never;
 }
 
-const unprocessable = (detail: string, errors?: { path: string; message: string }[]) =>
-  new HttpError(422, 'unprocessable-order', 'The order cannot be placed', detail, errors ? { errors } : {});
-
-/** 422 naming the lines whose product does not exist (or no longer). */
-const productsGone = (input: CreateOrderInput, lines: readonly CreateOrderInput['items'][number][]) =>
-  unprocessable(
-    'Some products do not exist (any more).',
-    lines.map((line) => ({
-      path: `body.items.${input.items.indexOf(line)}.productId`,
-      message: `No product ${line.productId}.`,
-    })),
-  );
-
-function fromItem(item: Record<string, unknown>): Order {
+/** An order as the API shows it, from its item (keys and index attributes left out). */
+export function orderFromItem(item: Record<string, unknown>): Order {
   const { id, userId, status, items, total, currency, createdAt, updatedAt, expiresAt, payment, history } =
     item as unknown as Order;
   return {
@@ -78,18 +68,9 @@ function fromItem(item: Record<string, unknown>): Order {
   };
 }
 
-const historyEntry = (type: string, detail?: Record<string, unknown>): HistoryEntry => ({
-  at: new Date().toISOString(),
-  type,
-  ...(detail ? { detail } : {}),
-});
-
-/** Minutes an unpaid order holds its stock (per environment). */
+/** Minutes an unpaid order holds its stock (`ORDER_PAYMENT_WINDOW_MINUTES`, per environment). */
 export function paymentWindowMinutes(): number {
-  const value = Number(process.env.ORDER_PAYMENT_WINDOW_MINUTES ?? 30);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error('ORDER_PAYMENT_WINDOW_MINUTES must be a positive number.');
-  return value;
+  return Number(requireEnv('ORDER_PAYMENT_WINDOW_MINUTES'));
 }
 
 /** The caller's order by id. Others' orders are "not found", never "forbidden": no existence leak. */
@@ -98,7 +79,25 @@ export async function getOrder(id: string): Promise<Order | undefined> {
   const out = await client.send(
     new GetCommand({ TableName: tableName, Key: orderKey(id), ConsistentRead: true }),
   );
-  return out.Item ? fromItem(out.Item) : undefined;
+  return out.Item ? orderFromItem(out.Item) : undefined;
+}
+
+/** Orders by id, in the order asked (missing ones left out); one BatchGetItem per 100 ids. */
+export async function getOrders(ids: readonly string[]): Promise<Order[]> {
+  const { client, tableName } = table();
+  const found = new Map<string, Order>();
+  const unique = [...new Set(ids)];
+  for (let start = 0; start < unique.length; start += 100) {
+    let keys: Record<string, unknown>[] | undefined = unique.slice(start, start + 100).map(orderKey);
+    while (keys && keys.length > 0) {
+      const out: BatchGetCommandOutput = await client.send(
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      for (const item of out.Responses?.[tableName] ?? []) found.set(String(item.id), orderFromItem(item));
+      keys = out.UnprocessedKeys?.[tableName]?.Keys;
+    }
+  }
+  return unique.flatMap((id) => found.get(id) ?? []);
 }
 
 /**
@@ -168,13 +167,7 @@ export async function createOrder(
             resourceId: id,
           }),
           { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
-          ...input.items.map((line) =>
-            reserveStock(
-              line.productId,
-              line.quantity,
-              (products.get(line.productId) as { version: number }).version,
-            ),
-          ),
+          ...reserveLines(input, products),
         ],
         ReturnConsumedCapacity: 'TOTAL',
       });
@@ -188,30 +181,10 @@ export async function createOrder(
       if (!isConditionFailure(error)) throw error;
       // The key was claimed by a concurrent request with it: answer as its replay.
       if (isConditionFailure(error, 0)) continue;
-      const reasons = (
-        error as { CancellationReasons?: { Code?: string; Item?: Record<string, { N?: string }> }[] }
-      ).CancellationReasons;
-      const failedLine = (i: number) => reasons?.[i + 2]?.Code === 'ConditionalCheckFailed';
-      // Deleted between our read and the write: the same 422 as a product unknown from the start.
-      const gone = input.items.filter((_, i) => failedLine(i) && !reasons?.[i + 2]?.Item);
-      if (gone.length > 0) throw productsGone(input, gone);
-      const short = input.items.filter(
-        (line, i) => failedLine(i) && Number(reasons?.[i + 2]?.Item?.stock?.N ?? 0) < line.quantity,
-      );
-      if (short.length > 0) {
-        throw new HttpError(
-          409,
-          'insufficient-stock',
-          'Not enough stock',
-          'Some products do not have enough stock.',
-          {
-            errors: short.map((line) => ({
-              path: `body.items.${input.items.indexOf(line)}.quantity`,
-              message: `Not enough stock of ${line.productId}.`,
-            })),
-          },
-        );
-      }
+      // A product deleted meanwhile (422) or short of stock (409); the reservations follow the
+      // idempotency key and the order in the transaction.
+      const problem = reservationProblem(error, input, 2);
+      if (problem) throw problem;
       // A product changed (price or details) between our read and the write: price again.
       if (attempt >= MAX_PRICE_RETRIES) throw conflict('The catalog changed while ordering. Try again.');
     }
@@ -250,7 +223,7 @@ async function queryPage(
       ExclusiveStartKey: exclusiveStartKey,
     }),
   );
-  const items = (out.Items ?? []).map(fromItem);
+  const items = (out.Items ?? []).map(orderFromItem);
   const last = items.at(-1);
   return {
     items,
@@ -332,7 +305,7 @@ export async function transitionOrder(
   const condition = `#status = :from${options.condition ? ` AND ${options.condition.expression}` : ''}`;
   const returnsStock = HOLDS_STOCK.includes(current.status) && RETURNS_STOCK.includes(to);
   for (let round = 0; ; round++) {
-    const releases = returnsStock ? await releasableLines(current.items) : [];
+    const releases = returnsStock ? await releaseLines(current.items) : [];
     try {
       await transactWrite({
         TransactItems: [
@@ -347,7 +320,7 @@ export async function transitionOrder(
             },
           },
           ...(options.alsoWrite ?? []),
-          ...releases.map((line) => releaseStock(line.productId, line.quantity)),
+          ...releases,
         ],
       });
       break;
@@ -363,12 +336,6 @@ export async function transitionOrder(
     }
   }
   return (await getOrder(orderId)) as Order;
-}
-
-/** Lines whose product still exists (a deleted product has no stock to return to). */
-async function releasableLines(lines: readonly OrderLine[]): Promise<OrderLine[]> {
-  const existing = await getProducts(lines.map((line) => line.productId));
-  return lines.filter((line) => existing.has(line.productId));
 }
 
 /** Appends to an order's history without changing its state. */
@@ -421,7 +388,47 @@ export async function dueUnpaidOrders(
     }),
   );
   const next = out.LastEvaluatedKey?.gsi2sk;
-  return { orders: (out.Items ?? []).map(fromItem), next: typeof next === 'string' ? next : undefined };
+  return { orders: (out.Items ?? []).map(orderFromItem), next: typeof next === 'string' ? next : undefined };
+}
+
+/**
+ * Orders in one status whose payment attempt has no known outcome (`error`, `processing`, or
+ * `pending` for a webhook that never came) since before `startedBefore`, newest first: a Query
+ * on the status partition of gsi2, from `createdAfter` on (ULID bound), with a filter on the
+ * payment. For reconciliation, which runs on a schedule, never on a request path. One page per
+ * call; `after` continues.
+ */
+export async function ordersWithUnsettledPayment(
+  status: OrderStatus,
+  options: { createdAfter: Date; startedBefore: Date; limit?: number; after?: string },
+): Promise<{ orders: Order[]; next: string | undefined }> {
+  const { client, tableName } = table();
+  const partition = ordersInStatus(status);
+  const out = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: INDEX.gsi2,
+      KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk > :from',
+      FilterExpression:
+        'payment.#paymentStatus IN (:error, :processing, :pending) AND (attribute_not_exists(payment.startedAt) OR payment.startedAt < :before)',
+      ExpressionAttributeNames: { '#paymentStatus': 'status' },
+      ExpressionAttributeValues: {
+        ':pk': partition,
+        ':from': ulidTimePrefix(options.createdAfter.getTime()),
+        ':error': 'error',
+        ':processing': 'processing',
+        ':pending': 'pending',
+        ':before': options.startedBefore.toISOString(),
+      },
+      ScanIndexForward: false,
+      Limit: options.limit ?? 100,
+      ...(options.after
+        ? { ExclusiveStartKey: { ...orderKey(options.after), gsi2pk: partition, gsi2sk: options.after } }
+        : {}),
+    }),
+  );
+  const next = out.LastEvaluatedKey?.gsi2sk;
+  return { orders: (out.Items ?? []).map(orderFromItem), next: typeof next === 'string' ? next : undefined };
 }
 
 /**
@@ -430,7 +437,7 @@ export async function dueUnpaidOrders(
  */
 export function orderFromStreamImage(item: Record<string, unknown>): Order | undefined {
   if (item.entity !== ORDER_ENTITY) return undefined;
-  const parsed = orderSchema.safeParse(fromItem(item));
+  const parsed = orderSchema.safeParse(orderFromItem(item));
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -452,7 +459,7 @@ export async function* pagesOfOrdersInStatus(status: OrderStatus, pageSize = 100
         ExclusiveStartKey: start,
       }),
     );
-    yield (out.Items ?? []).map(fromItem);
+    yield (out.Items ?? []).map(orderFromItem);
     start = out.LastEvaluatedKey;
   } while (start);
 }
@@ -464,7 +471,7 @@ export async function allOrdersOfUser(userId: string): Promise<Order[]> {
     KeyConditionExpression: 'gsi1pk = :pk',
     ExpressionAttributeValues: { ':pk': ordersOfUser(userId) },
   });
-  return items.map(fromItem);
+  return items.map(orderFromItem);
 }
 
 /**
@@ -477,12 +484,7 @@ export async function anonymizeOrdersOfUser(userId: string): Promise<void> {
   const { tableName } = table();
   for (const listed of await allOrdersOfUser(userId)) {
     for (let order: Order | undefined = listed; order; ) {
-      const history = [
-        ...order.history.map((entry) =>
-          entry.detail?.by === userId ? { ...entry, detail: { ...entry.detail, by: 'customer' } } : entry,
-        ),
-        historyEntry('customer_erased'),
-      ];
+      const history = historyWithoutCustomer(order.history, userId);
       try {
         await updateItem({
           TableName: tableName,
@@ -498,305 +500,4 @@ export async function anonymizeOrdersOfUser(userId: string): Promise<void> {
       }
     }
   }
-}
-
-const PAYMENT_SCOPE = 'pay-order';
-/** Attempts per order: enough for a few declined cards, bounded so the order item stays small. */
-export const MAX_PAYMENT_ATTEMPTS = 10;
-/**
- * An attempt still `processing` after this long was abandoned (its function timed out or died
- * mid-charge: functions time out after 10 s): the next request re-sends it under its own
- * provider key, so the provider answers the first charge rather than making a second.
- */
-const STALE_PROCESSING_MS = 60_000;
-
-/** Whether an attempt's outcome is unknown, so it must be re-sent as it was rather than replaced. */
-function needsResend(order: Order, payment: Payment, now = Date.now()): boolean {
-  if (payment.status === 'error') return true;
-  if (payment.status !== 'processing') return false;
-  return now - Date.parse(payment.startedAt ?? order.updatedAt) > STALE_PROCESSING_MS;
-}
-const processedEventKey = (eventId: string) => ({ pk: `PAYMENT_EVENT#${eventId}`, sk: 'PAYMENT_EVENT' });
-/** Processed-event records outlive any provider's redelivery window (Stripe: 3 days). */
-const EVENT_RECORD_TTL_SECONDS = 30 * 24 * 3600;
-
-/** What `claimPaymentAttempt` decided: charge now (a new attempt or a re-send), or answer as a replay. */
-export type PaymentClaim =
-  | { readonly replayed: false; readonly order: Order; readonly payment: Payment }
-  | { readonly replayed: true; readonly order: Order };
-
-/**
- * Claims the right to charge an order, in one transaction with the caller's idempotency key:
- * only a pending order whose previous attempt (if any) definitively failed can start one,
- * so a retried or raced request can never start a second charge. An attempt whose outcome
- * is unknown (provider error) is retried under the same attempt number, hence the same
- * provider idempotency key: the provider then answers the first charge again.
- */
-export async function claimPaymentAttempt(
-  userId: string,
-  orderId: string,
-  paymentMethod: string,
-  idempotencyKey: string,
-): Promise<PaymentClaim> {
-  const hash = requestHash({ orderId, paymentMethod });
-  const order = await getOrder(orderId);
-  if (!order || order.userId !== userId) throw notFound(`No order with id ${orderId}.`);
-  // The key is read AFTER the order: a request with the same key whose claim our order read
-  // already saw has its key visible now (one transaction wrote both), so it is a replay here
-  // rather than "another payment is processing".
-  const replay = await replayOf(PAYMENT_SCOPE, userId, idempotencyKey, hash);
-  if (replay) return resumeAttempt(orderId, replay);
-  if (order.status !== 'pending_payment') throw conflict(`The order is ${order.status}; it cannot be paid.`);
-  const previous = order.payment;
-  // After an unknown outcome the same attempt is re-sent as it was (same card, same provider
-  // key), so the provider answers the first charge instead of making a second one.
-  const retrying = previous !== undefined && needsResend(order, previous);
-  if (previous && !retrying && previous.status !== 'failed') {
-    throw conflict(`A payment for this order is already ${previous.status}.`);
-  }
-  if (previous && retrying && paymentMethod !== previous.paymentMethod) {
-    // It may have charged: another card now could charge twice.
-    throw conflict(
-      `The outcome of the last payment attempt is unknown; retry it with the same payment method (${previous.paymentMethod}) so it cannot charge twice.`,
-    );
-  }
-  if (previous && !retrying && previous.attempt >= MAX_PAYMENT_ATTEMPTS) {
-    throw conflict(`This order had ${MAX_PAYMENT_ATTEMPTS} failed payment attempts; place a new order.`);
-  }
-  const attempt = previous ? (retrying ? previous.attempt : previous.attempt + 1) : 1;
-  const payment: Payment = {
-    attempt,
-    status: 'processing',
-    paymentMethod: retrying ? previous.paymentMethod : paymentMethod,
-    startedAt: new Date().toISOString(),
-  };
-  try {
-    await transactWrite({
-      TransactItems: [
-        claimIdempotencyKey(PAYMENT_SCOPE, userId, idempotencyKey, {
-          requestHash: hash,
-          resourceId: `${orderId}#${attempt}`,
-        }),
-        startAttempt(orderId, payment, previous),
-      ],
-    });
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    // Either a concurrent request with this key won (a replay), or one with another key did.
-    const raced = await replayOf(PAYMENT_SCOPE, userId, idempotencyKey, hash);
-    if (raced) return resumeAttempt(orderId, raced);
-    throw conflict('Another payment for this order started meanwhile.');
-  }
-  return { order: { ...order, payment }, payment, replayed: false };
-}
-
-/** The order update that makes `payment` the current attempt, if the previous one is still as read. */
-function startAttempt(orderId: string, payment: Payment, previous: Payment | undefined) {
-  return {
-    Update: {
-      TableName: table().tableName,
-      Key: orderKey(orderId),
-      UpdateExpression: 'SET payment = :payment, updatedAt = :now, history = list_append(history, :history)',
-      // The previous attempt must still be exactly as read (its start time too: two requests
-      // re-sending one abandoned attempt must not both win).
-      ConditionExpression: previous
-        ? `#status = :pending AND payment.attempt = :previousAttempt AND payment.#paymentStatus = :previousStatus AND ${
-            previous.startedAt
-              ? 'payment.startedAt = :previousStartedAt'
-              : 'attribute_not_exists(payment.startedAt)'
-          }`
-        : '#status = :pending AND attribute_not_exists(payment)',
-      ExpressionAttributeNames: { '#status': 'status', ...(previous ? { '#paymentStatus': 'status' } : {}) },
-      ExpressionAttributeValues: {
-        ':payment': payment,
-        ':pending': 'pending_payment',
-        ':now': new Date().toISOString(),
-        ':history': [
-          historyEntry(previous?.attempt === payment.attempt ? 'payment_resent' : 'payment_started', {
-            attempt: payment.attempt,
-            paymentMethod: payment.paymentMethod,
-          }),
-        ],
-        ...(previous ? { ':previousAttempt': previous.attempt, ':previousStatus': previous.status } : {}),
-        ...(previous?.startedAt ? { ':previousStartedAt': previous.startedAt } : {}),
-      },
-    },
-  };
-}
-
-/**
- * A payment request repeated with its Idempotency-Key. Normally the answer is the order as it
- * is now. But if that key's attempt ended in an unknown outcome (the provider did not answer,
- * or the function died mid-charge) the repeat is the client doing what the 502 told it to:
- * the attempt is re-sent with its own
- * provider key, by whichever repeat flips it back to processing first.
- */
-async function resumeAttempt(orderId: string, resourceId: string): Promise<PaymentClaim> {
-  const attempt = Number(resourceId.slice(resourceId.lastIndexOf('#') + 1));
-  const order = (await getOrder(orderId)) as Order;
-  const previous = order.payment;
-  if (order.status !== 'pending_payment' || previous?.attempt !== attempt || !needsResend(order, previous)) {
-    return { order, replayed: true };
-  }
-  const payment: Payment = {
-    attempt,
-    status: 'processing',
-    paymentMethod: previous.paymentMethod,
-    startedAt: new Date().toISOString(),
-  };
-  try {
-    await updateItem(startAttempt(orderId, payment, previous).Update);
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    return { order: (await getOrder(orderId)) as Order, replayed: true };
-  }
-  return { order: { ...order, payment }, payment, replayed: false };
-}
-
-/** The provider idempotency key of an order's payment attempt: one charge per attempt, ever. */
-export const chargeKey = (orderId: string, attempt: number) => `order-${orderId}-attempt-${attempt}`;
-
-/**
- * Records an attempt's non-final outcome (failed, pending, error) if it is still the current
- * attempt and unsettled; false if not (a webhook settled it first, or a newer attempt began).
- * `alsoWrite` (e.g. the record that a webhook event was processed) happens with it or not at
- * all; its own condition failures are thrown, at index `1 + i`.
- */
-export function recordPaymentOutcome(
-  orderId: string,
-  payment: Payment,
-  note: Record<string, unknown>,
-  alsoWrite: readonly Record<string, unknown>[] = [],
-): Promise<boolean> {
-  return writePayment(orderId, payment, historyEntry(`payment_${payment.status}`, note), alsoWrite, {
-    expression: 'payment.#paymentStatus IN (:processing, :pending, :error)',
-    names: { '#paymentStatus': 'status' },
-    values: { ':processing': 'processing', ':pending': 'pending', ':error': 'error' },
-  });
-}
-
-/**
- * Records a refund of the order's payment attempt (the whole `payment`, refund included, as
- * the caller read and amended it), unless a newer attempt replaced it. A refund not (yet)
- * succeeded never overwrites one that succeeded: a late "pending" answer must not undo the
- * webhook that reported the money back.
- */
-export function recordRefund(
-  orderId: string,
-  payment: Payment,
-  type: string,
-  detail: Record<string, unknown>,
-  alsoWrite: readonly Record<string, unknown>[] = [],
-): Promise<boolean> {
-  if (payment.refund?.status === 'succeeded') {
-    return writePayment(orderId, payment, historyEntry(type, detail), alsoWrite);
-  }
-  if (payment.refund?.status === 'failed') {
-    // Only a refund that never got anywhere is marked failed, not one a parallel request made.
-    return writePayment(orderId, payment, historyEntry(type, detail), alsoWrite, {
-      expression: '(attribute_not_exists(payment.refund) OR payment.refund.#refundStatus = :failed)',
-      names: { '#refundStatus': 'status' },
-      values: { ':failed': 'failed' },
-    });
-  }
-  return writePayment(orderId, payment, historyEntry(type, detail), alsoWrite, {
-    expression: '(attribute_not_exists(payment.refund) OR payment.refund.#refundStatus <> :succeeded)',
-    names: { '#refundStatus': 'status' },
-    values: { ':succeeded': 'succeeded' },
-  });
-}
-
-/** Replaces the current attempt's `payment` if it is still that attempt and `condition` holds. */
-async function writePayment(
-  orderId: string,
-  payment: Payment,
-  entry: HistoryEntry,
-  alsoWrite: readonly Record<string, unknown>[],
-  condition?: { expression: string; names: Record<string, string>; values: Record<string, unknown> },
-): Promise<boolean> {
-  const { tableName } = table();
-  const update = {
-    TableName: tableName,
-    Key: orderKey(orderId),
-    UpdateExpression: 'SET payment = :payment, updatedAt = :now, history = list_append(history, :history)',
-    ConditionExpression: `payment.attempt = :attempt${condition ? ` AND ${condition.expression}` : ''}`,
-    ...(condition ? { ExpressionAttributeNames: condition.names } : {}),
-    ExpressionAttributeValues: {
-      ...condition?.values,
-      ':payment': payment,
-      ':attempt': payment.attempt,
-      ':now': new Date().toISOString(),
-      ':history': [entry],
-    },
-  };
-  try {
-    if (alsoWrite.length === 0) await updateItem(update);
-    else await transactWrite({ TransactItems: [{ Update: update }, ...alsoWrite] });
-    return true;
-  } catch (error) {
-    if (alsoWrite.length === 0 ? isConditionFailure(error) : isConditionFailure(error, 0)) return false;
-    throw error;
-  }
-}
-
-/** The transaction item that marks a provider event processed; a second delivery fails it. */
-export function claimPaymentEvent(eventId: string, detail: Record<string, unknown>) {
-  return {
-    Put: {
-      TableName: table().tableName,
-      Item: {
-        ...processedEventKey(eventId),
-        entity: 'payment-event',
-        ...detail,
-        processedAt: new Date().toISOString(),
-        expiresAtEpoch: Math.floor(Date.now() / 1000) + EVENT_RECORD_TTL_SECONDS,
-      },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    },
-  };
-}
-
-/**
- * Records a provider event that changes nothing (a duplicate effect, an out-of-order
- * delivery) so it is still processed exactly once; returns false if it was already recorded.
- */
-export async function recordPaymentEventOnly(
-  eventId: string,
-  orderId: string | undefined,
-  detail: Record<string, unknown>,
-): Promise<boolean> {
-  const { client, tableName } = table();
-  const claim = claimPaymentEvent(eventId, detail);
-  try {
-    if (orderId && (await getOrder(orderId))) {
-      await transactWrite({
-        TransactItems: [
-          claim,
-          {
-            Update: {
-              TableName: tableName,
-              Key: orderKey(orderId),
-              UpdateExpression: 'SET history = list_append(history, :history)',
-              ExpressionAttributeValues: { ':history': [historyEntry('provider_event', detail)] },
-            },
-          },
-        ],
-      });
-    } else {
-      await client.send(new PutCommand(claim.Put));
-    }
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error, 0) || isConditionFailure(error)) return false;
-    throw error;
-  }
-}
-
-/** Whether a provider event was processed already (a cheap early exit for redeliveries). */
-export async function paymentEventProcessed(eventId: string): Promise<boolean> {
-  const { client, tableName } = table();
-  const out = await client.send(
-    new GetCommand({ TableName: tableName, Key: processedEventKey(eventId), ConsistentRead: true }),
-  );
-  return out.Item !== undefined;
 }

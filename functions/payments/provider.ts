@@ -1,9 +1,8 @@
-import { requireEnv } from '../core/config.ts';
-import { logger } from '../core/logger.ts';
-import { secretString } from '../core/secrets.ts';
-import { simulatedProvider } from './simulated.ts';
-import { stripeProvider } from './stripe.ts';
-import { signStripePayload } from './webhook.ts';
+/*
+ * The payment provider port: what the order code needs from a card processor, and nothing
+ * about any of them. Adapters (simulated.ts, stripe.ts) implement it; providers.ts chooses one
+ * from the function's environment.
+ */
 
 /** The synchronous outcome of a charge; `pending` settles later through a webhook event. */
 export type ChargeStatus = 'succeeded' | 'failed' | 'pending';
@@ -47,11 +46,42 @@ export interface RefundResult {
   readonly status: 'succeeded' | 'pending' | 'failed';
 }
 
-/** What the order code needs from a card processor; `simulated` and `stripe` implement it. */
+/** Which payment attempt to look up: the order's attempt, and its provider id when it is known. */
+export interface PaymentLookup {
+  readonly orderId: string;
+  readonly attempt: number;
+  /** The attempt's provider idempotency key (what the charge was sent with). */
+  readonly idempotencyKey: string;
+  readonly paymentMethod: string;
+  readonly amount: number;
+  readonly currency: string;
+  /** Known when the provider answered the charge at least once. */
+  readonly providerPaymentId?: string;
+}
+
+/** What the provider knows of a payment: its id and outcome so far, amount and currency. */
+export interface FoundPayment {
+  readonly providerPaymentId: string;
+  readonly status: ChargeStatus;
+  readonly failureReason?: string;
+  /** Minor units, and ISO 4217 in upper case. */
+  readonly amount?: number;
+  readonly currency?: string;
+}
+
+/** What the order code needs from a card processor. */
 export interface PaymentProvider {
-  readonly name: 'simulated' | 'stripe';
+  /** The adapter's name, for logs. */
+  readonly name: string;
   charge(request: ChargeRequest): Promise<ChargeResult>;
   refund(request: RefundRequest): Promise<RefundResult>;
+  /**
+   * The truth about an attempt whose outcome we do not know (its answer was lost, or the
+   * provider keeps answering an error it cached for the key): by provider id when known, else by
+   * the order id and attempt in the payment's metadata. Undefined when the provider has no
+   * payment for the attempt. Reconciliation settles the attempt from it.
+   */
+  findPayment(lookup: PaymentLookup): Promise<FoundPayment | undefined>;
 }
 
 /**
@@ -94,68 +124,4 @@ export function refusedOutright(error: unknown): boolean {
     error.providerStatus !== 409 &&
     error.providerStatus !== 429
   );
-}
-
-const PROVIDER_NAMES = ['simulated', 'stripe'] as const;
-const WEBHOOK_DELIVERY_TIMEOUT_MS = 5_000;
-
-let cached: { readonly name: string; readonly provider: PaymentProvider } | undefined;
-
-/**
- * The provider this function's environment names: `PAYMENT_PROVIDER` = `simulated` | `stripe`
- * (cached per instance). There is deliberately no default: a production function that silently
- * fell back to the simulator would hand out goods for free, so a missing or unknown value
- * throws a configuration error.
- */
-export function paymentProvider(): PaymentProvider {
-  const name = requireEnv('PAYMENT_PROVIDER');
-  if (cached?.name === name) return cached.provider;
-  let provider: PaymentProvider;
-  if (name === 'stripe') {
-    const keySecretArn = requireEnv('STRIPE_API_KEY_SECRET_ARN');
-    provider = stripeProvider({
-      // Secret values are often saved with a trailing newline; Stripe would reject the key.
-      apiKey: async () => (await secretString(keySecretArn)).trim(),
-      ...(process.env.STRIPE_API_BASE ? { baseUrl: process.env.STRIPE_API_BASE } : {}),
-    });
-  } else if (name === 'simulated') {
-    provider = simulatedProvider({
-      deliver: webhookDelivery(requireEnv('PAYMENT_WEBHOOK_URL'), requireEnv('PAYMENT_WEBHOOK_SECRET_ARN')),
-    });
-  } else {
-    throw new Error(
-      `Configuration error: PAYMENT_PROVIDER is '${name}'; expected one of ${PROVIDER_NAMES.join(', ')}.`,
-    );
-  }
-  cached = { name, provider };
-  return provider;
-}
-
-/**
- * Posts a simulated provider event to our webhook endpoint, signed like Stripe signs it. A failed
- * delivery is logged and swallowed: the charge itself happened, the payment handler records its
- * synchronous outcome anyway, and a real provider would retry the webhook later too.
- */
-function webhookDelivery(url: string, secretArn: string): (eventBody: string) => Promise<void> {
-  return async (eventBody) => {
-    try {
-      const secret = await secretString(secretArn);
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'stripe-signature': signStripePayload(eventBody, secret),
-        },
-        body: eventBody,
-        signal: AbortSignal.timeout(WEBHOOK_DELIVERY_TIMEOUT_MS),
-      });
-      // Drain the body so the connection can be reused.
-      await response.arrayBuffer();
-      if (!response.ok) logger.warn('simulated webhook delivery rejected', { status: response.status });
-    } catch (error) {
-      logger.warn('simulated webhook delivery failed', {
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
-  };
 }

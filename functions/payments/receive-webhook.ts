@@ -1,9 +1,13 @@
-import { requireEnv } from '../core/config.ts';
+import { declareEnv, requireEnv, secretArn } from '../core/config.ts';
 import { badRequest } from '../core/errors.ts';
 import { http, ok } from '../core/http.ts';
+import { BUSINESS_METRICS } from '../core/metric-names.ts';
+import { countMetric } from '../core/metrics.ts';
 import { secretString } from '../core/secrets.ts';
 import { applyPaymentEvent } from './service.ts';
 import { parseStripeEvent, verifyStripeSignature } from './webhook.ts';
+
+declareEnv('PAYMENT_WEBHOOK_SECRET_ARN', secretArn);
 
 const MAX_WEBHOOK_BYTES = 256 * 1024;
 
@@ -17,6 +21,7 @@ export const handler = http(async (event) => {
   if (raw.length > MAX_WEBHOOK_BYTES) throw badRequest('The event is too large.');
   const secret = await secretString(requireEnv('PAYMENT_WEBHOOK_SECRET_ARN'));
   if (!verifyStripeSignature(raw, event.headers['stripe-signature'], secret)) {
+    countMetric(BUSINESS_METRICS.WebhookSignatureRejected);
     throw badRequest('The Stripe-Signature header is missing or does not match the body.');
   }
   const outcome = await applyPaymentEvent(parseStripeEvent(raw));

@@ -1,31 +1,29 @@
 import { isConditionFailure } from '../core/db.ts';
 import { HttpError, notFound } from '../core/errors.ts';
 import { logger } from '../core/logger.ts';
+import { BUSINESS_METRICS } from '../core/metric-names.ts';
+import { countMetric, dimensionedMetric, MINOR_UNITS } from '../core/metrics.ts';
 import { type Order, type Payment, TRANSITIONS } from '../orders/model.ts';
 import {
   chargeKey,
   claimPaymentAttempt,
   claimPaymentEvent,
-  getOrder,
+  markRefundFailed,
   paymentEventProcessed,
   recordPaymentEventOnly,
   recordPaymentOutcome,
   recordRefund,
-  transitionOrder,
-} from '../orders/store.ts';
+} from '../orders/payment-store.ts';
+import { getOrder, transitionOrder } from '../orders/store.ts';
 import {
   type ChargeResult,
+  type FoundPayment,
   type PaymentProvider,
   PaymentProviderError,
-  paymentProvider,
   refusedOutright,
 } from './provider.ts';
-import { simulatedPendingCompletion } from './simulated.ts';
-import { queueSimulatedEvent } from './store.ts';
+import { paymentProvider } from './providers.ts';
 import type { PaymentEvent } from './webhook.ts';
-
-/** How long the simulated provider takes to settle a pending payment. */
-const SIMULATED_SETTLE_SECONDS = Number(process.env.SIMULATED_SETTLE_SECONDS ?? 5);
 
 /**
  * The 502 a client sees when the provider failed. Its detail is written for the client (hence
@@ -65,11 +63,9 @@ export async function payOrder(
     paymentMethod: payment.paymentMethod,
     idempotencyKey: chargeKey(orderId, payment.attempt),
   };
-  let provider: PaymentProvider | undefined;
   let result: ChargeResult;
   try {
-    provider = paymentProvider();
-    result = await provider.charge(request);
+    result = await paymentProvider().charge(request);
   } catch (error) {
     // Refused outright: nothing was charged, the attempt failed for good. Anything else (no
     // answer, a 5xx, even our own failure before or during the call) may have charged: the
@@ -96,18 +92,12 @@ export async function payOrder(
   if (result.status === 'succeeded') {
     await settlePaid(orderId, settled, { providerPaymentId: result.providerPaymentId });
   } else {
-    await recordPaymentOutcome(orderId, settled, {
+    const recorded = await recordPaymentOutcome(orderId, settled, {
       providerPaymentId: result.providerPaymentId,
       ...(result.failureReason ? { reason: result.failureReason } : {}),
     });
-    if (result.status === 'pending' && provider.name === 'simulated') {
-      const body = simulatedPendingCompletion({ ...request, providerPaymentId: result.providerPaymentId });
-      await queueSimulatedEvent(
-        new Date(Date.now() + SIMULATED_SETTLE_SECONDS * 1000),
-        result.providerPaymentId,
-        body,
-      );
-    }
+    // Counted where the decline is recorded, so a webhook that recorded it first is not counted twice.
+    if (recorded && result.status === 'failed') countMetric(BUSINESS_METRICS.PaymentDeclined);
   }
   return (await getOrder(orderId)) as Order;
 }
@@ -124,11 +114,17 @@ async function settlePaid(
   alsoWrite?: Record<string, unknown>[],
 ): Promise<'paid' | 'not payable' | 'refunded' | 'refused' | 'unknown'> {
   try {
-    await transitionOrder(orderId, 'pay', {
+    const paid = await transitionOrder(orderId, 'pay', {
       set: { payment },
       detail,
       ...(alsoWrite ? { alsoWrite } : {}),
     });
+    dimensionedMetric(
+      BUSINESS_METRICS.OrderPaid,
+      { name: 'currency', value: paid.currency },
+      paid.total,
+      MINOR_UNITS,
+    );
     return 'paid';
   } catch (error) {
     if (!(error instanceof HttpError && error.statusCode === 409)) throw error;
@@ -176,6 +172,7 @@ export async function refundPayment(order: Order): Promise<'refunded' | 'refused
       orderId: order.id,
       error: error instanceof Error ? error.message : String(error),
     });
+    countMetric(BUSINESS_METRICS.RefundFailed);
     await recordRefund(order.id, { ...payment, refund: { status: 'failed' } }, 'refund_failed', {});
     return refusedOutright(error) ? 'refused' : 'unknown';
   }
@@ -254,6 +251,7 @@ export async function applyPaymentEvent(event: PaymentEvent): Promise<'processed
         ...(event.providerPaymentId ? { providerPaymentId: event.providerPaymentId } : {}),
       };
       if (await recordPaymentOutcome(order.id, failed, { ...detail, reason: failed.failureReason }, claim)) {
+        countMetric(BUSINESS_METRICS.PaymentDeclined);
         return 'processed';
       }
     }
@@ -345,6 +343,8 @@ async function applySuccess(
     } catch (error) {
       // No answer: fail the delivery so the provider redelivers and the refund is asked again.
       if (!refusedOutright(error)) throw error;
+      countMetric(BUSINESS_METRICS.RefundFailed);
+      await markRefundFailed(order.id, event.providerPaymentId);
       logger.error('the provider refused to refund a second payment for an order', {
         orderId: order.id,
         eventId: event.id,
@@ -355,4 +355,86 @@ async function applySuccess(
     return (await recordPaymentEventOnly(event.id, order.id, note)) ? 'processed' : 'duplicate';
   }
   return undefined;
+}
+
+/** What reconciling one attempt did. */
+export type ReconcileOutcome =
+  | 'succeeded'
+  | 'failed'
+  | 'pending'
+  | 'not at provider'
+  | 'unchanged'
+  | 'unreachable';
+
+/**
+ * Settles a payment attempt whose outcome we do not know (its answer was lost, the function died
+ * mid-charge, the provider keeps answering an error it cached for the key, or the webhook of a
+ * pending payment never came) by asking the provider, and then exactly as its webhook would: a
+ * success pays the order (or is refunded if the order died meanwhile), a failure frees it for a
+ * new attempt. The event id is derived from the provider's payment and status, so reconciling
+ * twice, or the real webhook arriving later, changes nothing further. An attempt the provider
+ * has no payment for was never charged: it is failed, and the order can be paid again under a
+ * new attempt (a new provider key, so a cached error cannot stand in the way).
+ */
+export async function reconcilePayment(order: Order, now = new Date()): Promise<ReconcileOutcome> {
+  const payment = order.payment;
+  if (!payment) return 'unchanged';
+  let found: FoundPayment | undefined;
+  try {
+    found = await paymentProvider().findPayment({
+      orderId: order.id,
+      attempt: payment.attempt,
+      idempotencyKey: chargeKey(order.id, payment.attempt),
+      paymentMethod: payment.paymentMethod,
+      amount: order.total,
+      currency: order.currency,
+      ...(payment.providerPaymentId ? { providerPaymentId: payment.providerPaymentId } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof PaymentProviderError)) throw error;
+    logger.warn('reconciliation: the provider could not be asked', {
+      orderId: order.id,
+      error: error.message,
+    });
+    return 'unreachable';
+  }
+  if (!found) {
+    // The provider named this payment before: a lookup that misses it proves nothing.
+    if (payment.providerPaymentId) return 'unchanged';
+    const failed: Payment = { ...payment, status: 'failed', failureReason: 'no_charge_at_provider' };
+    const recorded = await recordPaymentOutcome(
+      order.id,
+      failed,
+      { reason: 'reconciliation: the provider has no payment for this attempt' },
+      [],
+      { unlessResentSince: payment },
+    );
+    return recorded ? 'not at provider' : 'unchanged';
+  }
+  if (found.status === 'pending') {
+    if (payment.status === 'pending') return 'unchanged';
+    const pending: Payment = { ...payment, status: 'pending', providerPaymentId: found.providerPaymentId };
+    const recorded = await recordPaymentOutcome(
+      order.id,
+      pending,
+      { providerPaymentId: found.providerPaymentId, reason: 'reconciliation: pending at the provider' },
+      [],
+      { unlessResentSince: payment },
+    );
+    return recorded ? 'pending' : 'unchanged';
+  }
+  const outcome = await applyPaymentEvent({
+    id: `reconciliation-${found.providerPaymentId}-${found.status}`,
+    type: found.status === 'succeeded' ? 'payment.succeeded' : 'payment.failed',
+    providerType: 'reconciliation',
+    orderId: order.id,
+    attempt: payment.attempt,
+    providerPaymentId: found.providerPaymentId,
+    ...(found.amount !== undefined && found.currency
+      ? { amount: found.amount, currency: found.currency }
+      : {}),
+    ...(found.failureReason ? { failureReason: found.failureReason } : {}),
+    created: Math.floor(now.getTime() / 1000),
+  });
+  return outcome === 'processed' ? found.status : 'unchanged';
 }

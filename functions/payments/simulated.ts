@@ -40,12 +40,14 @@ const eventIdFor = (objectId: string, type: string) => `evt_sim_${digest(`${obje
  * payment method, so a retried charge (same key) is the same payment with the same outcome on
  * any instance, which is exactly Stripe's one-charge-per-key guarantee. Succeeded and failed
  * charges, and refunds, hand their Stripe-shaped event to `deliver` before returning (a failing
- * `deliver` fails the call); pending charges complete later with
- * {@link simulatedPendingCompletion}. Like Stripe, a key reused with different parameters is
+ * `deliver` fails the call); pending charges hand the event that completes them later
+ * ({@link simulatedPendingCompletion}) to `settleLater`. Like Stripe, a key reused with different parameters is
  * rejected (detected within one instance only: that is a caller bug, not a runtime condition).
  */
 export function simulatedProvider(options: {
   deliver: (eventBody: string) => Promise<void>;
+  /** Keeps the success event of a `pending` charge for delivery later (see {@link simulatedPendingCompletion}). */
+  settleLater?: (providerPaymentId: string, eventBody: string) => Promise<void>;
 }): PaymentProvider {
   const requestsByKey = new Map<string, string>();
 
@@ -82,10 +84,13 @@ export function simulatedProvider(options: {
         request.attempt,
       ]);
       const providerPaymentId = paymentIdFor(request.idempotencyKey);
-      const outcome = Object.hasOwn(OUTCOMES, request.paymentMethod)
-        ? (OUTCOMES[request.paymentMethod] ?? UNKNOWN_METHOD)
-        : UNKNOWN_METHOD;
-      if (outcome.status !== 'pending') {
+      const outcome = outcomeOf(request.paymentMethod);
+      if (outcome.status === 'pending') {
+        await options.settleLater?.(
+          providerPaymentId,
+          simulatedPendingCompletion({ ...request, providerPaymentId }),
+        );
+      } else {
         const type =
           outcome.status === 'succeeded' ? 'payment_intent.succeeded' : 'payment_intent.payment_failed';
         await options.deliver(
@@ -133,7 +138,32 @@ export function simulatedProvider(options: {
       );
       return { providerRefundId, status: 'succeeded' };
     },
+
+    /**
+     * Answers what the charge of the attempt is (or would be: the simulator keeps no state, and
+     * its charges are pure functions of the request, so a charge re-sent with the key is this one).
+     */
+    async findPayment(lookup) {
+      const outcome = outcomeOf(lookup.paymentMethod);
+      return {
+        providerPaymentId: lookup.providerPaymentId ?? paymentIdFor(lookup.idempotencyKey),
+        status: outcome.status,
+        ...(outcome.failureReason ? { failureReason: outcome.failureReason } : {}),
+        amount: lookup.amount,
+        currency: lookup.currency,
+      };
+    },
   };
+}
+
+/** The outcome of a charge with a test payment method (unknown methods fail, as in Stripe). */
+function outcomeOf(paymentMethod: string): {
+  readonly status: ChargeStatus;
+  readonly failureReason?: string;
+} {
+  return Object.hasOwn(OUTCOMES, paymentMethod)
+    ? (OUTCOMES[paymentMethod] ?? UNKNOWN_METHOD)
+    : UNKNOWN_METHOD;
 }
 
 /**

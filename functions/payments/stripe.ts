@@ -1,4 +1,4 @@
-import type { ChargeResult, PaymentProvider, RefundResult } from './provider.ts';
+import type { ChargeResult, FoundPayment, PaymentProvider, RefundResult } from './provider.ts';
 import { PaymentProviderError } from './provider.ts';
 import { STRIPE_API_VERSION } from './webhook.ts';
 
@@ -50,13 +50,19 @@ export function stripeProvider(options: {
   const baseUrl = (options.baseUrl ?? 'https://api.stripe.com').replace(/\/+$/, '');
   const fetchImpl = options.fetchImpl ?? fetch;
 
-  async function post(
+  /**
+   * One call to Stripe with its retries: a POST (form body, `Idempotency-Key`) or a GET (query
+   * string; reads are safe to repeat as they are).
+   */
+  async function send(
+    method: 'GET' | 'POST',
     path: string,
     form: Record<string, string>,
-    idempotencyKey: string,
+    idempotencyKey?: string,
   ): Promise<StripeAnswer> {
     const key = await options.apiKey();
-    const body = new URLSearchParams(form).toString();
+    const encoded = new URLSearchParams(form).toString();
+    const url = method === 'GET' && encoded ? `${baseUrl}${path}?${encoded}` : `${baseUrl}${path}`;
     const deadline = Date.now() + CALL_BUDGET_MS;
     let failure: PaymentProviderError | undefined;
     for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
@@ -66,15 +72,19 @@ export function stripeProvider(options: {
       let response: Response;
       let raw: string;
       try {
-        response = await fetchImpl(`${baseUrl}${path}`, {
-          method: 'POST',
+        response = await fetchImpl(url, {
+          method,
           headers: {
             authorization: `Bearer ${key}`,
-            'content-type': 'application/x-www-form-urlencoded',
-            'idempotency-key': idempotencyKey,
             'stripe-version': STRIPE_API_VERSION,
+            ...(method === 'POST'
+              ? {
+                  'content-type': 'application/x-www-form-urlencoded',
+                  'idempotency-key': idempotencyKey ?? '',
+                }
+              : {}),
           },
-          body,
+          ...(method === 'POST' ? { body: encoded } : {}),
           signal: AbortSignal.timeout(remaining),
         });
         raw = await response.text();
@@ -100,7 +110,8 @@ export function stripeProvider(options: {
     name: 'stripe',
 
     async charge(request) {
-      const answer = await post(
+      const answer = await send(
+        'POST',
         '/v1/payment_intents',
         {
           amount: String(request.amount),
@@ -119,7 +130,8 @@ export function stripeProvider(options: {
     },
 
     async refund(request) {
-      const answer = await post(
+      const answer = await send(
+        'POST',
         '/v1/refunds',
         {
           payment_intent: request.providerPaymentId,
@@ -135,6 +147,44 @@ export function stripeProvider(options: {
       }
       throw answer.status === 200 ? malformed('/v1/refunds', answer) : rejected('/v1/refunds', answer);
     },
+
+    async findPayment(lookup) {
+      if (lookup.providerPaymentId) {
+        const path = `/v1/payment_intents/${encodeURIComponent(lookup.providerPaymentId)}`;
+        const answer = await send('GET', path, {});
+        if (answer.status === 404) return undefined;
+        if (answer.status !== 200) throw rejected(path, answer);
+        return foundPayment(path, answer, answer.body);
+      }
+      // Search reads an index Stripe updates within about a minute of a change: reconciliation
+      // asks only about attempts older than that.
+      const path = '/v1/payment_intents/search';
+      const answer = await send('GET', path, {
+        query: `metadata['orderId']:'${lookup.orderId}' AND metadata['attempt']:'${lookup.attempt}'`,
+        limit: '10',
+      });
+      if (answer.status !== 200) throw rejected(path, answer);
+      const results = isJson(answer.body) && Array.isArray(answer.body.data) ? answer.body.data : undefined;
+      if (!results) throw malformed(path, answer);
+      // One charge per attempt key: more than one intent for an attempt would be a bug of ours.
+      if (results.length > 1) {
+        throw new PaymentProviderError(`Stripe has ${results.length} payment intents for one attempt.`);
+      }
+      return results.length === 0 ? undefined : foundPayment(path, answer, results[0]);
+    },
+  };
+}
+
+/** A payment intent as a found payment (status mapped as a charge's answer is). */
+function foundPayment(path: string, answer: StripeAnswer, intent: unknown): FoundPayment {
+  if (!isJson(intent) || !text(intent.id) || !text(intent.status)) throw malformed(path, answer);
+  const result = chargeResult({ ...answer, status: 200, body: intent });
+  const amount = typeof intent.amount === 'number' ? intent.amount : undefined;
+  const currency = text(intent.currency)?.toUpperCase();
+  return {
+    ...result,
+    ...(amount !== undefined ? { amount } : {}),
+    ...(currency ? { currency } : {}),
   };
 }
 

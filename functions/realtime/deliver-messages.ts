@@ -1,10 +1,7 @@
 import { PoisonRecordError, streamHandler } from '../core/stream.ts';
 import { MEMBERSHIP_ENTITY, MESSAGE_ENTITY } from '../messages/model.ts';
 import { conversationParticipants, messageFromItem, readStateFromItem } from '../messages/store.ts';
-import { callbackUrl, pushToUsers } from './push.ts';
-
-// Configuration is read at cold start: a function without its API endpoint fails its init.
-callbackUrl();
+import { pushToUsers } from './push.ts';
 
 /**
  * Real-time delivery, driven by the table's stream (nothing is pushed from request handlers):

@@ -2,10 +2,15 @@ import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { requireEnv } from '../core/config.ts';
+import { declareEnv, requireEnv, url } from '../core/config.ts';
 import { logger } from '../core/logger.ts';
+import { BUSINESS_METRICS } from '../core/metric-names.ts';
+import { countMetric } from '../core/metrics.ts';
 import type { ServerFrame } from './model.ts';
 import { connectionsOf, removeConnection } from './store.ts';
+
+declareEnv('WEBSOCKET_API_ENDPOINT', url);
+declareEnv('WEBSOCKET_STAGE');
 
 /**
  * The `@connections` endpoint of the WebSocket API's stage: `https://<api>.execute-api.<region>
@@ -65,6 +70,7 @@ export async function pushToUsers(userIds: readonly string[], frame: ServerFrame
       } catch (error) {
         if (!isGone(error)) {
           failures.push(error);
+          countMetric(BUSINESS_METRICS.WebSocketDeliveryFailed);
           return;
         }
         gone++;

@@ -1,3 +1,4 @@
+import { lambda } from '../core/lambda.ts';
 import type { ServerFrame, WebSocketEvent, WebSocketResult } from './model.ts';
 import { clientFrame } from './model.ts';
 
@@ -8,7 +9,7 @@ const reply = (frame: ServerFrame): WebSocketResult => ({ statusCode: 200, body:
  * idempotency and a status code); the socket only answers `ping` with `pong`, which keeps it
  * inside API Gateway's 10-minute idle timeout, and says what it did not understand.
  */
-export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> => {
+export const handler = lambda(async (event: WebSocketEvent): Promise<WebSocketResult> => {
   let parsed: unknown;
   try {
     const text = event.isBase64Encoded
@@ -26,4 +27,4 @@ export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> =
     });
   }
   return reply({ type: 'pong' });
-};
+});

@@ -1,10 +1,11 @@
 import { matchPath } from '../../lib/api/paths.ts';
-import { requireEnv } from '../core/config.ts';
+import { declareEnv, requireEnv } from '../core/config.ts';
 import { methodNotAllowed, notFound } from '../core/errors.ts';
 import { http } from '../core/http.ts';
 
 // The route keys arrive in the environment (written from the route table at synthesis), so
 // this function does not bundle the route table's schemas just to tell 404 from 405.
+declareEnv('ROUTE_KEYS');
 let routes: { method: string; path: string }[] | undefined;
 function knownRoutes(): { method: string; path: string }[] {
   routes ??= requireEnv('ROUTE_KEYS')

@@ -645,7 +645,8 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: 'GET',
     path: '/admin/orders',
     entry: 'functions/orders/list-orders-by-status.ts',
-    summary: 'Orders in one status, newest first (admin)',
+    summary:
+      'Orders in one status, or with a refund the provider refused (?refund=failed), newest first (admin)',
     tag: 'orders',
     auth: 'admin',
     table: 'read',
@@ -871,15 +872,4 @@ export const ROUTES: readonly RouteDefinition[] = [
 export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string =>
   `${route.method} ${route.path}`;
 
-/**
- * A stable construct id for a route's function, from its entry file:
- * `functions/catalog/list-products.ts` -> `CatalogListProducts`.
- */
-export function functionId(entry: string): string {
-  return entry
-    .replace(/^functions\//, '')
-    .replace(/\.ts$/, '')
-    .split(/[/-]/)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
-}
+export { functionId } from './function-id.ts';

@@ -19,6 +19,13 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     table: 'readwrite',
   },
   {
+    entry: 'functions/payments/reconcile-payments.ts',
+    description: 'Ask the payment provider about attempts whose outcome is unknown and settle them',
+    everyMinutes: 5,
+    table: 'readwrite',
+    secrets: ['paymentWebhook', 'stripeApiKey'],
+  },
+  {
     entry: 'functions/payments/complete-simulated-payments.ts',
     description: 'Deliver the webhook events of simulated payments that settle later',
     everyMinutes: 1,

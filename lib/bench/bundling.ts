@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
-import { FUNCTION_BANNER, PROJECT_ROOT } from '../constructs/endpoint-function.ts';
+import { bundleDefines, FUNCTION_BANNER, PROJECT_ROOT } from '../constructs/endpoint-function.ts';
 
 export { FUNCTION_BANNER };
 
@@ -9,11 +9,17 @@ export { FUNCTION_BANNER };
  * The esbuild options NodejsFunction runs for an EndpointFunction (lib/constructs/endpoint-function.ts),
  * as the build API spells them: `esbuild --bundle <entry> --target=node24 --platform=node
  * --format=esm --outfile=index.mjs --minify --sourcemap --sources-content=false --log-level=warning --banner:js=...
- * --main-fields=module,main`, no externals, no --tsconfig, from the project root. Kept in step by
+ * --main-fields=module,main --define:process.env.SHOP_TRACED_CALLS=...`, no externals, no --tsconfig,
+ * from the project root. Kept in step by
  * hand; bin/bench.ts checks the banner of every synthesized bundle to notice drift.
  */
-export function functionBuildOptions(entry: string, outfile: string): BuildOptions {
+export function functionBuildOptions(
+  entry: string,
+  outfile: string,
+  define: Record<string, string> = bundleDefines(false),
+): BuildOptions {
   return {
+    define,
     entryPoints: [path.resolve(PROJECT_ROOT, entry)],
     absWorkingDir: PROJECT_ROOT,
     outfile,
@@ -70,9 +76,12 @@ export async function buildFloor(entry: string, outdir: string): Promise<BundleC
  * rebuilds the entry in memory with the same options; sizes match the asset up to the
  * minifier's renaming.
  */
-export async function analyzeBundle(entry: string): Promise<BundleComposition> {
+export async function analyzeBundle(
+  entry: string,
+  define?: Record<string, string>,
+): Promise<BundleComposition> {
   const result = await build({
-    ...functionBuildOptions(entry, path.join(os.tmpdir(), 'shop-bench-analysis', 'index.mjs')),
+    ...functionBuildOptions(entry, path.join(os.tmpdir(), 'shop-bench-analysis', 'index.mjs'), define),
     metafile: true,
     write: false,
   });

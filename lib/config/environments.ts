@@ -12,15 +12,32 @@ export interface EnvironmentConfig {
   readonly deletionProtection: boolean;
   readonly pointInTimeRecovery: boolean;
   readonly logRetention: RetentionDays;
-  /** Stage-wide API Gateway throttling (steady requests per second and burst). */
-  readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Stage-wide API Gateway throttling (steady requests per second and burst): every route's default. */
+  readonly throttling: ThrottleLimits;
+  /**
+   * Stricter limits for some routes (API Gateway route settings), by path prefix: `/auth/`
+   * covers every route under it. Each must stay within the stage's limits.
+   */
+  readonly routeThrottling: readonly { readonly pathPrefix: string; readonly limits: ThrottleLimits }[];
+  /**
+   * The regional API Gateway quota this environment's account has (requests per second across
+   * every API and stage of the account in the region; 10,000 and a 5,000 burst unless raised).
+   * The stage limits of every environment sharing the account must fit in it; the infra tests
+   * check the sum.
+   */
+  readonly accountThrottleBudget: ThrottleLimits & { readonly sharedWith: readonly EnvironmentName[] };
   /** Origins allowed by CORS; empty means no CORS configuration. */
   readonly corsOrigins: readonly string[];
+  /**
+   * A custom domain for the HTTP API (an ACM certificate for it in the stack's region). When
+   * set, it is the token issuer and the execute-api endpoint is switched off.
+   */
+  readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
   /** Default Lambda memory in MB: also buys CPU, which bounds cold starts. */
   readonly functionMemoryMb: number;
-  /** Alarm when this many 5xx answers happen within five minutes. */
-  readonly alarm5xxThreshold: number;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  readonly observability: ObservabilityConfig;
+  readonly alarms: AlarmConfig;
   /** The `aud` of access tokens; the JWT authorizer accepts only this audience. */
   readonly authAudience: string;
   /**
@@ -34,10 +51,82 @@ export interface EnvironmentConfig {
   readonly stripeApiBase?: string;
   /** Minutes an unpaid order holds its stock before it expires. */
   readonly orderPaymentWindowMinutes: number;
+  /**
+   * Days between rotations of the token signing key (Secrets Manager rotation schedule). Each
+   * rotation promotes the key staged by the previous one, so a key is published for this long
+   * before it signs, signs for this long, and is published this long after.
+   */
+  readonly signingKeyRotationDays: number;
+  /**
+   * How long a payment attempt's outcome must have been unknown before reconciliation asks the
+   * provider: in-flight charges answer within seconds, Stripe's search index within a minute.
+   */
+  readonly paymentReconcileAfterSeconds: number;
 }
 
 export const ENVIRONMENT_NAMES = ['local', 'dev', 'staging', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+/** API Gateway throttling: steady requests per second and the burst above it. */
+export interface ThrottleLimits {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+/** Metrics and traces (docs/operations.md; cold-start costs in `npm run bench`). */
+export interface ObservabilityConfig {
+  /** Business metrics and `ColdStart` as CloudWatch EMF (namespace `Shop/<env>`). */
+  readonly metrics: boolean;
+  /**
+   * X-Ray active tracing on every function: the Lambda service records each invocation
+   * (init, duration), with no code in the bundle and no cold-start cost. (HTTP and WebSocket
+   * APIs cannot trace; the trace starts at the function.)
+   */
+  readonly lambdaTracing: boolean;
+  /**
+   * Which functions bundle the Powertools Tracer, so that their DynamoDB and HTTPS calls show
+   * as subsegments: `none`; `provider`, the functions that call the payment provider, whose
+   * seconds-long calls are what a trace is wanted for; or `all`. The Tracer (X-Ray SDK, about
+   * 120 KB of bundle) adds to every cold start of a function that bundles it (npm run bench:
+   * floor:tracer against floor:getitem, about 16 ms median in one run), so it goes where it pays.
+   */
+  readonly tracedCalls: 'none' | 'provider' | 'all';
+}
+
+/** Alarm thresholds; every alarm notifies the environment's one SNS topic. */
+export interface AlarmConfig {
+  /** Subscribed to the alarm topic (confirm the email AWS sends); none when omitted. */
+  readonly email?: string;
+  /** Per route group: share of 5xx answers over 5 minutes, in percent... */
+  readonly serverErrorRatePercent: number;
+  /** ...once the group had at least this many requests in those 5 minutes. */
+  readonly minRequestsForRate: number;
+  /** Per route group: p99 latency as API Gateway measured it, over 5 minutes. */
+  readonly p99LatencyMs: number;
+  /** Groups that are slower by design (password hashing on `/auth/*`). */
+  readonly p99LatencyMsByGroup?: Readonly<Record<string, number>>;
+  /** A function's maximum duration over 5 minutes above this share of its timeout. */
+  readonly durationShareOfTimeout: number;
+  /** Webhook deliveries with a bad signature within 5 minutes (someone probing, or a rolled secret). */
+  readonly webhookSignatureRejections: number;
+  /** Maximum age of the last record a stream consumer read, in seconds. */
+  readonly streamIteratorAgeSeconds: number;
+}
+
+/** Alarm thresholds every environment starts from. */
+const ALARMS: AlarmConfig = {
+  serverErrorRatePercent: 5,
+  minRequestsForRate: 20,
+  p99LatencyMs: 1000,
+  // scrypt at OWASP parameters takes ~100-300 ms per hash on 1 GB, and login may hash twice.
+  p99LatencyMsByGroup: { auth: 2500 },
+  durationShareOfTimeout: 0.8,
+  webhookSignatureRejections: 10,
+  streamIteratorAgeSeconds: 60,
+};
+
+/** The account quota of a region that has not asked AWS for more. */
+const DEFAULT_ACCOUNT_QUOTA: ThrottleLimits = { rateLimit: 10_000, burstLimit: 5_000 };
 
 const environments: Record<EnvironmentName, EnvironmentConfig> = {
   local: {
@@ -45,36 +134,52 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     authAudience: 'shop-api-local',
     paymentProvider: 'simulated',
     orderPaymentWindowMinutes: 30,
+    signingKeyRotationDays: 30,
+    paymentReconcileAfterSeconds: 300,
     removalPolicy: RemovalPolicy.DESTROY,
     deletionProtection: false,
     pointInTimeRecovery: false,
     logRetention: RetentionDays.ONE_DAY,
     throttling: { rateLimit: 1000, burstLimit: 2000 },
+    routeThrottling: [{ pathPrefix: '/auth/', limits: { rateLimit: 100, burstLimit: 200 } }],
+    // Nothing is deployed as local; the budget only keeps the record complete.
+    accountThrottleBudget: { ...DEFAULT_ACCOUNT_QUOTA, sharedWith: [] },
     corsOrigins: ['http://localhost:5173', 'http://localhost:3000'],
     functionMemoryMb: 1024,
-    alarm5xxThreshold: 1000,
     logLevel: 'DEBUG',
+    // The local runtime prints EMF lines (npm start shows them); there is no X-Ray locally.
+    observability: { metrics: true, lambdaTracing: false, tracedCalls: 'none' },
+    alarms: ALARMS,
   },
   dev: {
     name: 'dev',
     authAudience: 'shop-api-dev',
     paymentProvider: 'simulated',
     orderPaymentWindowMinutes: 30,
+    signingKeyRotationDays: 30,
+    paymentReconcileAfterSeconds: 300,
     removalPolicy: RemovalPolicy.DESTROY,
     deletionProtection: false,
     pointInTimeRecovery: false,
     logRetention: RetentionDays.ONE_WEEK,
     throttling: { rateLimit: 50, burstLimit: 100 },
+    routeThrottling: [{ pathPrefix: '/auth/', limits: { rateLimit: 5, burstLimit: 10 } }],
+    // dev and staging share the pre-production account.
+    accountThrottleBudget: { ...DEFAULT_ACCOUNT_QUOTA, sharedWith: ['staging'] },
     corsOrigins: ['http://localhost:5173', 'https://dev.shop.example.com'],
     functionMemoryMb: 1024,
-    alarm5xxThreshold: 20,
     logLevel: 'DEBUG',
+    observability: { metrics: true, lambdaTracing: true, tracedCalls: 'provider' },
+    // No email: dev alarms are for whoever looks at the console.
+    alarms: { ...ALARMS, serverErrorRatePercent: 20 },
   },
   staging: {
     name: 'staging',
     authAudience: 'shop-api-staging',
     paymentProvider: 'stripe',
     orderPaymentWindowMinutes: 30,
+    signingKeyRotationDays: 30,
+    paymentReconcileAfterSeconds: 300,
     // Not SNAPSHOT: CloudFormation snapshots only volumes and databases such as RDS; on a
     // DynamoDB table, a secret or a log group it is an invalid template. PITR covers staging.
     removalPolicy: RemovalPolicy.RETAIN,
@@ -82,27 +187,41 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     pointInTimeRecovery: true,
     logRetention: RetentionDays.ONE_MONTH,
     throttling: { rateLimit: 200, burstLimit: 400 },
+    routeThrottling: [{ pathPrefix: '/auth/', limits: { rateLimit: 20, burstLimit: 40 } }],
+    accountThrottleBudget: { ...DEFAULT_ACCOUNT_QUOTA, sharedWith: ['dev'] },
     corsOrigins: ['https://staging.shop.example.com'],
     functionMemoryMb: 1024,
-    alarm5xxThreshold: 10,
     logLevel: 'INFO',
+    observability: { metrics: true, lambdaTracing: true, tracedCalls: 'provider' },
+    alarms: { ...ALARMS, email: 'shop-staging-alarms@example.com' },
   },
   prod: {
     name: 'prod',
     authAudience: 'shop-api-prod',
     paymentProvider: 'stripe',
     orderPaymentWindowMinutes: 30,
+    signingKeyRotationDays: 30,
+    paymentReconcileAfterSeconds: 300,
     removalPolicy: RemovalPolicy.RETAIN,
     deletionProtection: true,
     pointInTimeRecovery: true,
     logRetention: RetentionDays.SIX_MONTHS,
     throttling: { rateLimit: 1000, burstLimit: 2000 },
+    // Sign-in, registration and refresh of every client together. Per-email brute force is
+    // stopped by the login throttle in the app; this caps what one flood can cost (scrypt).
+    routeThrottling: [{ pathPrefix: '/auth/', limits: { rateLimit: 50, burstLimit: 100 } }],
+    // prod has its account to itself.
+    accountThrottleBudget: { ...DEFAULT_ACCOUNT_QUOTA, sharedWith: [] },
     corsOrigins: ['https://shop.example.com', 'https://www.shop.example.com'],
     functionMemoryMb: 1024,
-    alarm5xxThreshold: 5,
     logLevel: 'INFO',
+    observability: { metrics: true, lambdaTracing: true, tracedCalls: 'provider' },
+    alarms: { ...ALARMS, serverErrorRatePercent: 1, email: 'shop-oncall@example.com' },
   },
 };
+
+/** The CloudWatch namespace of an environment's metrics (EMF: business metrics and ColdStart). */
+export const metricsNamespace = (config: Pick<EnvironmentConfig, 'name'>): string => `Shop/${config.name}`;
 
 function isEnvironmentName(value: string): value is EnvironmentName {
   return (ENVIRONMENT_NAMES as readonly string[]).includes(value);

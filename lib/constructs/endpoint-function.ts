@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -12,8 +13,11 @@ import {
 } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { CfnLogGroup, LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../config/environments.ts';
+import { functionId } from '../api/function-id.ts';
+import { type EnvironmentConfig, metricsNamespace } from '../config/environments.ts';
+import { notifyingAlarm, RUNBOOK_SECTIONS } from './alarms.ts';
 
 /**
  * What a read-only function may do to the table: point reads and Queries. No Scan (no request
@@ -31,6 +35,8 @@ export const TABLE_WRITE_ACTIONS = [
   'dynamodb:BatchWriteItem',
   'dynamodb:ConditionCheckItem',
 ] as const;
+
+const DEFAULT_TIMEOUT = Duration.seconds(10);
 
 /** Prepended to every bundle: some CJS dependencies call require() for Node built-ins. */
 export const FUNCTION_BANNER =
@@ -53,6 +59,15 @@ function copyFiles(files: readonly string[]): ICommandHooks {
 /** The repository root: handler entries in the route table are relative to it. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
+/**
+ * Constants esbuild writes into a function's bundle. `SHOP_TRACED_CALLS` decides at build time
+ * whether functions/core/tracing.ts bundles the Tracer (X-Ray SDK), so that a function without
+ * traced calls carries none of it.
+ */
+export function bundleDefines(tracedCalls: boolean): Record<string, string> {
+  return { 'process.env.SHOP_TRACED_CALLS': JSON.stringify(String(tracedCalls)) };
+}
+
 export interface EndpointFunctionProps {
   /** Handler source relative to the repo root; the export is `handler`. */
   readonly entry: string;
@@ -62,6 +77,15 @@ export interface EndpointFunctionProps {
   readonly environment?: Record<string, string>;
   /** Files (relative to the repo root) copied next to the bundle, for the function to read at run time. */
   readonly files?: readonly string[];
+  /**
+   * The function calls the payment provider: where the environment's `observability.tracedCalls`
+   * is `provider`, it bundles the Tracer so its DynamoDB and HTTPS calls show in X-Ray.
+   */
+  readonly callsPaymentProvider?: boolean;
+  /** The function's short name in metrics (`function_name` of ColdStart) and alarm names; the entry's id by default. */
+  readonly metricsName?: string;
+  /** The environment's alarm topic: errors, throttles and durations near the timeout alarm there. */
+  readonly alarmTopic?: ITopic;
 }
 
 /**
@@ -74,10 +98,16 @@ export class EndpointFunction extends Construct {
   /** The function's own log group (its role may write only here). */
   readonly logGroup: LogGroup;
   readonly role: Role;
+  /** The function's own alarms (none without an alarm topic). */
+  readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: EndpointFunctionProps) {
     super(scope, id);
     const { config } = props;
+    const tracedCalls = config.observability.tracedCalls;
+    const traceCalls =
+      tracedCalls === 'all' || (tracedCalls === 'provider' && props.callsPaymentProvider === true);
+    const metricsName = props.metricsName ?? functionId(props.entry);
     const logGroup = new LogGroup(this, 'Logs', {
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
@@ -102,14 +132,19 @@ export class EndpointFunction extends Construct {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memoryMb ?? config.functionMemoryMb,
-      timeout: props.timeout ?? Duration.seconds(10),
+      timeout: props.timeout ?? DEFAULT_TIMEOUT,
       role,
       logGroup,
       loggingFormat: LoggingFormat.JSON,
-      tracing: Tracing.ACTIVE,
+      tracing: config.observability.lambdaTracing ? Tracing.ACTIVE : Tracing.DISABLED,
       environment: {
         POWERTOOLS_SERVICE_NAME: `shop-${path.basename(props.entry, '.ts')}`,
         POWERTOOLS_LOG_LEVEL: config.logLevel,
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(config),
+        POWERTOOLS_METRICS_FUNCTION_NAME: metricsName,
+        ...(config.observability.metrics ? {} : { POWERTOOLS_METRICS_DISABLED: 'true' }),
+        // Also a constant in the bundle (bundleDefines); here so the template says it.
+        SHOP_TRACED_CALLS: String(traceCalls),
         SHOP_ENV: config.name,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
@@ -130,8 +165,49 @@ export class EndpointFunction extends Construct {
         externalModules: [],
         banner: FUNCTION_BANNER,
         ...(props.files?.length ? { commandHooks: copyFiles(props.files) } : {}),
+        define: bundleDefines(traceCalls),
       },
     });
+    if (props.alarmTopic) {
+      this.addAlarms(props.alarmTopic, config, metricsName, props.timeout ?? DEFAULT_TIMEOUT);
+    }
+  }
+
+  /**
+   * Errors (a crash, a timeout, a failed init: handled errors are answers, not errors), throttles
+   * (concurrency exhausted) and a maximum duration near the timeout (the next slow call times
+   * out), each over 5 minutes.
+   */
+  private addAlarms(topic: ITopic, config: EnvironmentConfig, name: string, timeout: Duration): void {
+    const fn = this.function;
+    const common = { config, topic, evaluationPeriods: 1 } as const;
+    const period = Duration.minutes(5);
+    this.alarms.push(
+      notifyingAlarm(this, 'ErrorsAlarm', {
+        ...common,
+        name: `fn-${name}-errors`,
+        description: `${name} failed invocations (crash, timeout or init failure).`,
+        runbookSection: RUNBOOK_SECTIONS.functionErrors,
+        metric: fn.metricErrors({ period, statistic: 'Sum' }),
+        threshold: 0,
+      }),
+      notifyingAlarm(this, 'ThrottlesAlarm', {
+        ...common,
+        name: `fn-${name}-throttles`,
+        description: `${name} invocations were throttled: its concurrency ran out.`,
+        runbookSection: RUNBOOK_SECTIONS.functionThrottles,
+        metric: fn.metricThrottles({ period, statistic: 'Sum' }),
+        threshold: 0,
+      }),
+      notifyingAlarm(this, 'DurationAlarm', {
+        ...common,
+        name: `fn-${name}-duration`,
+        description: `${name} ran close to its ${timeout.toSeconds()} s timeout.`,
+        runbookSection: RUNBOOK_SECTIONS.functionDuration,
+        metric: fn.metricDuration({ period, statistic: 'Maximum' }),
+        threshold: Math.round(timeout.toMilliseconds() * config.alarms.durationShareOfTimeout),
+      }),
+    );
   }
 
   /**

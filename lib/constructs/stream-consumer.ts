@@ -1,14 +1,15 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { functionId } from '../api/function-id.ts';
 import type { StreamConsumerDefinition } from '../api/stream-consumers.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
+import { notifyingAlarm, RUNBOOK_SECTIONS } from './alarms.ts';
 import { EndpointFunction } from './endpoint-function.ts';
 
 export interface StreamConsumerProps {
@@ -17,7 +18,7 @@ export interface StreamConsumerProps {
   readonly table: ITable;
   readonly indexNames: readonly string[];
   readonly environment?: Record<string, string>;
-  /** Where the dead-letter alarm notifies. */
+  /** Where the consumer's alarms notify (its function's, dead letters, iterator age). */
   readonly alarmTopic: ITopic;
 }
 
@@ -32,6 +33,7 @@ export class StreamConsumer extends Construct {
   readonly endpoint: EndpointFunction;
   readonly deadLetterQueue: Queue;
   readonly deadLetterAlarm: Alarm;
+  readonly iteratorAgeAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: StreamConsumerProps) {
     super(scope, id);
@@ -40,6 +42,7 @@ export class StreamConsumer extends Construct {
       entry: definition.entry,
       config,
       environment: props.environment,
+      alarmTopic: props.alarmTopic,
       // A batch of 100 records with a few calls each; well within, and far from the 15 minutes.
       timeout: Duration.seconds(60),
     });
@@ -62,19 +65,32 @@ export class StreamConsumer extends Construct {
         filters: definition.filters.map((pattern) => FilterCriteria.filter(pattern)),
       }),
     );
-    this.deadLetterAlarm = new Alarm(this, 'DeadLettersAlarm', {
-      alarmDescription:
+    const name = functionId(definition.entry);
+    this.deadLetterAlarm = notifyingAlarm(this, 'DeadLettersAlarm', {
+      config,
+      topic: props.alarmTopic,
+      name: `dlq-${name}`,
+      description:
         `Stream records that ${definition.entry} could not process after its retries are in the ` +
-        'dead-letter queue: each message names a shard and sequence range to look at (docs/operations.md).',
+        'dead-letter queue: each message names a shard and sequence range to look at.',
+      runbookSection: RUNBOOK_SECTIONS.deadLetters,
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(1),
         statistic: 'Maximum',
       }),
       threshold: 0,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    this.deadLetterAlarm.addAlarmAction(new SnsAction(props.alarmTopic));
+    this.iteratorAgeAlarm = notifyingAlarm(this, 'IteratorAgeAlarm', {
+      config,
+      topic: props.alarmTopic,
+      name: `iterator-age-${name}`,
+      description: `${definition.entry} is falling behind the table's stream (its records wait before they are read).`,
+      runbookSection: RUNBOOK_SECTIONS.iteratorAge,
+      metric: this.endpoint.function.metric('IteratorAge', {
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: config.alarms.streamIteratorAgeSeconds * 1000,
+    });
   }
 }

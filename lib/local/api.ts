@@ -156,6 +156,7 @@ export function buildEvent(
   route: ApiRoute,
   pathParameters: Record<string, string>,
   authorizer?: unknown,
+  requestId: string = randomUUID(),
 ): Record<string, unknown> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
@@ -200,7 +201,7 @@ export function buildEvent(
         sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',
       },
-      requestId: randomUUID(),
+      requestId,
       routeKey: route.routeKey,
       stage: '$default',
       time: requestTime(now),
@@ -288,6 +289,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const log = options.log ?? ((line: string) => console.log(line));
   const server = http.createServer(async (req, res) => {
     const started = performance.now();
+    // API Gateway's request id: in the event, and on every answer (`apigw-requestid`), its own too.
+    const requestId = randomUUID();
+    res.setHeader('apigw-requestid', requestId);
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
@@ -301,7 +305,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const headers: http.OutgoingHttpHeaders = {};
     const finish = (status: number, note = '') =>
       log(
-        `${method} ${req.url} -> ${status} ${(performance.now() - started).toFixed(1)} ms${note ? ` ${note}` : ''}`,
+        `${method} ${req.url} -> ${status} ${(performance.now() - started).toFixed(1)} ms${note ? ` ${note}` : ''} (${requestId})`,
       );
 
     if (tooLarge) {
@@ -348,7 +352,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       gatewayMessage(res, 500, 'Internal Server Error');
       return finish(500, `(no function ${route.functionLogicalId})`);
     }
-    const event = buildEvent(req, Buffer.concat(chunks), route, pathParameters, authorizer);
+    const event = buildEvent(req, Buffer.concat(chunks), route, pathParameters, authorizer, requestId);
     const outcome = await fn.invoke(event);
     const note = `${fn.spec.logicalId}${outcome.coldStart ? ` cold${outcome.initMs ? ` init ${outcome.initMs.toFixed(0)} ms` : ''}` : ''}`;
     if (!outcome.ok) {
@@ -367,7 +371,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return finish(500, `${note} (malformed Lambda response)`);
     }
     applyCors(api.cors, req, response.headers);
-    response.headers['apigw-requestid'] = String((event.requestContext as { requestId: string }).requestId);
     res.writeHead(response.status, response.headers);
     res.end(response.body);
     finish(response.status, note);

@@ -9,6 +9,7 @@ import { type ApiServer, readApiDefinition, startApiServer } from './api.ts';
 import { jwtAuthorizer } from './authorizer.ts';
 import { type DynamoDbLocal, freePort, startDynamoDbLocal } from './dynamodb.ts';
 import { type FunctionSpec, LocalFunction, lambdaEnvironment } from './functions.ts';
+import { formatFunctionLog, type LogFormat } from './log-format.ts';
 import {
   generateSecretValue,
   type LocalSecretsManager,
@@ -50,6 +51,11 @@ export interface LocalBackendOptions {
    */
   readonly seedOrderHistory?: boolean;
   readonly log?: (line: string) => void;
+  /**
+   * How function log lines reach `log`: `json`, as the function wrote them (after its name), or
+   * `pretty`, one readable (and, on a terminal, colourised) line each. Default `json`.
+   */
+  readonly logFormat?: LogFormat;
   /** Variables set on every function on top of the template's (like `sam local --env-vars`). */
   readonly environment?: Readonly<Record<string, string>>;
   /** Run EventBridge schedules on their rate (default true); tests call `runSchedules()` instead. */
@@ -202,7 +208,11 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
           ...options.environment,
         },
       };
-      functions.set(logicalId, new LocalFunction(spec, (line) => log(`  [${logicalId}] ${line}`)));
+      const functionLog =
+        options.logFormat === 'pretty'
+          ? (line: string) => log(formatFunctionLog(logicalId, line))
+          : (line: string) => log(`  [${logicalId}] ${line}`);
+      functions.set(logicalId, new LocalFunction(spec, functionLog));
     }
     cleanup.push(async () => {
       await Promise.all([...functions.values()].map((fn) => fn.stop()));

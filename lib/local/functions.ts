@@ -50,11 +50,36 @@ export function lambdaEnvironment(
     AWS_LAMBDA_FUNCTION_NAME: functionName,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    // Environments start on demand here (no provisioned concurrency); Powertools reads it to
+    // tell a cold start.
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_EXECUTION_ENV: `AWS_Lambda_${String(props.Runtime ?? 'nodejs24.x')}`,
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     ...(logging?.LogFormat ? { AWS_LAMBDA_LOG_FORMAT: logging.LogFormat } : {}),
   };
+}
+
+/**
+ * The platform's line for an init phase that failed (JSON log format: `platform.initReport`,
+ * what the runbook's queries look for; else the text `INIT_REPORT`). The environment is thrown
+ * away, and the next request starts a fresh one, as Lambda does.
+ */
+export function initReport(spec: FunctionSpec, durationMs: number, errorType: string): string {
+  if (spec.environment.AWS_LAMBDA_LOG_FORMAT === 'JSON') {
+    return JSON.stringify({
+      time: new Date().toISOString(),
+      type: 'platform.initReport',
+      record: {
+        initializationType: 'on-demand',
+        phase: 'init',
+        status: 'error',
+        errorType,
+        metrics: { durationMs: Number(durationMs.toFixed(3)) },
+      },
+    });
+  }
+  return `INIT_REPORT Init Duration: ${durationMs.toFixed(2)} ms Phase: init Status: error Error Type: ${errorType}`;
 }
 
 /** The error Lambda reports when a function runs past its timeout. */
@@ -167,25 +192,17 @@ export class LocalFunction {
     const coldStart = !instance;
     let initMs: number | undefined;
     if (!instance) {
-      instance = new Instance(this.spec, (line) => this.onLog(line));
-      this.all.add(instance);
-      try {
-        initMs = await instance.ready;
-      } catch (error) {
-        this.discard(instance);
-        const e = error as Partial<SerializedError> & Error;
+      const init = await this.startInstance();
+      if (!init.ok) {
         return {
           ok: false,
           requestId,
           coldStart,
           durationMs: performance.now() - started,
-          error: {
-            errorType: e.errorType ?? 'Runtime.InitError',
-            errorMessage: e.errorMessage ?? e.message,
-            stack: e.stack,
-          },
+          error: init.error,
         };
       }
+      ({ instance, initMs } = init);
     }
     instance.busy = true;
     const timeoutMs = this.spec.timeoutSeconds * 1000;
@@ -226,6 +243,42 @@ export class LocalFunction {
       initMs,
       error: { errorType: 'Runtime.Unknown', errorMessage: 'unexpected reply' },
     };
+  }
+
+  /**
+   * Starts an execution environment ahead of any request (as provisioned concurrency does) and
+   * reports its init: ok with the init time, or the init error the first request would have got.
+   */
+  async initialize(): Promise<{ ok: true; initMs: number } | { ok: false; error: SerializedError }> {
+    const init = await this.startInstance();
+    if (!init.ok) return init;
+    this.idle.push(init.instance);
+    return { ok: true, initMs: init.initMs };
+  }
+
+  /**
+   * A new execution environment, once its init is done. A failed init is logged as the platform
+   * logs it and the environment thrown away: the next request starts a fresh one, as on Lambda.
+   */
+  private async startInstance(): Promise<
+    { ok: true; instance: Instance; initMs: number } | { ok: false; error: SerializedError }
+  > {
+    const started = performance.now();
+    const instance = new Instance(this.spec, (line) => this.onLog(line));
+    this.all.add(instance);
+    try {
+      return { ok: true, instance, initMs: await instance.ready };
+    } catch (failure) {
+      this.discard(instance);
+      const e = failure as Partial<SerializedError> & Error;
+      const error = {
+        errorType: e.errorType ?? 'Runtime.Unknown',
+        errorMessage: e.errorMessage ?? e.message,
+        ...(e.stack ? { stack: e.stack } : {}),
+      };
+      this.onLog(initReport(this.spec, performance.now() - started, error.errorType));
+      return { ok: false, error };
+    }
   }
 
   private discard(instance: Instance): void {

@@ -43,6 +43,42 @@ function serialize(error: unknown): SerializedError {
     : { errorType: 'Error', errorMessage: String(error) };
 }
 
+/**
+ * An error thrown while the bundle loads, as the Node.js runtime reports it: a missing module is
+ * `Runtime.ImportModuleError`, a syntax error `Runtime.UserCodeSyntaxError`, anything else (a
+ * configuration check, say) keeps its own name. The runtime also logs it as an uncaught exception.
+ */
+function initError(error: unknown): SerializedError {
+  const serialized = serialize(error);
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const errorType =
+    code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND'
+      ? 'Runtime.ImportModuleError'
+      : error instanceof SyntaxError
+        ? 'Runtime.UserCodeSyntaxError'
+        : serialized.errorType;
+  const reported = { ...serialized, errorType };
+  const line =
+    process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON'
+      ? JSON.stringify({
+          timestamp: new Date().toISOString(),
+          level: 'ERROR',
+          message: 'Uncaught Exception',
+          errorType,
+          errorMessage: reported.errorMessage,
+          stackTrace: (reported.stack ?? '')
+            .split('\n')
+            .slice(1)
+            .map((frame) => frame.trim()),
+        })
+      : `${new Date().toISOString()}\tundefined\tERROR\tUncaught Exception\t${JSON.stringify({
+          errorType,
+          errorMessage: reported.errorMessage,
+        })}`;
+  process.stderr.write(`${line}\n`);
+  return reported;
+}
+
 if (init.enableSourceMaps) process.setSourceMapsEnabled(true);
 
 const started = performance.now();
@@ -56,7 +92,7 @@ try {
   handler = candidate as Handler;
   port.postMessage({ type: 'ready', initMs: performance.now() - started } satisfies WorkerReply);
 } catch (error) {
-  port.postMessage({ type: 'init-error', error: serialize(error) } satisfies WorkerReply);
+  port.postMessage({ type: 'init-error', error: initError(error) } satisfies WorkerReply);
 }
 
 port.on('message', async (message: InvokeMessage) => {

@@ -1,7 +1,9 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnStage,
   CorsHttpMethod,
+  DomainName,
   HttpApi,
   HttpMethod,
   HttpRoute,
@@ -10,22 +12,23 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Alias } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { REQUEST_ID_HEADER } from '../../functions/core/request-id.ts';
 import { DEFAULT_ROUTE, functionId, ROUTES, routeKey, type SecretName } from '../api/routes.ts';
 import { SCHEDULES } from '../api/schedules.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
+import { ApiMonitoring } from '../constructs/api-monitoring.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
 import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
 import {
+  acknowledgeAccessLogFormat,
   acknowledgeApiEndpoint,
   acknowledgePublicRoute,
   acknowledgeScheduledFunction,
@@ -37,6 +40,8 @@ export interface ApiStackProps extends StackProps {
   readonly table: ITable;
   /** Secrets by name; one that is absent (the Stripe key where the provider is simulated) is not bound. */
   readonly secrets: Readonly<Partial<Record<SecretName, ISecret>>>;
+  /** The environment's alarm topic (data stack). */
+  readonly alarmTopic: ITopic;
 }
 
 /** Environment variable through which each kind of secret's ARN reaches a function. */
@@ -47,32 +52,93 @@ const SECRET_VARIABLES: Record<SecretName, string> = {
   stripeApiKey: 'STRIPE_API_KEY_SECRET_ARN',
 };
 
-/** The HTTP API: one function per route of the route table, a catch-all for 404/405, logs and alarms. */
+/**
+ * The access log line of every request, as JSON: who, which route, the status, how long, and
+ * what API Gateway knows of a failed integration or authorizer. No headers, query strings or
+ * bodies, so no token or personal data. `status` and `latencyMs` are unquoted numbers (always
+ * set), which metric filters compare and measure; the other values are strings (`-` when empty).
+ */
+export const ACCESS_LOG_FORMAT = `{${[
+  '"requestId":"$context.requestId"',
+  '"time":"$context.requestTime"',
+  '"ip":"$context.identity.sourceIp"',
+  '"method":"$context.httpMethod"',
+  '"path":"$context.path"',
+  '"routeKey":"$context.routeKey"',
+  '"status":$context.status',
+  '"latencyMs":$context.responseLatency',
+  '"responseLength":"$context.responseLength"',
+  '"integrationStatus":"$context.integrationStatus"',
+  '"integrationLatencyMs":"$context.integrationLatency"',
+  '"integrationError":"$context.integrationErrorMessage"',
+  '"authorizerError":"$context.authorizer.error"',
+  '"error":"$context.error.message"',
+].join(',')}}`;
+
+/**
+ * The stage's per-route throttling: for each route whose path starts with a configured prefix
+ * (`/auth/`), that prefix's limits, as API Gateway's `RouteSettings` spell them.
+ */
+export function routeThrottleSettings(
+  config: EnvironmentConfig,
+): Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> {
+  const settings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
+  for (const route of ROUTES) {
+    const rule = config.routeThrottling.find(({ pathPrefix }) => route.path.startsWith(pathPrefix));
+    if (!rule) continue;
+    settings[routeKey(route)] = {
+      ThrottlingRateLimit: rule.limits.rateLimit,
+      ThrottlingBurstLimit: rule.limits.burstLimit,
+    };
+  }
+  return settings;
+}
+
+/**
+ * The HTTP API: one function per route of the route table, a catch-all for 404/405, the
+ * scheduled functions, access logs, throttling per stage and per route, an optional custom
+ * domain, and the API's monitoring (alarms, dashboard, saved queries).
+ */
 export class ApiStack extends Stack {
   readonly api: HttpApi;
-  /** The access-token issuer (`iss`): the configured URL, else the API's own endpoint. */
+  readonly stage: HttpStage;
+  /** The access-token issuer (`iss`): the configured URL, the custom domain, else the API's own endpoint. */
   readonly issuer: string;
-  /** Every alarm of the environment notifies this topic. */
-  readonly alarmTopic: Topic;
+  readonly accessLogs: LogGroup;
+  readonly monitoring: ApiMonitoring;
   /** Functions by construct id (`CatalogListProducts`), for tests and outputs. */
   readonly functions = new Map<string, EndpointFunction>();
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const { config, table, secrets } = props;
+    const { config, table, secrets, alarmTopic } = props;
 
     const fallback = new EndpointFunction(this, functionId(DEFAULT_ROUTE.entry), {
       entry: DEFAULT_ROUTE.entry,
       config,
+      alarmTopic,
       // What it needs of the route table to tell 404 from 405 (about 1 KB of 4 KB allowed).
       environment: { ROUTE_KEYS: ROUTES.map(routeKey).join(',') },
     });
     this.functions.set(functionId(DEFAULT_ROUTE.entry), fallback);
     acknowledgeApiEndpoint(fallback);
 
+    const domainName = config.customDomain
+      ? new DomainName(this, 'DomainName', {
+          domainName: config.customDomain.domainName,
+          certificate: Certificate.fromCertificateArn(
+            this,
+            'Certificate',
+            config.customDomain.certificateArn,
+          ),
+        })
+      : undefined;
+
     this.api = new HttpApi(this, 'HttpApi', {
       description: `Shop API (${config.name})`,
       createDefaultStage: false,
+      // With a custom domain, clients (and the token issuer) use it only.
+      disableExecuteApiEndpoint: domainName !== undefined,
       defaultIntegration: new HttpLambdaIntegration('DefaultIntegration', fallback.function),
       corsPreflight:
         config.corsOrigins.length > 0
@@ -80,7 +146,7 @@ export class ApiStack extends Stack {
               allowOrigins: [...config.corsOrigins],
               allowMethods: [CorsHttpMethod.ANY],
               allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'if-match'],
-              exposeHeaders: ['etag', 'retry-after', 'location'],
+              exposeHeaders: ['etag', 'retry-after', 'location', REQUEST_ID_HEADER],
               maxAge: Duration.hours(1),
             }
           : undefined,
@@ -90,39 +156,28 @@ export class ApiStack extends Stack {
     if (!(defaultRoute instanceof HttpRoute)) throw new Error('The HTTP API has no $default route.');
     acknowledgePublicRoute(defaultRoute, DEFAULT_ROUTE.routeKey);
 
-    const accessLogs = new LogGroup(this, 'AccessLogs', {
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });
-    new HttpStage(this, 'DefaultStage', {
+    this.stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
       throttle: { ...config.throttling },
+      ...(domainName ? { domainMapping: { domainName } } : {}),
       accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            time: '$context.requestTime',
-            ip: '$context.identity.sourceIp',
-            method: '$context.httpMethod',
-            path: '$context.path',
-            routeKey: '$context.routeKey',
-            status: '$context.status',
-            responseLength: '$context.responseLength',
-            latencyMs: '$context.responseLatency',
-            integrationLatencyMs: '$context.integrationLatency',
-            integrationError: '$context.integrationErrorMessage',
-            authorizerError: '$context.authorizer.error',
-          }),
-        ),
+        destination: new LogGroupLogDestination(this.accessLogs),
+        format: AccessLogFormat.custom(ACCESS_LOG_FORMAT),
       },
     });
 
+    acknowledgeAccessLogFormat(this.stage);
+
     // The API is its own token issuer; API Gateway verifies tokens natively against our JWKS,
     // so a signed-in request costs no extra Lambda invocation.
-    const issuer = config.issuerUrl ?? this.api.apiEndpoint;
+    const issuer =
+      config.issuerUrl ?? (domainName ? `https://${config.customDomain?.domainName}` : this.api.apiEndpoint);
     this.issuer = issuer;
     const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', issuer, {
       jwtAudience: [config.authAudience],
@@ -135,23 +190,30 @@ export class ApiStack extends Stack {
       PAYMENT_PROVIDER: config.paymentProvider,
       PAYMENT_WEBHOOK_URL: `${issuer}/webhooks/payments`,
       ORDER_PAYMENT_WINDOW_MINUTES: String(config.orderPaymentWindowMinutes),
+      PAYMENT_RECONCILE_AFTER_SECONDS: String(config.paymentReconcileAfterSeconds),
       ...(config.stripeApiBase ? { STRIPE_API_BASE: config.stripeApiBase } : {}),
     };
+    const bindSecrets = (fn: EndpointFunction, names: readonly SecretName[] = []) => {
+      for (const name of names) {
+        const secret = secrets[name];
+        if (secret) fn.bindSecret(secret, SECRET_VARIABLES[name]);
+      }
+    };
 
+    const routes: HttpRoute[] = [];
     for (const route of ROUTES) {
       const key = routeKey(route);
       const id = functionId(route.entry);
       const endpoint = new EndpointFunction(this, id, {
         entry: route.entry,
         config,
+        alarmTopic,
+        callsPaymentProvider: route.secrets?.includes('stripeApiKey') ?? false,
         environment: sharedEnvironment,
         ...(route.files ? { files: route.files } : {}),
       });
       if (route.table !== 'none') endpoint.bindTable(table, route.table, SHOP_TABLE_INDEXES);
-      for (const name of route.secrets ?? []) {
-        const secret = secrets[name];
-        if (secret) endpoint.bindSecret(secret, SECRET_VARIABLES[name]);
-      }
+      bindSecrets(endpoint, route.secrets);
       acknowledgeApiEndpoint(endpoint);
       const httpRoutes = this.api.addRoutes({
         path: route.path,
@@ -162,22 +224,27 @@ export class ApiStack extends Stack {
           : { authorizer, authorizationScopes: route.auth === 'admin' ? ['admin'] : undefined }),
       });
       if (route.auth === 'public') for (const httpRoute of httpRoutes) acknowledgePublicRoute(httpRoute, key);
+      routes.push(...httpRoutes);
       this.functions.set(id, endpoint);
     }
+
+    // Stricter limits for some routes (/auth/*): route settings name routes, which must exist first.
+    const cfnStage = this.stage.node.defaultChild as CfnStage;
+    cfnStage.routeSettings = routeThrottleSettings(config);
+    for (const route of routes) this.stage.node.addDependency(route);
 
     for (const job of SCHEDULES) {
       const id = functionId(job.entry);
       const fn = new EndpointFunction(this, id, {
         entry: job.entry,
         config,
+        alarmTopic,
+        callsPaymentProvider: job.secrets?.includes('stripeApiKey') ?? false,
         environment: sharedEnvironment,
         timeout: Duration.seconds(25),
       });
       fn.bindTable(table, job.table, SHOP_TABLE_INDEXES);
-      for (const name of job.secrets ?? []) {
-        const secret = secrets[name];
-        if (secret) fn.bindSecret(secret, SECRET_VARIABLES[name]);
-      }
+      bindSecrets(fn, job.secrets);
       acknowledgeScheduledFunction(fn);
       const rule = new Rule(this, `${id}Schedule`, {
         description: job.description,
@@ -188,23 +255,15 @@ export class ApiStack extends Stack {
       this.functions.set(id, fn);
     }
 
-    const alarmTopic = new Topic(this, 'AlarmTopic', {
-      displayName: `Shop API alarms (${config.name})`,
-      enforceSSL: true,
-      masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+    this.monitoring = new ApiMonitoring(this, 'Monitoring', {
+      config,
+      api: this.api,
+      accessLogs: this.accessLogs,
+      table,
+      topic: alarmTopic,
     });
-    const serverErrors = new Alarm(this, 'Api5xxAlarm', {
-      alarmDescription: 'The API answered with 5xx: our fault, not the client’s.',
-      metric: this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: config.alarm5xxThreshold,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    serverErrors.addAlarmAction(new SnsAction(alarmTopic));
-    this.alarmTopic = alarmTopic;
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
-    new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
+    new CfnOutput(this, 'ApiUrl', { value: domainName ? issuer : this.api.apiEndpoint });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
   }
 }

@@ -56,6 +56,7 @@ export class EventsStack extends Stack {
     const authorizerFn = new EndpointFunction(this, functionId(WEBSOCKET_API.authorizer.entry), {
       entry: WEBSOCKET_API.authorizer.entry,
       config,
+      alarmTopic: props.alarmTopic,
       environment: authEnvironment,
     });
     acknowledgeWebSocketFunction(authorizerFn);
@@ -70,7 +71,7 @@ export class EventsStack extends Stack {
     });
     for (const route of WEBSOCKET_API.routes) {
       const id = functionId(route.entry);
-      const fn = new EndpointFunction(this, id, { entry: route.entry, config });
+      const fn = new EndpointFunction(this, id, { entry: route.entry, config, alarmTopic: props.alarmTopic });
       if (route.table !== 'none') fn.bindTable(table, route.table, SHOP_TABLE_INDEXES);
       acknowledgeWebSocketFunction(fn);
       this.functions.set(id, fn);

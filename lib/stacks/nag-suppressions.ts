@@ -27,7 +27,10 @@ import type { EndpointFunction } from '../constructs/endpoint-function.ts';
  * - Serverless-LambdaTracing / LambdaLatestVersion / LambdaDefaultMemorySize /
  *   LambdaDefaultTimeout / CloudWatchLogGroupRetentionPeriod: X-Ray active, Node.js 24,
  *   explicit memory, timeout and log retention on every function.
- * - AwsSolutions-SNS2 / SNS3: the alarm topic is encrypted and refuses non-TLS publishing.
+ * - AwsSolutions-SNS2 / SNS3: the alarm topic is encrypted (with a key CloudWatch may use) and
+ *   refuses non-TLS publishing.
+ * - AwsSolutions-SMG4 on the token signing keys: a Secrets Manager rotation schedule runs
+ *   functions/ops/rotate-signing-key.ts (the README's procedure).
  * - AwsSolutions-DDB3: PITR is on in prod (and staging).
  */
 
@@ -91,18 +94,6 @@ export function acknowledgeCursorSecret(secret: ISecret): void {
   );
 }
 
-/** The RSA key set that signs access tokens. */
-export function acknowledgeSigningKeySecret(secret: ISecret): void {
-  acknowledge(
-    secret,
-    'AwsSolutions-SMG4',
-    'The token signing key set is rotated by adding a new key in front of the old one (both ' +
-      'stay in the JWKS until every token signed by the old key has expired, 15 minutes), ' +
-      'which Secrets Manager’s rotation schedule cannot express. Rotation is an operator ' +
-      'runbook step documented in the README, not an automatic schedule.',
-  );
-}
-
 /** The deploy-time function behind the `Custom::SigningKeySet` custom resource. */
 export function acknowledgeDeployFunction(fn: EndpointFunction): void {
   acknowledgeFunctionRole(fn);
@@ -111,6 +102,18 @@ export function acknowledgeDeployFunction(fn: EndpointFunction): void {
     'Serverless-LambdaDLQ',
     'Only CloudFormation invokes this function, during deployments; a failure is reported to ' +
       'CloudFormation, which rolls the deployment back, so there is nothing for a queue to keep.',
+  );
+}
+
+/** The rotation function of the token signing-key secret (Secrets Manager's rotation schedule). */
+export function acknowledgeRotationFunction(fn: EndpointFunction): void {
+  acknowledgeFunctionRole(fn);
+  acknowledge(
+    fn.function,
+    'Serverless-LambdaDLQ',
+    'Only Secrets Manager invokes this function, once per step of a rotation, and waits for the ' +
+      'answer; a failed step leaves the rotation pending (the secret keeps its current value) and ' +
+      'is reported by Secrets Manager and this function’s error alarm, so a queue would hold nothing.',
   );
 }
 
@@ -219,5 +222,28 @@ export function acknowledgeConnectionsPost(role: IConstruct, apiLogicalId: strin
     'Connection ids are random values API Gateway assigns per socket at run time, so the consumer ' +
       'that delivers frames must be allowed to post to any connection of its own API and stage; ' +
       'the wildcard covers nothing else (no other API, stage, method or account).',
+  );
+}
+
+/** The HTTP API stage's access log format, whose numbers are unquoted. */
+export function acknowledgeAccessLogFormat(stage: IConstruct): void {
+  acknowledge(
+    stage,
+    'Serverless-APIGWStructuredLogging',
+    'Every access log line IS JSON: the format writes $context.status and $context.responseLatency ' +
+      'unquoted, so they arrive as JSON numbers that metric filters compare and measure, which makes the ' +
+      'template itself (not its output) fail a JSON parse. Both variables are set on every request; the ' +
+      'infra tests substitute sample values into the format and parse the result as JSON.',
+  );
+}
+
+/** The alarm topic's email subscription. */
+export function acknowledgeAlarmEmailSubscription(subscription: IConstruct): void {
+  acknowledge(
+    subscription,
+    'Serverless-SNSRedrivePolicy',
+    'An email subscription of the alarm topic: SNS retries email delivery itself, and a dead-letter ' +
+      'queue for undeliverable alarm emails would need an alarm of its own, which could only notify this ' +
+      'same topic. The alarm state stays visible in CloudWatch and on the dashboard whatever the email does.',
   );
 }

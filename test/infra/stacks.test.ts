@@ -149,26 +149,6 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
     expect(seen.size, 'functions share log groups').toBe(ROUTES.length + 1 + SCHEDULES.length);
   });
 
-  it('throttle the $default stage as configured and write JSON access logs', () => {
-    const [, stage] = onlyResource(shop().api, 'AWS::ApiGatewayV2::Stage');
-    const { throttling } = shop().config;
-    expect(stage.Properties?.StageName).toBe('$default');
-    expect(stage.Properties?.DefaultRouteSettings).toEqual({
-      ThrottlingRateLimit: throttling.rateLimit,
-      ThrottlingBurstLimit: throttling.burstLimit,
-    });
-    const accessLogs = stage.Properties?.AccessLogSettings as { DestinationArn: unknown; Format: string };
-    const destination = referencedLogicalId(accessLogs.DestinationArn) ?? '';
-    expect(resourcesOfType(shop().api, 'AWS::Logs::LogGroup')[destination]?.Properties?.RetentionInDays).toBe(
-      shop().config.logRetention,
-    );
-    expect(JSON.parse(accessLogs.Format)).toMatchObject({
-      requestId: '$context.requestId',
-      status: '$context.status',
-      routeKey: '$context.routeKey',
-    });
-  });
-
   it('speak payload format 2.0 to every function', () => {
     const integrations = Object.values(resourcesOfType(shop().api, 'AWS::ApiGatewayV2::Integration'));
     expect(integrations).toHaveLength(ROUTES.length + 1);
@@ -186,19 +166,6 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
     expect(shop().config.corsOrigins.length).toBeGreaterThan(0);
     expect(cors?.AllowOrigins).toEqual(shop().config.corsOrigins);
     expect(cors?.AllowOrigins).not.toContain('*');
-  });
-
-  it('alarm on 5xx answers at the environment’s threshold and notify the alarm topic', () => {
-    const [apiId] = onlyResource(shop().api, 'AWS::ApiGatewayV2::Api');
-    const [topicId] = onlyResource(shop().api, 'AWS::SNS::Topic');
-    shop().api.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/ApiGateway',
-      MetricName: '5xx',
-      Dimensions: [{ Name: 'ApiId', Value: { Ref: apiId } }],
-      Threshold: shop().config.alarm5xxThreshold,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      AlarmActions: [{ Ref: topicId }],
-    });
   });
 });
 

@@ -7,11 +7,11 @@ import { HttpError } from '../../functions/core/errors.ts';
 import { idempotencyRecordsOf } from '../../functions/core/idempotency.ts';
 import { newId } from '../../functions/core/ids.ts';
 import type { Order } from '../../functions/orders/model.ts';
+import { claimPaymentAttempt } from '../../functions/orders/payment-store.ts';
 import {
   allOrdersOfUser,
   anonymizeOrdersOfUser,
   appendHistory,
-  claimPaymentAttempt,
   createOrder,
   dueUnpaidOrders,
   getOrder,

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChargeRequest } from '../../functions/payments/provider.ts';
-import { paymentProvider } from '../../functions/payments/provider.ts';
+import { paymentProvider } from '../../functions/payments/providers.ts';
 import { parseStripeEvent, verifyStripeSignature } from '../../functions/payments/webhook.ts';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../lib/local/secrets-manager.ts';
 import { FAKE_STRIPE_KEY, type FakeStripe, startFakeStripe } from '../support/fake-stripe.ts';

@@ -247,3 +247,49 @@ describe('stripeProvider against a Stripe-like API', () => {
     }
   });
 });
+
+describe('stripeProvider looks payments up', () => {
+  const lookupOf = (request: ChargeRequest, providerPaymentId?: string) => ({
+    orderId: request.orderId,
+    attempt: request.attempt,
+    idempotencyKey: request.idempotencyKey,
+    paymentMethod: request.paymentMethod,
+    amount: request.amount,
+    currency: request.currency,
+    ...(providerPaymentId ? { providerPaymentId } : {}),
+  });
+
+  it('by id when it is known (GET /v1/payment_intents/{id}), with amount and currency', async () => {
+    const request = charge('pm_card_visa', { orderId: '01JORDER0000000000000000BB' });
+    const { providerPaymentId } = await provider.charge(request);
+    const found = await provider.findPayment(lookupOf(request, providerPaymentId));
+    expect(found).toEqual({ providerPaymentId, status: 'succeeded', amount: 4200, currency: 'EUR' });
+    expect(stripe.requests.at(-1)).toMatchObject({
+      method: 'GET',
+      path: `/v1/payment_intents/${providerPaymentId}`,
+    });
+  });
+
+  it('by the order and attempt in its metadata when only those are known (search), declines with their reason', async () => {
+    const request = charge('pm_card_chargeDeclinedInsufficientFunds', {
+      orderId: '01JORDER0000000000000000CC',
+      attempt: 3,
+    });
+    await provider.charge(request);
+    const found = await provider.findPayment(lookupOf(request));
+    expect(found).toMatchObject({ status: 'failed', failureReason: 'insufficient_funds' });
+    const search = stripe.requests.at(-1);
+    expect(search).toMatchObject({ method: 'GET', path: '/v1/payment_intents/search' });
+  });
+
+  it('answers undefined when Stripe has no such payment, by id or by metadata', async () => {
+    const request = charge('pm_card_visa', { orderId: '01JORDER0000000000000000DD' });
+    expect(await provider.findPayment(lookupOf(request))).toBeUndefined();
+    expect(await provider.findPayment(lookupOf(request, 'pi_does_not_exist'))).toBeUndefined();
+  });
+
+  it('reports Stripe failing the lookup as a PaymentProviderError after its retries', async () => {
+    stripe.failNext(500, 3);
+    await providerErrorOf(provider.findPayment(lookupOf(charge('pm_card_visa'))));
+  });
+});

@@ -30,6 +30,14 @@ export interface FakeStripe {
   readonly ledger: ReadonlyArray<FakeStripeLedgerEntry>;
   /** The next `times` (default 1) requests answer `status` without doing anything. */
   failNext(status: number, times?: number): void;
+  /**
+   * What Stripe does when it fails mid-request: the next POST runs (with `execute`, it creates
+   * what it would have) and answers `status` (500 by default), and that answer is saved for its
+   * idempotency key, so every retry with the key gets the same error back, for good.
+   */
+  failNextAndCache(options?: { status?: number; execute?: boolean }): void;
+  /** Moves a payment intent to another status at "Stripe" (a pending payment settling) without an event. */
+  settleIntent(id: string, status: 'succeeded' | 'requires_payment_method'): void;
   stop(): Promise<void>;
 }
 
@@ -57,7 +65,11 @@ const missing = (param: string) =>
 export async function startFakeStripe(): Promise<FakeStripe> {
   const requests: FakeStripeRequest[] = [];
   const ledger: FakeStripeLedgerEntry[] = [];
-  const intents = new Map<string, { amount: number; currency: string; status: string; refunded: number }>();
+  const intents = new Map<
+    string,
+    { amount: number; currency: string; status: string; refunded: number; body: Record<string, unknown> }
+  >();
+  let cachedFailure: { status: number; execute: boolean } | undefined;
   const idempotent = new Map<string, { path: string; fingerprint: string; answer: Answer }>();
   let failures: { status: number; remaining: number } | undefined;
 
@@ -101,13 +113,13 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       last_payment_error: null,
       ...extra,
     });
-    const record = (status: string) => {
-      intents.set(id, { amount, currency, status, refunded: 0 });
+    const record = (status: string, extra: Record<string, unknown> = {}) => {
+      intents.set(id, { amount, currency, status, refunded: 0, body: intent(status, extra) });
       ledger.push({ object: 'payment_intent', id, amount, currency, status, idempotencyKey });
     };
     const decline = (declineCode: string) => {
       const lastPaymentError = { type: 'card_error', code: 'card_declined', decline_code: declineCode };
-      record('requires_payment_method');
+      record('requires_payment_method', { last_payment_error: lastPaymentError });
       return stripeError(402, {
         ...lastPaymentError,
         message: 'Your card was declined.',
@@ -187,11 +199,34 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     };
   }
 
+  /** GET /v1/payment_intents/{id} and GET /v1/payment_intents/search (metadata equality only). */
+  function read(path: string, query: URLSearchParams): Answer {
+    if (path === '/v1/payment_intents/search') {
+      const clauses = [...(query.get('query') ?? '').matchAll(/metadata\['([^']+)'\]:'([^']*)'/g)];
+      if (clauses.length === 0) return invalidRequest('Invalid search query.', { param: 'query' });
+      const data = [...intents.values()]
+        .map((entry) => entry.body)
+        .filter((body) =>
+          clauses.every(([, key = '', value]) => (body.metadata as Record<string, string>)[key] === value),
+        );
+      return { status: 200, body: { object: 'search_result', data, has_more: false, next_page: null } };
+    }
+    const match = /^\/v1\/payment_intents\/([^/]+)$/.exec(path);
+    const found = match?.[1] ? intents.get(decodeURIComponent(match[1])) : undefined;
+    if (found) return { status: 200, body: found.body };
+    return stripeError(404, {
+      type: 'invalid_request_error',
+      code: 'resource_missing',
+      message: `No such payment_intent: '${match?.[1] ?? path}'`,
+    });
+  }
+
   function handle(
     method: string,
     path: string,
     headers: Record<string, string>,
     form: Form,
+    query: URLSearchParams,
   ): Answer & { replayed?: boolean } {
     if (failures && failures.remaining > 0) {
       failures.remaining--;
@@ -205,6 +240,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
         message: `Invalid API Key provided: ${authorization.replace(/^Bearer /, '')}`,
       });
     }
+    if (method === 'GET') return read(path, query);
     const route = method === 'POST' ? path : undefined;
     if (route !== '/v1/payment_intents' && route !== '/v1/refunds') {
       return stripeError(404, {
@@ -229,10 +265,22 @@ export async function startFakeStripe(): Promise<FakeStripe> {
         return { ...stored.answer, replayed: true };
       }
     }
-    const answer =
+    const execute = () =>
       route === '/v1/payment_intents'
         ? createPaymentIntent(form, idempotencyKey)
         : createRefund(form, idempotencyKey);
+    if (cachedFailure) {
+      const failure = cachedFailure;
+      cachedFailure = undefined;
+      if (failure.execute) execute();
+      const answer = stripeError(failure.status, {
+        type: 'api_error',
+        message: 'An unknown error occurred.',
+      });
+      if (idempotencyKey !== undefined) idempotent.set(idempotencyKey, { path, fingerprint, answer });
+      return answer;
+    }
+    const answer = execute();
     // Like Stripe, only requests that started executing are saved (success and declines),
     // not validation failures.
     if (idempotencyKey !== undefined && (answer.status === 200 || answer.status === 402)) {
@@ -253,7 +301,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
       const method = req.method ?? 'GET';
       requests.push({ method, path: url.pathname, headers, form });
-      const answer = handle(method, url.pathname, headers, form);
+      const answer = handle(method, url.pathname, headers, form, url.searchParams);
       res.writeHead(answer.status, {
         'content-type': 'application/json',
         'request-id': newId('req'),
@@ -273,6 +321,15 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     ledger,
     failNext(status, times = 1) {
       failures = { status, remaining: times };
+    },
+    failNextAndCache({ status = 500, execute = true } = {}) {
+      cachedFailure = { status, execute };
+    },
+    settleIntent(id, status) {
+      const intent = intents.get(id);
+      if (!intent) throw new Error(`The fake Stripe has no payment intent ${id}.`);
+      intent.status = status;
+      intent.body = { ...intent.body, status };
     },
     stop: () =>
       new Promise((resolve) => {

@@ -8,7 +8,10 @@ import { assertContract, checkContractOf } from './contract.ts';
  * The whole local backend on the run's shared DynamoDB Local and synthesized app, with tables
  * of its own (a unique prefix) and the demo catalog seeded, so e2e files can run in parallel.
  */
-export async function startTestBackend(environment?: Record<string, string>): Promise<LocalBackend> {
+export async function startTestBackend(
+  environment?: Record<string, string>,
+  options: { log?: (line: string) => void } = {},
+): Promise<LocalBackend> {
   const backend = await startLocalBackend({
     assemblyDir: inject('assemblyDir'),
     dynamodbEndpoint: inject('dynamodbEndpoint'),
@@ -19,7 +22,10 @@ export async function startTestBackend(environment?: Record<string, string>): Pr
     runSchedules: false,
     ...(environment ? { environment } : {}),
     // E2E_LOG=1 shows what the functions log (their errors included) while debugging a test.
-    log: process.env.E2E_LOG ? (line: string) => console.log(line) : () => undefined,
+    log: (line: string) => {
+      options.log?.(line);
+      if (process.env.E2E_LOG) console.log(line);
+    },
   });
   // Every answer of this backend that call() receives is held to the OpenAPI document.
   checkContractOf(backend.url);

@@ -197,13 +197,20 @@ export interface StripeBackend {
   stop(): Promise<void>;
 }
 
-export async function startStripeBackend(buyerLabel: string): Promise<StripeBackend> {
+export async function startStripeBackend(
+  buyerLabel: string,
+  options: { environment?: Record<string, string>; log?: (line: string) => void } = {},
+): Promise<StripeBackend> {
   const stripe = await startFakeStripe();
-  const backend = await startTestBackend({
-    PAYMENT_PROVIDER: 'stripe',
-    STRIPE_API_BASE: stripe.url,
-    STRIPE_API_KEY_SECRET_ARN: TEST_STRIPE_KEY_ARN,
-  });
+  const backend = await startTestBackend(
+    {
+      PAYMENT_PROVIDER: 'stripe',
+      STRIPE_API_BASE: stripe.url,
+      STRIPE_API_KEY_SECRET_ARN: TEST_STRIPE_KEY_ARN,
+      ...options.environment,
+    },
+    options.log ? { log: options.log } : {},
+  );
   backend.putSecret(TEST_STRIPE_KEY_ARN, FAKE_STRIPE_KEY);
   const [admin, buyer] = await Promise.all([
     adminSession(backend),

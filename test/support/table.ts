@@ -42,6 +42,7 @@ export async function useFreshTable(): Promise<{ client: DynamoDBDocumentClient;
   process.env.SIGNING_KEY_SECRET_ARN = inject('signingKeySecretArn');
   process.env.AUTH_ISSUER = 'https://api.test.local';
   process.env.AUTH_AUDIENCE = 'shop-api-test';
+  process.env.ORDER_PAYMENT_WINDOW_MINUTES = '30';
   process.env.ROUTE_KEYS = ROUTES.map(routeKey).join(',');
   return { client, tableName };
 }

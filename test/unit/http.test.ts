@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   badRequest,
   HttpError,
@@ -7,6 +7,7 @@ import {
   unsupportedMediaType,
 } from '../../functions/core/errors.ts';
 import { type HttpEvent, http, json, noContent, ok, problemResponse } from '../../functions/core/http.ts';
+import { logger } from '../../functions/core/logger.ts';
 import { type EventOptions, httpEvent, lambdaContext } from '../support/events.ts';
 import { quietLogger } from '../support/logs.ts';
 import { expectProblem, jsonBodyOf } from '../support/problems.ts';
@@ -243,5 +244,44 @@ describe('http() middy stack', () => {
       lambdaContext(),
     );
     expect(jsonBodyOf<{ headers: string[] }>(response).headers).toContain('x-request-thing');
+  });
+
+  it('answers with x-request-id (API Gateway’s request id), on successes and on problems alike', async () => {
+    const event = httpEvent('GET /x');
+    const succeeded = await http(async () => noContent())(event as HttpEvent, lambdaContext());
+    expect(succeeded.headers?.['x-request-id']).toBe(event.requestContext.requestId);
+    const failed = await http(async () => {
+      throw notFound('No x.');
+    })(event as HttpEvent, lambdaContext());
+    expect(failed.headers?.['x-request-id']).toBe(event.requestContext.requestId);
+    expect(failed.headers?.['content-type']).toBe('application/problem+json');
+  });
+
+  it('puts each request’s id on the lines logged while serving it, and only that request’s', async () => {
+    logs.info.mockRestore();
+    const written: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const first = httpEvent('GET /first');
+    const second = httpEvent('GET /second');
+    try {
+      const handler = http(async (event) => {
+        logger.info('handled', { path: event.rawPath });
+        return ok({});
+      });
+      await handler(first as HttpEvent, lambdaContext());
+      await handler(second as HttpEvent, lambdaContext());
+    } finally {
+      write.mockRestore();
+    }
+    const handled = written
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.message === 'handled');
+    expect(handled.map((line) => [line.path, line.requestId])).toEqual([
+      ['/first', first.requestContext.requestId],
+      ['/second', second.requestContext.requestId],
+    ]);
   });
 });

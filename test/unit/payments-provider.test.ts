@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PaymentProviderError, paymentProvider } from '../../functions/payments/provider.ts';
+import { PaymentProviderError } from '../../functions/payments/provider.ts';
+import { paymentProvider } from '../../functions/payments/providers.ts';
 
 const VARIABLES = [
   'PAYMENT_PROVIDER',

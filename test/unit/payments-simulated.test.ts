@@ -208,3 +208,39 @@ describe('simulatedProvider refunds', () => {
     expect(deliver).not.toHaveBeenCalled();
   });
 });
+
+describe('simulatedProvider lookups and late settlements', () => {
+  it('hands a pending charge’s completion event to settleLater, keyed by the payment', async () => {
+    const settleLater = vi.fn(async (_providerPaymentId: string, _eventBody: string) => undefined);
+    const provider = simulatedProvider({ deliver: async () => undefined, settleLater });
+    const result = await provider.charge(charge('pm_card_pending'));
+    expect(settleLater).toHaveBeenCalledTimes(1);
+    const [providerPaymentId, body] = settleLater.mock.calls[0] ?? [];
+    expect(providerPaymentId).toBe(result.providerPaymentId);
+    expect(parseStripeEvent(Buffer.from(String(body)))).toMatchObject({
+      type: 'payment.succeeded',
+      providerPaymentId: result.providerPaymentId,
+    });
+  });
+
+  it.each([
+    ['pm_card_visa', 'succeeded', undefined],
+    ['pm_card_chargeDeclined', 'failed', 'card_declined'],
+    ['pm_card_pending', 'pending', undefined],
+  ])(
+    'finds the payment of an attempt with %s as the charge made it: %s',
+    async (paymentMethod, status, reason) => {
+      const { provider } = simulator();
+      const request = charge(paymentMethod);
+      const charged = await provider.charge(request);
+      const found = await provider.findPayment({ ...request, orderId: request.orderId });
+      expect(found).toEqual({
+        providerPaymentId: charged.providerPaymentId,
+        status,
+        ...(reason ? { failureReason: reason } : {}),
+        amount: 4200,
+        currency: 'EUR',
+      });
+    },
+  );
+});
