@@ -2,7 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 // One global setup for the whole run (DynamoDB Local + one synthesized app); the projects only
 // split the suites so each can be run alone: `npx vitest run --project e2e`.
-const shared = { testTimeout: 30_000, hookTimeout: 120_000 };
+// Functions under test run outside Lambda: their metrics still need a namespace (deployed, the
+// stack sets it per environment), or Powertools warns on every flush.
+const shared = {
+  testTimeout: 30_000,
+  hookTimeout: 120_000,
+  env: { POWERTOOLS_METRICS_NAMESPACE: 'Shop/test' },
+};
 
 export default defineConfig({
   test: {
