@@ -3,11 +3,13 @@ import type { EnvironmentConfig } from './config/environments.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { EventsStack } from './stacks/events-stack.ts';
+import { FunctionAlarmsStack } from './stacks/function-alarms-stack.ts';
 
 export interface ShopStacks {
   readonly data: DataStack;
   readonly api: ApiStack;
   readonly events: EventsStack;
+  readonly alarms: FunctionAlarmsStack;
 }
 
 /** Stack names of an environment; the local runtime reads the templates by these names. */
@@ -15,6 +17,7 @@ export const stackNames = (env: string) => ({
   data: `shop-${env}-data`,
   api: `shop-${env}-api`,
   events: `shop-${env}-events`,
+  alarms: `shop-${env}-alarms`,
 });
 
 /** Adds one environment's stacks to an app. Synthesis does no context lookups, so it works offline. */
@@ -45,5 +48,12 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
     alarmTopic: data.alarmTopic,
   });
   events.addStackDependency(api);
-  return { data, api, events };
+  const alarms = new FunctionAlarmsStack(app, names.alarms, {
+    tags,
+    description: `Shop alarms of the HTTP API's functions (${config.name})`,
+    topic: data.alarmTopic,
+    functions: api.functions,
+  });
+  alarms.addStackDependency(api);
+  return { data, api, events, alarms };
 }

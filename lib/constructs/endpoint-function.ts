@@ -84,7 +84,10 @@ export interface EndpointFunctionProps {
   readonly callsPaymentProvider?: boolean;
   /** The function's short name in metrics (`function_name` of ColdStart) and alarm names; the entry's id by default. */
   readonly metricsName?: string;
-  /** The environment's alarm topic: errors, throttles and durations near the timeout alarm there. */
+  /**
+   * The environment's alarm topic: errors, throttles and durations near the timeout alarm there.
+   * Without it the function has no alarms until `addAlarms` gives them a home (another stack).
+   */
   readonly alarmTopic?: ITopic;
 }
 
@@ -100,6 +103,9 @@ export class EndpointFunction extends Construct {
   readonly role: Role;
   /** The function's own alarms (none without an alarm topic). */
   readonly alarms: Alarm[] = [];
+  private readonly config: EnvironmentConfig;
+  private readonly metricsName: string;
+  private readonly timeout: Duration;
 
   constructor(scope: Construct, id: string, props: EndpointFunctionProps) {
     super(scope, id);
@@ -108,6 +114,9 @@ export class EndpointFunction extends Construct {
     const traceCalls =
       tracedCalls === 'all' || (tracedCalls === 'provider' && props.callsPaymentProvider === true);
     const metricsName = props.metricsName ?? functionId(props.entry);
+    this.config = config;
+    this.metricsName = metricsName;
+    this.timeout = props.timeout ?? DEFAULT_TIMEOUT;
     const logGroup = new LogGroup(this, 'Logs', {
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
@@ -168,22 +177,23 @@ export class EndpointFunction extends Construct {
         define: bundleDefines(traceCalls),
       },
     });
-    if (props.alarmTopic) {
-      this.addAlarms(props.alarmTopic, config, metricsName, props.timeout ?? DEFAULT_TIMEOUT);
-    }
+    if (props.alarmTopic) this.addAlarms(props.alarmTopic);
   }
 
   /**
    * Errors (a crash, a timeout, a failed init: handled errors are answers, not errors), throttles
    * (concurrency exhausted) and a maximum duration near the timeout (the next slow call times
-   * out), each over 5 minutes.
+   * out), each over 5 minutes. `scope` is where they are created: the function's own construct,
+   * or a construct in another stack when the function's stack nears CloudFormation's 500
+   * resources (the HTTP API's stack: three alarms per function would take it past).
    */
-  private addAlarms(topic: ITopic, config: EnvironmentConfig, name: string, timeout: Duration): void {
+  addAlarms(topic: ITopic, scope: Construct = this): void {
+    const { config, metricsName: name, timeout } = this;
     const fn = this.function;
     const common = { config, topic, evaluationPeriods: 1 } as const;
     const period = Duration.minutes(5);
     this.alarms.push(
-      notifyingAlarm(this, 'ErrorsAlarm', {
+      notifyingAlarm(scope, 'ErrorsAlarm', {
         ...common,
         name: `fn-${name}-errors`,
         description: `${name} failed invocations (crash, timeout or init failure).`,
@@ -191,7 +201,7 @@ export class EndpointFunction extends Construct {
         metric: fn.metricErrors({ period, statistic: 'Sum' }),
         threshold: 0,
       }),
-      notifyingAlarm(this, 'ThrottlesAlarm', {
+      notifyingAlarm(scope, 'ThrottlesAlarm', {
         ...common,
         name: `fn-${name}-throttles`,
         description: `${name} invocations were throttled: its concurrency ran out.`,
@@ -199,7 +209,7 @@ export class EndpointFunction extends Construct {
         metric: fn.metricThrottles({ period, statistic: 'Sum' }),
         threshold: 0,
       }),
-      notifyingAlarm(this, 'DurationAlarm', {
+      notifyingAlarm(scope, 'DurationAlarm', {
         ...common,
         name: `fn-${name}-duration`,
         description: `${name} ran close to its ${timeout.toSeconds()} s timeout.`,

@@ -97,7 +97,9 @@ export function routeThrottleSettings(
 /**
  * The HTTP API: one function per route of the route table, a catch-all for 404/405, the
  * scheduled functions, access logs, throttling per stage and per route, an optional custom
- * domain, and the API's monitoring (alarms, dashboard, saved queries).
+ * domain, and the API's monitoring (route-group alarms, dashboard, saved queries). The
+ * functions' own alarms live in the alarms stack (`FunctionAlarmsStack`): with three per function
+ * this stack would pass CloudFormation's 500 resources.
  */
 export class ApiStack extends Stack {
   readonly api: HttpApi;
@@ -116,7 +118,6 @@ export class ApiStack extends Stack {
     const fallback = new EndpointFunction(this, functionId(DEFAULT_ROUTE.entry), {
       entry: DEFAULT_ROUTE.entry,
       config,
-      alarmTopic,
       // What it needs of the route table to tell 404 from 405 (about 1 KB of 4 KB allowed).
       environment: { ROUTE_KEYS: ROUTES.map(routeKey).join(',') },
     });
@@ -207,7 +208,6 @@ export class ApiStack extends Stack {
       const endpoint = new EndpointFunction(this, id, {
         entry: route.entry,
         config,
-        alarmTopic,
         callsPaymentProvider: route.secrets?.includes('stripeApiKey') ?? false,
         environment: sharedEnvironment,
         ...(route.files ? { files: route.files } : {}),
@@ -238,7 +238,6 @@ export class ApiStack extends Stack {
       const fn = new EndpointFunction(this, id, {
         entry: job.entry,
         config,
-        alarmTopic,
         callsPaymentProvider: job.secrets?.includes('stripeApiKey') ?? false,
         environment: sharedEnvironment,
         timeout: Duration.seconds(25),

@@ -69,6 +69,8 @@ describe('cdk-nag (AwsSolutions and Serverless packs) on the prod stacks', () =>
     { stack: stacks.api, severity: 'warning' },
     { stack: stacks.events, severity: 'error' },
     { stack: stacks.events, severity: 'warning' },
+    { stack: stacks.alarms, severity: 'error' },
+    { stack: stacks.alarms, severity: 'warning' },
   ] as const;
 
   it('lets the app synthesize with both packs registered', () => {
@@ -95,7 +97,8 @@ describe('cdk-nag (AwsSolutions and Serverless packs) on the prod stacks', () =>
     const all = acknowledgements(app);
     const wholesale = all.filter(
       ({ path }) =>
-        path === '' || [stacks.data, stacks.api, stacks.events].some((stack) => path === stack.node.path),
+        path === '' ||
+        [stacks.data, stacks.api, stacks.events, stacks.alarms].some((stack) => path === stack.node.path),
     );
     expect(wholesale).toEqual([]);
   });

@@ -29,7 +29,7 @@ function everywhere(
   shop: SynthesizedShop,
   type: string,
 ): { template: Template; id: string; resource: CfnResourceJson }[] {
-  return [shop.data, shop.api, shop.events].flatMap((template) =>
+  return [shop.data, shop.api, shop.events, shop.alarms].flatMap((template) =>
     Object.entries(resourcesOfType(template, type)).map(([id, resource]) => ({ template, id, resource })),
   );
 }
@@ -178,12 +178,16 @@ describe('prod alarms', () => {
     expect(functions.length).toBeGreaterThan(ROUTES.length);
     const alarms = alarmsOf(shop());
     for (const { template, id, resource } of functions) {
-      const ofFunction = alarms.filter(
-        ({ template: t, resource: alarm }) =>
-          t === template &&
-          JSON.stringify(alarm.Properties?.Dimensions) ===
-            JSON.stringify([{ Name: 'FunctionName', Value: { Ref: id } }]),
-      );
+      // In the function's own stack by Ref, or in the alarms stack through the export of that Ref.
+      const ofFunction = alarms.filter(({ template: t, resource: alarm }) => {
+        const dimensions = alarm.Properties?.Dimensions as { Name: string; Value: unknown }[] | undefined;
+        if (dimensions?.length !== 1 || dimensions[0]?.Name !== 'FunctionName') return false;
+        const value = dimensions[0].Value as { Ref?: string; 'Fn::ImportValue'?: string };
+        if (t === template) return value.Ref === id;
+        return (
+          t === shop().alarms && template === shop().api && value['Fn::ImportValue']?.includes(`Ref${id}`)
+        );
+      });
       const byMetric = Object.fromEntries(
         ofFunction.map(({ resource: alarm }) => [alarm.Properties?.MetricName, alarm.Properties]),
       );

@@ -19,6 +19,7 @@ export interface SynthesizedShop {
   readonly data: Template;
   readonly api: Template;
   readonly events: Template;
+  readonly alarms: Template;
 }
 
 const cache = new Map<EnvironmentName, SynthesizedShop>();
@@ -39,6 +40,7 @@ export function synthesizeShop(name: EnvironmentName): SynthesizedShop {
     data: Template.fromStack(stacks.data),
     api: Template.fromStack(stacks.api),
     events: Template.fromStack(stacks.events),
+    alarms: Template.fromStack(stacks.alarms),
   };
   cache.set(name, shop);
   return shop;

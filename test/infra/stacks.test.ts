@@ -46,12 +46,21 @@ const tableActions = (statements: readonly PolicyStatementJson[]) =>
   );
 
 describe('every environment', () => {
-  it.each(ENVIRONMENT_NAMES)('synthesizes the %s data, API and events stacks', (name) => {
+  it.each(ENVIRONMENT_NAMES)('synthesizes the %s data, API, events and alarms stacks', (name) => {
     const { assembly } = synthesizeShop(name);
     const names = stackNames(name);
     expect(assembly.stacks.map((stack) => stack.stackName).sort()).toEqual(
-      [names.api, names.data, names.events].sort(),
+      [names.api, names.data, names.events, names.alarms].sort(),
     );
+  });
+
+  it.each(ENVIRONMENT_NAMES)('keeps every %s stack well under CloudFormation’s 500 resources', (name) => {
+    const { assembly } = synthesizeShop(name);
+    for (const stack of assembly.stacks) {
+      const count = Object.keys((stack.template as { Resources?: object }).Resources ?? {}).length;
+      // Headroom for a few more routes (about 8 resources each) before a stack must be split.
+      expect(count, stack.stackName).toBeLessThan(460);
+    }
   });
 
   it.each(ENVIRONMENT_NAMES)('synthesizes %s offline: no context lookups, no account or region', (name) => {
@@ -63,6 +72,7 @@ describe('every environment', () => {
     }
     expect(stacks.api.dependencies).toContain(stacks.data);
     expect(stacks.events.dependencies).toEqual(expect.arrayContaining([stacks.data, stacks.api]));
+    expect(stacks.alarms.dependencies).toEqual(expect.arrayContaining([stacks.data, stacks.api]));
   });
 
   it.each(ENVIRONMENT_NAMES)(

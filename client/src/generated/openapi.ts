@@ -441,7 +441,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Orders in one status, newest first (admin) */
+        /** Orders in one status, or with a refund the provider refused (?refund=failed), newest first (admin) */
         get: operations["listOrdersByStatus"];
         put?: never;
         post?: never;
@@ -5673,8 +5673,9 @@ export interface operations {
     };
     listOrdersByStatus: {
         parameters: {
-            query: {
-                status: "pending_payment" | "paid" | "shipped" | "delivered" | "cancelled" | "expired";
+            query?: {
+                status?: "pending_payment" | "paid" | "shipped" | "delivered" | "cancelled" | "expired";
+                refund?: "failed";
                 limit?: number;
                 cursor?: string;
             };
