@@ -41,7 +41,10 @@ export const handler = http(
     if (!identity || !account) throw invalidCredentials();
     if (needsRehash(identity.password)) await updatePasswordHash(email, await hashPassword(password));
     await clearFailedLogins(email);
-    return ok(await sessionResponse(account, await createSession(account.id)), {
+    // No session when the account's erasure began after it was read: as if it were gone.
+    const refreshToken = await createSession(account.id);
+    if (!refreshToken) throw invalidCredentials();
+    return ok(await sessionResponse(account, refreshToken), {
       'cache-control': 'no-store',
     });
   },

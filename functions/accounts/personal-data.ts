@@ -3,7 +3,7 @@ import { eraseMessagesOf, exportMessagesOf } from '../messages/store.ts';
 import { allOrdersOfUser, anonymizeOrdersOfUser } from '../orders/store.ts';
 import { connectionsOf, eraseConnections } from '../realtime/store.ts';
 import { erasePurchaseSummary, purchaseSummaryOf } from '../recommendations/store.ts';
-import { eraseAccountData, exportAccountData } from './store.ts';
+import { beginErasure, eraseAccountData, exportAccountData } from './store.ts';
 
 /** One domain's share of a user's personal data. */
 export interface PersonalDataPart {
@@ -40,6 +40,14 @@ export async function exportPersonalData(userId: string): Promise<Record<string,
   return data;
 }
 
+/**
+ * Erases a user's data. It first marks the account as being erased: every domain's writes about
+ * the user check the mark in their own transactions (`profileExists`), so once it is set nothing
+ * new appears, and each part then finds what was written before with strongly consistent reads
+ * of partitions the user owns. Without the mark, an order or a conversation committed while the
+ * parts run would be missed (docs/access-patterns.md, "Erasure").
+ */
 export async function erasePersonalData(userId: string): Promise<void> {
+  await beginErasure(userId);
   for (const part of PERSONAL_DATA_PARTS) await part.erase(userId);
 }

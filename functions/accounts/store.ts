@@ -9,6 +9,7 @@ import {
   setFields,
   table,
   transactWrite,
+  updateItem,
 } from '../core/db.ts';
 import { conflict, notFound, preconditionFailed } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
@@ -212,12 +213,18 @@ export async function getPublicProfile(userId: string): Promise<PublicProfile | 
   return (await getProfileSnapshot(userId))?.profile;
 }
 
+/** While an account is being erased its profile carries this attribute (the erasure's start time). */
+const ERASING = 'erasing';
+const OPEN_ACCOUNT = `attribute_exists(pk) AND attribute_not_exists(${ERASING})`;
+
 /**
- * A transaction item that holds only while the user's account exists: other domains put it
- * into their transactions (a conversation with the user, a block of the user) so that nothing
- * new is written about an account being erased, like catalog's `reserveStock` for orders.
- * With `updatedAt` it also holds only while the profile is unchanged since that snapshot; the
- * old item then comes back with the cancellation, so a missing one means the account is gone.
+ * A transaction item that holds only while the user's account exists and is not being erased:
+ * every domain that writes something about a user puts it into that write's transaction (an
+ * order, a session, a conversation with the user, a block, the purchase summary), so nothing
+ * new is written once `beginErasure` has marked the profile, and what was written before the
+ * mark is already in the table for the erasure's consistent reads to find. With `updatedAt` it
+ * also holds only while the profile is unchanged since that snapshot; the old item then comes
+ * back with the cancellation (`isOpenProfile` tells a changed profile from a closing account).
  */
 export function profileExists(userId: string, updatedAt?: string) {
   return {
@@ -225,9 +232,9 @@ export function profileExists(userId: string, updatedAt?: string) {
       TableName: table().tableName,
       Key: profileKey(userId),
       ...(updatedAt === undefined
-        ? { ConditionExpression: 'attribute_exists(pk)' }
+        ? { ConditionExpression: OPEN_ACCOUNT }
         : {
-            ConditionExpression: 'attribute_exists(pk) AND updatedAt = :updatedAt',
+            ConditionExpression: `${OPEN_ACCOUNT} AND updatedAt = :updatedAt`,
             ExpressionAttributeValues: { ':updatedAt': updatedAt },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
           }),
@@ -235,24 +242,48 @@ export function profileExists(userId: string, updatedAt?: string) {
   };
 }
 
+/** Whether a profile item (e.g. returned with a cancelled `profileExists`) is of an open account. */
+export const isOpenProfile = (item: Record<string, unknown> | undefined): boolean =>
+  item !== undefined && item[ERASING] === undefined;
+
+/**
+ * The first step of an account's erasure: marks the profile, so that every later write about
+ * the user fails its `profileExists` check. The mark and those transactions are serialized on
+ * the profile item: a write either committed before the mark (and the erasure's reads, which
+ * come after it, find it) or fails. Idempotent; an account already gone stays gone.
+ */
+export async function beginErasure(userId: string): Promise<void> {
+  try {
+    await updateItem({
+      TableName: table().tableName,
+      Key: profileKey(userId),
+      UpdateExpression: `SET #erasing = if_not_exists(#erasing, :now)`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#erasing': ERASING },
+      ExpressionAttributeValues: { ':now': new Date().toISOString() },
+    });
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
 export async function updateProfile(
   userId: string,
   changes: { displayName?: string; bio?: string },
 ): Promise<Account> {
-  const { client, tableName } = table();
+  const { tableName } = table();
   const { sets, names, values } = setFields({ ...changes, updatedAt: new Date().toISOString() });
   try {
-    const out = await client.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: profileKey(userId),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    // Retried on transaction conflicts: orders, sessions and messages check this item in theirs.
+    const out = await updateItem({
+      TableName: tableName,
+      Key: profileKey(userId),
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: OPEN_ACCOUNT,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValues: 'ALL_NEW',
+    });
     return toAccount(out.Attributes ?? {});
   } catch (error) {
     if (isConditionFailure(error)) throw notFound('This account no longer exists.');
@@ -260,11 +291,22 @@ export async function updateProfile(
   }
 }
 
-/** Starts a new session (token family) for a user; returns its first refresh token. */
-export async function createSession(userId: string): Promise<string> {
+/**
+ * Starts a new session (token family) for a user; returns its first refresh token, or undefined
+ * when the account is gone or being erased (a sign-in racing the erasure must not leave a
+ * session behind it, nor get tokens for it).
+ */
+export async function createSession(userId: string): Promise<string | undefined> {
   const familyId = newId();
   const refresh = newRefreshToken(userId, familyId);
-  await table().client.send(new PutCommand(sessionPut(userId, familyId, refresh.hash).Put));
+  try {
+    await transactWrite({
+      TransactItems: [profileExists(userId), sessionPut(userId, familyId, refresh.hash)],
+    });
+  } catch (error) {
+    if (isConditionFailure(error, 0)) return undefined;
+    throw error;
+  }
   return refresh.token;
 }
 

@@ -3,7 +3,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { decodeTime } from 'ulid';
-import { getProfileSnapshot, type ProfileSnapshot, profileExists } from '../accounts/store.ts';
+import { getProfileSnapshot, isOpenProfile, type ProfileSnapshot, profileExists } from '../accounts/store.ts';
 import type { Caller } from '../core/auth.ts';
 import { forbidden } from '../core/auth.ts';
 import { type CursorPosition, decodeCursor, encodeCursor } from '../core/cursor.ts';
@@ -338,10 +338,11 @@ export async function startConversation(
       return { conversation: conversationFromMembership(mine), created: true };
     } catch (error) {
       if (isConditionFailure(error, BLOCK)) throw blocked();
-      if (isConditionFailure(error, THEM) && !cancelledItem(error, THEM)) {
+      // A profile that is gone or being erased (not merely changed since the snapshot).
+      if (isConditionFailure(error, THEM) && !isOpenProfile(cancelledItem(error, THEM))) {
         throw unknownUser(participantId, 'body.participantId');
       }
-      if (isConditionFailure(error, ME) && !cancelledItem(error, ME)) throw accountGone();
+      if (isConditionFailure(error, ME) && !isOpenProfile(cancelledItem(error, ME))) throw accountGone();
       // Otherwise a concurrent request created the conversation first (the pair exists now),
       // or a profile changed since its snapshot: look again.
       if (![PAIR, THEM, ME].some((index) => isConditionFailure(error, index))) throw error;

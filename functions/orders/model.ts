@@ -4,6 +4,8 @@ import { ULID_PATTERN } from '../core/ids.ts';
 
 /** `entity` of an order item; stream consumers of order changes filter on it. */
 export const ORDER_ENTITY = 'order';
+/** `entity` of the item that links a customer to an order (erasure and export find orders by it). */
+export const ORDER_LINK_ENTITY = 'order-link';
 
 export const ORDER_STATUSES = [
   'pending_payment',

@@ -1,4 +1,5 @@
 import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { profileExists } from '../accounts/store.ts';
 import { getProducts } from '../catalog/store.ts';
 import { requireEnv } from '../core/config.ts';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
@@ -20,6 +21,7 @@ import {
   type CreateOrderInput,
   HOLDS_STOCK,
   ORDER_ENTITY,
+  ORDER_LINK_ENTITY,
   type Order,
   type OrderAction,
   type OrderLine,
@@ -34,9 +36,15 @@ import { productsGone, releaseLines, reservationProblem, reserveLines, unprocess
 // (payment-store.ts) writes the payment part of the same order item, hence the export.
 export const orderKey = (id: string) => ({ pk: `ORDER#${id}`, sk: 'ORDER' });
 const ordersOfUser = (userId: string) => `ORDERS_OF#${userId}`;
+// The customer's link to an order, in a table partition of the customer's: written in the
+// order's own transaction, so a strongly consistent Query finds every order (gsi1 may lag).
+const orderLinkKey = (userId: string, orderId: string) => ({ pk: ordersOfUser(userId), sk: orderId });
 export const ordersInStatus = (status: OrderStatus) => `ORDER_STATUS#${status}`;
 
 const IDEMPOTENCY_SCOPE = 'create-order';
+/** Where the stock reservations start in the order's transaction (after key, order, link, account check). */
+const FIRST_RESERVATION = 4;
+const ACCOUNT_CHECK = 3;
 const MAX_PRICE_RETRIES = 2;
 
 interface OrderItem extends Order {
@@ -167,6 +175,15 @@ export async function createOrder(
             resourceId: id,
           }),
           { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Put: {
+              TableName: tableName,
+              Item: { ...orderLinkKey(userId, id), entity: ORDER_LINK_ENTITY, orderId: id },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          // Not while the account is being erased: the erasure would not see this order.
+          profileExists(userId),
           ...reserveLines(input, products),
         ],
         ReturnConsumedCapacity: 'TOTAL',
@@ -181,9 +198,9 @@ export async function createOrder(
       if (!isConditionFailure(error)) throw error;
       // The key was claimed by a concurrent request with it: answer as its replay.
       if (isConditionFailure(error, 0)) continue;
-      // A product deleted meanwhile (422) or short of stock (409); the reservations follow the
-      // idempotency key and the order in the transaction.
-      const problem = reservationProblem(error, input, 2);
+      if (isConditionFailure(error, ACCOUNT_CHECK)) throw notFound('This account no longer exists.');
+      // A product deleted meanwhile (422) or short of stock (409).
+      const problem = reservationProblem(error, input, FIRST_RESERVATION);
       if (problem) throw problem;
       // A product changed (price or details) between our read and the write: price again.
       if (attempt >= MAX_PRICE_RETRIES) throw conflict('The catalog changed while ordering. Try again.');
@@ -464,39 +481,77 @@ export async function* pagesOfOrdersInStatus(status: OrderStatus, pageSize = 100
   } while (start);
 }
 
-/** All of a user's orders (export, erasure): the gsi1 Query, every page. */
+/**
+ * The ids of every order linked to a user, oldest first: a strongly consistent Query of the
+ * user's link partition (written in each order's transaction, so nothing committed is missed)
+ * together with the gsi1 Query, which alone knows orders placed before links were written;
+ * those are old enough for the index to hold them.
+ */
+async function orderIdsOfUser(userId: string): Promise<string[]> {
+  const [links, indexed] = await Promise.all([
+    queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': ordersOfUser(userId) },
+      ProjectionExpression: 'sk',
+      ConsistentRead: true,
+    }),
+    queryAll({
+      IndexName: INDEX.gsi1,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': ordersOfUser(userId) },
+      ProjectionExpression: 'id',
+    }),
+  ]);
+  return [
+    ...new Set([...links.map((link) => String(link.sk)), ...indexed.map((order) => String(order.id))]),
+  ].sort();
+}
+
+/** All of a user's orders (export, erasure), oldest first: the links, then the orders read consistently. */
 export async function allOrdersOfUser(userId: string): Promise<Order[]> {
-  const items = await queryAll({
-    IndexName: INDEX.gsi1,
-    KeyConditionExpression: 'gsi1pk = :pk',
-    ExpressionAttributeValues: { ':pk': ordersOfUser(userId) },
-  });
-  return items.map(orderFromItem);
+  return (await getOrders(await orderIdsOfUser(userId))).filter((order) => order.userId === userId);
 }
 
 /**
  * Account erasure keeps orders as financial records but unlinks them from the person: the
- * user id, the index entry that finds them by user, and the user id in history entries the
- * customer made (`by`) are removed. The history is rewritten only if no entry was appended
- * meanwhile (a webhook, say); otherwise it is read again.
+ * user id, the index entry that finds them by user, the link item and the user id in history
+ * entries the customer made (`by`) are removed, in one transaction per order. The history is
+ * rewritten only if no entry was appended meanwhile (a webhook, say); otherwise it is read
+ * again. Complete because it runs after `beginErasure`: no order can be placed for the user
+ * any more, and every order placed before has its link (see docs/access-patterns.md).
  */
 export async function anonymizeOrdersOfUser(userId: string): Promise<void> {
   const { tableName } = table();
-  for (const listed of await allOrdersOfUser(userId)) {
-    for (let order: Order | undefined = listed; order; ) {
-      const history = historyWithoutCustomer(order.history, userId);
+  for (const id of await orderIdsOfUser(userId)) {
+    const forgetLink = { Delete: { TableName: tableName, Key: orderLinkKey(userId, id) } };
+    for (let order = await getOrder(id); ; order = await getOrder(id)) {
+      if (order?.userId !== userId) {
+        // Already unlinked (an earlier, interrupted erasure): only the link may be left.
+        await transactWrite({ TransactItems: [forgetLink] });
+        break;
+      }
       try {
-        await updateItem({
-          TableName: tableName,
-          Key: orderKey(order.id),
-          UpdateExpression: 'REMOVE userId, gsi1pk, gsi1sk SET history = :history',
-          ConditionExpression: 'size(history) = :length',
-          ExpressionAttributeValues: { ':history': history, ':length': order.history.length },
+        await transactWrite({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableName,
+                Key: orderKey(id),
+                UpdateExpression: 'REMOVE userId, gsi1pk, gsi1sk SET history = :history',
+                ConditionExpression: 'userId = :userId AND size(history) = :length',
+                ExpressionAttributeValues: {
+                  ':history': historyWithoutCustomer(order.history, userId),
+                  ':length': order.history.length,
+                  ':userId': userId,
+                },
+              },
+            },
+            forgetLink,
+          ],
         });
-        order = undefined;
+        break;
       } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        order = await getOrder(listed.id);
+        if (!isConditionFailure(error, 0)) throw error;
       }
     }
   }

@@ -9,7 +9,10 @@ export const handler = lambda(async (event: WebSocketEvent): Promise<WebSocketRe
   const userId = authorizer?.userId;
   // Only reachable without the authorizer if the route were misconfigured: refuse.
   if (typeof userId !== 'string' || userId === '') return { statusCode: 401 };
-  await saveConnection(userId, connectionId, new Date(connectedAt ?? Date.now()));
+  // A valid token of an account that is gone or being erased: nothing to connect to.
+  if (!(await saveConnection(userId, connectionId, new Date(connectedAt ?? Date.now())))) {
+    return { statusCode: 401 };
+  }
   logger.info('connected', { connectionId, userId });
   // Choosing the subprotocol is what lets a browser complete the handshake.
   return { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': SUBPROTOCOL } };

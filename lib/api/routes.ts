@@ -545,6 +545,7 @@ export const ROUTES: readonly RouteDefinition[] = [
       },
       400: invalid,
       401: unauthorized,
+      404: accountGone,
       409: {
         description: 'Not enough stock (`errors` names the lines), or the catalog changed meanwhile.',
         problems: ['insufficient-stock', 'conflict', 'concurrent-update'],

@@ -1,7 +1,9 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PREFERENCES } from '../../functions/accounts/model.ts';
 import { hashPassword, type PasswordHash } from '../../functions/accounts/passwords.ts';
 import {
+  beginErasure,
   createAccount,
   createSession,
   eraseAccountData,
@@ -14,6 +16,7 @@ import {
   revokeAllSessions,
   revokeSession,
   rotateSession,
+  updateProfile,
 } from '../../functions/accounts/store.ts';
 import { HttpError } from '../../functions/core/errors.ts';
 import { useFreshTable } from '../support/table.ts';
@@ -22,6 +25,13 @@ let passwordHash: PasswordHash;
 let db: Awaited<ReturnType<typeof useFreshTable>>;
 let counter = 0;
 const uniqueEmail = () => `user${++counter}-${Date.now()}@example.com`;
+
+/** A new session of an open account: its refresh token (fails the test when none was made). */
+async function openSession(userId: string): Promise<string> {
+  const token = await createSession(userId);
+  expect(token).toEqual(expect.any(String));
+  return String(token);
+}
 
 async function expectStatus(promise: Promise<unknown>, status: number): Promise<void> {
   const error = await promise.then(
@@ -113,7 +123,7 @@ describe('accounts store', () => {
         role: 'customer',
         password: passwordHash,
       });
-      const other = await createSession(account.id);
+      const other = await openSession(account.id);
       await revokeSession(refreshToken);
       await expectStatus(rotateSession(refreshToken), 401);
       expect((await rotateSession(other)).userId).toBe(account.id);
@@ -126,7 +136,7 @@ describe('accounts store', () => {
         role: 'customer',
         password: passwordHash,
       });
-      const other = await createSession(account.id);
+      const other = await openSession(account.id);
       await revokeAllSessions(account.id);
       await expectStatus(rotateSession(refreshToken), 401);
       await expectStatus(rotateSession(other), 401);
@@ -198,6 +208,25 @@ describe('accounts store', () => {
       expect(left.Items).toEqual([]);
       expect(await findIdentity(email)).toBeUndefined();
       expect(await reserveLoginAttempt(email)).toBe(0);
+    });
+
+    it('once the erasure began, opens no session and changes no profile (404), so nothing new is left behind', async () => {
+      const { account, refreshToken } = await createAccount({
+        email: uniqueEmail(),
+        displayName: 'I',
+        role: 'customer',
+        password: passwordHash,
+      });
+      await beginErasure(account.id);
+      await beginErasure(account.id);
+      expect(await createSession(account.id)).toBeUndefined();
+      await expectStatus(updateProfile(account.id, { bio: 'still here?' }), 404);
+      await expectStatus(putPreferences(account.id, { ...DEFAULT_PREFERENCES, theme: 'dark' }), 404);
+      // Sessions made before the mark still work until the erasure deletes them.
+      expect((await rotateSession(refreshToken)).userId).toBe(account.id);
+      await eraseAccountData(account.id);
+      await beginErasure(account.id);
+      expect(await createSession(account.id)).toBeUndefined();
     });
   });
 });

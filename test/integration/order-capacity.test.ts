@@ -7,13 +7,20 @@ import { demoProducts } from '../../lib/local/seed.ts';
 import { type Consumption, meteredClient, sum, topLevelSize, transactionalWcu } from '../support/capacity.ts';
 import { aProduct } from '../support/products.ts';
 import { useFreshTable } from '../support/table.ts';
+import { aUser } from '../support/users.ts';
 
 describe('the read and write capacity one order creation consumes (DynamoDB Local ConsumedCapacity)', () => {
   let meter: ReturnType<typeof meteredClient>;
   const figures: Record<string, unknown>[] = [];
+  let buyer: string;
+  let repeater: string;
 
   beforeAll(async () => {
     const { tableName } = await useFreshTable();
+    [buyer, repeater] = (await Promise.all([aUser('capacity-1'), aUser('capacity-2')])).map((a) => a.id) as [
+      string,
+      string,
+    ];
     meter = meteredClient(tableName);
     vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
   });
@@ -36,7 +43,7 @@ describe('the read and write capacity one order creation consumes (DynamoDB Loca
     try {
       const key = `capacity-key-${lines}-${Date.now()}`;
       const { order } = await createOrder(
-        'capacity-user-01',
+        buyer,
         { items: products.map((product) => ({ productId: product.id, quantity: 1 })) },
         key,
       );
@@ -44,8 +51,9 @@ describe('the read and write capacity one order creation consumes (DynamoDB Loca
       const commands = [...meter.consumed];
       // The items the transaction wrote, as stored now (a product update is billed on the larger image).
       const keys = [
-        { pk: `IDEMPOTENCY#capacity-user-01`, sk: `create-order#${key}` },
+        { pk: `IDEMPOTENCY#${buyer}`, sk: `create-order#${key}` },
         { pk: `ORDER#${order.id}`, sk: 'ORDER' },
+        { pk: `ORDERS_OF#${buyer}`, sk: order.id },
         ...products.map((product) => ({ pk: `PRODUCT#${product.id}`, sk: 'PRODUCT' })),
       ];
       const written = await Promise.all(
@@ -66,7 +74,7 @@ describe('the read and write capacity one order creation consumes (DynamoDB Loca
   }
 
   it.each([1, 5, 50])(
-    '%i line(s): a consistent key read, one consistent batch read of the products, one transaction of lines + 2 items',
+    '%i line(s): a consistent key read, one consistent batch read of the products, one transaction of lines + 3 items and an account check',
     async (lines) => {
       const { commands, logged, written } = await measure(lines);
       expect(commands.map((c) => c.command)).toEqual(['GetItem', 'BatchGetItem', 'TransactWriteItems']);
@@ -74,14 +82,14 @@ describe('the read and write capacity one order creation consumes (DynamoDB Loca
       // Strongly consistent reads of items under 4 KB: 1 RCU each (the absent key record too).
       expect(keyRead.read).toBe(1);
       expect(productsRead.read).toBe(lines);
-      expect(transaction.read).toBe(0);
+      // The account check is a ConditionCheck of the (small) profile: billed with the writes.
       expect(transaction.write).toBeGreaterThan(0);
       // The figure the function logs with 'order placed' is the transaction's, as DynamoDB reported it.
       expect(logged).toEqual([expect.objectContaining({ CapacityUnits: transaction.write })]);
       // Real DynamoDB bills 2 WCU per started KB of every item a transaction writes.
-      expect(written).toHaveLength(lines + 2);
-      const billed = transactionalWcu(written);
-      expect(billed).toBeGreaterThanOrEqual(2 * (lines + 2));
+      expect(written).toHaveLength(lines + 3);
+      const billed = transactionalWcu(written) + 2; // + the check
+      expect(billed).toBeGreaterThanOrEqual(2 * (lines + 4));
       figures.push({
         lines,
         dynamodbLocal: { rcu: sum(commands, 'read'), wcu: sum(commands, 'write') },
@@ -96,9 +104,9 @@ describe('the read and write capacity one order creation consumes (DynamoDB Loca
     await putProduct(product);
     const input = { items: [{ productId: product.id, quantity: 1 }] };
     vi.spyOn(logger, 'info').mockImplementation(() => undefined);
-    await createOrder('capacity-user-02', input, 'capacity-replay-key');
+    await createOrder(repeater, input, 'capacity-replay-key');
     meter.consumed.length = 0;
-    const again = await createOrder('capacity-user-02', input, 'capacity-replay-key');
+    const again = await createOrder(repeater, input, 'capacity-replay-key');
     expect(again.replayed).toBe(true);
     expect(meter.consumed.map((c) => c.command)).toEqual(['GetItem', 'GetItem']);
     expect(sum(meter.consumed, 'write')).toBe(0);

@@ -1,6 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { erasePersonalData } from '../../functions/accounts/personal-data.ts';
+import { beginErasure } from '../../functions/accounts/store.ts';
 import { getProduct, putProduct, updateProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
 import { HttpError } from '../../functions/core/errors.ts';
@@ -21,6 +22,18 @@ import {
 } from '../../functions/orders/store.ts';
 import { aProduct } from '../support/products.ts';
 import { useFreshTable } from '../support/table.ts';
+import { aUser } from '../support/users.ts';
+
+const accounts = new Map<string, Promise<string>>();
+/** The id of a test account named `label`, created on first use (orders need an open account). */
+const userNamed = (label: string): Promise<string> => {
+  if (!accounts.has(label))
+    accounts.set(
+      label,
+      aUser(label).then((account) => account.id),
+    );
+  return accounts.get(label) as Promise<string>;
+};
 
 const statusOf = async (promise: Promise<unknown>): Promise<number> =>
   promise.then(
@@ -32,7 +45,7 @@ const statusOf = async (promise: Promise<unknown>): Promise<number> =>
 async function anOrderOfNewUser(prefix: string, key: string): Promise<{ userId: string; order: Order }> {
   const product = aProduct({ stock: 5 });
   await putProduct(product);
-  const userId = `${prefix}-${newId()}`;
+  const userId = (await aUser(prefix)).id;
   const { order } = await createOrder(userId, { items: [{ productId: product.id, quantity: 1 }] }, key);
   return { userId, order };
 }
@@ -46,11 +59,10 @@ describe('orders store', () => {
     it('sells exactly the stock when 50 orders race for a product with stock 10', async () => {
       const product = aProduct({ stock: 10 });
       await putProduct(product);
+      const racers = await Promise.all(Array.from({ length: 50 }, (_, i) => userNamed(`racer-${i}`)));
       const results = await Promise.all(
-        Array.from({ length: 50 }, (_, i) =>
-          statusOf(
-            createOrder(`racer-${i}`, { items: [{ productId: product.id, quantity: 1 }] }, `key-race-${i}`),
-          ),
+        racers.map((racer, i) =>
+          statusOf(createOrder(racer, { items: [{ productId: product.id, quantity: 1 }] }, `key-race-${i}`)),
         ),
       );
       expect(results.filter((s) => s === 200)).toHaveLength(10);
@@ -63,7 +75,7 @@ describe('orders store', () => {
       const b = aProduct({ price: 250, stock: 5 });
       await Promise.all([putProduct(a), putProduct(b)]);
       const { order } = await createOrder(
-        'buyer',
+        await userNamed('buyer'),
         {
           items: [
             { productId: a.id, quantity: 2 },
@@ -84,25 +96,34 @@ describe('orders store', () => {
       const product = aProduct({ stock: 5 });
       await putProduct(product);
       const first = await createOrder(
-        'replayer',
+        await userNamed('replayer'),
         { items: [{ productId: product.id, quantity: 1 }] },
         'key-replay',
       );
       const again = await createOrder(
-        'replayer',
+        await userNamed('replayer'),
         { items: [{ productId: product.id, quantity: 1 }] },
         'key-replay',
       );
       expect(again).toEqual({ order: first.order, replayed: true });
       expect(
         await statusOf(
-          createOrder('replayer', { items: [{ productId: product.id, quantity: 2 }] }, 'key-replay'),
+          createOrder(
+            await userNamed('replayer'),
+            { items: [{ productId: product.id, quantity: 2 }] },
+            'key-replay',
+          ),
         ),
       ).toBe(422);
       // Keys are per caller: another user may use the same key.
       expect(
-        (await createOrder('someone-else', { items: [{ productId: product.id, quantity: 1 }] }, 'key-replay'))
-          .replayed,
+        (
+          await createOrder(
+            await userNamed('someone-else'),
+            { items: [{ productId: product.id, quantity: 1 }] },
+            'key-replay',
+          )
+        ).replayed,
       ).toBe(false);
       expect((await getProduct(product.id))?.stock).toBe(3);
     });
@@ -110,9 +131,10 @@ describe('orders store', () => {
     it('creates one order when 10 requests with one key race', async () => {
       const product = aProduct({ stock: 20 });
       await putProduct(product);
+      const buyer = await userNamed('same-key');
       const results = await Promise.all(
         Array.from({ length: 10 }, () =>
-          createOrder('same-key', { items: [{ productId: product.id, quantity: 1 }] }, 'key-same'),
+          createOrder(buyer, { items: [{ productId: product.id, quantity: 1 }] }, 'key-same'),
         ),
       );
       expect(new Set(results.map((r) => r.order.id)).size).toBe(1);
@@ -124,12 +146,14 @@ describe('orders store', () => {
       const usd = aProduct({ stock: 5, currency: 'USD' });
       await Promise.all([putProduct(eur), putProduct(usd)]);
       expect(
-        await statusOf(createOrder('u', { items: [{ productId: newId(), quantity: 1 }] }, 'key-unknown')),
+        await statusOf(
+          createOrder(await userNamed('u'), { items: [{ productId: newId(), quantity: 1 }] }, 'key-unknown'),
+        ),
       ).toBe(422);
       expect(
         await statusOf(
           createOrder(
-            'u',
+            await userNamed('u'),
             {
               items: [
                 { productId: eur.id, quantity: 1 },
@@ -148,7 +172,7 @@ describe('orders store', () => {
       await putProduct(product);
       await updateProduct(product.id, { price: 120 });
       const { order } = await createOrder(
-        'u',
+        await userNamed('u'),
         { items: [{ productId: product.id, quantity: 1 }] },
         'key-reprice',
       );
@@ -161,7 +185,7 @@ describe('orders store', () => {
       const product = aProduct({ stock: 5 });
       await putProduct(product);
       const { order } = await createOrder(
-        'racer',
+        await userNamed('racer'),
         { items: [{ productId: product.id, quantity: 2 }] },
         'key-cancel-ship',
       );
@@ -179,7 +203,7 @@ describe('orders store', () => {
       const product = aProduct({ stock: 5 });
       await putProduct(product);
       const { order } = await createOrder(
-        'u',
+        await userNamed('u'),
         { items: [{ productId: product.id, quantity: 4 }] },
         'key-illegal',
       );
@@ -199,13 +223,18 @@ describe('orders store', () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) {
         ids.push(
-          (await createOrder('lister', { items: [{ productId: product.id, quantity: 1 }] }, `key-list-${i}`))
-            .order.id,
+          (
+            await createOrder(
+              await userNamed('lister'),
+              { items: [{ productId: product.id, quantity: 1 }] },
+              `key-list-${i}`,
+            )
+          ).order.id,
         );
       }
-      const page = await listOrdersOfUser('lister', 2);
+      const page = await listOrdersOfUser(await userNamed('lister'), 2);
       expect(page.items.map((o) => o.id)).toEqual([ids[2], ids[1]]);
-      const next = await listOrdersOfUser('lister', 2, page.nextCursor ?? undefined);
+      const next = await listOrdersOfUser(await userNamed('lister'), 2, page.nextCursor ?? undefined);
       expect(next.items.map((o) => o.id)).toEqual([ids[0]]);
       await transitionOrder(ids[0] as string, 'pay');
       expect((await listOrdersByStatus('paid', 100)).items.map((o) => o.id)).toContain(ids[0]);
@@ -215,7 +244,7 @@ describe('orders store', () => {
       const product = aProduct({ stock: 10 });
       await putProduct(product);
       const { order } = await createOrder(
-        'late',
+        await userNamed('late'),
         { items: [{ productId: product.id, quantity: 1 }] },
         'key-due',
       );
@@ -239,6 +268,26 @@ describe('orders store', () => {
       expect(kept?.history.map((h) => h.type)).toEqual(['created', 'cancelled', 'customer_erased']);
       expect(await allOrdersOfUser(userId)).toEqual([]);
       expect(await idempotencyRecordsOf(userId)).toEqual([]);
+    });
+
+    it('refuses an order once the erasure began (404, no stock taken) and unlinks every order placed before', async () => {
+      const { userId, order } = await anOrderOfNewUser('fenced', 'k-fence');
+      const product = aProduct({ stock: 5 });
+      await putProduct(product);
+      await beginErasure(userId);
+      expect(
+        await statusOf(
+          createOrder(userId, { items: [{ productId: product.id, quantity: 1 }] }, 'k-fence-late'),
+        ),
+      ).toBe(404);
+      expect((await getProduct(product.id))?.stock).toBe(5);
+      expect((await allOrdersOfUser(userId)).map((o) => o.id)).toEqual([order.id]);
+      await anonymizeOrdersOfUser(userId);
+      expect((await getOrder(order.id))?.userId).toBeNull();
+      expect(await allOrdersOfUser(userId)).toEqual([]);
+      // An interrupted erasure runs again without harm.
+      await anonymizeOrdersOfUser(userId);
+      expect((await getOrder(order.id))?.history.filter((h) => h.type === 'customer_erased')).toHaveLength(1);
     });
 
     it('loses no history entry appended while the history is being scrubbed', async () => {
@@ -312,7 +361,7 @@ describe('orders store', () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) {
         const placed = await createOrder(
-          'pager',
+          await userNamed('pager'),
           { items: [{ productId: product.id, quantity: 1 }] },
           `k-page-${i}`,
         );

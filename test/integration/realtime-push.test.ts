@@ -1,11 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beginErasure } from '../../functions/accounts/store.ts';
 import { metrics } from '../../functions/core/metrics.ts';
 import { pushToUsers } from '../../functions/realtime/push.ts';
 import { connectionsOf, saveConnection } from '../../functions/realtime/store.ts';
 import { quietLogger } from '../support/logs.ts';
 import { useFreshTable } from '../support/table.ts';
+import { aUser } from '../support/users.ts';
 
 /** The counts of one business metric recorded (and not yet flushed) in this process. */
 function stored(name: string): unknown {
@@ -43,21 +45,31 @@ describe('pushing frames to WebSocket connections', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
+  it('records no connection for an account that is gone or being erased', async () => {
+    const user = await aUser('erasing');
+    await beginErasure(user.id);
+    expect(await saveConnection(user.id, 'late=', new Date())).toBe(false);
+    expect(await saveConnection('no-such-user', 'none=', new Date())).toBe(false);
+    expect(await connectionsOf(user.id)).toEqual([]);
+  });
+
   it('delivers to live connections and forgets gone ones, counting no failure', async () => {
-    await saveConnection('user-live', 'live=', new Date());
-    await saveConnection('user-live', 'gone=', new Date());
+    const { id } = await aUser('live');
+    expect(await saveConnection(id, 'live=', new Date())).toBe(true);
+    expect(await saveConnection(id, 'gone=', new Date())).toBe(true);
     answers.set('gone=', 410);
     metrics.clearMetrics();
-    expect(await pushToUsers(['user-live'], { type: 'pong' })).toEqual({ delivered: 1, gone: 1 });
-    expect((await connectionsOf('user-live')).map((c) => c.connectionId)).toEqual(['live=']);
+    expect(await pushToUsers([id], { type: 'pong' })).toEqual({ delivered: 1, gone: 1 });
+    expect((await connectionsOf(id)).map((c) => c.connectionId)).toEqual(['live=']);
     expect(stored('WebSocketDeliveryFailed')).toBeUndefined();
   });
 
   it('counts each other failure as WebSocketDeliveryFailed and throws, so the record is retried', async () => {
-    await saveConnection('user-broken', 'broken=', new Date());
+    const { id } = await aUser('broken');
+    expect(await saveConnection(id, 'broken=', new Date())).toBe(true);
     answers.set('broken=', 403);
     metrics.clearMetrics();
-    await expect(pushToUsers(['user-broken'], { type: 'pong' })).rejects.toThrow();
+    await expect(pushToUsers([id], { type: 'pong' })).rejects.toThrow();
     expect(stored('WebSocketDeliveryFailed')).toBe(1);
   });
 });

@@ -4799,6 +4799,21 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
+            /** @description The caller’s account no longer exists. */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
             /** @description Not enough stock (`errors` names the lines), or the catalog changed meanwhile. */
             409: {
                 headers: {
