@@ -7,18 +7,8 @@ import { putProduct } from '../../functions/catalog/store.ts';
 import { logger } from '../../functions/core/logger.ts';
 import { createOrder, transitionOrder } from '../../functions/orders/store.ts';
 import { backfillRecommendations } from '../admin/backfill-recommendations.ts';
-
-/** A small seeded PRNG (mulberry32): the demo catalog is the same on every machine and run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded: the demo catalog is the same on every machine and run.
+import { seededRandom } from '../load/random.ts';
 
 const ADJECTIVES = ['Classic', 'Compact', 'Deluxe', 'Eco', 'Pro', 'Smart', 'Travel', 'Vintage'];
 const NOUNS: Record<Category, readonly string[]> = {

@@ -1,0 +1,119 @@
+// `npm run load`: a mixed workload on the local runtime, with its invariants checked at the end.
+//   npm run load                          60 s, seed 1, 12 virtual users
+//   npm run load -- --duration 20 --seed 7 --users 8
+// It synthesizes the local app (reusing .local/cdk.out when the sources are unchanged), starts
+// its own backend in a child process (own DynamoDB Local, table and fake Stripe), loads it, and
+// exits non-zero when an invariant fails: a 5xx, stock oversold, a message lost, memory growing.
+import { type ChildProcess, fork } from 'node:child_process';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
+import { dynamoDbLocalPid, type MemorySeries, memoryVerdict, rssMiB } from '../lib/load/memory.ts';
+import { formatSummary, type LoadTarget, runLoad } from '../lib/load/workload.ts';
+import { synthesize } from '../lib/local/synth.ts';
+import { FAKE_STRIPE_KEY, startFakeStripe } from '../test/support/fake-stripe.ts';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '60' },
+    seed: { type: 'string', default: '1' },
+    users: { type: 'string', default: '12' },
+    products: { type: 'string', default: '8' },
+    stock: { type: 'string', default: '60' },
+    tick: { type: 'string', default: '5' },
+  },
+});
+const number = (name: keyof typeof values, min: number): number => {
+  const value = Number(values[name]);
+  if (!Number.isInteger(value) || value < min) {
+    console.error(`--${name} must be an integer >= ${min}, got "${values[name]}".`);
+    process.exit(2);
+  }
+  return value;
+};
+const durationSeconds = number('duration', 1);
+const options = {
+  durationSeconds,
+  seed: number('seed', 0),
+  users: number('users', 3),
+  products: number('products', 1),
+  stockPerProduct: number('stock', 1),
+  tickSeconds: number('tick', 1),
+};
+
+const step = (text: string) => console.log(`• ${text}`);
+step('Synthesizing the local environment...');
+const { outdir } = synthesize('local', path.join(PROJECT_ROOT, '.local', 'cdk.out'), { reuse: true });
+const stripe = await startFakeStripe();
+step('Starting the backend (its own DynamoDB Local and table) in a child process...');
+const child: ChildProcess = fork(
+  path.join(PROJECT_ROOT, 'lib/load/serve.ts'),
+  [outdir, stripe.url, FAKE_STRIPE_KEY],
+  {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  },
+);
+const stopAll = async () => {
+  child.kill('SIGTERM');
+  await new Promise((resolve) =>
+    child.exitCode === null ? child.once('exit', resolve) : resolve(undefined),
+  );
+  await stripe.stop();
+};
+process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+const { target, dynamodbEndpoint } = await new Promise<{ target: LoadTarget; dynamodbEndpoint: string }>(
+  (resolve, reject) => {
+    child.once('message', (message) => resolve(message as { target: LoadTarget; dynamodbEndpoint: string }));
+    child.once('exit', (code) =>
+      reject(new Error(`The backend process exited (${code}) before it was ready.`)),
+    );
+  },
+);
+const javaPid = dynamoDbLocalPid(Number(new URL(dynamodbEndpoint).port));
+const series: MemorySeries[] = [
+  { name: 'emulator (node)', pid: child.pid, samples: [] },
+  { name: 'DynamoDB Local (java)', pid: javaPid, samples: [] },
+];
+const sample = (atSeconds: number) => {
+  for (const s of series) {
+    const mib = s.pid === undefined ? undefined : rssMiB(s.pid);
+    if (mib !== undefined) s.samples.push({ atSeconds, mib });
+  }
+};
+const rss = () => series.map((s) => `${s.name} ${s.samples.at(-1)?.mib.toFixed(0) ?? '?'} MiB`).join(', ');
+
+step(
+  `Backend ready at ${target.url}; loading for ${durationSeconds} s (seed ${options.seed}, ${options.users} users)`,
+);
+let failed = true;
+try {
+  const result = await runLoad(target, {
+    ...options,
+    onTick: (p) => {
+      sample(p.elapsedSeconds);
+      console.log(
+        `  ${p.elapsedSeconds.toFixed(0).padStart(4)} s  ${String(p.requests).padStart(6)} requests ` +
+          `(${p.requestsPerSecond.toFixed(0)}/s)  5xx ${p.serverErrors}  orders ${p.ordersPlaced}  ` +
+          `messages ${p.messagesAccepted}  RSS: ${rss()}`,
+      );
+    },
+  });
+  console.log(`\n${formatSummary(result)}`);
+  const warmUp = durationSeconds / 4;
+  const verdicts = series.map((s) => memoryVerdict(s, warmUp));
+  console.log(`Memory (RSS from /proc/<pid>/status; warm = first sample after ${warmUp.toFixed(0)} s):`);
+  for (const v of verdicts) {
+    const mib = (value: number | undefined) => (value === undefined ? '?' : `${value.toFixed(1)} MiB`);
+    console.log(
+      `  ${v.flat ? 'PASS' : 'FAIL'} ${v.name} (pid ${v.pid ?? '?'}): start ${mib(v.startMiB)}, warm ${mib(v.warmMiB)}, ` +
+        `end ${mib(v.endMiB)}, max ${mib(v.maxMiB)}; after warm-up ${mib(v.growthAfterWarmUpMiB)} -> ${v.flat ? 'flat' : 'growing'}`,
+    );
+  }
+  failed = result.invariants.some((inv) => !inv.ok) || verdicts.some((v) => !v.flat);
+} catch (error) {
+  console.error(`The load failed: ${error instanceof Error ? error.stack : String(error)}`);
+} finally {
+  await stopAll();
+}
+process.exit(failed ? 1 : 0);
