@@ -1,5 +1,5 @@
 // `npm run load`: a mixed workload on the local runtime, with its invariants checked at the end.
-//   npm run load                          60 s, seed 1, 12 virtual users
+//   npm run load                          60 s, seed 1, 8 virtual users
 //   npm run load -- --duration 20 --seed 7 --users 8
 // It synthesizes the local app (reusing .local/cdk.out when the sources are unchanged), starts
 // its own backend in a child process (own DynamoDB Local, table and fake Stripe), loads it, and
@@ -17,7 +17,7 @@ const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '60' },
     seed: { type: 'string', default: '1' },
-    users: { type: 'string', default: '12' },
+    users: { type: 'string', default: '8' },
     products: { type: 'string', default: '8' },
     stock: { type: 'string', default: '60' },
     tick: { type: 'string', default: '5' },
@@ -75,13 +75,23 @@ const series: MemorySeries[] = [
   { name: 'emulator (node)', pid: child.pid, samples: [] },
   { name: 'DynamoDB Local (java)', pid: javaPid, samples: [] },
 ];
+// Execution environments of the emulator's functions, as last reported by the child.
+let environments = 0;
+const environmentSamples: { atSeconds: number; count: number }[] = [];
+child.on('message', (message) => {
+  const count = (message as { environments?: number }).environments;
+  if (typeof count === 'number') environments = count;
+});
 const sample = (atSeconds: number) => {
   for (const s of series) {
     const mib = s.pid === undefined ? undefined : rssMiB(s.pid);
     if (mib !== undefined) s.samples.push({ atSeconds, mib });
   }
+  environmentSamples.push({ atSeconds, count: environments });
+  child.send('environments');
 };
-const rss = () => series.map((s) => `${s.name} ${s.samples.at(-1)?.mib.toFixed(0) ?? '?'} MiB`).join(', ');
+const rss = () =>
+  `${series.map((s) => `${s.name} ${s.samples.at(-1)?.mib.toFixed(0) ?? '?'} MiB`).join(', ')}, ${environments} function environments`;
 
 step(
   `Backend ready at ${target.url}; loading for ${durationSeconds} s (seed ${options.seed}, ${options.users} users)`,
@@ -110,6 +120,11 @@ try {
         `end ${mib(v.endMiB)}, max ${mib(v.maxMiB)}; after warm-up ${mib(v.growthAfterWarmUpMiB)} -> ${v.flat ? 'flat' : 'growing'}`,
     );
   }
+  const warmEnvironments = environmentSamples.find((e) => e.atSeconds >= warmUp)?.count;
+  console.log(
+    `  function execution environments: warm ${warmEnvironments ?? '?'}, end ${environments}` +
+      ' (each is a worker with its own heap; a cold start under concurrency adds one, as on Lambda)',
+  );
   failed = result.invariants.some((inv) => !inv.ok) || verdicts.some((v) => !v.flat);
 } catch (error) {
   console.error(`The load failed: ${error instanceof Error ? error.stack : String(error)}`);

@@ -33,4 +33,12 @@ const stop = async () => {
 };
 process.on('SIGTERM', () => void stop());
 process.on('disconnect', () => void stop());
+// How many execution environments the functions have now: RSS grows with them (a cold start
+// under concurrency is a new one), which is not a leak; the parent asks at each sample.
+process.on('message', (message) => {
+  if (message !== 'environments') return;
+  let environments = 0;
+  for (const fn of backend.functions.values()) environments += fn.instanceCount;
+  process.send?.({ environments });
+});
 process.send({ target: await loadTargetOf(backend), dynamodbEndpoint: backend.dynamodbEndpoint });
