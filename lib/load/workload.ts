@@ -78,10 +78,16 @@ interface User {
 
 interface PlacedOrder {
   readonly id: string;
-  readonly ownerToken: () => string;
   readonly lines: { productId: string; quantity: number }[];
   readonly total: number;
   readonly currency: string;
+}
+
+/** An order as GET /orders lists it (the fields the stock check reads). */
+interface ListedOrder {
+  readonly id: string;
+  readonly status: string;
+  readonly items: { productId: string; quantity: number }[];
 }
 
 interface AcceptedMessage {
@@ -322,7 +328,6 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
         if (res.status === 201) {
           const order: PlacedOrder = {
             id: String(res.body.id),
-            ownerToken: () => user.token,
             lines,
             total: Number(res.body.total),
             currency: String(res.body.currency),
@@ -475,16 +480,29 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   });
 
   // Stock: final = initial - units in orders that hold stock (pending or paid), never below zero.
+  // Every order of the load's customers counts, not only those answered 201: an order whose
+  // answer was lost (a 503 after its transaction committed) holds stock too, and its client
+  // would get it back by retrying with the same Idempotency-Key. GET /orders lists them all.
   const held = new Map<string, number>();
   const statusCount: Record<string, number> = {};
-  for (const order of placed) {
-    const res = await checks.send('check:orders', api(`/orders/${order.id}`), { token: order.ownerToken() });
-    const status = String(res.body.status);
-    statusCount[status] = (statusCount[status] ?? 0) + 1;
-    if (status === 'pending_payment' || status === 'paid') {
-      for (const line of order.lines)
-        held.set(line.productId, (held.get(line.productId) ?? 0) + line.quantity);
-    }
+  const answered = new Set(placed.map((order) => order.id));
+  let unanswered = 0;
+  for (const user of users) {
+    let cursor: string | undefined;
+    do {
+      const query = `limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const res = await checks.send('check:orders', api(`/orders?${query}`), { token: user.token });
+      const items = (res.body.items as ListedOrder[] | undefined) ?? [];
+      for (const order of items) {
+        statusCount[order.status] = (statusCount[order.status] ?? 0) + 1;
+        if (!answered.has(order.id)) unanswered++;
+        if (order.status !== 'pending_payment' && order.status !== 'paid') continue;
+        for (const line of order.items) {
+          held.set(line.productId, (held.get(line.productId) ?? 0) + line.quantity);
+        }
+      }
+      cursor = typeof res.body.nextCursor === 'string' ? res.body.nextCursor : undefined;
+    } while (cursor);
   }
   const stockErrors: string[] = [];
   for (const product of products) {
@@ -498,7 +516,9 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
     name: 'no stock oversold',
     ok: stockErrors.length === 0 && negativeStockSeen.length === 0 && placed.length > 0,
     detail:
-      `${placed.length} orders placed (${Object.entries(statusCount)
+      `${placed.length} orders answered 201, ${unanswered} more whose answer was lost (${Object.entries(
+        statusCount,
+      )
         .map(([s, n]) => `${s} ${n}`)
         .join(', ')}); ${products.length} products of ${options.stockPerProduct}; ` +
       (stockErrors.length === 0 ? 'final stock matches on every product' : stockErrors.join('; ')) +
