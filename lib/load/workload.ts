@@ -47,6 +47,7 @@ export const ACTION_WEIGHTS = {
   myOrders: 5,
 } as const;
 type Action = keyof typeof ACTION_WEIGHTS;
+const FIRST_ACTIONS: readonly Action[] = ['browse', 'order', 'pay', 'message'];
 
 /** Messages a sender sends per clock minute at most: the API allows 30 (429 beyond). */
 const MESSAGES_PER_MINUTE = 25;
@@ -431,6 +432,9 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
 
   await Promise.all(
     users.map(async (user) => {
+      // Every user first goes through the main flow once, so that even a short or slow run
+      // covers each kind; then the weighted mix.
+      for (const action of FIRST_ACTIONS) if (Date.now() < deadline) await act(user, action);
       while (Date.now() < deadline) await act(user, pickWeighted(random, ACTION_WEIGHTS));
     }),
   );
