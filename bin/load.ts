@@ -110,9 +110,20 @@ try {
     },
   });
   console.log(`\n${formatSummary(result)}`);
-  const warmUp = durationSeconds / 4;
+  // Warm = the function pools have stopped growing: from the first sample (at least a quarter
+  // into the run) after which the execution environments stay within 10% of their final count.
+  // Before that, RSS grows with every cold start, as a Lambda fleet's memory grows with its
+  // concurrency; a leak is growth after it.
+  const finalEnvironments = environmentSamples.at(-1)?.count ?? 0;
+  const settledAt =
+    environmentSamples.find((_, i) =>
+      environmentSamples.slice(i).every((e) => e.count >= 0.9 * finalEnvironments),
+    )?.atSeconds ?? 0;
+  const warmUp = Math.max(durationSeconds / 4, settledAt);
   const verdicts = series.map((s) => memoryVerdict(s, warmUp));
-  console.log(`Memory (RSS from /proc/<pid>/status; warm = first sample after ${warmUp.toFixed(0)} s):`);
+  console.log(
+    `Memory (RSS from /proc/<pid>/status; warm = first sample after ${warmUp.toFixed(0)} s, when the function pools stopped growing):`,
+  );
   for (const v of verdicts) {
     const mib = (value: number | undefined) => (value === undefined ? '?' : `${value.toFixed(1)} MiB`);
     console.log(
