@@ -1,7 +1,10 @@
 // Runs inside a worker thread: one Lambda execution environment. It loads the function's
 // bundle once (the cold start) and then serves invocations one at a time, like Lambda does.
+// functions.ts starts it from this source transpiled to JavaScript (`eval`), so no relative
+// imports here.
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 
 export interface WorkerInit {
@@ -22,8 +25,8 @@ export interface InvokeMessage {
 export type WorkerReply =
   | { type: 'ready'; initMs: number }
   | { type: 'init-error'; error: SerializedError }
-  | { type: 'result'; requestId: string; result: unknown }
-  | { type: 'error'; requestId: string; error: SerializedError };
+  | { type: 'result'; requestId: string; result: unknown; cpuMs: number; heapUsedMb: number }
+  | { type: 'error'; requestId: string; error: SerializedError; cpuMs?: number; heapUsedMb?: number };
 
 export interface SerializedError {
   readonly errorType: string;
@@ -75,14 +78,26 @@ port.on('message', async (message: InvokeMessage) => {
     fail: () => undefined,
     succeed: () => undefined,
   };
+  // CPU of this thread only: what the handler itself burns, apart from waiting on I/O.
+  const cpuBefore = process.threadCpuUsage();
+  const usage = () => {
+    const { user, system } = process.threadCpuUsage(cpuBefore);
+    return { cpuMs: (user + system) / 1000, heapUsedMb: getHeapStatistics().used_heap_size / 2 ** 20 };
+  };
   try {
     const result = await handler(message.event, context);
-    port.postMessage({ type: 'result', requestId: message.requestId, result } satisfies WorkerReply);
+    port.postMessage({
+      type: 'result',
+      requestId: message.requestId,
+      result,
+      ...usage(),
+    } satisfies WorkerReply);
   } catch (error) {
     port.postMessage({
       type: 'error',
       requestId: message.requestId,
       error: serialize(error),
+      ...usage(),
     } satisfies WorkerReply);
   }
 });
