@@ -8,6 +8,7 @@ import { CfnLogGroup, LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environments.ts';
+import { FUNCTION_MEMORY_MB } from '../config/function-memory.ts';
 
 /**
  * What a read-only function may do to the table: point reads and Queries. No Scan (no request
@@ -50,6 +51,7 @@ export interface EndpointFunctionProps {
   readonly entry: string;
   readonly config: EnvironmentConfig;
   readonly timeout?: Duration;
+  /** Overrides the tuned memory of lib/config/function-memory.ts and the environment's default. */
   readonly memoryMb?: number;
   readonly environment?: Record<string, string>;
 }
@@ -91,7 +93,7 @@ export class EndpointFunction extends Construct {
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      memorySize: props.memoryMb ?? config.functionMemoryMb,
+      memorySize: props.memoryMb ?? FUNCTION_MEMORY_MB[props.entry] ?? config.functionMemoryMb,
       timeout: props.timeout ?? Duration.seconds(10),
       role,
       logGroup,

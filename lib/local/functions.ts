@@ -30,8 +30,12 @@ interface InvokeReport {
   readonly durationMs: number;
   /** Init duration (the cold start's import), when this request started an environment. */
   readonly initMs?: number;
+  /** Wall time of the handler alone, what Lambda bills. */
+  readonly handlerMs?: number;
   /** CPU time of the handler on the environment's thread (not of init). */
   readonly cpuMs?: number;
+  /** CPU time of the whole process meanwhile: thread-pool work included, an upper bound. */
+  readonly processCpuMs?: number;
   /** V8 heap in use in the environment after the invocation. */
   readonly heapUsedMb?: number;
 }
@@ -482,7 +486,15 @@ export class LocalFunction {
         error: { errorType: 'Runtime.Unknown', errorMessage: 'unexpected reply' },
       };
     }
-    const measured = { ...report, durationMs, initMs, cpuMs: reply.cpuMs, heapUsedMb: reply.heapUsedMb };
+    const measured = {
+      ...report,
+      durationMs,
+      initMs,
+      handlerMs: reply.handlerMs,
+      cpuMs: reply.cpuMs,
+      processCpuMs: reply.processCpuMs,
+      heapUsedMb: reply.heapUsedMb,
+    };
     return reply.type === 'result'
       ? { ...measured, ok: true, result: reply.result }
       : { ...measured, ok: false, error: reply.error };
