@@ -20,9 +20,9 @@ export const FULL_VCPU_MB = 1769;
 /** Memory sizes the tuning considers. */
 export const MEMORY_SIZES = [128, 256, 512, 768, 1024, 1536, 1769] as const;
 /** Tuning rule, part 1: a warm invocation at most this much slower than at a full vCPU ... */
-const WARM_SLOWDOWN = 1.1;
-/** ... or this many milliseconds, whichever is more. */
-const WARM_SLACK_MS = 5;
+const WARM_SLOWDOWN = 1.2;
+/** ... or this many milliseconds, whichever is more (a few ms in a 50 ms call go unnoticed; 50% more GB-s does not). */
+const WARM_SLACK_MS = 10;
 /** Tuning rule, part 2: a cold start's init (scaled like the CPU) within this budget. */
 export const INIT_BUDGET_MS = 250;
 /** Tuning rule, part 3: the memory holds the measured resident set with this headroom. */
@@ -96,7 +96,7 @@ export interface MemoryChoice {
 }
 
 /**
- * The tuning rule: the smallest memory whose modelled warm duration is within 10% (or 5 ms) of
+ * The tuning rule: the smallest memory whose modelled warm duration is within 20% (or 10 ms) of
  * the duration at a full vCPU, whose modelled init stays within the init budget, and that
  * holds the measured resident memory with headroom. CPU-bound functions (password hashing)
  * end up at a full vCPU; functions that mostly wait on DynamoDB need less.

@@ -166,7 +166,7 @@ function requestTime(epochMs: number): string {
 }
 
 /** A request target split into the path and the query string (without `?`), as API Gateway sees them. */
-export function splitTarget(target: string): { path: string; query: string } {
+function splitTarget(target: string): { path: string; query: string } {
   const at = target.indexOf('?');
   return at < 0 ? { path: target, query: '' } : { path: target.slice(0, at), query: target.slice(at + 1) };
 }

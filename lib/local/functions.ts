@@ -36,6 +36,11 @@ interface InvokeReport {
   readonly cpuMs?: number;
   /** CPU time of the whole process meanwhile: thread-pool work included, an upper bound. */
   readonly processCpuMs?: number;
+  /**
+   * CPU time of the emulator's own thread during the invocation: what `processCpuMs` holds that
+   * is not the function's (HTTP, routing, anything else the main thread did meanwhile).
+   */
+  readonly mainThreadCpuMs?: number;
   /** V8 heap in use in the environment after the invocation. */
   readonly heapUsedMb?: number;
 }
@@ -160,6 +165,8 @@ export class LocalRuntime {
 
   constructor(limits: Partial<RuntimeLimits> = {}) {
     this.limits = { ...DEFAULT_RUNTIME_LIMITS, ...limits };
+    // Transpiled now, not during the first request (esbuild starts its service once per process).
+    workerSource();
     this.initSlots = new Semaphore(this.limits.concurrentInits);
     this.unreserved = new ConcurrencyPool(() => this.limits.accountConcurrency - this.reserved);
   }
@@ -466,6 +473,7 @@ export class LocalFunction {
       initMs = start.initMs;
     }
     const deadline = Date.now() + budgetMs;
+    const mainCpuBefore = process.threadCpuUsage();
     const reply = await within(
       instance.invoke({ type: 'invoke', requestId, event, deadline }),
       budgetMs,
@@ -486,6 +494,7 @@ export class LocalFunction {
         error: { errorType: 'Runtime.Unknown', errorMessage: 'unexpected reply' },
       };
     }
+    const mainCpu = process.threadCpuUsage(mainCpuBefore);
     const measured = {
       ...report,
       durationMs,
@@ -493,6 +502,7 @@ export class LocalFunction {
       handlerMs: reply.handlerMs,
       cpuMs: reply.cpuMs,
       processCpuMs: reply.processCpuMs,
+      mainThreadCpuMs: (mainCpu.user + mainCpu.system) / 1000,
       heapUsedMb: reply.heapUsedMb,
     };
     return reply.type === 'result'
@@ -535,9 +545,13 @@ export class LocalFunction {
 
   /** The most recently used idle environment (the others age towards their reaping). */
   private takeIdle(): Instance | undefined {
-    const instance = this.idle.pop();
-    if (instance) clearTimeout(instance.idleTimer);
-    return instance;
+    for (let instance = this.idle.pop(); instance; instance = this.idle.pop()) {
+      clearTimeout(instance.idleTimer);
+      // An environment whose thread ended while idle (it exited on its own) is gone for good.
+      if (instance.alive) return instance;
+      this.discard(instance);
+    }
+    return undefined;
   }
 
   private putIdle(instance: Instance): void {
