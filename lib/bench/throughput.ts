@@ -21,7 +21,9 @@ export interface LoadResult {
   readonly requests: number;
   readonly requestsPerSecond: number;
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** Requests that failed at the socket, and those autocannon gave up on after 10 s. */
   readonly errors: number;
+  readonly timeouts: number;
   readonly non2xx: number;
   /** CPU spent per request by this process (the emulator and its function threads) and by DynamoDB Local. */
   readonly cpuMsPerRequest: { readonly node: number; readonly dynamodb?: number };
@@ -35,6 +37,9 @@ interface AutocannonJson {
   non2xx: number;
   duration: number;
 }
+
+/** Pause between the warm-up run and the measured one. */
+const SETTLE_MS = 5000;
 
 /** User+system CPU milliseconds a process has used so far (Linux), or undefined elsewhere. */
 export function processCpuMs(pid: number | undefined): number | undefined {
@@ -71,6 +76,8 @@ export async function measureThroughput(
   dynamodbPid: number | undefined,
 ): Promise<LoadResult> {
   await autocannon(target, connections, seconds);
+  // Requests the warm-up left in flight (environments still starting) finish before timing.
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const cpuBefore = process.cpuUsage();
   const javaBefore = processCpuMs(dynamodbPid);
   const out = await autocannon(target, connections, seconds);
@@ -84,7 +91,8 @@ export async function measureThroughput(
     requests: out.requests.total,
     requestsPerSecond: out.requests.total / out.duration,
     latencyMs: { p50: out.latency.p50, p99: out.latency.p99, max: out.latency.max },
-    errors: out.errors + out.timeouts,
+    errors: out.errors - out.timeouts,
+    timeouts: out.timeouts,
     non2xx: out.non2xx,
     cpuMsPerRequest: {
       node: (cpu.user + cpu.system) / 1000 / requests,

@@ -13,6 +13,8 @@ export type AuthorizerVerdict = { ok: true; context: unknown } | { ok: false; st
 const RSA_ALGORITHMS = ['RS256', 'RS384', 'RS512'];
 /** How long a fetched JWKS is used before it is fetched again. */
 const JWKS_CACHE_MS = 60_000;
+/** How long fetching the JWKS may take before verification gives up (401). */
+const JWKS_FETCH_TIMEOUT_MS = 30_000;
 /** Verified tokens remembered (the oldest are forgotten first). */
 const VERIFIED_TOKENS = 10_000;
 
@@ -52,15 +54,26 @@ function tokenScopes(payload: JWTPayload): string[] {
 export function jwtAuthorizer(
   config: JwtAuthorizerConfig,
 ): (route: ApiRoute, headers: http.IncomingHttpHeaders) => Promise<AuthorizerVerdict> {
-  let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
-  const keySet = async () => {
-    if (!jwks) {
+  // One discovery at a time: a burst of first requests must not each fetch it (and start an
+  // execution environment of the discovery function apiece). A failed discovery is retried.
+  let jwks: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
+  const keySet = () => {
+    jwks ??= (async () => {
       const discovery = await fetch(`${config.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
       if (!discovery.ok) throw new Error(`OpenID discovery answered ${discovery.status}`);
       const { jwks_uri: jwksUri } = (await discovery.json()) as { jwks_uri?: string };
       if (!jwksUri) throw new Error('OpenID discovery has no jwks_uri');
-      jwks = createRemoteJWKSet(new URL(jwksUri), { cooldownDuration: 0, cacheMaxAge: JWKS_CACHE_MS });
-    }
+      return createRemoteJWKSet(new URL(jwksUri), {
+        cooldownDuration: 0,
+        cacheMaxAge: JWKS_CACHE_MS,
+        // The JWKS is served by a local function that may be cold and queued behind a burst of
+        // other cold starts: jose's 5 s default would turn valid tokens into 401s meanwhile.
+        timeoutDuration: JWKS_FETCH_TIMEOUT_MS,
+      });
+    })();
+    jwks.catch(() => {
+      jwks = undefined;
+    });
     return jwks;
   };
 

@@ -10,6 +10,9 @@ import {
   runtimeLimitsFromEnv,
 } from '../../lib/local/functions.ts';
 import { TemplateResolver } from '../../lib/local/template.ts';
+import { accountsApi } from '../support/accounts-api.ts';
+import { functionOf } from '../support/forged-tokens.ts';
+import { startTestBackend } from '../support/local-api.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'functions');
 
@@ -162,6 +165,22 @@ describe('the local Lambda service', () => {
     );
     const res = await fetch(`${server.url}/LongInit/x`);
     expect(res.status).toBe(200);
+  });
+});
+
+describe('the JWT authorizer under a burst of first requests', () => {
+  it('verifies 30 parallel first requests of a fresh backend with one discovery, none refused', async () => {
+    const backend = await startTestBackend();
+    try {
+      const api = accountsApi(backend.url);
+      const { accessToken } = await api.newCustomer('burst');
+      const answers = await Promise.all(Array.from({ length: 30 }, () => api.me(accessToken)));
+      expect(answers.map((a) => a.status)).toEqual(Array(30).fill(200));
+      // The issuer's discovery document was fetched once, not once per waiting request.
+      expect(functionOf(backend, 'functions/accounts/get-openid-configuration.ts').instanceCount).toBe(1);
+    } finally {
+      await backend.stop();
+    }
   });
 });
 
