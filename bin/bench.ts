@@ -12,7 +12,9 @@
 //          --duration S (autocannon, 10)   --journeys N (warm journeys, 15)   --scale N (100000)
 //          --json <file>   --write-docs (docs/performance.md, .json and the chart)
 // Not part of `npm test`. Progress goes to stderr, the report to stdout.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -77,6 +79,7 @@ const SMALL_SCALE = 1000;
 const DOC = path.join(PROJECT_ROOT, 'docs', 'performance.md');
 const DOC_JSON = path.join(PROJECT_ROOT, 'docs', 'performance.json');
 const DOC_CHART = path.join(PROJECT_ROOT, 'docs', 'performance-cold-start.svg');
+const BIOME = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome');
 /** The function the levers are measured on: it has every part (SDK, secrets, cursor, schemas). */
 const LEVER_SUBJECT = 'functions/catalog/list-products.ts';
 
@@ -1384,6 +1387,10 @@ async function run(): Promise<void> {
     writeFileSync(DOC_JSON, `${JSON.stringify(figures, null, 2)}\n`);
     if (typeof chartSvg === 'string') writeFileSync(DOC_CHART, chartSvg);
     writeFileSync(DOC, replaceSections(readFileSync(DOC, 'utf8'), sections));
+    // Formatted as the repository formats everything (npm run lint checks these files too).
+    execFileSync(process.execPath, [BIOME, 'format', '--write', DOC, DOC_JSON, DOC_CHART], {
+      stdio: 'ignore',
+    });
     progress(
       `Wrote ${path.relative(PROJECT_ROOT, DOC)}, ${path.relative(PROJECT_ROOT, DOC_JSON)} and ${path.relative(PROJECT_ROOT, DOC_CHART)}`,
     );

@@ -41,6 +41,7 @@ export function coldStartChart(
   const tick = [5, 10, 20, 25, 50, 100, 200, 250, 500].find((step) => max / step <= 8) ?? 1000;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<title>${escapeXml(title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="10" y="18" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
   ];
