@@ -5,7 +5,8 @@ import { DEFAULT_ROUTE, functionId, ROUTES, type RouteDefinition, routeKey } fro
 import { SCHEDULES } from '../../lib/api/schedules.ts';
 import { stackNames } from '../../lib/app.ts';
 import { ENVIRONMENT_NAMES, environmentConfig } from '../../lib/config/environments.ts';
-import { EndpointFunction } from '../../lib/constructs/endpoint-function.ts';
+import { FUNCTION_MEMORY_MB } from '../../lib/config/function-memory.ts';
+import { ENTRY_METADATA, EndpointFunction } from '../../lib/constructs/endpoint-function.ts';
 import { SHOP_TABLE_INDEXES, ShopTable, TTL_ATTRIBUTE } from '../../lib/constructs/shop-table.ts';
 import {
   actionsOf,
@@ -141,6 +142,20 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
       expect(Timeout, id).toBeGreaterThanOrEqual(1);
       expect(Timeout, id).toBeLessThanOrEqual(29);
       expect(MemorySize, id).toBeGreaterThanOrEqual(128);
+    }
+  });
+
+  it('run every function without source maps parsed at init, with its tuned memory and its entry in metadata', () => {
+    for (const [id, fn] of Object.entries(resourcesOfType(shop().api, 'AWS::Lambda::Function'))) {
+      const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables;
+      // Node would parse the whole map at every cold start; stacks are mapped lazily instead.
+      expect(variables?.NODE_OPTIONS, id).toBeUndefined();
+      const entry = fn.Metadata?.[ENTRY_METADATA];
+      expect(typeof entry, id).toBe('string');
+      expect(fn.Properties?.MemorySize, id).toBe(
+        FUNCTION_MEMORY_MB[entry as string] ?? shop().config.functionMemoryMb,
+      );
     }
   });
 
