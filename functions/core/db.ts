@@ -13,6 +13,7 @@ import {
   type UpdateCommandInput,
   type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
+import { AWS_CLIENT_CONFIG } from './client-timeouts.ts';
 import { declareEnv, requireEnv } from './config.ts';
 import { HttpError } from './errors.ts';
 import { traced } from './tracing.ts';
@@ -43,12 +44,14 @@ export function useTable(client: DynamoDBDocumentClient, tableName: string): voi
 /**
  * The table and a document client, created once per function instance. The endpoint comes
  * from the SDK's standard `AWS_ENDPOINT_URL_DYNAMODB` when set (the local runtime sets it),
- * so no code path differs between local and deployed.
+ * so no code path differs between local and deployed. Timeouts and retries are explicit
+ * (`client-timeouts.ts`); a call that still fails for want of DynamoDB becomes a 503 problem in
+ * `http()` (see `isDependencyFailure` in errors.ts).
  */
 export function table(): { client: DynamoDBDocumentClient; tableName: string } {
   if (!cached) {
     const tableName = requireEnv('TABLE_NAME');
-    const client = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
+    const client = DynamoDBDocumentClient.from(traced(new DynamoDBClient({ ...AWS_CLIENT_CONFIG })), {
       marshallOptions: { removeUndefinedValues: true },
     });
     cached = { client, tableName };

@@ -161,6 +161,8 @@ function derivedProblems(route: RouteDefinition): Map<number, ProblemSlug[]> {
   if (route.auth !== 'public') add(401, 'unauthorized');
   if (route.auth === 'admin') add(403, 'forbidden');
   add(500, 'internal-error');
+  // Every function reads or writes the table (or a secret): its outage, or a deadline reached, is a 503 problem.
+  add(503, 'service-unavailable');
   return derived;
 }
 
@@ -181,7 +183,7 @@ const DERIVED_DESCRIPTIONS: Record<number, string> = {
   415: 'The body is not application/json.',
   429: 'Throttled (API Gateway), or a limit of this route; wait and retry.',
   500: 'Our fault; nothing about it is in the body.',
-  503: 'The function timed out (API Gateway); retry later.',
+  503: 'A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later.',
 };
 
 function problemTitle(slug: ProblemSlug, status: number): string {
@@ -264,7 +266,7 @@ function responses(route: RouteDefinition): JsonObject {
         };
       }
       if (status === 401) headers.push('www-authenticate');
-      if (status === 429) headers.push('retry-after');
+      if (status === 429 || status === 503) headers.push('retry-after');
     }
     result[status] = {
       description: spec?.description ?? DERIVED_DESCRIPTIONS[status] ?? `HTTP ${status}.`,

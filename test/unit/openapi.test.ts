@@ -181,7 +181,7 @@ describe('openApiDocument', () => {
     const known = Object.keys(PROBLEM_TYPES).map((slug) => `/problems/${slug}`);
     for (const r of ROUTES) {
       for (const [status, response] of Object.entries(operationOf(r).responses)) {
-        if (Number(status) < 400 || status === '503') continue;
+        if (Number(status) < 400) continue;
         const media = response.content?.['application/problem+json'];
         if (!media) {
           // Only API Gateway's own refusals may lack a problem body.

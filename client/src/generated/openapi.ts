@@ -994,13 +994,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -1090,13 +1097,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -1163,13 +1177,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -1281,13 +1302,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -1391,13 +1419,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -1596,13 +1631,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -1715,13 +1757,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -1862,13 +1911,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -2100,13 +2156,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -2235,13 +2298,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -2386,13 +2456,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -2481,13 +2558,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -2568,13 +2652,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -2738,13 +2829,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -2913,13 +3011,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -3079,13 +3184,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -3228,13 +3340,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -3348,13 +3467,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -3441,13 +3567,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -3625,13 +3758,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -3812,13 +3952,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -3914,13 +4061,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -4021,13 +4175,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -4249,13 +4410,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -4416,13 +4584,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -4530,13 +4705,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -4675,13 +4857,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -4902,13 +5091,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -5057,13 +5253,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -5242,13 +5445,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -5448,13 +5658,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -5654,13 +5871,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -5822,13 +6046,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -6072,13 +6303,20 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -6186,13 +6424,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -6329,13 +6574,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -6609,13 +6861,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -6757,13 +7016,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -6998,13 +7264,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -7210,13 +7483,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -7381,13 +7661,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -7522,13 +7809,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -7679,13 +7973,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
