@@ -123,7 +123,7 @@ const problemErrorHandler: middy.MiddlewareObj<HttpEvent, HttpResponse> = {
       logger.info('request rejected', { status: httpError.statusCode, detail: httpError.message });
     } else if (httpError.statusCode === 503) {
       // A dependency's outage, not our bug: logged with its cause, for the runbook's queries.
-      logger.error('request failed: dependency unavailable', {
+      logger.error('request failed: service unavailable', {
         status: 503,
         error:
           httpError.cause instanceof Error ? httpError.cause : String(httpError.cause ?? httpError.message),

@@ -613,6 +613,18 @@ export class LocalFunction {
     void instance.worker.terminate();
   }
 
+  /**
+   * Kills every environment busy with a request now, as a crash (out of memory, the host lost)
+   * would: the thread dies wherever the handler was, its request fails as Lambda reports a
+   * process that exited (`Runtime.ExitError`, API Gateway's bare 500), and the next request
+   * starts cold. For fault-injection tests; resolves with how many were killed.
+   */
+  async crashBusy(): Promise<number> {
+    const busy = [...this.all].filter((instance) => !this.idle.includes(instance));
+    await Promise.all(busy.map((instance) => instance.worker.terminate()));
+    return busy.length;
+  }
+
   /** Shuts every execution environment down. */
   async stop(): Promise<void> {
     const instances = [...this.all];

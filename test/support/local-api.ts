@@ -10,7 +10,11 @@ import { assertContract, checkContractOf } from './contract.ts';
  */
 export async function startTestBackend(
   environment?: Record<string, string>,
-  options: { log?: (line: string) => void } = {},
+  options: {
+    log?: (line: string) => void;
+    /** Variables for one function (by logical id) only, e.g. an endpoint a fault test controls. */
+    functionEnvironment?: (logicalId: string) => Readonly<Record<string, string>>;
+  } = {},
 ): Promise<LocalBackend> {
   const backend = await startLocalBackend({
     assemblyDir: inject('assemblyDir'),
@@ -21,6 +25,7 @@ export async function startTestBackend(
     // Tests run schedules themselves (backend.runSchedules()), so timing never decides an outcome.
     runSchedules: false,
     ...(environment ? { environment } : {}),
+    ...(options.functionEnvironment ? { functionEnvironment: options.functionEnvironment } : {}),
     // E2E_LOG=1 shows what the functions log (their errors included) while debugging a test.
     log: (line: string) => {
       options.log?.(line);

@@ -199,7 +199,11 @@ export interface StripeBackend {
 
 export async function startStripeBackend(
   buyerLabel: string,
-  options: { environment?: Record<string, string>; log?: (line: string) => void } = {},
+  options: {
+    environment?: Record<string, string>;
+    log?: (line: string) => void;
+    functionEnvironment?: (logicalId: string) => Readonly<Record<string, string>>;
+  } = {},
 ): Promise<StripeBackend> {
   const stripe = await startFakeStripe();
   const backend = await startTestBackend(
@@ -209,7 +213,10 @@ export async function startStripeBackend(
       STRIPE_API_KEY_SECRET_ARN: TEST_STRIPE_KEY_ARN,
       ...options.environment,
     },
-    options.log ? { log: options.log } : {},
+    {
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.functionEnvironment ? { functionEnvironment: options.functionEnvironment } : {}),
+    },
   );
   backend.putSecret(TEST_STRIPE_KEY_ARN, FAKE_STRIPE_KEY);
   const [admin, buyer] = await Promise.all([

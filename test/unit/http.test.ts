@@ -208,6 +208,7 @@ describe('http() middy stack', () => {
     const body = expectProblem(response, 503);
     expect(body.type).toBe('/problems/service-unavailable');
     expect(response.headers?.['retry-after']).toBe(String(RETRY_AFTER_SECONDS));
+    expect(logs.error).toHaveBeenCalledWith('request failed: service unavailable', expect.anything());
   });
 
   it('answers 400 problem+json for a missing body', async () => {
