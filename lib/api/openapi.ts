@@ -182,8 +182,8 @@ const DERIVED_DESCRIPTIONS: Record<number, string> = {
   413: 'The body is too large.',
   415: 'The body is not application/json.',
   429: 'Throttled (API Gateway), or a limit of this route; wait and retry.',
-  500: 'Our fault; nothing about it is in the body.',
-  503: 'A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later.',
+  500: 'Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out).',
+  503: 'A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later.',
 };
 
 function problemTitle(slug: ProblemSlug, status: number): string {
@@ -338,8 +338,8 @@ paths such as \`body.items.0.quantity\`. Each response lists the problem types i
 ${problemTable()}
 
 API Gateway answers some statuses without running a function, as \`application/json\`
-\`{"message": ...}\`: 401/403 (token), 413 (body over 10 MB), 429 (throttling), 500 (a crash) and 503 (a
-timeout).
+\`{"message": ...}\`: 401/403 (token), 413 (body over 10 MB), 429 (throttling), 500 (a crash or a
+function timeout) and 503 (the 30 s integration timeout).
 
 **Headers.** Every response carries \`x-request-id\`. \`Idempotency-Key\` makes orders and payments safe
 to retry; \`ETag\`/\`If-Match\` make changes conditional; 429 answers carry \`Retry-After\`.

@@ -305,10 +305,17 @@ function applyCors(
 }
 
 /**
+ * How long an HTTP API waits for a Lambda integration (`TimeoutInMillis`: 30 s, the default and
+ * the maximum; the stacks set none). Past it API Gateway answers 503 `Service Unavailable`.
+ */
+const INTEGRATION_TIMEOUT_MS = 30_000;
+
+/**
  * Serves the HTTP API locally: routes from the template, each request turned into a payload
  * 2.0 event for the route's function, results turned back into HTTP as API Gateway does.
- * Function errors and timeouts become API Gateway's bare 500/503 answers, as deployed, and a
- * throttled invocation (the function's concurrency used up) its bare 429.
+ * A function that crashed, threw or ran past its own timeout becomes API Gateway's bare 500
+ * (for an HTTP API all are Lambda function errors), one that outlasted the integration timeout
+ * its bare 503, and a throttled invocation (the function's concurrency used up) its bare 429.
  */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { api, functions } = options;
@@ -389,9 +396,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     if (!outcome.ok) {
       log(`  ${fn.spec.logicalId} failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
-      const timedOut = outcome.error.errorType === 'Sandbox.Timedout';
-      gatewayMessage(res, timedOut ? 503 : 500, timedOut ? 'Service Unavailable' : 'Internal Server Error');
-      return finish(timedOut ? 503 : 500, note);
+      // A function that timed out is a Lambda function error like any other (500), unless its
+      // timeout is not below the integration's: then API Gateway gave up first, with a 503.
+      const gatewayTimedOut =
+        outcome.error.errorType === 'Sandbox.Timedout' &&
+        fn.spec.timeoutSeconds * 1000 >= INTEGRATION_TIMEOUT_MS;
+      gatewayMessage(
+        res,
+        gatewayTimedOut ? 503 : 500,
+        gatewayTimedOut ? 'Service Unavailable' : 'Internal Server Error',
+      );
+      return finish(gatewayTimedOut ? 503 : 500, note);
     }
     let response: ReturnType<typeof toHttpResponse>;
     try {

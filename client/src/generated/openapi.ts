@@ -973,7 +973,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -994,7 +994,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1076,7 +1076,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1097,7 +1097,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1156,7 +1156,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1177,7 +1177,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1281,7 +1281,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1302,7 +1302,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1398,7 +1398,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1419,7 +1419,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1610,7 +1610,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1631,7 +1631,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1736,7 +1736,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1757,7 +1757,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1890,7 +1890,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1911,7 +1911,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2135,7 +2135,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2156,7 +2156,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2277,7 +2277,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2298,7 +2298,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2435,7 +2435,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2456,7 +2456,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2537,7 +2537,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2558,7 +2558,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2631,7 +2631,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2652,7 +2652,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2808,7 +2808,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2829,7 +2829,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2990,7 +2990,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3011,7 +3011,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3163,7 +3163,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3184,7 +3184,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3319,7 +3319,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3340,7 +3340,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3446,7 +3446,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3467,7 +3467,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3546,7 +3546,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3567,7 +3567,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3737,7 +3737,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3758,7 +3758,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3931,7 +3931,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3952,7 +3952,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4040,7 +4040,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4061,7 +4061,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4154,7 +4154,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4175,7 +4175,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4389,7 +4389,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4410,7 +4410,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4563,7 +4563,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4584,7 +4584,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4684,7 +4684,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4705,7 +4705,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4836,7 +4836,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4857,7 +4857,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5070,7 +5070,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5091,7 +5091,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5232,7 +5232,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5253,7 +5253,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5424,7 +5424,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5445,7 +5445,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5637,7 +5637,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5658,7 +5658,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5850,7 +5850,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5871,7 +5871,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6025,7 +6025,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6046,7 +6046,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6267,7 +6267,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6303,7 +6303,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6403,7 +6403,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6424,7 +6424,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6553,7 +6553,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6574,7 +6574,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6840,7 +6840,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6861,7 +6861,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6995,7 +6995,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7016,7 +7016,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7243,7 +7243,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7264,7 +7264,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7462,7 +7462,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7483,7 +7483,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7640,7 +7640,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7661,7 +7661,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7788,7 +7788,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7809,7 +7809,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7952,7 +7952,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7973,7 +7973,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
