@@ -3,6 +3,7 @@ import type { Session } from '../support/accounts-api.ts';
 import { expectProblem } from '../support/accounts-api.ts';
 import type { FakeStripe } from '../support/fake-stripe.ts';
 import {
+  intentsFor,
   newKey,
   orderOf,
   type ordersApi,
@@ -33,10 +34,7 @@ describe('payment provider faults, end to end against a fake Stripe', () => {
     await fixture?.stop();
   });
 
-  const intentsFor = (orderId: string) =>
-    stripe.ledger.filter(
-      (entry) => entry.object === 'payment_intent' && entry.idempotencyKey?.includes(orderId),
-    );
+  const intentsOf = (orderId: string) => intentsFor(stripe, orderId);
 
   async function anOrder() {
     const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 2500 });
@@ -55,7 +53,7 @@ describe('payment provider faults, end to end against a fake Stripe', () => {
     const res = await orders.pay(buyer.accessToken, order.id, 'pm_card_visa');
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(orderOf(res).status).toBe('paid');
-    expect(intentsFor(order.id)).toHaveLength(1);
+    expect(intentsOf(order.id)).toHaveLength(1);
   });
 
   it('answers 502 when every try gets the HTML page: nothing charged, the order stays payable and is paid once later', async () => {
@@ -63,13 +61,13 @@ describe('payment provider faults, end to end against a fake Stripe', () => {
     const key = newKey('html');
     stripe.misbehaveNext('html-502', 3);
     expectProviderProblem(await orders.pay(buyer.accessToken, order.id, 'pm_card_visa', key));
-    expect(intentsFor(order.id)).toEqual([]);
+    expect(intentsOf(order.id)).toEqual([]);
     expect((await orders.read(buyer.accessToken, order.id)).status).toBe('pending_payment');
 
     const retry = await orders.pay(buyer.accessToken, order.id, 'pm_card_visa', key);
     expect(retry.status, JSON.stringify(retry.body)).toBe(200);
     expect(orderOf(retry).status).toBe('paid');
-    expect(intentsFor(order.id)).toHaveLength(1);
+    expect(intentsOf(order.id)).toHaveLength(1);
   });
 
   it('treats a truncated JSON body after a charge as an unknown outcome (502); the same key then pays with that one charge', async () => {
@@ -77,7 +75,7 @@ describe('payment provider faults, end to end against a fake Stripe', () => {
     const key = newKey('garbage');
     stripe.misbehaveNext('garbage', 1);
     expectProviderProblem(await orders.pay(buyer.accessToken, order.id, 'pm_card_visa', key));
-    expect(intentsFor(order.id)).toHaveLength(1);
+    expect(intentsOf(order.id)).toHaveLength(1);
     expect((await orders.read(buyer.accessToken, order.id)).payment).toMatchObject({
       attempt: 1,
       status: 'error',
@@ -86,7 +84,7 @@ describe('payment provider faults, end to end against a fake Stripe', () => {
     const retry = await orders.pay(buyer.accessToken, order.id, 'pm_card_visa', key);
     expect(retry.status, JSON.stringify(retry.body)).toBe(200);
     expect(orderOf(retry)).toMatchObject({ status: 'paid', payment: { attempt: 1 } });
-    expect(intentsFor(order.id)).toHaveLength(1);
+    expect(intentsOf(order.id)).toHaveLength(1);
   });
 
   it('recovers from a connection reset after Stripe charged by retrying with the same key: paid, one charge', async () => {
@@ -95,7 +93,7 @@ describe('payment provider faults, end to end against a fake Stripe', () => {
     const res = await orders.pay(buyer.accessToken, order.id, 'pm_card_visa');
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(orderOf(res).status).toBe('paid');
-    expect(intentsFor(order.id)).toHaveLength(1);
+    expect(intentsOf(order.id)).toHaveLength(1);
   });
 
   it('gives up on an answer that never comes within its budget (502 or 503 problem, never the gateway’s 500), and the same key then pays with one charge', async () => {
@@ -105,11 +103,11 @@ describe('payment provider faults, end to end against a fake Stripe', () => {
     const slow = await orders.pay(buyer.accessToken, order.id, 'pm_card_visa', key);
     expect([502, 503], JSON.stringify(slow.body)).toContain(slow.status);
     expectProblem(slow, slow.status);
-    expect(intentsFor(order.id)).toHaveLength(1);
+    expect(intentsOf(order.id)).toHaveLength(1);
 
     const retry = await orders.pay(buyer.accessToken, order.id, 'pm_card_visa', key);
     expect(retry.status, JSON.stringify(retry.body)).toBe(200);
     expect(orderOf(retry)).toMatchObject({ status: 'paid', payment: { attempt: 1 } });
-    expect(intentsFor(order.id)).toHaveLength(1);
+    expect(intentsOf(order.id)).toHaveLength(1);
   });
 });

@@ -2,7 +2,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import type { LocalFunction } from '../../lib/local/functions.ts';
 import { accountsApi, type Session } from '../support/accounts-api.ts';
 import { messagesApi } from '../support/messages-api.ts';
-import { newKey, orderOf, type StripeBackend, startStripeBackend } from '../support/orders-api.ts';
+import {
+  intentsFor,
+  newKey,
+  orderOf,
+  reconcileOnce,
+  type StripeBackend,
+  startStripeBackend,
+} from '../support/orders-api.ts';
 import { tableReader } from '../support/table-items.ts';
 import { startTcpProxy, type TcpProxy, type Verdict } from '../support/tcp-proxy.ts';
 
@@ -87,10 +94,7 @@ describe('a function killed mid-request, end to end', () => {
     expect(res.status).toBe(200);
     return (res.body.items as { id: string }[]).map((order) => order.id);
   };
-  const chargesFor = (orderId: string) =>
-    fixture.stripe.ledger.filter(
-      (entry) => entry.object === 'payment_intent' && entry.idempotencyKey?.includes(orderId),
-    );
+  const chargesFor = (orderId: string) => intentsFor(fixture.stripe, orderId);
 
   describe('POST /orders', () => {
     it('killed before its transaction reaches DynamoDB leaves nothing; the same key then places the order once', async () => {
@@ -165,7 +169,7 @@ describe('a function killed mid-request, end to end', () => {
       });
       expect(chargesFor(order.id)).toEqual([]);
 
-      await reconcile();
+      await reconcileOnce(fixture.backend);
       expect((await fixture.orders.read(buyer.accessToken, order.id)).payment).toMatchObject({
         attempt: 1,
         status: 'failed',
@@ -193,7 +197,7 @@ describe('a function killed mid-request, end to end', () => {
       expect(replay.status, JSON.stringify(replay.body)).toBe(200);
       expect(chargesFor(order.id)).toHaveLength(1);
 
-      await reconcile();
+      await reconcileOnce(fixture.backend);
       expect(await fixture.orders.read(buyer.accessToken, order.id)).toMatchObject({ status: 'paid' });
       expect(chargesFor(order.id)).toHaveLength(1);
     });
@@ -222,11 +226,4 @@ describe('a function killed mid-request, end to end', () => {
       expect(await messages.allMessages(other.accessToken, conversation.id)).toHaveLength(1);
     });
   });
-
-  /** Runs the schedules once (as EventBridge would); reconciliation must have run without error. */
-  async function reconcile(): Promise<void> {
-    const results = await fixture.backend.runSchedules();
-    const run = results.find((result) => result.functionLogicalId.startsWith('PaymentsReconcilePayments'));
-    expect(run?.ok, JSON.stringify(run?.result)).toBe(true);
-  }
 });

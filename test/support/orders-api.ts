@@ -235,3 +235,20 @@ export async function startStripeBackend(
     },
   };
 }
+
+/** The payment intents a fake Stripe created for an order (their provider keys name the order). */
+export const intentsFor = (stripe: FakeStripe, orderId: string) =>
+  stripe.ledger.filter(
+    (entry) => entry.object === 'payment_intent' && entry.idempotencyKey?.includes(orderId),
+  );
+
+/**
+ * Runs a backend's schedules once (as EventBridge would) and returns what payment reconciliation
+ * reported; fails the test unless it ran without error.
+ */
+export async function reconcileOnce(backend: LocalBackend): Promise<Record<string, number>> {
+  const results = await backend.runSchedules();
+  const run = results.find((result) => result.functionLogicalId.startsWith('PaymentsReconcilePayments'));
+  expect(run?.ok, JSON.stringify(run?.result)).toBe(true);
+  return run?.result as Record<string, number>;
+}
