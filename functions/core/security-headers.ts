@@ -27,7 +27,7 @@ export function isPersonal(event: APIGatewayProxyEventV2, statusCode: number): b
  * Sets the security headers of an answer in place: HSTS and `nosniff` always, and
  * `cache-control: no-store` (replacing what the handler chose) when the answer is personal.
  * Only answers a function produces can carry them: API Gateway's own answers (authorizer 401/403,
- * 413, 429, its bare 500/503) cannot be given headers on an HTTP API (docs/security.md).
+ * 413, 429, its bare 500/503) cannot be given headers on an HTTP API (README, Auth model).
  */
 export function addSecurityHeaders(
   event: APIGatewayProxyEventV2,
