@@ -67,7 +67,7 @@ async function send(api: string, request: MatrixRequest, authorization: string |
 }
 
 /** The security headers every answer a function produced carries (API Gateway's own cannot). */
-function expectSecurityHeaders(route: RouteDefinition, answer: Answer): void {
+function expectSecurityHeaders(route: Pick<RouteDefinition, 'auth' | 'method'>, answer: Answer): void {
   const hsts = answer.headers.get('strict-transport-security') ?? '';
   expect(Number(/max-age=(\d+)/.exec(hsts)?.[1] ?? 0), `HSTS: ${hsts}`).toBeGreaterThanOrEqual(
     ONE_YEAR_SECONDS,
@@ -98,30 +98,25 @@ describe('the authorization matrix: every route x every kind of caller, through 
     const messages = messagesApi(api);
     const seededAdmin = backend.seeded?.admin;
     if (!seededAdmin) throw new Error('The test backend seeds an admin.');
-    const [adminSessionValue, owner, otherUser, loginUser, partner, bystander] = await Promise.all([
-      adminSession(backend),
-      accounts.newCustomer('owner'),
-      accounts.newCustomer('other-user'),
-      accounts.newCustomer('login-user'),
-      accounts.newCustomer('partner'),
-      accounts.newCustomer('bystander'),
-    ]);
+    // One at a time: each sign-up runs scrypt, and the CPU is shared with the other test files.
+    const adminSessionValue = await adminSession(backend);
+    const owner = await accounts.newCustomer('owner');
+    const otherUser = await accounts.newCustomer('other-user');
+    const loginUser = await accounts.newCustomer('login-user');
+    const partner = await accounts.newCustomer('partner');
+    const bystander = await accounts.newCustomer('bystander');
     const admin: Principal = { ...adminSessionValue, password: seededAdmin.password };
     const product = await orders.createProduct(admin.accessToken, { stock: 1000 });
     const deletable = await orders.createProduct(admin.accessToken);
     const line = [{ productId: product.id, quantity: 1 }];
-    const [order, paidOrder, shippedOrder, cancelOwn, cancelAdmin, otherUsersOrder] = await Promise.all([
-      orders.placed(owner.accessToken, line),
-      orders.placed(owner.accessToken, line),
-      orders.placed(owner.accessToken, line),
-      orders.placed(owner.accessToken, line),
-      orders.placed(owner.accessToken, line),
-      orders.placed(otherUser.accessToken, line),
-    ]);
-    await Promise.all([
-      orders.paid(owner.accessToken, paidOrder.id),
-      orders.paid(owner.accessToken, shippedOrder.id),
-    ]);
+    const order = await orders.placed(owner.accessToken, line);
+    const paidOrder = await orders.placed(owner.accessToken, line);
+    const shippedOrder = await orders.placed(owner.accessToken, line);
+    const cancelOwn = await orders.placed(owner.accessToken, line);
+    const cancelAdmin = await orders.placed(owner.accessToken, line);
+    const otherUsersOrder = await orders.placed(otherUser.accessToken, line);
+    await orders.paid(owner.accessToken, paidOrder.id);
+    await orders.paid(owner.accessToken, shippedOrder.id);
     expect((await orders.ship(admin.accessToken, shippedOrder.id)).status).toBe(200);
     const secret = 'only-the-owner-and-the-partner-may-read-this';
     const conversation = await messages.started(owner.accessToken, {
@@ -203,7 +198,7 @@ describe('the authorization matrix: every route x every kind of caller, through 
       owner: `Bearer ${owner.accessToken}`,
       admin: `Bearer ${admin.accessToken}`,
     };
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await backend?.stop();
@@ -226,6 +221,19 @@ describe('the authorization matrix: every route x every kind of caller, through 
         if (Number(status) !== 401 || route.auth === 'public')
           expect(Object.keys(route.responses), `${key}: the ${caller}`).toContain(String(status));
       }
+    },
+  );
+
+  it.each([
+    { what: 'an unknown path', request: { method: 'GET', path: '/no-such-thing' }, status: 404 },
+    { what: 'a method the path lacks', request: { method: 'DELETE', path: '/health' }, status: 405 },
+  ])(
+    'answers $what ($default route) with a problem carrying the security headers',
+    async ({ request, status }) => {
+      const answer = await send(api, request, authorizations.owner);
+      expect(answer.status).toBe(status);
+      expect(answer.contentType).toBe('application/problem+json');
+      expectSecurityHeaders({ auth: 'public', method: 'GET' }, answer);
     },
   );
 
