@@ -228,7 +228,7 @@ describe('the authorization matrix: every route x every kind of caller, through 
     { what: 'an unknown path', request: { method: 'GET', path: '/no-such-thing' }, status: 404 },
     { what: 'a method the path lacks', request: { method: 'DELETE', path: '/health' }, status: 405 },
   ])(
-    'answers $what ($default route) with a problem carrying the security headers',
+    'answers $what (the catch-all route) with a problem carrying the security headers',
     async ({ request, status }) => {
       const answer = await send(api, request, authorizations.owner);
       expect(answer.status).toBe(status);
