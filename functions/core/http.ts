@@ -13,6 +13,7 @@ import {
 import { observed } from './lambda.ts';
 import { logger } from './logger.ts';
 import { REQUEST_ID_HEADER } from './request-id.ts';
+import { securityHeaders } from './security-headers.ts';
 
 /** The event a handler sees: API Gateway's payload 2.0, with the JSON body already parsed when the route takes one. */
 export interface HttpEvent extends APIGatewayProxyEventV2 {
@@ -179,6 +180,7 @@ export function http(
   })
     .use(observed<HttpEvent, HttpResponse>())
     .use(requestIdMiddleware)
+    .use(securityHeaders)
     .use(httpHeaderNormalizer())
     .use(problemErrorHandler);
   if (options.jsonBody) stack.use(jsonBodyParser(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));

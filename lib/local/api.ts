@@ -337,9 +337,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const method = req.method ?? 'GET';
     const { path } = splitTarget(req.url ?? '/');
     const headers: http.OutgoingHttpHeaders = {};
+    // The path without the query string, as the deployed access log has it ($context.path): a
+    // query can carry what must never be logged (a token pasted into a URL).
     const finish = (status: number, note = '') =>
       log(
-        `${method} ${req.url} -> ${status} ${(performance.now() - started).toFixed(1)} ms${note ? ` ${note}` : ''} (${requestId})`,
+        `${method} ${path} -> ${status} ${(performance.now() - started).toFixed(1)} ms${note ? ` ${note}` : ''} (${requestId})`,
       );
 
     if (tooLarge) {

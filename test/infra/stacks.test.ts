@@ -83,6 +83,23 @@ describe('every environment', () => {
     },
   );
 
+  it.each(ENVIRONMENT_NAMES)('allows CORS from the %s origins only, none of another environment', (name) => {
+    const { api, config } = synthesizeShop(name);
+    const [, httpApi] = onlyResource(api, 'AWS::ApiGatewayV2::Api');
+    const cors = httpApi.Properties?.CorsConfiguration as { AllowOrigins?: string[] } | undefined;
+    expect(config.corsOrigins.length).toBeGreaterThan(0);
+    expect(cors?.AllowOrigins).toEqual(config.corsOrigins);
+    expect(cors?.AllowOrigins).not.toContain('*');
+    const foreign = ENVIRONMENT_NAMES.filter((other) => other !== name)
+      .flatMap((other) => environmentConfig(other).corsOrigins)
+      .filter((origin) => !config.corsOrigins.includes(origin));
+    for (const origin of foreign) expect(cors?.AllowOrigins).not.toContain(origin);
+    // Only local and dev serve a web client from a developer's machine; the rest are https only.
+    if (name === 'staging' || name === 'prod') {
+      for (const origin of config.corsOrigins) expect(origin).toMatch(/^https:\/\//);
+    }
+  });
+
   it('rejects an unknown environment name with the list of valid names', () => {
     expect(() => environmentConfig('nope')).toThrow(`Valid names: ${ENVIRONMENT_NAMES.join(', ')}.`);
     expect(() => environmentConfig('nope')).toThrow('"nope"');
@@ -183,14 +200,6 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
         PayloadFormatVersion: '2.0',
       });
     }
-  });
-
-  it('allow CORS from the environment’s origins only', () => {
-    const [, api] = onlyResource(shop().api, 'AWS::ApiGatewayV2::Api');
-    const cors = api.Properties?.CorsConfiguration as { AllowOrigins?: string[] } | undefined;
-    expect(shop().config.corsOrigins.length).toBeGreaterThan(0);
-    expect(cors?.AllowOrigins).toEqual(shop().config.corsOrigins);
-    expect(cors?.AllowOrigins).not.toContain('*');
   });
 });
 
