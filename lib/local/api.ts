@@ -116,6 +116,28 @@ function isTextMediaType(contentType: string | undefined): boolean {
 }
 
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/** HTTP API quota: "total combined size of request line and header values", 10240 bytes. */
+const MAX_REQUEST_LINE_AND_HEADER_BYTES = 10_240;
+/**
+ * Node's own limit sits far above the quota so the emulator, not Node, refuses oversized
+ * requests (Node would reset the connection or answer a bare 431 without a body).
+ */
+const NODE_MAX_HEADER_BYTES = 1024 * 1024;
+
+/**
+ * The request's URL. `req.url` is the raw request target: a path starting with `//` must stay a
+ * path (`new URL('//admin/x', base)` would read `admin` as a host), as API Gateway keeps it.
+ */
+export const requestUrl = (req: http.IncomingMessage): URL =>
+  new URL(`http://localhost${(req.url ?? '/').startsWith('/') ? '' : '/'}${req.url ?? '/'}`);
+
+/** What counts toward the quota: the request line and every header value, in bytes. */
+function requestLineAndHeaderBytes(req: http.IncomingMessage): number {
+  let bytes = Buffer.byteLength(`${req.method} ${req.url} HTTP/${req.httpVersion}`, 'latin1');
+  for (let i = 1; i < req.rawHeaders.length; i += 2)
+    bytes += Buffer.byteLength(req.rawHeaders[i] ?? '', 'latin1');
+  return bytes;
+}
 
 /** Chooses the route API Gateway would: exact method before ANY, literal segments before parameters, then $default. */
 export function selectRoute(
@@ -158,7 +180,7 @@ export function buildEvent(
   authorizer?: unknown,
   requestId: string = randomUUID(),
 ): Record<string, unknown> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = requestUrl(req);
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   for (const [name, values] of Object.entries(req.headersDistinct)) {
@@ -287,7 +309,7 @@ function applyCors(
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { api, functions } = options;
   const log = options.log ?? ((line: string) => console.log(line));
-  const server = http.createServer(async (req, res) => {
+  const server = http.createServer({ maxHeaderSize: NODE_MAX_HEADER_BYTES }, async (req, res) => {
     const started = performance.now();
     // API Gateway's request id: in the event, and on every answer (`apigw-requestid`), its own too.
     const requestId = randomUUID();
@@ -301,7 +323,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       else chunks.push(chunk as Buffer);
     }
     const method = req.method ?? 'GET';
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = requestUrl(req).pathname;
     const headers: http.OutgoingHttpHeaders = {};
     const finish = (status: number, note = '') =>
       log(
@@ -311,6 +333,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (tooLarge) {
       gatewayMessage(res, 413, 'Request Entity Too Large');
       return finish(413);
+    }
+    // AWS documents the quota, not the answer; 431 is HTTP's status for it (RFC 6585).
+    if (requestLineAndHeaderBytes(req) > MAX_REQUEST_LINE_AND_HEADER_BYTES) {
+      gatewayMessage(res, 431, 'Request Header Fields Too Large');
+      return finish(431);
     }
     // CORS preflight is answered by API Gateway itself when the API has a CORS configuration.
     if (
