@@ -25,31 +25,40 @@ export interface ContractDocument {
 }
 
 /**
- * What the `$default` route answers for a request no route matches: a problem from the
- * catch-all function (`functions/system/route-not-found.ts`). Not an operation of the document.
+ * What a request no route matches gets: a problem from the `$default` route's catch-all function
+ * (`functions/system/route-not-found.ts`), or API Gateway's own 413/431 for a body or headers
+ * over its quotas, which it refuses before routing. Not an operation of the document.
  */
 const NO_ROUTE: ContractOperation = {
   operationId: '$default',
-  responses: Object.fromEntries(
-    (
-      [
-        [404, 'not-found'],
-        [405, 'method-not-allowed'],
-      ] as const
-    ).map(([status, slug]) => [
-      String(status),
-      {
-        content: {
-          'application/problem+json': {
-            schema: {
-              allOf: [{ $ref: '#/components/schemas/Problem' }],
-              properties: { type: { const: `/problems/${slug}` }, status: { const: status } },
+  responses: {
+    ...Object.fromEntries(
+      (
+        [
+          [404, 'not-found'],
+          [405, 'method-not-allowed'],
+        ] as const
+      ).map(([status, slug]) => [
+        String(status),
+        {
+          content: {
+            'application/problem+json': {
+              schema: {
+                allOf: [{ $ref: '#/components/schemas/Problem' }],
+                properties: { type: { const: `/problems/${slug}` }, status: { const: status } },
+              },
             },
           },
         },
-      },
-    ]),
-  ),
+      ]),
+    ),
+    ...Object.fromEntries(
+      [413, 431].map((status) => [
+        String(status),
+        { content: { 'application/json': { schema: { $ref: '#/components/schemas/GatewayMessage' } } } },
+      ]),
+    ),
+  },
 };
 
 /** One HTTP exchange as a client saw it. */

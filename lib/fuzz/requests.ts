@@ -199,7 +199,7 @@ export function requestArbitrary(
         ...params('path').map((p) =>
           fc.oneof(
             {
-              weight: 7,
+              weight: 17,
               arbitrary: validValue(p.schema, resolver, pool, p.name).map((v) => ({
                 v: stringOf(v),
                 evil: false,
@@ -244,11 +244,35 @@ export function requestArbitrary(
   const queryArb = fc
     .tuple(
       fc.tuple(
-        ...params('query').map((p) =>
-          fc.oneof(
+        ...params('query').map((p) => {
+          // A cursor is this listing's own (harvested), or junk: another listing's, truncated, forged, huge.
+          if (/cursor/i.test(p.name)) {
+            const own = pool.get(`cursor:${op.template}`) ?? [];
+            const any = pool.get('nextCursor') ?? ['eyJ9'];
+            return fc.oneof(
+              { weight: 8, arbitrary: fc.constant<string[] | undefined>(undefined) },
+              {
+                weight: own.length > 0 ? 3 : 0,
+                arbitrary: fc.constantFrom(...(own.length > 0 ? own : any)).map((c) => [c]),
+              },
+              {
+                weight: 2,
+                arbitrary: fc
+                  .oneof(
+                    fc.constantFrom(...any),
+                    fc.constantFrom(...any).map((c) => c.slice(0, -3)),
+                    fc.constantFrom(...any).map((c) => `${c}AA`),
+                    fc.base64String({ maxLength: 200 }),
+                    fc.constantFrom('eyJwayI6IlVTRVIjeCJ9', 'e30', '.', 'x'.repeat(5000)),
+                  )
+                  .map((c) => [c]),
+              },
+            );
+          }
+          return fc.oneof(
             { weight: p.required ? 0 : 4, arbitrary: fc.constant<string[] | undefined>(undefined) },
-            { weight: 5, arbitrary: validValue(p.schema, resolver, pool, p.name).map((v) => [stringOf(v)]) },
-            { weight: 2, arbitrary: invalidValue(p.schema, resolver).map((v) => [stringOf(v)]) },
+            { weight: 8, arbitrary: validValue(p.schema, resolver, pool, p.name).map((v) => [stringOf(v)]) },
+            { weight: 1, arbitrary: invalidValue(p.schema, resolver).map((v) => [stringOf(v)]) },
             {
               weight: 1,
               arbitrary: fc
@@ -258,28 +282,11 @@ export function requestArbitrary(
                 )
                 .map(([a, b]) => [stringOf(a), stringOf(b)]),
             },
-            // Cursors: another listing's, truncated, forged, huge.
-            ...(p.name === 'cursor' || /cursor/i.test(p.name)
-              ? [
-                  {
-                    weight: 3,
-                    arbitrary: fc
-                      .oneof(
-                        fc.constantFrom(...(pool.get('nextCursor') ?? ['eyJ9'])),
-                        fc.constantFrom(...(pool.get('nextCursor') ?? ['eyJ9'])).map((c) => c.slice(0, -3)),
-                        fc.constantFrom(...(pool.get('nextCursor') ?? ['eyJ9'])).map((c) => `${c}AA`),
-                        fc.base64String({ maxLength: 200 }),
-                        fc.constantFrom('eyJwayI6IlVTRVIjeCJ9', 'e30', '.', 'x'.repeat(5000)),
-                      )
-                      .map((c) => [c]),
-                  },
-                ]
-              : []),
-          ),
-        ),
+          );
+        }),
       ),
       fc.oneof(
-        { weight: 9, arbitrary: fc.constant('') },
+        { weight: 19, arbitrary: fc.constant('') },
         {
           weight: 1,
           arbitrary: fc.constantFrom(
@@ -303,6 +310,7 @@ export function requestArbitrary(
       return pairs.length > 0 ? `?${pairs.join('&')}` : '';
     });
 
+  const deletes = op.method === 'DELETE' && op.access !== 'admin';
   const tokenArb = fc.oneof(
     ...(op.access === 'public'
       ? [
@@ -314,16 +322,22 @@ export function requestArbitrary(
           },
         ]
       : [
+          // DELETEs of user routes go out as the other customer, never the owner or the admin:
+          // `DELETE /me` would erase the account the pool's things belong to (or the one admin
+          // account) early in every block, and the rest would only meet 404s.
           {
-            weight: 10,
+            weight: deletes ? 0 : op.access === 'admin' ? 3 : 10,
             arbitrary: fc.constant({
               note: 'auth: user',
               value: `Bearer ${identities.user}` as string | undefined,
             }),
           },
-          { weight: 4, arbitrary: fc.constant({ note: 'auth: admin', value: `Bearer ${identities.admin}` }) },
           {
-            weight: 3,
+            weight: deletes ? 0 : op.access === 'admin' ? 10 : 4,
+            arbitrary: fc.constant({ note: 'auth: admin', value: `Bearer ${identities.admin}` }),
+          },
+          {
+            weight: deletes ? 13 : 3,
             arbitrary: fc.constant({ note: 'auth: other user', value: `Bearer ${identities.other}` }),
           },
           { weight: 2, arbitrary: fc.constant({ note: 'auth: none', value: undefined }) },
@@ -333,7 +347,10 @@ export function requestArbitrary(
           },
           {
             weight: 1,
-            arbitrary: fc.constant({ note: 'auth: lower-case scheme', value: `bearer ${identities.user}` }),
+            arbitrary: fc.constant({
+              note: 'auth: lower-case scheme',
+              value: `bearer ${deletes ? identities.other : identities.user}`,
+            }),
           },
         ]),
   );
@@ -370,21 +387,21 @@ export function requestArbitrary(
   const bodyArb: fc.Arbitrary<{ bytes?: Buffer; note: string }> = op.body
     ? fc.oneof(
         {
-          weight: 9,
+          weight: 12,
           arbitrary: validValue(op.body.schema, resolver, pool).map((v) => ({
             bytes: Buffer.from(JSON.stringify(v)),
             note: '',
           })),
         },
         {
-          weight: 7,
+          weight: 6,
           arbitrary: brokenObject(op.body.schema, resolver, pool).map((v) => ({
             bytes: Buffer.from(JSON.stringify(v) ?? ''),
             note: 'body: broken field',
           })),
         },
         {
-          weight: 2,
+          weight: 1,
           arbitrary: anyJson.map((v) => ({
             bytes: Buffer.from(JSON.stringify(v) ?? 'null'),
             note: 'body: any JSON',
@@ -409,14 +426,14 @@ export function requestArbitrary(
       );
 
   const contentTypeArb = fc.oneof(
-    { weight: 8, arbitrary: fc.constant<string | undefined>('application/json') },
+    { weight: 16, arbitrary: fc.constant<string | undefined>('application/json') },
     { weight: 1, arbitrary: fc.constant(undefined) },
     { weight: 1, arbitrary: fc.constantFrom(...CONTENT_TYPES) },
   );
 
   /** Header abuse on top: duplicates, oversized, unicode, spoofed forwarding. */
   const headerAbuseArb = fc.oneof(
-    { weight: 40, arbitrary: fc.constant((parts: Parts) => parts) },
+    { weight: 80, arbitrary: fc.constant((parts: Parts) => parts) },
     ...(
       [
         [
@@ -456,7 +473,7 @@ export function requestArbitrary(
   );
 
   const methodArb = fc.oneof(
-    { weight: 19, arbitrary: fc.constant(op.method) },
+    { weight: 29, arbitrary: fc.constant(op.method) },
     { weight: 1, arbitrary: fc.constantFrom(...METHODS.filter((m) => m !== op.method)) },
   );
 
@@ -478,6 +495,10 @@ export function requestArbitrary(
       huge: hugeBodyArb,
     })
     .map((r) => {
+      // The same rule for a wrong method: the owner's or admin's token never turns into a DELETE.
+      if (r.method === 'DELETE' && op.access !== 'admin' && /user$|admin$|scheme$/.test(r.token.note)) {
+        r.method = op.method;
+      }
       const parts: Parts = {
         method: r.method,
         path: `${r.path.path}${r.query}`,

@@ -135,10 +135,14 @@ async function sendJson(baseUrl: string, method: string, path: string, body?: un
   return JSON.parse(response.text) as Record<string, unknown>;
 }
 
-/** Two fresh customers and the admin, signed in; their sessions go to the pool (user ids, refresh tokens). */
+/**
+ * Two fresh customers and the admin, signed in; their sessions go to the pool (user ids,
+ * refresh tokens). Should the admin's sign-in fail, the last admin token is kept.
+ */
 async function signIn(
   options: FuzzOptions,
   label: string,
+  previousAdmin?: string,
 ): Promise<{ identities: Identities; sessions: Record<string, unknown>[] }> {
   const register = (role: string) =>
     sendJson(options.baseUrl, 'POST', '/auth/register', {
@@ -149,15 +153,18 @@ async function signIn(
   const [user, other, admin] = await Promise.all([
     register('user'),
     register('other'),
-    sendJson(options.baseUrl, 'POST', '/auth/login', options.admin),
+    sendJson(options.baseUrl, 'POST', '/auth/login', options.admin).then(
+      (session) => String(session.accessToken),
+      (error: unknown) => {
+        if (previousAdmin) return previousAdmin;
+        throw error;
+      },
+    ),
   ]);
   return {
-    identities: {
-      user: String(user.accessToken),
-      other: String(other.accessToken),
-      admin: String(admin.accessToken),
-    },
-    sessions: [user, other],
+    identities: { user: String(user.accessToken), other: String(other.accessToken), admin },
+    // The other customer's first: a `participantId` or `userId` from the pool is someone else.
+    sessions: [other, user],
   };
 }
 
@@ -187,6 +194,8 @@ function harvest(pool: Map<string, string[]>, op: FuzzOperation, text: string): 
       if (typeof item === 'string') {
         remember(key, item);
         if (key === 'id' && depth <= 2) remember(idName, item);
+        // A listing's cursor is only valid for that listing.
+        if (key === 'nextCursor') remember(`cursor:${op.template}`, item);
       } else walk(item, depth + 1);
     }
   };
@@ -194,8 +203,13 @@ function harvest(pool: Map<string, string[]>, op: FuzzOperation, text: string): 
 }
 
 /** Fresh identities, then every operation's documented example (DELETEs aside), harvesting ids. */
-async function prime(options: FuzzOptions, operations: readonly FuzzOperation[], block: number) {
-  const { identities, sessions } = await signIn(options, `${options.seed}-${block}`);
+async function prime(
+  options: FuzzOptions,
+  operations: readonly FuzzOperation[],
+  block: number,
+  previousAdmin?: string,
+) {
+  const { identities, sessions } = await signIn(options, `${options.seed}-${block}`, previousAdmin);
   const pool = new Map<string, string[]>();
   const account = operations.find((op) => op.template === '/me') ?? { template: '/me' };
   for (const session of sessions) harvest(pool, account as FuzzOperation, JSON.stringify(session));
@@ -240,8 +254,10 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
     const block = Math.floor(index / BLOCK_SIZE);
     blocks.set(block, [...(blocks.get(block) ?? []), index]);
   }
+  let admin: string | undefined;
   for (const [block, blockIndices] of blocks) {
-    const { identities, pool } = await prime(options, operations, block);
+    const { identities, pool } = await prime(options, operations, block, admin);
+    admin = identities.admin;
     const arbitraries = new Map<string, fc.Arbitrary<FuzzRequest>>();
     const next = blockIndices[Symbol.iterator]();
     const worker = async () => {
