@@ -1,7 +1,9 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createContract } from '../../lib/api/contract.ts';
 import { judge } from '../../lib/fuzz/oracle.ts';
-import { curlCommand, describeFailure } from '../../lib/fuzz/runner.ts';
+import { curlCommand, describeFailure, fuzz } from '../../lib/fuzz/runner.ts';
 import { DOCUMENT } from '../support/contract.ts';
 
 const contract = createContract(DOCUMENT);
@@ -95,5 +97,41 @@ describe('the fuzzer oracle', () => {
     expect(curlCommand(`http://localhost:3000${request.path}`, request)).toBe(
       "printf %s e/8A | base64 -d | curl -i --path-as-is -X POST 'http://localhost:3000/products/..%2F'\\''%00' -H 'authorization: Bearer x' -H $'x-fuzz: caf\\xc3\\xa9' --data-binary @-",
     );
+  });
+});
+
+describe('the fuzzer against a broken API', () => {
+  it('reports every request a crashing API answers with a 500, with its reproduction', async () => {
+    // Serves the real document and signs anyone in; every other request crashes.
+    const server = http.createServer((req, res) => {
+      const json = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (req.url === '/openapi.json') return json(200, DOCUMENT);
+      if (req.method === 'POST' && (req.url === '/auth/register' || req.url === '/auth/login')) {
+        return json(200, { accessToken: 'token', refreshToken: 'refresh', user: { id: 'u' } });
+      }
+      return json(500, { message: 'Internal Server Error' });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const report = await fuzz({
+        baseUrl: `http://127.0.0.1:${port}`,
+        admin: { email: 'admin@example.com', password: 'x' },
+        runs: 50,
+        seed: 1,
+        concurrency: 2,
+      });
+      const crashes = report.failures.filter((f) => f.problems.some((p) => /answered 500/.test(p)));
+      // Only a request the gateway would refuse first (oversized) or the fake routes escapes a 500.
+      expect(crashes.length).toBeGreaterThan(40);
+      expect(describeFailure(crashes[0] as (typeof crashes)[number])).toMatch(
+        /seed 1, request #\d+[\s\S]*curl -i --path-as-is[\s\S]*npm run fuzz -- --seed 1 --only \d+/,
+      );
+    } finally {
+      server.close();
+    }
   });
 });
