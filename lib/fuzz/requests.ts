@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import {
   anyJson,
@@ -565,7 +566,7 @@ export function exampleRequest(op: FuzzOperation, pool: ValuePool, identities: I
     // A fresh key per priming: the example's fixed key with another body is a 422.
     headers.push([
       p.name,
-      p.name.toLowerCase() === 'idempotency-key' ? crypto.randomUUID() : stringOf(p.example ?? 'x'),
+      p.name.toLowerCase() === 'idempotency-key' ? randomUUID() : stringOf(p.example ?? 'x'),
     ]);
   }
   if (op.body) headers.push(['content-type', 'application/json']);
