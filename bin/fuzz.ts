@@ -1,6 +1,6 @@
 // `npm run fuzz`: starts the local backend (its own DynamoDB Local, in memory), reads its
 // /openapi.json and sends generated requests over every operation; see lib/fuzz/.
-//   npm run fuzz -- --runs 10000 --seed 42 --concurrency 4
+//   npm run fuzz -- --runs 10000 --seed 42 --concurrency 2
 //   npm run fuzz -- --seed 42 --only 1234        replays request #1234 of seed 42
 //   npm run fuzz -- --url http://localhost:3000  fuzzes a running `npm start` instead
 // Exit code 1 when any request failed the oracle; each failure prints how to reproduce it.
@@ -17,7 +17,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '10000' },
     seed: { type: 'string' },
-    concurrency: { type: 'string', default: '4' },
+    concurrency: { type: 'string', default: '2' },
     only: { type: 'string' },
     url: { type: 'string' },
     'max-failures': { type: 'string', default: '50' },
@@ -35,7 +35,7 @@ const integer = (name: string, value: string | undefined): number | undefined =>
 };
 const seed = integer('seed', values.seed) ?? Date.now() % 2 ** 31;
 const runs = integer('runs', values.runs) ?? 10_000;
-const concurrency = integer('concurrency', values.concurrency) ?? 4;
+const concurrency = integer('concurrency', values.concurrency) ?? 2;
 const only = integer('only', values.only);
 
 let backend: LocalBackend | undefined;
