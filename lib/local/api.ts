@@ -117,6 +117,21 @@ function isTextMediaType(contentType: string | undefined): boolean {
 }
 
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/** HTTP API quota: "total combined size of request line and header values", 10240 bytes. */
+const MAX_REQUEST_LINE_AND_HEADER_BYTES = 10_240;
+/**
+ * Node's own limit sits far above the quota so the emulator, not Node, refuses oversized
+ * requests (Node would reset the connection or answer a bare 431 without a body).
+ */
+const NODE_MAX_HEADER_BYTES = 1024 * 1024;
+
+/** What counts toward the quota: the request line and every header value, in bytes. */
+function requestLineAndHeaderBytes(req: http.IncomingMessage): number {
+  let bytes = Buffer.byteLength(`${req.method} ${req.url} HTTP/${req.httpVersion}`, 'latin1');
+  for (let i = 1; i < req.rawHeaders.length; i += 2)
+    bytes += Buffer.byteLength(req.rawHeaders[i] ?? '', 'latin1');
+  return bytes;
+}
 
 /**
  * Chooses the route API Gateway would: exact method before ANY, literal segments before
@@ -321,7 +336,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const { api, functions } = options;
   const log = options.log ?? ((line: string) => console.log(line));
   const selectRoute = routeSelector(api.routes);
-  const server = http.createServer(async (req, res) => {
+  const server = http.createServer({ maxHeaderSize: NODE_MAX_HEADER_BYTES }, async (req, res) => {
     const started = performance.now();
     // API Gateway's request id: in the event, and on every answer (`apigw-requestid`), its own too.
     const requestId = randomUUID();
@@ -347,6 +362,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (tooLarge) {
       gatewayMessage(res, 413, 'Request Entity Too Large');
       return finish(413);
+    }
+    // AWS documents the quota, not the answer; 431 is HTTP's status for it (RFC 6585).
+    if (requestLineAndHeaderBytes(req) > MAX_REQUEST_LINE_AND_HEADER_BYTES) {
+      gatewayMessage(res, 431, 'Request Header Fields Too Large');
+      return finish(431);
     }
     // CORS preflight is answered by API Gateway itself when the API has a CORS configuration.
     if (
