@@ -186,7 +186,17 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
         mainTable.name,
       );
       seeded = { ...(await seedDemoData()), admin: await seedAdmin(options.admin ?? localAdmin()) };
-      if (options.seedOrderHistory) seeded = { ...seeded, history: await seedOrderHistory() };
+      if (options.seedOrderHistory) {
+        // The orders store reads its settings as the functions do (ORDER_PAYMENT_WINDOW_MINUTES):
+        // this process places the demo orders, so it takes the functions' values from the template.
+        for (const { resource } of resourcesOfType(assembly, 'AWS::Lambda::Function')) {
+          const variables = (resource.Properties?.Environment as { Variables?: Record<string, unknown> })
+            ?.Variables;
+          const window = variables?.ORDER_PAYMENT_WINDOW_MINUTES;
+          if (typeof window === 'string') process.env.ORDER_PAYMENT_WINDOW_MINUTES ??= window;
+        }
+        seeded = { ...seeded, history: await seedOrderHistory() };
+      }
     }
 
     const runtime = new LocalRuntime({ ...runtimeLimitsFromEnv(), ...options.limits });
