@@ -1,6 +1,14 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
-import { batchGet, getBothInPartition, INDEX, isConditionFailure, setFields, table } from '../core/db.ts';
+import {
+  batchGet,
+  getBothInPartition,
+  INDEX,
+  isConditionFailure,
+  putItems,
+  setFields,
+  table,
+} from '../core/db.ts';
 import { badRequest, notFound, preconditionFailed } from '../core/errors.ts';
 import { newId, ULID_PATTERN } from '../core/ids.ts';
 import type {
@@ -121,6 +129,17 @@ export async function listProducts(query: ListProductsQuery): Promise<ProductPag
 export async function putProduct(product: Product): Promise<void> {
   const { client, tableName } = table();
   await client.send(new PutCommand({ TableName: tableName, Item: toItem(product) }));
+}
+
+/** Writes many products as given, in batches (seeding and the bench's large catalogs). */
+export function putProducts(
+  products: readonly Product[],
+  onProgress?: (done: number) => void,
+): Promise<void> {
+  return putItems(
+    products.map((product) => ({ ...toItem(product) })),
+    onProgress,
+  );
 }
 
 /** A product with its version, for writers that need the ETag. */

@@ -13,6 +13,7 @@ import {
   type UpdateCommandInput,
   type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
+import { AWS_CLIENT_CONFIG } from './client-timeouts.ts';
 import { declareEnv, requireEnv } from './config.ts';
 import { HttpError } from './errors.ts';
 import { traced } from './tracing.ts';
@@ -43,12 +44,14 @@ export function useTable(client: DynamoDBDocumentClient, tableName: string): voi
 /**
  * The table and a document client, created once per function instance. The endpoint comes
  * from the SDK's standard `AWS_ENDPOINT_URL_DYNAMODB` when set (the local runtime sets it),
- * so no code path differs between local and deployed.
+ * so no code path differs between local and deployed. Timeouts and retries are explicit
+ * (`client-timeouts.ts`); a call that still fails for want of DynamoDB becomes a 503 problem in
+ * `http()` (see `isDependencyFailure` in errors.ts).
  */
 export function table(): { client: DynamoDBDocumentClient; tableName: string } {
   if (!cached) {
     const tableName = requireEnv('TABLE_NAME');
-    const client = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
+    const client = DynamoDBDocumentClient.from(traced(new DynamoDBClient({ ...AWS_CLIENT_CONFIG })), {
       marshallOptions: { removeUndefinedValues: true },
     });
     cached = { client, tableName };
@@ -167,22 +170,45 @@ export function setFields(
   return { sets, names, values };
 }
 
+type WriteRequest =
+  | { DeleteRequest: { Key: Record<string, unknown> } }
+  | { PutRequest: { Item: Record<string, unknown> } };
+
 /**
- * Deletes items by key, 25 per BatchWriteItem, retrying unprocessed ones with a growing pause
- * (throttling). For erasure-style clean-ups where each delete stands on its own.
+ * Runs write requests 25 per BatchWriteItem, retrying unprocessed ones with a growing pause
+ * (throttling). For work where each write stands on its own (clean-ups, seeding);
+ * `onProgress` hears how many are done after each batch.
  */
-export async function deleteKeys(keys: readonly { pk: string; sk: string }[]): Promise<void> {
+async function batchWrite(
+  requests: readonly WriteRequest[],
+  onProgress?: (done: number) => void,
+): Promise<void> {
   const { client, tableName } = table();
-  for (let i = 0; i < keys.length; i += 25) {
-    let request: Record<string, { DeleteRequest: { Key: Record<string, string> } }[]> | undefined = {
-      [tableName]: keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })),
-    };
+  for (let i = 0; i < requests.length; i += 25) {
+    let request: Record<string, WriteRequest[]> | undefined = { [tableName]: requests.slice(i, i + 25) };
     for (let round = 0; request && Object.keys(request).length > 0; round++) {
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, 2000)));
       const out = await client.send(new BatchWriteCommand({ RequestItems: request }));
       request = out.UnprocessedItems as typeof request;
     }
+    onProgress?.(Math.min(i + 25, requests.length));
   }
+}
+
+/** Deletes items by key, in batches (see `batchWrite`): for erasure-style clean-ups. */
+export function deleteKeys(keys: readonly { pk: string; sk: string }[]): Promise<void> {
+  return batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
+}
+
+/** Puts whole items, unconditionally, in batches (see `batchWrite`): for seeding, never requests. */
+export function putItems(
+  items: readonly Record<string, unknown>[],
+  onProgress?: (done: number) => void,
+): Promise<void> {
+  return batchWrite(
+    items.map((Item) => ({ PutRequest: { Item } })),
+    onProgress,
+  );
 }
 
 /**

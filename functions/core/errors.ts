@@ -76,3 +76,73 @@ export const internalError = (cause: unknown): HttpError =>
 
 export const preconditionFailed = (detail: string): HttpError =>
   new HttpError(412, 'precondition-failed', 'Precondition failed', detail);
+
+/** How long a client is asked to wait (`Retry-After`) before repeating a request refused with 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * 503 with `Retry-After`: a dependency (DynamoDB, Secrets Manager) could not be reached, was
+ * overloaded, or did not answer before the function's deadline. Nothing the request asked for
+ * is half done (writes are single items or transactions), so repeating it, with the same
+ * `Idempotency-Key` where the route takes one, is safe.
+ */
+export const serviceUnavailable = (detail: string, cause?: unknown): HttpError =>
+  new HttpError(503, 'service-unavailable', 'Service unavailable', detail, {
+    headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    cause,
+    expose: true,
+  });
+
+/** Node's socket errors: the other side refused, reset or never answered the connection. */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** AWS error names that mean "too busy or too slow now", not "your request is wrong". */
+const UNAVAILABLE_ERROR_NAMES = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'InternalFailure',
+  'ServiceUnavailable',
+]);
+
+interface SdkErrorShape {
+  name?: unknown;
+  code?: unknown;
+  cause?: unknown;
+  $fault?: unknown;
+  $retryable?: { throttling?: boolean };
+  $metadata?: { httpStatusCode?: number };
+}
+
+/**
+ * Whether an error (after the SDK's own retries) says that an AWS dependency was unreachable,
+ * throttled, timed out or failed on its side (5xx), rather than that our request was wrong: those
+ * become 503 `service-unavailable`, never 500. Looks one `cause` deep, where Node and the SDK put
+ * the socket's error.
+ */
+export function isDependencyFailure(error: unknown): boolean {
+  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 3; depth++) {
+    const shape = current as SdkErrorShape;
+    if (typeof shape.code === 'string' && NETWORK_ERROR_CODES.has(shape.code)) return true;
+    if (typeof shape.name === 'string' && UNAVAILABLE_ERROR_NAMES.has(shape.name)) return true;
+    if (shape.$retryable?.throttling) return true;
+    const status = shape.$metadata?.httpStatusCode;
+    if (shape.$fault === 'server' || (typeof status === 'number' && status >= 500)) return true;
+    current = shape.cause;
+  }
+  return false;
+}

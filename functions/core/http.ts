@@ -1,10 +1,19 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { badRequest, HttpError, internalError, payloadTooLarge, unsupportedMediaType } from './errors.ts';
+import {
+  badRequest,
+  HttpError,
+  internalError,
+  isDependencyFailure,
+  payloadTooLarge,
+  serviceUnavailable,
+  unsupportedMediaType,
+} from './errors.ts';
 import { observed } from './lambda.ts';
 import { logger } from './logger.ts';
 import { REQUEST_ID_HEADER } from './request-id.ts';
+import { securityHeaders } from './security-headers.ts';
 
 /** The event a handler sees: API Gateway's payload 2.0, with the JSON body already parsed when the route takes one. */
 export interface HttpEvent extends APIGatewayProxyEventV2 {
@@ -22,6 +31,14 @@ export interface HttpOptions {
 }
 
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+/**
+ * How long before the function's timeout the handler stops waiting and answers 503: enough for
+ * the error middlewares (a log line, the metrics flush: milliseconds) to run. Past the timeout
+ * Lambda would kill the environment and the client would get API Gateway's bare 500 instead of
+ * a problem it can act on. Kept small: every millisecond of it is taken from slow requests that
+ * would still have succeeded (a sign-up's scrypt on a busy machine).
+ */
+export const DEADLINE_MARGIN_MS = 250;
 const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** A JSON response with the given status. */
@@ -41,9 +58,24 @@ export const noContent = (headers: Record<string, string> = {}): HttpResponse =>
   headers,
 });
 
+/**
+ * The typed error a thrown value stands for: itself when it is one; a 503 when a dependency was
+ * unreachable, throttled or too slow (an SDK error after its retries); otherwise a 500.
+ */
+export function asHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (isDependencyFailure(error)) {
+    return serviceUnavailable(
+      'A service this request needs is unavailable right now. Try again shortly.',
+      error,
+    );
+  }
+  return internalError(error);
+}
+
 /** Renders any thrown value as RFC 9457 problem+json; internals never reach the body. */
 export function problemResponse(error: unknown, instance?: string): HttpResponse {
-  const httpError = error instanceof HttpError ? error : internalError(error);
+  const httpError = asHttpError(error);
   const body: Record<string, unknown> = {
     type: `/problems/${httpError.slug}`,
     title: httpError.title,
@@ -89,12 +121,20 @@ function jsonBodyParser(maxBytes: number): middy.MiddlewareObj<HttpEvent, HttpRe
 const problemErrorHandler: middy.MiddlewareObj<HttpEvent, HttpResponse> = {
   onError: (request) => {
     const { error } = request;
-    if (error instanceof HttpError && error.statusCode < 500) {
-      logger.info('request rejected', { status: error.statusCode, detail: error.message });
+    const httpError = asHttpError(error);
+    if (httpError.statusCode < 500) {
+      logger.info('request rejected', { status: httpError.statusCode, detail: httpError.message });
+    } else if (httpError.statusCode === 503) {
+      // A dependency's outage, not our bug: logged with its cause, for the runbook's queries.
+      logger.error('request failed: service unavailable', {
+        status: 503,
+        error:
+          httpError.cause instanceof Error ? httpError.cause : String(httpError.cause ?? httpError.message),
+      });
     } else {
       logger.error('request failed', error instanceof Error ? error : String(error));
     }
-    request.response = problemResponse(error, request.event.requestContext?.requestId);
+    request.response = problemResponse(httpError, request.event.requestContext?.requestId);
   },
 };
 
@@ -123,15 +163,24 @@ function tagResponse(request: middy.Request<HttpEvent, HttpResponse>): void {
  * Wraps a handler in the one middy stack every HTTP function uses: configuration checked at
  * cold start, logger context with the request id, metrics flushed, the request id on the
  * answer, lower-cased headers, optional JSON body parsing with size and media-type checks,
- * and problem+json errors. Handlers add no middlewares of their own.
+ * and problem+json errors (a dependency's outage, and a handler still running
+ * `DEADLINE_MARGIN_MS` before the function's timeout, answer 503 with `Retry-After`). Handlers
+ * add no middlewares of their own.
  */
 export function http(
   handler: (event: HttpEvent, context: Context) => Promise<HttpResponse>,
   options: HttpOptions = {},
 ): middy.MiddyfiedHandler<HttpEvent, HttpResponse> {
-  const stack = middy<HttpEvent, HttpResponse>()
+  const stack = middy<HttpEvent, HttpResponse>({
+    // middy races the handler against the function's remaining time (context.getRemainingTimeInMillis).
+    timeoutEarlyInMillis: DEADLINE_MARGIN_MS,
+    timeoutEarlyResponse: () => {
+      throw serviceUnavailable('The request took too long and was stopped. Try again shortly.');
+    },
+  })
     .use(observed<HttpEvent, HttpResponse>())
     .use(requestIdMiddleware)
+    .use(securityHeaders)
     .use(httpHeaderNormalizer())
     .use(problemErrorHandler);
   if (options.jsonBody) stack.use(jsonBodyParser(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));

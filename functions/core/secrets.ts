@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AWS_CLIENT_CONFIG } from './client-timeouts.ts';
 import { logger } from './logger.ts';
 import { traced } from './tracing.ts';
 
@@ -21,7 +22,7 @@ const cache = new Map<string, { readonly value: Promise<string>; readonly readAt
 export function secretString(secretId: string, now = Date.now()): Promise<string> {
   const cached = cache.get(secretId);
   if (cached && now - cached.readAt < SECRET_CACHE_MS) return cached.value;
-  client ??= traced(new SecretsManagerClient({}));
+  client ??= traced(new SecretsManagerClient({ ...AWS_CLIENT_CONFIG }));
   const read = client.send(new GetSecretValueCommand({ SecretId: secretId })).then((out) => {
     if (!out.SecretString) throw new Error(`Secret ${secretId} has no string value.`);
     return out.SecretString;

@@ -2,6 +2,7 @@ import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { AWS_CLIENT_CONFIG } from '../core/client-timeouts.ts';
 import { declareEnv, requireEnv, url } from '../core/config.ts';
 import { logger } from '../core/logger.ts';
 import { BUSINESS_METRICS } from '../core/metric-names.ts';
@@ -26,7 +27,7 @@ export function callbackUrl(): string {
 
 let client: ApiGatewayManagementApiClient | undefined;
 const managementApi = () => {
-  client ??= new ApiGatewayManagementApiClient({ endpoint: callbackUrl() });
+  client ??= new ApiGatewayManagementApiClient({ ...AWS_CLIENT_CONFIG, endpoint: callbackUrl() });
   return client;
 };
 

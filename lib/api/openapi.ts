@@ -106,6 +106,7 @@ const GATEWAY_MESSAGES: Record<number, string> = {
   403: 'Forbidden',
   413: 'Request Entity Too Large',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -161,15 +162,18 @@ function derivedProblems(route: RouteDefinition): Map<number, ProblemSlug[]> {
   if (route.auth !== 'public') add(401, 'unauthorized');
   if (route.auth === 'admin') add(403, 'forbidden');
   add(500, 'internal-error');
+  // Every function reads or writes the table (or a secret): its outage, or a deadline reached, is a 503 problem.
+  add(503, 'service-unavailable');
   return derived;
 }
 
 /** Statuses API Gateway answers for a route by itself (`{"message": ...}`). */
 function gatewayStatuses(route: RouteDefinition): number[] {
-  const statuses = [429, 500, 503];
+  // 413 and 431 on every route: any request can carry a body over 10 MB or more than 10 KB of
+  // request line and headers, and API Gateway refuses both before routing.
+  const statuses = [413, 429, 431, 500, 503];
   if (route.auth !== 'public') statuses.push(401);
   if (route.auth === 'admin') statuses.push(403);
-  if (route.method !== 'GET' && route.method !== 'DELETE') statuses.push(413);
   return statuses;
 }
 
@@ -178,10 +182,11 @@ const DERIVED_DESCRIPTIONS: Record<number, string> = {
   401: 'No valid access token.',
   403: 'The token lacks the `admin` scope.',
   413: 'The body is too large.',
+  431: 'The request line and headers are over 10 KB (API Gateway).',
   415: 'The body is not application/json.',
   429: 'Throttled (API Gateway), or a limit of this route; wait and retry.',
-  500: 'Our fault; nothing about it is in the body.',
-  503: 'The function timed out (API Gateway); retry later.',
+  500: 'Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out).',
+  503: 'A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later.',
 };
 
 function problemTitle(slug: ProblemSlug, status: number): string {
@@ -264,7 +269,7 @@ function responses(route: RouteDefinition): JsonObject {
         };
       }
       if (status === 401) headers.push('www-authenticate');
-      if (status === 429) headers.push('retry-after');
+      if (status === 429 || status === 503) headers.push('retry-after');
     }
     result[status] = {
       description: spec?.description ?? DERIVED_DESCRIPTIONS[status] ?? `HTTP ${status}.`,
@@ -336,7 +341,8 @@ paths such as \`body.items.0.quantity\`. Each response lists the problem types i
 ${problemTable()}
 
 API Gateway answers some statuses without running a function, as \`application/json\`
-\`{"message": ...}\`: 401/403 (token), 413 (body over 10 MB), 429 (throttling), 500 (a crash) and 503 (a
+\`{"message": ...}\`: 401/403 (token), 413 (body over 10 MB), 429 (throttling), 431 (request line and
+header values over 10 KB), 500 (a crash or a function timeout) and 503 (the 30 s integration
 timeout).
 
 **Headers.** Every response carries \`x-request-id\`. \`Idempotency-Key\` makes orders and payments safe

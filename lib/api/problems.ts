@@ -95,6 +95,11 @@ export const PROBLEM_TYPES = {
     description:
       'The payment provider refused or did not answer; `detail` says whether to retry with the same key.',
   },
+  'service-unavailable': {
+    title: 'Service unavailable',
+    description:
+      'The database or another service this request needs was unreachable, overloaded or too slow. Nothing was half done: wait for `Retry-After` seconds and repeat the request (with the same Idempotency-Key where the route takes one).',
+  },
   'internal-error': {
     title: 'Internal server error',
     description: 'Our fault; nothing about it is in the body. Retrying may help.',
@@ -121,4 +126,5 @@ export const GENERIC_PROBLEMS: Readonly<Partial<Record<number, readonly ProblemS
   413: ['payload-too-large'],
   415: ['unsupported-media-type'],
   500: ['internal-error'],
+  503: ['service-unavailable'],
 };

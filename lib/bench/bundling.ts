@@ -1,25 +1,23 @@
 import os from 'node:os';
 import path from 'node:path';
-import { type BuildOptions, build, type Metafile } from 'esbuild';
-import { bundleDefines, FUNCTION_BANNER, PROJECT_ROOT } from '../constructs/endpoint-function.ts';
+import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
+import {
+  BUNDLE_ALIASES,
+  bundleDefines,
+  FUNCTION_BANNER,
+  PROJECT_ROOT,
+} from '../constructs/endpoint-function.ts';
 
 export { FUNCTION_BANNER };
 
 /**
- * The esbuild options NodejsFunction runs for an EndpointFunction (lib/constructs/endpoint-function.ts),
- * as the build API spells them: `esbuild --bundle <entry> --target=node24 --platform=node
- * --format=esm --outfile=index.mjs --minify --sourcemap --sources-content=false --log-level=warning --banner:js=...
- * --main-fields=module,main --define:process.env.SHOP_TRACED_CALLS=...`, no externals, no --tsconfig,
- * from the project root. Kept in step by
- * hand; bin/bench.ts checks the banner of every synthesized bundle to notice drift.
+ * What a user would deploy without our choices: the handler bundled minified ESM for Node 24,
+ * no source map, no aliases, no banner. (ESM entry points first, as our functions do:
+ * esbuild's platform default, main fields `main,module`, would pick the SDK's CommonJS builds,
+ * nearly twice the size, which would make the floor an easy one to beat.)
  */
-export function functionBuildOptions(
-  entry: string,
-  outfile: string,
-  define: Record<string, string> = bundleDefines(false),
-): BuildOptions {
+export function plainBuildOptions(entry: string, outfile: string): BuildOptions {
   return {
-    define,
     entryPoints: [path.resolve(PROJECT_ROOT, entry)],
     absWorkingDir: PROJECT_ROOT,
     outfile,
@@ -28,11 +26,29 @@ export function functionBuildOptions(
     format: 'esm',
     target: 'node24',
     minify: true,
+    mainFields: ['module', 'main'],
+    logLevel: 'warning',
+  };
+}
+
+/**
+ * The esbuild options NodejsFunction runs for an EndpointFunction (lib/constructs/endpoint-function.ts),
+ * as the build API spells them: the plain options plus `--sourcemap --sources-content=false
+ * --banner:js=... --alias:... --define:process.env.SHOP_TRACED_CALLS=...`, from the project root. Kept in step by hand; bin/bench.ts checks
+ * the banner of every synthesized bundle to notice drift.
+ */
+export function functionBuildOptions(
+  entry: string,
+  outfile: string,
+  define: Record<string, string> = bundleDefines(false),
+): BuildOptions {
+  return {
+    ...plainBuildOptions(entry, outfile),
+    define,
     sourcemap: true,
     sourcesContent: false,
-    mainFields: ['module', 'main'],
     banner: { js: FUNCTION_BANNER },
-    logLevel: 'warning',
+    alias: { ...BUNDLE_ALIASES },
   };
 }
 
@@ -62,12 +78,9 @@ function compositionOf(metafile: Metafile): BundleComposition {
   return { outputBytes: output.bytes, byPart };
 }
 
-/** Builds a floor handler to `outdir/index.mjs` (+ map) exactly as a function is built. */
-export async function buildFloor(entry: string, outdir: string): Promise<BundleComposition> {
-  const result = await build({
-    ...functionBuildOptions(entry, path.join(outdir, 'index.mjs')),
-    metafile: true,
-  });
+/** Builds `outdir/index.mjs` with the given options and reports what it is made of. */
+export async function buildTo(options: BuildOptions): Promise<BundleComposition> {
+  const result = await build({ ...options, metafile: true });
   return compositionOf(result.metafile);
 }
 
@@ -86,4 +99,21 @@ export async function analyzeBundle(
     write: false,
   });
   return compositionOf(result.metafile);
+}
+
+/** Resolves one source module of ours to another file (a lever's alternative implementation). */
+export function replaceModule(module: string, replacement: string): Plugin {
+  const target = path.resolve(PROJECT_ROOT, module);
+  return {
+    name: `replace-${path.basename(module)}`,
+    setup(pluginBuild) {
+      pluginBuild.onResolve(
+        { filter: new RegExp(`${path.basename(module).replace('.', '\\.')}$`) },
+        (args) =>
+          path.resolve(args.resolveDir, args.path) === target
+            ? { path: path.resolve(PROJECT_ROOT, replacement) }
+            : undefined,
+      );
+    },
+  };
 }

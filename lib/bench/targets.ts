@@ -1,17 +1,16 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_ROUTE, functionId, ROUTES, routeKey } from '../api/routes.ts';
-import { SCHEDULES } from '../api/schedules.ts';
-import { STREAM_CONSUMERS } from '../api/stream-consumers.ts';
-import { WEBSOCKET_API } from '../api/websocket.ts';
-import { lambdaEnvironment } from '../local/functions.ts';
+import { ENTRY_METADATA } from '../constructs/endpoint-function.ts';
+import { readApiDefinition } from '../local/api.ts';
+import { functionSpecOf } from '../local/functions.ts';
 import { type CloudAssembly, resourcesOfType, type TemplateResolver } from '../local/template.ts';
+import { readWebSocketApi } from '../local/websocket.ts';
 
 /** One bundle whose cold start is measured: a deployed function or a floor. */
 export interface BenchTarget {
-  /** `CatalogGetProduct`, or `floor:empty` / `floor:getitem`. */
+  /** `CatalogGetProduct` (the function's construct id), or `floor:...`. */
   readonly name: string;
-  /** The route key, or what the floor stands for. */
+  /** What invokes it (a route key, a stream, a schedule), or what the floor stands for. */
   readonly label: string;
   readonly kind: 'function' | 'floor';
   /** Handler source relative to the repo root. */
@@ -21,8 +20,11 @@ export interface BenchTarget {
   readonly exportName: string;
   readonly bundleBytes: number;
   readonly mapBytes: number;
-  /** The environment Lambda would give the function, `NODE_OPTIONS` included. */
+  /** The environment Lambda would give the function, `NODE_OPTIONS` included if it has one. */
   readonly environment: Readonly<Record<string, string>>;
+  /** The function's logical id and configured memory (functions only). */
+  readonly logicalId?: string;
+  readonly memoryMb?: number;
 }
 
 function fileBytes(file: string): number {
@@ -38,75 +40,111 @@ function resolveHandler(codeDir: string, handler: string): { bundle: string; exp
   return { bundle, exportName: handler.slice(dot + 1) };
 }
 
+const BENCH_CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench', sessionToken: 'bench' };
+
 /**
- * Every route's function (and the `$default` one) in the synthesized template, found by the
- * logical id the API stack gives it (`<functionId>Function<hash>`), with its bundle and its
- * environment resolved as the local runtime resolves it.
+ * What invokes each function, read from the template: HTTP and WebSocket routes, WebSocket
+ * authorizers, event source mappings, schedules and custom resources.
+ */
+function invokers(resolver: TemplateResolver): Map<string, string[]> {
+  const { assembly } = resolver;
+  const labels = new Map<string, string[]>();
+  const add = (logicalId: string, label: string) =>
+    labels.set(logicalId, [...(labels.get(logicalId) ?? []), label]);
+  for (const route of readApiDefinition(resolver).routes) add(route.functionLogicalId, route.routeKey);
+  const webSocket = readWebSocketApi(resolver);
+  for (const route of webSocket?.routes.values() ?? []) add(route.functionLogicalId, `WS ${route.routeKey}`);
+  for (const authorizer of webSocket?.authorizers.values() ?? [])
+    add(authorizer.functionLogicalId, 'WS authorizer');
+  const referenced = (value: unknown): string | undefined => {
+    const ref = value as { Ref?: string; 'Fn::GetAtt'?: [string, string] } | undefined;
+    return ref?.Ref ?? ref?.['Fn::GetAtt']?.[0];
+  };
+  for (const { resource } of resourcesOfType(assembly, 'AWS::Lambda::EventSourceMapping')) {
+    const fn = referenced(resource.Properties?.FunctionName);
+    if (fn) add(fn, 'stream consumer');
+  }
+  for (const { resource } of resourcesOfType(assembly, 'AWS::Events::Rule')) {
+    for (const target of (resource.Properties?.Targets as { Arn?: unknown }[] | undefined) ?? []) {
+      const fn = referenced(target.Arn);
+      if (fn) add(fn, String(resource.Properties?.ScheduleExpression ?? 'event rule'));
+    }
+  }
+  for (const { stack, template } of assembly.stacks.map((s) => ({
+    stack: s.stackName,
+    template: s.template,
+  }))) {
+    for (const resource of Object.values(template.Resources)) {
+      if (!resource.Type.startsWith('Custom::')) continue;
+      const fn = referenced(resource.Properties?.ServiceToken);
+      if (fn) add(fn, `${resource.Type} (deploy time, ${stack})`);
+    }
+  }
+  return labels;
+}
+
+/** `shop-local-api/CatalogGetProduct/Function/Resource` -> `CatalogGetProduct`. */
+function constructName(cdkPath: unknown, logicalId: string): string {
+  return typeof cdkPath === 'string' ? (cdkPath.split('/')[1] ?? logicalId) : logicalId;
+}
+
+/**
+ * Every function of the synthesized template that the app built from a handler of ours
+ * (those carry their entry in metadata), with its bundle and the environment the local
+ * runtime would give it. Functions added on any branch show up here without a change.
  */
 export function functionTargets(assembly: CloudAssembly, resolver: TemplateResolver): BenchTarget[] {
-  const functions = resourcesOfType(assembly, 'AWS::Lambda::Function');
-  const wanted = [
-    ...ROUTES.map((route) => ({ label: routeKey(route), entry: route.entry })),
-    { label: DEFAULT_ROUTE.routeKey, entry: DEFAULT_ROUTE.entry },
-    { label: 'WS $connect authorizer', entry: WEBSOCKET_API.authorizer.entry },
-    ...WEBSOCKET_API.routes.map((route) => ({ label: `WS ${route.routeKey}`, entry: route.entry })),
-    ...STREAM_CONSUMERS.map((consumer) => ({ label: 'stream consumer', entry: consumer.entry })),
-    ...SCHEDULES.map((job) => ({ label: `every ${job.everyMinutes} min`, entry: job.entry })),
-  ];
-  return wanted.map(({ label, entry }) => {
-    const name = functionId(entry);
-    // Route and schedule functions are `<Id>Function...`, stream consumers `<Id>ConsumerFunction...`.
-    const found = functions.find(
-      (f) => f.logicalId.startsWith(`${name}Function`) || f.logicalId.startsWith(`${name}ConsumerFunction`),
-    );
-    if (!found) throw new Error(`The synthesized template has no function for ${label} (${name}).`);
-    const { stackName, logicalId, resource } = found;
-    const props = resource.Properties ?? {};
-    const assetPath = resource.Metadata?.['aws:asset:path'];
-    if (typeof assetPath !== 'string')
-      throw new Error(`Function ${logicalId} has no aws:asset:path metadata.`);
-    const codeDir = path.resolve(assembly.dir, assetPath);
-    const handler = String(props.Handler ?? 'index.handler');
-    const { bundle, exportName } = resolveHandler(codeDir, handler);
-    const variables = resolver.resolve(
-      (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
-      stackName,
-    ) as Record<string, string>;
-    return {
-      name,
-      label,
+  const labels = invokers(resolver);
+  const targets: BenchTarget[] = [];
+  for (const found of resourcesOfType(assembly, 'AWS::Lambda::Function')) {
+    const entry = found.resource.Metadata?.[ENTRY_METADATA];
+    if (typeof entry !== 'string') continue;
+    const spec = functionSpecOf(found, resolver, BENCH_CREDENTIALS, {
+      PATH: '/usr/local/bin:/usr/bin:/bin',
+      LANG: 'en_US.UTF-8',
+    });
+    const { bundle, exportName } = resolveHandler(spec.codeDir, spec.handler);
+    targets.push({
+      name: constructName(found.resource.Metadata?.['aws:cdk:path'], found.logicalId),
+      label: (labels.get(found.logicalId) ?? ['(not invoked by the template)']).join(', '),
       kind: 'function',
       entry,
       bundle,
       exportName,
       bundleBytes: fileBytes(bundle),
       mapBytes: fileBytes(`${bundle}.map`),
-      environment: {
-        ...lambdaEnvironment(resolver.resource(stackName, logicalId).ref, codeDir, handler, props, {
-          accessKeyId: 'bench',
-          secretAccessKey: 'bench',
-        }),
-        PATH: '/usr/local/bin:/usr/bin:/bin',
-        LANG: 'en_US.UTF-8',
-        AWS_SESSION_TOKEN: 'bench',
-        ...variables,
-      },
-    };
-  });
+      environment: spec.environment,
+      logicalId: found.logicalId,
+      memoryMb: spec.memoryMb,
+    });
+  }
+  if (targets.length === 0) {
+    throw new Error(
+      `No function in the template carries ${ENTRY_METADATA} metadata; was it synthesized by this app?`,
+    );
+  }
+  return targets;
 }
 
 /**
- * A floor bundle in `codeDir`, with the environment of a function that reads the table (so
- * NODE_OPTIONS, log settings and TABLE_NAME are what a real function gets).
+ * A floor bundle in `codeDir`, run in the environment of a function that reads the table, or
+ * (`plain`) in the environment Lambda alone sets, without any variable of ours.
  */
 export function floorTarget(
   name: string,
   label: string,
   entry: string,
   codeDir: string,
-  like: BenchTarget | undefined,
+  like: BenchTarget,
+  plain: boolean,
 ): BenchTarget {
   const bundle = path.join(codeDir, 'index.mjs');
+  const lambdaOnly = Object.fromEntries(
+    Object.entries(like.environment).filter(
+      ([key]) =>
+        key.startsWith('AWS_') || ['TZ', 'LANG', 'PATH', '_HANDLER', 'LAMBDA_TASK_ROOT'].includes(key),
+    ),
+  );
   return {
     name,
     label,
@@ -117,11 +155,10 @@ export function floorTarget(
     bundleBytes: fileBytes(bundle),
     mapBytes: fileBytes(`${bundle}.map`),
     environment: {
-      ...(like?.environment ?? { NODE_OPTIONS: '--enable-source-maps' }),
+      ...(plain ? lambdaOnly : like.environment),
       LAMBDA_TASK_ROOT: codeDir,
       AWS_LAMBDA_FUNCTION_NAME: `bench-${name.replace(':', '-')}`,
-      POWERTOOLS_SERVICE_NAME: `bench-${name.replace(':', '-')}`,
-      TABLE_NAME: like?.environment.TABLE_NAME ?? 'bench-table',
+      TABLE_NAME: like.environment.TABLE_NAME ?? 'bench-table',
     },
   };
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -17,6 +17,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { functionId } from '../api/function-id.ts';
 import { type EnvironmentConfig, metricsNamespace } from '../config/environments.ts';
+import { FUNCTION_MEMORY_MB } from '../config/function-memory.ts';
 import { notifyingAlarm, RUNBOOK_SECTIONS } from './alarms.ts';
 
 /**
@@ -56,6 +57,18 @@ function copyFiles(files: readonly string[]): ICommandHooks {
   };
 }
 
+/**
+ * Modules swapped for others in every bundle (esbuild `--alias`, paths relative to the project
+ * root, where esbuild runs). The SDK's default credential chain becomes its first link, the
+ * environment Lambda sets: see functions/core/aws-credentials.ts.
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': './functions/core/aws-credentials.ts',
+};
+
+/** Template metadata key holding a function's handler source (the bench reads it). */
+export const ENTRY_METADATA = 'shop:entry';
+
 /** The repository root: handler entries in the route table are relative to it. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -73,6 +86,7 @@ export interface EndpointFunctionProps {
   readonly entry: string;
   readonly config: EnvironmentConfig;
   readonly timeout?: Duration;
+  /** Overrides the tuned memory of lib/config/function-memory.ts and the environment's default. */
   readonly memoryMb?: number;
   readonly environment?: Record<string, string>;
   /** Files (relative to the repo root) copied next to the bundle, for the function to read at run time. */
@@ -140,7 +154,7 @@ export class EndpointFunction extends Construct {
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      memorySize: props.memoryMb ?? config.functionMemoryMb,
+      memorySize: props.memoryMb ?? FUNCTION_MEMORY_MB[props.entry] ?? config.functionMemoryMb,
       timeout: props.timeout ?? DEFAULT_TIMEOUT,
       role,
       logGroup,
@@ -155,7 +169,9 @@ export class EndpointFunction extends Construct {
         // Also a constant in the bundle (bundleDefines); here so the template says it.
         SHOP_TRACED_CALLS: String(traceCalls),
         SHOP_ENV: config.name,
-        NODE_OPTIONS: '--enable-source-maps',
+        // No NODE_OPTIONS=--enable-source-maps: parsing the map costs about a fifth of the cold
+        // import. The map ships beside the bundle and is read only when a stack is rendered
+        // (functions/core/stack-traces.ts).
         ...props.environment,
       },
       bundling: {
@@ -175,8 +191,13 @@ export class EndpointFunction extends Construct {
         banner: FUNCTION_BANNER,
         ...(props.files?.length ? { commandHooks: copyFiles(props.files) } : {}),
         define: bundleDefines(traceCalls),
+        esbuildArgs: Object.fromEntries(
+          Object.entries(BUNDLE_ALIASES).map(([module, replacement]) => [`--alias:${module}`, replacement]),
+        ),
       },
     });
+    const resource = this.function.node.defaultChild;
+    if (resource instanceof CfnResource) resource.addMetadata(ENTRY_METADATA, props.entry);
     if (props.alarmTopic) this.addAlarms(props.alarmTopic);
   }
 

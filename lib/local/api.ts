@@ -99,7 +99,8 @@ const gatewayMessage = (
   message: string,
   headers: http.OutgoingHttpHeaders = {},
 ) => {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  // API Gateway names every answer of its own with a request id, as it does the functions' answers.
+  res.writeHead(status, { 'content-type': 'application/json', 'apigw-requestid': randomUUID(), ...headers });
   res.end(JSON.stringify({ message }));
 };
 
@@ -116,37 +117,73 @@ function isTextMediaType(contentType: string | undefined): boolean {
 }
 
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/** HTTP API quota: "total combined size of request line and header values", 10240 bytes. */
+const MAX_REQUEST_LINE_AND_HEADER_BYTES = 10_240;
+/**
+ * Node's own limit sits far above the quota so the emulator, not Node, refuses oversized
+ * requests (Node would reset the connection or answer a bare 431 without a body).
+ */
+const NODE_MAX_HEADER_BYTES = 1024 * 1024;
 
-/** Chooses the route API Gateway would: exact method before ANY, literal segments before parameters, then $default. */
-export function selectRoute(
+/** What counts toward the quota: the request line and every header value, in bytes. */
+function requestLineAndHeaderBytes(req: http.IncomingMessage): number {
+  let bytes = Buffer.byteLength(`${req.method} ${req.url} HTTP/${req.httpVersion}`, 'latin1');
+  for (let i = 1; i < req.rawHeaders.length; i += 2)
+    bytes += Buffer.byteLength(req.rawHeaders[i] ?? '', 'latin1');
+  return bytes;
+}
+
+/**
+ * Chooses the route API Gateway would: exact method before ANY, literal segments before
+ * parameters, then $default. The route list is sorted once; a request walks it until the
+ * first match, so choosing costs a few string comparisons, not a sort per request.
+ */
+export function routeSelector(
   routes: readonly ApiRoute[],
-  method: string,
-  path: string,
-): { route: ApiRoute; pathParameters: Record<string, string> } | undefined {
-  const candidates = routes
-    .filter((route) => route.path && (route.method === method || route.method === 'ANY'))
-    .map((route) => ({ route, pathParameters: matchPath(route.path as string, path) }))
-    .filter(
-      (c): c is { route: ApiRoute; pathParameters: Record<string, string> } => c.pathParameters !== undefined,
-    )
+): (method: string, path: string) => { route: ApiRoute; pathParameters: Record<string, string> } | undefined {
+  const ordered = routes
+    .filter((route) => route.path)
+    .map((route) => ({ route, specificity: pathSpecificity(route.path as string) }))
     .sort((a, b) => {
-      const sa = pathSpecificity(a.route.path as string);
-      const sb = pathSpecificity(b.route.path as string);
-      for (let i = 0; i < Math.max(sa.length, sb.length); i++) {
-        const d = (sb[i] ?? -1) - (sa[i] ?? -1);
+      for (let i = 0; i < Math.max(a.specificity.length, b.specificity.length); i++) {
+        const d = (b.specificity[i] ?? -1) - (a.specificity[i] ?? -1);
         if (d !== 0) return d;
       }
       return (a.route.method === 'ANY' ? 1 : 0) - (b.route.method === 'ANY' ? 1 : 0);
-    });
-  if (candidates[0]) return candidates[0];
+    })
+    .map(({ route }) => route);
   const fallback = routes.find((route) => route.routeKey === '$default');
-  return fallback ? { route: fallback, pathParameters: {} } : undefined;
+  return (method, path) => {
+    for (const route of ordered) {
+      if (route.method !== method && route.method !== 'ANY') continue;
+      const pathParameters = matchPath(route.path as string, path);
+      if (pathParameters) return { route, pathParameters };
+    }
+    return fallback ? { route: fallback, pathParameters: {} } : undefined;
+  };
 }
 
-function requestTime(date: Date): string {
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+let lastTime = { second: -1, text: '' };
+
+/** `03/Dec/2026:06:30:00 +0000`, formatted once per second. */
+function requestTime(epochMs: number): string {
+  const second = Math.floor(epochMs / 1000);
+  if (second !== lastTime.second) {
+    const date = new Date(second * 1000);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    lastTime = {
+      second,
+      text: `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`,
+    };
+  }
+  return lastTime.text;
+}
+
+/** A request target split into the path and the query string (without `?`), as API Gateway sees them. */
+function splitTarget(target: string): { path: string; query: string } {
+  const at = target.indexOf('?');
+  return at < 0 ? { path: target, query: '' } : { path: target.slice(0, at), query: target.slice(at + 1) };
 }
 
 /** Builds the payload format 2.0 event API Gateway would send for this request. */
@@ -158,7 +195,7 @@ export function buildEvent(
   authorizer?: unknown,
   requestId: string = randomUUID(),
 ): Record<string, unknown> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const { path, query: rawQuery } = splitTarget(req.url ?? '/');
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   for (const [name, values] of Object.entries(req.headersDistinct)) {
@@ -179,15 +216,18 @@ export function buildEvent(
   headers['x-forwarded-proto'] = 'http';
   headers['x-forwarded-port'] = String(req.socket.localPort ?? '');
   const query: Record<string, string> = {};
-  for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key).join(',');
-  const now = new Date();
+  if (rawQuery) {
+    const searchParams = new URLSearchParams(rawQuery);
+    for (const key of new Set(searchParams.keys())) query[key] = searchParams.getAll(key).join(',');
+  }
+  const now = Date.now();
   const text = isTextMediaType(headers['content-type']);
   const host = headers.host ?? 'localhost';
   const event: Record<string, unknown> = {
     version: '2.0',
     routeKey: route.routeKey,
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
+    rawPath: path,
+    rawQueryString: rawQuery,
     headers,
     requestContext: {
       accountId: '000000000000',
@@ -196,7 +236,7 @@ export function buildEvent(
       domainPrefix: host.split('.')[0],
       http: {
         method: req.method ?? 'GET',
-        path: url.pathname,
+        path,
         protocol: `HTTP/${req.httpVersion}`,
         sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',
@@ -205,7 +245,7 @@ export function buildEvent(
       routeKey: route.routeKey,
       stage: '$default',
       time: requestTime(now),
-      timeEpoch: now.getTime(),
+      timeEpoch: now,
       ...(authorizer ? { authorizer } : {}),
     },
     isBase64Encoded: body.length > 0 ? !text : false,
@@ -280,14 +320,23 @@ function applyCors(
 }
 
 /**
+ * How long an HTTP API waits for a Lambda integration (`TimeoutInMillis`: 30 s, the default and
+ * the maximum; the stacks set none). Past it API Gateway answers 503 `Service Unavailable`.
+ */
+const INTEGRATION_TIMEOUT_MS = 30_000;
+
+/**
  * Serves the HTTP API locally: routes from the template, each request turned into a payload
  * 2.0 event for the route's function, results turned back into HTTP as API Gateway does.
- * Function errors and timeouts become API Gateway's bare 500/503 answers, as deployed.
+ * A function that crashed, threw or ran past its own timeout becomes API Gateway's bare 500
+ * (for an HTTP API all are Lambda function errors), one that outlasted the integration timeout
+ * its bare 503, and a throttled invocation (the function's concurrency used up) its bare 429.
  */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { api, functions } = options;
   const log = options.log ?? ((line: string) => console.log(line));
-  const server = http.createServer(async (req, res) => {
+  const selectRoute = routeSelector(api.routes);
+  const server = http.createServer({ maxHeaderSize: NODE_MAX_HEADER_BYTES }, async (req, res) => {
     const started = performance.now();
     // API Gateway's request id: in the event, and on every answer (`apigw-requestid`), its own too.
     const requestId = randomUUID();
@@ -301,16 +350,23 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       else chunks.push(chunk as Buffer);
     }
     const method = req.method ?? 'GET';
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const { path } = splitTarget(req.url ?? '/');
     const headers: http.OutgoingHttpHeaders = {};
+    // The path without the query string, as the deployed access log has it ($context.path): a
+    // query can carry what must never be logged (a token pasted into a URL).
     const finish = (status: number, note = '') =>
       log(
-        `${method} ${req.url} -> ${status} ${(performance.now() - started).toFixed(1)} ms${note ? ` ${note}` : ''} (${requestId})`,
+        `${method} ${path} -> ${status} ${(performance.now() - started).toFixed(1)} ms${note ? ` ${note}` : ''} (${requestId})`,
       );
 
     if (tooLarge) {
       gatewayMessage(res, 413, 'Request Entity Too Large');
       return finish(413);
+    }
+    // AWS documents the quota, not the answer; 431 is HTTP's status for it (RFC 6585).
+    if (requestLineAndHeaderBytes(req) > MAX_REQUEST_LINE_AND_HEADER_BYTES) {
+      gatewayMessage(res, 431, 'Request Header Fields Too Large');
+      return finish(431);
     }
     // CORS preflight is answered by API Gateway itself when the API has a CORS configuration.
     if (
@@ -328,7 +384,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       res.end();
       return finish(204, '(preflight)');
     }
-    const selected = selectRoute(api.routes, method, path);
+    const selected = selectRoute(method, path);
     if (!selected) {
       gatewayMessage(res, 404, 'Not Found');
       return finish(404);
@@ -355,11 +411,24 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const event = buildEvent(req, Buffer.concat(chunks), route, pathParameters, authorizer, requestId);
     const outcome = await fn.invoke(event);
     const note = `${fn.spec.logicalId}${outcome.coldStart ? ` cold${outcome.initMs ? ` init ${outcome.initMs.toFixed(0)} ms` : ''}` : ''}`;
+    if (!outcome.ok && outcome.throttled) {
+      // Lambda refused the invocation (no concurrency left): the function never ran.
+      gatewayMessage(res, 429, 'Too Many Requests');
+      return finish(429, `${fn.spec.logicalId} throttled`);
+    }
     if (!outcome.ok) {
       log(`  ${fn.spec.logicalId} failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
-      const timedOut = outcome.error.errorType === 'Sandbox.Timedout';
-      gatewayMessage(res, timedOut ? 503 : 500, timedOut ? 'Service Unavailable' : 'Internal Server Error');
-      return finish(timedOut ? 503 : 500, note);
+      // A function that timed out is a Lambda function error like any other (500), unless its
+      // timeout is not below the integration's: then API Gateway gave up first, with a 503.
+      const gatewayTimedOut =
+        outcome.error.errorType === 'Sandbox.Timedout' &&
+        fn.spec.timeoutSeconds * 1000 >= INTEGRATION_TIMEOUT_MS;
+      gatewayMessage(
+        res,
+        gatewayTimedOut ? 503 : 500,
+        gatewayTimedOut ? 'Service Unavailable' : 'Internal Server Error',
+      );
+      return finish(gatewayTimedOut ? 503 : 500, note);
     }
     let response: ReturnType<typeof toHttpResponse>;
     try {

@@ -8,7 +8,13 @@ import { useTable } from '../../functions/core/db.ts';
 import { type ApiServer, readApiDefinition, startApiServer } from './api.ts';
 import { jwtAuthorizer } from './authorizer.ts';
 import { type DynamoDbLocal, freePort, startDynamoDbLocal } from './dynamodb.ts';
-import { type FunctionSpec, LocalFunction, lambdaEnvironment } from './functions.ts';
+import {
+  functionSpecOf,
+  LocalFunction,
+  LocalRuntime,
+  type RuntimeLimits,
+  runtimeLimitsFromEnv,
+} from './functions.ts';
 import { formatFunctionLog, type LogFormat } from './log-format.ts';
 import {
   generateSecretValue,
@@ -23,7 +29,7 @@ import { LOCAL_REGION, readCloudAssembly, resourcesOfType, TemplateResolver } fr
 import { type LocalWebSocketServer, readWebSocketApi, startWebSocketServer } from './websocket.ts';
 
 /** Credentials the local functions get, as Lambda would hand them real ones. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local', sessionToken: 'local' };
 
 export interface LocalBackendOptions {
   /** A synthesized cloud assembly (cdk.out) of the `local` environment. */
@@ -58,6 +64,13 @@ export interface LocalBackendOptions {
   readonly logFormat?: LogFormat;
   /** Variables set on every function on top of the template's (like `sam local --env-vars`). */
   readonly environment?: Readonly<Record<string, string>>;
+  /** Variables for one function (by logical id), on top of all others. */
+  readonly functionEnvironment?: (logicalId: string) => Readonly<Record<string, string>>;
+  /**
+   * Concurrency, idle and init limits of the local Lambda service; defaults (account limit
+   * 1,000, idle environments kept 5 minutes, init limit 10 s) and LOCAL_* variables otherwise.
+   */
+  readonly limits?: Partial<RuntimeLimits>;
   /** Run EventBridge schedules on their rate (default true); tests call `runSchedules()` instead. */
   readonly runSchedules?: boolean;
   /** The admin account to seed; from LOCAL_ADMIN_EMAIL / LOCAL_ADMIN_PASSWORD by default. */
@@ -74,6 +87,8 @@ export interface LocalBackend {
   /** The event source mappings on the table's stream, run against DynamoDB Local's stream. */
   readonly streams: EventSourceMappings;
   readonly dynamodbEndpoint: string;
+  /** The DynamoDB Local process this backend started (none when given an endpoint). */
+  readonly dynamodbPid?: number;
   readonly secretsEndpoint: string;
   readonly tables: readonly { logicalId: string; name: string; created: boolean }[];
   readonly functions: ReadonlyMap<string, LocalFunction>;
@@ -171,48 +186,36 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
         mainTable.name,
       );
       seeded = { ...(await seedDemoData()), admin: await seedAdmin(options.admin ?? localAdmin()) };
-      if (options.seedOrderHistory) seeded = { ...seeded, history: await seedOrderHistory() };
+      if (options.seedOrderHistory) {
+        // The orders store reads its settings as the functions do (ORDER_PAYMENT_WINDOW_MINUTES):
+        // this process places the demo orders, so it takes the functions' values from the template.
+        for (const { resource } of resourcesOfType(assembly, 'AWS::Lambda::Function')) {
+          const variables = (resource.Properties?.Environment as { Variables?: Record<string, unknown> })
+            ?.Variables;
+          const window = variables?.ORDER_PAYMENT_WINDOW_MINUTES;
+          if (typeof window === 'string') process.env.ORDER_PAYMENT_WINDOW_MINUTES ??= window;
+        }
+        seeded = { ...seeded, history: await seedOrderHistory() };
+      }
     }
 
+    const runtime = new LocalRuntime({ ...runtimeLimitsFromEnv(), ...options.limits });
     const functions = new Map<string, LocalFunction>();
-    for (const { stackName, logicalId, resource } of resourcesOfType(assembly, 'AWS::Lambda::Function')) {
-      const props = resource.Properties ?? {};
-      const assetPath = resource.Metadata?.['aws:asset:path'];
-      if (typeof assetPath !== 'string')
-        throw new Error(`Function ${logicalId} has no aws:asset:path metadata.`);
-      const variables = resolver.resolve(
-        (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
-        stackName,
-      ) as Record<string, string>;
-      const functionName = resolver.resource(stackName, logicalId).ref;
-      const spec: FunctionSpec = {
-        logicalId,
-        functionName,
-        codeDir: path.resolve(options.assemblyDir, assetPath),
-        handler: String(props.Handler ?? 'index.handler'),
-        timeoutSeconds: Number(props.Timeout ?? 3),
-        memoryMb: Number(props.MemorySize ?? 128),
-        environment: {
-          ...lambdaEnvironment(
-            functionName,
-            path.resolve(options.assemblyDir, assetPath),
-            String(props.Handler ?? 'index.handler'),
-            props,
-            LOCAL_CREDENTIALS,
-          ),
-          // Where the SDK finds the local stand-ins, through its standard variables.
-          AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-          AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-          ...variables,
-          ...options.environment,
-        },
-      };
-      const functionLog =
+    for (const found of resourcesOfType(assembly, 'AWS::Lambda::Function')) {
+      const { logicalId } = found;
+      const spec = functionSpecOf(found, resolver, LOCAL_CREDENTIALS, {
+        // Where the SDK finds the local stand-ins, through its standard variables.
+        AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+        ...options.environment,
+        ...options.functionEnvironment?.(logicalId),
+      });
+      const onLog =
         options.logFormat === 'pretty'
           ? (line: string) => log(formatFunctionLog(logicalId, line))
           : (line: string) => log(`  [${logicalId}] ${line}`);
-      functions.set(logicalId, new LocalFunction(spec, functionLog));
+      functions.set(logicalId, new LocalFunction(spec, { onLog, runtime }));
     }
     cleanup.push(async () => {
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
@@ -329,6 +332,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       runSchedules,
       putSecret: (arn: string, value: string) => secrets.put({ arn, name: arn, value }),
       dynamodbEndpoint,
+      dynamodbPid: dynamodb?.pid,
       secretsEndpoint: secrets.endpoint,
       tables,
       functions,

@@ -7,6 +7,8 @@ import path from 'node:path';
 export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
+  /** The Java process (the bench reads its CPU time). */
+  readonly pid: number | undefined;
   /** Stops the Java process and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -116,6 +118,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         process.removeListener('exit', killOnExit);

@@ -1,7 +1,10 @@
 // Runs inside a worker thread: one Lambda execution environment. It loads the function's
 // bundle once (the cold start) and then serves invocations one at a time, like Lambda does.
+// functions.ts starts it from this source transpiled to JavaScript (`eval`), so no relative
+// imports here.
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 
 export interface WorkerInit {
@@ -22,8 +25,24 @@ export interface InvokeMessage {
 export type WorkerReply =
   | { type: 'ready'; initMs: number }
   | { type: 'init-error'; error: SerializedError }
-  | { type: 'result'; requestId: string; result: unknown }
-  | { type: 'error'; requestId: string; error: SerializedError };
+  | ({ type: 'result'; requestId: string; result: unknown } & InvocationUsage)
+  | ({ type: 'error'; requestId: string; error: SerializedError } & Partial<InvocationUsage>);
+
+/** What an invocation used, measured inside the environment. */
+export interface InvocationUsage {
+  /** Wall time of the handler: what Lambda bills (before rounding up to the millisecond). */
+  readonly handlerMs: number;
+  /** CPU time of the environment's thread during the handler. */
+  readonly cpuMs: number;
+  /**
+   * CPU time of the whole process during the handler: includes work Node hands to its thread
+   * pool (scrypt, for one), and whatever else the process did meanwhile (other environments,
+   * the emulator), so it is an upper bound.
+   */
+  readonly processCpuMs: number;
+  /** V8 heap in use afterwards. */
+  readonly heapUsedMb: number;
+}
 
 export interface SerializedError {
   readonly errorType: string;
@@ -95,6 +114,9 @@ try {
   port.postMessage({ type: 'init-error', error: initError(error) } satisfies WorkerReply);
 }
 
+// One log stream per execution environment, as Lambda names them.
+const logStreamName = `local/[$LATEST]${randomUUID().replace(/-/g, '')}`;
+
 port.on('message', async (message: InvokeMessage) => {
   if (message.type !== 'invoke' || !handler) return;
   const context = {
@@ -105,20 +127,42 @@ port.on('message', async (message: InvokeMessage) => {
     memoryLimitInMB: String(init.memoryMb),
     awsRequestId: message.requestId,
     logGroupName: `/aws/lambda/${init.functionName}`,
-    logStreamName: `local/${randomUUID()}`,
+    logStreamName,
     getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
   };
+  // CPU of this thread (what the handler's JavaScript burns) and of the whole process (which
+  // adds Node's thread pool, where scrypt runs, and whatever else ran meanwhile).
+  const cpuBefore = process.threadCpuUsage();
+  const processCpuBefore = process.cpuUsage();
+  const handlerStarted = performance.now();
+  const usage = (): InvocationUsage => {
+    const handlerMs = performance.now() - handlerStarted;
+    const thread = process.threadCpuUsage(cpuBefore);
+    const all = process.cpuUsage(processCpuBefore);
+    return {
+      handlerMs,
+      cpuMs: (thread.user + thread.system) / 1000,
+      processCpuMs: (all.user + all.system) / 1000,
+      heapUsedMb: getHeapStatistics().used_heap_size / 2 ** 20,
+    };
+  };
   try {
     const result = await handler(message.event, context);
-    port.postMessage({ type: 'result', requestId: message.requestId, result } satisfies WorkerReply);
+    port.postMessage({
+      type: 'result',
+      requestId: message.requestId,
+      result,
+      ...usage(),
+    } satisfies WorkerReply);
   } catch (error) {
     port.postMessage({
       type: 'error',
       requestId: message.requestId,
       error: serialize(error),
+      ...usage(),
     } satisfies WorkerReply);
   }
 });

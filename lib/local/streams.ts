@@ -711,6 +711,12 @@ class MappingRunner {
         reader.inFlight = `batch of ${segment.entries.length} (${this.range(segment.entries)}), attempt ${segment.retries + 1}`;
         const outcome = await config.fn.invoke({ Records: segment.entries.map((entry) => entry.record) });
         reader.inFlight = undefined;
+        if (!outcome.ok && outcome.throttled) {
+          // The function never ran (its concurrency is used up): the batch waits and goes again,
+          // without counting as a failed attempt.
+          await this.sleep(this.backoff(1));
+          continue;
+        }
         segment.invokes += 1;
         segment.last = outcome;
         const verdict = this.verdict(outcome, segment.entries);

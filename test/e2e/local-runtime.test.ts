@@ -199,6 +199,24 @@ describe('the local API runtime', () => {
     expect((await echo('/nowhere')).event.routeKey).toBe('$default');
   });
 
+  it('keeps a path that starts with // a path (no route matches it), never reading a host from it', async () => {
+    const res = await echo('//things/special');
+    expect(res.event.routeKey).toBe('$default');
+    expect(res.event.rawPath).toBe('//things/special');
+  });
+
+  it('answers over 10240 bytes of request line and header values with 431 before any function runs', async () => {
+    expect((await fetch(`${server.url}/things/1`, { headers: { 'x-big': 'h'.repeat(9_000) } })).status).toBe(
+      200,
+    );
+    const res = await fetch(`${server.url}/things/1`, { headers: { 'x-big': 'h'.repeat(11_000) } });
+    expect(res.status).toBe(431);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await res.json()).toEqual({ message: 'Request Header Fields Too Large' });
+    // A long path counts too; Node alone reset the connection past 16 KB.
+    expect((await fetch(`${server.url}/things/${'a'.repeat(20_000)}`)).status).toBe(431);
+  });
+
   it('gives each function its own environment and module state, cold once then warm', async () => {
     const a1 = await echo('/things/1');
     const a2 = await echo('/things/1');
@@ -217,11 +235,11 @@ describe('the local API runtime', () => {
     expect(new Set(results.map((r) => r.instanceId)).size).toBe(3);
   });
 
-  it('enforces the timeout with 503, then serves from a fresh (cold) environment', async () => {
+  it('enforces the timeout with API Gateway’s bare 500 (a Lambda function error), then serves from a fresh (cold) environment', async () => {
     const before = await echo('/third/hello');
     const slow = await fetch(`${server.url}/third/sleep`);
-    expect(slow.status).toBe(503);
-    expect(await slow.json()).toEqual({ message: 'Service Unavailable' });
+    expect(slow.status).toBe(500);
+    expect(await slow.json()).toEqual({ message: 'Internal Server Error' });
     const after = await echo('/third/hello');
     expect(after.instanceId).not.toBe(before.instanceId);
     expect(after.invocations).toBe(1);

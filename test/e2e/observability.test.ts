@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENVIRONMENT_NAMES, environmentConfig } from '../../lib/config/environments.ts';
 import type { LocalBackend } from '../../lib/local/backend.ts';
 import { accountsApi, GOOD_PASSWORD, type Session, uniqueEmail } from '../support/accounts-api.ts';
 import { logCollector, valuesOf } from '../support/function-logs.ts';
@@ -269,5 +270,27 @@ describe('CORS per environment, through the emulator', () => {
     }
     // The request itself is served: CORS is the browser's rule, not an access control.
     expect(res.status).toBe(200);
+  });
+
+  it.each(
+    ENVIRONMENT_NAMES.filter((name) => name !== 'local').flatMap((name) =>
+      environmentConfig(name)
+        .corsOrigins.filter((origin) => !environmentConfig('local').corsOrigins.includes(origin))
+        .map((origin) => ({ name, origin })),
+    ),
+  )('treats $origin, an origin of $name only, as disallowed locally', async ({ origin }) => {
+    const preflight = await fetch(`${backend.url}/me`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    const res = await fetch(`${backend.url}/products?limit=1`, { headers: { origin } });
+    await res.text();
+    for (const answer of [preflight, res]) {
+      expect([...answer.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
+    }
   });
 });

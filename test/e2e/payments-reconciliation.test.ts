@@ -5,9 +5,11 @@ import type { FakeStripe } from '../support/fake-stripe.ts';
 import { logCollector, valuesOf } from '../support/function-logs.ts';
 import {
   entriesOf,
+  intentsFor,
   newKey,
   orderOf,
   type ordersApi,
+  reconcileOnce,
   type StripeBackend,
   startStripeBackend,
 } from '../support/orders-api.ts';
@@ -34,17 +36,8 @@ describe('payment reconciliation and failed refunds, against a fake Stripe', () 
   });
 
   /** Runs the schedules once (as EventBridge would) and returns what reconciliation reported. */
-  async function reconcile(): Promise<Record<string, number>> {
-    const results = await (fixture as StripeBackend).backend.runSchedules();
-    const run = results.find((result) => result.functionLogicalId.startsWith('PaymentsReconcilePayments'));
-    expect(run?.ok, JSON.stringify(run?.result)).toBe(true);
-    return run?.result as Record<string, number>;
-  }
-
-  const intentsFor = (orderId: string) =>
-    stripe.ledger.filter(
-      (entry) => entry.object === 'payment_intent' && entry.idempotencyKey?.includes(orderId),
-    );
+  const reconcile = () => reconcileOnce((fixture as StripeBackend).backend);
+  const intentsOf = (orderId: string) => intentsFor(stripe, orderId);
 
   async function anOrder(price = 1500): Promise<Order> {
     const product = await orders.createProduct(admin.accessToken, { stock: 10, price });
@@ -62,7 +55,7 @@ describe('payment reconciliation and failed refunds, against a fake Stripe', () 
     // answers the error it saved for that key, again and again.
     const again = await orders.pay(buyer.accessToken, order.id, 'pm_card_visa', key);
     expectProblem(again, 502);
-    expect(intentsFor(order.id)).toHaveLength(1);
+    expect(intentsOf(order.id)).toHaveLength(1);
 
     const counts = await reconcile();
     expect(counts.succeeded).toBeGreaterThanOrEqual(1);
@@ -70,12 +63,12 @@ describe('payment reconciliation and failed refunds, against a fake Stripe', () 
     expect(paid.status).toBe('paid');
     expect(paid.payment).toMatchObject({
       status: 'succeeded',
-      providerPaymentId: intentsFor(order.id)[0]?.id,
+      providerPaymentId: intentsOf(order.id)[0]?.id,
     });
     expect(entriesOf(paid, 'paid')[0]?.detail).toMatchObject({ type: 'reconciliation' });
     const search = stripe.requests.find((request) => request.path === '/v1/payment_intents/search');
     expect(search?.method).toBe('GET');
-    expect(intentsFor(order.id)).toHaveLength(1);
+    expect(intentsOf(order.id)).toHaveLength(1);
 
     // Nothing is settled twice.
     await reconcile();
@@ -96,9 +89,7 @@ describe('payment reconciliation and failed refunds, against a fake Stripe', () 
     });
     const paid = orderOf(await orders.pay(buyer.accessToken, order.id, 'pm_card_visa'));
     expect(paid.status).toBe('paid');
-    expect(intentsFor(order.id).map((entry) => entry.idempotencyKey)).toEqual([
-      `order-${order.id}-attempt-2`,
-    ]);
+    expect(intentsOf(order.id).map((entry) => entry.idempotencyKey)).toEqual([`order-${order.id}-attempt-2`]);
   });
 
   it('records a decline whose answer was lost with the card’s reason, and counts it', async () => {
@@ -136,7 +127,7 @@ describe('payment reconciliation and failed refunds, against a fake Stripe', () 
     expectProblem(await orders.pay(buyer.accessToken, order.id, 'pm_card_visa'), 502);
     expect(orderOf(await orders.cancel(buyer.accessToken, order.id)).status).toBe('cancelled');
     await reconcile();
-    const [intent] = intentsFor(order.id);
+    const [intent] = intentsOf(order.id);
     const refunds = stripe.ledger.filter(
       (entry) => entry.object === 'refund' && entry.paymentIntent === intent?.id,
     );

@@ -156,7 +156,7 @@ describe('recommendations kept fresh by the stream consumer, through the local A
       score: expect.any(Number),
     });
     expect(items.map((item) => item.product.id)).not.toContain(ukulele.id);
-    expect(res.headers.get('cache-control')).toBe('private, no-cache');
+    expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
   it('serves GET /products/popular from its own route, not as a product id', async () => {

@@ -49,6 +49,7 @@ export function synthesizeShop(name: EnvironmentName): SynthesizedShop {
 export interface CfnResourceJson {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
+  readonly Metadata?: Record<string, unknown>;
   readonly DeletionPolicy?: string;
   readonly UpdateReplacePolicy?: string;
 }

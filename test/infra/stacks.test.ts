@@ -5,7 +5,8 @@ import { DEFAULT_ROUTE, functionId, ROUTES, type RouteDefinition, routeKey } fro
 import { SCHEDULES } from '../../lib/api/schedules.ts';
 import { stackNames } from '../../lib/app.ts';
 import { ENVIRONMENT_NAMES, environmentConfig } from '../../lib/config/environments.ts';
-import { EndpointFunction } from '../../lib/constructs/endpoint-function.ts';
+import { FUNCTION_MEMORY_MB } from '../../lib/config/function-memory.ts';
+import { ENTRY_METADATA, EndpointFunction } from '../../lib/constructs/endpoint-function.ts';
 import { SHOP_TABLE_INDEXES, ShopTable, TTL_ATTRIBUTE } from '../../lib/constructs/shop-table.ts';
 import {
   actionsOf,
@@ -82,6 +83,23 @@ describe('every environment', () => {
     },
   );
 
+  it.each(ENVIRONMENT_NAMES)('allows CORS from the %s origins only, none of another environment', (name) => {
+    const { api, config } = synthesizeShop(name);
+    const [, httpApi] = onlyResource(api, 'AWS::ApiGatewayV2::Api');
+    const cors = httpApi.Properties?.CorsConfiguration as { AllowOrigins?: string[] } | undefined;
+    expect(config.corsOrigins.length).toBeGreaterThan(0);
+    expect(cors?.AllowOrigins).toEqual(config.corsOrigins);
+    expect(cors?.AllowOrigins).not.toContain('*');
+    const foreign = ENVIRONMENT_NAMES.filter((other) => other !== name)
+      .flatMap((other) => environmentConfig(other).corsOrigins)
+      .filter((origin) => !config.corsOrigins.includes(origin));
+    for (const origin of foreign) expect(cors?.AllowOrigins).not.toContain(origin);
+    // Only local and dev serve a web client from a developer's machine; the rest are https only.
+    if (name === 'staging' || name === 'prod') {
+      for (const origin of config.corsOrigins) expect(origin).toMatch(/^https:\/\//);
+    }
+  });
+
   it('rejects an unknown environment name with the list of valid names', () => {
     expect(() => environmentConfig('nope')).toThrow(`Valid names: ${ENVIRONMENT_NAMES.join(', ')}.`);
     expect(() => environmentConfig('nope')).toThrow('"nope"');
@@ -144,6 +162,20 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
     }
   });
 
+  it('run every function without source maps parsed at init, with its tuned memory and its entry in metadata', () => {
+    for (const [id, fn] of Object.entries(resourcesOfType(shop().api, 'AWS::Lambda::Function'))) {
+      const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables;
+      // Node would parse the whole map at every cold start; stacks are mapped lazily instead.
+      expect(variables?.NODE_OPTIONS, id).toBeUndefined();
+      const entry = fn.Metadata?.[ENTRY_METADATA];
+      expect(typeof entry, id).toBe('string');
+      expect(fn.Properties?.MemorySize, id).toBe(
+        FUNCTION_MEMORY_MB[entry as string] ?? shop().config.functionMemoryMb,
+      );
+    }
+  });
+
   it('log every function to its own explicit log group with the environment’s retention', () => {
     const logGroups = resourcesOfType(shop().api, 'AWS::Logs::LogGroup');
     const seen = new Set<string>();
@@ -168,14 +200,6 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
         PayloadFormatVersion: '2.0',
       });
     }
-  });
-
-  it('allow CORS from the environment’s origins only', () => {
-    const [, api] = onlyResource(shop().api, 'AWS::ApiGatewayV2::Api');
-    const cors = api.Properties?.CorsConfiguration as { AllowOrigins?: string[] } | undefined;
-    expect(shop().config.corsOrigins.length).toBeGreaterThan(0);
-    expect(cors?.AllowOrigins).toEqual(shop().config.corsOrigins);
-    expect(cors?.AllowOrigins).not.toContain('*');
   });
 });
 

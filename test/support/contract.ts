@@ -1,145 +1,22 @@
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { type ContractDocument, createContract, type Exchange } from '../../lib/api/contract.ts';
 import { openApiDocument } from '../../lib/api/openapi.ts';
-import { matchPath, pathSpecificity } from '../../lib/api/paths.ts';
 
-// ajv-formats is CommonJS; under ESM its default export is the module object or the function.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-  addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
-
-type JsonObject = Record<string, unknown>;
-interface MediaType {
-  readonly schema?: JsonObject;
-}
-interface ResponseObject {
-  readonly content?: Record<string, MediaType>;
-}
-interface Operation {
-  readonly operationId: string;
-  readonly responses: Record<string, ResponseObject>;
-}
+export type { Exchange } from '../../lib/api/contract.ts';
 
 /** The document exactly as clients receive it (through JSON). */
-export const DOCUMENT = JSON.parse(JSON.stringify(openApiDocument())) as {
-  paths: Record<string, Record<string, Operation>>;
-  components: JsonObject;
-};
+export const DOCUMENT = JSON.parse(JSON.stringify(openApiDocument())) as ContractDocument;
 
-/**
- * What the `$default` route answers for a request no route matches: a problem from the
- * catch-all function (`functions/system/route-not-found.ts`). Not an operation of the document.
- */
-const NO_ROUTE: Operation = {
-  operationId: '$default',
-  responses: Object.fromEntries(
-    (
-      [
-        [404, 'not-found'],
-        [405, 'method-not-allowed'],
-      ] as const
-    ).map(([status, slug]) => [
-      String(status),
-      {
-        content: {
-          'application/problem+json': {
-            schema: {
-              allOf: [{ $ref: '#/components/schemas/Problem' }],
-              properties: { type: { const: `/problems/${slug}` }, status: { const: status } },
-            },
-          },
-        },
-      },
-    ]),
-  ),
-};
-
-const ajv = new Ajv2020({ strict: false, allErrors: true });
-addFormats(ajv);
-const validators = new Map<string, ValidateFunction>();
-
-function validatorFor(key: string, schema: JsonObject): ValidateFunction {
-  let validate = validators.get(key);
-  if (!validate) {
-    // The document's components ride along, so `#/components/...` references resolve.
-    validate = ajv.compile({ ...schema, components: DOCUMENT.components });
-    validators.set(key, validate);
-  }
-  return validate;
-}
+const contract = createContract(DOCUMENT);
 
 /** The operation a request reaches, as API Gateway picks it: the most specific matching path. */
-export function operationFor(method: string, path: string): { template: string; operation: Operation } {
-  const candidates = Object.keys(DOCUMENT.paths)
-    .filter((template) => matchPath(template, path))
-    .sort((a, b) => {
-      const [sa, sb] = [pathSpecificity(a), pathSpecificity(b)];
-      for (let i = 0; i < Math.max(sa.length, sb.length); i++) {
-        const diff = (sb[i] ?? -1) - (sa[i] ?? -1);
-        if (diff !== 0) return diff;
-      }
-      return 0;
-    });
-  for (const template of candidates) {
-    const operation = DOCUMENT.paths[template]?.[method.toLowerCase()];
-    if (operation) return { template, operation };
-  }
-  return { template: '$default', operation: NO_ROUTE };
-}
-
-/** One HTTP exchange as the e2e client saw it. */
-export interface Exchange {
-  readonly method: string;
-  readonly url: string;
-  readonly status: number;
-  readonly contentType: string;
-  readonly text: string;
-}
+export const operationFor = contract.operationFor;
 
 /**
  * Everything about a response that the OpenAPI document does not allow: an undocumented
  * status, a content type the status does not have, a body that does not validate against the
  * schema (unknown fields included: response schemas forbid them). Empty when it conforms.
  */
-export function contractViolations(exchange: Exchange): string[] {
-  const { pathname } = new URL(exchange.url);
-  const method = exchange.method.toUpperCase();
-  const { template, operation } = operationFor(method, pathname);
-  const where = `${method} ${pathname} (${template === '$default' ? 'no route' : `${method} ${template}`})`;
-  const response = operation.responses[String(exchange.status)];
-  if (!response) {
-    return [
-      `${where} answered ${exchange.status}, which the document does not list (it lists ${Object.keys(operation.responses).join(', ')}).`,
-    ];
-  }
-  const content = response.content ?? {};
-  if (exchange.text === '') {
-    return Object.keys(content).length === 0 || method === 'HEAD'
-      ? []
-      : [
-          `${where} answered ${exchange.status} without a body; the document says ${Object.keys(content).join(' or ')}.`,
-        ];
-  }
-  const mediaType = exchange.contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  const media = content[mediaType];
-  if (!media) {
-    return [
-      `${where} answered ${exchange.status} as '${exchange.contentType}'; the document says ${Object.keys(content).join(' or ') || 'no body'}.`,
-    ];
-  }
-  if (!mediaType.endsWith('json') || !media.schema) return [];
-  let body: unknown;
-  try {
-    body = JSON.parse(exchange.text);
-  } catch {
-    return [`${where} answered ${exchange.status} with a body that is not JSON.`];
-  }
-  const validate = validatorFor(`${method} ${template} ${exchange.status} ${mediaType}`, media.schema);
-  if (validate(body)) return [];
-  return (validate.errors ?? []).map(
-    (error) =>
-      `${where} ${exchange.status} ${mediaType}: body${error.instancePath} ${error.message}${error.params && 'additionalProperty' in error.params ? ` (${String(error.params.additionalProperty)})` : ''}`,
-  );
-}
+export const contractViolations = (exchange: Exchange): string[] => contract.violations(exchange);
 
 // Origins of the backends whose answers are checked (startTestBackend registers each).
 const checkedOrigins = new Set<string>();
@@ -156,11 +33,7 @@ export const isContractChecked = (url: string): boolean => checkedOrigins.has(ne
  * What is wrong with a frame the WebSocket API pushed, by the document's `ServerFrame` schema
  * (its section on real time); empty when it conforms.
  */
-export function frameViolations(frame: unknown): string[] {
-  const validate = validatorFor('ServerFrame', { $ref: '#/components/schemas/ServerFrame' });
-  if (validate(frame)) return [];
-  return (validate.errors ?? []).map((error) => `frame${error.instancePath} ${error.message}`);
-}
+export const frameViolations = (frame: unknown): string[] => contract.frameViolations(frame);
 
 /** Throws, failing the test, when a response of a checked API breaks the document's contract. */
 export function assertContract(exchange: Exchange): void {

@@ -36,10 +36,19 @@ export interface FakeStripe {
    * idempotency key, so every retry with the key gets the same error back, for good.
    */
   failNextAndCache(options?: { status?: number; execute?: boolean }): void;
+  /**
+   * What a network or a broken proxy does to the next `times` (default 1) requests: `html-502` is
+   * a load balancer's HTML error page (nothing reaches Stripe); `garbage` runs the request and
+   * answers 200 with a truncated JSON body; `reset` runs it and resets the connection without an
+   * answer; `hang` runs it and never answers (the client's timeout decides).
+   */
+  misbehaveNext(kind: Misbehaviour, times?: number): void;
   /** Moves a payment intent to another status at "Stripe" (a pending payment settling) without an event. */
   settleIntent(id: string, status: 'succeeded' | 'requires_payment_method'): void;
   stop(): Promise<void>;
 }
+
+export type Misbehaviour = 'html-502' | 'garbage' | 'reset' | 'hang';
 
 interface Answer {
   readonly status: number;
@@ -72,6 +81,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
   let cachedFailure: { status: number; execute: boolean } | undefined;
   const idempotent = new Map<string, { path: string; fingerprint: string; answer: Answer }>();
   let failures: { status: number; remaining: number } | undefined;
+  let misbehaviour: { kind: Misbehaviour; remaining: number } | undefined;
 
   function createPaymentIntent(form: Form, idempotencyKey: string | undefined): Answer {
     for (const param of ['amount', 'currency', 'payment_method']) if (!form[param]) return missing(param);
@@ -301,7 +311,23 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
       const method = req.method ?? 'GET';
       requests.push({ method, path: url.pathname, headers, form });
+      const fault = misbehaviour && misbehaviour.remaining > 0 ? misbehaviour.kind : undefined;
+      if (misbehaviour && fault) misbehaviour.remaining--;
+      if (fault === 'html-502') {
+        res.writeHead(502, { 'content-type': 'text/html' });
+        res.end(
+          '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>',
+        );
+        return;
+      }
       const answer = handle(method, url.pathname, headers, form, url.searchParams);
+      if (fault === 'reset') return void req.socket.resetAndDestroy();
+      if (fault === 'hang') return;
+      if (fault === 'garbage') {
+        res.writeHead(200, { 'content-type': 'application/json', 'request-id': newId('req') });
+        res.end(JSON.stringify(answer.body).slice(0, 25));
+        return;
+      }
       res.writeHead(answer.status, {
         'content-type': 'application/json',
         'request-id': newId('req'),
@@ -321,6 +347,9 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     ledger,
     failNext(status, times = 1) {
       failures = { status, remaining: times };
+    },
+    misbehaveNext(kind, times = 1) {
+      misbehaviour = { kind, remaining: times };
     },
     failNextAndCache({ status = 500, execute = true } = {}) {
       cachedFailure = { status, execute };

@@ -3,15 +3,23 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { inject } from 'vitest';
 import { type LocalBackend, startLocalBackend } from '../../lib/local/backend.ts';
 import { assertContract, checkContractOf } from './contract.ts';
+import { assertNoSecrets } from './secret-scan.ts';
 
 /**
  * The whole local backend on the run's shared DynamoDB Local and synthesized app, with tables
  * of its own (a unique prefix) and the demo catalog seeded, so e2e files can run in parallel.
+ * Every line it logs (emulator and functions) is kept; `stop()` fails if any holds a token,
+ * a password, an Authorization value or a Stripe secret (test/support/secret-scan.ts).
  */
 export async function startTestBackend(
   environment?: Record<string, string>,
-  options: { log?: (line: string) => void } = {},
+  options: {
+    log?: (line: string) => void;
+    /** Variables for one function (by logical id) only, e.g. an endpoint a fault test controls. */
+    functionEnvironment?: (logicalId: string) => Readonly<Record<string, string>>;
+  } = {},
 ): Promise<LocalBackend> {
+  const lines: string[] = [];
   const backend = await startLocalBackend({
     assemblyDir: inject('assemblyDir'),
     dynamodbEndpoint: inject('dynamodbEndpoint'),
@@ -21,8 +29,10 @@ export async function startTestBackend(
     // Tests run schedules themselves (backend.runSchedules()), so timing never decides an outcome.
     runSchedules: false,
     ...(environment ? { environment } : {}),
+    ...(options.functionEnvironment ? { functionEnvironment: options.functionEnvironment } : {}),
     // E2E_LOG=1 shows what the functions log (their errors included) while debugging a test.
     log: (line: string) => {
+      lines.push(line);
       options.log?.(line);
       if (process.env.E2E_LOG) console.log(line);
     },
@@ -30,7 +40,14 @@ export async function startTestBackend(
   // Every answer of this backend that call() receives is held to the OpenAPI document.
   checkContractOf(backend.url);
   if (backend.webSocketUrl) checkContractOf(backend.webSocketUrl);
-  return backend;
+  const admin = backend.seeded?.admin;
+  return {
+    ...backend,
+    async stop() {
+      await backend.stop();
+      assertNoSecrets(`the test backend at ${backend.url}`, lines, admin ? [admin.password] : []);
+    },
+  };
 }
 
 /**

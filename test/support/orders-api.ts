@@ -199,7 +199,11 @@ export interface StripeBackend {
 
 export async function startStripeBackend(
   buyerLabel: string,
-  options: { environment?: Record<string, string>; log?: (line: string) => void } = {},
+  options: {
+    environment?: Record<string, string>;
+    log?: (line: string) => void;
+    functionEnvironment?: (logicalId: string) => Readonly<Record<string, string>>;
+  } = {},
 ): Promise<StripeBackend> {
   const stripe = await startFakeStripe();
   const backend = await startTestBackend(
@@ -209,7 +213,10 @@ export async function startStripeBackend(
       STRIPE_API_KEY_SECRET_ARN: TEST_STRIPE_KEY_ARN,
       ...options.environment,
     },
-    options.log ? { log: options.log } : {},
+    {
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.functionEnvironment ? { functionEnvironment: options.functionEnvironment } : {}),
+    },
   );
   backend.putSecret(TEST_STRIPE_KEY_ARN, FAKE_STRIPE_KEY);
   const [admin, buyer] = await Promise.all([
@@ -227,4 +234,21 @@ export async function startStripeBackend(
       await stripe.stop();
     },
   };
+}
+
+/** The payment intents a fake Stripe created for an order (their provider keys name the order). */
+export const intentsFor = (stripe: FakeStripe, orderId: string) =>
+  stripe.ledger.filter(
+    (entry) => entry.object === 'payment_intent' && entry.idempotencyKey?.includes(orderId),
+  );
+
+/**
+ * Runs a backend's schedules once (as EventBridge would) and returns what payment reconciliation
+ * reported; fails the test unless it ran without error.
+ */
+export async function reconcileOnce(backend: LocalBackend): Promise<Record<string, number>> {
+  const results = await backend.runSchedules();
+  const run = results.find((result) => result.functionLogicalId.startsWith('PaymentsReconcilePayments'));
+  expect(run?.ok, JSON.stringify(run?.result)).toBe(true);
+  return run?.result as Record<string, number>;
 }

@@ -4,9 +4,18 @@ import {
   HttpError,
   methodNotAllowed,
   notFound,
+  RETRY_AFTER_SECONDS,
   unsupportedMediaType,
 } from '../../functions/core/errors.ts';
-import { type HttpEvent, http, json, noContent, ok, problemResponse } from '../../functions/core/http.ts';
+import {
+  DEADLINE_MARGIN_MS,
+  type HttpEvent,
+  http,
+  json,
+  noContent,
+  ok,
+  problemResponse,
+} from '../../functions/core/http.ts';
 import { logger } from '../../functions/core/logger.ts';
 import { type EventOptions, httpEvent, lambdaContext } from '../support/events.ts';
 import { quietLogger } from '../support/logs.ts';
@@ -90,6 +99,41 @@ describe('problemResponse', () => {
   });
 });
 
+describe('problemResponse for a dependency that failed', () => {
+  /** An error shaped as the AWS SDK v3 throws it after its retries. */
+  const sdkError = (name: string, extra: Record<string, unknown> = {}) =>
+    Object.assign(new Error(`${name} from the SDK`), { name, $metadata: { attempts: 3 }, ...extra });
+
+  it('answers 503 service-unavailable with Retry-After for an unreachable, throttled, slow or failing DynamoDB', () => {
+    const failures = [
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+      new Error('fetch failed', { cause: Object.assign(new Error('reset'), { code: 'ECONNRESET' }) }),
+      sdkError('TimeoutError'),
+      sdkError('ProvisionedThroughputExceededException', { $retryable: { throttling: true } }),
+      sdkError('ThrottlingException'),
+      sdkError('InternalServerError', { $fault: 'server', $metadata: { httpStatusCode: 500 } }),
+      sdkError('UnknownError', { $metadata: { httpStatusCode: 503 } }),
+    ];
+    for (const error of failures) {
+      const response = problemResponse(error);
+      const body = expectProblem(response, 503);
+      expect(body.type, error.name).toBe('/problems/service-unavailable');
+      expect(response.headers?.['retry-after'], error.name).toBe(String(RETRY_AFTER_SECONDS));
+      expect(response.body, error.name).not.toContain('127.0.0.1');
+    }
+  });
+
+  it('keeps 500 for errors that are our bug, not a dependency’s outage', () => {
+    const bugs = [
+      new TypeError('Cannot read properties of undefined'),
+      sdkError('ValidationException', { $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+      sdkError('ResourceNotFoundException', { $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+    ];
+    for (const error of bugs) expectProblem(problemResponse(error), 500);
+  });
+});
+
 describe('json responses', () => {
   it('ok() is a 200 with a JSON content type and a serialized body', () => {
     expect(ok({ a: 1 }, { 'cache-control': 'no-store' })).toEqual({
@@ -155,6 +199,16 @@ describe('http() middy stack', () => {
     });
     const body = expectProblem(response, 400);
     expect(body.detail).toBe('The body is not valid JSON.');
+  });
+
+  it('answers 503 problem+json with Retry-After before the function’s timeout when the handler is still waiting', async () => {
+    const hanging = http(() => new Promise<never>(() => undefined));
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => DEADLINE_MARGIN_MS + 50 };
+    const response = await hanging(httpEvent('GET /things') as HttpEvent, context);
+    const body = expectProblem(response, 503);
+    expect(body.type).toBe('/problems/service-unavailable');
+    expect(response.headers?.['retry-after']).toBe(String(RETRY_AFTER_SECONDS));
+    expect(logs.error).toHaveBeenCalledWith('request failed: service unavailable', expect.anything());
   });
 
   it('answers 400 problem+json for a missing body', async () => {

@@ -161,7 +161,7 @@ describe('openApiDocument', () => {
     }
   });
 
-  it('documents what API Gateway answers by itself: 429, 500 and 503 everywhere, 401 on protected routes, 403 on admin routes', () => {
+  it('documents what API Gateway answers by itself: 413, 429, 431, 500 and 503 everywhere, 401 on protected routes, 403 on admin routes', () => {
     for (const r of ROUTES) {
       const responses = operationOf(r).responses;
       const gatewayStatuses = Object.entries(responses)
@@ -170,7 +170,7 @@ describe('openApiDocument', () => {
             response.content?.['application/json']?.schema.$ref === '#/components/schemas/GatewayMessage',
         )
         .map(([status]) => Number(status));
-      const expected = [429, 500, 503];
+      const expected = [413, 429, 431, 500, 503];
       if (r.auth !== 'public') expected.push(401);
       if (r.auth === 'admin') expected.push(403);
       expect(gatewayStatuses, routeKey(r)).toEqual(expect.arrayContaining(expected));
@@ -181,12 +181,12 @@ describe('openApiDocument', () => {
     const known = Object.keys(PROBLEM_TYPES).map((slug) => `/problems/${slug}`);
     for (const r of ROUTES) {
       for (const [status, response] of Object.entries(operationOf(r).responses)) {
-        if (Number(status) < 400 || status === '503') continue;
+        if (Number(status) < 400) continue;
         const media = response.content?.['application/problem+json'];
         if (!media) {
           // Only API Gateway's own refusals may lack a problem body.
           expect(
-            [429, 413].includes(Number(status)) && !r.responses[Number(status)],
+            [429, 413, 431].includes(Number(status)) && !r.responses[Number(status)],
             `${routeKey(r)} ${status}`,
           ).toBe(true);
           continue;

@@ -957,6 +957,21 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -973,7 +988,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -994,13 +1024,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -1053,6 +1090,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -1069,7 +1121,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1090,13 +1157,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -1126,6 +1200,21 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -1142,7 +1231,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1163,13 +1267,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -1244,6 +1355,21 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -1260,7 +1386,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1281,13 +1422,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -1354,6 +1502,21 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -1370,7 +1533,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1391,13 +1569,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -1575,7 +1760,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1596,13 +1796,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -1678,6 +1885,21 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -1694,7 +1916,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1715,13 +1952,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -1825,6 +2069,21 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -1841,7 +2100,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1862,13 +2136,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -2079,7 +2360,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2100,13 +2396,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -2198,6 +2501,21 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -2214,7 +2532,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2235,13 +2568,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -2349,6 +2689,21 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -2365,7 +2720,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2386,13 +2756,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -2444,6 +2821,21 @@ export interface operations {
                     "application/json": components["schemas"]["OpenIdConfiguration"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -2460,7 +2852,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2481,13 +2888,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -2531,6 +2945,21 @@ export interface operations {
                     "application/json": components["schemas"]["JsonWebKeySet"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -2547,7 +2976,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2568,13 +3012,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -2717,7 +3168,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2738,13 +3204,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -2892,7 +3365,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2913,13 +3401,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -3058,7 +3553,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3079,13 +3589,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -3207,7 +3724,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3228,13 +3760,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -3311,6 +3850,21 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -3327,7 +3881,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3348,13 +3917,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -3404,6 +3980,21 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -3420,7 +4011,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3441,13 +4047,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -3604,7 +4217,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3625,13 +4253,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -3791,7 +4426,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3812,13 +4462,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -3877,6 +4534,21 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -3893,7 +4565,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3914,13 +4601,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -3984,6 +4678,21 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -4000,7 +4709,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4021,13 +4745,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -4228,7 +4959,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4249,13 +4995,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -4379,6 +5132,21 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -4395,7 +5163,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4416,13 +5199,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -4493,6 +5283,21 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -4509,7 +5314,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4530,13 +5350,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -4638,6 +5465,21 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -4654,7 +5496,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4675,13 +5532,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -4896,7 +5760,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4917,13 +5796,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -5035,6 +5921,21 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -5051,7 +5952,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5072,13 +5988,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -5236,7 +6159,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5257,13 +6195,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -5442,7 +6387,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5463,13 +6423,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -5648,7 +6615,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5669,13 +6651,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -5800,6 +6789,21 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -5816,7 +6820,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5837,13 +6856,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -6051,7 +7077,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6087,13 +7128,20 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -6180,7 +7228,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6201,13 +7264,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -6307,6 +7377,21 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -6323,7 +7408,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6344,13 +7444,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -6603,7 +7710,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6624,13 +7746,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -6735,6 +7864,21 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -6751,7 +7895,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -6772,13 +7931,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -6992,7 +8158,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7013,13 +8194,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -7204,7 +8392,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7225,13 +8428,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -7375,7 +8585,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7396,13 +8621,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -7485,6 +8717,21 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Yourself. */
             422: {
                 headers: {
@@ -7516,7 +8763,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7537,13 +8799,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"
@@ -7657,6 +8926,21 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
             429: {
                 headers: {
@@ -7673,7 +8957,22 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description Our fault; nothing about it is in the body. */
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
             500: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7694,13 +8993,20 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The function timed out (API Gateway); retry later. */
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Service Unavailable"

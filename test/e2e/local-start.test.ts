@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type LocalBackend, startLocalBackend } from '../../lib/local/backend.ts';
+import { call } from '../support/local-api.ts';
+
+// `npm start` seeds more than the tests' backends do: demo customers with paid orders, and the
+// recommendations built from them. This runs that seeding as bin/local.ts asks for it.
+describe('npm start (the local backend with the demo order history)', () => {
+  let backend: LocalBackend;
+
+  beforeAll(async () => {
+    backend = await startLocalBackend({
+      assemblyDir: inject('assemblyDir'),
+      dynamodbEndpoint: inject('dynamodbEndpoint'),
+      tableNamePrefix: `start-${randomUUID().slice(0, 8)}-`,
+      port: 0,
+      seed: true,
+      seedOrderHistory: true,
+      runSchedules: false,
+      log: () => undefined,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await backend?.stop();
+  });
+
+  it('seeds demo customers with paid orders', () => {
+    expect(backend.seeded?.history?.customers).toHaveLength(6);
+    expect(backend.seeded?.history?.orders).toBeGreaterThan(0);
+  });
+
+  it('serves popular products built from the seeded orders', async () => {
+    const { status, body } = await call(`${backend.url}/products/popular`);
+    expect(status).toBe(200);
+    expect((body.items as unknown[]).length).toBeGreaterThan(0);
+  });
+});

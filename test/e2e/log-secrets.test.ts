@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { startTestBackend } from '../support/local-api.ts';
+
+describe('the test backend’s log scan', () => {
+  it('fails stop() when a line the backend logged holds a token', async () => {
+    const backend = await startTestBackend();
+    // The emulator logs every request's path: a JWT pasted into one is a planted secret.
+    const planted = `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwbGFudGVkLXRva2VuIn0.${'x'.repeat(20)}`;
+    const res = await fetch(`${backend.url}/products/${planted}`);
+    await res.text();
+    expect(res.status).toBe(400);
+    await expect(backend.stop()).rejects.toThrow(/hold a secret:\n {2}JWT: GET \/products\/eyJhbG…/);
+  });
+});
