@@ -1262,6 +1262,8 @@ async function warmPhase(): Promise<void> {
   print();
   sections.throughput = markdownTable(loadHeaders, loadRows, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
   report.throughput = { floor: floorLoads, api: loads };
+  // The floor does a part of what each API request does: it bounds what the API can reach here.
+  const floorBest = Math.max(...floorLoads.map((f) => f.requestsPerSecond));
   for (const [label, target] of [
     ['GET /products/{id}', 1500],
     ['GET /me (JWT)', 800],
@@ -1272,7 +1274,7 @@ async function warmPhase(): Promise<void> {
     goals.push({
       goal: `Throughput ${label}, 0 errors`,
       target: `>= ${target} req/s`,
-      measured: `best ${best.requestsPerSecond.toFixed(0)} req/s at ${best.connections} connections (${runs.map((l) => `c=${l.connections}: ${l.requestsPerSecond.toFixed(0)}`).join(', ')}); ${errors} errors, timeouts or non-2xx`,
+      measured: `best ${best.requestsPerSecond.toFixed(0)} req/s at ${best.connections} connections (${runs.map((l) => `c=${l.connections}: ${l.requestsPerSecond.toFixed(0)}`).join(', ')}); ${errors} errors, timeouts or non-2xx; the GetItem floor alone, no API: best ${floorBest.toFixed(0)} req/s`,
       met: best.requestsPerSecond >= target && errors === 0,
     });
   }
