@@ -1,5 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { unauthorized } from '../core/auth.ts';
 import {
   deleteKeys,
@@ -246,6 +252,28 @@ export function profileExists(userId: string, updatedAt?: string) {
 export const isOpenProfile = (item: Record<string, unknown> | undefined): boolean =>
   item !== undefined && item[ERASING] === undefined;
 
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/**
+ * Writes `items` in one transaction whose item 0 is `profileExists(userId)`: for writes whose
+ * only question about the account is whether it is still open. False, with nothing written,
+ * when it is gone or being erased (each caller decides what that means: a 404, no session).
+ * Any other failure is thrown as is, for the caller to read its own conditions: their
+ * cancellation reasons are at 1, 2, ... in the order of `items`.
+ */
+export async function writeWhileAccountOpen(
+  userId: string,
+  items: readonly TransactItem[],
+): Promise<boolean> {
+  try {
+    await transactWrite({ TransactItems: [profileExists(userId), ...items] });
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error, 0)) return false;
+    throw error;
+  }
+}
+
 /**
  * The first step of an account's erasure: marks the profile, so that every later write about
  * the user fails its `profileExists` check. The mark and those transactions are serialized on
@@ -299,15 +327,8 @@ export async function updateProfile(
 export async function createSession(userId: string): Promise<string | undefined> {
   const familyId = newId();
   const refresh = newRefreshToken(userId, familyId);
-  try {
-    await transactWrite({
-      TransactItems: [profileExists(userId), sessionPut(userId, familyId, refresh.hash)],
-    });
-  } catch (error) {
-    if (isConditionFailure(error, 0)) return undefined;
-    throw error;
-  }
-  return refresh.token;
+  const written = await writeWhileAccountOpen(userId, [sessionPut(userId, familyId, refresh.hash)]);
+  return written ? refresh.token : undefined;
 }
 
 async function revokeFamily(userId: string, familyId: string): Promise<void> {
@@ -465,34 +486,33 @@ export async function putPreferences(
   const { tableName } = table();
   const current = expectedVersion ?? (await getPreferences(userId)).version;
   const version = current + 1;
+  let written: boolean;
   try {
-    await transactWrite({
-      TransactItems: [
-        profileExists(userId),
-        {
-          Put: {
-            TableName: tableName,
-            Item: {
-              ...preferencesKey(userId),
-              entity: 'preferences',
-              ...preferences,
-              version,
-              updatedAt: new Date().toISOString(),
-            },
-            ConditionExpression: current === 0 ? 'attribute_not_exists(pk)' : 'version = :expected',
-            ExpressionAttributeValues: current === 0 ? undefined : { ':expected': current },
+    written = await writeWhileAccountOpen(userId, [
+      {
+        Put: {
+          TableName: tableName,
+          Item: {
+            ...preferencesKey(userId),
+            entity: 'preferences',
+            ...preferences,
+            version,
+            updatedAt: new Date().toISOString(),
           },
+          ConditionExpression: current === 0 ? 'attribute_not_exists(pk)' : 'version = :expected',
+          ExpressionAttributeValues: current === 0 ? undefined : { ':expected': current },
         },
-      ],
-    });
+      },
+    ]);
   } catch (error) {
-    if (isConditionFailure(error, 0)) throw notFound('This account no longer exists.');
+    // Item 1 is the preferences: saved by someone else since `current` was read.
     if (!isConditionFailure(error, 1)) throw error;
     if (expectedVersion !== undefined) {
       throw preconditionFailed('The preferences changed since you read them. Read them again.');
     }
     throw conflict('The preferences were changed concurrently. Try again.');
   }
+  if (!written) throw notFound('This account no longer exists.');
   return { preferences, version };
 }
 

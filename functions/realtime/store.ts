@@ -1,6 +1,6 @@
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { profileExists } from '../accounts/store.ts';
-import { deleteKeys, isConditionFailure, queryAll, table, transactWrite } from '../core/db.ts';
+import { writeWhileAccountOpen } from '../accounts/store.ts';
+import { deleteKeys, queryAll, table } from '../core/db.ts';
 
 // Key templates of the realtime domain: a user's open WebSocket connections, one item each,
 // in one partition per user, so delivery finds them with one Query. See docs/access-patterns.md.
@@ -24,38 +24,29 @@ export interface Connection {
 
 /**
  * Records an open connection of a user (`$connect`). Nothing else about the client is kept.
- * Only while the account is open (in one transaction with `profileExists`): a socket opened
- * during the account's erasure would leave an item behind it. False when the account is gone.
+ * Only while the account is open (in one transaction with its profile check,
+ * `writeWhileAccountOpen`): a socket opened during the account's erasure would leave an item
+ * behind it. False when the account is gone.
  */
 export async function saveConnection(
   userId: string,
   connectionId: string,
   connectedAt: Date,
 ): Promise<boolean> {
-  const { tableName } = table();
-  try {
-    await transactWrite({
-      TransactItems: [
-        profileExists(userId),
-        {
-          Put: {
-            TableName: tableName,
-            Item: {
-              ...connectionKey(userId, connectionId),
-              entity: 'connection',
-              connectionId,
-              connectedAt: connectedAt.toISOString(),
-              expiresAtEpoch: Math.floor(connectedAt.getTime() / 1000) + CONNECTION_TTL_SECONDS,
-            },
-          },
+  return writeWhileAccountOpen(userId, [
+    {
+      Put: {
+        TableName: table().tableName,
+        Item: {
+          ...connectionKey(userId, connectionId),
+          entity: 'connection',
+          connectionId,
+          connectedAt: connectedAt.toISOString(),
+          expiresAtEpoch: Math.floor(connectedAt.getTime() / 1000) + CONNECTION_TTL_SECONDS,
         },
-      ],
-    });
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error, 0)) return false;
-    throw error;
-  }
+      },
+    },
+  ]);
 }
 
 /** Forgets a connection (`$disconnect`, or a delivery that found it gone). Idempotent. */

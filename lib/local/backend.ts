@@ -178,6 +178,18 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       tables.push({ logicalId, name, created: await ensureTable(client, resource, name) });
     }
 
+    const specs = resourcesOfType(assembly, 'AWS::Lambda::Function').map((found) =>
+      functionSpecOf(found, resolver, LOCAL_CREDENTIALS, {
+        // Where the SDK finds the local stand-ins, through its standard variables.
+        AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+        ...options.environment,
+        ...options.functionEnvironment?.(found.logicalId),
+      }),
+    );
+    const httpApi = readApiDefinition(resolver);
+
     let seeded: LocalBackend['seeded'];
     const mainTable = tables[0];
     if (options.seed && mainTable?.created) {
@@ -187,30 +199,19 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       );
       seeded = { ...(await seedDemoData()), admin: await seedAdmin(options.admin ?? localAdmin()) };
       if (options.seedOrderHistory) {
-        // The orders store reads its settings as the functions do (ORDER_PAYMENT_WINDOW_MINUTES):
-        // this process places the demo orders, so it takes the functions' values from the template.
-        for (const { resource } of resourcesOfType(assembly, 'AWS::Lambda::Function')) {
-          const variables = (resource.Properties?.Environment as { Variables?: Record<string, unknown> })
-            ?.Variables;
-          const window = variables?.ORDER_PAYMENT_WINDOW_MINUTES;
-          if (typeof window === 'string') process.env.ORDER_PAYMENT_WINDOW_MINUTES ??= window;
-        }
-        seeded = { ...seeded, history: await seedOrderHistory() };
+        // This process places the demo orders through the orders store, which reads its settings
+        // from the environment: it gets the environment the function serving POST /orders has.
+        const placing = httpApi.routes.find((route) => route.routeKey === 'POST /orders');
+        const spec = specs.find((candidate) => candidate.logicalId === placing?.functionLogicalId);
+        if (!spec) throw new Error('No function serves POST /orders: the demo orders cannot be placed.');
+        seeded = { ...seeded, history: await seedOrderHistory(spec.environment) };
       }
     }
 
     const runtime = new LocalRuntime({ ...runtimeLimitsFromEnv(), ...options.limits });
     const functions = new Map<string, LocalFunction>();
-    for (const found of resourcesOfType(assembly, 'AWS::Lambda::Function')) {
-      const { logicalId } = found;
-      const spec = functionSpecOf(found, resolver, LOCAL_CREDENTIALS, {
-        // Where the SDK finds the local stand-ins, through its standard variables.
-        AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-        ...options.environment,
-        ...options.functionEnvironment?.(logicalId),
-      });
+    for (const spec of specs) {
+      const { logicalId } = spec;
       const onLog =
         options.logFormat === 'pretty'
           ? (line: string) => log(formatFunctionLog(logicalId, line))
@@ -221,7 +222,6 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
     });
 
-    const httpApi = readApiDefinition(resolver);
     const authorizers = new Map(
       resourcesOfType(assembly, 'AWS::ApiGatewayV2::Authorizer')
         // The WebSocket API's REQUEST authorizer is the WebSocket server's (websocket.ts).

@@ -105,15 +105,43 @@ const ORDERS_PER_CUSTOMER = 3;
  * through the orders store (stock is taken as for any order), then the recommendation
  * aggregates built from them by the same code the stream consumer runs (the backfill). Every
  * basket holds its category's "bundle" (two products that go together) and one more product.
+ * Runs with `environment`, the create-order function's, so the stores read the settings the
+ * functions do (the payment window, ...).
  */
-export async function seedOrderHistory(): Promise<{ customers: string[]; orders: number }> {
+export async function seedOrderHistory(
+  environment: Readonly<Record<string, string>>,
+): Promise<{ customers: string[]; orders: number }> {
   // The stores log every order they place: not news while seeding.
   const level = logger.getLevelName();
   logger.setLogLevel('WARN');
   try {
-    return await placeDemoOrders();
+    return await withEnvironment(environment, placeDemoOrders);
   } finally {
     logger.setLogLevel(level);
+  }
+}
+
+/**
+ * Runs `work` with `environment` laid over this process's `process.env`, then puts back what
+ * each variable held before (deleting those that were unset): the stores read their settings
+ * from `process.env` as the functions do, but the variables of one function (its table, its
+ * Lambda platform values, `TZ`) must not outlive the seeding in a process that goes on to do
+ * other work, or starts another backend. Meanwhile the whole process sees them, so nothing
+ * else may run alongside.
+ */
+async function withEnvironment<T>(
+  environment: Readonly<Record<string, string>>,
+  work: () => Promise<T>,
+): Promise<T> {
+  const previous = Object.keys(environment).map((name) => [name, process.env[name]] as const);
+  Object.assign(process.env, environment);
+  try {
+    return await work();
+  } finally {
+    for (const [name, value] of previous) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
 }
 

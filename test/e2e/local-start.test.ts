@@ -7,8 +7,10 @@ import { call } from '../support/local-api.ts';
 // recommendations built from them. This runs that seeding as bin/local.ts asks for it.
 describe('npm start (the local backend with the demo order history)', () => {
   let backend: LocalBackend;
+  let environmentBefore: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
+    environmentBefore = { ...process.env };
     backend = await startLocalBackend({
       assemblyDir: inject('assemblyDir'),
       dynamodbEndpoint: inject('dynamodbEndpoint'),
@@ -28,6 +30,11 @@ describe('npm start (the local backend with the demo order history)', () => {
   it('seeds demo customers with paid orders', () => {
     expect(backend.seeded?.history?.customers).toHaveLength(6);
     expect(backend.seeded?.history?.orders).toBeGreaterThan(0);
+  });
+
+  it('leaves the environment of the process that seeded as it found it', () => {
+    // The orders were placed under the create-order function's environment, for the seeding only.
+    expect({ ...process.env }).toEqual(environmentBefore);
   });
 
   it('serves popular products built from the seeded orders', async () => {
