@@ -42,6 +42,16 @@ export async function ensureTable(
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
   await client.send(new CreateTableCommand(createTableInput(resource, tableName)));
+  await applyTimeToLive(client, resource, tableName);
+  return true;
+}
+
+/** Turns on the template's TTL attribute (CreateTable cannot: it is a separate call). */
+export async function applyTimeToLive(
+  client: DynamoDBClient,
+  resource: CfnResource,
+  tableName: string,
+): Promise<void> {
   const ttl = (resource.Properties?.TimeToLiveSpecification ?? undefined) as
     | { AttributeName: string; Enabled: boolean }
     | undefined;
@@ -50,5 +60,4 @@ export async function ensureTable(
       new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { ...ttl } }),
     );
   }
-  return true;
 }
