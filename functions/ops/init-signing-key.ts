@@ -5,8 +5,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { newSigningKeySetValue, parseSigningKeySet } from '../accounts/signing-keys.ts';
+import { AWS_CLIENT_CONFIG } from '../core/client-timeouts.ts';
 
-const secrets = new SecretsManagerClient({});
+const secrets = new SecretsManagerClient({ ...AWS_CLIENT_CONFIG });
 
 /** Puts a fresh RSA key set into the secret unless it already holds a valid one (idempotent). */
 export async function ensureSigningKeySet(secretId: string): Promise<'created' | 'kept'> {

@@ -7,6 +7,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { parseSigningKeySet, rotateSigningKeySet } from '../accounts/signing-keys.ts';
+import { AWS_CLIENT_CONFIG } from '../core/client-timeouts.ts';
 import { lambda } from '../core/lambda.ts';
 import { logger } from '../core/logger.ts';
 import { traced } from '../core/tracing.ts';
@@ -21,7 +22,7 @@ export interface RotationEvent {
 
 let client: SecretsManagerClient | undefined;
 const secrets = () => {
-  client ??= traced(new SecretsManagerClient({}));
+  client ??= traced(new SecretsManagerClient({ ...AWS_CLIENT_CONFIG }));
   return client;
 };
 
