@@ -26,6 +26,11 @@ let db: Awaited<ReturnType<typeof useFreshTable>>;
 let counter = 0;
 const uniqueEmail = () => `user${++counter}-${Date.now()}@example.com`;
 
+/** A customer account with the shared test password, under a fresh email unless one is given. */
+function newCustomer(displayName: string, email = uniqueEmail()) {
+  return createAccount({ email, displayName, role: 'customer', password: passwordHash });
+}
+
 /** A new session of an open account: its refresh token (fails the test when none was made). */
 async function openSession(userId: string): Promise<string> {
   const token = await createSession(userId);
@@ -67,47 +72,27 @@ describe('accounts store', () => {
 
   describe('rotateSession', () => {
     it('exchanges the current token for a new one and kills the old one', async () => {
-      const { refreshToken } = await createAccount({
-        email: uniqueEmail(),
-        displayName: 'A',
-        role: 'customer',
-        password: passwordHash,
-      });
+      const { refreshToken } = await newCustomer('A');
       const next = await rotateSession(refreshToken);
       expect(next.refreshToken).not.toBe(refreshToken);
       await expectStatus(rotateSession(refreshToken), 401);
     });
 
     it('revokes the whole family when a rotated-out token is presented again', async () => {
-      const { refreshToken } = await createAccount({
-        email: uniqueEmail(),
-        displayName: 'B',
-        role: 'customer',
-        password: passwordHash,
-      });
+      const { refreshToken } = await newCustomer('B');
       const latest = await rotateSession(refreshToken);
       await expectStatus(rotateSession(refreshToken), 401);
       await expectStatus(rotateSession(latest.refreshToken), 401);
     });
 
     it('lets exactly one of two racing refreshes with the same token win', async () => {
-      const { refreshToken } = await createAccount({
-        email: uniqueEmail(),
-        displayName: 'C',
-        role: 'customer',
-        password: passwordHash,
-      });
+      const { refreshToken } = await newCustomer('C');
       const results = await Promise.allSettled(Array.from({ length: 5 }, () => rotateSession(refreshToken)));
       expect(results.filter((r) => r.status === 'fulfilled').length).toBeLessThanOrEqual(1);
     });
 
     it('rejects forged and malformed tokens with 401 and no effect on the real session', async () => {
-      const { account, refreshToken } = await createAccount({
-        email: uniqueEmail(),
-        displayName: 'D',
-        role: 'customer',
-        password: passwordHash,
-      });
+      const { account, refreshToken } = await newCustomer('D');
       const [userId, familyId] = refreshToken.split('.');
       await expectStatus(rotateSession(`${userId}.${familyId}.forgedsecretforgedsecretforged`), 401);
       await expectStatus(rotateSession('garbage'), 401);
@@ -117,12 +102,7 @@ describe('accounts store', () => {
 
   describe('revocation', () => {
     it('logout revokes that session only', async () => {
-      const { account, refreshToken } = await createAccount({
-        email: uniqueEmail(),
-        displayName: 'E',
-        role: 'customer',
-        password: passwordHash,
-      });
+      const { account, refreshToken } = await newCustomer('E');
       const other = await openSession(account.id);
       await revokeSession(refreshToken);
       await expectStatus(rotateSession(refreshToken), 401);
@@ -130,12 +110,7 @@ describe('accounts store', () => {
     });
 
     it('revokeAllSessions kills every session of the user', async () => {
-      const { account, refreshToken } = await createAccount({
-        email: uniqueEmail(),
-        displayName: 'F',
-        role: 'customer',
-        password: passwordHash,
-      });
+      const { account, refreshToken } = await newCustomer('F');
       const other = await openSession(account.id);
       await revokeAllSessions(account.id);
       await expectStatus(rotateSession(refreshToken), 401);
@@ -161,12 +136,7 @@ describe('accounts store', () => {
 
   describe('preferences', () => {
     it('returns defaults with version 0, then guards writes by version', async () => {
-      const { account } = await createAccount({
-        email: uniqueEmail(),
-        displayName: 'G',
-        role: 'customer',
-        password: passwordHash,
-      });
+      const { account } = await newCustomer('G');
       const initial = await getPreferences(account.id);
       expect(initial.version).toBe(0);
       const saved = await putPreferences(account.id, { ...initial.preferences, theme: 'dark' }, 0);
@@ -179,12 +149,7 @@ describe('accounts store', () => {
   describe('export and erasure', () => {
     it('exports the account without secrets, and erasure leaves no item of the user', async () => {
       const email = uniqueEmail();
-      const { account } = await createAccount({
-        email,
-        displayName: 'H',
-        role: 'customer',
-        password: passwordHash,
-      });
+      const { account } = await newCustomer('H', email);
       await putPreferences(account.id, {
         language: 'de',
         currency: 'EUR',
@@ -211,12 +176,7 @@ describe('accounts store', () => {
     });
 
     it('once the erasure began, opens no session and changes no profile (404), so nothing new is left behind', async () => {
-      const { account, refreshToken } = await createAccount({
-        email: uniqueEmail(),
-        displayName: 'I',
-        role: 'customer',
-        password: passwordHash,
-      });
+      const { account, refreshToken } = await newCustomer('I');
       await beginErasure(account.id);
       await beginErasure(account.id);
       expect(await createSession(account.id)).toBeUndefined();
