@@ -118,6 +118,21 @@ const envelope = z.object({
   created: z.int().check(z.minimum(0)),
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
 });
+
+/**
+ * What `POST /webhooks/payments` takes, for the document: a Stripe event (any other fields are
+ * ignored); the handler verifies the signature over the exact bytes before it parses them.
+ */
+export const stripeEventSchema = envelope.check(
+  z.describe(
+    `A Stripe event (API version ${STRIPE_API_VERSION}): payment_intent.succeeded, payment_intent.payment_failed and charge.refunded act on the order named in the payment's metadata; other types are ignored.`,
+  ),
+);
+
+/** The header the webhook reads: the provider's signature of the exact body. */
+export const stripeSignatureHeaders = z.object({
+  'stripe-signature': z.string().check(z.minLength(1), z.maxLength(MAX_SIGNATURE_HEADER_LENGTH)),
+});
 const withObject = <S extends z.ZodMiniType>(object: S) => z.object({ data: z.object({ object }) });
 const paymentIntentEvent = withObject(
   z.object({

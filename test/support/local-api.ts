@@ -67,6 +67,7 @@ export async function call(
     status: res.status,
     contentType: res.headers.get('content-type') ?? '',
     text,
+    request: sentRequest(init),
   });
   return {
     status: res.status,
@@ -74,6 +75,16 @@ export async function call(
     headers: res.headers,
     body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
   };
+}
+
+/** The headers and body a `fetch` init sends, as the contract check reads them. */
+export function sentRequest(init: RequestInit | undefined): {
+  headers: Record<string, string>;
+  body?: string | Uint8Array;
+} {
+  const headers = Object.fromEntries(new Headers(init?.headers).entries());
+  const body = init?.body;
+  return typeof body === 'string' || body instanceof Uint8Array ? { headers, body } : { headers };
 }
 
 /** A variable every function of the backend that has it agrees on (a secret's ARN, the issuer). */
