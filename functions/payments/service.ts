@@ -274,6 +274,16 @@ export async function applyPaymentEvent(event: PaymentEvent): Promise<'processed
     : 'duplicate';
 }
 
+/**
+ * Whether a success event says the provider took exactly the order's total in its currency. A
+ * missing amount or currency is a mismatch: the README promises that a success differing from
+ * the order is not applied, and one that does not say what it charged cannot be shown to agree.
+ */
+export const chargedWhatWasAsked = (
+  order: Pick<Order, 'total' | 'currency'>,
+  money: { readonly amount?: number | undefined; readonly currency?: string | undefined },
+): boolean => money.amount === order.total && money.currency === order.currency;
+
 /** A succeeded payment: pays the order, or gives back money that is not (or no longer) wanted. */
 async function applySuccess(
   order: Order,
@@ -283,8 +293,9 @@ async function applySuccess(
   claim: Record<string, unknown>[],
 ): Promise<'processed' | 'duplicate' | undefined> {
   const payment = order.payment;
-  if (event.amount !== undefined && (event.amount !== order.total || event.currency !== order.currency)) {
-    // Not what we asked for: never mark the order paid on it. An operator must look.
+  if (!chargedWhatWasAsked(order, event)) {
+    // Not what we asked for, or not saying what it was: never mark the order paid on it (a
+    // success without an amount or a currency proves nothing). An operator must look.
     logger.error('payment event amount does not match the order', {
       orderId: order.id,
       eventId: event.id,
@@ -305,10 +316,10 @@ async function applySuccess(
     if (settled === 'unknown') {
       throw new Error('The refund of a payment for a dead order failed; the provider will redeliver.');
     }
-    // If the order moved on meanwhile, the claim above was not written: record the event now
-    // (a no-op when the transition went through), so a redelivery finds it processed.
-    await recordPaymentEventOnly(event.id, order.id, detail);
-    return 'processed';
+    if (settled === 'paid') return 'processed';
+    // The order moved on meanwhile, so the claim above was not written: record the event now.
+    // If that finds it recorded, a parallel delivery of this very event paid the order first.
+    return (await recordPaymentEventOnly(event.id, order.id, detail)) ? 'processed' : 'duplicate';
   }
   if (payment && current && (order.status === 'cancelled' || order.status === 'expired')) {
     // Settled after the order died (e.g. a slow payment): give the money back first, then
@@ -363,6 +374,8 @@ export type ReconcileOutcome =
   | 'failed'
   | 'pending'
   | 'not at provider'
+  /** The provider says it succeeded, but not with the order's amount and currency: not applied. */
+  | 'amount mismatch'
   | 'unchanged'
   | 'unreachable';
 
@@ -430,11 +443,15 @@ export async function reconcilePayment(order: Order, now = new Date()): Promise<
     orderId: order.id,
     attempt: payment.attempt,
     providerPaymentId: found.providerPaymentId,
-    ...(found.amount !== undefined && found.currency
-      ? { amount: found.amount, currency: found.currency }
-      : {}),
+    // Each as the provider said it, or absent: a success missing either is not applied.
+    ...(found.amount !== undefined ? { amount: found.amount } : {}),
+    ...(found.currency ? { currency: found.currency } : {}),
     ...(found.failureReason ? { failureReason: found.failureReason } : {}),
     created: Math.floor(now.getTime() / 1000),
   });
-  return outcome === 'processed' ? found.status : 'unchanged';
+  if (outcome !== 'processed') return 'unchanged';
+  // Recorded, logged and left for an operator, exactly as the webhook does it.
+  return found.status === 'succeeded' && !chargedWhatWasAsked(order, found)
+    ? 'amount mismatch'
+    : found.status;
 }

@@ -165,9 +165,14 @@ const chargeEvent = withObject(
 const attemptOf = (meta: { attempt?: string | undefined } | null | undefined) =>
   meta?.attempt && /^[1-9]\d{0,5}$/.test(meta.attempt) ? { attempt: Number(meta.attempt) } : {};
 
-/** Amount and currency, when the provider object carries both. */
-const moneyOf = (value: number | undefined, code: string | undefined) =>
-  value !== undefined && code ? { amount: value, currency: code.toUpperCase() } : {};
+/**
+ * Amount and currency, each as far as the provider object carries it: a success missing either
+ * is then not applied (service.ts), where dropping both would have hidden that anything was missing.
+ */
+const moneyOf = (value: number | undefined, code: string | undefined) => ({
+  ...(value !== undefined ? { amount: value } : {}),
+  ...(code ? { currency: code.toUpperCase() } : {}),
+});
 
 /** `{ [key]: value }` for a non-empty value, else nothing (keeps absent fields absent, not `undefined`). */
 const optional = <K extends string>(key: K, value: string | null | undefined) =>
