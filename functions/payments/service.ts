@@ -44,7 +44,9 @@ const providerFailed = (cause: unknown, definite: boolean) =>
 /**
  * Pays an order: claims the single charge slot (idempotently), charges through the
  * environment's provider with a per-attempt provider idempotency key, and settles the order.
- * A webhook may settle it first; whichever write comes second changes nothing.
+ * A webhook may settle it first; whichever write comes second changes nothing. An order with
+ * nothing to charge (a total of 0) is settled without the provider, which would refuse to
+ * charge 0, through the same claim, so it is just as idempotent.
  */
 export async function payOrder(
   userId: string,
@@ -55,6 +57,14 @@ export async function payOrder(
   const claimed = await claimPaymentAttempt(userId, orderId, paymentMethod, idempotencyKey);
   if (claimed.replayed) return claimed.order;
   const { order, payment } = claimed;
+  if (order.total === 0) {
+    await settlePaid(
+      orderId,
+      { ...payment, status: 'succeeded' },
+      { reason: 'nothing to charge: the total is 0' },
+    );
+    return (await getOrder(orderId)) as Order;
+  }
   const request = {
     orderId,
     attempt: payment.attempt,
