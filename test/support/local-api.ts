@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
+import { useTable } from '../../functions/core/db.ts';
 import { type LocalBackend, startLocalBackend } from '../../lib/local/backend.ts';
 import { assertContract, checkContractOf } from './contract.ts';
 import { assertNoSecrets } from './secret-scan.ts';
@@ -75,6 +78,23 @@ export async function call(
     headers: res.headers,
     body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
   };
+}
+
+/**
+ * Points this test file's stores (`functions/<domain>/store.ts`) at a test backend's table, so a test
+ * can read what the backend's functions wrote (connection items, say) through the same code.
+ */
+export function useBackendTable(backend: LocalBackend): void {
+  useTable(
+    DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: backend.dynamodbEndpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    ),
+    backend.tables[0]?.name as string,
+  );
 }
 
 /** The headers and body a `fetch` init sends, as the contract check reads them. */
