@@ -59,13 +59,17 @@ import { kb, ms, ratio, renderTable } from '../lib/bench/table.ts';
 import { type BenchTarget, floorTarget, functionTargets } from '../lib/bench/targets.ts';
 import { type LoadResult, measureThroughput, processCpuMs } from '../lib/bench/throughput.ts';
 import { bundleDefines, PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
-import { readApiDefinition } from '../lib/local/api.ts';
+import { demoProducts, localAdmin } from '../lib/demo/seed.ts';
+import { readApiDefinition } from '../lib/local/apigateway/http/server.ts';
 import { type LocalBackend, startLocalBackend } from '../lib/local/backend.ts';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../lib/local/dynamodb.ts';
-import type { InvokeOutcome } from '../lib/local/functions.ts';
-import { demoProducts, localAdmin } from '../lib/local/seed.ts';
-import { synthesize } from '../lib/local/synth.ts';
-import { readCloudAssembly, resourcesOfType, TemplateResolver } from '../lib/local/template.ts';
+import { synthesize } from '../lib/local/cloudformation/synth.ts';
+import {
+  readCloudAssembly,
+  resourcesOfType,
+  TemplateResolver,
+} from '../lib/local/cloudformation/template.ts';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../lib/local/dynamodb/launcher.ts';
+import type { InvokeOutcome } from '../lib/local/lambda/function.ts';
 
 const USAGE =
   'Usage: npm run bench -- [--only cold,journey,warm,scale] [--runs N] [--requests N] [--duration S] [--journeys N] [--scale N] [--json <file>] [--write-docs]';

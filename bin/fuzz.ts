@@ -8,10 +8,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
+import { localAdmin } from '../lib/demo/seed.ts';
 import { curlCommand, describeFailure, describeReport, fuzz } from '../lib/fuzz/runner.ts';
 import { type LocalBackend, startLocalBackend } from '../lib/local/backend.ts';
-import { localAdmin } from '../lib/local/seed.ts';
-import { synthesize } from '../lib/local/synth.ts';
+import { synthesize } from '../lib/local/cloudformation/synth.ts';
 
 const { values } = parseArgs({
   options: {

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_ROUTE, functionId, ROUTES, routeKey } from '../lib/api/routes.ts';
 import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
 import { startLocalBackend } from '../lib/local/backend.ts';
-import { synthesize } from '../lib/local/synth.ts';
+import { synthesize } from '../lib/local/cloudformation/synth.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

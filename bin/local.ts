@@ -9,10 +9,10 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
+import { DEMO_CUSTOMER_PASSWORD, localAdmin } from '../lib/demo/seed.ts';
 import { type LocalBackend, startLocalBackend } from '../lib/local/backend.ts';
-import { LOG_FORMATS, type LogFormat } from '../lib/local/log-format.ts';
-import { DEMO_CUSTOMER_PASSWORD, localAdmin } from '../lib/local/seed.ts';
-import { synthesize } from '../lib/local/synth.ts';
+import { synthesize } from '../lib/local/cloudformation/synth.ts';
+import { LOG_FORMATS, type LogFormat } from '../lib/local/lambda/log-format.ts';
 
 const { values } = parseArgs({
   options: {

@@ -5,28 +5,37 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newSigningKeySetValue } from '../../functions/accounts/signing-keys.ts';
 import { useTable } from '../../functions/core/db.ts';
-import { type ApiServer, readApiDefinition, startApiServer } from './api.ts';
-import { jwtAuthorizer } from './authorizer.ts';
-import { type DynamoDbLocal, freePort, startDynamoDbLocal } from './dynamodb.ts';
+import { type LocalAdmin, localAdmin, seedAdmin, seedDemoData, seedOrderHistory } from '../demo/seed.ts';
+import { jwtAuthorizer } from './apigateway/http/jwt-authorizer.ts';
+import { type ApiServer, readApiDefinition, startApiServer } from './apigateway/http/server.ts';
+import {
+  type LocalWebSocketServer,
+  readWebSocketApi,
+  startWebSocketServer,
+} from './apigateway/websocket/server.ts';
+import {
+  LOCAL_REGION,
+  readCloudAssembly,
+  resourcesOfType,
+  TemplateResolver,
+} from './cloudformation/template.ts';
+import { type DynamoDbLocal, freePort, startDynamoDbLocal } from './dynamodb/launcher.ts';
+import { ensureTable } from './dynamodb/table.ts';
+import { type EventSourceMappings, startEventSourceMappings } from './dynamodb-streams/mapping-runner.ts';
 import {
   functionSpecOf,
   LocalFunction,
   LocalRuntime,
   type RuntimeLimits,
   runtimeLimitsFromEnv,
-} from './functions.ts';
-import { formatFunctionLog, type LogFormat } from './log-format.ts';
+} from './lambda/function.ts';
+import { formatFunctionLog, type LogFormat } from './lambda/log-format.ts';
 import {
   generateSecretValue,
   type LocalSecretsManager,
   startLocalSecretsManager,
-} from './secrets-manager.ts';
-import { type LocalAdmin, localAdmin, seedAdmin, seedDemoData, seedOrderHistory } from './seed.ts';
-import { type LocalSqs, startLocalSqs } from './sqs.ts';
-import { type EventSourceMappings, startEventSourceMappings } from './streams.ts';
-import { ensureTable } from './table.ts';
-import { LOCAL_REGION, readCloudAssembly, resourcesOfType, TemplateResolver } from './template.ts';
-import { type LocalWebSocketServer, readWebSocketApi, startWebSocketServer } from './websocket.ts';
+} from './secretsmanager/index.ts';
+import { type LocalSqs, startLocalSqs } from './sqs/index.ts';
 
 /** Credentials the local functions get, as Lambda would hand them real ones. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local', sessionToken: 'local' };

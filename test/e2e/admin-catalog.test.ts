@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CreateProductInput, Product } from '../../functions/catalog/model.ts';
+import { demoProducts } from '../../lib/demo/seed.ts';
 import type { LocalBackend } from '../../lib/local/backend.ts';
-import { demoProducts } from '../../lib/local/seed.ts';
 import {
   type ApiResponse,
   accountsApi,

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
 import { ROUTES } from '../../lib/api/routes.ts';
+import { demoProducts } from '../../lib/demo/seed.ts';
 import type { LocalBackend } from '../../lib/local/backend.ts';
-import { demoProducts } from '../../lib/local/seed.ts';
 import { call, startTestBackend } from '../support/local-api.ts';
 
 const seeded = demoProducts();

@@ -3,7 +3,7 @@ import { type JWTPayload, SignJWT, UnsecuredJWT } from 'jose';
 import { parseSigningKeySet } from '../../functions/accounts/signing-keys.ts';
 import { functionId } from '../../lib/api/routes.ts';
 import type { LocalBackend } from '../../lib/local/backend.ts';
-import type { LocalFunction } from '../../lib/local/functions.ts';
+import type { LocalFunction } from '../../lib/local/lambda/function.ts';
 import { backendSecret, functionVariable } from './local-api.ts';
 
 /** The local function serving a route's entry, e.g. `functions/accounts/get-account.ts`. */

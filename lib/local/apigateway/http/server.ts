@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { matchPath, pathSpecificity } from '../api/paths.ts';
-import type { LocalFunction } from './functions.ts';
-import { resourcesOfType, type TemplateResolver } from './template.ts';
+import { matchPath, pathSpecificity } from '../../../api/paths.ts';
+import { resourcesOfType, type TemplateResolver } from '../../cloudformation/template.ts';
+import type { LocalFunction } from '../../lambda/function.ts';
 
 /** One `AWS::ApiGatewayV2::Route` as the emulator serves it. */
 export interface ApiRoute {

@@ -2,8 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
-import type { InvokeOutcome, LocalFunction } from './functions.ts';
-import { LOCAL_ACCOUNT, LOCAL_REGION, resourcesOfType, type TemplateResolver } from './template.ts';
+import {
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  resourcesOfType,
+  type TemplateResolver,
+} from '../../cloudformation/template.ts';
+import type { InvokeOutcome, LocalFunction } from '../../lambda/function.ts';
 
 /** One route of the WebSocket API as the template defines it. */
 export interface WebSocketRoute {

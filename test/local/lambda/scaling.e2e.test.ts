@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ApiRoute, type ApiServer, startApiServer } from '../../lib/local/api.ts';
+import { type ApiRoute, type ApiServer, startApiServer } from '../../../lib/local/apigateway/http/server.ts';
+import { TemplateResolver } from '../../../lib/local/cloudformation/template.ts';
 import {
   type FunctionSpec,
   functionSpecOf,
@@ -8,13 +9,12 @@ import {
   LocalRuntime,
   type RuntimeLimits,
   runtimeLimitsFromEnv,
-} from '../../lib/local/functions.ts';
-import { TemplateResolver } from '../../lib/local/template.ts';
-import { accountsApi } from '../support/accounts-api.ts';
-import { functionOf } from '../support/forged-tokens.ts';
-import { startTestBackend } from '../support/local-api.ts';
+} from '../../../lib/local/lambda/function.ts';
+import { accountsApi } from '../../support/accounts-api.ts';
+import { functionOf } from '../../support/forged-tokens.ts';
+import { startTestBackend } from '../../support/local-api.ts';
 
-const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'functions');
+const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
 
 /** A fixture function as the template would declare it. */
 function spec(logicalId: string, overrides: Partial<FunctionSpec> = {}): FunctionSpec {

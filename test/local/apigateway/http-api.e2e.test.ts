@@ -1,10 +1,10 @@
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiServer, startApiServer } from '../../lib/local/api.ts';
-import { LocalFunction } from '../../lib/local/functions.ts';
+import { type ApiServer, startApiServer } from '../../../lib/local/apigateway/http/server.ts';
+import { LocalFunction } from '../../../lib/local/lambda/function.ts';
 
-const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'functions');
+const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
 
 function fixture(logicalId: string, environment: Record<string, string>, timeoutSeconds = 2): LocalFunction {
   return new LocalFunction(

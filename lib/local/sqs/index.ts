@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from './template.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../cloudformation/template.ts';
 
 /**
  * A local Amazon SQS: an in-memory server speaking SQS's AWS JSON 1.0 protocol (what

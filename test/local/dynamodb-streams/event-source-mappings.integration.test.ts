@@ -12,18 +12,21 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { PurgeQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { LocalFunction, lambdaEnvironment } from '../../lib/local/functions.ts';
-import { type LocalSqs, startLocalSqs } from '../../lib/local/sqs.ts';
-import { type EventSourceMappings, startEventSourceMappings } from '../../lib/local/streams.ts';
-import { ensureTable } from '../../lib/local/table.ts';
 import {
   type CfnResource,
   readCloudAssembly,
   resourcesOfType,
   TemplateResolver,
-} from '../../lib/local/template.ts';
+} from '../../../lib/local/cloudformation/template.ts';
+import { ensureTable } from '../../../lib/local/dynamodb/table.ts';
+import {
+  type EventSourceMappings,
+  startEventSourceMappings,
+} from '../../../lib/local/dynamodb-streams/mapping-runner.ts';
+import { LocalFunction, lambdaEnvironment } from '../../../lib/local/lambda/function.ts';
+import { type LocalSqs, startLocalSqs } from '../../../lib/local/sqs/index.ts';
 
-const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'functions');
+const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 /** One table per test file, so files share DynamoDB Local without seeing each other's records. */
 const TABLE_PREFIX = `streams-${randomUUID().slice(0, 8)}-`;

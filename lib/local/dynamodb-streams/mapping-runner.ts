@@ -11,10 +11,15 @@ import {
   GetShardIteratorCommand,
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
+import {
+  type CloudAssembly,
+  LOCAL_REGION,
+  resourcesOfType,
+  type TemplateResolver,
+} from '../cloudformation/template.ts';
+import type { InvokeOutcome, LocalFunction } from '../lambda/function.ts';
+import type { LocalSqs } from '../sqs/index.ts';
 import { type FilterCriteria, matchesFilterCriteria, validateFilterCriteria } from './event-filter.ts';
-import type { InvokeOutcome, LocalFunction } from './functions.ts';
-import type { LocalSqs } from './sqs.ts';
-import { type CloudAssembly, LOCAL_REGION, resourcesOfType, type TemplateResolver } from './template.ts';
 
 /**
  * Lambda event source mappings on DynamoDB Streams, run locally against DynamoDB Local's

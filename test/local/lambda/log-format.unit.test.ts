@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatFunctionLog, shortFunctionName } from '../../lib/local/log-format.ts';
+import { formatFunctionLog, shortFunctionName } from '../../../lib/local/lambda/log-format.ts';
 
 const plain = (line: string) =>
   formatFunctionLog('OrdersCreateOrderFunctionC61615C2', line, { color: false });

@@ -6,7 +6,7 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { CfnResource } from './template.ts';
+import type { CfnResource } from '../cloudformation/template.ts';
 
 /**
  * Turns the template's `AWS::DynamoDB::Table` properties into a CreateTable request, so the

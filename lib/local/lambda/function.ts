@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { transformSync } from 'esbuild';
-import type { InvokeMessage, SerializedError, WorkerInit, WorkerReply } from './lambda-worker.ts';
-import type { CfnResource, TemplateResolver } from './template.ts';
+import type { CfnResource, TemplateResolver } from '../cloudformation/template.ts';
+import type { InvokeMessage, SerializedError, WorkerInit, WorkerReply } from './worker.ts';
 
 /** What the local runtime knows of one function, read from the synthesized template. */
 export interface FunctionSpec {
@@ -304,7 +304,7 @@ function resolveModule(codeDir: string, handler: string): { modulePath: string; 
   throw new Error(`No module for handler "${handler}" in ${codeDir}.`);
 }
 
-const WORKER_SCRIPT = path.join(import.meta.dirname, 'lambda-worker.ts');
+const WORKER_SCRIPT = path.join(import.meta.dirname, 'worker.ts');
 let workerCode: string | undefined;
 
 /**

@@ -19,8 +19,8 @@ import {
   TooManyEntriesInBatchRequest,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalSqs, startLocalSqs } from '../../lib/local/sqs.ts';
-import { type CloudAssembly, TemplateResolver } from '../../lib/local/template.ts';
+import { type CloudAssembly, TemplateResolver } from '../../../lib/local/cloudformation/template.ts';
+import { type LocalSqs, startLocalSqs } from '../../../lib/local/sqs/index.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { LocalFunction } from '../../lib/local/functions.ts';
 import {
   type LocalWebSocketServer,
   selectRouteKey,
   startWebSocketServer,
   type WebSocketRoute,
-} from '../../lib/local/websocket.ts';
-import { openSocket } from '../support/websocket.ts';
+} from '../../../lib/local/apigateway/websocket/server.ts';
+import { LocalFunction } from '../../../lib/local/lambda/function.ts';
+import { openSocket } from '../../support/websocket.ts';
 
-const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'functions');
+const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
 const eventsFile = path.join(mkdtempSync(path.join(tmpdir(), 'ws-fixture-')), 'events.jsonl');
 
 function fixture(logicalId: string, handler: string): LocalFunction {

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
-import type { ApiRoute } from './api.ts';
+import type { ApiRoute } from './server.ts';
 
 /** An `AWS::ApiGatewayV2::Authorizer` of type JWT, with intrinsics already resolved. */
 export interface JwtAuthorizerConfig {

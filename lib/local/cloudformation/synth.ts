@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { addShopStacks, stackNames } from '../app.ts';
-import { environmentConfig } from '../config/environments.ts';
-import { PROJECT_ROOT } from '../constructs/endpoint-function.ts';
+import { addShopStacks, stackNames } from '../../app.ts';
+import { environmentConfig } from '../../config/environments.ts';
+import { PROJECT_ROOT } from '../../constructs/endpoint-function.ts';
 
 export interface SynthResult {
   readonly outdir: string;

@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { matchesFilterCriteria, validateFilterCriteria } from '../../lib/local/event-filter.ts';
+import {
+  matchesFilterCriteria,
+  validateFilterCriteria,
+} from '../../../lib/local/dynamodb-streams/event-filter.ts';
 
 /** A stream record in the shape Lambda delivers it (DynamoDB JSON images). */
 const record = (newImage: Record<string, unknown>, overrides: Record<string, unknown> = {}) => ({
