@@ -59,17 +59,18 @@ import { kb, ms, ratio, renderTable } from '../lib/bench/table.ts';
 import { type BenchTarget, floorTarget, functionTargets } from '../lib/bench/targets.ts';
 import { type LoadResult, measureThroughput, processCpuMs } from '../lib/bench/throughput.ts';
 import { bundleDefines, PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
+import { type DemoSeed, type ShopBackend, shopBackendOptions } from '../lib/demo/backend-hooks.ts';
 import { demoProducts, localAdmin } from '../lib/demo/seed.ts';
-import { readApiDefinition } from '../lib/local/apigateway/http/server.ts';
-import { type LocalBackend, startLocalBackend } from '../lib/local/backend.ts';
-import { synthesize } from '../lib/local/cloudformation/synth.ts';
+import { readApiDefinition } from '../lib/local/apigateway/http/definition.ts';
+import { type LocalBackendOptions, startLocalBackend } from '../lib/local/backend.ts';
 import {
   readCloudAssembly,
   resourcesOfType,
   TemplateResolver,
 } from '../lib/local/cloudformation/template.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../lib/local/dynamodb/launcher.ts';
-import type { InvokeOutcome } from '../lib/local/lambda/function.ts';
+import type { InvokeOutcome } from '../lib/local/lambda/outcome.ts';
+import { synthesize } from '../lib/synth.ts';
 
 const USAGE =
   'Usage: npm run bench -- [--only cold,journey,warm,scale] [--runs N] [--requests N] [--duration S] [--journeys N] [--scale N] [--json <file>] [--write-docs]';
@@ -171,7 +172,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 /** Stops a backend now (it frees its threads for the next phase) and forgets it. */
-async function stopBackend(backend: LocalBackend): Promise<void> {
+async function stopBackend(backend: ShopBackend): Promise<void> {
   const index = running.indexOf(backend);
   if (index >= 0) running.splice(index, 1);
   await backend.stop();
@@ -614,15 +615,15 @@ const keepLog = (line: string) => {
 
 async function startBackend(
   prefix: string,
-  extra: Partial<Parameters<typeof startLocalBackend>[0]> = {},
-): Promise<LocalBackend> {
+  extra: Partial<LocalBackendOptions<DemoSeed | undefined>> = {},
+): Promise<ShopBackend> {
   const ddb = await sharedDynamoDb();
   const backend = await startLocalBackend({
     assemblyDir: outdir,
     dynamodbEndpoint: ddb.endpoint,
     tableNamePrefix: prefix,
     port: 0,
-    seed: true,
+    ...shopBackendOptions(),
     runSchedules: false,
     log: keepLog,
     ...extra,
@@ -631,13 +632,13 @@ async function startBackend(
   return backend;
 }
 
-function functionVariable(backend: LocalBackend, variable: string): string | undefined {
+function functionVariable(backend: ShopBackend, variable: string): string | undefined {
   for (const fn of backend.functions.values())
     if (fn.spec.environment[variable]) return fn.spec.environment[variable];
   return undefined;
 }
 
-async function secretOf(backend: LocalBackend, arnVariable: string): Promise<string> {
+async function secretOf(backend: ShopBackend, arnVariable: string): Promise<string> {
   const arn = functionVariable(backend, arnVariable);
   if (!arn) throw new Error(`No function has ${arnVariable}.`);
   const client = new SecretsManagerClient({
@@ -1310,7 +1311,7 @@ async function scalePhase(): Promise<void> {
   // Backends and sign-ins only now: access tokens live 15 minutes, seeding 100k items may not.
   const backends = new Map<number, { client: BenchClient; admin: string; customer: string; table: string }>();
   for (const size of sizes) {
-    const backend = await startBackend(prefixes.get(size) as string, { seed: false });
+    const backend = await startBackend(prefixes.get(size) as string, { onTablesCreated: undefined });
     const client = new BenchClient(backend.url);
     backends.set(size, {
       client,

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type LocalBackend, startLocalBackend } from '../../lib/local/backend.ts';
+import { type ShopBackend, shopBackendOptions } from '../../lib/demo/backend-hooks.ts';
+import { startLocalBackend } from '../../lib/local/backend.ts';
 import { call } from '../support/local-api.ts';
 
 // `npm start` seeds more than the tests' backends do: demo customers with paid orders, and the
 // recommendations built from them. This runs that seeding as bin/local.ts asks for it.
 describe('npm start (the local backend with the demo order history)', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let environmentBefore: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
@@ -16,8 +17,7 @@ describe('npm start (the local backend with the demo order history)', () => {
       dynamodbEndpoint: inject('dynamodbEndpoint'),
       tableNamePrefix: `start-${randomUUID().slice(0, 8)}-`,
       port: 0,
-      seed: true,
-      seedOrderHistory: true,
+      ...shopBackendOptions({ orderHistory: true }),
       runSchedules: false,
       log: () => undefined,
     });

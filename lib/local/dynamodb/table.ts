@@ -6,7 +6,7 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { CfnResource } from '../cloudformation/template.ts';
+import { type CfnResource, resourcesOfType, type TemplateResolver } from '../cloudformation/template.ts';
 
 /**
  * Turns the template's `AWS::DynamoDB::Table` properties into a CreateTable request, so the
@@ -60,4 +60,28 @@ export async function applyTimeToLive(
       new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { ...ttl } }),
     );
   }
+}
+
+/** A table of the template, as a local backend has it. */
+export interface LocalTable {
+  readonly logicalId: string;
+  readonly name: string;
+  /** Created by this run (false: it was kept from an earlier one). */
+  readonly created: boolean;
+}
+
+/** Creates every `AWS::DynamoDB::Table` of the template that does not exist yet, under its local name. */
+export async function ensureTemplateTables(
+  client: DynamoDBClient,
+  resolver: TemplateResolver,
+): Promise<LocalTable[]> {
+  const tables: LocalTable[] = [];
+  for (const { stackName, logicalId, resource } of resourcesOfType(
+    resolver.assembly,
+    'AWS::DynamoDB::Table',
+  )) {
+    const name = resolver.resource(stackName, logicalId).ref;
+    tables.push({ logicalId, name, created: await ensureTable(client, resource, name) });
+  }
+  return tables;
 }

@@ -1,6 +1,6 @@
 // Runs inside a worker thread: one Lambda execution environment. It loads the function's
 // bundle once (the cold start) and then serves invocations one at a time, like Lambda does.
-// functions.ts starts it from this source transpiled to JavaScript (`eval`), so no relative
+// instance.ts starts it from this source transpiled to JavaScript (`eval`), so no relative
 // imports here.
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import type { WebSocketRoute } from '../../../lib/local/apigateway/websocket/definition.ts';
+import { selectRouteKey } from '../../../lib/local/apigateway/websocket/frames.ts';
 import {
   type LocalWebSocketServer,
-  selectRouteKey,
   startWebSocketServer,
-  type WebSocketRoute,
 } from '../../../lib/local/apigateway/websocket/server.ts';
 import { LocalFunction } from '../../../lib/local/lambda/function.ts';
 import { openSocket } from '../../support/websocket.ts';

@@ -22,8 +22,9 @@ import { ensureTable } from '../../../lib/local/dynamodb/table.ts';
 import {
   type EventSourceMappings,
   startEventSourceMappings,
-} from '../../../lib/local/dynamodb-streams/mapping-runner.ts';
-import { LocalFunction, lambdaEnvironment } from '../../../lib/local/lambda/function.ts';
+} from '../../../lib/local/dynamodb-streams/index.ts';
+import { LocalFunction } from '../../../lib/local/lambda/function.ts';
+import { lambdaEnvironment } from '../../../lib/local/lambda/spec.ts';
 import { type LocalSqs, startLocalSqs } from '../../../lib/local/sqs/index.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');

@@ -1,15 +1,12 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ApiRoute, type ApiServer, startApiServer } from '../../../lib/local/apigateway/http/server.ts';
+import type { ApiRoute } from '../../../lib/local/apigateway/http/definition.ts';
+import { type ApiServer, startApiServer } from '../../../lib/local/apigateway/http/server.ts';
 import { TemplateResolver } from '../../../lib/local/cloudformation/template.ts';
-import {
-  type FunctionSpec,
-  functionSpecOf,
-  LocalFunction,
-  LocalRuntime,
-  type RuntimeLimits,
-  runtimeLimitsFromEnv,
-} from '../../../lib/local/lambda/function.ts';
+import { LocalFunction } from '../../../lib/local/lambda/function.ts';
+import { type RuntimeLimits, runtimeLimitsFromEnv } from '../../../lib/local/lambda/limits.ts';
+import { LocalRuntime } from '../../../lib/local/lambda/runtime.ts';
+import { type FunctionSpec, functionSpecOf } from '../../../lib/local/lambda/spec.ts';
 import { accountsApi } from '../../support/accounts-api.ts';
 import { functionOf } from '../../support/forged-tokens.ts';
 import { startTestBackend } from '../../support/local-api.ts';

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
-import type { ApiRoute } from './server.ts';
+import { resourcesOfType, type TemplateResolver } from '../../cloudformation/template.ts';
+import type { ApiRoute } from './definition.ts';
 
 /** An `AWS::ApiGatewayV2::Authorizer` of type JWT, with intrinsics already resolved. */
 export interface JwtAuthorizerConfig {
@@ -127,5 +128,37 @@ export function jwtAuthorizer(
       return { ok: false, status: 403 };
     }
     return { ok: true, context };
+  };
+}
+
+/**
+ * The JWT authorizers of an HTTP API, from its `AWS::ApiGatewayV2::Authorizer`s, as one check
+ * for the server: a protected route whose authorizer is unknown is refused, never served open.
+ * The template's other authorizer types fail here: the local runtime only emulates JWT ones.
+ */
+export function templateAuthorizers(
+  resolver: TemplateResolver,
+  apiId: string,
+): (route: ApiRoute, headers: http.IncomingHttpHeaders) => Promise<AuthorizerVerdict> {
+  const authorizers = new Map(
+    resourcesOfType(resolver.assembly, 'AWS::ApiGatewayV2::Authorizer')
+      // The WebSocket API's REQUEST authorizer is the WebSocket server's (../websocket/connect.ts).
+      .filter(({ resource }) => (resource.Properties?.ApiId as { Ref?: string } | undefined)?.Ref === apiId)
+      .map(({ stackName, logicalId, resource }) => {
+        const jwt = resolver.resolve(resource.Properties?.JwtConfiguration ?? {}, stackName) as {
+          Issuer?: string;
+          Audience?: string[];
+        };
+        if (resource.Properties?.AuthorizerType !== 'JWT' || !jwt.Issuer) {
+          throw new Error(
+            `Authorizer ${logicalId} is not a JWT authorizer; the local runtime only emulates those.`,
+          );
+        }
+        return [logicalId, jwtAuthorizer({ issuer: jwt.Issuer, audience: jwt.Audience ?? [] })];
+      }),
+  );
+  return async (route, headers) => {
+    const authorize = route.authorizerId ? authorizers.get(route.authorizerId) : undefined;
+    return authorize ? authorize(route, headers) : { ok: false, status: 401 };
   };
 }
