@@ -1,39 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import { emulateCustomResources } from '../../../lib/local/cloudformation/custom-resources.ts';
-import { type CloudAssembly, TemplateResolver } from '../../../lib/local/cloudformation/template.ts';
+import { TemplateResolver } from '../../../lib/local/cloudformation/template.ts';
+import { assemblyOf } from '../assembly.ts';
 
 /** Two stacks as the shop's are split: `data` exports its table's stream, `app` imports it. */
-const ASSEMBLY: CloudAssembly = {
-  dir: '/nowhere',
-  stacks: [
-    {
-      stackName: 'data',
-      template: {
-        Resources: {
-          Table: { Type: 'AWS::DynamoDB::Table', Properties: {} },
-          Keys: { Type: 'AWS::SecretsManager::Secret', Properties: {} },
-        },
-        Outputs: {
-          Stream: { Value: { 'Fn::GetAtt': ['Table', 'StreamArn'] }, Export: { Name: 'data:Stream' } },
-          Keys: { Value: { Ref: 'Keys' }, Export: { Name: 'data:Keys' } },
-        },
-      },
+const ASSEMBLY = assemblyOf({
+  data: {
+    Resources: {
+      Table: { Type: 'AWS::DynamoDB::Table', Properties: {} },
+      Keys: { Type: 'AWS::SecretsManager::Secret', Properties: {} },
     },
-    {
-      stackName: 'app',
-      template: {
-        Resources: {
-          Dlq: { Type: 'AWS::SQS::Queue', Properties: {} },
-          KeySet: {
-            Type: 'Custom::KeySet',
-            Properties: { SecretId: { 'Fn::ImportValue': 'data:Keys' }, Size: 2 },
-          },
-          Other: { Type: 'Custom::Unknown', Properties: { Anything: { 'Fn::GetAtt': ['Dlq', 'Nope'] } } },
-        },
-      },
+    Outputs: {
+      Stream: { Value: { 'Fn::GetAtt': ['Table', 'StreamArn'] }, Export: { Name: 'data:Stream' } },
+      Keys: { Value: { Ref: 'Keys' }, Export: { Name: 'data:Keys' } },
     },
-  ],
-};
+  },
+  app: {
+    Resources: {
+      Dlq: { Type: 'AWS::SQS::Queue', Properties: {} },
+      KeySet: {
+        Type: 'Custom::KeySet',
+        Properties: { SecretId: { 'Fn::ImportValue': 'data:Keys' }, Size: 2 },
+      },
+      Other: { Type: 'Custom::Unknown', Properties: { Anything: { 'Fn::GetAtt': ['Dlq', 'Nope'] } } },
+    },
+  },
+});
 
 const resolver = new TemplateResolver(ASSEMBLY, {
   tableNamePrefix: 'test-',

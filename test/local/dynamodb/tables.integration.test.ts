@@ -1,46 +1,40 @@
 import { randomUUID } from 'node:crypto';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import type { CloudAssembly } from '../../../lib/local/cloudformation/template.ts';
 import { TemplateResolver } from '../../../lib/local/cloudformation/template.ts';
 import { ensureTemplateTables } from '../../../lib/local/dynamodb/table.ts';
+import { assemblyOf } from '../assembly.ts';
 
-const ASSEMBLY: CloudAssembly = {
-  dir: '/nowhere',
-  stacks: [
-    {
-      stackName: 'data',
-      template: {
-        Resources: {
-          Table: {
-            Type: 'AWS::DynamoDB::Table',
-            Properties: {
-              KeySchema: [
-                { AttributeName: 'pk', KeyType: 'HASH' },
-                { AttributeName: 'sk', KeyType: 'RANGE' },
-              ],
-              AttributeDefinitions: [
-                { AttributeName: 'pk', AttributeType: 'S' },
-                { AttributeName: 'sk', AttributeType: 'S' },
-                { AttributeName: 'gsi1pk', AttributeType: 'S' },
-              ],
-              BillingMode: 'PAY_PER_REQUEST',
-              GlobalSecondaryIndexes: [
-                {
-                  IndexName: 'gsi1',
-                  KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }],
-                  Projection: { ProjectionType: 'ALL' },
-                },
-              ],
-              StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
-              TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+const ASSEMBLY = assemblyOf({
+  data: {
+    Resources: {
+      Table: {
+        Type: 'AWS::DynamoDB::Table',
+        Properties: {
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+            { AttributeName: 'gsi1pk', AttributeType: 'S' },
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: 'gsi1',
+              KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }],
+              Projection: { ProjectionType: 'ALL' },
             },
-          },
+          ],
+          StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+          TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
         },
       },
     },
-  ],
-};
+  },
+});
 
 describe("the template's tables in DynamoDB Local", () => {
   const client = new DynamoDBClient({

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CloudAssembly } from '../../../lib/local/cloudformation/template.ts';
 import { startSchedules } from '../../../lib/local/eventbridge/index.ts';
 import { LocalFunction } from '../../../lib/local/lambda/function.ts';
+import { assemblyOf } from '../assembly.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
 
@@ -25,23 +25,17 @@ const rule = (ScheduleExpression: string, Arn: unknown) => ({
 });
 const cleanupArn = { 'Fn::GetAtt': ['Cleanup', 'Arn'] };
 
-const ASSEMBLY: CloudAssembly = {
-  dir: '/nowhere',
-  stacks: [
-    {
-      stackName: 'events',
-      template: {
-        Resources: {
-          Nightly: rule('rate(1 day)', cleanupArn),
-          Failing: rule('rate(5 minutes)', cleanupArn),
-          // Not emulated: cron expressions, targets that are not functions of the app.
-          Hourly: rule('cron(0 * * * ? *)', cleanupArn),
-          Elsewhere: rule('rate(1 hour)', 'arn:aws:sns:us-east-1:000000000000:topic'),
-        },
-      },
+const ASSEMBLY = assemblyOf({
+  events: {
+    Resources: {
+      Nightly: rule('rate(1 day)', cleanupArn),
+      Failing: rule('rate(5 minutes)', cleanupArn),
+      // Not emulated: cron expressions, targets that are not functions of the app.
+      Hourly: rule('cron(0 * * * ? *)', cleanupArn),
+      Elsewhere: rule('rate(1 hour)', 'arn:aws:sns:us-east-1:000000000000:topic'),
     },
-  ],
-};
+  },
+});
 
 afterAll(async () => {
   await cleanup.stop();

@@ -8,33 +8,27 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CloudAssembly } from '../../../lib/local/cloudformation/template.ts';
 import { TemplateResolver } from '../../../lib/local/cloudformation/template.ts';
 import {
   type LocalSecretsManager,
   putTemplateSecrets,
   startLocalSecretsManager,
 } from '../../../lib/local/secretsmanager/index.ts';
+import { assemblyOf } from '../assembly.ts';
 
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-const ASSEMBLY: CloudAssembly = {
-  dir: '/nowhere',
-  stacks: [
-    {
-      stackName: 'data',
-      template: {
-        Resources: {
-          Cursor: {
-            Type: 'AWS::SecretsManager::Secret',
-            Properties: { GenerateSecretString: { PasswordLength: 32 } },
-          },
-          Keys: { Type: 'AWS::SecretsManager::Secret', Properties: {} },
-        },
+const ASSEMBLY = assemblyOf({
+  data: {
+    Resources: {
+      Cursor: {
+        Type: 'AWS::SecretsManager::Secret',
+        Properties: { GenerateSecretString: { PasswordLength: 32 } },
       },
+      Keys: { Type: 'AWS::SecretsManager::Secret', Properties: {} },
     },
-  ],
-};
+  },
+});
 const CURSOR_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:data-Cursor-local';
 const KEYS_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:data-Keys-local';
 
