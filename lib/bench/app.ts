@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { PROJECT_ROOT } from '../constructs/endpoint-function.ts';
-import { type ApiDefinition, readApiDefinition } from '../local/api.ts';
-import { synthesize } from '../local/synth.ts';
-import { type CloudAssembly, readCloudAssembly, TemplateResolver } from '../local/template.ts';
+import { type ApiDefinition, readApiDefinition } from '../local/apigateway/http/definition.ts';
+import { type CloudAssembly, readCloudAssembly, TemplateResolver } from '../local/cloudformation/template.ts';
+import { synthesize } from '../synth.ts';
 import { seconds } from './table.ts';
 import { type BenchTarget, functionTargets } from './targets.ts';
 

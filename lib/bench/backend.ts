@@ -1,16 +1,16 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { LocalBackend } from '../local/backend.ts';
+import type { ShopBackend } from '../demo/backend-hooks.ts';
 import type { BenchClient } from './http-client.ts';
 
 /** A variable of the first function of `backend` that has it. */
-export function functionVariable(backend: LocalBackend, variable: string): string | undefined {
+export function functionVariable(backend: ShopBackend, variable: string): string | undefined {
   for (const fn of backend.functions.values())
     if (fn.spec.environment[variable]) return fn.spec.environment[variable];
   return undefined;
 }
 
 /** The value of the secret whose ARN a function of `backend` has in `arnVariable`. */
-export async function secretOf(backend: LocalBackend, arnVariable: string): Promise<string> {
+export async function secretOf(backend: ShopBackend, arnVariable: string): Promise<string> {
   const arn = functionVariable(backend, arnVariable);
   if (!arn) throw new Error(`No function has ${arnVariable}.`);
   const client = new SecretsManagerClient({

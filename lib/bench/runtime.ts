@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type LocalBackend, startLocalBackend } from '../local/backend.ts';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb.ts';
+import { type DemoSeed, type ShopBackend, shopBackendOptions } from '../demo/backend-hooks.ts';
+import { type LocalBackendOptions, startLocalBackend } from '../local/backend.ts';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb/launcher.ts';
 
 /** Something this run started and must stop. */
 export interface Stoppable {
@@ -69,15 +70,15 @@ export class BenchRuntime {
   /** A local backend on the shared DynamoDB Local, its tables named with `prefix`, seeded by default. */
   async startBackend(
     prefix: string,
-    extra: Partial<Parameters<typeof startLocalBackend>[0]> = {},
-  ): Promise<LocalBackend> {
+    extra: Partial<LocalBackendOptions<DemoSeed | undefined>> = {},
+  ): Promise<ShopBackend> {
     const ddb = await this.sharedDynamoDb();
     const backend = await startLocalBackend({
       assemblyDir: this.#assemblyDir,
       dynamodbEndpoint: ddb.endpoint,
       tableNamePrefix: prefix,
       port: 0,
-      seed: true,
+      ...shopBackendOptions(),
       runSchedules: false,
       log: (line) => {
         this.backendLog.push(line);
@@ -89,7 +90,7 @@ export class BenchRuntime {
   }
 
   /** Stops a backend now (it frees its threads for the next phase) and forgets it. */
-  async stopBackend(backend: LocalBackend): Promise<void> {
+  async stopBackend(backend: ShopBackend): Promise<void> {
     const index = this.#running.indexOf(backend);
     if (index >= 0) this.#running.splice(index, 1);
     await backend.stop();

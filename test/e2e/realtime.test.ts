@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTable } from '../../functions/core/db.ts';
 import { connectionsOf } from '../../functions/realtime/store.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { accountsApi, type Session } from '../support/accounts-api.ts';
 import {
   genuineClaims,
@@ -21,7 +21,7 @@ import {
 import { startTestBackend } from '../support/local-api.ts';
 import { connect, openSocket, tokenProtocols } from '../support/websocket.ts';
 
-let backend: LocalBackend;
+let backend: ShopBackend;
 let url: string;
 let alice: Session;
 

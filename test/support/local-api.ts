@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { inject } from 'vitest';
-import { type LocalBackend, startLocalBackend } from '../../lib/local/backend.ts';
+import { type ShopBackend, shopBackendOptions } from '../../lib/demo/backend-hooks.ts';
+import { startLocalBackend } from '../../lib/local/backend.ts';
 import { assertContract, checkContractOf } from './contract.ts';
 import { assertNoSecrets } from './secret-scan.ts';
 
@@ -18,14 +19,14 @@ export async function startTestBackend(
     /** Variables for one function (by logical id) only, e.g. an endpoint a fault test controls. */
     functionEnvironment?: (logicalId: string) => Readonly<Record<string, string>>;
   } = {},
-): Promise<LocalBackend> {
+): Promise<ShopBackend> {
   const lines: string[] = [];
   const backend = await startLocalBackend({
     assemblyDir: inject('assemblyDir'),
     dynamodbEndpoint: inject('dynamodbEndpoint'),
     tableNamePrefix: `e2e-${randomUUID().slice(0, 8)}-`,
     port: 0,
-    seed: true,
+    ...shopBackendOptions(),
     // Tests run schedules themselves (backend.runSchedules()), so timing never decides an outcome.
     runSchedules: false,
     ...(environment ? { environment } : {}),
@@ -77,7 +78,7 @@ export async function call(
 }
 
 /** A variable every function of the backend that has it agrees on (a secret's ARN, the issuer). */
-export function functionVariable(backend: LocalBackend, variable: string): string {
+export function functionVariable(backend: ShopBackend, variable: string): string {
   for (const fn of backend.functions.values()) {
     const value = fn.spec.environment[variable];
     if (value) return value;
@@ -86,7 +87,7 @@ export function functionVariable(backend: LocalBackend, variable: string): strin
 }
 
 /** A secret's value as the backend's functions read it, from its local Secrets Manager. */
-export async function backendSecret(backend: LocalBackend, arnVariable: string): Promise<string> {
+export async function backendSecret(backend: ShopBackend, arnVariable: string): Promise<string> {
   const client = new SecretsManagerClient({
     endpoint: backend.secretsEndpoint,
     region: 'us-east-1',

@@ -1,5 +1,5 @@
-import type { LocalBackend } from '../../local/backend.ts';
-import type { InvokeOutcome } from '../../local/functions.ts';
+import type { ShopBackend } from '../../demo/backend-hooks.ts';
+import type { InvokeOutcome } from '../../local/lambda/outcome.ts';
 import {
   chooseMemory,
   costPerMillion,
@@ -59,7 +59,7 @@ function usageOf(
 /** `--journeys` more runs over every route: what each function costs per warm invocation. */
 export async function warmJourneys(
   context: BenchContext,
-  backend: LocalBackend,
+  backend: ShopBackend,
   client: BenchClient,
   journey: JourneyContext,
   recorder: DynamoDbRecorder,

@@ -1,6 +1,6 @@
-import type { LocalBackend } from '../../local/backend.ts';
-import { demoProducts, localAdmin } from '../../local/seed.ts';
-import { resourcesOfType } from '../../local/template.ts';
+import type { ShopBackend } from '../../demo/backend-hooks.ts';
+import { demoProducts, localAdmin } from '../../demo/seed.ts';
+import { resourcesOfType } from '../../local/cloudformation/template.ts';
 import { login, secretOf } from '../backend.ts';
 import { markdownTable } from '../docs.ts';
 import { type DynamoDbRecorder, startDynamoDbRecorder } from '../dynamodb-recorder.ts';
@@ -28,7 +28,7 @@ interface FirstRequest {
 /** A fresh backend whose functions reach DynamoDB through a proxy recording their capacity. */
 async function startRecordedBackend(
   context: BenchContext,
-): Promise<{ backend: LocalBackend; recorder: DynamoDbRecorder; outcomes: Outcomes }> {
+): Promise<{ backend: ShopBackend; recorder: DynamoDbRecorder; outcomes: Outcomes }> {
   const ddb = await context.runtime.sharedDynamoDb();
   const tableResource = resourcesOfType(context.app.assembly, 'AWS::DynamoDB::Table')[0]?.resource;
   const indexes = (

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { listProducts } from '../../../functions/catalog/store.ts';
 import { useTable } from '../../../functions/core/db.ts';
-import { localAdmin } from '../../local/seed.ts';
+import { localAdmin } from '../../demo/seed.ts';
 import { functionVariable, login } from '../backend.ts';
 import { markdownTable } from '../docs.ts';
 import { BenchClient } from '../http-client.ts';
@@ -81,7 +81,7 @@ async function startSizedBackends(
 ): Promise<Map<number, SizedBackend>> {
   const backends = new Map<number, SizedBackend>();
   for (const [size, prefix] of prefixes) {
-    const backend = await context.runtime.startBackend(prefix, { seed: false });
+    const backend = await context.runtime.startBackend(prefix, { onTablesCreated: undefined });
     const client = new BenchClient(backend.url);
     backends.set(size, {
       client,

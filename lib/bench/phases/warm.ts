@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { LocalBackend } from '../../local/backend.ts';
-import { demoProducts } from '../../local/seed.ts';
+import type { ShopBackend } from '../../demo/backend-hooks.ts';
+import { demoProducts } from '../../demo/seed.ts';
 import { BenchClient, type BenchRequest } from '../http-client.ts';
 import { type BenchContext, type BenchPhase, mergeResults, type PhaseResult } from '../phase.ts';
 import { summarize } from '../stats.ts';
@@ -11,7 +11,7 @@ import { warmThroughput } from './warm-throughput.ts';
 
 /** The backend the warm phase measures, with what its parts share. */
 export interface WarmSetup {
-  readonly backend: LocalBackend;
+  readonly backend: ShopBackend;
   readonly client: BenchClient;
   /** Products of the seeded catalog. */
   readonly ids: readonly string[];
