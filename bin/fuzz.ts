@@ -8,10 +8,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
+import { type ShopBackend, shopBackendOptions } from '../lib/demo/backend-hooks.ts';
+import { localAdmin } from '../lib/demo/seed.ts';
 import { curlCommand, describeFailure, describeReport, fuzz } from '../lib/fuzz/runner.ts';
-import { type LocalBackend, startLocalBackend } from '../lib/local/backend.ts';
-import { localAdmin } from '../lib/local/seed.ts';
-import { synthesize } from '../lib/local/synth.ts';
+import { startLocalBackend } from '../lib/local/backend.ts';
+import { synthesize } from '../lib/synth.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,7 +39,7 @@ const runs = integer('runs', values.runs) ?? 10_000;
 const concurrency = integer('concurrency', values.concurrency) ?? 2;
 const only = integer('only', values.only);
 
-let backend: LocalBackend | undefined;
+let backend: ShopBackend | undefined;
 const stop = async () => {
   await backend?.stop();
 };
@@ -56,7 +57,7 @@ try {
     backend = await startLocalBackend({
       assemblyDir: outdir,
       tableNamePrefix: 'fuzz-',
-      seed: true,
+      ...shopBackendOptions(),
       runSchedules: false,
       log: (line) => {
         if (values.log) console.log(line);

@@ -10,8 +10,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ROUTE, functionId, ROUTES, routeKey } from '../lib/api/routes.ts';
 import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
+import { shopBackendOptions } from '../lib/demo/backend-hooks.ts';
 import { startLocalBackend } from '../lib/local/backend.ts';
-import { synthesize } from '../lib/local/synth.ts';
+import { synthesize } from '../lib/synth.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -53,7 +54,7 @@ const backend = await startLocalBackend({
   assemblyDir: outdir,
   port: 0,
   dynamodbEndpoint: values.dynamodb,
-  seed: !values.dynamodb,
+  ...shopBackendOptions(values.dynamodb ? false : {}),
   log,
 });
 let exitCode = 0;

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
 import { dynamoDbLocalPid, type MemorySeries, memoryVerdict, rssMiB } from '../lib/load/memory.ts';
 import { formatSummary, type LoadTarget, runLoad } from '../lib/load/workload.ts';
-import { synthesize } from '../lib/local/synth.ts';
+import { synthesize } from '../lib/synth.ts';
 import { FAKE_STRIPE_KEY, startFakeStripe } from '../test/support/fake-stripe.ts';
 
 const { values } = parseArgs({

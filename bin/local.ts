@@ -9,10 +9,11 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
-import { type LocalBackend, startLocalBackend } from '../lib/local/backend.ts';
-import { LOG_FORMATS, type LogFormat } from '../lib/local/log-format.ts';
-import { DEMO_CUSTOMER_PASSWORD, localAdmin } from '../lib/local/seed.ts';
-import { synthesize } from '../lib/local/synth.ts';
+import { type ShopBackend, shopBackendOptions } from '../lib/demo/backend-hooks.ts';
+import { DEMO_CUSTOMER_PASSWORD, localAdmin } from '../lib/demo/seed.ts';
+import { startLocalBackend } from '../lib/local/backend.ts';
+import { LOG_FORMATS, type LogFormat } from '../lib/local/lambda/log-format.ts';
+import { synthesize } from '../lib/synth.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,7 +37,7 @@ const started = Date.now();
 // Signals are handled from the first moment: a Ctrl+C during startup must not orphan Java.
 // Before the backend exists, exiting is enough (the DynamoDB launcher kills its child on
 // process exit); afterwards everything is stopped in order.
-let backend: LocalBackend | undefined;
+let backend: ShopBackend | undefined;
 let stopping = false;
 const shutdown = async (signal: string) => {
   if (stopping) return;
@@ -63,8 +64,7 @@ try {
     dynamodbPort: process.env.DYNAMODB_PORT ? Number(process.env.DYNAMODB_PORT) : undefined,
     secretsPort: process.env.SECRETS_PORT ? Number(process.env.SECRETS_PORT) : undefined,
     dataDir,
-    seed: true,
-    seedOrderHistory: true,
+    ...shopBackendOptions({ orderHistory: true }),
     logFormat,
   });
   for (const table of backend.tables) {

@@ -5,8 +5,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
-import { synthesize } from '../lib/local/synth.ts';
-import { readCloudAssembly, resourcesOfType, TemplateResolver } from '../lib/local/template.ts';
+import {
+  readCloudAssembly,
+  resourcesOfType,
+  TemplateResolver,
+} from '../lib/local/cloudformation/template.ts';
+import { synthesize } from '../lib/synth.ts';
 
 const dynamodbPort = process.env.DYNAMODB_PORT ?? '8000';
 const secretsPort = process.env.SECRETS_PORT ?? '8001';

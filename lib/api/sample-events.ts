@@ -1,4 +1,4 @@
-import { demoProducts } from '../local/seed.ts';
+import { demoProducts } from '../demo/seed.ts';
 import { DEFAULT_ROUTE, functionId, ROUTES, type RouteDefinition, routeKey } from './routes.ts';
 
 const SAMPLE_ORDER_ID = '01KDVDNA00SAMP1E0RDER00000';

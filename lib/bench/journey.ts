@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { signStripePayload, stripeEventBody } from '../../functions/payments/webhook.ts';
-import type { ApiRoute } from '../local/api.ts';
+import type { ApiRoute } from '../local/apigateway/http/definition.ts';
 import type { BenchClient, BenchRequest, BenchResponse } from './http-client.ts';
 
 /** Who is signed in during a journey, and what it created. */

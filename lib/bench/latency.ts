@@ -1,3 +1,6 @@
+/** Requests per probe before timing starts: the function's cold start and the JIT's first passes. */
+export const WARMUP_REQUESTS = 30;
+
 /** One thing timed sequentially: a route through the local API, or a floor. `run(i)` does the i-th call. */
 export interface LatencyProbe {
   readonly label: string;

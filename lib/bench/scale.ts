@@ -8,9 +8,10 @@ import { putProducts } from '../../functions/catalog/store.ts';
 import { useTable } from '../../functions/core/db.ts';
 import type { Order } from '../../functions/orders/model.ts';
 import { putOrders } from '../../functions/orders/store.ts';
-import { localAdmin, seedAdmin } from '../local/seed.ts';
-import { applyTimeToLive, createTableInput } from '../local/table.ts';
-import { type CloudAssembly, LOCAL_REGION, resourcesOfType, TemplateResolver } from '../local/template.ts';
+import { localAdmin, seedAdmin } from '../demo/seed.ts';
+import { LOCAL_REGION } from '../local/account.ts';
+import { type CloudAssembly, resourcesOfType, TemplateResolver } from '../local/cloudformation/template.ts';
+import { applyTimeToLive, createTableInput } from '../local/dynamodb/table.ts';
 
 /** The category and the customer whose listings grow to the bench's size. */
 export const SCALE_CATEGORY: Category = 'books';

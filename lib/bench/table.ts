@@ -30,3 +30,6 @@ export const ms = (value: number): string => (Number.isFinite(value) ? value.toF
 export const kb = (bytes: number): string => (bytes / 1024).toFixed(1);
 export const ratio = (value: number, floor: number): string =>
   Number.isFinite(value / floor) && floor > 0 ? `${(value / floor).toFixed(2)}x` : '-';
+export const percent = (value: number): string => `${(value * 100).toFixed(0)}%`;
+/** Seconds since `since` (a `performance.now()`), for progress lines. */
+export const seconds = (since: number): string => `${((performance.now() - since) / 1000).toFixed(1)} s`;

@@ -1,10 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ENTRY_METADATA } from '../constructs/endpoint-function.ts';
-import { readApiDefinition } from '../local/api.ts';
-import { functionSpecOf } from '../local/functions.ts';
-import { type CloudAssembly, resourcesOfType, type TemplateResolver } from '../local/template.ts';
-import { readWebSocketApi } from '../local/websocket.ts';
+import { readApiDefinition } from '../local/apigateway/http/definition.ts';
+import { readWebSocketApi } from '../local/apigateway/websocket/definition.ts';
+import {
+  type CloudAssembly,
+  resourcesOfType,
+  type TemplateResolver,
+} from '../local/cloudformation/template.ts';
+import { functionSpecOf } from '../local/lambda/spec.ts';
 
 /** One bundle whose cold start is measured: a deployed function or a floor. */
 export interface BenchTarget {

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { shopBackendOptions } from '../demo/backend-hooks.ts';
 import { startLocalBackend } from '../local/backend.ts';
 import { LOAD_STRIPE_KEY_ARN, loadTargetOf, stripeEnvironment } from './target.ts';
 
@@ -17,7 +18,7 @@ if (!assemblyDir || !stripeUrl || !stripeKey || !process.send) {
 const dataDir = mkdtempSync(path.join(tmpdir(), 'shop-load-'));
 const backend = await startLocalBackend({
   assemblyDir,
-  seed: true,
+  ...shopBackendOptions(),
   dataDir,
   tableNamePrefix: 'shop-load-',
   environment: stripeEnvironment(stripeUrl),

@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { LocalBackend } from '../local/backend.ts';
+import type { ShopBackend } from '../demo/backend-hooks.ts';
 import type { LoadTarget } from './workload.ts';
 
 /** Where the load's payments go: the Stripe provider pointed at a fake Stripe, with its key in local Secrets Manager. */
@@ -13,7 +13,7 @@ export const stripeEnvironment = (stripeUrl: string): Record<string, string> => 
 });
 
 /** What the load needs to know of a running local backend: URLs, its admin, its webhook secret. */
-export async function loadTargetOf(backend: LocalBackend): Promise<LoadTarget> {
+export async function loadTargetOf(backend: ShopBackend): Promise<LoadTarget> {
   const admin = backend.seeded?.admin;
   if (!admin) throw new Error('The backend to load must be seeded (it creates the admin).');
   if (!backend.webSocketUrl) throw new Error('The backend to load has no WebSocket API.');

@@ -1,37 +1,35 @@
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { newSigningKeySetValue } from '../../functions/accounts/signing-keys.ts';
-import { useTable } from '../../functions/core/db.ts';
-import { type ApiServer, readApiDefinition, startApiServer } from './api.ts';
-import { jwtAuthorizer } from './authorizer.ts';
-import { type DynamoDbLocal, freePort, startDynamoDbLocal } from './dynamodb.ts';
-import {
-  functionSpecOf,
-  LocalFunction,
-  LocalRuntime,
-  type RuntimeLimits,
-  runtimeLimitsFromEnv,
-} from './functions.ts';
-import { formatFunctionLog, type LogFormat } from './log-format.ts';
-import {
-  generateSecretValue,
-  type LocalSecretsManager,
-  startLocalSecretsManager,
-} from './secrets-manager.ts';
-import { type LocalAdmin, localAdmin, seedAdmin, seedDemoData, seedOrderHistory } from './seed.ts';
-import { type LocalSqs, startLocalSqs } from './sqs.ts';
-import { type EventSourceMappings, startEventSourceMappings } from './streams.ts';
-import { ensureTable } from './table.ts';
-import { LOCAL_REGION, readCloudAssembly, resourcesOfType, TemplateResolver } from './template.ts';
-import { type LocalWebSocketServer, readWebSocketApi, startWebSocketServer } from './websocket.ts';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { readApiDefinition } from './apigateway/http/definition.ts';
+import { type LocalApiGateway, startApiGateway } from './apigateway/index.ts';
+import type { LocalWebSocketServer } from './apigateway/websocket/server.ts';
+import { type CustomResourceEmulator, emulateCustomResources } from './cloudformation/custom-resources.ts';
+import { readCloudAssembly, TemplateResolver } from './cloudformation/template.ts';
+import { type LocalDynamoDb, startDynamoDb } from './dynamodb/index.ts';
+import type { LocalTable } from './dynamodb/table.ts';
+import { type EventSourceMappings, startEventSourceMappings } from './dynamodb-streams/index.ts';
+import { type LocalSchedules, startSchedules } from './eventbridge/index.ts';
+import type { LocalFunction } from './lambda/function.ts';
+import { startLocalLambda } from './lambda/index.ts';
+import type { RuntimeLimits } from './lambda/limits.ts';
+import type { LogFormat } from './lambda/log-format.ts';
+import { freePort } from './net.ts';
+import { putTemplateSecrets, startLocalSecretsManager } from './secretsmanager/index.ts';
+import { ServiceStack } from './services.ts';
+import { ensureTemplateQueues, type LocalSqs, startLocalSqs } from './sqs/index.ts';
 
-/** Credentials the local functions get, as Lambda would hand them real ones. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local', sessionToken: 'local' };
+/** What a backend hands the `onTablesCreated` hook: the new tables, and how to run code as a function would. */
+export interface TablesCreatedContext {
+  /** The template's tables; `created` tells which this run created. */
+  readonly tables: readonly LocalTable[];
+  /** A client of the backend's DynamoDB. */
+  readonly dynamodb: DynamoDBClient;
+  /** The environment the function serving an HTTP API route (`POST /orders`) runs with, if any serves it. */
+  environmentOfRoute(routeKey: string): Readonly<Record<string, string>> | undefined;
+}
 
-export interface LocalBackendOptions {
+export interface LocalBackendOptions<Seed = unknown> {
   /** A synthesized cloud assembly (cdk.out) of the `local` environment. */
   readonly assemblyDir: string;
   /** Port for the API; 0 or omitted picks a free one. */
@@ -49,13 +47,14 @@ export interface LocalBackendOptions {
   readonly dataDir?: string;
   /** Prefix of local table names, so several backends can share one DynamoDB Local. */
   readonly tableNamePrefix?: string;
-  /** Seed the demo catalog into tables this run created. */
-  readonly seed?: boolean;
   /**
-   * With `seed`, also demo customers with paid orders and the recommendations built from them
-   * (`npm start`); tests leave it off so the catalog's stock stays as seeded.
+   * Runs once when this run created a table, before any request is served and before stream
+   * consumers start reading (they start at the stream's end): the app's seeding. What it
+   * answers is the backend's `seeded`.
    */
-  readonly seedOrderHistory?: boolean;
+  readonly onTablesCreated?: (context: TablesCreatedContext) => Promise<Seed>;
+  /** Emulators of the app's custom resource types (what their providers do at deploy). */
+  readonly customResources?: Readonly<Record<string, CustomResourceEmulator>>;
   readonly log?: (line: string) => void;
   /**
    * How function log lines reach `log`: `json`, as the function wrote them (after its name), or
@@ -73,11 +72,9 @@ export interface LocalBackendOptions {
   readonly limits?: Partial<RuntimeLimits>;
   /** Run EventBridge schedules on their rate (default true); tests call `runSchedules()` instead. */
   readonly runSchedules?: boolean;
-  /** The admin account to seed; from LOCAL_ADMIN_EMAIL / LOCAL_ADMIN_PASSWORD by default. */
-  readonly admin?: LocalAdmin;
 }
 
-export interface LocalBackend {
+export interface LocalBackend<Seed = unknown> {
   readonly url: string;
   /** The WebSocket API's URL (`ws://localhost:<port>/<stage>`), when the app has one. */
   readonly webSocketUrl?: string;
@@ -90,257 +87,124 @@ export interface LocalBackend {
   /** The DynamoDB Local process this backend started (none when given an endpoint). */
   readonly dynamodbPid?: number;
   readonly secretsEndpoint: string;
-  readonly tables: readonly { logicalId: string; name: string; created: boolean }[];
+  readonly tables: readonly LocalTable[];
   readonly functions: ReadonlyMap<string, LocalFunction>;
-  readonly seeded?: {
-    products: number;
-    categories: number;
-    admin: LocalAdmin;
-    /** Demo customers' emails and their paid orders, when `seedOrderHistory` was asked. */
-    history?: { customers: string[]; orders: number };
-  };
+  /** What `onTablesCreated` answered, when this run created tables. */
+  readonly seeded?: Seed;
   /** Adds or replaces a secret in the local Secrets Manager (e.g. a Stripe test key). */
   putSecret(arn: string, value: string): void;
   /** Runs every scheduled function once now, as its EventBridge rule would; returns their results. */
-  runSchedules(): Promise<{ functionLogicalId: string; ok: boolean; result: unknown }[]>;
+  runSchedules: LocalSchedules['runSchedules'];
   stop(): Promise<void>;
+}
+
+/** Runs the app's `onTablesCreated` hook when this run created a table; its answer, else undefined. */
+async function seedNewTables<Seed>(
+  hook: LocalBackendOptions<Seed>['onTablesCreated'],
+  dynamodb: LocalDynamoDb,
+  resolver: TemplateResolver,
+  functions: ReadonlyMap<string, LocalFunction>,
+): Promise<Seed | undefined> {
+  if (!hook || !dynamodb.tables.some((table) => table.created)) return undefined;
+  return hook({
+    tables: dynamodb.tables,
+    dynamodb: dynamodb.client,
+    environmentOfRoute: (routeKey) => {
+      const route = readApiDefinition(resolver).routes.find((r) => r.routeKey === routeKey);
+      return route ? functions.get(route.functionLogicalId)?.spec.environment : undefined;
+    },
+  });
 }
 
 /**
  * Runs the synthesized app on this machine like `sam local start-api`, but with the table,
- * secrets and JWT authorizer working: DynamoDB Local, tables created from the template,
- * secrets served by a local Secrets Manager, each function in its own execution environments.
+ * secrets, streams and authorizers working. The composition root: each AWS service is started
+ * from its own folder, in the order they need each other (SQS and the chosen ports before the
+ * template resolves; DynamoDB, Secrets Manager and their variables before the functions; the
+ * app's seeding before the APIs serve and the stream consumers start), and stopped in reverse.
  */
-export async function startLocalBackend(options: LocalBackendOptions): Promise<LocalBackend> {
+export async function startLocalBackend<Seed = unknown>(
+  options: LocalBackendOptions<Seed>,
+): Promise<LocalBackend<Seed>> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const cleanup: (() => Promise<void>)[] = [];
-  const stop = async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  };
+  const services = new ServiceStack();
   try {
     const assembly = readCloudAssembly(options.assemblyDir);
     // The port is chosen first: the API's own URL is the token issuer baked into functions' env.
     const port = options.port || (await freePort());
     const webSocketPort = options.webSocketPort || (await freePort());
-    const sqs = await startLocalSqs({ port: options.sqsPort, log });
-    cleanup.push(() => sqs.stop());
-    const apiEndpoint = `http://localhost:${port}`;
+    const sqs = await services.add(startLocalSqs({ port: options.sqsPort, log }));
     const resolver = new TemplateResolver(assembly, {
       tableNamePrefix: options.tableNamePrefix ?? 'shop-local-',
-      apiEndpoint,
+      apiEndpoint: `http://localhost:${port}`,
       webSocketEndpoint: `ws://localhost:${webSocketPort}`,
       sqsEndpoint: sqs.endpoint,
     });
-
-    let dynamodb: DynamoDbLocal | undefined;
-    if (!options.dynamodbEndpoint) {
-      if (options.dataDir && !existsSync(options.dataDir)) mkdirSync(options.dataDir, { recursive: true });
-      dynamodb = await startDynamoDbLocal({
-        port: options.dynamodbPort,
-        dbPath: options.dataDir ? path.join(options.dataDir, 'dynamodb') : undefined,
-      });
-      cleanup.push(() => (dynamodb as DynamoDbLocal).stop());
-    }
-    const dynamodbEndpoint = options.dynamodbEndpoint ?? (dynamodb as DynamoDbLocal).endpoint;
-
-    const secrets: LocalSecretsManager = await startLocalSecretsManager({
-      persistFile: options.dataDir ? path.join(options.dataDir, 'secrets.json') : undefined,
-      port: options.secretsPort,
-    });
-    cleanup.push(() => secrets.stop());
-    // Custom resources are emulated by type: `Custom::SigningKeySet` fills its secret with an
-    // RSA key set at deploy time, so here that secret starts out holding one.
-    const keySetSecrets = new Set(
-      resourcesOfType(assembly, 'Custom::SigningKeySet').map(({ stackName, resource }) =>
-        resolver.resolveString(resource.Properties?.SecretId, stackName),
-      ),
+    ensureTemplateQueues(sqs, resolver);
+    const { dataDir } = options;
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const dynamodb = await services.add(
+      startDynamoDb({ resolver, endpoint: options.dynamodbEndpoint, port: options.dynamodbPort, dataDir }),
     );
-    for (const { stackName, logicalId, resource } of resourcesOfType(
-      assembly,
-      'AWS::SecretsManager::Secret',
-    )) {
-      const generate = resource.Properties?.GenerateSecretString as { PasswordLength?: number } | undefined;
-      const arn = resolver.resource(stackName, logicalId).ref;
-      const value = keySetSecrets.has(arn)
-        ? newSigningKeySetValue()
-        : generateSecretValue(generate?.PasswordLength ?? 64);
-      secrets.put({ arn, name: `${stackName}/${logicalId}`, value }, { keepPersisted: true });
-    }
-
-    const client = new DynamoDBClient({
-      endpoint: dynamodbEndpoint,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    const tables = [];
-    for (const { stackName, logicalId, resource } of resourcesOfType(assembly, 'AWS::DynamoDB::Table')) {
-      const name = resolver.resource(stackName, logicalId).ref;
-      tables.push({ logicalId, name, created: await ensureTable(client, resource, name) });
-    }
-
-    const specs = resourcesOfType(assembly, 'AWS::Lambda::Function').map((found) =>
-      functionSpecOf(found, resolver, LOCAL_CREDENTIALS, {
-        // Where the SDK finds the local stand-ins, through its standard variables.
-        AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-        ...options.environment,
-        ...options.functionEnvironment?.(found.logicalId),
+    const secrets = await services.add(
+      startLocalSecretsManager({
+        persistFile: dataDir ? path.join(dataDir, 'secrets.json') : undefined,
+        port: options.secretsPort,
       }),
     );
-    const httpApi = readApiDefinition(resolver);
-
-    let seeded: LocalBackend['seeded'];
-    const mainTable = tables[0];
-    if (options.seed && mainTable?.created) {
-      useTable(
-        DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
-        mainTable.name,
-      );
-      seeded = { ...(await seedDemoData()), admin: await seedAdmin(options.admin ?? localAdmin()) };
-      if (options.seedOrderHistory) {
-        // This process places the demo orders through the orders store, which reads its settings
-        // from the environment: it gets the environment the function serving POST /orders has.
-        const placing = httpApi.routes.find((route) => route.routeKey === 'POST /orders');
-        const spec = specs.find((candidate) => candidate.logicalId === placing?.functionLogicalId);
-        if (!spec) throw new Error('No function serves POST /orders: the demo orders cannot be placed.');
-        seeded = { ...seeded, history: await seedOrderHistory(spec.environment) };
-      }
-    }
-
-    const runtime = new LocalRuntime({ ...runtimeLimitsFromEnv(), ...options.limits });
-    const functions = new Map<string, LocalFunction>();
-    for (const spec of specs) {
-      const { logicalId } = spec;
-      const onLog =
-        options.logFormat === 'pretty'
-          ? (line: string) => log(formatFunctionLog(logicalId, line))
-          : (line: string) => log(`  [${logicalId}] ${line}`);
-      functions.set(logicalId, new LocalFunction(spec, { onLog, runtime }));
-    }
-    cleanup.push(async () => {
-      await Promise.all([...functions.values()].map((fn) => fn.stop()));
-    });
-
-    const authorizers = new Map(
-      resourcesOfType(assembly, 'AWS::ApiGatewayV2::Authorizer')
-        // The WebSocket API's REQUEST authorizer is the WebSocket server's (websocket.ts).
-        .filter(
-          ({ resource }) =>
-            (resource.Properties?.ApiId as { Ref?: string } | undefined)?.Ref === httpApi.apiId,
-        )
-        .map(({ stackName, logicalId, resource }) => {
-          const jwt = resolver.resolve(resource.Properties?.JwtConfiguration ?? {}, stackName) as {
-            Issuer?: string;
-            Audience?: string[];
-          };
-          if (resource.Properties?.AuthorizerType !== 'JWT' || !jwt.Issuer) {
-            throw new Error(
-              `Authorizer ${logicalId} is not a JWT authorizer; the local runtime only emulates those.`,
-            );
-          }
-          return [logicalId, jwtAuthorizer({ issuer: jwt.Issuer, audience: jwt.Audience ?? [] })];
-        }),
-    );
-    const server: ApiServer = await startApiServer({
-      api: httpApi,
-      functions,
-      port,
-      log,
-      authorize: async (route, headers) => {
-        const authorize = route.authorizerId ? authorizers.get(route.authorizerId) : undefined;
-        // A protected route whose authorizer is unknown is refused, never served open.
-        return authorize ? authorize(route, headers) : { ok: false, status: 401 };
-      },
-    });
-    cleanup.push(() => server.stop());
-
-    const webSocketApi = readWebSocketApi(resolver);
-    const webSocket = webSocketApi
-      ? await startWebSocketServer({ api: webSocketApi, functions, port: webSocketPort, log })
-      : undefined;
-    if (webSocket) cleanup.push(() => webSocket.stop());
-
-    // Queues first (consumers' dead-letter queues), then the mappings, which start reading the
-    // table's stream where the template says (LATEST) or where the last run stopped.
-    for (const { stackName, logicalId } of resourcesOfType(assembly, 'AWS::SQS::Queue')) {
-      sqs.ensureQueue(resolver.resource(stackName, logicalId).attributes.QueueName as string);
-    }
-    const streams = await startEventSourceMappings({
-      assembly,
+    putTemplateSecrets(
+      secrets,
       resolver,
-      functions,
-      dynamodbEndpoint,
-      sqs,
-      log,
-      checkpointFile: options.dataDir ? path.join(options.dataDir, 'stream-checkpoints.json') : undefined,
-    });
-    cleanup.push(() => streams.stop());
-
-    // EventBridge rules with a rate schedule, each targeting a function of the app.
-    const schedules = resourcesOfType(assembly, 'AWS::Events::Rule').flatMap(({ logicalId, resource }) => {
-      const expression = String(resource.Properties?.ScheduleExpression ?? '');
-      const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
-      if (!rate) return [];
-      const unitMs = rate[2]?.startsWith('minute')
-        ? 60_000
-        : rate[2]?.startsWith('hour')
-          ? 3_600_000
-          : 86_400_000;
-      const targets =
-        (resource.Properties?.Targets as { Arn?: { 'Fn::GetAtt'?: [string, string] } }[] | undefined) ?? [];
-      return targets.flatMap((target) => {
-        const fn = functions.get(target.Arn?.['Fn::GetAtt']?.[0] ?? '');
-        return fn ? [{ rule: logicalId, fn, everyMs: Number(rate[1]) * unitMs }] : [];
-      });
-    });
-    type ScheduleTarget = (typeof schedules)[number];
-    const runOne = async ({ rule, fn }: ScheduleTarget) => {
-      const outcome = await fn.invoke({
-        version: '0',
-        id: randomUUID(),
-        'detail-type': 'Scheduled Event',
-        source: 'aws.events',
-        account: '000000000000',
-        time: new Date().toISOString(),
-        region: LOCAL_REGION,
-        resources: [`arn:aws:events:${LOCAL_REGION}:000000000000:rule/${rule}`],
-        detail: {},
-      });
-      if (!outcome.ok) log(`  [${rule}] failed: ${outcome.error.errorMessage}`);
-      return {
-        functionLogicalId: fn.spec.logicalId,
-        ok: outcome.ok,
-        result: outcome.ok ? outcome.result : outcome.error,
-      };
-    };
-    const runSchedules = () => Promise.all(schedules.map(runOne));
-    if (options.runSchedules ?? true) {
-      for (const schedule of schedules) {
-        const timer = setInterval(() => void runOne(schedule).catch(() => undefined), schedule.everyMs);
-        timer.unref();
-        cleanup.push(async () => clearInterval(timer));
-      }
-    }
-
+      emulateCustomResources(resolver, options.customResources).secretValues,
+    );
+    const { functions } = await services.add(
+      startLocalLambda({
+        resolver,
+        environment: { ...services.functionEnvironment, ...options.environment },
+        functionEnvironment: options.functionEnvironment,
+        limits: options.limits,
+        log,
+        logFormat: options.logFormat,
+      }),
+    );
+    const seeded = await seedNewTables(options.onTablesCreated, dynamodb, resolver, functions);
+    const api: LocalApiGateway = await services.add(
+      startApiGateway({ resolver, functions, port, webSocketPort, log }),
+    );
+    // The mappings start reading the table's stream where the template says (LATEST) or where
+    // the last run stopped; on-failure records go to the local SQS.
+    const streams = await services.add(
+      startEventSourceMappings({
+        assembly,
+        resolver,
+        functions,
+        dynamodbEndpoint: dynamodb.endpoint,
+        sqs,
+        log,
+        checkpointFile: dataDir ? path.join(dataDir, 'stream-checkpoints.json') : undefined,
+      }),
+    );
+    const schedules = await services.add(
+      startSchedules({ assembly, functions, log, run: options.runSchedules ?? true }),
+    );
     return {
-      url: server.url,
-      webSocketUrl: webSocket?.url,
-      webSocket,
+      url: api.url,
+      webSocketUrl: api.webSocketUrl,
+      webSocket: api.webSocket,
       sqs,
       streams,
-      runSchedules,
+      runSchedules: schedules.runSchedules,
       putSecret: (arn: string, value: string) => secrets.put({ arn, name: arn, value }),
-      dynamodbEndpoint,
-      dynamodbPid: dynamodb?.pid,
+      dynamodbEndpoint: dynamodb.endpoint,
+      dynamodbPid: dynamodb.pid,
       secretsEndpoint: secrets.endpoint,
-      tables,
+      tables: dynamodb.tables,
       functions,
       seeded,
-      stop,
+      stop: () => services.stop(),
     };
   } catch (error) {
-    await stop();
+    await services.stop();
     throw error;
   }
 }

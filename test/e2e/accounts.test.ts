@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PREFERENCES, type Preferences } from '../../functions/accounts/model.ts';
 import { CATEGORIES } from '../../functions/catalog/model.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import {
   accountsApi,
   bearer,
@@ -24,7 +24,7 @@ const SAVED: Preferences = {
 };
 
 describe('accounts, profiles and preferences through the local API', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let api: string;
   let client: ReturnType<typeof accountsApi>;
   let alice: Session & { password: string };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CreateProductInput, Product } from '../../functions/catalog/model.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
-import { demoProducts } from '../../lib/local/seed.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
+import { demoProducts } from '../../lib/demo/seed.ts';
 import {
   type ApiResponse,
   accountsApi,
@@ -27,7 +27,7 @@ const NEW_PRODUCT: CreateProductInput = {
 const seededProduct = demoProducts()[3] as Product;
 
 describe('admin catalog writes through the local API', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let api: string;
   let admin: Session;
   let customer: Session;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import {
   accountsApi,
   bearer,
@@ -17,7 +17,7 @@ import { call, startTestBackend } from '../support/local-api.ts';
 import { tableReader } from '../support/table-items.ts';
 
 describe('sign-up, sign-in and sessions through the local API', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let api: string;
   let client: ReturnType<typeof accountsApi>;
 

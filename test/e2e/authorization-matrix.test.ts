@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROUTES, type RouteDefinition, routeKey } from '../../lib/api/routes.ts';
 import { environmentConfig } from '../../lib/config/environments.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { accountsApi, expectGatewayRefusal, type Session } from '../support/accounts-api.ts';
 import {
   CALLERS,
@@ -85,7 +85,7 @@ function expectSecurityHeaders(route: Pick<RouteDefinition, 'auth' | 'method'>, 
 }
 
 describe('the authorization matrix: every route x every kind of caller, through the local API', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let api: string;
   let fixture: MatrixFixture;
   let authorizations: Record<Caller, string | undefined>;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
-import { demoProducts } from '../../lib/local/seed.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
+import { demoProducts } from '../../lib/demo/seed.ts';
 import {
   type ApiResponse,
   accountsApi,
@@ -121,7 +121,7 @@ const ROUTES: readonly BodyRoute[] = [
 ];
 
 describe('bad input on every route that takes a body, through the local API', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let api: string;
   let customer: Session;
   let admin: Session;

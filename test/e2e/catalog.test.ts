@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
 import { ROUTES } from '../../lib/api/routes.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
-import { demoProducts } from '../../lib/local/seed.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
+import { demoProducts } from '../../lib/demo/seed.ts';
 import { call, startTestBackend } from '../support/local-api.ts';
 
 const seeded = demoProducts();
@@ -16,7 +16,7 @@ function expectProblem(response: Awaited<ReturnType<typeof call>>, status: numbe
 }
 
 describe('catalog over HTTP through the local API', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let api: string;
 
   beforeAll(async () => {

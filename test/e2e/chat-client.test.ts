@@ -1,10 +1,10 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { startTestBackend } from '../support/local-api.ts';
 
-let backend: LocalBackend;
+let backend: ShopBackend;
 const children: ChildProcessWithoutNullStreams[] = [];
 
 /** Runs `npm run chat` (bin/chat.ts) against the test backend; `output` accumulates its stdout. */

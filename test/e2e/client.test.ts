@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJourney } from '../../client/examples/journey.ts';
 import { createShopClient, type Tokens } from '../../client/src/index.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { accountsApi, type Session } from '../support/accounts-api.ts';
 import { assertContract } from '../support/contract.ts';
 import { startTestBackend } from '../support/local-api.ts';
@@ -24,7 +24,7 @@ function checkedFetch(calls: string[]): typeof fetch {
 }
 
 describe('the typed client (client/) against the local API', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let api: string;
 
   beforeAll(async () => {

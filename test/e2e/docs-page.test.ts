@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { DOCUMENT } from '../support/contract.ts';
 import { startTestBackend } from '../support/local-api.ts';
 
@@ -16,7 +16,7 @@ const operations = Object.entries(DOCUMENT.paths).flatMap(([template, methods]) 
 );
 
 describe('GET /docs in a browser (headless Chromium)', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let browser: Browser;
   let page: Page;
   const problems: string[] = [];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { type ApiResponse, accountsApi, bearer, type Session } from '../support/accounts-api.ts';
 import { call, startTestBackend } from '../support/local-api.ts';
 import { conversationOf, messagesApi } from '../support/messages-api.ts';
@@ -20,7 +20,7 @@ const startingIn = <T>(ms: number, run: () => Promise<T>): Promise<T> =>
   new Promise((resolve, reject) => setTimeout(() => run().then(resolve, reject), ms));
 
 describe('DELETE /me racing writes of the same user (DynamoDB Local, local API)', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let accounts: ReturnType<typeof accountsApi>;
   let orders: ReturnType<typeof ordersApi>;
   let messages: ReturnType<typeof messagesApi>;

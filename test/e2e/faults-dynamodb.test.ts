@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RETRY_AFTER_SECONDS } from '../../functions/core/errors.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { accountsApi, expectProblem, type Session } from '../support/accounts-api.ts';
 import { startTestBackend } from '../support/local-api.ts';
 import { adminSession, newKey, orderOf, ordersApi } from '../support/orders-api.ts';
@@ -15,7 +15,7 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
  */
 describe('DynamoDB unreachable or slow, end to end', () => {
   let proxy: TcpProxy;
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let orders: ReturnType<typeof ordersApi>;
   let admin: Session;
   let buyer: Session;

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { LocalFunction } from '../../lib/local/functions.ts';
+import type { LocalFunction } from '../../lib/local/lambda/function.ts';
 import { accountsApi, type Session } from '../support/accounts-api.ts';
 import { messagesApi } from '../support/messages-api.ts';
 import {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { describeFailure, describeReport, type FuzzReport, fuzz } from '../../lib/fuzz/runner.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
 import { startTestBackend } from '../support/local-api.ts';
 
 /** A fixed seed: the same requests on every run; `npm run fuzz -- --seed 20261203 --only <i>` replays one. */
@@ -11,7 +11,7 @@ const RUNS = 430;
 // login, password) queued behind each other can pass their 10 s timeout on a starved machine.
 
 describe('fuzzing every operation of /openapi.json through the local API (seeded)', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let report: FuzzReport;
 
   beforeAll(async () => {

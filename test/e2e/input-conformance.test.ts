@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, type RouteDefinition, routeKey } from '../../lib/api/routes.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { send } from '../../lib/fuzz/runner.ts';
 import { LENIENT_INTEGERS as FUZZ_LENIENT_INTEGERS } from '../../lib/fuzz/schema.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
 import { accountsApi, bearer, type Session } from '../support/accounts-api.ts';
 import { assertContract, DOCUMENT } from '../support/contract.ts';
 import { call, startTestBackend } from '../support/local-api.ts';
@@ -45,7 +45,7 @@ const QUERY_INTEGERS = ROUTES.flatMap((route) =>
 const LENIENT_INTEGERS = [...FUZZ_LENIENT_INTEGERS, '10.0', '0b11'];
 
 describe('input the document does not allow, on every route, through the local API', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let customer: Session;
   /** Sends the DELETEs of user routes (`DELETE /me` would erase the account if it ran). */
   let bystander: Session;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { LOAD_STRIPE_KEY_ARN, loadTargetOf, stripeEnvironment } from '../../lib/load/target.ts';
 import { formatSummary, type LoadResult, runLoad } from '../../lib/load/workload.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
 import { FAKE_STRIPE_KEY, type FakeStripe, startFakeStripe } from '../support/fake-stripe.ts';
 import { startTestBackend } from '../support/local-api.ts';
 
@@ -10,7 +10,7 @@ const SECONDS = 8;
 
 describe('npm run load, short (local API, fake Stripe)', () => {
   let stripe: FakeStripe;
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let result: LoadResult;
 
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conversation } from '../../functions/messages/model.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { type ApiResponse, accountsApi, expectProblem, type Session } from '../support/accounts-api.ts';
 import { startTestBackend } from '../support/local-api.ts';
 import { itemsOf, messagesApi } from '../support/messages-api.ts';
@@ -15,7 +15,7 @@ const SECRET = 'secret-of-the-participants';
 // (test/e2e/authorization-matrix.test.ts). This file tests what it does not: who sees a
 // conversation in which listing, support's limits, and that a stranger learns nothing.
 describe('messages authorization, through the local API', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let api: string;
   let messages: ReturnType<typeof messagesApi>;
   let sessions: Record<Role, Session>;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conversation, Message, SupportConversation } from '../../functions/messages/model.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import {
   type ApiResponse,
   accountsApi,
@@ -17,7 +17,7 @@ const SLOW = 180_000;
 const NO_SUCH_ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 
 describe('messages through the local API', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let api: string;
   let messages: ReturnType<typeof messagesApi>;
   let accounts: ReturnType<typeof accountsApi>;

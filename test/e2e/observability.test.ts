@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENVIRONMENT_NAMES, environmentConfig } from '../../lib/config/environments.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { accountsApi, GOOD_PASSWORD, type Session, uniqueEmail } from '../support/accounts-api.ts';
 import { logCollector, valuesOf } from '../support/function-logs.ts';
 import { call, startTestBackend } from '../support/local-api.ts';
@@ -9,7 +9,7 @@ import { adminSession, ordersApi, paymentEvent, signedHeaders } from '../support
 
 describe('observability through the local backend', () => {
   const logs = logCollector();
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let orders: ReturnType<typeof ordersApi>;
   let admin: Session;
   let buyer: Session;
@@ -171,7 +171,7 @@ describe('observability through the local backend', () => {
 
 describe('a function whose configuration is wrong', () => {
   const logs = logCollector();
-  let backend: LocalBackend;
+  let backend: ShopBackend;
 
   beforeAll(async () => {
     // As if a deployment had dropped the table name and mangled the payment window.
@@ -234,7 +234,7 @@ describe('a function whose configuration is wrong', () => {
 });
 
 describe('CORS per environment, through the emulator', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
 
   beforeAll(async () => {
     backend = await startTestBackend();

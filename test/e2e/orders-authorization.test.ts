@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
 import type { Order } from '../../functions/orders/model.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import {
   type ApiResponse,
   accountsApi,
@@ -19,7 +19,7 @@ const NO_SUCH_ORDER = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 // authorizer's handling of each kind of forged token in token-attacks.test.ts. This file tests
 // what those do not: a stranger's 404 is indistinguishable, and what each role can do end to end.
 describe('orders and payments authorization, through the local API', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let api: string;
   let orders: ReturnType<typeof ordersApi>;
   let admin: Session;

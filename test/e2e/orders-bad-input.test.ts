@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
 import type { Order } from '../../functions/orders/model.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import {
   type ApiResponse,
   accountsApi,
@@ -31,7 +31,7 @@ function expectClientError(res: ApiResponse, status: number): void {
 }
 
 describe('bad input on every orders and payments route, through the local API', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let api: string;
   let orders: ReturnType<typeof ordersApi>;
   let admin: Session;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
 import type { Order } from '../../functions/orders/model.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { type ApiResponse, accountsApi, expectProblem, type Session } from '../support/accounts-api.ts';
 import type { FakeStripe } from '../support/fake-stripe.ts';
 import { startTestBackend } from '../support/local-api.ts';
@@ -25,7 +25,7 @@ const SLOW = 180_000;
 const NO_SUCH_ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 
 describe('concurrency on DynamoDB Local through the local API (simulated provider)', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let orders: ReturnType<typeof ordersApi>;
   let admin: Session;
   let customers: Session[];

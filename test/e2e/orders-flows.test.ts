@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
 import type { Order } from '../../functions/orders/model.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { accountsApi, bearer, errorPaths, expectProblem, type Session } from '../support/accounts-api.ts';
 import { call, startTestBackend } from '../support/local-api.ts';
 import {
@@ -30,7 +30,7 @@ function expectInOrder(order: Order, types: readonly string[]): void {
 }
 
 describe('orders and payments end to end through the local API (simulated provider)', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let api: string;
   let orders: ReturnType<typeof ordersApi>;
   let admin: Session;
@@ -510,7 +510,7 @@ describe('orders and payments end to end through the local API (simulated provid
 });
 
 describe('order expiry through the local API (a payment window of 60 ms)', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let orders: ReturnType<typeof ordersApi>;
   let admin: Session;
   let customer: Session;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../functions/orders/model.ts';
 import { signStripePayload } from '../../functions/payments/webhook.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { accountsApi, expectProblem, type Session } from '../support/accounts-api.ts';
 import { startTestBackend } from '../support/local-api.ts';
 import {
@@ -18,7 +18,7 @@ import { tableReader } from '../support/table-items.ts';
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 describe('POST /webhooks/payments through the local API', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let orders: ReturnType<typeof ordersApi>;
   let admin: Session;
   let customer: Session;

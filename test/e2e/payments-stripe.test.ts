@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { expectProblem, type Session } from '../support/accounts-api.ts';
 import { FAKE_STRIPE_KEY, type FakeStripe } from '../support/fake-stripe.ts';
 import {
@@ -227,7 +227,7 @@ describe('payments through the stripe provider against a fake Stripe, end to end
       attempt: 1,
       failureCode: 'card_declined',
     });
-    const secret = await webhookSecret(fixture?.backend as LocalBackend);
+    const secret = await webhookSecret(fixture?.backend as ShopBackend);
     expect((await orders.webhook(failed.body, signedHeaders(failed.body, secret))).status).toBe(200);
     expect((await orders.read(buyer.accessToken, placed.id)).payment).toMatchObject({
       attempt: 1,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionsOf } from '../../functions/realtime/store.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { accountsApi, bearer, GOOD_PASSWORD, jsonInit, type Session } from '../support/accounts-api.ts';
 import { call, startTestBackend, useBackendTable } from '../support/local-api.ts';
 import { messagesApi } from '../support/messages-api.ts';
@@ -16,7 +16,7 @@ const CAP = 3;
 /** The stream consumer closes sockets a moment after their items go: generous, never a speed test. */
 const CLOSE_WITHIN_MS = 20_000;
 
-let backend: LocalBackend;
+let backend: ShopBackend;
 let url: string;
 const sockets: TestSocket[] = [];
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { table } from '../../functions/core/db.ts';
 import type { Message } from '../../functions/messages/model.ts';
 import { connectionsOf, saveConnection } from '../../functions/realtime/store.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { accountsApi, bearer, jsonInit, type Session } from '../support/accounts-api.ts';
 import { call, startTestBackend, useBackendTable } from '../support/local-api.ts';
 import { messagesApi } from '../support/messages-api.ts';
@@ -29,7 +29,7 @@ interface ReadFrame {
   unreadCount?: number;
 }
 
-let backend: LocalBackend;
+let backend: ShopBackend;
 let url: string;
 let messages: ReturnType<typeof messagesApi>;
 let alice: Session;

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionsOf } from '../../functions/realtime/store.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { accountsApi, type Session } from '../support/accounts-api.ts';
 import {
   genuineClaims,
@@ -18,7 +18,7 @@ import {
 import { startTestBackend, useBackendTable } from '../support/local-api.ts';
 import { connect, openSocket, tokenProtocols } from '../support/websocket.ts';
 
-let backend: LocalBackend;
+let backend: ShopBackend;
 let url: string;
 let alice: Session;
 

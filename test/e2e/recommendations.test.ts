@@ -7,7 +7,7 @@ import type {
   Recommendation,
   RelatedProductList,
 } from '../../functions/recommendations/model.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import {
   type ApiResponse,
   accountsApi,
@@ -20,7 +20,7 @@ import { badAuthorizations, expectRefusedByGateway } from '../support/bad-tokens
 import { call, startTestBackend } from '../support/local-api.ts';
 import { adminSession, ordersApi } from '../support/orders-api.ts';
 
-let backend: LocalBackend;
+let backend: ShopBackend;
 let api: string;
 let orders: ReturnType<typeof ordersApi>;
 let admin: Session;

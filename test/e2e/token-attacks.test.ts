@@ -1,6 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import {
   type ApiResponse,
   accountsApi,
@@ -25,7 +25,7 @@ import { call, startTestBackend } from '../support/local-api.ts';
 const nowEpoch = () => Math.floor(Date.now() / 1000);
 
 describe('access-token attacks against the JWT authorizer of the local API', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let api: string;
   let victim: Session;
   let attacker: Session;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PREFERENCES, type Preferences } from '../../functions/accounts/model.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import {
   accountsApi,
   bearer,
@@ -21,7 +21,7 @@ const A_PREFERENCES: Preferences = {
 };
 
 describe('user A against user B through the local API', () => {
-  let backend: LocalBackend;
+  let backend: ShopBackend;
   let api: string;
   let client: ReturnType<typeof accountsApi>;
   let a: Session & { password: string };

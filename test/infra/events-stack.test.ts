@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { functionId } from '../../lib/api/routes.ts';
 import { STREAM_CONSUMERS } from '../../lib/api/stream-consumers.ts';
 import { WEBSOCKET_API } from '../../lib/api/websocket.ts';
-import { matchesFilterCriteria } from '../../lib/local/event-filter.ts';
+import { matchesFilterCriteria } from '../../lib/local/dynamodb-streams/event-filter.ts';
 import { modifiedItem, streamRecord } from '../support/stream-events.ts';
 import {
   actionsOf,

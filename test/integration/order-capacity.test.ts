@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { putProduct } from '../../functions/catalog/store.ts';
 import { logger } from '../../functions/core/logger.ts';
 import { createOrder } from '../../functions/orders/store.ts';
-import { demoProducts } from '../../lib/local/seed.ts';
+import { demoProducts } from '../../lib/demo/seed.ts';
 import { type Consumption, meteredClient, sum, topLevelSize, transactionalWcu } from '../support/capacity.ts';
 import { aProduct } from '../support/products.ts';
 import { useFreshTable } from '../support/table.ts';

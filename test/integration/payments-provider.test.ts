@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChargeRequest } from '../../functions/payments/provider.ts';
 import { paymentProvider } from '../../functions/payments/providers.ts';
 import { parseStripeEvent, verifyStripeSignature } from '../../functions/payments/webhook.ts';
-import { type LocalSecretsManager, startLocalSecretsManager } from '../../lib/local/secrets-manager.ts';
+import { type LocalSecretsManager, startLocalSecretsManager } from '../../lib/local/secretsmanager/index.ts';
 import { FAKE_STRIPE_KEY, type FakeStripe, startFakeStripe } from '../support/fake-stripe.ts';
 import { quietLogger } from '../support/logs.ts';
 import { LOCAL_CREDENTIALS } from '../support/table.ts';

@@ -9,7 +9,7 @@ import {
   relatedProducts,
 } from '../../functions/recommendations/store.ts';
 import { handler as updateAggregates } from '../../functions/recommendations/update-aggregates.ts';
-import { demoProducts } from '../../lib/local/seed.ts';
+import { demoProducts } from '../../lib/demo/seed.ts';
 import { type Consumption, meteredClient, sum } from '../support/capacity.ts';
 import { quietLogger } from '../support/logs.ts';
 import { aProduct } from '../support/products.ts';

@@ -15,7 +15,7 @@ import {
 import { issueAccessToken, signingKeySet } from '../../functions/accounts/tokens.ts';
 import { SECRET_CACHE_MS } from '../../functions/core/secrets.ts';
 import { handler, type RotationEvent } from '../../functions/ops/rotate-signing-key.ts';
-import { type LocalSecretsManager, startLocalSecretsManager } from '../../lib/local/secrets-manager.ts';
+import { type LocalSecretsManager, startLocalSecretsManager } from '../../lib/local/secretsmanager/index.ts';
 import { lambdaContext } from '../support/events.ts';
 import { quietLogger } from '../support/logs.ts';
 import { LOCAL_CREDENTIALS } from '../support/table.ts';

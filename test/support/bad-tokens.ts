@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { expect, vi } from 'vitest';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { type ApiResponse, expectGatewayRefusal, type Session } from './accounts-api.ts';
 import {
   functionOf,
@@ -22,7 +22,7 @@ const nowEpoch = () => Math.floor(Date.now() / 1000);
  * is tampered with.
  */
 export async function badAuthorizations(
-  backend: LocalBackend,
+  backend: ShopBackend,
   victim: Session,
   forger: Session,
 ): Promise<Record<string, string>> {
@@ -56,7 +56,7 @@ export async function badAuthorizations(
  * the function of the route's `entry`.
  */
 export async function expectRefusedByGateway(
-  backend: LocalBackend,
+  backend: ShopBackend,
   entry: string,
   send: () => Promise<ApiResponse>,
   status: 401 | 403,

@@ -2,12 +2,12 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { type JWTPayload, SignJWT, UnsecuredJWT } from 'jose';
 import { parseSigningKeySet } from '../../functions/accounts/signing-keys.ts';
 import { functionId } from '../../lib/api/routes.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
-import type { LocalFunction } from '../../lib/local/functions.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
+import type { LocalFunction } from '../../lib/local/lambda/function.ts';
 import { backendSecret, functionVariable } from './local-api.ts';
 
 /** The local function serving a route's entry, e.g. `functions/accounts/get-account.ts`. */
-export function functionOf(backend: LocalBackend, entry: string): LocalFunction {
+export function functionOf(backend: ShopBackend, entry: string): LocalFunction {
   const prefix = `${functionId(entry)}Function`;
   const matches = [...backend.functions.entries()].filter(([logicalId]) => logicalId.startsWith(prefix));
   if (matches.length !== 1) throw new Error(`Expected one function for ${entry}, found ${matches.length}.`);
@@ -15,7 +15,7 @@ export function functionOf(backend: LocalBackend, entry: string): LocalFunction 
 }
 
 /** What the backend's authorizer expects: the issuer and audience the functions sign with. */
-export function tokenSettings(backend: LocalBackend): { issuer: string; audience: string } {
+export function tokenSettings(backend: ShopBackend): { issuer: string; audience: string } {
   return {
     issuer: functionVariable(backend, 'AUTH_ISSUER'),
     audience: functionVariable(backend, 'AUTH_AUDIENCE'),
@@ -24,7 +24,7 @@ export function tokenSettings(backend: LocalBackend): { issuer: string; audience
 
 /** The backend's real signing key, read from its local Secrets Manager as the functions read it. */
 export async function realSigningKey(
-  backend: LocalBackend,
+  backend: ShopBackend,
 ): Promise<{ kid: string; privateKey: KeyObject; publicKey: KeyObject }> {
   const [current] = parseSigningKeySet(await backendSecret(backend, 'SIGNING_KEY_SECRET_ARN')).keys;
   if (!current) throw new Error('The signing-key secret holds no key.');

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { newSigningKeySetValue } from '../../functions/accounts/signing-keys.ts';
-import { startDynamoDbLocal } from '../../lib/local/dynamodb.ts';
-import { generateSecretValue, startLocalSecretsManager } from '../../lib/local/secrets-manager.ts';
-import { synthesize } from '../../lib/local/synth.ts';
+import { startDynamoDbLocal } from '../../lib/local/dynamodb/launcher.ts';
+import { generateSecretValue, startLocalSecretsManager } from '../../lib/local/secretsmanager/index.ts';
+import { synthesize } from '../../lib/synth.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

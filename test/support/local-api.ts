@@ -4,7 +4,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { useTable } from '../../functions/core/db.ts';
-import { type LocalBackend, startLocalBackend } from '../../lib/local/backend.ts';
+import { type ShopBackend, shopBackendOptions } from '../../lib/demo/backend-hooks.ts';
+import { startLocalBackend } from '../../lib/local/backend.ts';
 import { assertContract, checkContractOf } from './contract.ts';
 import { assertNoSecrets } from './secret-scan.ts';
 
@@ -21,14 +22,14 @@ export async function startTestBackend(
     /** Variables for one function (by logical id) only, e.g. an endpoint a fault test controls. */
     functionEnvironment?: (logicalId: string) => Readonly<Record<string, string>>;
   } = {},
-): Promise<LocalBackend> {
+): Promise<ShopBackend> {
   const lines: string[] = [];
   const backend = await startLocalBackend({
     assemblyDir: inject('assemblyDir'),
     dynamodbEndpoint: inject('dynamodbEndpoint'),
     tableNamePrefix: `e2e-${randomUUID().slice(0, 8)}-`,
     port: 0,
-    seed: true,
+    ...shopBackendOptions(),
     // Tests run schedules themselves (backend.runSchedules()), so timing never decides an outcome.
     runSchedules: false,
     ...(environment ? { environment } : {}),
@@ -84,7 +85,7 @@ export async function call(
  * Points this test file's stores (`functions/<domain>/store.ts`) at a test backend's table, so a test
  * can read what the backend's functions wrote (connection items, say) through the same code.
  */
-export function useBackendTable(backend: LocalBackend): void {
+export function useBackendTable(backend: ShopBackend): void {
   useTable(
     DynamoDBDocumentClient.from(
       new DynamoDBClient({
@@ -108,7 +109,7 @@ export function sentRequest(init: RequestInit | undefined): {
 }
 
 /** A variable every function of the backend that has it agrees on (a secret's ARN, the issuer). */
-export function functionVariable(backend: LocalBackend, variable: string): string {
+export function functionVariable(backend: ShopBackend, variable: string): string {
   for (const fn of backend.functions.values()) {
     const value = fn.spec.environment[variable];
     if (value) return value;
@@ -117,7 +118,7 @@ export function functionVariable(backend: LocalBackend, variable: string): strin
 }
 
 /** A secret's value as the backend's functions read it, from its local Secrets Manager. */
-export async function backendSecret(backend: LocalBackend, arnVariable: string): Promise<string> {
+export async function backendSecret(backend: ShopBackend, arnVariable: string): Promise<string> {
   const client = new SecretsManagerClient({
     endpoint: backend.secretsEndpoint,
     region: 'us-east-1',

@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { CreateProductInput, Product } from '../../functions/catalog/model.ts';
 import type { HistoryEntry, Order } from '../../functions/orders/model.ts';
 import { signStripePayload, stripeEventBody } from '../../functions/payments/webhook.ts';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { type ApiResponse, accountsApi, bearer, jsonInit, type Session } from './accounts-api.ts';
 import { FAKE_STRIPE_KEY, type FakeStripe, startFakeStripe } from './fake-stripe.ts';
 import { backendSecret, call, startTestBackend } from './local-api.ts';
@@ -122,14 +122,14 @@ export function ordersApi(api: string) {
 }
 
 /** The seeded admin's session. */
-export async function adminSession(backend: LocalBackend): Promise<Session> {
+export async function adminSession(backend: ShopBackend): Promise<Session> {
   const admin = backend.seeded?.admin;
   if (!admin) throw new Error('The test backend seeds an admin.');
   return accountsApi(backend.url).signIn(admin.email, admin.password);
 }
 
 /** The payment webhook's endpoint secret, as the backend's functions read it. */
-export const webhookSecret = (backend: LocalBackend): Promise<string> =>
+export const webhookSecret = (backend: ShopBackend): Promise<string> =>
   backendSecret(backend, 'PAYMENT_WEBHOOK_SECRET_ARN');
 
 /** A Stripe-shaped event about an order's payment, with a fresh event id unless one is given. */
@@ -190,7 +190,7 @@ export async function warmUp(count: number, send: (i: number) => Promise<ApiResp
 /** A test backend whose payment provider is `stripe`, pointed at a fake Stripe, with an admin and a buyer. */
 export interface StripeBackend {
   readonly stripe: FakeStripe;
-  readonly backend: LocalBackend;
+  readonly backend: ShopBackend;
   readonly orders: ReturnType<typeof ordersApi>;
   readonly admin: Session;
   readonly buyer: Session;
@@ -246,7 +246,7 @@ export const intentsFor = (stripe: FakeStripe, orderId: string) =>
  * Runs a backend's schedules once (as EventBridge would) and returns what payment reconciliation
  * reported; fails the test unless it ran without error.
  */
-export async function reconcileOnce(backend: LocalBackend): Promise<Record<string, number>> {
+export async function reconcileOnce(backend: ShopBackend): Promise<Record<string, number>> {
   const results = await backend.runSchedules();
   const run = results.find((result) => result.functionLogicalId.startsWith('PaymentsReconcilePayments'));
   expect(run?.ok, JSON.stringify(run?.result)).toBe(true);

@@ -1,11 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { LocalBackend } from '../../lib/local/backend.ts';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 
 type Item = Record<string, unknown>;
 
 /** Reads a backend's main table directly in DynamoDB Local, bypassing the API. */
-export function tableReader(backend: LocalBackend) {
+export function tableReader(backend: ShopBackend) {
   const tableName = backend.tables[0]?.name;
   if (!tableName) throw new Error('The backend has no table.');
   const client = DynamoDBDocumentClient.from(

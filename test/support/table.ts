@@ -4,8 +4,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { useTable } from '../../functions/core/db.ts';
 import { ROUTES, routeKey } from '../../lib/api/routes.ts';
-import { ensureTable } from '../../lib/local/table.ts';
-import { readCloudAssembly, resourcesOfType } from '../../lib/local/template.ts';
+import { readCloudAssembly, resourcesOfType } from '../../lib/local/cloudformation/template.ts';
+import { ensureTable } from '../../lib/local/dynamodb/table.ts';
 
 /** Credentials DynamoDB Local accepts (it checks the shape, not the value). */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };

@@ -1,0 +1,71 @@
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { newSigningKeySetValue } from '../../functions/accounts/signing-keys.ts';
+import { useTable } from '../../functions/core/db.ts';
+import type { LocalBackend, LocalBackendOptions, TablesCreatedContext } from '../local/backend.ts';
+import type { CustomResourceEmulator } from '../local/cloudformation/custom-resources.ts';
+import { type LocalAdmin, localAdmin, seedAdmin, seedDemoData, seedOrderHistory } from './seed.ts';
+
+/** What the demo seeding put into a fresh table. */
+export interface DemoSeed {
+  readonly products: number;
+  readonly categories: number;
+  readonly admin: LocalAdmin;
+  /** Demo customers' emails and their paid orders, when the order history was asked for. */
+  readonly history?: { customers: string[]; orders: number };
+}
+
+/** A local backend of the shop, with the demo seeding's result. */
+export type ShopBackend = LocalBackend<DemoSeed | undefined>;
+
+/**
+ * The shop's custom resources, as the local runtime emulates them: `Custom::SigningKeySet` fills
+ * its secret with an RSA key set at deploy time, so locally that secret starts out holding one.
+ */
+export const SHOP_CUSTOM_RESOURCES: Readonly<Record<string, CustomResourceEmulator>> = {
+  'Custom::SigningKeySet': (resource) => {
+    const secretId = resource.property('SecretId');
+    if (typeof secretId !== 'string') throw new Error(`Expected a string, got ${JSON.stringify(secretId)}.`);
+    return { secretValues: { [secretId]: newSigningKeySetValue() } };
+  },
+};
+
+export interface DemoSeedOptions {
+  /**
+   * Also demo customers with paid orders and the recommendations built from them (`npm start`);
+   * tests leave it off so the catalog's stock stays as seeded.
+   */
+  readonly orderHistory?: boolean;
+  /** The admin account to seed; from LOCAL_ADMIN_EMAIL / LOCAL_ADMIN_PASSWORD by default. */
+  readonly admin?: LocalAdmin;
+}
+
+/** Seeds the demo catalog and the admin (and the order history, when asked) into the main table, when this run created it. */
+export function seedDemo(
+  options: DemoSeedOptions = {},
+): (context: TablesCreatedContext) => Promise<DemoSeed | undefined> {
+  return async ({ tables, dynamodb, environmentOfRoute }) => {
+    const mainTable = tables[0];
+    if (!mainTable?.created) return undefined;
+    useTable(
+      DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+      mainTable.name,
+    );
+    const seeded: DemoSeed = {
+      ...(await seedDemoData()),
+      admin: await seedAdmin(options.admin ?? localAdmin()),
+    };
+    if (!options.orderHistory) return seeded;
+    // This process places the demo orders through the orders store, which reads its settings
+    // from the environment: it gets the environment the function serving POST /orders has.
+    const environment = environmentOfRoute('POST /orders');
+    if (!environment) throw new Error('No function serves POST /orders: the demo orders cannot be placed.');
+    return { ...seeded, history: await seedOrderHistory(environment) };
+  };
+}
+
+/** What every local backend of the shop is started with: its custom resources, and the demo seeding. */
+export function shopBackendOptions(
+  seed: DemoSeedOptions | false = {},
+): Pick<LocalBackendOptions<DemoSeed | undefined>, 'customResources' | 'onTablesCreated'> {
+  return { customResources: SHOP_CUSTOM_RESOURCES, ...(seed ? { onTablesCreated: seedDemo(seed) } : {}) };
+}

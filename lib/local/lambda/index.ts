@@ -1,0 +1,65 @@
+/**
+ * AWS Lambda, locally: every `AWS::Lambda::Function` of the template runs from its bundle
+ * (`aws:asset:path` + `Handler`) with the environment Lambda would give it (the template's
+ * variables resolved to local values, the platform's own, dummy credentials), each concurrent
+ * request in an execution environment of its own (a worker thread: its own module state and
+ * `process.env`), cold once and warm after. Timeouts, the init phase's limit, reserved and
+ * account concurrency (429 when used up), idle environments shut down, `Runtime.*` errors, and
+ * Lambda's log lines (`INIT_REPORT`, `platform.initReport`) as the Node.js runtime reports them.
+ *
+ * Not emulated: layers, extensions, versions and aliases, provisioned concurrency, SnapStart,
+ * memory as a CPU share (memory is a heap limit here), the Invoke API over HTTP, destinations
+ * of asynchronous invocations.
+ */
+import { LOCAL_CREDENTIALS } from '../account.ts';
+import { resourcesOfType, type TemplateResolver } from '../cloudformation/template.ts';
+import { LocalFunction } from './function.ts';
+import { type RuntimeLimits, runtimeLimitsFromEnv } from './limits.ts';
+import { formatFunctionLog, type LogFormat } from './log-format.ts';
+import { LocalRuntime } from './runtime.ts';
+import { functionSpecOf } from './spec.ts';
+
+export interface LocalLambdaOptions {
+  readonly resolver: TemplateResolver;
+  /** Variables set on every function on top of the template's (the local services' endpoints, ...). */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Variables for one function (by logical id), on top of all others. */
+  readonly functionEnvironment?: (logicalId: string) => Readonly<Record<string, string>>;
+  /** Limits of the local Lambda service, over the defaults and LOCAL_* variables. */
+  readonly limits?: Partial<RuntimeLimits>;
+  readonly log: (line: string) => void;
+  /** How function log lines reach `log`: as written, after the function's name (`json`), or `pretty`. */
+  readonly logFormat?: LogFormat;
+}
+
+export interface LocalLambda {
+  /** Every function of the template, by logical id. */
+  readonly functions: ReadonlyMap<string, LocalFunction>;
+  /** Shuts every execution environment down. */
+  stop(): Promise<void>;
+}
+
+/** The template's functions in one local Lambda service (shared account concurrency and init turns). */
+export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
+  const { resolver, log } = options;
+  const runtime = new LocalRuntime({ ...runtimeLimitsFromEnv(), ...options.limits });
+  const functions = new Map<string, LocalFunction>();
+  for (const found of resourcesOfType(resolver.assembly, 'AWS::Lambda::Function')) {
+    const { logicalId } = found;
+    const spec = functionSpecOf(found, resolver, LOCAL_CREDENTIALS, {
+      ...options.environment,
+      ...options.functionEnvironment?.(logicalId),
+    });
+    const onLog =
+      options.logFormat === 'pretty'
+        ? (line: string) => log(formatFunctionLog(logicalId, line))
+        : (line: string) => log(`  [${logicalId}] ${line}`);
+    functions.set(logicalId, new LocalFunction(spec, { onLog, runtime }));
+  }
+  return {
+    functions,
+    stop: async () => {
+      await Promise.all([...functions.values()].map((fn) => fn.stop()));
+    },
+  };
+}

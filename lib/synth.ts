@@ -1,0 +1,33 @@
+import { addShopStacks, stackNames } from './app.ts';
+import { environmentConfig } from './config/environments.ts';
+import { PROJECT_ROOT } from './constructs/endpoint-function.ts';
+import { synthesizeApp } from './local/cloudformation/synth.ts';
+
+export interface SynthResult {
+  readonly outdir: string;
+  readonly apiStack: string;
+  readonly dataStack: string;
+  /** False when an earlier synthesis of the same sources was reused. */
+  readonly synthesized: boolean;
+}
+
+/** Everything that shapes the synthesized app: its code, its config, its locked dependencies. */
+const SOURCES = ['bin', 'lib', 'functions', 'cdk.json', 'package-lock.json'];
+
+/**
+ * Synthesizes one environment of the shop into `outdir`, in process, with the same code path as
+ * `cdk synth` (bin/app.ts) and the context of cdk.json; with `reuse`, an earlier synthesis of
+ * byte-identical sources is kept (npm start, npm run invoke, the bench).
+ */
+export function synthesize(envName: string, outdir: string, options: { reuse?: boolean } = {}): SynthResult {
+  const names = stackNames(envName);
+  const { synthesized } = synthesizeApp({
+    outdir,
+    projectRoot: PROJECT_ROOT,
+    sources: SOURCES,
+    context: { env: envName },
+    reuse: options.reuse,
+    build: (app) => addShopStacks(app, environmentConfig(envName)),
+  });
+  return { outdir, apiStack: names.api, dataStack: names.data, synthesized };
+}
