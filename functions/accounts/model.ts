@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { CATEGORIES } from '../catalog/model.ts';
 import { ULID_PATTERN } from '../core/ids.ts';
+import { trimmedText } from '../core/validation.ts';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.ts';
 
 export const ROLES = ['customer', 'admin'] as const;
@@ -9,14 +10,20 @@ export type Role = (typeof ROLES)[number];
 // Normalized before the uniqueness check: surrounding space and letter case never make a new account.
 const email = z
   .string()
-  .check(z.trim(), z.toLowerCase(), z.maxLength(254), z.email('Must be an email address.'));
+  .check(
+    z.trim(),
+    z.toLowerCase(),
+    z.maxLength(254),
+    z.email('Must be an email address.'),
+    z.describe('Surrounding white space is removed and letters are lower-cased before it is checked.'),
+  );
 const password = z
   .string()
   .check(
     z.minLength(PASSWORD_MIN_LENGTH, `Must be at least ${PASSWORD_MIN_LENGTH} characters.`),
     z.maxLength(PASSWORD_MAX_LENGTH, `Must be at most ${PASSWORD_MAX_LENGTH} characters.`),
   );
-const displayName = z.string().check(z.trim(), z.minLength(1), z.maxLength(60));
+const displayName = trimmedText(60);
 const bio = z.string().check(z.maxLength(500));
 const refreshToken = z.string().check(z.minLength(20), z.maxLength(300));
 

@@ -25,8 +25,8 @@ export const PERSONAL_DATA_PARTS: readonly PersonalDataPart[] = [
   // Conversations and messages: erasure keeps the other participant's messages, turns the
   // user's into '[deleted]' without an author, and removes memberships, blocks and rate counters.
   { name: 'messages', export: exportMessagesOf, erase: eraseMessagesOf },
-  // Open WebSocket connections (id and time only). Erasure deletes the items, so nothing more
-  // is pushed; a socket still open closes at API Gateway's idle or 2-hour limit.
+  // Open WebSocket connections (id and time only). Erasure deletes the items, and the
+  // close-connections consumer closes their sockets (@connections DELETE).
   { name: 'connections', export: connectionsOf, erase: eraseConnections },
   // What recommendations learned from the user's purchases: units per category and the recent
   // products. The global counters (bought together, best sellers) hold no personal data.

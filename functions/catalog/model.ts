@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { ULID_PATTERN } from '../core/ids.ts';
+import { queryInteger } from '../core/validation.ts';
 
 /** The categories a product can be in; filters and preferences accept only these. */
 export const CATEGORIES = [
@@ -37,10 +38,7 @@ export const MAX_PAGE_SIZE = 100;
 
 export const listProductsQuery = z.strictObject({
   category: z.optional(z.enum(CATEGORIES)),
-  limit: z._default(
-    z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_PAGE_SIZE)),
-    DEFAULT_PAGE_SIZE,
-  ),
+  limit: queryInteger(1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE),
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
 });
 export type ListProductsQuery = z.infer<typeof listProductsQuery>;

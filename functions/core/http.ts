@@ -23,10 +23,23 @@ export interface HttpEvent extends APIGatewayProxyEventV2 {
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2;
 
+/**
+ * What a route does with a request body. A route that says nothing takes none: a body of even
+ * one byte is a 413 (it accepts at most 0 bytes), so nothing a client sends goes unread.
+ * Handlers pass the option matching the route table's `request.body` (a unit test holds them
+ * to it).
+ */
 export interface HttpOptions {
   /** The route takes a JSON body: require `application/json`, enforce the size limit, parse it. */
   readonly jsonBody?: boolean;
-  /** Largest accepted body in bytes, after base64 decoding. */
+  /**
+   * The route takes a body its handler reads byte for byte from `event.body` (a signature covers
+   * those bytes): only its size is checked, and it must not be empty; any media type.
+   */
+  readonly rawBody?: boolean;
+  /** The catch-all route: a request no route matches is a 404 or 405 whatever its body. */
+  readonly ignoreBody?: boolean;
+  /** Largest accepted body in bytes, after base64 decoding (routes that take one). */
   readonly maxBodyBytes?: number;
 }
 
@@ -97,15 +110,37 @@ function isJsonMediaType(contentType: string | undefined): boolean {
   return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
 }
 
+/** The body's bytes, decoded from base64 when API Gateway encoded them. */
+const bodyBytes = (event: HttpEvent): Buffer =>
+  Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+
+/** Refuses a body over `maxBytes` (413), or an empty one where the route needs one (400). */
+function checkSize(bytes: Buffer, maxBytes: number, needed = 'a body'): void {
+  if (bytes.length > maxBytes) {
+    throw payloadTooLarge(
+      maxBytes === 0
+        ? `This route takes no body; this one is ${bytes.length} bytes. Send none.`
+        : `The body is ${bytes.length} bytes; this route accepts at most ${maxBytes}.`,
+    );
+  }
+  if (bytes.length === 0 && maxBytes > 0) throw badRequest(`This route needs ${needed}.`);
+}
+
+/** The route takes no body: any is a 413 (at most 0 bytes). */
+const noBody: middy.MiddlewareObj<HttpEvent, HttpResponse> = {
+  before: ({ event }) => checkSize(bodyBytes(event), 0),
+};
+
+/** The handler reads the exact bytes itself; only their size is checked here. */
+function rawBodyLimit(maxBytes: number): middy.MiddlewareObj<HttpEvent, HttpResponse> {
+  return { before: ({ event }) => checkSize(bodyBytes(event), maxBytes) };
+}
+
 function jsonBodyParser(maxBytes: number): middy.MiddlewareObj<HttpEvent, HttpResponse> {
   return {
     before: ({ event }) => {
-      const raw = event.body ?? '';
-      const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-      if (bytes.length > maxBytes) {
-        throw payloadTooLarge(`The body is ${bytes.length} bytes; this route accepts at most ${maxBytes}.`);
-      }
-      if (bytes.length === 0) throw badRequest('This route needs a JSON body.');
+      const bytes = bodyBytes(event);
+      checkSize(bytes, maxBytes, 'a JSON body');
       if (!isJsonMediaType(event.headers['content-type'])) {
         throw unsupportedMediaType('Send the body as application/json.');
       }
@@ -162,8 +197,8 @@ function tagResponse(request: middy.Request<HttpEvent, HttpResponse>): void {
 /**
  * Wraps a handler in the one middy stack every HTTP function uses: configuration checked at
  * cold start, logger context with the request id, metrics flushed, the request id on the
- * answer, lower-cased headers, optional JSON body parsing with size and media-type checks,
- * and problem+json errors (a dependency's outage, and a handler still running
+ * answer, lower-cased headers, the body rule of the route (`HttpOptions`: JSON parsed with size
+ * and media-type checks, raw bytes with a size check, or none at all), and problem+json errors (a dependency's outage, and a handler still running
  * `DEADLINE_MARGIN_MS` before the function's timeout, answer 503 with `Retry-After`). Handlers
  * add no middlewares of their own.
  */
@@ -183,7 +218,10 @@ export function http(
     .use(securityHeaders)
     .use(httpHeaderNormalizer())
     .use(problemErrorHandler);
-  if (options.jsonBody) stack.use(jsonBodyParser(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
+  const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (options.jsonBody) stack.use(jsonBodyParser(maxBytes));
+  else if (options.rawBody) stack.use(rawBodyLimit(maxBytes));
+  else if (!options.ignoreBody) stack.use(noBody);
   return stack.handler(handler);
 }
 

@@ -1,4 +1,4 @@
-import type * as z from 'zod/mini';
+import * as z from 'zod/mini';
 import { badRequest, type FieldError } from './errors.ts';
 
 /** Where an input came from; prefixes field paths so clients can tell `query.limit` from `body.limit`. */
@@ -66,4 +66,53 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
     default:
       return 'Invalid value.';
   }
+}
+
+/** A whole number as a query string carries it: decimal digits, no sign, no leading zero (16 at most). */
+const DECIMAL_DIGITS = /^(?:0|[1-9]\d{0,15})$/;
+
+/**
+ * An integer query parameter between `min` and `max` (`defaultValue` when absent). Only plain
+ * decimal digits are read as a number: `Number()`, which `z.coerce` uses, would also take
+ * `0x10`, `1e1`, `010`, ` 10 `, `+5` and `-0`, none of which the document's `type: integer`
+ * allows. Anything else is a 400 naming the field (`query.limit`). Documented as the integer it
+ * stands for.
+ */
+export function queryInteger(min: number, max: number, defaultValue: number) {
+  return z.pipe(
+    z.transform((value: unknown, context) => {
+      if (value === undefined || (typeof value === 'string' && DECIMAL_DIGITS.test(value))) {
+        return value === undefined ? undefined : Number(value);
+      }
+      context.issues.push({
+        code: 'custom',
+        input: value,
+        message: 'Must be a whole number in decimal digits.',
+      });
+      return z.NEVER;
+    }),
+    z._default(z.int().check(z.minimum(min), z.maximum(max)), defaultValue),
+  );
+}
+
+/**
+ * Empty (the length check's to report, once) or holding something other than white space. As a
+ * JSON Schema `pattern` it tells clients what the API refuses: a value of spaces only.
+ */
+export const NOT_BLANK = /^$|\S/;
+
+/**
+ * Text whose surrounding white space is removed before it is checked and stored: 1 to
+ * `maxLength` characters after trimming. The document says so (description), and its `pattern`
+ * refuses white space alone, as the API does.
+ */
+export function trimmedText(maxLength: number) {
+  return z.string().check(
+    z.trim(),
+    z.minLength(1),
+    z.maxLength(maxLength),
+    // Always true once trimmed: it is there for the document (see NOT_BLANK).
+    z.regex(NOT_BLANK, 'Must not be only white space.'),
+    z.describe(`Surrounding white space is removed first; then 1 to ${maxLength} characters.`),
+  );
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { ULID_PATTERN } from '../core/ids.ts';
+import { NOT_BLANK, queryInteger, trimmedText } from '../core/validation.ts';
 
 /** `entity` of a conversation's `~META` item; stream consumers filter on these. */
 export const CONVERSATION_ENTITY = 'conversation';
@@ -24,14 +25,14 @@ export const DELETED_USER = { id: null, displayName: 'Deleted user', bio: '' } a
 const ulid = (what: string) => z.string().check(z.regex(ULID_PATTERN, `Must be ${what} id (ULID).`));
 const pageQuery = (defaultLimit: number, maxLimit: number) =>
   z.strictObject({
-    limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(maxLimit)), defaultLimit),
+    limit: queryInteger(1, maxLimit, defaultLimit),
     cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
   });
 
 export const createConversationBody = z.strictObject({
   participantId: ulid('a user'),
   orderId: z.optional(ulid('an order')),
-  subject: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(MAX_SUBJECT_LENGTH))),
+  subject: z.optional(trimmedText(MAX_SUBJECT_LENGTH)),
 });
 export type CreateConversationInput = z.infer<typeof createConversationBody>;
 
@@ -44,8 +45,8 @@ export const sendMessageBody = z.strictObject({
   body: z.string().check(
     z.minLength(1),
     z.maxLength(MAX_BODY_LENGTH),
-    // An empty body is minLength's to report, once.
-    z.refine((body) => body === '' || body.trim().length > 0, 'Must not be only whitespace.'),
+    // An empty body is minLength's to report, once; as a pattern the document shows the rule.
+    z.regex(NOT_BLANK, 'Must not be only whitespace.'),
   ),
   clientMessageId: z.optional(
     z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,64}$/, 'Must be 1 to 64 of A-Z a-z 0-9 . _ : -')),

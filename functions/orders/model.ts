@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { productId } from '../catalog/model.ts';
 import { ULID_PATTERN } from '../core/ids.ts';
+import { queryInteger } from '../core/validation.ts';
 
 /** `entity` of an order item; stream consumers of order changes filter on it. */
 export const ORDER_ENTITY = 'order';
@@ -75,7 +76,7 @@ export const orderPath = z.strictObject({
 });
 
 export const listOrdersQuery = z.strictObject({
-  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+  limit: queryInteger(1, 100, 20),
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
 });
 export type ListOrdersQuery = z.infer<typeof listOrdersQuery>;
@@ -88,7 +89,7 @@ export const adminListOrdersQuery = z
   .strictObject({
     status: z.optional(z.enum(ORDER_STATUSES)),
     refund: z.optional(z.literal('failed')),
-    limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+    limit: queryInteger(1, 100, 20),
     cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
   })
   .check(

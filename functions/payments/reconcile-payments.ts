@@ -39,6 +39,7 @@ export const handler = lambda(async (_event: ScheduledEvent | undefined, context
     failed: 0,
     pending: 0,
     'not at provider': 0,
+    'amount mismatch': 0,
     unchanged: 0,
     unreachable: 0,
     errors: 0,

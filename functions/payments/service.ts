@@ -44,7 +44,9 @@ const providerFailed = (cause: unknown, definite: boolean) =>
 /**
  * Pays an order: claims the single charge slot (idempotently), charges through the
  * environment's provider with a per-attempt provider idempotency key, and settles the order.
- * A webhook may settle it first; whichever write comes second changes nothing.
+ * A webhook may settle it first; whichever write comes second changes nothing. An order with
+ * nothing to charge (a total of 0) is settled without the provider, which would refuse to
+ * charge 0, through the same claim, so it is just as idempotent.
  */
 export async function payOrder(
   userId: string,
@@ -55,6 +57,14 @@ export async function payOrder(
   const claimed = await claimPaymentAttempt(userId, orderId, paymentMethod, idempotencyKey);
   if (claimed.replayed) return claimed.order;
   const { order, payment } = claimed;
+  if (order.total === 0) {
+    await settlePaid(
+      orderId,
+      { ...payment, status: 'succeeded' },
+      { reason: 'nothing to charge: the total is 0' },
+    );
+    return (await getOrder(orderId)) as Order;
+  }
   const request = {
     orderId,
     attempt: payment.attempt,
@@ -274,6 +284,16 @@ export async function applyPaymentEvent(event: PaymentEvent): Promise<'processed
     : 'duplicate';
 }
 
+/**
+ * Whether a success event says the provider took exactly the order's total in its currency. A
+ * missing amount or currency is a mismatch: the README promises that a success differing from
+ * the order is not applied, and one that does not say what it charged cannot be shown to agree.
+ */
+export const chargedWhatWasAsked = (
+  order: Pick<Order, 'total' | 'currency'>,
+  money: { readonly amount?: number | undefined; readonly currency?: string | undefined },
+): boolean => money.amount === order.total && money.currency === order.currency;
+
 /** A succeeded payment: pays the order, or gives back money that is not (or no longer) wanted. */
 async function applySuccess(
   order: Order,
@@ -283,8 +303,9 @@ async function applySuccess(
   claim: Record<string, unknown>[],
 ): Promise<'processed' | 'duplicate' | undefined> {
   const payment = order.payment;
-  if (event.amount !== undefined && (event.amount !== order.total || event.currency !== order.currency)) {
-    // Not what we asked for: never mark the order paid on it. An operator must look.
+  if (!chargedWhatWasAsked(order, event)) {
+    // Not what we asked for, or not saying what it was: never mark the order paid on it (a
+    // success without an amount or a currency proves nothing). An operator must look.
     logger.error('payment event amount does not match the order', {
       orderId: order.id,
       eventId: event.id,
@@ -305,10 +326,10 @@ async function applySuccess(
     if (settled === 'unknown') {
       throw new Error('The refund of a payment for a dead order failed; the provider will redeliver.');
     }
-    // If the order moved on meanwhile, the claim above was not written: record the event now
-    // (a no-op when the transition went through), so a redelivery finds it processed.
-    await recordPaymentEventOnly(event.id, order.id, detail);
-    return 'processed';
+    if (settled === 'paid') return 'processed';
+    // The order moved on meanwhile, so the claim above was not written: record the event now.
+    // If that finds it recorded, a parallel delivery of this very event paid the order first.
+    return (await recordPaymentEventOnly(event.id, order.id, detail)) ? 'processed' : 'duplicate';
   }
   if (payment && current && (order.status === 'cancelled' || order.status === 'expired')) {
     // Settled after the order died (e.g. a slow payment): give the money back first, then
@@ -363,6 +384,8 @@ export type ReconcileOutcome =
   | 'failed'
   | 'pending'
   | 'not at provider'
+  /** The provider says it succeeded, but not with the order's amount and currency: not applied. */
+  | 'amount mismatch'
   | 'unchanged'
   | 'unreachable';
 
@@ -430,11 +453,15 @@ export async function reconcilePayment(order: Order, now = new Date()): Promise<
     orderId: order.id,
     attempt: payment.attempt,
     providerPaymentId: found.providerPaymentId,
-    ...(found.amount !== undefined && found.currency
-      ? { amount: found.amount, currency: found.currency }
-      : {}),
+    // Each as the provider said it, or absent: a success missing either is not applied.
+    ...(found.amount !== undefined ? { amount: found.amount } : {}),
+    ...(found.currency ? { currency: found.currency } : {}),
     ...(found.failureReason ? { failureReason: found.failureReason } : {}),
     created: Math.floor(now.getTime() / 1000),
   });
-  return outcome === 'processed' ? found.status : 'unchanged';
+  if (outcome !== 'processed') return 'unchanged';
+  // Recorded, logged and left for an operator, exactly as the webhook does it.
+  return found.status === 'succeeded' && !chargedWhatWasAsked(order, found)
+    ? 'amount mismatch'
+    : found.status;
 }

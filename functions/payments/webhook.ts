@@ -118,6 +118,21 @@ const envelope = z.object({
   created: z.int().check(z.minimum(0)),
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
 });
+
+/**
+ * What `POST /webhooks/payments` takes, for the document: a Stripe event (any other fields are
+ * ignored); the handler verifies the signature over the exact bytes before it parses them.
+ */
+export const stripeEventSchema = envelope.check(
+  z.describe(
+    `A Stripe event (API version ${STRIPE_API_VERSION}): payment_intent.succeeded, payment_intent.payment_failed and charge.refunded act on the order named in the payment's metadata; other types are ignored.`,
+  ),
+);
+
+/** The header the webhook reads: the provider's signature of the exact body. */
+export const stripeSignatureHeaders = z.object({
+  'stripe-signature': z.string().check(z.minLength(1), z.maxLength(MAX_SIGNATURE_HEADER_LENGTH)),
+});
 const withObject = <S extends z.ZodMiniType>(object: S) => z.object({ data: z.object({ object }) });
 const paymentIntentEvent = withObject(
   z.object({
@@ -150,9 +165,14 @@ const chargeEvent = withObject(
 const attemptOf = (meta: { attempt?: string | undefined } | null | undefined) =>
   meta?.attempt && /^[1-9]\d{0,5}$/.test(meta.attempt) ? { attempt: Number(meta.attempt) } : {};
 
-/** Amount and currency, when the provider object carries both. */
-const moneyOf = (value: number | undefined, code: string | undefined) =>
-  value !== undefined && code ? { amount: value, currency: code.toUpperCase() } : {};
+/**
+ * Amount and currency, each as far as the provider object carries it: a success missing either
+ * is then not applied (service.ts), where dropping both would have hidden that anything was missing.
+ */
+const moneyOf = (value: number | undefined, code: string | undefined) => ({
+  ...(value !== undefined ? { amount: value } : {}),
+  ...(code ? { currency: code.toUpperCase() } : {}),
+});
 
 /** `{ [key]: value }` for a non-empty value, else nothing (keeps absent fields absent, not `undefined`). */
 const optional = <K extends string>(key: K, value: string | null | undefined) =>

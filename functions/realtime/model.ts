@@ -7,6 +7,9 @@ import * as z from 'zod/mini';
  */
 export const SUBPROTOCOL = 'shop.v1';
 
+/** `entity` of a connection item; the close-connections consumer filters on its removal. */
+export const CONNECTION_ENTITY = 'connection';
+
 /** Frames a client may send. Anything else is answered with an `error` frame. */
 export const clientFrame = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('ping') })]);
 export type ClientFrame = z.infer<typeof clientFrame>;

@@ -1,44 +1,10 @@
-import {
-  ApiGatewayManagementApiClient,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
-import { AWS_CLIENT_CONFIG } from '../core/client-timeouts.ts';
-import { declareEnv, requireEnv, url } from '../core/config.ts';
+import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { logger } from '../core/logger.ts';
 import { BUSINESS_METRICS } from '../core/metric-names.ts';
 import { countMetric } from '../core/metrics.ts';
+import { isGone, managementApi } from './management-api.ts';
 import type { ServerFrame } from './model.ts';
 import { connectionsOf, removeConnection } from './store.ts';
-
-declareEnv('WEBSOCKET_API_ENDPOINT', url);
-declareEnv('WEBSOCKET_STAGE');
-
-/**
- * The `@connections` endpoint of the WebSocket API's stage: `https://<api>.execute-api.<region>
- * .amazonaws.com/<stage>`, derived from the API's `wss://` endpoint and the stage name the
- * template passes. Locally the same derivation yields the emulator's `http://localhost:<port>/
- * <stage>`, so no code path differs.
- */
-export function callbackUrl(): string {
-  const endpoint = requireEnv('WEBSOCKET_API_ENDPOINT').replace(/\/$/, '');
-  const stage = requireEnv('WEBSOCKET_STAGE');
-  return `${endpoint.replace(/^wss:/, 'https:').replace(/^ws:/, 'http:')}/${stage}`;
-}
-
-let client: ApiGatewayManagementApiClient | undefined;
-const managementApi = () => {
-  client ??= new ApiGatewayManagementApiClient({ ...AWS_CLIENT_CONFIG, endpoint: callbackUrl() });
-  return client;
-};
-
-/** Whether the management API said the connection no longer exists (410). */
-function isGone(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    (error.name === 'GoneException' ||
-      (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410)
-  );
-}
 
 export interface PushResult {
   readonly delivered: number;

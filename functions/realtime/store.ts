@@ -1,6 +1,7 @@
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { writeWhileAccountOpen } from '../accounts/store.ts';
 import { deleteKeys, queryAll, table } from '../core/db.ts';
+import { CONNECTION_ENTITY } from './model.ts';
 
 // Key templates of the realtime domain: a user's open WebSocket connections, one item each,
 // in one partition per user, so delivery finds them with one Query. See docs/access-patterns.md.
@@ -39,7 +40,7 @@ export async function saveConnection(
         TableName: table().tableName,
         Item: {
           ...connectionKey(userId, connectionId),
-          entity: 'connection',
+          entity: CONNECTION_ENTITY,
           connectionId,
           connectedAt: connectedAt.toISOString(),
           expiresAtEpoch: Math.floor(connectedAt.getTime() / 1000) + CONNECTION_TTL_SECONDS,
@@ -76,7 +77,34 @@ export async function connectionsOf(userId: string): Promise<Connection[]> {
   }));
 }
 
-/** Deletes every connection item of a user (`DELETE /me`); open sockets then get no more frames. */
+/**
+ * Keeps a user at `max` connections: deletes the items of the oldest beyond that (by
+ * `connectedAt`, then id), never the one being opened, and returns their ids. Deleting an item is
+ * what closes its socket (the close-connections consumer). Run by every `$connect` after its own
+ * item is written, so parallel handshakes converge on the same newest ones; a connection whose
+ * `$disconnect` never came is among the oldest and goes first.
+ */
+export async function evictOldestConnections(
+  userId: string,
+  opening: string,
+  max: number,
+): Promise<string[]> {
+  const others = (await connectionsOf(userId)).filter((c) => c.connectionId !== opening);
+  const newestFirst = others.sort((a, b) =>
+    a.connectedAt === b.connectedAt
+      ? b.connectionId.localeCompare(a.connectionId)
+      : b.connectedAt.localeCompare(a.connectedAt),
+  );
+  const evicted = newestFirst.slice(Math.max(0, max - 1)).map((c) => c.connectionId);
+  await deleteKeys(evicted.map((connectionId) => connectionKey(userId, connectionId)));
+  return evicted;
+}
+
+/**
+ * Deletes every connection item of a user: on erasure (`DELETE /me`) and when every session is
+ * revoked (a password change). The close-connections consumer then closes each socket through
+ * `@connections` (DELETE), so none is left answering pings or receiving frames.
+ */
 export async function eraseConnections(userId: string): Promise<void> {
   const items = await queryAll({
     KeyConditionExpression: 'pk = :pk',

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { CATEGORIES, type Category, productSchema } from '../catalog/model.ts';
+import { queryInteger } from '../core/validation.ts';
 
 /**
  * The recommendations domain: aggregates that a stream consumer keeps from paid orders (what is
@@ -29,7 +30,7 @@ export type PopularWindow = keyof typeof POPULAR_WINDOWS;
 export const ALL_CATEGORIES = 'ALL';
 export type PopularScope = Category | typeof ALL_CATEGORIES;
 
-const limit = z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_LIMIT)), DEFAULT_LIMIT);
+const limit = queryInteger(1, MAX_LIMIT, DEFAULT_LIMIT);
 
 export const recommendationsQuery = z.strictObject({ limit });
 export const relatedProductsQuery = z.strictObject({ limit });

@@ -28,3 +28,6 @@ export const DOCS_ASSET_TYPES: readonly string[] = [
 export const docsAssetPath = z.strictObject({
   asset: z.string().check(z.regex(/^[a-z0-9-]{1,60}\.(?:js|css)$/, 'Must be a file name of the page.')),
 });
+
+/** `If-None-Match`: the `ETag` of the copy the client has; the same one answers 304. */
+export const docsAssetHeaders = z.object({ 'if-none-match': z.optional(z.string().check(z.maxLength(256))) });

@@ -22,15 +22,19 @@ function knownRoutes(): { method: string; path: string }[] {
  * with another method is a 405 with `Allow`; anything else is a 404. Both as problem+json,
  * where API Gateway alone would answer a bare `{"message":"Not Found"}`.
  */
-export const handler = http(async (event) => {
-  const { method, path } = event.requestContext.http;
-  const allowed = knownRoutes()
-    .filter((route) => matchPath(route.path, path))
-    .map((route) => route.method);
-  // A method the path allows would have been routed; reaching here with it means the path
-  // only looked alike (e.g. a trailing slash), so it is not found.
-  if (allowed.length > 0 && !allowed.includes(method)) {
-    throw methodNotAllowed(`${method} is not allowed on ${path}.`, allowed);
-  }
-  throw notFound(`No route for ${method} ${path}.`);
-});
+export const handler = http(
+  async (event) => {
+    const { method, path } = event.requestContext.http;
+    const allowed = knownRoutes()
+      .filter((route) => matchPath(route.path, path))
+      .map((route) => route.method);
+    // A method the path allows would have been routed; reaching here with it means the path
+    // only looked alike (e.g. a trailing slash), so it is not found.
+    if (allowed.length > 0 && !allowed.includes(method)) {
+      throw methodNotAllowed(`${method} is not allowed on ${path}.`, allowed);
+    }
+    throw notFound(`No route for ${method} ${path}.`);
+  },
+  // Whatever the body, there is no route for it.
+  { ignoreBody: true },
+);

@@ -13,10 +13,19 @@ interface MediaType {
 interface ResponseObject {
   readonly content?: Record<string, MediaType>;
 }
+/** A parameter of an operation, as the request-side check reads it. */
+interface ParameterObject {
+  readonly name: string;
+  readonly in: string;
+  readonly required?: boolean;
+  readonly schema?: JsonObject;
+}
 /** The part of an OpenAPI operation the contract check reads. */
 export interface ContractOperation {
   readonly operationId: string;
   readonly responses: Record<string, ResponseObject>;
+  readonly parameters?: readonly ParameterObject[];
+  readonly requestBody?: { readonly content?: Record<string, MediaType> };
 }
 /** The part of an OpenAPI document the contract check reads (as clients receive it, through JSON). */
 export interface ContractDocument {
@@ -64,10 +73,38 @@ const NO_ROUTE: ContractOperation = {
 /** One HTTP exchange as a client saw it. */
 export interface Exchange {
   readonly method: string;
+  /** With the query string as sent. */
   readonly url: string;
   readonly status: number;
   readonly contentType: string;
   readonly text: string;
+  /**
+   * What was sent, when the caller knows it: then a success is also held to the request side of
+   * the document (a body where it describes none, a query value or a header it refuses).
+   */
+  readonly request?: {
+    /** Header names in any case. */
+    readonly headers: Readonly<Record<string, string>>;
+    readonly body?: string | Uint8Array;
+  };
+}
+
+/** Where an exchange went: `where` for messages, `key` (method and template) for the validator cache. */
+interface At {
+  readonly where: string;
+  readonly key: string;
+}
+
+/**
+ * A query value as the document means it: `type: integer` (or `number`) in a query string is
+ * the number in plain decimal notation, anything else stays a string (and fails the schema).
+ */
+function wireValue(schema: JsonObject | undefined, raw: string): unknown {
+  const type = schema?.type;
+  if (type === 'integer' && /^(?:0|-?[1-9]\d*)$/.test(raw)) return Number(raw);
+  if (type === 'number' && /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/.test(raw)) return Number(raw);
+  if (type === 'boolean' && (raw === 'true' || raw === 'false')) return raw === 'true';
+  return raw;
 }
 
 /** Checks exchanges (and WebSocket frames) against one OpenAPI document. */
@@ -125,12 +162,18 @@ export function createContract(document: ContractDocument): Contract {
     const method = exchange.method.toUpperCase();
     const { template, operation } = operationFor(method, pathname);
     const where = `${method} ${pathname} (${template === '$default' ? 'no route' : `${method} ${template}`})`;
+    const at = { where, key: `${method} ${template}` };
     const response = operation.responses[String(exchange.status)];
     if (!response) {
       return [
         `${where} answered ${exchange.status}, which the document does not list (it lists ${Object.keys(operation.responses).join(', ')}).`,
       ];
     }
+    return [...requestViolations(exchange, operation, at), ...responseViolations(exchange, response, at)];
+  };
+
+  const responseViolations = (exchange: Exchange, response: ResponseObject, { where, key }: At): string[] => {
+    const method = exchange.method.toUpperCase();
     const content = response.content ?? {};
     if (exchange.text === '') {
       return Object.keys(content).length === 0 || method === 'HEAD'
@@ -153,12 +196,61 @@ export function createContract(document: ContractDocument): Contract {
     } catch {
       return [`${where} answered ${exchange.status} with a body that is not JSON.`];
     }
-    const validate = validatorFor(`${method} ${template} ${exchange.status} ${mediaType}`, media.schema);
+    const validate = validatorFor(`${key} ${exchange.status} ${mediaType}`, media.schema);
     if (validate(body)) return [];
     return (validate.errors ?? []).map(
       (error) =>
         `${where} ${exchange.status} ${mediaType}: body${error.instancePath} ${error.message}${error.params && 'additionalProperty' in error.params ? ` (${String(error.params.additionalProperty)})` : ''}`,
     );
+  };
+
+  /**
+   * What a success says about the request side: the API took something the document refuses (a
+   * body on an operation that takes none, a query value outside its schema, a required header
+   * missing). Refusals are not judged here: a 4xx may have reasons no schema shows.
+   */
+  const requestViolations = (
+    exchange: Exchange,
+    operation: ContractOperation,
+    { where, key }: At,
+  ): string[] => {
+    const { request } = exchange;
+    if (!request || exchange.status < 200 || exchange.status >= 300) return [];
+    const found: string[] = [];
+    const bodyLength =
+      typeof request.body === 'string' ? Buffer.byteLength(request.body) : (request.body?.length ?? 0);
+    if (bodyLength > 0 && !operation.requestBody) {
+      found.push(
+        `${where} accepted a body of ${bodyLength} bytes; the document describes none (answered ${exchange.status}).`,
+      );
+    }
+    const query = new URL(exchange.url).searchParams;
+    const headers = new Map(
+      Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]),
+    );
+    for (const [index, parameter] of (operation.parameters ?? []).entries()) {
+      const raw =
+        parameter.in === 'query'
+          ? query.getAll(parameter.name).join(',') || undefined
+          : parameter.in === 'header'
+            ? headers.get(parameter.name.toLowerCase())
+            : undefined;
+      if (parameter.in !== 'query' && parameter.in !== 'header') continue;
+      if (raw === undefined) {
+        if (parameter.required)
+          found.push(
+            `${where} answered ${exchange.status} without the required ${parameter.in} ${parameter.name}.`,
+          );
+        continue;
+      }
+      const validate = validatorFor(`${key} parameter ${index}`, parameter.schema ?? {});
+      if (!validate(wireValue(parameter.schema, raw))) {
+        found.push(
+          `${where} accepted ${parameter.in}.${parameter.name}=${JSON.stringify(raw)}, which the document refuses (${validate.errors?.[0]?.message ?? 'invalid'}); answered ${exchange.status}.`,
+        );
+      }
+    }
+    return found;
   };
 
   const frameViolations: Contract['frameViolations'] = (frame) => {

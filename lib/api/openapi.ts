@@ -98,6 +98,15 @@ const REQUEST_HEADER_DOCS: Record<string, { name: string; description: string }>
     description:
       'The `ETag` you read: the change only happens if the resource is still that version (else 412).',
   },
+  'if-none-match': {
+    name: 'If-None-Match',
+    description: 'The `ETag` of the copy you have: if it is still current the answer is 304 without a body.',
+  },
+  'stripe-signature': {
+    name: 'Stripe-Signature',
+    description:
+      'Stripe’s signature of the exact body bytes, `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` (several `v1` while a secret rolls), keyed with the endpoint’s secret; older than 5 minutes, or missing, is a 400 and nothing happens.',
+  },
 };
 
 /** What API Gateway itself answers, without running a function. */
@@ -153,11 +162,13 @@ function derivedProblems(route: RouteDefinition): Map<number, ProblemSlug[]> {
     derived.set(status, [...new Set([...(derived.get(status) ?? []), ...slugs])]);
   const { request } = route;
   if (request?.path || request?.query || request?.headers) add(400, 'validation-error');
+  // The one middy stack (functions/core/http.ts) bounds every body: a route without one
+  // accepts at most 0 bytes.
+  add(413, 'payload-too-large');
   if (request?.body) {
-    // The one middy stack (functions/core/http.ts) checks size, media type and JSON first.
+    // ... and, for a JSON body, checks media type and JSON before the handler validates it.
     add(400, 'validation-error', 'bad-request');
-    add(413, 'payload-too-large');
-    add(415, 'unsupported-media-type');
+    if (!request.rawBody) add(415, 'unsupported-media-type');
   }
   if (route.auth !== 'public') add(401, 'unauthorized');
   if (route.auth === 'admin') add(403, 'forbidden');
@@ -181,7 +192,7 @@ const DERIVED_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input; `errors` names each bad field.',
   401: 'No valid access token.',
   403: 'The token lacks the `admin` scope.',
-  413: 'The body is too large.',
+  413: 'The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway).',
   431: 'The request line and headers are over 10 KB (API Gateway).',
   415: 'The body is not application/json.',
   429: 'Throttled (API Gateway), or a limit of this route; wait and retry.',
@@ -271,8 +282,12 @@ function responses(route: RouteDefinition): JsonObject {
       if (status === 401) headers.push('www-authenticate');
       if (status === 429 || status === 503) headers.push('retry-after');
     }
+    const derivedDescription =
+      status === 413 && !route.request?.body
+        ? 'This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway.'
+        : DERIVED_DESCRIPTIONS[status];
     result[status] = {
-      description: spec?.description ?? DERIVED_DESCRIPTIONS[status] ?? `HTTP ${status}.`,
+      description: spec?.description ?? derivedDescription ?? `HTTP ${status}.`,
       headers: headerRefs([...new Set(headers)]),
       ...(Object.keys(content).length > 0 ? { content } : {}),
     };
@@ -298,6 +313,12 @@ function operation(route: RouteDefinition): JsonObject {
     const schema = jsonSchema(route.request.body, 'input');
     op.requestBody = {
       required: true,
+      ...(route.request.rawBody
+        ? {
+            description:
+              'Read byte for byte (the signature covers the exact bytes), so any media type is accepted.',
+          }
+        : {}),
       content: { 'application/json': { schema, example: exampleOf(schema, 'body') } },
     };
   }

@@ -42,6 +42,7 @@ import {
   orderSchema,
   paymentBody,
 } from '../../functions/orders/model.ts';
+import { stripeEventSchema, stripeSignatureHeaders } from '../../functions/payments/webhook.ts';
 import {
   popularProductListSchema,
   popularProductsQuery,
@@ -50,7 +51,12 @@ import {
   relatedProductListSchema,
   relatedProductsQuery,
 } from '../../functions/recommendations/model.ts';
-import { DOCS_ASSET_FILES, DOCS_ASSET_TYPES, docsAssetPath } from '../../functions/system/model.ts';
+import {
+  DOCS_ASSET_FILES,
+  DOCS_ASSET_TYPES,
+  docsAssetHeaders,
+  docsAssetPath,
+} from '../../functions/system/model.ts';
 import type { ProblemSlug } from './problems.ts';
 import {
   accountExportSchema,
@@ -112,7 +118,16 @@ export interface RouteDefinition {
     readonly path?: z.ZodMiniType;
     /** Request headers the route reads, lower-case names (`idempotency-key`, `if-match`). */
     readonly headers?: z.ZodMiniType;
+    /**
+     * The JSON body. A route without one takes no body at all: any is a 413 (`functions/core/
+     * http.ts`), and its handler passes no body option to `http()`.
+     */
     readonly body?: z.ZodMiniType;
+    /**
+     * The handler reads the body's exact bytes (`rawBody` in `http()`): a signature covers them,
+     * so only its size is checked before, and any media type is accepted; `body` documents them.
+     */
+    readonly rawBody?: boolean;
   };
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   /** Files (relative to the repo root) copied next to the function's bundle, read at run time. */
@@ -182,7 +197,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     tag: 'system',
     auth: 'public',
     table: 'none',
-    request: { path: docsAssetPath },
+    request: { path: docsAssetPath, headers: docsAssetHeaders },
     responses: {
       200: {
         description: 'The file (compressed when the client accepts it).',
@@ -695,6 +710,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'public',
     table: 'readwrite',
     secrets: ['paymentWebhook', 'stripeApiKey'],
+    request: { headers: stripeSignatureHeaders, body: stripeEventSchema, rawBody: true },
     responses: {
       200: { description: 'Processed (or ignored, or a duplicate).', schema: webhookReceiptSchema },
       400: { description: 'Bad signature, or not an event.', problems: ['bad-request', 'validation-error'] },

@@ -11,7 +11,12 @@ const IDEMPOTENT = ['POST /orders', 'POST /orders/{orderId}/payments'];
 /** Example inputs per route key; anything not listed gets placeholder path parameters. */
 const SAMPLE_INPUTS: Record<
   string,
-  { pathParameters?: Record<string, string>; query?: Record<string, string>; body?: unknown }
+  {
+    pathParameters?: Record<string, string>;
+    query?: Record<string, string>;
+    headers?: Record<string, string>;
+    body?: unknown;
+  }
 > = {
   'GET /products': { query: { limit: '5' } },
   // The first product of the deterministic demo catalog, so the sample finds something locally.
@@ -57,6 +62,28 @@ const SAMPLE_INPUTS: Record<
   'POST /orders/{orderId}/payments': {
     pathParameters: { orderId: SAMPLE_ORDER_ID },
     body: { paymentMethod: 'pm_card_visa' },
+  },
+  // A Stripe event as the provider sends it. The signature is a placeholder: signed with the
+  // environment's webhook secret (signStripePayload) the event would be processed; as is, it is a 400.
+  'POST /webhooks/payments': {
+    headers: { 'stripe-signature': `t=1767225600,v1=${'0'.repeat(64)}` },
+    body: {
+      id: 'evt_sample_0001',
+      object: 'event',
+      api_version: '2024-06-20',
+      created: 1767225600,
+      type: 'payment_intent.succeeded',
+      data: {
+        object: {
+          id: 'pi_sample_0001',
+          object: 'payment_intent',
+          amount: 2599,
+          currency: 'eur',
+          status: 'succeeded',
+          metadata: { orderId: SAMPLE_ORDER_ID, attempt: '1' },
+        },
+      },
+    },
   },
   'POST /conversations': {
     body: { participantId: SAMPLE_OTHER_USER_ID, orderId: SAMPLE_ORDER_ID, subject: 'Where is my parcel?' },
@@ -139,6 +166,7 @@ export function sampleEvent(
       'user-agent': 'shop-sample-event',
       ...(body ? { 'content-type': 'application/json' } : {}),
       ...(IDEMPOTENT.includes(key) ? { 'idempotency-key': 'sample-idempotency-key-0001' } : {}),
+      ...input.headers,
     },
     requestContext: {
       accountId: '000000000000',

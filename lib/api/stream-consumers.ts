@@ -1,4 +1,5 @@
 import { ORDER_ENTITY } from '../../functions/orders/model.ts';
+import { CONNECTION_ENTITY } from '../../functions/realtime/model.ts';
 import type { TableAccess } from './routes.ts';
 
 /**
@@ -10,7 +11,8 @@ import type { TableAccess } from './routes.ts';
 export interface StreamConsumerDefinition {
   readonly entry: string;
   readonly description: string;
-  readonly table: Exclude<TableAccess, 'none'>;
+  /** `none`: the consumer needs only the records (it still reads the stream, nothing else). */
+  readonly table: TableAccess;
   /** Lambda filter patterns over the stream record (`eventName`, `dynamodb.NewImage...`). */
   readonly filters: readonly Record<string, unknown>[];
   readonly batchSize: number;
@@ -18,8 +20,12 @@ export interface StreamConsumerDefinition {
   readonly retryAttempts: number;
   /** Records older than this are not worth delivering any more; they go to the dead-letter queue. */
   readonly maxRecordAgeSeconds: number;
-  /** The consumer posts to WebSocket connections (gets the API's endpoint and @connections rights). */
-  readonly webSocket?: boolean;
+  /**
+   * What the consumer does to WebSocket connections: `POST` frames to them, or `DELETE` (close)
+   * them. It gets the API's endpoint and `execute-api:ManageConnections` for that method alone,
+   * on its stage's `@connections`.
+   */
+  readonly webSocket?: 'POST' | 'DELETE';
 }
 
 /** An item of one entity (every item carries `entity`) changed in a given way. */
@@ -48,7 +54,20 @@ export const STREAM_CONSUMERS: readonly StreamConsumerDefinition[] = [
     retryAttempts: 3,
     // A message pushed an hour late is noise: the app has long fetched it over HTTP.
     maxRecordAgeSeconds: 3600,
-    webSocket: true,
+    webSocket: 'POST',
+  },
+  {
+    entry: 'functions/realtime/close-connections.ts',
+    description:
+      'Close the socket of every deleted connection item (over the per-user cap, password change, erasure)',
+    table: 'none',
+    // Only a connection item's removal; every other change never invokes it.
+    filters: [{ eventName: ['REMOVE'], dynamodb: { OldImage: { entity: { S: [CONNECTION_ENTITY] } } } }],
+    batchSize: 100,
+    retryAttempts: 3,
+    // API Gateway closes any socket after 2 hours; past that there is nothing left to close.
+    maxRecordAgeSeconds: 2 * 3600,
+    webSocket: 'DELETE',
   },
   {
     entry: 'functions/messages/sync-profiles.ts',

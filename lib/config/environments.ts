@@ -52,6 +52,12 @@ export interface EnvironmentConfig {
   /** Minutes an unpaid order holds its stock before it expires. */
   readonly orderPaymentWindowMinutes: number;
   /**
+   * Open WebSocket connections one user may hold (phones, tabs); opening one more closes the
+   * oldest (README, "Real time"). Bounds what one account costs: every message to it is one
+   * push per connection.
+   */
+  readonly webSocketConnectionsPerUser: number;
+  /**
    * Days between rotations of the token signing key (Secrets Manager rotation schedule). Each
    * rotation promotes the key staged by the previous one, so a key is published for this long
    * before it signs, signs for this long, and is published this long after.
@@ -134,6 +140,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     authAudience: 'shop-api-local',
     paymentProvider: 'simulated',
     orderPaymentWindowMinutes: 30,
+    webSocketConnectionsPerUser: 10,
     signingKeyRotationDays: 30,
     paymentReconcileAfterSeconds: 300,
     removalPolicy: RemovalPolicy.DESTROY,
@@ -156,6 +163,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     authAudience: 'shop-api-dev',
     paymentProvider: 'simulated',
     orderPaymentWindowMinutes: 30,
+    webSocketConnectionsPerUser: 10,
     signingKeyRotationDays: 30,
     paymentReconcileAfterSeconds: 300,
     removalPolicy: RemovalPolicy.DESTROY,
@@ -178,6 +186,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     authAudience: 'shop-api-staging',
     paymentProvider: 'stripe',
     orderPaymentWindowMinutes: 30,
+    webSocketConnectionsPerUser: 10,
     signingKeyRotationDays: 30,
     paymentReconcileAfterSeconds: 300,
     // Not SNAPSHOT: CloudFormation snapshots only volumes and databases such as RDS; on a
@@ -200,6 +209,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     authAudience: 'shop-api-prod',
     paymentProvider: 'stripe',
     orderPaymentWindowMinutes: 30,
+    webSocketConnectionsPerUser: 10,
     signingKeyRotationDays: 30,
     paymentReconcileAfterSeconds: 300,
     removalPolicy: RemovalPolicy.RETAIN,

@@ -46,7 +46,8 @@ export class StreamConsumer extends Construct {
       // A batch of 100 records with a few calls each; well within, and far from the 15 minutes.
       timeout: Duration.seconds(60),
     });
-    this.endpoint.bindTable(table, definition.table, props.indexNames);
+    // The event source mapping grants reading the stream; the table itself only when asked.
+    if (definition.table !== 'none') this.endpoint.bindTable(table, definition.table, props.indexNames);
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

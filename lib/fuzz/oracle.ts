@@ -17,7 +17,12 @@ export interface FuzzResponse {
  */
 export function judge(
   contract: Contract,
-  request: { readonly method: string; readonly url: string },
+  request: {
+    readonly method: string;
+    readonly url: string;
+    readonly headers?: readonly (readonly [string, string])[];
+    readonly body?: Buffer;
+  },
   response: FuzzResponse,
 ): string[] {
   if (response.error) return [`no answer: ${response.error}`];
@@ -43,6 +48,17 @@ export function judge(
       status: response.status,
       contentType: response.contentType,
       text: response.text,
+      // Held to the request side too: a success for a body, query value or header the document refuses.
+      ...(request.headers
+        ? {
+            request: {
+              headers: Object.fromEntries(
+                request.headers.map(([name, value]) => [name.toLowerCase(), value]),
+              ),
+              ...(request.body ? { body: request.body } : {}),
+            },
+          }
+        : {}),
     }),
   );
   return problems;

@@ -275,7 +275,16 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
         ];
         const response = await send(options.baseUrl, request, timeoutMs, agent);
         const url = `${options.baseUrl}${request.path}`;
-        const problems = judge(contract, { method: request.method, url }, response);
+        const problems = judge(
+          contract,
+          {
+            method: request.method,
+            url,
+            headers: request.headers,
+            ...(request.body ? { body: request.body } : {}),
+          },
+          response,
+        );
         const status = response.error ? 'no answer' : String(response.status);
         statuses[status] = (statuses[status] ?? 0) + 1;
         const entry = perOperation[op.operationId] ?? { requests: 0, statuses: {} };

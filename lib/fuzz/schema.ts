@@ -211,6 +211,9 @@ function validOwnValue(
   }
 }
 
+/** Spellings of numbers that are not plain decimal digits (`0x10` is 16 to `Number()`). */
+export const LENIENT_INTEGERS: readonly string[] = ['0x10', '1e1', '010', ' 10 ', '+5', '-0', '1_0'];
+
 /** Values that do NOT validate against `schema`: the wrong type, out of range, too long, off pattern. */
 export function invalidValue(schema: JsonSchema, resolver: SchemaResolver): fc.Arbitrary<unknown> {
   const s = resolver.resolve(schema);
@@ -228,7 +231,8 @@ export function invalidValue(schema: JsonSchema, resolver: SchemaResolver): fc.A
     }
     case 'integer':
     case 'number': {
-      const edges: unknown[] = [1.5, 1e308, -1e308, 2 ** 53, -(2 ** 53), '12', 'NaN'];
+      // Strings `Number()` reads as numbers: in a query, all but plain digits must be refused.
+      const edges: unknown[] = [1.5, 1e308, -1e308, 2 ** 53, -(2 ** 53), '12', 'NaN', ...LENIENT_INTEGERS];
       if (typeof s.minimum === 'number') edges.push(s.minimum - 1);
       if (typeof s.maximum === 'number') edges.push(s.maximum + 1);
       options.push(fc.constantFrom(...edges));

@@ -22,7 +22,7 @@ import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
 import { StreamConsumer } from '../constructs/stream-consumer.ts';
 import {
   acknowledgeApiGatewayLoggingRole,
-  acknowledgeConnectionsPost,
+  acknowledgeConnectionsAccess,
   acknowledgeStreamConsumer,
   acknowledgeWebSocketFunction,
   acknowledgeWebSocketRoute,
@@ -71,7 +71,18 @@ export class EventsStack extends Stack {
     });
     for (const route of WEBSOCKET_API.routes) {
       const id = functionId(route.entry);
-      const fn = new EndpointFunction(this, id, { entry: route.entry, config, alarmTopic: props.alarmTopic });
+      const fn = new EndpointFunction(this, id, {
+        entry: route.entry,
+        config,
+        alarmTopic: props.alarmTopic,
+        ...(route.routeKey === '$connect'
+          ? {
+              environment: {
+                WEBSOCKET_MAX_CONNECTIONS_PER_USER: String(config.webSocketConnectionsPerUser),
+              },
+            }
+          : {}),
+      });
       if (route.table !== 'none') fn.bindTable(table, route.table, SHOP_TABLE_INDEXES);
       acknowledgeWebSocketFunction(fn);
       this.functions.set(id, fn);
@@ -140,7 +151,7 @@ export class EventsStack extends Stack {
           : undefined,
       });
       if (definition.webSocket) {
-        // Post to (and learn of gone) connections of this stage only.
+        // One method (post frames, or close sockets) on connections of this stage only.
         consumer.endpoint.function.addToRolePolicy(
           new PolicyStatement({
             effect: Effect.ALLOW,
@@ -149,15 +160,16 @@ export class EventsStack extends Stack {
               this.formatArn({
                 service: 'execute-api',
                 resource: this.webSocketApi.apiId,
-                resourceName: `${this.stage.stageName}/POST/@connections/*`,
+                resourceName: `${this.stage.stageName}/${definition.webSocket}/@connections/*`,
               }),
             ],
           }),
         );
-        acknowledgeConnectionsPost(
+        acknowledgeConnectionsAccess(
           consumer.endpoint.function.role ?? consumer.endpoint.role,
           this.getLogicalId(this.webSocketApi.node.defaultChild as CfnElement),
           this.stage.stageName,
+          definition.webSocket,
         );
       }
       acknowledgeStreamConsumer(consumer);

@@ -214,14 +214,23 @@ export function acknowledgeStreamConsumer(consumer: {
   );
 }
 
-/** The delivery consumer's right to post to any connection of its WebSocket stage. */
-export function acknowledgeConnectionsPost(role: IConstruct, apiLogicalId: string, stageName: string): void {
+/**
+ * A consumer's right to post to (deliver frames) or delete (close) any connection of its
+ * WebSocket stage, with that one method.
+ */
+export function acknowledgeConnectionsAccess(
+  role: IConstruct,
+  apiLogicalId: string,
+  stageName: string,
+  method: 'POST' | 'DELETE',
+): void {
   acknowledge(
     role,
-    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${stageName}/POST/@connections/*]`,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${stageName}/${method}/@connections/*]`,
     'Connection ids are random values API Gateway assigns per socket at run time, so the consumer ' +
-      'that delivers frames must be allowed to post to any connection of its own API and stage; ' +
-      'the wildcard covers nothing else (no other API, stage, method or account).',
+      `that ${method === 'POST' ? 'delivers frames' : 'closes sockets'} must be allowed to ${method} any ` +
+      'connection of its own API and stage; the wildcard covers nothing else (no other API, stage, ' +
+      'method or account).',
   );
 }
 

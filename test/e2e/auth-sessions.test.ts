@@ -157,6 +157,24 @@ describe('sign-up, sign-in and sessions through the local API', () => {
       },
     );
 
+    it.each([
+      ['a Cyrillic о', 'j\u043e@example.com'],
+      ['a fullwidth ｊ', '\uff4ao@example.com'],
+      ['a zero-width space', 'j\u200bo@example.com'],
+      ['a combining accent', 'jo\u0301@example.com'],
+      ['a Cyrillic а in the domain', 'jo@ex\u0430mple.com'],
+      ['a NUL at the end', 'jo@example.com\u0000'],
+    ])(
+      'refuses a look-alike of an existing email (%s) with a 400 naming body.email: no second account passes for it',
+      async (_label, email) => {
+        const registered = await client.register({ email, password: GOOD_PASSWORD, displayName: 'Jo twin' });
+        expectProblem(registered, 400);
+        expect(errorPaths(registered)).toEqual(['body.email']);
+        const login = await client.login(email, GOOD_PASSWORD);
+        expectProblem(login, 400);
+      },
+    );
+
     it('signs in with the normalized email whatever its case and surrounding space', async () => {
       const res = await client.login('  jO@eXample.com ', GOOD_PASSWORD);
       expect(res.status).toBe(200);

@@ -43,9 +43,9 @@ interface Answer {
 }
 
 /**
- * Sends a matrix request with an `Authorization` value (none when undefined). Every answer is
- * held to the OpenAPI document like `call()` does; bodies that are not JSON (the docs page and
- * its assets) are kept as text.
+ * Sends a matrix request with an `Authorization` value (none when undefined). Every exchange is
+ * held to the OpenAPI document like `call()` does, request side included; bodies that are not
+ * JSON (the docs page and its assets) are kept as text.
  */
 async function send(api: string, request: MatrixRequest, authorization: string | undefined): Promise<Answer> {
   const headers: Record<string, string> = {
@@ -54,14 +54,19 @@ async function send(api: string, request: MatrixRequest, authorization: string |
     ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
   };
   const url = `${api}${request.path}`;
-  const res = await fetch(url, {
-    method: request.method,
-    headers,
-    ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-  });
+  const sent = request.body === undefined ? {} : { body: JSON.stringify(request.body) };
+  const res = await fetch(url, { method: request.method, headers, ...sent });
   const text = await res.text();
   const contentType = res.headers.get('content-type') ?? '';
-  assertContract({ method: request.method, url, status: res.status, contentType, text });
+  // Both sides: a success for a request the document refuses (a body, a query value) fails too.
+  assertContract({
+    method: request.method,
+    url,
+    status: res.status,
+    contentType,
+    text,
+    request: { headers, ...sent },
+  });
   const body = text && contentType.includes('json') ? (JSON.parse(text) as Record<string, unknown>) : {};
   return { status: res.status, headers: res.headers, contentType, text, body };
 }

@@ -10,6 +10,7 @@ import {
   ordersApi,
   paymentEvent,
   signedHeaders,
+  warmUp,
   webhookSecret,
 } from '../support/orders-api.ts';
 import { tableReader } from '../support/table-items.ts';
@@ -329,6 +330,47 @@ describe('POST /webhooks/payments through the local API', () => {
     expect(after.status).toBe('pending_payment');
     expect(after.payment).toEqual(order.payment);
     expect(after.history.at(-1)?.detail).toMatchObject({ eventId: wrong.id, note: 'amount mismatch' });
+  });
+
+  it('does not mark an order paid by a signed success without an amount, without a currency, or with amount 1 and no currency', async () => {
+    for (const drop of [['amount'], ['currency'], ['amount', 'currency'], ['currency+amount 1']]) {
+      const order = await pendingOrder();
+      const event = JSON.parse(succeededEvent(order).body) as {
+        id: string;
+        data: { object: Record<string, unknown> };
+      };
+      for (const field of drop) {
+        if (field === 'currency+amount 1') {
+          event.data.object.amount = 1;
+          delete event.data.object.currency;
+        } else delete event.data.object[field];
+      }
+      const body = JSON.stringify(event);
+      const res = await orders.webhook(body, signedHeaders(body, secret));
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const after = await orders.read(customer.accessToken, order.id);
+      expect(after.status, drop.join()).toBe('pending_payment');
+      expect(after.payment).toEqual(order.payment);
+      expect(after.history.at(-1)?.detail).toMatchObject({ eventId: event.id, note: 'amount mismatch' });
+    }
+  });
+
+  it('answers processed to exactly one of 8 parallel deliveries of one event, and duplicate to the others (3 rounds)', async () => {
+    // Eight execution environments of the webhook's function, so the deliveries really overlap.
+    await warmUp(8, () => orders.webhook('{}', signedHeaders('{}', secret)));
+    for (let round = 1; round <= 3; round++) {
+      const order = await pendingOrder();
+      const event = succeededEvent(order);
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => orders.webhook(event.body, signedHeaders(event.body, secret))),
+      );
+      expect(answers.map((res) => res.status)).toEqual(Array(8).fill(200));
+      const outcomes = answers.map((res) => String(res.body.outcome)).sort();
+      expect(outcomes, `round ${round}`).toEqual([...Array(7).fill('duplicate'), 'processed']);
+      const after = await orders.read(customer.accessToken, order.id);
+      expect(after.status).toBe('paid');
+      expect(after.history.filter((entry) => entry.detail?.eventId === event.id)).toHaveLength(1);
+    }
   });
 
   it('refunds whatever wins when a cancel races the payment’s success event: the order ends cancelled, its stock back, its money back (5 rounds)', async () => {

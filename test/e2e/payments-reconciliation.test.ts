@@ -121,6 +121,37 @@ describe('payment reconciliation and failed refunds, against a fake Stripe', () 
     expect((await orders.read(buyer.accessToken, order.id)).status).toBe('paid');
   });
 
+  it('does not pay an order that Stripe says succeeded without the amount or the currency, or with others; an operator is told', async () => {
+    for (const fields of [
+      { amount: undefined },
+      { currency: undefined },
+      { amount: 1, currency: undefined },
+      { currency: 'usd' },
+      { amount: 1499 },
+    ]) {
+      const order = await anOrder(1500);
+      const pending = orderOf(await orders.pay(buyer.accessToken, order.id, 'pm_card_pending'));
+      stripe.settleIntent(String(pending.payment?.providerPaymentId), 'succeeded', fields);
+      const counts = await reconcile();
+      const after = await orders.read(buyer.accessToken, order.id);
+      expect(after.status, JSON.stringify(fields)).toBe('pending_payment');
+      expect(after.payment).toEqual(pending.payment);
+      expect(after.history.at(-1)?.detail, JSON.stringify(fields)).toMatchObject({ note: 'amount mismatch' });
+      expect(counts['amount mismatch']).toBe(1);
+      await expect
+        .poll(() =>
+          logs
+            .functionLines()
+            .some(
+              ({ json }) =>
+                json?.message === 'payment event amount does not match the order' &&
+                json.orderId === order.id,
+            ),
+        )
+        .toBe(true);
+    }
+  });
+
   it('refunds a charge it finds for an order that was cancelled while the outcome was unknown', async () => {
     const order = await anOrder(2200);
     stripe.failNextAndCache({ status: 500, execute: true });

@@ -1,18 +1,18 @@
-import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { table, useTable } from '../../functions/core/db.ts';
+import { table } from '../../functions/core/db.ts';
 import type { Message } from '../../functions/messages/model.ts';
 import { connectionsOf, saveConnection } from '../../functions/realtime/store.ts';
 import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { accountsApi, bearer, jsonInit, type Session } from '../support/accounts-api.ts';
-import { call, startTestBackend } from '../support/local-api.ts';
+import { call, startTestBackend, useBackendTable } from '../support/local-api.ts';
 import { messagesApi } from '../support/messages-api.ts';
 import { connect, type TestSocket } from '../support/websocket.ts';
 
@@ -84,16 +84,7 @@ function deliveryDeadLetterQueue(): string {
 beforeAll(async () => {
   backend = await startTestBackend();
   url = backend.webSocketUrl as string;
-  useTable(
-    DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: backend.dynamodbEndpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
-    ),
-    backend.tables[0]?.name as string,
-  );
+  useBackendTable(backend);
   const accounts = accountsApi(backend.url);
   messages = messagesApi(backend.url);
   [alice, bob, carol] = await Promise.all([

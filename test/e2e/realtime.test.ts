@@ -4,10 +4,7 @@ import {
   GetConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTable } from '../../functions/core/db.ts';
 import { connectionsOf } from '../../functions/realtime/store.ts';
 import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { accountsApi, type Session } from '../support/accounts-api.ts';
@@ -18,7 +15,7 @@ import {
   tokenSettings,
   unsignedToken,
 } from '../support/forged-tokens.ts';
-import { startTestBackend } from '../support/local-api.ts';
+import { startTestBackend, useBackendTable } from '../support/local-api.ts';
 import { connect, openSocket, tokenProtocols } from '../support/websocket.ts';
 
 let backend: ShopBackend;
@@ -40,16 +37,7 @@ async function eventually(check: () => Promise<boolean>): Promise<void> {
 beforeAll(async () => {
   backend = await startTestBackend();
   url = backend.webSocketUrl as string;
-  useTable(
-    DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: backend.dynamodbEndpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
-    ),
-    backend.tables[0]?.name as string,
-  );
+  useBackendTable(backend);
   alice = await accountsApi(backend.url).newCustomer('alice');
 });
 

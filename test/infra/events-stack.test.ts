@@ -164,16 +164,39 @@ describe.each(['prod', 'dev'] as const)('%s events stack', (name) => {
     },
   );
 
-  it('lets only the delivery consumer post to connections, and only on its own stage', () => {
+  it('lets only the delivery consumer post to connections and only the closing consumer close them, each on its own stage', () => {
+    const delivery = eventsFunctionId(shop(), 'functions/realtime/deliver-messages.ts');
+    const closing = eventsFunctionId(shop(), 'functions/realtime/close-connections.ts');
     for (const id of Object.keys(resourcesOfType(shop().events, 'AWS::Lambda::Function'))) {
       const statements = statementsOfFunction(shop().events, id).filter((s) =>
         actionsOf([s]).includes('execute-api:ManageConnections'),
       );
-      const isDelivery = id === eventsFunctionId(shop(), 'functions/realtime/deliver-messages.ts');
-      expect(statements.length, id).toBe(isDelivery ? 1 : 0);
-      if (isDelivery)
-        expect(JSON.stringify(statements[0]?.Resource)).toContain(`/${name}/POST/@connections/*`);
+      const method = id === delivery ? 'POST' : id === closing ? 'DELETE' : undefined;
+      expect(statements.length, id).toBe(method ? 1 : 0);
+      if (!method) continue;
+      expect(actionsOf(statements), id).toEqual(['execute-api:ManageConnections']);
+      const resources = JSON.stringify(statements[0]?.Resource);
+      expect(resources).toContain(`/${name}/${method}/@connections/*`);
+      expect(resources).not.toMatch(method === 'POST' ? /\/DELETE\// : /\/POST\//);
     }
+  });
+
+  it('gives the closing consumer no table access (the stream records are all it reads) and the cap to $connect', () => {
+    const closing = eventsFunctionId(shop(), 'functions/realtime/close-connections.ts');
+    const streamActions = [
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+    ];
+    const tableActions = actionsOf(statementsOfFunction(shop().events, closing)).filter(
+      (a) => a.startsWith('dynamodb:') && !streamActions.includes(a),
+    );
+    expect(tableActions).toEqual([]);
+    const connect = eventsFunctionId(shop(), 'functions/realtime/connect.ts');
+    expect(environmentOf(shop().events, connect).WEBSOCKET_MAX_CONNECTIONS_PER_USER).toBe(
+      String(shop().config.webSocketConnectionsPerUser),
+    );
   });
 
   it('gives the connection functions table access as listed, and $default none', () => {
@@ -202,7 +225,7 @@ describe.each(['prod', 'dev'] as const)('%s events stack', (name) => {
             // The event source mapping lists the table's streams; ListStreams has no resource-level scope.
             (resource === '*' && actions.every((a) => a === 'dynamodb:ListStreams')) ||
             (text.endsWith(':log-stream:*"]]}') && actions.every((a) => a.startsWith('logs:'))) ||
-            (text.includes('/POST/@connections/*') &&
+            (/\/(POST|DELETE)\/@connections\/\*/.test(text) &&
               actions.every((a) => a === 'execute-api:ManageConnections'));
           if (!allowed) wildcards.push(`${id}: ${actions.join(',')} on ${text}`);
         }

@@ -43,8 +43,15 @@ export interface FakeStripe {
    * answer; `hang` runs it and never answers (the client's timeout decides).
    */
   misbehaveNext(kind: Misbehaviour, times?: number): void;
-  /** Moves a payment intent to another status at "Stripe" (a pending payment settling) without an event. */
-  settleIntent(id: string, status: 'succeeded' | 'requires_payment_method'): void;
+  /**
+   * Moves a payment intent to another status at "Stripe" (a pending payment settling) without an
+   * event; `fields` replace fields of the intent as Stripe returns it (`undefined` removes one).
+   */
+  settleIntent(
+    id: string,
+    status: 'succeeded' | 'requires_payment_method',
+    fields?: Readonly<Record<string, unknown>>,
+  ): void;
   stop(): Promise<void>;
 }
 
@@ -354,11 +361,11 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     failNextAndCache({ status = 500, execute = true } = {}) {
       cachedFailure = { status, execute };
     },
-    settleIntent(id, status) {
+    settleIntent(id, status, fields = {}) {
       const intent = intents.get(id);
       if (!intent) throw new Error(`The fake Stripe has no payment intent ${id}.`);
       intent.status = status;
-      intent.body = { ...intent.body, status };
+      intent.body = { ...intent.body, status, ...fields };
     },
     stop: () =>
       new Promise((resolve) => {

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
+import { useTable } from '../../functions/core/db.ts';
 import { type ShopBackend, shopBackendOptions } from '../../lib/demo/backend-hooks.ts';
 import { startLocalBackend } from '../../lib/local/backend.ts';
 import { assertContract, checkContractOf } from './contract.ts';
@@ -68,6 +71,7 @@ export async function call(
     status: res.status,
     contentType: res.headers.get('content-type') ?? '',
     text,
+    request: sentRequest(init),
   });
   return {
     status: res.status,
@@ -75,6 +79,33 @@ export async function call(
     headers: res.headers,
     body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
   };
+}
+
+/**
+ * Points this test file's stores (`functions/<domain>/store.ts`) at a test backend's table, so a test
+ * can read what the backend's functions wrote (connection items, say) through the same code.
+ */
+export function useBackendTable(backend: ShopBackend): void {
+  useTable(
+    DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: backend.dynamodbEndpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    ),
+    backend.tables[0]?.name as string,
+  );
+}
+
+/** The headers and body a `fetch` init sends, as the contract check reads them. */
+export function sentRequest(init: RequestInit | undefined): {
+  headers: Record<string, string>;
+  body?: string | Uint8Array;
+} {
+  const headers = Object.fromEntries(new Headers(init?.headers).entries());
+  const body = init?.body;
+  return typeof body === 'string' || body instanceof Uint8Array ? { headers, body } : { headers };
 }
 
 /** A variable every function of the backend that has it agrees on (a secret's ARN, the issuer). */

@@ -87,6 +87,69 @@ describe('the contract check of e2e responses', () => {
     ).not.toEqual([]);
   });
 
+  describe('the request side of a success', () => {
+    const list = (query: string, request: Exchange['request'] = { headers: {} }) =>
+      exchange({
+        url: `http://localhost:3000/products${query}`,
+        text: JSON.stringify({ items: [], nextCursor: null }),
+        request,
+      });
+
+    it('accepts a request the document describes', () => {
+      expect(contractViolations(list('?limit=10&category=books'))).toEqual([]);
+    });
+
+    it('refuses a success for a body on an operation that takes none', () => {
+      expect(contractViolations(exchange({ request: { headers: {}, body: '{}' } })).join()).toMatch(
+        /accepted a body of 2 bytes; the document describes none/,
+      );
+      expect(contractViolations(exchange({ request: { headers: {}, body: '' } }))).toEqual([]);
+    });
+
+    it.each(['0x10', '1e1', '010', ' 10 ', '+5', '-0', '10.5'])(
+      'refuses a success for the query integer %j, which is not plain decimal digits',
+      (value) => {
+        expect(contractViolations(list(`?limit=${encodeURIComponent(value)}`)).join()).toMatch(
+          /accepted query\.limit=.*which the document refuses/,
+        );
+      },
+    );
+
+    it('refuses a success for a query value outside its schema (an unknown category)', () => {
+      expect(contractViolations(list('?category=nope')).join()).toMatch(/query\.category/);
+    });
+
+    it('refuses a success without a required header, and judges no refusal', () => {
+      const paid = {
+        url: 'http://localhost:3000/orders/01KDVDNA00AA3S80T672BC3QYS/payments',
+        method: 'POST',
+        text: '{}',
+        request: { headers: {}, body: '{"paymentMethod":"pm_card_visa"}' },
+      };
+      expect(contractViolations(exchange(paid)).join()).toMatch(
+        /without the required header Idempotency-Key/,
+      );
+      const refused = exchange({
+        ...paid,
+        status: 400,
+        contentType: 'application/problem+json',
+        text: problem(400, '/problems/validation-error'),
+      });
+      expect(contractViolations(refused)).toEqual([]);
+    });
+
+    it('checks nothing of the request when the caller does not say what it sent', () => {
+      expect(
+        contractViolations(
+          exchange({
+            url: 'http://localhost:3000/products?limit=0x10',
+            text: '{"items":[],"nextCursor":null}',
+          }),
+        ),
+      ).toEqual([]);
+    });
+  });
+
   it('holds WebSocket frames to the ServerFrame schema', () => {
     expect(frameViolations({ type: 'pong' })).toEqual([]);
     expect(frameViolations({ type: 'read', conversationId: 'c', userId: 'u', lastReadId: null })).toEqual([]);

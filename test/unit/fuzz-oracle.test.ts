@@ -23,6 +23,28 @@ describe('the fuzzer oracle', () => {
     ).toEqual([]);
   });
 
+  it('fails a success for a request the document refuses: a body on a route without one, a lenient integer', () => {
+    const product = JSON.stringify({
+      id: '01KDVDNA00AA3S80T672BC3QYS',
+      name: 'x',
+      description: '',
+      category: 'home',
+      price: 1,
+      currency: 'EUR',
+      stock: 1,
+      createdAt: '2026-01-15T09:30:00.000Z',
+      updatedAt: '2026-01-15T09:30:00.000Z',
+    });
+    const ok = { status: 200, contentType: 'application/json', text: product };
+    expect(judge(contract, { ...get, headers: [], body: Buffer.from('{"a":1}') }, ok).join()).toMatch(
+      /accepted a body/,
+    );
+    const page = { status: 200, contentType: 'application/json', text: '{"items":[],"nextCursor":null}' };
+    const list = { method: 'GET', url: 'http://localhost:3000/products?limit=0x10', headers: [] };
+    expect(judge(contract, list, page).join()).toMatch(/accepted query\.limit="0x10"/);
+    expect(judge(contract, { ...list, url: 'http://localhost:3000/products?limit=16' }, page)).toEqual([]);
+  });
+
   it('fails any 5xx, even one the document lists', () => {
     const problems = judge(contract, get, {
       status: 500,

@@ -282,13 +282,51 @@ describe('http() middy stack', () => {
     expect(logs.error).toHaveBeenCalledWith('request failed', failure);
   });
 
-  it('does not parse or check the body of a route without jsonBody', async () => {
-    const handler = http(async (event) => ok({ parsed: event.jsonBody ?? null }));
-    const response = await handler(
-      httpEvent('GET /x', { rawBody: 'not json', headers: { 'content-type': 'text/plain' } }) as HttpEvent,
+  it('refuses any body on a route that takes none with 413, and serves one without a body or with an empty one', async () => {
+    const handler = http(async () => ok({ ran: true }));
+    for (const options of [
+      { rawBody: 'not json', headers: { 'content-type': 'text/plain' } },
+      { rawBody: '{}', headers: { 'content-type': 'application/json' } },
+      { rawBody: Buffer.from('x').toString('base64'), isBase64Encoded: true },
+    ]) {
+      const response = await handler(httpEvent('POST /x', options) as HttpEvent, lambdaContext());
+      expect(expectProblem(response, 413).type).toBe('/problems/payload-too-large');
+    }
+    for (const rawBody of [undefined, '']) {
+      const response = await handler(
+        httpEvent('POST /x', rawBody === undefined ? {} : { rawBody }) as HttpEvent,
+        lambdaContext(),
+      );
+      expect(jsonBodyOf(response)).toEqual({ ran: true });
+    }
+  });
+
+  it('leaves the bytes of a rawBody route to its handler, bounding only their size (any media type)', async () => {
+    const handler = http(async (event) => ok({ body: event.body, parsed: event.jsonBody ?? null }), {
+      rawBody: true,
+      maxBodyBytes: 8,
+    });
+    const read = await handler(
+      httpEvent('POST /x', { rawBody: 'not json', headers: { 'content-type': 'text/plain' } }) as HttpEvent,
       lambdaContext(),
     );
-    expect(jsonBodyOf(response)).toEqual({ parsed: null });
+    expect(jsonBodyOf(read)).toEqual({ body: 'not json', parsed: null });
+    const tooLarge = await handler(
+      httpEvent('POST /x', { rawBody: '123456789' }) as HttpEvent,
+      lambdaContext(),
+    );
+    expectProblem(tooLarge, 413);
+    const empty = await handler(httpEvent('POST /x', { rawBody: '' }) as HttpEvent, lambdaContext());
+    expectProblem(empty, 400);
+  });
+
+  it('neither reads nor refuses the body of the catch-all route (ignoreBody)', async () => {
+    const handler = http(async () => ok({ ran: true }), { ignoreBody: true });
+    const response = await handler(
+      httpEvent('POST /x', { rawBody: 'anything' }) as HttpEvent,
+      lambdaContext(),
+    );
+    expect(jsonBodyOf(response)).toEqual({ ran: true });
   });
 
   it('lower-cases request header names before the handler sees them', async () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import type * as z from 'zod/mini';
 import { openApiDocument } from '../../lib/api/openapi.ts';
 import { PROBLEM_TYPES } from '../../lib/api/problems.ts';
 import { ROUTES, type RouteDefinition, routeKey } from '../../lib/api/routes.ts';
@@ -204,15 +205,18 @@ describe('openApiDocument', () => {
     }
   });
 
-  it('lists the shape-derived problems: bodies can be too large, not JSON or invalid; protected routes 401', () => {
+  it('lists the shape-derived problems: any body can be too large (a route without one takes 0 bytes), not JSON or invalid; protected routes 401', () => {
     for (const r of ROUTES) {
       const responses = operationOf(r).responses;
+      expect(problemTypesOf(responses[413]), routeKey(r)).toContain('/problems/payload-too-large');
       if (r.request?.body) {
         expect(problemTypesOf(responses[400]), routeKey(r)).toEqual(
           expect.arrayContaining(['/problems/validation-error', '/problems/bad-request']),
         );
-        expect(problemTypesOf(responses[413]), routeKey(r)).toContain('/problems/payload-too-large');
-        expect(problemTypesOf(responses[415]), routeKey(r)).toContain('/problems/unsupported-media-type');
+        // Raw bytes (a signed webhook) are taken in any media type.
+        if (r.request.rawBody) expect(responses[415], routeKey(r)).toBeUndefined();
+        else
+          expect(problemTypesOf(responses[415]), routeKey(r)).toContain('/problems/unsupported-media-type');
       }
       if (r.auth !== 'public')
         expect(problemTypesOf(responses[401]), routeKey(r)).toContain('/problems/unauthorized');
@@ -265,6 +269,101 @@ describe('openApiDocument', () => {
       expect(media, routeKey(r)).toBeDefined();
       expect(validates(media?.schema ?? {}, media?.example), `${routeKey(r)} request example`).toBe(true);
     }
+  });
+
+  describe('documents everything a handler reads, and reads nothing it does not document', () => {
+    const root = path.resolve(import.meta.dirname, '..', '..');
+    /**
+     * Headers a handler may read without documenting them: content negotiation every HTTP client
+     * does by itself, and what API Gateway sets (never the client).
+     */
+    const TRANSPORT_HEADERS = new Set(['accept-encoding', 'x-forwarded-proto']);
+    /** Helpers in functions/core that read a request header for a handler. */
+    const HEADER_HELPERS: Record<string, string> = { ifMatchVersion: 'if-match' };
+    const sourceOf = (r: RouteDefinition) => readFileSync(path.join(root, r.entry), 'utf8');
+    const documentedHeaders = (r: RouteDefinition) =>
+      operationOf(r)
+        .parameters.filter((p) => p.in === 'header')
+        .map((p) => p.name.toLowerCase());
+
+    it.each(ROUTES.map((r) => [routeKey(r), r] as const))('%s', (_key, r) => {
+      const source = sourceOf(r);
+      const read = new Set<string>();
+      for (const match of source.matchAll(/event\.headers(?:\[['"]([a-z0-9-]+)['"]\]|\.([a-z0-9]+))/g))
+        read.add(match[1] ?? match[2] ?? '');
+      for (const [helper, header] of Object.entries(HEADER_HELPERS))
+        if (source.includes(`${helper}(`)) read.add(header);
+      if (/parseInput\(\w+, event\.headers/.test(source)) {
+        expect(r.request?.headers, 'parses headers with a schema the route does not document').toBeDefined();
+      }
+      const undocumented = [...read].filter(
+        (h) => !TRANSPORT_HEADERS.has(h) && !documentedHeaders(r).includes(h),
+      );
+      expect(undocumented, 'reads headers the document does not list').toEqual([]);
+      expect(/event\.queryStringParameters/.test(source), 'reads the query').toBe(
+        r.request?.query !== undefined,
+      );
+      expect(/event\.pathParameters/.test(source), 'reads path parameters').toBe(
+        r.request?.path !== undefined,
+      );
+      // The body rule of the one http() stack follows the route table: a JSON body, raw bytes, or none.
+      const takesJson = r.request?.body !== undefined && !r.request.rawBody;
+      expect(/jsonBody: true/.test(source), 'passes { jsonBody: true }').toBe(takesJson);
+      expect(/rawBody: true/.test(source), 'passes { rawBody: true }').toBe(r.request?.rawBody === true);
+      expect(/event\.jsonBody/.test(source), 'reads event.jsonBody').toBe(takesJson);
+      expect(/event\.body\b/.test(source), 'reads event.body').toBe(r.request?.rawBody === true);
+      expect(operationOf(r).requestBody !== undefined, 'documents a body').toBe(
+        r.request?.body !== undefined,
+      );
+    });
+  });
+
+  describe('never accepts, in the document, a value the API refuses (probes per field)', () => {
+    /** Zod's verdict on one field: whether any issue lies at that path. */
+    const apiRefuses = (schema: z.ZodMiniType, input: Record<string, unknown>, field: string) =>
+      (schema.safeParse(input).error?.issues ?? []).some((issue) => issue.path.join('.') === field);
+    const stringProbes = (example: unknown) => ['', ' ', ' \t\n ', `  ${String(example)}  `, String(example)];
+
+    it.each(ROUTES.filter((r) => r.request?.body).map((r) => [routeKey(r), r] as const))(
+      '%s body',
+      (_key, r) => {
+        const media = operationOf(r).requestBody?.content['application/json'];
+        const schema = media?.schema as { properties?: Record<string, { type?: string }> };
+        const example = media?.example as Record<string, unknown>;
+        for (const [field, property] of Object.entries(schema.properties ?? {})) {
+          if (property.type !== 'string') continue;
+          for (const probe of stringProbes(example[field] ?? 'x')) {
+            const input = { ...example, [field]: probe };
+            if (!validates(media?.schema ?? {}, input)) continue;
+            expect(
+              apiRefuses(r.request?.body as z.ZodMiniType, input, field),
+              `${field}=${JSON.stringify(probe)}: the document accepts it, the API refuses it`,
+            ).toBe(false);
+          }
+        }
+      },
+    );
+
+    const queryIntegers = ROUTES.flatMap((r) =>
+      operationOf(r)
+        .parameters.filter((p) => p.in === 'query' && p.schema.type === 'integer')
+        .map((p) => [`${routeKey(r)} ?${p.name}`, r, p] as const),
+    );
+    it.each(queryIntegers)(
+      '%s: the API takes exactly the integers the document does',
+      (_key, r, parameter) => {
+        for (const probe of ['10', '1', '0', '0x10', '1e1', '010', ' 10 ', '+5', '-0', '10.0', '', 'ten']) {
+          const wire = /^(?:0|-?[1-9]\d*)$/.test(probe) ? Number(probe) : probe;
+          const documented = validates(parameter.schema, wire);
+          const refused = apiRefuses(
+            r.request?.query as z.ZodMiniType,
+            { [parameter.name]: probe },
+            parameter.name,
+          );
+          expect(refused, `${parameter.name}=${JSON.stringify(probe)}`).toBe(!documented);
+        }
+      },
+    );
   });
 
   it('forbids unknown fields in the named response schemas, so an undocumented field fails the contract tests', () => {

@@ -193,6 +193,17 @@ describe('parseStripeEvent', () => {
     });
   });
 
+  it('keeps an amount without a currency, and a currency without an amount, so the service sees what is missing', () => {
+    const parsed = (object: Record<string, unknown>) =>
+      parseStripeEvent(eventBytes(intentEvent('payment_intent.succeeded', { id: 'pi_1', ...object })));
+    const noCurrency = parsed({ amount: 1, currency: undefined });
+    expect(noCurrency.amount).toBe(1);
+    expect(noCurrency).not.toHaveProperty('currency');
+    const noAmount = parsed({ amount: undefined });
+    expect(noAmount.currency).toBe('EUR');
+    expect(noAmount).not.toHaveProperty('amount');
+  });
+
   it('leaves the attempt out when the metadata names none or no sane one', () => {
     for (const attempt of [undefined, '', '0', '-1', '1.5', 'x', '10000000']) {
       const metadata = attempt === undefined ? { orderId: 'O' } : { orderId: 'O', attempt };

@@ -99,7 +99,7 @@ describe('parseInput', () => {
 
   it('describes a value of the wrong type as what was expected, not as missing', () => {
     expect(rejection(listProductsQuery, { limit: 'abc' }, 'query').errors).toEqual([
-      { path: 'query.limit', message: 'Expected number.' },
+      { path: 'query.limit', message: 'Must be a whole number in decimal digits.' },
     ]);
     expect(rejection(order, { quantity: 'two', items: [] }, 'body').errors?.[0]?.message).not.toBe(
       'Required.',

@@ -957,13 +957,19 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -1090,13 +1096,19 @@ export interface operations {
                     };
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -1200,13 +1212,19 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -1294,7 +1312,10 @@ export interface operations {
     getDocsAsset: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the copy you have: if it is still current the answer is 304 without a body. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @example docs.js */
                 asset: string;
@@ -1355,13 +1376,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -1502,13 +1529,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -1708,7 +1741,7 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -1885,13 +1918,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -2069,13 +2108,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -2308,7 +2353,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -2501,13 +2546,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -2689,13 +2740,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -2821,13 +2878,19 @@ export interface operations {
                     "application/json": components["schemas"]["OpenIdConfiguration"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -2945,13 +3008,19 @@ export interface operations {
                     "application/json": components["schemas"]["JsonWebKeySet"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -3053,9 +3122,13 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** Format: email */
+                    /**
+                     * Format: email
+                     * @description Surrounding white space is removed and letters are lower-cased before it is checked.
+                     */
                     email: string;
                     password: string;
+                    /** @description Surrounding white space is removed first; then 1 to 60 characters. */
                     displayName: string;
                 };
             };
@@ -3116,7 +3189,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3244,7 +3317,10 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** Format: email */
+                    /**
+                     * Format: email
+                     * @description Surrounding white space is removed and letters are lower-cased before it is checked.
+                     */
                     email: string;
                     password: string;
                 };
@@ -3307,7 +3383,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3501,7 +3577,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3672,7 +3748,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -3850,13 +3926,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -3980,13 +4062,19 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -4087,6 +4175,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /** @description Surrounding white space is removed first; then 1 to 60 characters. */
                     displayName?: string;
                     bio?: string;
                 };
@@ -4165,7 +4254,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4374,7 +4463,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -4534,13 +4623,19 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -4678,13 +4773,19 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -4907,7 +5008,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5132,13 +5233,19 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -5283,13 +5390,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -5465,13 +5578,19 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -5693,7 +5812,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -5921,13 +6040,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -6128,13 +6253,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -6356,13 +6487,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -6584,13 +6721,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -6789,13 +6932,19 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -7010,7 +7159,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
@@ -7155,11 +7304,38 @@ export interface operations {
     receiveWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Stripe’s signature of the exact body bytes, `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` (several `v1` while a secret rolls), keyed with the endpoint’s secret; older than 5 minutes, or missing, is a 400 and nothing happens. */
+                "Stripe-Signature": string;
+            };
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Read byte for byte (the signature covers the exact bytes), so any media type is accepted. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "01KDVDNA00AA3S80T672BC3QYS",
+                 *       "type": "text",
+                 *       "created": 1,
+                 *       "data": {
+                 *         "object": {}
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    id: string;
+                    type: string;
+                    created: number;
+                    data: {
+                        object: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
         responses: {
             /** @description Processed (or ignored, or a duplicate). */
             200: {
@@ -7197,13 +7373,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -7377,13 +7559,19 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -7486,6 +7674,7 @@ export interface operations {
                 "application/json": {
                     participantId: string;
                     orderId?: string;
+                    /** @description Surrounding white space is removed first; then 1 to 120 characters. */
                     subject?: string;
                 };
             };
@@ -7864,13 +8053,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -8539,13 +8734,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -8717,13 +8918,19 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
@@ -8926,13 +9133,19 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
-            /** @description The body is too large. */
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
             413: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
                     /**
                      * @example {
                      *       "message": "Request Entity Too Large"
