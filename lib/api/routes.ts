@@ -106,6 +106,12 @@ export interface RouteDefinition {
   readonly method: HttpMethod;
   /** API Gateway path, with `{name}` parameters (the same syntax OpenAPI uses). */
   readonly path: string;
+  /**
+   * The function's stable id: its construct id (hence its CloudFormation logical ids), its name
+   * in metrics and alarms, its memory setting and its sample event (`events/<id>.json`). Written
+   * down, never derived from `entry`: moving a handler file must not replace its function.
+   */
+  readonly id: string;
   /** Handler source relative to the repo root; its export is always `handler`. */
   readonly entry: string;
   readonly summary: string;
@@ -137,6 +143,7 @@ export interface RouteDefinition {
 /** The catch-all route: answers 404 or 405 as problem+json for anything no route matches. */
 export const DEFAULT_ROUTE = {
   routeKey: '$default',
+  id: 'SystemRouteNotFound',
   entry: 'functions/system/route-not-found.ts',
   table: 'none',
   auth: 'public',
@@ -162,6 +169,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/health',
+    id: 'SystemGetHealth',
     entry: 'functions/system/get-health.ts',
     summary: 'Liveness check',
     tag: 'system',
@@ -172,6 +180,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/openapi.json',
+    id: 'SystemGetOpenapi',
     entry: 'functions/system/get-openapi.ts',
     summary: 'This OpenAPI 3.1 document',
     tag: 'system',
@@ -182,6 +191,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/docs',
+    id: 'SystemGetDocs',
     entry: 'functions/system/get-docs.ts',
     summary: 'This reference as an interactive page (Swagger UI)',
     tag: 'system',
@@ -192,6 +202,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/docs/{asset}',
+    id: 'SystemGetDocsAsset',
     entry: 'functions/system/get-docs-asset.ts',
     summary: 'A script or style sheet of the reference page',
     tag: 'system',
@@ -213,6 +224,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/products',
+    id: 'CatalogListProducts',
     entry: 'functions/catalog/list-products.ts',
     summary: 'List products, newest first',
     tag: 'catalog',
@@ -228,6 +240,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/products/{productId}',
+    id: 'CatalogGetProduct',
     entry: 'functions/catalog/get-product.ts',
     summary: 'Get one product',
     tag: 'catalog',
@@ -243,6 +256,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/products',
+    id: 'CatalogCreateProduct',
     entry: 'functions/catalog/create-product.ts',
     summary: 'Add a product (admin)',
     tag: 'catalog',
@@ -259,6 +273,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'PATCH',
     path: '/products/{productId}',
+    id: 'CatalogUpdateProduct',
     entry: 'functions/catalog/update-product.ts',
     summary: 'Change a product (admin); If-Match makes it conditional',
     tag: 'catalog',
@@ -277,6 +292,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'DELETE',
     path: '/products/{productId}',
+    id: 'CatalogDeleteProduct',
     entry: 'functions/catalog/delete-product.ts',
     summary: 'Remove a product (admin)',
     tag: 'catalog',
@@ -293,6 +309,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/products/popular',
+    id: 'RecommendationsListPopularProducts',
     entry: 'functions/recommendations/list-popular-products.ts',
     summary: 'Best sellers by units in the last 7 or 30 days, overall or in one category (in stock)',
     tag: 'recommendations',
@@ -307,6 +324,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/products/{productId}/related',
+    id: 'RecommendationsListRelatedProducts',
     entry: 'functions/recommendations/list-related-products.ts',
     summary:
       'Products most often bought together with this one (the category’s best sellers without history)',
@@ -326,6 +344,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/.well-known/openid-configuration',
+    id: 'AccountsGetOpenidConfiguration',
     entry: 'functions/accounts/get-openid-configuration.ts',
     summary: 'OpenID discovery document of the token issuer',
     tag: 'auth',
@@ -336,6 +355,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/.well-known/jwks.json',
+    id: 'AccountsGetJwks',
     entry: 'functions/accounts/get-jwks.ts',
     summary: 'Public keys that verify access tokens',
     tag: 'auth',
@@ -347,6 +367,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/auth/register',
+    id: 'AccountsRegisterAccount',
     entry: 'functions/accounts/register-account.ts',
     summary: 'Create an account and sign in',
     tag: 'auth',
@@ -363,6 +384,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/auth/login',
+    id: 'AccountsCreateSession',
     entry: 'functions/accounts/create-session.ts',
     summary: 'Sign in with email and password',
     tag: 'auth',
@@ -384,6 +406,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/auth/refresh',
+    id: 'AccountsRefreshSession',
     entry: 'functions/accounts/refresh-session.ts',
     summary: 'Exchange a refresh token for a new token pair',
     tag: 'auth',
@@ -400,6 +423,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/auth/logout',
+    id: 'AccountsRevokeSession',
     entry: 'functions/accounts/revoke-session.ts',
     summary: 'Revoke the session of a refresh token',
     tag: 'auth',
@@ -415,6 +439,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/me',
+    id: 'AccountsGetAccount',
     entry: 'functions/accounts/get-account.ts',
     summary: 'The caller’s account',
     tag: 'accounts',
@@ -429,6 +454,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'PATCH',
     path: '/me',
+    id: 'AccountsUpdateAccount',
     entry: 'functions/accounts/update-account.ts',
     summary: 'Change display name or bio',
     tag: 'accounts',
@@ -445,6 +471,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'PUT',
     path: '/me/password',
+    id: 'AccountsChangePassword',
     entry: 'functions/accounts/change-password.ts',
     summary: 'Change the password; signs out every session',
     tag: 'accounts',
@@ -462,6 +489,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'DELETE',
     path: '/me',
+    id: 'AccountsDeleteAccount',
     entry: 'functions/accounts/delete-account.ts',
     summary: 'Erase the account and all its data',
     tag: 'accounts',
@@ -472,6 +500,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/me/export',
+    id: 'AccountsExportAccount',
     entry: 'functions/accounts/export-account.ts',
     summary: 'All of the caller’s data (data portability)',
     tag: 'accounts',
@@ -485,6 +514,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/me/preferences',
+    id: 'AccountsGetPreferences',
     entry: 'functions/accounts/get-preferences.ts',
     summary: 'Saved preferences (defaults when never set), with an ETag',
     tag: 'accounts',
@@ -498,6 +528,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'PUT',
     path: '/me/preferences',
+    id: 'AccountsPutPreferences',
     entry: 'functions/accounts/put-preferences.ts',
     summary: 'Replace preferences; If-Match makes it conditional',
     tag: 'accounts',
@@ -516,6 +547,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/me/recommendations',
+    id: 'RecommendationsGetRecommendations',
     entry: 'functions/recommendations/get-recommendations.ts',
     summary: 'Products recommended for the caller, ranked, each with a score and a reason',
     tag: 'recommendations',
@@ -531,6 +563,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/users/{userId}',
+    id: 'AccountsGetProfile',
     entry: 'functions/accounts/get-profile.ts',
     summary: 'A user’s public profile',
     tag: 'accounts',
@@ -546,6 +579,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/orders',
+    id: 'OrdersCreateOrder',
     entry: 'functions/orders/create-order.ts',
     summary: 'Place an order (requires Idempotency-Key)',
     tag: 'orders',
@@ -574,6 +608,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/orders',
+    id: 'OrdersListOrders',
     entry: 'functions/orders/list-orders.ts',
     summary: 'The caller’s orders, newest first',
     tag: 'orders',
@@ -590,6 +625,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/orders/{orderId}',
+    id: 'OrdersGetOrder',
     entry: 'functions/orders/get-order.ts',
     summary: 'One order (owner or admin)',
     tag: 'orders',
@@ -606,6 +642,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/orders/{orderId}/cancel',
+    id: 'OrdersCancelOrder',
     entry: 'functions/orders/cancel-order.ts',
     summary: 'Cancel an unpaid or paid (not shipped) order; stock returns, payments are refunded',
     tag: 'orders',
@@ -624,6 +661,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/orders/{orderId}/ship',
+    id: 'OrdersShipOrder',
     entry: 'functions/orders/ship-order.ts',
     summary: 'Mark a paid order shipped (admin)',
     tag: 'orders',
@@ -642,6 +680,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/orders/{orderId}/deliver',
+    id: 'OrdersDeliverOrder',
     entry: 'functions/orders/deliver-order.ts',
     summary: 'Mark a shipped order delivered (admin)',
     tag: 'orders',
@@ -660,6 +699,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/admin/orders',
+    id: 'OrdersListOrdersByStatus',
     entry: 'functions/orders/list-orders-by-status.ts',
     summary:
       'Orders in one status, or with a refund the provider refused (?refund=failed), newest first (admin)',
@@ -678,6 +718,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/orders/{orderId}/payments',
+    id: 'PaymentsCreatePayment',
     entry: 'functions/payments/create-payment.ts',
     summary: 'Pay an order (requires Idempotency-Key); one charge per order',
     tag: 'payments',
@@ -704,6 +745,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/webhooks/payments',
+    id: 'PaymentsReceiveWebhook',
     entry: 'functions/payments/receive-webhook.ts',
     summary: 'Payment provider events (Stripe-Signature verified)',
     tag: 'payments',
@@ -719,6 +761,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/conversations',
+    id: 'MessagesCreateConversation',
     entry: 'functions/messages/create-conversation.ts',
     summary: 'Start a conversation with a user (optionally about an order), or get the existing one',
     tag: 'messages',
@@ -747,6 +790,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/conversations',
+    id: 'MessagesListConversations',
     entry: 'functions/messages/list-conversations.ts',
     summary: 'The caller’s conversations, latest activity first, with unread counts',
     tag: 'messages',
@@ -763,6 +807,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/conversations/{conversationId}/messages',
+    id: 'MessagesListMessages',
     entry: 'functions/messages/list-messages.ts',
     summary: 'A conversation’s messages, newest first (participants; support for order conversations)',
     tag: 'messages',
@@ -780,6 +825,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/conversations/{conversationId}/messages',
+    id: 'MessagesSendMessage',
     entry: 'functions/messages/send-message.ts',
     summary: 'Send a message; a repeated clientMessageId answers the first message',
     tag: 'messages',
@@ -814,6 +860,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/conversations/{conversationId}/read',
+    id: 'MessagesMarkConversationRead',
     entry: 'functions/messages/mark-conversation-read.ts',
     summary: 'Mark a conversation read up to a message',
     tag: 'messages',
@@ -834,6 +881,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/users/{userId}/block',
+    id: 'MessagesBlockUser',
     entry: 'functions/messages/block-user.ts',
     summary: 'Block a user from starting conversations with, or writing to, the caller',
     tag: 'messages',
@@ -852,6 +900,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'DELETE',
     path: '/users/{userId}/block',
+    id: 'MessagesUnblockUser',
     entry: 'functions/messages/unblock-user.ts',
     summary: 'Lift a block',
     tag: 'messages',
@@ -869,6 +918,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/admin/conversations',
+    id: 'MessagesListOrderConversations',
     entry: 'functions/messages/list-order-conversations.ts',
     summary: 'Every conversation about an order, latest activity first (admin, support)',
     tag: 'messages',
@@ -888,5 +938,3 @@ export const ROUTES: readonly RouteDefinition[] = [
 /** `GET /products/{productId}`: API Gateway's route key for a route. */
 export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string =>
   `${route.method} ${route.path}`;
-
-export { functionId } from './function-id.ts';

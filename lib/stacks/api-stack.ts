@@ -21,7 +21,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { REQUEST_ID_HEADER } from '../../functions/core/request-id.ts';
-import { DEFAULT_ROUTE, functionId, ROUTES, routeKey, type SecretName } from '../api/routes.ts';
+import { DEFAULT_ROUTE, ROUTES, routeKey, type SecretName } from '../api/routes.ts';
 import { SCHEDULES } from '../api/schedules.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import { ApiMonitoring } from '../constructs/api-monitoring.ts';
@@ -115,13 +115,13 @@ export class ApiStack extends Stack {
     super(scope, id, props);
     const { config, table, secrets, alarmTopic } = props;
 
-    const fallback = new EndpointFunction(this, functionId(DEFAULT_ROUTE.entry), {
+    const fallback = new EndpointFunction(this, DEFAULT_ROUTE.id, {
       entry: DEFAULT_ROUTE.entry,
       config,
       // What it needs of the route table to tell 404 from 405 (about 1 KB of 4 KB allowed).
       environment: { ROUTE_KEYS: ROUTES.map(routeKey).join(',') },
     });
-    this.functions.set(functionId(DEFAULT_ROUTE.entry), fallback);
+    this.functions.set(DEFAULT_ROUTE.id, fallback);
     acknowledgeApiEndpoint(fallback);
 
     const domainName = config.customDomain
@@ -204,7 +204,7 @@ export class ApiStack extends Stack {
     const routes: HttpRoute[] = [];
     for (const route of ROUTES) {
       const key = routeKey(route);
-      const id = functionId(route.entry);
+      const { id } = route;
       const endpoint = new EndpointFunction(this, id, {
         entry: route.entry,
         config,
@@ -234,7 +234,7 @@ export class ApiStack extends Stack {
     for (const route of routes) this.stage.node.addDependency(route);
 
     for (const job of SCHEDULES) {
-      const id = functionId(job.entry);
+      const { id } = job;
       const fn = new EndpointFunction(this, id, {
         entry: job.entry,
         config,

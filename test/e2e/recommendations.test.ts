@@ -247,7 +247,7 @@ describe('GET /me/recommendations authorization', () => {
   it('refuses a request without a token at the gateway (401)', async () => {
     await expectRefusedByGateway(
       backend,
-      'functions/recommendations/get-recommendations.ts',
+      'RecommendationsGetRecommendations',
       () => recommendations(undefined),
       401,
     );
@@ -257,7 +257,7 @@ describe('GET /me/recommendations authorization', () => {
     for (const [, authorization] of Object.entries(await badAuthorizations(backend, owner, other))) {
       await expectRefusedByGateway(
         backend,
-        'functions/recommendations/get-recommendations.ts',
+        'RecommendationsGetRecommendations',
         () => recommendations(authorization),
         401,
       );
