@@ -138,7 +138,16 @@ export interface RouteDefinition {
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   /** Files (relative to the repo root) copied next to the function's bundle, read at run time. */
   readonly files?: readonly string[];
+  /**
+   * Documents built from the route table at synthesis and written next to the function's
+   * bundle, so the function reads a file instead of bundling the route table and its schemas
+   * (functions never import lib/): `openapi` is the OpenAPI document.
+   */
+  readonly documents?: readonly SynthesizedDocument[];
 }
+
+/** A document the API stack writes at synthesis for a route's function (see `RouteDefinition.documents`). */
+export type SynthesizedDocument = 'openapi';
 
 /** The catch-all route: answers 404 or 405 as problem+json for anything no route matches. */
 export const DEFAULT_ROUTE = {
@@ -182,6 +191,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/openapi.json',
     id: 'SystemGetOpenapi',
     entry: 'functions/system/get-openapi.ts',
+    documents: ['openapi'],
     summary: 'This OpenAPI 3.1 document',
     tag: 'system',
     auth: 'public',

@@ -42,7 +42,10 @@ const DEFAULT_TIMEOUT = Duration.seconds(10);
 export const FUNCTION_BANNER =
   "import{createRequire as __shopCreateRequire}from'node:module';const require=__shopCreateRequire(import.meta.url);";
 
-/** Bundling hooks that copy files into the bundle's directory (by base name) after esbuild ran. */
+/**
+ * Bundling hooks that copy files (relative to the project root, or absolute) into the bundle's
+ * directory, by base name, after esbuild ran.
+ */
 function copyFiles(files: readonly string[]): ICommandHooks {
   const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
   return {
@@ -51,7 +54,7 @@ function copyFiles(files: readonly string[]): ICommandHooks {
     afterBundling: (_inputDir, outputDir) =>
       files.map(
         (file) =>
-          `cp ${quote(path.join(PROJECT_ROOT, file))} ${quote(path.join(outputDir, path.basename(file)))}`,
+          `cp ${quote(path.resolve(PROJECT_ROOT, file))} ${quote(path.join(outputDir, path.basename(file)))}`,
       ),
   };
 }
@@ -96,7 +99,10 @@ export interface EndpointFunctionProps {
   /** Overrides the tuned memory of lib/config/function-memory.ts and the environment's default. */
   readonly memoryMb?: number;
   readonly environment?: Record<string, string>;
-  /** Files (relative to the repo root) copied next to the bundle, for the function to read at run time. */
+  /**
+   * Files (relative to the repo root, or absolute: documents written at synthesis) copied next
+   * to the bundle, for the function to read at run time.
+   */
   readonly files?: readonly string[];
   /**
    * The function calls the payment provider: where the environment's `observability.tracedCalls`

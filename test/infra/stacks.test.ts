@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { openApiDocument } from '../../lib/api/openapi.ts';
 import { DEFAULT_ROUTE, ROUTES, type RouteDefinition, routeKey } from '../../lib/api/routes.ts';
 import { SCHEDULES } from '../../lib/api/schedules.ts';
 import { stackNames } from '../../lib/app.ts';
@@ -390,5 +393,22 @@ describe('the $default function', () => {
   it('knows exactly the route table’s route keys, to tell 404 from 405', () => {
     const environment = environmentOf(prod().api, functionLogicalId(prod(), DEFAULT_ROUTE.id));
     expect(String(environment.ROUTE_KEYS).split(',').sort()).toEqual(ROUTES.map(routeKey).sort());
+  });
+});
+
+describe('the GET /openapi.json function', () => {
+  const prod = () => synthesizeShop('prod');
+
+  it('finds the document written from the route table at synthesis next to its bundle, and bundles no route table', () => {
+    const id = functionLogicalId(prod(), 'SystemGetOpenapi');
+    const file = environmentOf(prod().api, id).OPENAPI_DOCUMENT;
+    expect(file).toBe('openapi.json');
+    const fn = resourcesOfType(prod().api, 'AWS::Lambda::Function')[id];
+    const key = (fn?.Properties?.Code as { S3Key?: string } | undefined)?.S3Key ?? '';
+    const bundleDir = path.join(prod().assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+    const written = JSON.parse(readFileSync(path.join(bundleDir, String(file)), 'utf8')) as unknown;
+    expect(written).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+    // The route table's summaries are in the document, not in the code.
+    expect(readFileSync(path.join(bundleDir, 'index.mjs'), 'utf8')).not.toContain('Liveness check');
   });
 });
