@@ -6,7 +6,6 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { unauthorized } from '../core/auth.ts';
 import {
   deleteKeys,
   getBothInPartition,
@@ -17,7 +16,7 @@ import {
   transactWrite,
   updateItem,
 } from '../core/db.ts';
-import { conflict, notFound, preconditionFailed } from '../core/errors.ts';
+import { Conflict, NotAuthenticated, NotFound, PreconditionFailed } from '../core/domain-errors.ts';
 import { newId } from '../core/ids.ts';
 import {
   type Account,
@@ -92,7 +91,7 @@ function newRefreshToken(userId: string, familyId: string): { token: string; has
 function parseRefreshToken(token: string): { userId: string; familyId: string } {
   const [userId, familyId, secret, ...rest] = token.split('.');
   if (!userId || !familyId || !secret || rest.length > 0)
-    throw unauthorized('The refresh token is not valid.');
+    throw new NotAuthenticated('The refresh token is not valid.');
   return { userId, familyId };
 }
 
@@ -155,7 +154,7 @@ export async function createAccount(input: {
       ],
     });
   } catch (error) {
-    if (isConditionFailure(error, 0)) throw conflict('An account with this email already exists.');
+    if (isConditionFailure(error, 0)) throw new Conflict('An account with this email already exists.');
     throw error;
   }
   return { account: toAccount(profile), refreshToken: refresh.token };
@@ -314,7 +313,7 @@ export async function updateProfile(
     });
     return toAccount(out.Attributes ?? {});
   } catch (error) {
-    if (isConditionFailure(error)) throw notFound('This account no longer exists.');
+    if (isConditionFailure(error)) throw new NotFound('This account no longer exists.');
     throw error;
   }
 }
@@ -363,10 +362,10 @@ export async function rotateSession(token: string): Promise<{ userId: string; re
   const session = out.Item as SessionItem | undefined;
   const hash = sha256(token);
   if (!session || session.revoked || session.expiresAtEpoch <= nowEpoch())
-    throw unauthorized('The refresh token is not valid.');
+    throw new NotAuthenticated('The refresh token is not valid.');
   if (!safeEqual(session.currentHash, hash)) {
     if (session.previousHashes.includes(hash)) await revokeFamily(userId, familyId);
-    throw unauthorized('The refresh token is not valid.');
+    throw new NotAuthenticated('The refresh token is not valid.');
   }
   const next = newRefreshToken(userId, familyId);
   try {
@@ -389,7 +388,7 @@ export async function rotateSession(token: string): Promise<{ userId: string; re
     if (!isConditionFailure(error)) throw error;
     // Someone else rotated this very token first: a replay, handled like any reuse.
     await revokeFamily(userId, familyId);
-    throw unauthorized('The refresh token is not valid.');
+    throw new NotAuthenticated('The refresh token is not valid.');
   }
   return { userId, refreshToken: next.token };
 }
@@ -508,11 +507,11 @@ export async function putPreferences(
     // Item 1 is the preferences: saved by someone else since `current` was read.
     if (!isConditionFailure(error, 1)) throw error;
     if (expectedVersion !== undefined) {
-      throw preconditionFailed('The preferences changed since you read them. Read them again.');
+      throw new PreconditionFailed('The preferences changed since you read them. Read them again.');
     }
-    throw conflict('The preferences were changed concurrently. Try again.');
+    throw new Conflict('The preferences were changed concurrently. Try again.');
   }
-  if (!written) throw notFound('This account no longer exists.');
+  if (!written) throw new NotFound('This account no longer exists.');
   return { preferences, version };
 }
 

@@ -9,7 +9,7 @@ import {
   setFields,
   table,
 } from '../core/db.ts';
-import { badRequest, notFound, preconditionFailed } from '../core/errors.ts';
+import { InvalidInput, NotFound, PreconditionFailed } from '../core/domain-errors.ts';
 import { newId, ULID_PATTERN } from '../core/ids.ts';
 import type {
   Category,
@@ -99,7 +99,7 @@ export async function listProducts(query: ListProductsQuery): Promise<ProductPag
   if (query.cursor) {
     const { id } = await decodeCursor(scope, query.cursor);
     if (typeof id !== 'string' || !ULID_PATTERN.test(id))
-      throw badRequest('The cursor is not valid for this listing.', [
+      throw new InvalidInput('The cursor is not valid for this listing.', [
         { path: 'query.cursor', message: 'Invalid cursor.' },
       ]);
     const position: Record<string, string> = byCategory
@@ -206,8 +206,8 @@ export async function updateProduct(
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
     const old = (error as { Item?: Record<string, unknown> }).Item;
-    if (!old) throw notFound(`No product with id ${id}.`);
-    throw preconditionFailed('The product changed since you read it.');
+    if (!old) throw new NotFound(`No product with id ${id}.`);
+    throw new PreconditionFailed('The product changed since you read it.');
   }
 }
 
@@ -223,7 +223,7 @@ export async function deleteProduct(id: string): Promise<void> {
       }),
     );
   } catch (error) {
-    if (isConditionFailure(error)) throw notFound(`No product with id ${id}.`);
+    if (isConditionFailure(error)) throw new NotFound(`No product with id ${id}.`);
     throw error;
   }
 }

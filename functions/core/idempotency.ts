@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { deleteKeys, queryAll, table } from './db.ts';
-import { HttpError } from './errors.ts';
+import { RuleViolation } from './domain-errors.ts';
 
 /** Keys are kept twice the promised 24 hours: TTL deletion may lag, never lead. */
 export const IDEMPOTENCY_TTL_SECONDS = 48 * 3600;
@@ -76,10 +76,8 @@ export async function replayOf(
   const record = out.Item as IdempotencyRecord | undefined;
   if (!record) return undefined;
   if (record.requestHash !== hash) {
-    throw new HttpError(
-      422,
+    throw new RuleViolation(
       'idempotency-key-reused',
-      'Idempotency key reused',
       'This Idempotency-Key was already used with a different request. Use a new key for a new request.',
     );
   }

@@ -5,7 +5,6 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { decodeTime } from 'ulid';
 import { getProfileSnapshot, isOpenProfile, type ProfileSnapshot, profileExists } from '../accounts/store.ts';
 import type { Caller } from '../core/auth.ts';
-import { forbidden } from '../core/auth.ts';
 import { type CursorPosition, decodeCursor, encodeCursor } from '../core/cursor.ts';
 import {
   deleteKeys,
@@ -16,7 +15,15 @@ import {
   transactWrite,
   updateItem,
 } from '../core/db.ts';
-import { badRequest, conflict, HttpError, notFound } from '../core/errors.ts';
+import {
+  Blocked,
+  Conflict,
+  Forbidden,
+  InvalidInput,
+  NotFound,
+  RateLimited,
+  ruleViolationAt,
+} from '../core/domain-errors.ts';
 import { newId, ULID_PATTERN } from '../core/ids.ts';
 import { logger } from '../core/logger.ts';
 import { getOrder } from '../orders/store.ts';
@@ -116,22 +123,18 @@ interface ClientMessageClaim {
   bodyHash: string;
 }
 
-const unprocessable = (slug: string, title: string, detail: string, path?: string) =>
-  new HttpError(422, slug, title, detail, path ? { errors: [{ path, message: detail }] } : {});
 const unknownUser = (userId: string, path: string) =>
-  unprocessable('unknown-user', 'No such user', `There is no user ${userId} (any more).`, path);
-const accountGone = () => notFound('This account no longer exists.');
-const noConversation = (conversationId: string) => notFound(`No conversation with id ${conversationId}.`);
-const blocked = () =>
-  new HttpError(403, 'blocked', 'Blocked', 'This user does not accept messages from you.');
+  ruleViolationAt('unknown-user', `There is no user ${userId} (any more).`, path);
+const accountGone = () => new NotFound('This account no longer exists.');
+const noConversation = (conversationId: string) => new NotFound(`No conversation with id ${conversationId}.`);
+const blocked = () => new Blocked('This user does not accept messages from you.');
 const recipientGone = () =>
-  unprocessable(
+  ruleViolationAt(
     'recipient-gone',
-    'The recipient is gone',
     'The other participant’s account no longer exists; the conversation can be read, not answered.',
   );
 const invalidCursor = () =>
-  badRequest('The cursor is not valid for this listing.', [
+  new InvalidInput('The cursor is not valid for this listing.', [
     { path: 'query.cursor', message: 'Invalid cursor.' },
   ]);
 
@@ -249,9 +252,8 @@ export async function startConversation(
   const { participantId } = input;
   const orderId = input.orderId ?? null;
   if (participantId === who.userId) {
-    throw unprocessable(
+    throw ruleViolationAt(
       'self-conversation',
-      'Not with yourself',
       'You cannot start a conversation with yourself.',
       'body.participantId',
     );
@@ -260,7 +262,7 @@ export async function startConversation(
     const order = await getOrder(orderId);
     // Unknown and not-yours read the same, so the answer does not reveal others' orders.
     if (!order || (order.userId !== who.userId && !who.isAdmin)) {
-      throw unprocessable('unknown-order', 'No such order', `You have no order ${orderId}.`, 'body.orderId');
+      throw ruleViolationAt('unknown-order', `You have no order ${orderId}.`, 'body.orderId');
     }
   }
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -348,7 +350,7 @@ export async function startConversation(
       if (![PAIR, THEM, ME].some((index) => isConditionFailure(error, index))) throw error;
     }
   }
-  throw conflict('The conversation changed while it was being started. Try again.');
+  throw new Conflict('The conversation changed while it was being started. Try again.');
 }
 
 /** The caller's existing conversation with a participant about an order (or nothing); 403 if the participant blocked the caller. */
@@ -734,7 +736,7 @@ export async function sendMessage(
         // A concurrent request with this clientMessageId won: answer as its replay.
         const first = await replayOf(conversationId, who.userId, input.clientMessageId, bodyHash);
         if (first) return { message: first, replayed: true };
-        throw conflict('The same clientMessageId is being sent right now. Try again.');
+        throw new Conflict('The same clientMessageId is being sent right now. Try again.');
       }
       if (has('sender')) throw access === 'participant' ? noConversation(conversationId) : accountGone();
       const stale = failed.filter((f) => f.role === 'conversation' || f.role === 'recipient');
@@ -743,12 +745,9 @@ export async function sendMessage(
       if (stale.some((f) => f.role === 'recipient' && (!f.old || f.old.erasing))) throw recipientGone();
       if (has('rate')) {
         const { retryAfter } = rateWindow(now);
-        throw new HttpError(
-          429,
-          'rate-limited',
-          'Too many messages',
+        throw new RateLimited(
           `You can send ${MAX_MESSAGES_PER_MINUTE} messages a minute. Try again in ${retryAfter} s.`,
-          { headers: { 'retry-after': String(retryAfter) } },
+          retryAfter,
         );
       }
       // A newer message or read position is past our id: take an id after it.
@@ -763,7 +762,7 @@ export async function sendMessage(
       });
     }
   }
-  throw conflict('The conversation is very busy right now. Try again.');
+  throw new Conflict('The conversation is very busy right now. Try again.');
 }
 
 /** The message an earlier send with this clientMessageId made, if any; the same id with another body is a 422. */
@@ -778,9 +777,8 @@ async function replayOf(
     | undefined;
   if (!claim) return undefined;
   if (claim.bodyHash !== bodyHash) {
-    throw unprocessable(
+    throw ruleViolationAt(
       'client-message-id-reused',
-      'clientMessageId reused',
       'This clientMessageId was already used for another message. Use a new one for a new message.',
       'body.clientMessageId',
     );
@@ -814,7 +812,7 @@ export async function markRead(who: Actor, conversationId: string, upTo: string)
     if (!item || item.erasing) {
       const conversation = item ? undefined : await getConversationItem(conversationId);
       if (accessOf(who, conversation) === 'support') {
-        throw forbidden(
+        throw new Forbidden(
           'Support reads order conversations without a read position; only participants mark them read.',
         );
       }
@@ -869,14 +867,13 @@ export async function markRead(who: Actor, conversationId: string, upTo: string)
       }
     }
   }
-  throw conflict('The read position kept changing. Try again.');
+  throw new Conflict('The read position kept changing. Try again.');
 }
 
 // ---------------------------------------------------------------------------------------------
 // Blocks
 
-const selfBlock = () =>
-  unprocessable('self-block', 'Not yourself', 'You cannot block or unblock yourself.', 'path.userId');
+const selfBlock = () => ruleViolationAt('self-block', 'You cannot block or unblock yourself.', 'path.userId');
 
 /**
  * Blocks a user: they can no longer start a conversation with, or send a message to, the

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
 import { isConditionFailure, table, transactWrite, updateItem } from '../core/db.ts';
-import { badRequest, conflict, notFound } from '../core/errors.ts';
+import { Conflict, InvalidInput, NotFound } from '../core/domain-errors.ts';
 import { claimIdempotencyKey, replayOf, requestHash } from '../core/idempotency.ts';
 import { historyEntry } from './history.ts';
 import type { HistoryEntry, Order, Payment } from './model.ts';
@@ -62,28 +62,29 @@ export async function claimPaymentAttempt(
 ): Promise<PaymentClaim> {
   const hash = requestHash({ orderId, paymentMethod });
   const order = await getOrder(orderId);
-  if (!order || order.userId !== userId) throw notFound(`No order with id ${orderId}.`);
+  if (!order || order.userId !== userId) throw new NotFound(`No order with id ${orderId}.`);
   // The key is read AFTER the order: a request with the same key whose claim our order read
   // already saw has its key visible now (one transaction wrote both), so it is a replay here
   // rather than "another payment is processing".
   const replay = await replayOf(PAYMENT_SCOPE, userId, idempotencyKey, hash);
   if (replay) return resumeAttempt(orderId, replay);
-  if (order.status !== 'pending_payment') throw conflict(`The order is ${order.status}; it cannot be paid.`);
+  if (order.status !== 'pending_payment')
+    throw new Conflict(`The order is ${order.status}; it cannot be paid.`);
   const previous = order.payment;
   // After an unknown outcome the same attempt is re-sent as it was (same card, same provider
   // key), so the provider answers the first charge instead of making a second one.
   const retrying = previous !== undefined && needsResend(order, previous);
   if (previous && !retrying && previous.status !== 'failed') {
-    throw conflict(`A payment for this order is already ${previous.status}.`);
+    throw new Conflict(`A payment for this order is already ${previous.status}.`);
   }
   if (previous && retrying && paymentMethod !== previous.paymentMethod) {
     // It may have charged: another card now could charge twice.
-    throw conflict(
+    throw new Conflict(
       `The outcome of the last payment attempt is unknown; retry it with the same payment method (${previous.paymentMethod}) so it cannot charge twice.`,
     );
   }
   if (previous && !retrying && previous.attempt >= MAX_PAYMENT_ATTEMPTS) {
-    throw conflict(`This order had ${MAX_PAYMENT_ATTEMPTS} failed payment attempts; place a new order.`);
+    throw new Conflict(`This order had ${MAX_PAYMENT_ATTEMPTS} failed payment attempts; place a new order.`);
   }
   const attempt = previous ? (retrying ? previous.attempt : previous.attempt + 1) : 1;
   const payment: Payment = {
@@ -107,7 +108,7 @@ export async function claimPaymentAttempt(
     // Either a concurrent request with this key won (a replay), or one with another key did.
     const raced = await replayOf(PAYMENT_SCOPE, userId, idempotencyKey, hash);
     if (raced) return resumeAttempt(orderId, raced);
-    throw conflict('Another payment for this order started meanwhile.');
+    throw new Conflict('Another payment for this order started meanwhile.');
   }
   return { order: { ...order, payment }, payment, replayed: false };
 }
@@ -388,7 +389,7 @@ export async function listOrdersWithFailedRefunds(
   if (cursor) {
     const { sk } = await decodeCursor(scope, cursor);
     if (typeof sk !== 'string' || !sk.includes('#')) {
-      throw badRequest('The cursor is not valid for this listing.', [
+      throw new InvalidInput('The cursor is not valid for this listing.', [
         { path: 'query.cursor', message: 'Invalid cursor.' },
       ]);
     }

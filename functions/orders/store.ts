@@ -13,7 +13,7 @@ import {
   transactWrite,
   updateItem,
 } from '../core/db.ts';
-import { badRequest, conflict, notFound } from '../core/errors.ts';
+import { Conflict, InvalidInput, NotFound } from '../core/domain-errors.ts';
 import { claimIdempotencyKey, replayOf, requestHash } from '../core/idempotency.ts';
 import { newId, ULID_PATTERN, ulidTimePrefix } from '../core/ids.ts';
 import { logger } from '../core/logger.ts';
@@ -211,12 +211,12 @@ export async function createOrder(
       if (!isConditionFailure(error)) throw error;
       // The key was claimed by a concurrent request with it: answer as its replay.
       if (isConditionFailure(error, 0)) continue;
-      if (isConditionFailure(error, ACCOUNT_CHECK)) throw notFound('This account no longer exists.');
+      if (isConditionFailure(error, ACCOUNT_CHECK)) throw new NotFound('This account no longer exists.');
       // A product deleted meanwhile (422) or short of stock (409).
       const problem = reservationProblem(error, input, FIRST_RESERVATION);
       if (problem) throw problem;
       // A product changed (price or details) between our read and the write: price again.
-      if (attempt >= MAX_PRICE_RETRIES) throw conflict('The catalog changed while ordering. Try again.');
+      if (attempt >= MAX_PRICE_RETRIES) throw new Conflict('The catalog changed while ordering. Try again.');
     }
   }
 }
@@ -235,7 +235,7 @@ async function queryPage(
   if (cursor) {
     const { id } = await decodeCursor(scope, cursor);
     if (typeof id !== 'string' || !ULID_PATTERN.test(id)) {
-      throw badRequest('The cursor is not valid for this listing.', [
+      throw new InvalidInput('The cursor is not valid for this listing.', [
         { path: 'query.cursor', message: 'Invalid cursor.' },
       ]);
     }
@@ -305,12 +305,12 @@ export async function transitionOrder(
   const { tableName } = table();
   const current = await getOrder(orderId);
   if (!current || (options.ownerId !== undefined && current.userId !== options.ownerId)) {
-    throw notFound(`No order with id ${orderId}.`);
+    throw new NotFound(`No order with id ${orderId}.`);
   }
   const transition = TRANSITIONS[action];
   const from = transition.from as readonly OrderStatus[];
   if (!from.includes(current.status)) {
-    throw conflict(`The order is ${current.status}; it cannot ${action} from there.`);
+    throw new Conflict(`The order is ${current.status}; it cannot ${action} from there.`);
   }
   const to: OrderStatus = transition.to;
   const now = new Date().toISOString();
@@ -356,7 +356,7 @@ export async function transitionOrder(
       break;
     } catch (error) {
       if (isConditionFailure(error, 0)) {
-        throw conflict(`The order changed meanwhile; it cannot ${action} now.`);
+        throw new Conflict(`The order changed meanwhile; it cannot ${action} now.`);
       }
       const firstRelease = 1 + (options.alsoWrite?.length ?? 0);
       const productGone = releases.some((_, i) => isConditionFailure(error, firstRelease + i));

@@ -3,7 +3,7 @@ import { getPreferencesWith, profileExists, userScopedKey } from '../accounts/st
 import type { Category, Product } from '../catalog/model.ts';
 import { getProducts, getProductWith, productScopedKey } from '../catalog/store.ts';
 import { batchGet, isConditionFailure, table, transactWrite } from '../core/db.ts';
-import { HttpError, notFound } from '../core/errors.ts';
+import { Conflict, NotFound } from '../core/domain-errors.ts';
 import { type Order, paidAt } from '../orders/model.ts';
 import {
   ALL_CATEGORIES,
@@ -235,7 +235,7 @@ async function writeWithMarker(
     await transactWrite({ TransactItems: [marker, ...accountCheck, ...puts] }, { conflictRetries: 6 });
     return 'written';
   } catch (error) {
-    if (error instanceof HttpError && error.statusCode === 409) return 'raced';
+    if (error instanceof Conflict) return 'raced';
     if (!isConditionFailure(error)) throw error;
     if (isConditionFailure(error, 0)) return 'marker failed';
     if (userId && isConditionFailure(error, 1)) return 'account gone';
@@ -401,7 +401,7 @@ export async function popularProducts(
  */
 export async function relatedProducts(productId: string, limit: number): Promise<RelatedProductList> {
   const { product, item } = await getProductWith(productId, RELATED_SK);
-  if (!product) throw notFound(`No product with id ${productId}.`);
+  if (!product) throw new NotFound(`No product with id ${productId}.`);
   const together = await inStockTop((item?.counts as Counters | undefined) ?? {}, limit, productId);
   if (together.length > 0) return { productId, basis: 'bought_together', items: together };
   const units = await unitsInWindow(product.category, RECOMMENDATION_POPULAR_DAYS);

@@ -6,7 +6,8 @@ import { erasePersonalData, exportPersonalData } from '../../functions/accounts/
 import { updateProfile } from '../../functions/accounts/store.ts';
 import { putProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
-import { HttpError } from '../../functions/core/errors.ts';
+import { DomainError } from '../../functions/core/domain-errors.ts';
+import { asHttpError } from '../../functions/core/http.ts';
 import { newId } from '../../functions/core/ids.ts';
 import { type Conversation, DELETED_BODY, type Message } from '../../functions/messages/model.ts';
 import {
@@ -44,7 +45,7 @@ vi.mock('../../functions/core/ids.ts', async (importOriginal) => {
 const statusOf = (promise: Promise<unknown>): Promise<number> =>
   promise.then(
     () => 200,
-    (error: unknown) => (error instanceof HttpError ? error.statusCode : 500),
+    (error: unknown) => (error instanceof DomainError ? asHttpError(error).statusCode : 500),
   );
 
 const as = (account: Account, isAdmin = false) => ({ userId: account.id, isAdmin });
@@ -388,8 +389,8 @@ describe('messages store', () => {
       const error = await sendMessage(as(from), conversation.id, { body: 'one too many' }).catch(
         (e: unknown) => e,
       );
-      expect(error).toBeInstanceOf(HttpError);
-      expect(error).toMatchObject({
+      expect(error).toBeInstanceOf(DomainError);
+      expect(asHttpError(error)).toMatchObject({
         statusCode: 429,
         slug: 'rate-limited',
         headers: { 'retry-after': '45' },

@@ -4,7 +4,8 @@ import { erasePersonalData } from '../../functions/accounts/personal-data.ts';
 import { beginErasure } from '../../functions/accounts/store.ts';
 import { getProduct, putProduct, updateProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
-import { HttpError } from '../../functions/core/errors.ts';
+import { DomainError } from '../../functions/core/domain-errors.ts';
+import { asHttpError } from '../../functions/core/http.ts';
 import { idempotencyRecordsOf } from '../../functions/core/idempotency.ts';
 import { newId } from '../../functions/core/ids.ts';
 import type { Order } from '../../functions/orders/model.ts';
@@ -38,7 +39,7 @@ const userNamed = (label: string): Promise<string> => {
 const statusOf = async (promise: Promise<unknown>): Promise<number> =>
   promise.then(
     () => 200,
-    (error: unknown) => (error instanceof HttpError ? error.statusCode : 500),
+    (error: unknown) => (error instanceof DomainError ? asHttpError(error).statusCode : 500),
   );
 
 /** A fresh user's pending order of one unit of a fresh product. */
@@ -334,7 +335,7 @@ describe('orders store', () => {
       expect(resent).toHaveLength(1);
       expect(resent[0]).toMatchObject({ value: { payment: { attempt: 1, paymentMethod: 'pm_card_visa' } } });
       expect(
-        racing.filter((r) => r.status === 'rejected').map((r) => (r.reason as HttpError).statusCode),
+        racing.filter((r) => r.status === 'rejected').map((r) => asHttpError(r.reason).statusCode),
       ).toEqual([409, 409]);
       const current = await getOrder(order.id);
       expect(current?.history.map((h) => h.type)).toEqual(['created', 'payment_started', 'payment_resent']);

@@ -7,6 +7,8 @@ import { putPreferences } from '../../functions/accounts/store.ts';
 import type { Category, Product } from '../../functions/catalog/model.ts';
 import { putProduct, updateProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
+import { NotFound } from '../../functions/core/domain-errors.ts';
+import { asHttpError } from '../../functions/core/http.ts';
 import { MAX_PAIR_LINES } from '../../functions/recommendations/model.ts';
 import {
   popularProducts,
@@ -119,7 +121,9 @@ describe('recommendation aggregates, kept by the update-aggregates stream consum
     });
 
     it('answers 404 for a product that does not exist', async () => {
-      await expect(relatedProducts(aProduct().id, 10)).rejects.toMatchObject({ statusCode: 404 });
+      const error = await relatedProducts(aProduct().id, 10).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NotFound);
+      expect(asHttpError(error)).toMatchObject({ statusCode: 404 });
     });
 
     it('ranks best sellers by units, overall and per category, leaving out what is out of stock', async () => {
