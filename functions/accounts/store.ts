@@ -19,6 +19,15 @@ import {
 import { Conflict, NotAuthenticated, NotFound, PreconditionFailed } from '../core/domain-errors.ts';
 import { newId } from '../core/ids.ts';
 import {
+  emailKey,
+  loginAttemptsKey,
+  preferencesKey,
+  profileKey,
+  SESSION_PREFIX,
+  sessionKey,
+  userPartition,
+} from './keys.ts';
+import {
   type Account,
   DEFAULT_PREFERENCES,
   type Preferences,
@@ -26,20 +35,6 @@ import {
   type Role,
 } from './model.ts';
 import type { PasswordHash } from './passwords.ts';
-
-// Key templates of the accounts domain. Everything a user owns lives in the USER#<id>
-// partition, so one Query finds it all (export, erasure); the email and login-attempt items
-// are addressed by email and deleted alongside. See docs/access-patterns.md.
-const userPartition = (userId: string) => `USER#${userId}`;
-const profileKey = (userId: string) => ({ pk: userPartition(userId), sk: 'PROFILE' });
-const preferencesKey = (userId: string) => ({ pk: userPartition(userId), sk: 'PREFERENCES' });
-const SESSION_PREFIX = 'SESSION#';
-const sessionKey = (userId: string, familyId: string) => ({
-  pk: userPartition(userId),
-  sk: `${SESSION_PREFIX}${familyId}`,
-});
-const emailKey = (email: string) => ({ pk: `EMAIL#${email}`, sk: 'IDENTITY' });
-const loginAttemptsKey = (email: string) => ({ pk: `LOGIN#${email}`, sk: 'ATTEMPTS' });
 
 /** `entity` of a profile item; stream consumers of profile changes filter on it. */
 export const PROFILE_ENTITY = 'profile';
@@ -448,16 +443,6 @@ export async function getPreferences(userId: string): Promise<StoredPreferences>
 }
 
 /**
- * The key of an item another domain keeps in the user's partition (recommendations' purchase
- * aggregate), so it is read together with the preferences and goes with the account's
- * erasure. `sk` is that domain's; it must not collide with this domain's sort keys.
- */
-export const userScopedKey = (userId: string, sk: string): { pk: string; sk: string } => ({
-  pk: userPartition(userId),
-  sk,
-});
-
-/**
  * The preferences and another domain's item of the user's partition in ONE Query: `sk` must
  * sort after `PREFERENCES` (the range between holds only the small profile item besides).
  */
@@ -518,8 +503,8 @@ export async function putPreferences(
 /** All data this domain stores for a user, secrets left out (no hashes, no tokens). */
 export async function exportAccountData(userId: string): Promise<Record<string, unknown>> {
   const items = await userItems(userId);
-  const profile = items.find((i) => i.sk === 'PROFILE');
-  const prefs = items.find((i) => i.sk === 'PREFERENCES');
+  const profile = items.find((i) => i.sk === profileKey(userId).sk);
+  const prefs = items.find((i) => i.sk === preferencesKey(userId).sk);
   const sessions = items
     .filter((i) => String(i.sk).startsWith(SESSION_PREFIX))
     .map((i) => {
@@ -541,7 +526,7 @@ export async function exportAccountData(userId: string): Promise<Record<string, 
 /** Erases every item this domain stores for a user: the USER# partition, identity and login counter. */
 export async function eraseAccountData(userId: string): Promise<void> {
   const items = await userItems(userId);
-  const email = items.find((i) => i.sk === 'PROFILE')?.email;
+  const email = items.find((i) => i.sk === profileKey(userId).sk)?.email;
   const keys = items.map((i) => ({ pk: String(i.pk), sk: String(i.sk) }));
   if (typeof email === 'string') keys.push(emailKey(email), loginAttemptsKey(email));
   await deleteKeys(keys);

@@ -11,19 +11,14 @@ import {
 } from '../core/db.ts';
 import { InvalidInput, NotFound, PreconditionFailed } from '../core/domain-errors.ts';
 import { newId, ULID_PATTERN } from '../core/ids.ts';
+import { CATALOG_PARTITION, categoryPartition, productKey } from './keys.ts';
 import type {
-  Category,
   CreateProductInput,
   ListProductsQuery,
   Product,
   ProductPage,
   UpdateProductInput,
 } from './model.ts';
-
-// Key templates of the catalog. See docs/access-patterns.md.
-const productKey = (id: string) => ({ pk: `PRODUCT#${id}`, sk: 'PRODUCT' });
-const CATALOG_PARTITION = 'CATALOG';
-const categoryPartition = (category: Category) => `CATEGORY#${category}`;
 
 interface ProductItem extends Product {
   /** Bumped by every write; conditional writes on it make concurrent admin edits safe. */
@@ -55,15 +50,6 @@ function fromItem(item: Record<string, unknown>): Product {
     item as unknown as Product;
   return { id, name, description, category, price, currency, stock, createdAt, updatedAt };
 }
-
-/**
- * The key of an item another domain keeps in a product's partition, next to the product (the
- * recommendations' co-purchase counts), so that one Query reads both. `sk` is that domain's.
- */
-export const productScopedKey = (id: string, sk: string): { pk: string; sk: string } => ({
-  pk: productKey(id).pk,
-  sk,
-});
 
 /**
  * A product and another domain's item of its partition (`sk`, which must sort after

@@ -28,6 +28,26 @@ import { newId, ULID_PATTERN } from '../core/ids.ts';
 import { logger } from '../core/logger.ts';
 import { getOrder } from '../orders/store.ts';
 import {
+  activitySortKey,
+  blockedIndex,
+  blockKey,
+  blocksBy,
+  clientMessageKey,
+  clientMessagePrefix,
+  conversationKey,
+  conversationPartition,
+  inbox,
+  MESSAGE_PREFIX,
+  META,
+  membershipKey,
+  messageKey,
+  ORDER_CONVERSATIONS,
+  pairKey,
+  rateKey,
+  ratePartition,
+  supportMessagesBy,
+} from './keys.ts';
+import {
   CLIENT_MESSAGE_TTL_SECONDS,
   CONVERSATION_ENTITY,
   type Conversation,
@@ -45,44 +65,6 @@ import {
   type SendMessageInput,
   type SupportConversation,
 } from './model.ts';
-
-// Key templates of the messages domain; see docs/access-patterns.md ("Messages and real time").
-// Everything about one conversation lives in its partition: `~META` sorts after every
-// `MESSAGE#`, so a descending Query returns it first, then the newest messages.
-const conversationPartition = (conversationId: string) => `CONVERSATION#${conversationId}`;
-const META = '~META';
-const MESSAGE_PREFIX = 'MESSAGE#';
-const conversationKey = (conversationId: string) => ({ pk: conversationPartition(conversationId), sk: META });
-const messageKey = (conversationId: string, messageId: string) => ({
-  pk: conversationPartition(conversationId),
-  sk: `${MESSAGE_PREFIX}${messageId}`,
-});
-const clientMessagePrefix = (senderId: string) => `CLIENT_MESSAGE#${senderId}#`;
-const clientMessageKey = (conversationId: string, senderId: string, clientMessageId: string) => ({
-  pk: conversationPartition(conversationId),
-  sk: `${clientMessagePrefix(senderId)}${clientMessageId}`,
-});
-const inbox = (userId: string) => `INBOX#${userId}`;
-const membershipKey = (userId: string, conversationId: string) => ({
-  pk: inbox(userId),
-  sk: `CONVERSATION#${conversationId}`,
-});
-const ORDER_CONVERSATIONS = 'ORDER_CONVERSATIONS';
-const activitySortKey = (at: string, conversationId: string) => `${at}#${conversationId}`;
-/** One item per unordered pair of users and topic: the uniqueness of "a conversation between A and B about X". */
-function pairKey(a: string, b: string, orderId: string | null) {
-  const [lo, hi] = a < b ? [a, b] : [b, a];
-  return { pk: `CONVERSATION_PAIR#${lo}#${hi}`, sk: orderId ? `ORDER#${orderId}` : 'GENERAL' };
-}
-const blocksBy = (blocker: string) => `BLOCKS#${blocker}`;
-const blockKey = (blocker: string, blocked: string) => ({ pk: blocksBy(blocker), sk: blocked });
-const blockedIndex = (blocked: string) => `BLOCKED#${blocked}`;
-const supportMessagesBy = (adminId: string) => `SUPPORT_MESSAGES_BY#${adminId}`;
-const ratePartition = (userId: string) => `MESSAGE_RATE#${userId}`;
-const rateKey = (userId: string, epochMinute: number) => ({
-  pk: ratePartition(userId),
-  sk: String(epochMinute),
-});
 
 /** Who acts: a signed-in user, who may be an admin (support). */
 export type Actor = Pick<Caller, 'userId' | 'isAdmin'>;

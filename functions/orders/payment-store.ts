@@ -3,9 +3,11 @@ import { decodeCursor, encodeCursor } from '../core/cursor.ts';
 import { isConditionFailure, table, transactWrite, updateItem } from '../core/db.ts';
 import { Conflict, InvalidInput, NotFound } from '../core/domain-errors.ts';
 import { claimIdempotencyKey, replayOf, requestHash } from '../core/idempotency.ts';
+import { PAY_ORDER_SCOPE, processedEventKey } from '../payments/keys.ts';
 import { historyEntry } from './history.ts';
+import { orderKey, REFUND_FAILURES, refundFailureKey } from './keys.ts';
 import type { HistoryEntry, Order, Payment } from './model.ts';
-import { getOrder, getOrders, orderKey } from './store.ts';
+import { getOrder, getOrders } from './store.ts';
 
 /*
  * The payment of an order: the attempts to charge it (one current attempt on the order item,
@@ -14,15 +16,6 @@ import { getOrder, getOrders, orderKey } from './store.ts';
  * order item itself and its key belong to store.ts.
  */
 
-// A refund that failed, until one succeeds: one item per order and provider payment, in one
-// partition (rare writes) that an admin listing reads newest first.
-const REFUND_FAILURES = 'REFUND_FAILURES';
-const refundFailureKey = (orderId: string, providerPaymentId: string) => ({
-  pk: REFUND_FAILURES,
-  sk: `${orderId}#${providerPaymentId}`,
-});
-
-const PAYMENT_SCOPE = 'pay-order';
 /** Attempts per order: enough for a few declined cards, bounded so the order item stays small. */
 export const MAX_PAYMENT_ATTEMPTS = 10;
 /**
@@ -38,7 +31,6 @@ function needsResend(order: Order, payment: Payment, now = Date.now()): boolean 
   if (payment.status !== 'processing') return false;
   return now - Date.parse(payment.startedAt ?? order.updatedAt) > STALE_PROCESSING_MS;
 }
-const processedEventKey = (eventId: string) => ({ pk: `PAYMENT_EVENT#${eventId}`, sk: 'PAYMENT_EVENT' });
 /** Processed-event records outlive any provider's redelivery window (Stripe: 3 days). */
 const EVENT_RECORD_TTL_SECONDS = 30 * 24 * 3600;
 
@@ -66,7 +58,7 @@ export async function claimPaymentAttempt(
   // The key is read AFTER the order: a request with the same key whose claim our order read
   // already saw has its key visible now (one transaction wrote both), so it is a replay here
   // rather than "another payment is processing".
-  const replay = await replayOf(PAYMENT_SCOPE, userId, idempotencyKey, hash);
+  const replay = await replayOf(PAY_ORDER_SCOPE, userId, idempotencyKey, hash);
   if (replay) return resumeAttempt(orderId, replay);
   if (order.status !== 'pending_payment')
     throw new Conflict(`The order is ${order.status}; it cannot be paid.`);
@@ -96,7 +88,7 @@ export async function claimPaymentAttempt(
   try {
     await transactWrite({
       TransactItems: [
-        claimIdempotencyKey(PAYMENT_SCOPE, userId, idempotencyKey, {
+        claimIdempotencyKey(PAY_ORDER_SCOPE, userId, idempotencyKey, {
           requestHash: hash,
           resourceId: `${orderId}#${attempt}`,
         }),
@@ -106,7 +98,7 @@ export async function claimPaymentAttempt(
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
     // Either a concurrent request with this key won (a replay), or one with another key did.
-    const raced = await replayOf(PAYMENT_SCOPE, userId, idempotencyKey, hash);
+    const raced = await replayOf(PAY_ORDER_SCOPE, userId, idempotencyKey, hash);
     if (raced) return resumeAttempt(orderId, raced);
     throw new Conflict('Another payment for this order started meanwhile.');
   }

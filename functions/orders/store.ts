@@ -18,6 +18,7 @@ import { claimIdempotencyKey, replayOf, requestHash } from '../core/idempotency.
 import { newId, ULID_PATTERN, ulidTimePrefix } from '../core/ids.ts';
 import { logger } from '../core/logger.ts';
 import { historyEntry, historyWithoutCustomer } from './history.ts';
+import { CREATE_ORDER_SCOPE, orderKey, orderLinkKey, ordersInStatus, ordersOfUser } from './keys.ts';
 import {
   type CreateOrderInput,
   HOLDS_STOCK,
@@ -33,16 +34,6 @@ import {
 } from './model.ts';
 import { productsGone, releaseLines, reservationProblem, reserveLines, unprocessable } from './stock.ts';
 
-// Key templates of the orders domain; see docs/access-patterns.md. The payment store
-// (payment-store.ts) writes the payment part of the same order item, hence the export.
-export const orderKey = (id: string) => ({ pk: `ORDER#${id}`, sk: 'ORDER' });
-const ordersOfUser = (userId: string) => `ORDERS_OF#${userId}`;
-// The customer's link to an order, in a table partition of the customer's: written in the
-// order's own transaction, so a strongly consistent Query finds every order (gsi1 may lag).
-const orderLinkKey = (userId: string, orderId: string) => ({ pk: ordersOfUser(userId), sk: orderId });
-export const ordersInStatus = (status: OrderStatus) => `ORDER_STATUS#${status}`;
-
-const IDEMPOTENCY_SCOPE = 'create-order';
 /** Where the stock reservations start in the order's transaction (after key, order, link, account check). */
 const FIRST_RESERVATION = 4;
 const ACCOUNT_CHECK = 3;
@@ -142,7 +133,7 @@ export async function createOrder(
 ): Promise<{ order: Order; replayed: boolean }> {
   const hash = requestHash(input);
   for (let attempt = 0; ; attempt++) {
-    const existing = await replayOf(IDEMPOTENCY_SCOPE, userId, idempotencyKey, hash);
+    const existing = await replayOf(CREATE_ORDER_SCOPE, userId, idempotencyKey, hash);
     if (existing) return { order: (await getOrder(existing)) as Order, replayed: true };
 
     const products = await getProducts(input.items.map((line) => line.productId));
@@ -183,7 +174,7 @@ export async function createOrder(
     try {
       const out = await transactWrite({
         TransactItems: [
-          claimIdempotencyKey(IDEMPOTENCY_SCOPE, userId, idempotencyKey, {
+          claimIdempotencyKey(CREATE_ORDER_SCOPE, userId, idempotencyKey, {
             requestHash: hash,
             resourceId: id,
           }),

@@ -1,12 +1,6 @@
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { table } from '../core/db.ts';
-
-// Key templates of the payments domain (the simulated provider's delayed events).
-const OUTBOX_PARTITION = 'SIMULATED_PAYMENT_OUTBOX';
-const outboxKey = (dueAt: string, providerPaymentId: string) => ({
-  pk: OUTBOX_PARTITION,
-  sk: `${dueAt}#${providerPaymentId}`,
-});
+import { OUTBOX_PARTITION, outboxKey } from './keys.ts';
 
 /**
  * Queues an event the simulated provider will deliver later (a payment that "settles"

@@ -1,6 +1,7 @@
 import type { CfnResource } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { orderKey } from '../../functions/orders/keys.ts';
 import { STREAM_CONSUMERS } from '../../lib/api/stream-consumers.ts';
 import { WEBSOCKET_API } from '../../lib/api/websocket.ts';
 import { matchesFilterCriteria } from '../../lib/local/dynamodb-streams/event-filter.ts';
@@ -243,7 +244,7 @@ describe('the recommendations consumer’s synthesized filters (prod)', () => {
     );
     return mapping?.Properties?.FilterCriteria as { Filters: { Pattern: string }[] };
   };
-  const order = (status: string) => ({ pk: 'ORDER#1', sk: 'ORDER', entity: 'order', status, history: [] });
+  const order = (status: string) => ({ ...orderKey('1'), entity: 'order', status, history: [] });
 
   it('lets through an order becoming paid, and a paid order becoming cancelled', () => {
     expect(

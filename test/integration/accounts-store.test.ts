@@ -1,5 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { userPartition } from '../../functions/accounts/keys.ts';
 import { DEFAULT_PREFERENCES } from '../../functions/accounts/model.ts';
 import { hashPassword, type PasswordHash } from '../../functions/accounts/passwords.ts';
 import {
@@ -169,7 +170,7 @@ describe('accounts store', () => {
         new QueryCommand({
           TableName: db.tableName,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `USER#${account.id}` },
+          ExpressionAttributeValues: { ':pk': userPartition(account.id) },
         }),
       );
       expect(left.Items).toEqual([]);

@@ -1,6 +1,7 @@
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { profileKey } from '../../functions/accounts/keys.ts';
 import type { Account } from '../../functions/accounts/model.ts';
 import { erasePersonalData, exportPersonalData } from '../../functions/accounts/personal-data.ts';
 import { updateProfile } from '../../functions/accounts/store.ts';
@@ -602,7 +603,10 @@ describe('messages store', () => {
   });
 
   describe('sync-profiles (stream consumer)', () => {
-    const profileItem = (account: Account) => storedItem(`USER#${account.id}`, 'PROFILE');
+    const profileItem = (account: Account) => {
+      const { pk, sk } = profileKey(account.id);
+      return storedItem(pk, sk);
+    };
     const later = (item: Record<string, unknown>, ms: number) =>
       new Date(Date.parse(String(item.updatedAt)) + ms).toISOString();
 

@@ -8,6 +8,7 @@ import { DomainError } from '../../functions/core/domain-errors.ts';
 import { asHttpError } from '../../functions/core/http.ts';
 import { idempotencyRecordsOf } from '../../functions/core/idempotency.ts';
 import { newId } from '../../functions/core/ids.ts';
+import { orderKey } from '../../functions/orders/keys.ts';
 import type { Order } from '../../functions/orders/model.ts';
 import { claimPaymentAttempt } from '../../functions/orders/payment-store.ts';
 import {
@@ -311,7 +312,7 @@ describe('orders store', () => {
       await client.send(
         new UpdateCommand({
           TableName: tableName,
-          Key: { pk: `ORDER#${orderId}`, sk: 'ORDER' },
+          Key: orderKey(orderId),
           UpdateExpression: 'SET payment.startedAt = :at',
           ExpressionAttributeValues: { ':at': new Date(Date.now() - minutes * 60_000).toISOString() },
         }),

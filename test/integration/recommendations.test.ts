@@ -9,6 +9,8 @@ import { putProduct, updateProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
 import { NotFound } from '../../functions/core/domain-errors.ts';
 import { asHttpError } from '../../functions/core/http.ts';
+import { orderKey } from '../../functions/orders/keys.ts';
+import { appliedKey } from '../../functions/recommendations/keys.ts';
 import { MAX_PAIR_LINES } from '../../functions/recommendations/model.ts';
 import {
   popularProducts,
@@ -227,9 +229,7 @@ describe('recommendation aggregates, kept by the update-aggregates stream consum
     );
     await consume(paid);
     const { client, tableName } = table();
-    const marker = await client.send(
-      new GetCommand({ TableName: tableName, Key: { pk: `RECS_ORDER#${order.id}`, sk: 'APPLIED' } }),
-    );
+    const marker = await client.send(new GetCommand({ TableName: tableName, Key: appliedKey(order.id) }));
     const largest = many.slice(-MAX_PAIR_LINES).map((p) => p.id);
     expect([...((marker.Item?.contribution?.pairProducts ?? []) as string[])].sort()).toEqual(
       [...largest].sort(),
@@ -251,7 +251,7 @@ describe('recommendation aggregates, kept by the update-aggregates stream consum
     const buyer = await aUser('poison');
     const { paid } = await paidOrder(buyer.id, [one(bat), one(ball)]);
     const poison = modifiedItem(
-      { pk: 'ORDER#broken', sk: 'ORDER', entity: 'order', status: 'pending_payment' },
+      { ...orderKey('broken'), entity: 'order', status: 'pending_payment' },
       { status: 'paid', items: 'not a list' },
     );
     const result = await updateAggregates(streamEvent(poison, paid));
