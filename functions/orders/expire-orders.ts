@@ -3,7 +3,8 @@ import { declareEnv, positiveNumber } from '../core/config.ts';
 import { Conflict } from '../core/domain-errors.ts';
 import { lambda } from '../core/lambda.ts';
 import { logger } from '../core/logger.ts';
-import { dueUnpaidOrders, transitionOrder } from './store.ts';
+import { dueUnpaidOrders } from './listings-store.ts';
+import { transitionOrder } from './store.ts';
 
 /** Stop starting pages this close to the function's timeout; the next run continues. */
 const SAFETY_MARGIN_MS = 3_000;

@@ -1,9 +1,10 @@
 import { isConditionFailure } from '../core/db.ts';
-import { Conflict, NotFound, ProviderFailed } from '../core/domain-errors.ts';
+import { Conflict, ProviderFailed } from '../core/domain-errors.ts';
 import { logger } from '../core/logger.ts';
 import { BUSINESS_METRICS } from '../core/metric-names.ts';
 import { countMetric, dimensionedMetric, MINOR_UNITS } from '../core/metrics.ts';
-import { type Order, type Payment, TRANSITIONS } from '../orders/model.ts';
+import type { Order, Payment } from '../orders/model.ts';
+import { getOrder, transitionOrder } from '../orders/store.ts';
 import {
   chargeKey,
   claimPaymentAttempt,
@@ -13,8 +14,7 @@ import {
   recordPaymentEventOnly,
   recordPaymentOutcome,
   recordRefund,
-} from '../orders/payment-store.ts';
-import { getOrder, transitionOrder } from '../orders/store.ts';
+} from './payment-store.ts';
 import {
   type ChargeResult,
   type FoundPayment,
@@ -149,7 +149,7 @@ async function settlePaid(
 }
 
 /** Whether an order holds money that must go back (it was cancelled or expired after a charge). */
-const owesRefund = (order: Order): boolean =>
+export const owesRefund = (order: Order): boolean =>
   order.payment?.status === 'succeeded' &&
   order.payment.providerPaymentId !== undefined &&
   (order.payment.refund === undefined || order.payment.refund.status === 'failed');
@@ -190,36 +190,6 @@ export async function refundPayment(order: Order): Promise<'refunded' | 'refused
     { providerRefundId: refund.providerRefundId, status: refund.status },
   );
   return 'refunded';
-}
-
-/**
- * Cancels an order (owner or admin): stock returns; money taken is refunded. Cancelling twice
- * is fine, and retries a refund that failed the first time.
- */
-export async function cancelOrder(
-  who: { userId: string; isAdmin: boolean },
-  orderId: string,
-): Promise<Order> {
-  const order = await getOrder(orderId);
-  if (!order || (order.userId !== who.userId && !who.isAdmin))
-    throw new NotFound(`No order with id ${orderId}.`);
-  let cancelled = order;
-  for (let round = 0; cancelled.status !== 'cancelled'; round++) {
-    try {
-      cancelled = await transitionOrder(orderId, 'cancel', { detail: { by: who.userId } });
-    } catch (error) {
-      const current = await getOrder(orderId);
-      if (!(error instanceof Conflict && current)) throw error;
-      // A parallel cancel won (cancelling is idempotent, so this one succeeded too), or the
-      // order moved on (a webhook paid it) to a state it can still be cancelled from.
-      const cancellable = (TRANSITIONS.cancel.from as readonly string[]).includes(current.status);
-      if (current.status !== 'cancelled' && !(cancellable && round < 2)) throw error;
-      cancelled = current;
-    }
-  }
-  // Decided on the order as cancelled, not as first read: a payment may have settled between.
-  if (owesRefund(cancelled)) await refundPayment(cancelled);
-  return (await getOrder(orderId)) as Order;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { writeWhileAccountOpen } from '../accounts/store.ts';
+import { writeWhileAccountOpen } from '../accounts/erasure-fence.ts';
 import { deleteKeys, queryAll, table } from '../core/db.ts';
 import { connectionKey, connectionsPartition } from './keys.ts';
 import { CONNECTION_ENTITY } from './model.ts';

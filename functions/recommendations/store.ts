@@ -1,5 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { getPreferencesWith, profileExists } from '../accounts/store.ts';
+import { profileExists } from '../accounts/erasure-fence.ts';
+import { getPreferencesWith } from '../accounts/preferences-store.ts';
 import type { Category, Product } from '../catalog/model.ts';
 import { getProducts, getProductWith } from '../catalog/store.ts';
 import { batchGet, isConditionFailure, table, transactWrite } from '../core/db.ts';

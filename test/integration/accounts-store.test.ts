@@ -1,24 +1,19 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { beginErasure } from '../../functions/accounts/erasure-fence.ts';
 import { userPartition } from '../../functions/accounts/keys.ts';
+import { MAX_FAILED_LOGINS, reserveLoginAttempt } from '../../functions/accounts/login-attempts-store.ts';
 import { DEFAULT_PREFERENCES } from '../../functions/accounts/model.ts';
 import { hashPassword, type PasswordHash } from '../../functions/accounts/passwords.ts';
+import { eraseAccountData, exportAccountData } from '../../functions/accounts/personal-data-store.ts';
+import { getPreferences, putPreferences } from '../../functions/accounts/preferences-store.ts';
+import { createAccount, findIdentity, updateProfile } from '../../functions/accounts/profile-store.ts';
 import {
-  beginErasure,
-  createAccount,
   createSession,
-  eraseAccountData,
-  exportAccountData,
-  findIdentity,
-  getPreferences,
-  MAX_FAILED_LOGINS,
-  putPreferences,
-  reserveLoginAttempt,
   revokeAllSessions,
   revokeSession,
   rotateSession,
-  updateProfile,
-} from '../../functions/accounts/store.ts';
+} from '../../functions/accounts/sessions-store.ts';
 import { DomainError } from '../../functions/core/domain-errors.ts';
 import { asHttpError } from '../../functions/core/http.ts';
 import { useFreshTable } from '../support/table.ts';

@@ -3,27 +3,26 @@ import { ulid } from 'ulid';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { profileKey } from '../../functions/accounts/keys.ts';
 import type { Account } from '../../functions/accounts/model.ts';
-import { erasePersonalData, exportPersonalData } from '../../functions/accounts/personal-data.ts';
-import { updateProfile } from '../../functions/accounts/store.ts';
+import { updateProfile } from '../../functions/accounts/profile-store.ts';
 import { putProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
 import { DomainError } from '../../functions/core/domain-errors.ts';
 import { asHttpError } from '../../functions/core/http.ts';
 import { newId } from '../../functions/core/ids.ts';
-import { type Conversation, DELETED_BODY, type Message } from '../../functions/messages/model.ts';
+import { blockUser, unblockUser } from '../../functions/messages/blocks-store.ts';
 import {
-  blockUser,
-  conversationParticipants,
   listConversations,
   listMessages,
   listOrderConversations,
-  markRead,
-  sendMessage,
   startConversation,
-  unblockUser,
-} from '../../functions/messages/store.ts';
+} from '../../functions/messages/conversations-store.ts';
+import { conversationParticipants } from '../../functions/messages/items.ts';
+import { type Conversation, DELETED_BODY, type Message } from '../../functions/messages/model.ts';
+import { markRead } from '../../functions/messages/read-state-store.ts';
+import { sendMessage } from '../../functions/messages/sending-store.ts';
 import { handler as syncProfiles } from '../../functions/messages/sync-profiles.ts';
-import { createOrder } from '../../functions/orders/store.ts';
+import { createOrder } from '../../functions/orders/placement-store.ts';
+import { erasePersonalData, exportPersonalData } from '../../functions/privacy/personal-data.ts';
 import { quietLogger } from '../support/logs.ts';
 import { aProduct } from '../support/products.ts';
 import { modifiedItem, streamEvent } from '../support/stream-events.ts';

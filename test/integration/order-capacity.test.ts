@@ -5,7 +5,7 @@ import { putProduct } from '../../functions/catalog/store.ts';
 import { idempotencyRecordKey } from '../../functions/core/keys.ts';
 import { logger } from '../../functions/core/logger.ts';
 import { CREATE_ORDER_SCOPE, orderKey, orderLinkKey } from '../../functions/orders/keys.ts';
-import { createOrder } from '../../functions/orders/store.ts';
+import { createOrder } from '../../functions/orders/placement-store.ts';
 import { demoProducts } from '../../lib/demo/seed.ts';
 import { type Consumption, meteredClient, sum, topLevelSize, transactionalWcu } from '../support/capacity.ts';
 import { aProduct } from '../support/products.ts';

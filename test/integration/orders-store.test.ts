@@ -1,7 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { erasePersonalData } from '../../functions/accounts/personal-data.ts';
-import { beginErasure } from '../../functions/accounts/store.ts';
+import { beginErasure } from '../../functions/accounts/erasure-fence.ts';
 import { getProduct, putProduct, updateProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
 import { DomainError } from '../../functions/core/domain-errors.ts';
@@ -9,19 +8,17 @@ import { asHttpError } from '../../functions/core/http.ts';
 import { idempotencyRecordsOf } from '../../functions/core/idempotency.ts';
 import { newId } from '../../functions/core/ids.ts';
 import { orderKey } from '../../functions/orders/keys.ts';
-import type { Order } from '../../functions/orders/model.ts';
-import { claimPaymentAttempt } from '../../functions/orders/payment-store.ts';
 import {
-  allOrdersOfUser,
-  anonymizeOrdersOfUser,
-  appendHistory,
-  createOrder,
   dueUnpaidOrders,
-  getOrder,
   listOrdersByStatus,
   listOrdersOfUser,
-  transitionOrder,
-} from '../../functions/orders/store.ts';
+} from '../../functions/orders/listings-store.ts';
+import type { Order } from '../../functions/orders/model.ts';
+import { allOrdersOfUser, anonymizeOrdersOfUser } from '../../functions/orders/personal-data-store.ts';
+import { createOrder } from '../../functions/orders/placement-store.ts';
+import { appendHistory, getOrder, transitionOrder } from '../../functions/orders/store.ts';
+import { claimPaymentAttempt } from '../../functions/payments/payment-store.ts';
+import { erasePersonalData } from '../../functions/privacy/personal-data.ts';
 import { aProduct } from '../support/products.ts';
 import { useFreshTable } from '../support/table.ts';
 import { aUser } from '../support/users.ts';

@@ -2,14 +2,14 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Account } from '../../functions/accounts/model.ts';
 import { DEFAULT_PREFERENCES } from '../../functions/accounts/model.ts';
-import { erasePersonalData, exportPersonalData } from '../../functions/accounts/personal-data.ts';
-import { putPreferences } from '../../functions/accounts/store.ts';
+import { putPreferences } from '../../functions/accounts/preferences-store.ts';
 import type { Category, Product } from '../../functions/catalog/model.ts';
 import { putProduct, updateProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
 import { NotFound } from '../../functions/core/domain-errors.ts';
 import { asHttpError } from '../../functions/core/http.ts';
 import { orderKey } from '../../functions/orders/keys.ts';
+import { erasePersonalData, exportPersonalData } from '../../functions/privacy/personal-data.ts';
 import { appliedKey } from '../../functions/recommendations/keys.ts';
 import { MAX_PAIR_LINES } from '../../functions/recommendations/model.ts';
 import {

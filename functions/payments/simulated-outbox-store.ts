@@ -2,6 +2,11 @@ import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { table } from '../core/db.ts';
 import { OUTBOX_PARTITION, outboxKey } from './keys.ts';
 
+/*
+ * The simulated payment provider's outbox: the webhook events it delivers later (local and dev
+ * only; the complete-simulated-payments schedule sends those due).
+ */
+
 /**
  * Queues an event the simulated provider will deliver later (a payment that "settles"
  * after a while, like a bank transfer or 3-D Secure in Stripe's test mode).

@@ -1,19 +1,20 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { decodeCursor, encodeCursor } from '../core/cursor.ts';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, table, transactWrite, updateItem } from '../core/db.ts';
-import { Conflict, InvalidInput, NotFound } from '../core/domain-errors.ts';
+import { Conflict, NotFound } from '../core/domain-errors.ts';
 import { claimIdempotencyKey, replayOf, requestHash } from '../core/idempotency.ts';
-import { PAY_ORDER_SCOPE, processedEventKey } from '../payments/keys.ts';
-import { historyEntry } from './history.ts';
-import { orderKey, REFUND_FAILURES, refundFailureKey } from './keys.ts';
-import type { HistoryEntry, Order, Payment } from './model.ts';
-import { getOrder, getOrders } from './store.ts';
+import { historyEntry } from '../orders/history.ts';
+import { orderKey, refundFailureKey } from '../orders/keys.ts';
+import type { HistoryEntry, Order, Payment } from '../orders/model.ts';
+import { getOrder } from '../orders/store.ts';
+import { PAY_ORDER_SCOPE, processedEventKey } from './keys.ts';
 
 /*
  * The payment of an order: the attempts to charge it (one current attempt on the order item,
  * claimed in one transaction with the caller's idempotency key), the provider events applied to
  * it, each processed once, and the refunds the provider refused, listed for an operator. The
- * order item itself and its key belong to store.ts.
+ * order item, its key and the failed-refund list belong to the orders domain (payments depend
+ * on orders, never the reverse): this store writes the item's `payment` and the list's entries
+ * through functions/orders/keys.ts, and the orders' listings read the list.
  */
 
 /** Attempts per order: enough for a few declined cards, bounded so the order item stays small. */
@@ -364,43 +365,4 @@ function refundFailureCleared(orderId: string, providerPaymentId: string) {
 export async function markRefundFailed(orderId: string, providerPaymentId: string): Promise<void> {
   const { client } = table();
   await client.send(new PutCommand(refundFailureMarked(orderId, providerPaymentId).Put));
-}
-
-/**
- * Orders with a refund that failed and has not been made since, newest order first: one Query
- * on the failure list, then the orders (one BatchGetItem). The list is small by nature (each
- * entry is an alarm), so two requests buy always-current orders instead of stale copies.
- */
-export async function listOrdersWithFailedRefunds(
-  limit: number,
-  cursor?: string,
-): Promise<{ items: Order[]; nextCursor: string | null }> {
-  const { client, tableName } = table();
-  const scope = 'orders:refund:failed';
-  let exclusiveStartKey: Record<string, string> | undefined;
-  if (cursor) {
-    const { sk } = await decodeCursor(scope, cursor);
-    if (typeof sk !== 'string' || !sk.includes('#')) {
-      throw new InvalidInput('The cursor is not valid for this listing.', [
-        { path: 'query.cursor', message: 'Invalid cursor.' },
-      ]);
-    }
-    exclusiveStartKey = { pk: REFUND_FAILURES, sk };
-  }
-  const out = await client.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': REFUND_FAILURES },
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: exclusiveStartKey,
-    }),
-  );
-  const markers = out.Items ?? [];
-  const last = markers.at(-1);
-  return {
-    items: await getOrders(markers.map((marker) => String(marker.orderId))),
-    nextCursor: out.LastEvaluatedKey && last ? await encodeCursor(scope, { sk: String(last.sk) }) : null,
-  };
 }
