@@ -149,6 +149,7 @@ export async function revokeSession(token: string): Promise<void> {
   }
 }
 
+/** Every item of the user's partition (profile, preferences, sessions...), read consistently. */
 export function userItems(userId: string): Promise<Record<string, unknown>[]> {
   return queryAll({
     KeyConditionExpression: 'pk = :pk',

@@ -28,7 +28,6 @@ export type RuleName =
 /** Every kind of domain error, by the problem type it becomes. */
 export type DomainProblem =
   | 'validation-error'
-  | 'bad-request'
   | 'unauthorized'
   | 'forbidden'
   | 'blocked'
@@ -63,11 +62,6 @@ export class InvalidInput extends DomainError {
   constructor(detail: string, errors: readonly FieldError[]) {
     super(detail, { errors });
   }
-}
-
-/** Input the domain cannot read at all (an event that is not JSON, say). */
-export class Unreadable extends DomainError {
-  readonly problem = 'bad-request';
 }
 
 /** A credential (a refresh token) that proves nothing: the caller is not signed in. */

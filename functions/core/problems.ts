@@ -18,7 +18,6 @@ interface ProblemSpec {
  */
 export const PROBLEMS: Readonly<Record<DomainProblem, ProblemSpec>> = {
   'validation-error': { status: 400, title: 'Your request is not valid' },
-  'bad-request': { status: 400, title: 'Bad request' },
   unauthorized: { status: 401, title: 'Unauthorized', headers: () => ({ 'www-authenticate': 'Bearer' }) },
   forbidden: { status: 403, title: 'Forbidden' },
   blocked: { status: 403, title: 'Blocked' },
