@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_ROUTE, functionId, ROUTES, routeKey } from '../lib/api/routes.ts';
+import { DEFAULT_ROUTE, ROUTES, routeKey } from '../lib/api/routes.ts';
 import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
 import { shopBackendOptions } from '../lib/demo/backend-hooks.ts';
 import { startLocalBackend } from '../lib/local/backend.ts';
@@ -19,20 +19,20 @@ const { positionals, values } = parseArgs({
   options: { event: { type: 'string' }, dynamodb: { type: 'string' } },
 });
 const entries = [
-  ...ROUTES.map((r) => ({ key: routeKey(r), entry: r.entry })),
-  { key: '$default', entry: DEFAULT_ROUTE.entry },
+  ...ROUTES.map((r) => ({ id: r.id, key: routeKey(r), entry: r.entry })),
+  { id: DEFAULT_ROUTE.id, key: '$default', entry: DEFAULT_ROUTE.entry },
 ];
 const wanted = positionals.join(' ').trim();
 const match = entries.find(
-  (e) => functionId(e.entry) === wanted || e.key === wanted || path.basename(e.entry, '.ts') === wanted,
+  (e) => e.id === wanted || e.key === wanted || path.basename(e.entry, '.ts') === wanted,
 );
 if (!match) {
   console.error(`Usage: npm run invoke -- <function> [--event <file>] [--dynamodb <endpoint>]\n`);
   console.error(wanted ? `No function "${wanted}". Known functions:` : 'Known functions:');
-  for (const e of entries) console.error(`  ${functionId(e.entry).padEnd(24)} ${e.key}`);
+  for (const e of entries) console.error(`  ${e.id.padEnd(24)} ${e.key}`);
   process.exit(2);
 }
-const id = functionId(match.entry);
+const { id } = match;
 const eventFile = values.event ?? path.join(PROJECT_ROOT, 'events', `${id}.json`);
 let event: unknown;
 try {

@@ -3,16 +3,11 @@ import { http, ok } from '../core/http.ts';
 import { BUSINESS_METRICS } from '../core/metric-names.ts';
 import { countMetric } from '../core/metrics.ts';
 import { parseInput } from '../core/validation.ts';
+import { clearFailedLogins, reserveLoginAttempt } from './login-attempts-store.ts';
 import { loginBody } from './model.ts';
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
-import {
-  clearFailedLogins,
-  createSession,
-  findIdentity,
-  getAccount,
-  reserveLoginAttempt,
-  updatePasswordHash,
-} from './store.ts';
+import { findIdentity, getAccount, updatePasswordHash } from './profile-store.ts';
+import { createSession } from './sessions-store.ts';
 import { sessionResponse } from './tokens.ts';
 
 const invalidCredentials = () =>

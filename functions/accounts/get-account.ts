@@ -1,7 +1,7 @@
 import { caller } from '../core/auth.ts';
 import { notFound } from '../core/errors.ts';
 import { http, ok } from '../core/http.ts';
-import { getAccount } from './store.ts';
+import { getAccount } from './profile-store.ts';
 
 /** GET /me: the caller's own account. */
 export const handler = http(async (event) => {

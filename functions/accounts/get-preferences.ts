@@ -1,6 +1,6 @@
 import { caller } from '../core/auth.ts';
 import { etag, http, ok } from '../core/http.ts';
-import { getPreferences } from './store.ts';
+import { getPreferences } from './preferences-store.ts';
 
 /** GET /me/preferences: saved preferences, or the defaults; the ETag guards later writes. */
 export const handler = http(async (event) => {

@@ -2,7 +2,7 @@ import { caller } from '../core/auth.ts';
 import { etag, http, ifMatchVersion, ok } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
 import { preferencesBody } from './model.ts';
-import { putPreferences } from './store.ts';
+import { putPreferences } from './preferences-store.ts';
 
 /** PUT /me/preferences: replaces them; with `If-Match`, only if unchanged since read (else 412). */
 export const handler = http(

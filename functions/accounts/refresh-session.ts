@@ -2,7 +2,8 @@ import { unauthorized } from '../core/auth.ts';
 import { http, ok } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
 import { refreshBody } from './model.ts';
-import { getAccount, rotateSession } from './store.ts';
+import { getAccount } from './profile-store.ts';
+import { rotateSession } from './sessions-store.ts';
 import { sessionResponse } from './tokens.ts';
 
 /** POST /auth/refresh: a new token pair; the presented refresh token dies. */

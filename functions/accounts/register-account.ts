@@ -2,7 +2,7 @@ import { created, http } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
 import { registerBody } from './model.ts';
 import { hashPassword } from './passwords.ts';
-import { createAccount } from './store.ts';
+import { createAccount } from './profile-store.ts';
 import { sessionResponse } from './tokens.ts';
 
 /** POST /auth/register: a new customer account, signed in. */

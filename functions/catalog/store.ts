@@ -9,21 +9,16 @@ import {
   setFields,
   table,
 } from '../core/db.ts';
-import { badRequest, notFound, preconditionFailed } from '../core/errors.ts';
+import { InvalidInput, NotFound, PreconditionFailed } from '../core/domain-errors.ts';
 import { newId, ULID_PATTERN } from '../core/ids.ts';
+import { CATALOG_PARTITION, categoryPartition, productKey } from './keys.ts';
 import type {
-  Category,
   CreateProductInput,
   ListProductsQuery,
   Product,
   ProductPage,
   UpdateProductInput,
 } from './model.ts';
-
-// Key templates of the catalog. See docs/access-patterns.md.
-const productKey = (id: string) => ({ pk: `PRODUCT#${id}`, sk: 'PRODUCT' });
-const CATALOG_PARTITION = 'CATALOG';
-const categoryPartition = (category: Category) => `CATEGORY#${category}`;
 
 interface ProductItem extends Product {
   /** Bumped by every write; conditional writes on it make concurrent admin edits safe. */
@@ -55,15 +50,6 @@ function fromItem(item: Record<string, unknown>): Product {
     item as unknown as Product;
   return { id, name, description, category, price, currency, stock, createdAt, updatedAt };
 }
-
-/**
- * The key of an item another domain keeps in a product's partition, next to the product (the
- * recommendations' co-purchase counts), so that one Query reads both. `sk` is that domain's.
- */
-export const productScopedKey = (id: string, sk: string): { pk: string; sk: string } => ({
-  pk: productKey(id).pk,
-  sk,
-});
 
 /**
  * A product and another domain's item of its partition (`sk`, which must sort after
@@ -99,7 +85,7 @@ export async function listProducts(query: ListProductsQuery): Promise<ProductPag
   if (query.cursor) {
     const { id } = await decodeCursor(scope, query.cursor);
     if (typeof id !== 'string' || !ULID_PATTERN.test(id))
-      throw badRequest('The cursor is not valid for this listing.', [
+      throw new InvalidInput('The cursor is not valid for this listing.', [
         { path: 'query.cursor', message: 'Invalid cursor.' },
       ]);
     const position: Record<string, string> = byCategory
@@ -206,8 +192,8 @@ export async function updateProduct(
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
     const old = (error as { Item?: Record<string, unknown> }).Item;
-    if (!old) throw notFound(`No product with id ${id}.`);
-    throw preconditionFailed('The product changed since you read it.');
+    if (!old) throw new NotFound(`No product with id ${id}.`);
+    throw new PreconditionFailed('The product changed since you read it.');
   }
 }
 
@@ -223,7 +209,7 @@ export async function deleteProduct(id: string): Promise<void> {
       }),
     );
   } catch (error) {
-    if (isConditionFailure(error)) throw notFound(`No product with id ${id}.`);
+    if (isConditionFailure(error)) throw new NotFound(`No product with id ${id}.`);
     throw error;
   }
 }

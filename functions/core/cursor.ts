@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { declareEnv, requireEnv, secretArn, whenSet } from './config.ts';
-import { badRequest } from './errors.ts';
+import { InvalidInput } from './domain-errors.ts';
 import { secretString } from './secrets.ts';
 
 /** Where a page ended, as the store's own key fields (never raw table keys in client hands). */
@@ -30,10 +30,10 @@ export async function encodeCursor(scope: string, position: CursorPosition): Pro
   return `${payload}.${mac(await signingKey(), scope, payload).toString('base64url')}`;
 }
 
-/** Returns the position a cursor encodes, or throws 400 when it is malformed, forged or from another listing. */
+/** Returns the position a cursor encodes; `InvalidInput` (a 400) when it is malformed, forged or from another listing. */
 export async function decodeCursor(scope: string, cursor: string): Promise<CursorPosition> {
   const invalid = () =>
-    badRequest('The cursor is not valid for this listing. Start again without a cursor.', [
+    new InvalidInput('The cursor is not valid for this listing. Start again without a cursor.', [
       { path: 'query.cursor', message: 'Invalid cursor.' },
     ]);
   const [payload, signature, ...rest] = cursor.split('.');

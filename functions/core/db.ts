@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { AWS_CLIENT_CONFIG } from './client-timeouts.ts';
 import { declareEnv, requireEnv } from './config.ts';
-import { HttpError } from './errors.ts';
+import { ConcurrentUpdate } from './domain-errors.ts';
 import { traced } from './tracing.ts';
 
 /** Names of the table's generic key attributes; stores build their values, never other code. */
@@ -99,7 +99,7 @@ function isConflictOnly(error: unknown): boolean {
  * Runs a write, retrying it with jittered exponential backoff (25-50 ms, 50-100 ms, ..., at most
  * 400-800 ms) while DynamoDB refuses it for a transaction conflict, which under load on a popular
  * product or a busy order happens and which the SDK does not retry. A conflict that outlasts the
- * retries is a 409 the client may simply repeat.
+ * retries is a `ConcurrentUpdate` (409: the client may simply repeat).
  */
 async function retryingConflicts<T>(write: () => Promise<T>, retries = CONFLICT_RETRIES): Promise<T> {
   for (let attempt = 0; ; attempt++) {
@@ -108,13 +108,7 @@ async function retryingConflicts<T>(write: () => Promise<T>, retries = CONFLICT_
     } catch (error) {
       if (!isConflictOnly(error)) throw error;
       if (attempt >= retries) {
-        throw new HttpError(
-          409,
-          'concurrent-update',
-          'Concurrent update',
-          'Another request changed the same data at the same moment. Try again.',
-          { cause: error },
-        );
+        throw new ConcurrentUpdate(error);
       }
       // Capped so that a caller asking for many retries still answers within a function's timeout.
       const base = Math.min(25 * 2 ** attempt, MAX_BACKOFF_MS);

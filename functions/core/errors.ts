@@ -1,12 +1,11 @@
-/** One field-level problem in a request, addressed by its path (e.g. `body.items.0.quantity`). */
-export interface FieldError {
-  readonly path: string;
-  readonly message: string;
-}
+import type { FieldError } from './domain-errors.ts';
+
+export type { FieldError } from './domain-errors.ts';
 
 /**
- * An error that knows its HTTP status. Thrown anywhere; turned into an RFC 9457
- * problem+json response in exactly one place (the error middleware in `http.ts`).
+ * An error that knows its HTTP status, thrown by handlers and the HTTP stack (the domains throw
+ * `DomainError`s, which `problems.ts` maps to these); turned into an RFC 9457 problem+json
+ * response in exactly one place (the error middleware in `http.ts`).
  * `expose` says whether `detail` may be shown to the client: by default 4xx do and 5xx do not
  * (an unexpected failure's message may hold internals); a 5xx whose detail was written for
  * the client (e.g. how to retry a provider outage) opts in.

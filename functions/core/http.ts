@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { DomainError } from './domain-errors.ts';
 import {
   badRequest,
   HttpError,
@@ -12,6 +13,7 @@ import {
 } from './errors.ts';
 import { observed } from './lambda.ts';
 import { logger } from './logger.ts';
+import { httpErrorOf } from './problems.ts';
 import { REQUEST_ID_HEADER } from './request-id.ts';
 import { securityHeaders } from './security-headers.ts';
 
@@ -72,11 +74,13 @@ export const noContent = (headers: Record<string, string> = {}): HttpResponse =>
 });
 
 /**
- * The typed error a thrown value stands for: itself when it is one; a 503 when a dependency was
- * unreachable, throttled or too slow (an SDK error after its retries); otherwise a 500.
+ * The typed error a thrown value stands for: itself when it is one; a domain error's problem
+ * (the table in problems.ts); a 503 when a dependency was unreachable, throttled or too slow (an
+ * SDK error after its retries); otherwise a 500.
  */
 export function asHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
+  if (error instanceof DomainError) return httpErrorOf(error);
   if (isDependencyFailure(error)) {
     return serviceUnavailable(
       'A service this request needs is unavailable right now. Try again shortly.',

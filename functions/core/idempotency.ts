@@ -1,18 +1,11 @@
 import { createHash } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { deleteKeys, queryAll, table } from './db.ts';
-import { HttpError } from './errors.ts';
+import { RuleViolation } from './domain-errors.ts';
+import { idempotencyPartition, idempotencyRecordKey } from './keys.ts';
 
 /** Keys are kept twice the promised 24 hours: TTL deletion may lag, never lead. */
 export const IDEMPOTENCY_TTL_SECONDS = 48 * 3600;
-
-// One partition per caller: the keys are scoped to the caller anyway, and account erasure
-// finds all of a user's records with one Query instead of an extra index entry per request.
-const callerPartition = (userId: string) => `IDEMPOTENCY#${userId}`;
-const recordKey = (scope: string, userId: string, key: string) => ({
-  pk: callerPartition(userId),
-  sk: `${scope}#${key}`,
-});
 
 export interface IdempotencyRecord {
   /** Hash of the request the key was first used with. */
@@ -48,7 +41,7 @@ export function claimIdempotencyKey(scope: string, userId: string, key: string, 
     Put: {
       TableName: table().tableName,
       Item: {
-        ...recordKey(scope, userId, key),
+        ...idempotencyRecordKey(scope, userId, key),
         entity: 'idempotency',
         ...record,
         createdAt: new Date().toISOString(),
@@ -71,15 +64,17 @@ export async function replayOf(
 ): Promise<string | undefined> {
   const { client, tableName } = table();
   const out = await client.send(
-    new GetCommand({ TableName: tableName, Key: recordKey(scope, userId, key), ConsistentRead: true }),
+    new GetCommand({
+      TableName: tableName,
+      Key: idempotencyRecordKey(scope, userId, key),
+      ConsistentRead: true,
+    }),
   );
   const record = out.Item as IdempotencyRecord | undefined;
   if (!record) return undefined;
   if (record.requestHash !== hash) {
-    throw new HttpError(
-      422,
+    throw new RuleViolation(
       'idempotency-key-reused',
-      'Idempotency key reused',
       'This Idempotency-Key was already used with a different request. Use a new key for a new request.',
     );
   }
@@ -92,7 +87,7 @@ export async function idempotencyRecordsOf(
 ): Promise<{ scope: string; key: string; createdAt: string }[]> {
   const items = await queryAll({
     KeyConditionExpression: 'pk = :pk',
-    ExpressionAttributeValues: { ':pk': callerPartition(userId) },
+    ExpressionAttributeValues: { ':pk': idempotencyPartition(userId) },
     ConsistentRead: true,
   });
   return items.map((item) => {
@@ -105,6 +100,6 @@ export async function idempotencyRecordsOf(
 /** Deletes every idempotency record of a caller (account erasure): the keys may be personal. */
 export async function forgetIdempotencyRecordsOf(userId: string): Promise<void> {
   await deleteKeys(
-    (await idempotencyRecordsOf(userId)).map(({ scope, key }) => recordKey(scope, userId, key)),
+    (await idempotencyRecordsOf(userId)).map(({ scope, key }) => idempotencyRecordKey(scope, userId, key)),
   );
 }

@@ -1,8 +1,8 @@
 import { caller } from '../core/auth.ts';
 import { created, http, ok } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
+import { startConversation } from './conversations-store.ts';
 import { createConversationBody } from './model.ts';
-import { startConversation } from './store.ts';
 
 /**
  * POST /conversations: a new conversation with a participant (201), or the caller's existing

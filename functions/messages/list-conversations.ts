@@ -1,8 +1,8 @@
 import { caller } from '../core/auth.ts';
 import { http, ok } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
+import { listConversations } from './conversations-store.ts';
 import { listConversationsQuery } from './model.ts';
-import { listConversations } from './store.ts';
 
 /** GET /conversations: the caller's conversations, latest activity first, with unread counts. */
 export const handler = http(async (event) => {

@@ -1,8 +1,8 @@
 import { caller } from '../core/auth.ts';
 import { http, ok } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
+import { listMessages } from './conversations-store.ts';
 import { conversationPath, listMessagesQuery } from './model.ts';
-import { listMessages } from './store.ts';
 
 /** GET /conversations/{conversationId}/messages: newest first; participants and (order conversations) support only. */
 export const handler = http(async (event) => {

@@ -1,8 +1,8 @@
 import { adminCaller } from '../core/auth.ts';
 import { http, ok } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
+import { listOrderConversations } from './conversations-store.ts';
 import { listConversationsQuery } from './model.ts';
-import { listOrderConversations } from './store.ts';
 
 /** GET /admin/conversations (admin): every conversation about an order, latest activity first. */
 export const handler = http(async (event) => {

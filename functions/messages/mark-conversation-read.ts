@@ -2,7 +2,7 @@ import { caller } from '../core/auth.ts';
 import { http, ok } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
 import { conversationPath, markReadBody } from './model.ts';
-import { markRead } from './store.ts';
+import { markRead } from './read-state-store.ts';
 
 /** POST /conversations/{conversationId}/read: the caller has read up to `upTo`; the unread count drops. */
 export const handler = http(

@@ -4,7 +4,7 @@ import { BUSINESS_METRICS } from '../core/metric-names.ts';
 import { countMetric } from '../core/metrics.ts';
 import { parseInput } from '../core/validation.ts';
 import { conversationPath, sendMessageBody } from './model.ts';
-import { sendMessage } from './store.ts';
+import { sendMessage } from './sending-store.ts';
 
 /**
  * POST /conversations/{conversationId}/messages: a repeated `clientMessageId` answers the first

@@ -1,7 +1,7 @@
-import { profileSnapshotFromItem } from '../accounts/store.ts';
+import { profileSnapshotFromItem } from '../accounts/profile-store.ts';
 import { logger } from '../core/logger.ts';
 import { streamHandler } from '../core/stream.ts';
-import { syncProfileSnapshots } from './store.ts';
+import { syncProfileSnapshots } from './profile-snapshots-store.ts';
 
 /**
  * DynamoDB Streams consumer: when a profile's `displayName` or `bio` changes, rewrites the

@@ -5,7 +5,7 @@ import { BUSINESS_METRICS } from '../core/metric-names.ts';
 import { countMetric } from '../core/metrics.ts';
 import { parseInput } from '../core/validation.ts';
 import { createOrderBody, idempotentHeaders } from './model.ts';
-import { createOrder } from './store.ts';
+import { createOrder } from './placement-store.ts';
 
 // Read by the store when it sets the order's expiry (declared here: the store is shared with
 // functions, such as the messages stream consumer, that never place orders).

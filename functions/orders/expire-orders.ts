@@ -1,9 +1,10 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import { declareEnv, positiveNumber } from '../core/config.ts';
-import { HttpError } from '../core/errors.ts';
+import { Conflict } from '../core/domain-errors.ts';
 import { lambda } from '../core/lambda.ts';
 import { logger } from '../core/logger.ts';
-import { dueUnpaidOrders, transitionOrder } from './store.ts';
+import { dueUnpaidOrders } from './listings-store.ts';
+import { transitionOrder } from './store.ts';
 
 /** Stop starting pages this close to the function's timeout; the next run continues. */
 const SAFETY_MARGIN_MS = 3_000;
@@ -30,7 +31,7 @@ export const handler = lambda(async (_event: ScheduledEvent | undefined, context
         await transitionOrder(order.id, 'expire', { detail: { reason: 'payment window passed' } });
         expired++;
       } catch (error) {
-        if (error instanceof HttpError && error.statusCode === 409) {
+        if (error instanceof Conflict) {
           skipped++;
         } else {
           failed++;

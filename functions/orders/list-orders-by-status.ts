@@ -1,9 +1,8 @@
 import { adminCaller } from '../core/auth.ts';
 import { http, ok } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
+import { listOrdersByStatus, listOrdersWithFailedRefunds } from './listings-store.ts';
 import { adminListOrdersQuery } from './model.ts';
-import { listOrdersWithFailedRefunds } from './payment-store.ts';
-import { listOrdersByStatus } from './store.ts';
 
 /**
  * GET /admin/orders?status= (admin): orders in one status, newest first; `?refund=failed`: the

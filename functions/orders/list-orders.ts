@@ -1,8 +1,8 @@
 import { caller } from '../core/auth.ts';
 import { http, ok } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
+import { listOrdersOfUser } from './listings-store.ts';
 import { listOrdersQuery } from './model.ts';
-import { listOrdersOfUser } from './store.ts';
 
 /** GET /orders: the caller's orders, newest first. */
 export const handler = http(async (event) => {

@@ -1,5 +1,5 @@
 import { getProducts, releaseStock, reserveStock, type VersionedProduct } from '../catalog/store.ts';
-import { HttpError } from '../core/errors.ts';
+import { type FieldError, InsufficientStock, RuleViolation } from '../core/domain-errors.ts';
 import type { CreateOrderInput, OrderLine } from './model.ts';
 
 /*
@@ -10,12 +10,12 @@ import type { CreateOrderInput, OrderLine } from './model.ts';
 
 type RequestedLine = CreateOrderInput['items'][number];
 
-/** 422: the order cannot be placed as asked. */
-export const unprocessable = (detail: string, errors?: { path: string; message: string }[]): HttpError =>
-  new HttpError(422, 'unprocessable-order', 'The order cannot be placed', detail, errors ? { errors } : {});
+/** The order cannot be placed as asked (422). */
+export const unprocessable = (detail: string, errors?: readonly FieldError[]): RuleViolation =>
+  new RuleViolation('unprocessable-order', detail, errors ? { errors } : {});
 
-/** 422 naming the lines whose product does not exist (or no longer). */
-export const productsGone = (input: CreateOrderInput, lines: readonly RequestedLine[]): HttpError =>
+/** The order names products that do not exist (or no longer), line by line (422). */
+export const productsGone = (input: CreateOrderInput, lines: readonly RequestedLine[]): RuleViolation =>
   unprocessable(
     'Some products do not exist (any more).',
     lines.map((line) => ({
@@ -40,14 +40,14 @@ export function reserveLines(
 /**
  * Why the reservations of a cancelled order transaction failed, given the transaction's
  * cancellation reasons and the index of the first reservation in it: a product deleted
- * meanwhile (422, as if unknown from the start) or lines short of stock (409, naming them).
+ * meanwhile (as if unknown from the start) or lines short of stock (naming them).
  * Undefined when neither: a product changed between the read and the write, so price again.
  */
 export function reservationProblem(
   error: unknown,
   input: CreateOrderInput,
   firstReservation: number,
-): HttpError | undefined {
+): RuleViolation | InsufficientStock | undefined {
   const reasons = (
     error as { CancellationReasons?: { Code?: string; Item?: Record<string, { N?: string }> }[] }
   ).CancellationReasons;
@@ -59,17 +59,11 @@ export function reservationProblem(
     (line, i) => failedLine(i) && Number(reason(i)?.Item?.stock?.N ?? 0) < line.quantity,
   );
   if (short.length === 0) return undefined;
-  return new HttpError(
-    409,
-    'insufficient-stock',
-    'Not enough stock',
-    'Some products do not have enough stock.',
-    {
-      errors: short.map((line) => ({
-        path: `body.items.${input.items.indexOf(line)}.quantity`,
-        message: `Not enough stock of ${line.productId}.`,
-      })),
-    },
+  return new InsufficientStock(
+    short.map((line) => ({
+      path: `body.items.${input.items.indexOf(line)}.quantity`,
+      message: `Not enough stock of ${line.productId}.`,
+    })),
   );
 }
 

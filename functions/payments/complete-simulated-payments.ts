@@ -3,7 +3,7 @@ import { declareEnv, requireEnv, secretArn, url } from '../core/config.ts';
 import { lambda } from '../core/lambda.ts';
 import { logger } from '../core/logger.ts';
 import { secretString } from '../core/secrets.ts';
-import { dueSimulatedEvents, removeSimulatedEvent } from './store.ts';
+import { dueSimulatedEvents, removeSimulatedEvent } from './simulated-outbox-store.ts';
 import { signStripePayload } from './webhook.ts';
 
 const simulated = () => process.env.PAYMENT_PROVIDER === 'simulated';

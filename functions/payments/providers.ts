@@ -3,7 +3,7 @@ import { logger } from '../core/logger.ts';
 import { secretString } from '../core/secrets.ts';
 import type { PaymentProvider } from './provider.ts';
 import { simulatedProvider } from './simulated.ts';
-import { queueSimulatedEvent } from './store.ts';
+import { queueSimulatedEvent } from './simulated-outbox-store.ts';
 import { stripeProvider } from './stripe.ts';
 import { signStripePayload } from './webhook.ts';
 

@@ -4,8 +4,8 @@ import { lambda } from '../core/lambda.ts';
 import { logger } from '../core/logger.ts';
 import { BUSINESS_METRICS } from '../core/metric-names.ts';
 import { dimensionedMetric } from '../core/metrics.ts';
+import { ordersWithUnsettledPayment } from '../orders/listings-store.ts';
 import type { OrderStatus } from '../orders/model.ts';
-import { ordersWithUnsettledPayment } from '../orders/store.ts';
 import { type ReconcileOutcome, reconcilePayment } from './service.ts';
 
 declareEnv('PAYMENT_RECONCILE_AFTER_SECONDS', (value) =>

@@ -1,9 +1,10 @@
 import { isConditionFailure } from '../core/db.ts';
-import { HttpError, notFound } from '../core/errors.ts';
+import { Conflict, ProviderFailed } from '../core/domain-errors.ts';
 import { logger } from '../core/logger.ts';
 import { BUSINESS_METRICS } from '../core/metric-names.ts';
 import { countMetric, dimensionedMetric, MINOR_UNITS } from '../core/metrics.ts';
-import { type Order, type Payment, TRANSITIONS } from '../orders/model.ts';
+import type { Order, Payment } from '../orders/model.ts';
+import { getOrder, transitionOrder } from '../orders/store.ts';
 import {
   chargeKey,
   claimPaymentAttempt,
@@ -13,8 +14,7 @@ import {
   recordPaymentEventOnly,
   recordPaymentOutcome,
   recordRefund,
-} from '../orders/payment-store.ts';
-import { getOrder, transitionOrder } from '../orders/store.ts';
+} from './payment-store.ts';
 import {
   type ChargeResult,
   type FoundPayment,
@@ -26,19 +26,16 @@ import { paymentProvider } from './providers.ts';
 import type { PaymentEvent } from './webhook.ts';
 
 /**
- * The 502 a client sees when the provider failed. Its detail is written for the client (hence
- * exposed): after no answer the outcome is unknown, and repeating the request with the same
+ * What a client is told when the provider failed (a 502 whose detail is written for them):
+ * after no answer the outcome is unknown, and repeating the request with the same
  * Idempotency-Key re-sends the very same charge; after a refusal nothing was charged.
  */
 const providerFailed = (cause: unknown, definite: boolean) =>
-  new HttpError(
-    502,
-    'payment-provider-error',
-    'Payment provider error',
+  new ProviderFailed(
     definite
       ? 'The payment provider refused the request; nothing was charged. Pay again with a new Idempotency-Key.'
       : 'The payment provider did not answer, so the outcome is unknown. Retry with the same Idempotency-Key: the same charge is re-sent, never a second one.',
-    { cause, expose: true },
+    { cause },
   );
 
 /**
@@ -137,9 +134,9 @@ async function settlePaid(
     );
     return 'paid';
   } catch (error) {
-    if (!(error instanceof HttpError && error.statusCode === 409)) throw error;
+    if (!(error instanceof Conflict)) throw error;
     const current = await getOrder(orderId);
-    // Still payable: the 409 was a conflict that outlasted its retries, not a lost race.
+    // Still payable: the conflict outlasted its retries, it was not a lost race.
     if (!current || current.status === 'pending_payment') throw error;
     const refunded = current.payment?.refund !== undefined && current.payment.refund.status !== 'failed';
     if ((current.status !== 'cancelled' && current.status !== 'expired') || refunded) return 'not payable';
@@ -152,7 +149,7 @@ async function settlePaid(
 }
 
 /** Whether an order holds money that must go back (it was cancelled or expired after a charge). */
-const owesRefund = (order: Order): boolean =>
+export const owesRefund = (order: Order): boolean =>
   order.payment?.status === 'succeeded' &&
   order.payment.providerPaymentId !== undefined &&
   (order.payment.refund === undefined || order.payment.refund.status === 'failed');
@@ -193,35 +190,6 @@ export async function refundPayment(order: Order): Promise<'refunded' | 'refused
     { providerRefundId: refund.providerRefundId, status: refund.status },
   );
   return 'refunded';
-}
-
-/**
- * Cancels an order (owner or admin): stock returns; money taken is refunded. Cancelling twice
- * is fine, and retries a refund that failed the first time.
- */
-export async function cancelOrder(
-  who: { userId: string; isAdmin: boolean },
-  orderId: string,
-): Promise<Order> {
-  const order = await getOrder(orderId);
-  if (!order || (order.userId !== who.userId && !who.isAdmin)) throw notFound(`No order with id ${orderId}.`);
-  let cancelled = order;
-  for (let round = 0; cancelled.status !== 'cancelled'; round++) {
-    try {
-      cancelled = await transitionOrder(orderId, 'cancel', { detail: { by: who.userId } });
-    } catch (error) {
-      const current = await getOrder(orderId);
-      if (!(error instanceof HttpError && error.statusCode === 409 && current)) throw error;
-      // A parallel cancel won (cancelling is idempotent, so this one succeeded too), or the
-      // order moved on (a webhook paid it) to a state it can still be cancelled from.
-      const cancellable = (TRANSITIONS.cancel.from as readonly string[]).includes(current.status);
-      if (current.status !== 'cancelled' && !(cancellable && round < 2)) throw error;
-      cancelled = current;
-    }
-  }
-  // Decided on the order as cancelled, not as first read: a payment may have settled between.
-  if (owesRefund(cancelled)) await refundPayment(cancelled);
-  return (await getOrder(orderId)) as Order;
 }
 
 /**

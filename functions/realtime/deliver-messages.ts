@@ -1,6 +1,6 @@
 import { PoisonRecordError, streamHandler } from '../core/stream.ts';
+import { conversationParticipants, messageFromItem, readStateFromItem } from '../messages/items.ts';
 import { MEMBERSHIP_ENTITY, MESSAGE_ENTITY } from '../messages/model.ts';
-import { conversationParticipants, messageFromItem, readStateFromItem } from '../messages/store.ts';
 import { pushToUsers } from './push.ts';
 
 /**

@@ -1,15 +1,8 @@
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { writeWhileAccountOpen } from '../accounts/store.ts';
+import { writeWhileAccountOpen } from '../accounts/erasure-fence.ts';
 import { deleteKeys, queryAll, table } from '../core/db.ts';
+import { connectionKey, connectionsPartition } from './keys.ts';
 import { CONNECTION_ENTITY } from './model.ts';
-
-// Key templates of the realtime domain: a user's open WebSocket connections, one item each,
-// in one partition per user, so delivery finds them with one Query. See docs/access-patterns.md.
-const connectionsPartition = (userId: string) => `CONNECTIONS#${userId}`;
-const connectionKey = (userId: string, connectionId: string) => ({
-  pk: connectionsPartition(userId),
-  sk: connectionId,
-});
 
 /**
  * API Gateway closes a WebSocket after 2 hours at most; an item outliving its socket (a

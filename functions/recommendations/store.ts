@@ -1,10 +1,20 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { getPreferencesWith, profileExists, userScopedKey } from '../accounts/store.ts';
+import { profileExists } from '../accounts/erasure-fence.ts';
+import { getPreferencesWith } from '../accounts/preferences-store.ts';
 import type { Category, Product } from '../catalog/model.ts';
-import { getProducts, getProductWith, productScopedKey } from '../catalog/store.ts';
+import { getProducts, getProductWith } from '../catalog/store.ts';
 import { batchGet, isConditionFailure, table, transactWrite } from '../core/db.ts';
-import { HttpError, notFound } from '../core/errors.ts';
+import { Conflict, NotFound } from '../core/domain-errors.ts';
 import { type Order, paidAt } from '../orders/model.ts';
+import {
+  appliedKey,
+  PURCHASES_SK,
+  popularKey,
+  popularPartition,
+  purchasesKey,
+  RELATED_SK,
+  relatedKey,
+} from './keys.ts';
 import {
   ALL_CATEGORIES,
   addBounded,
@@ -40,18 +50,6 @@ import {
   rankRecommendations,
   relatedSources,
 } from './ranking.ts';
-
-// Key templates of the recommendations domain; see docs/access-patterns.md. The co-purchase
-// counts live in the product's partition and the purchase summary in the user's (their
-// domains own those key templates), so the reads that need them with the product or the
-// preferences are one Query.
-const appliedKey = (orderId: string) => ({ pk: `RECS_ORDER#${orderId}`, sk: 'APPLIED' });
-const RELATED_SK = 'RELATED';
-const relatedKey = (productId: string) => productScopedKey(productId, RELATED_SK);
-const popularPartition = (scope: PopularScope) => `POPULAR#${scope}`;
-const popularKey = (scope: PopularScope, day: string) => ({ pk: popularPartition(scope), sk: day });
-const PURCHASES_SK = 'RECS#PURCHASES';
-const purchasesKey = (userId: string) => userScopedKey(userId, PURCHASES_SK);
 
 /**
  * Rounds of read-compute-write when another writer changed an aggregate in between (a version
@@ -235,7 +233,7 @@ async function writeWithMarker(
     await transactWrite({ TransactItems: [marker, ...accountCheck, ...puts] }, { conflictRetries: 6 });
     return 'written';
   } catch (error) {
-    if (error instanceof HttpError && error.statusCode === 409) return 'raced';
+    if (error instanceof Conflict) return 'raced';
     if (!isConditionFailure(error)) throw error;
     if (isConditionFailure(error, 0)) return 'marker failed';
     if (userId && isConditionFailure(error, 1)) return 'account gone';
@@ -401,7 +399,7 @@ export async function popularProducts(
  */
 export async function relatedProducts(productId: string, limit: number): Promise<RelatedProductList> {
   const { product, item } = await getProductWith(productId, RELATED_SK);
-  if (!product) throw notFound(`No product with id ${productId}.`);
+  if (!product) throw new NotFound(`No product with id ${productId}.`);
   const together = await inStockTop((item?.counts as Counters | undefined) ?? {}, limit, productId);
   if (together.length > 0) return { productId, basis: 'bought_together', items: together };
   const units = await unitsInWindow(product.category, RECOMMENDATION_POPULAR_DAYS);

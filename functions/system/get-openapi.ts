@@ -1,8 +1,20 @@
-import { openApiDocument } from '../../lib/api/openapi.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { declareEnv, requireEnv } from '../core/config.ts';
 import { type HttpEvent, http, ok } from '../core/http.ts';
 
-// Built once per instance from the route table that also builds the stack, so it cannot drift.
+// The document is written from the route table at synthesis (lib/api/openapi.ts) and copied next
+// to this bundle; OPENAPI_DOCUMENT names the file (relative to the bundle, or absolute). So the
+// function bundles neither the route table nor its schemas, and cannot drift from the stack.
+declareEnv('OPENAPI_DOCUMENT');
 let document: Record<string, unknown> | undefined;
+
+function loadDocument(): Record<string, unknown> {
+  document ??= JSON.parse(
+    readFileSync(path.resolve(import.meta.dirname, requireEnv('OPENAPI_DOCUMENT')), 'utf8'),
+  ) as Record<string, unknown>;
+  return document;
+}
 
 /**
  * The API as this request reached it: scheme (API Gateway says `https` in `x-forwarded-proto`),
@@ -16,9 +28,8 @@ function serverUrl(event: HttpEvent): string {
 
 /** GET /openapi.json: the OpenAPI 3.1 document of every route, its server being the API that answered. */
 export const handler = http(async (event) => {
-  document ??= openApiDocument();
   return ok(
-    { ...document, servers: [{ url: serverUrl(event) }] },
+    { ...loadDocument(), servers: [{ url: serverUrl(event) }] },
     { 'cache-control': 'public, max-age=300' },
   );
 });

@@ -1,7 +1,7 @@
-import { matchPath } from '../../lib/api/paths.ts';
 import { declareEnv, requireEnv } from '../core/config.ts';
 import { methodNotAllowed, notFound } from '../core/errors.ts';
 import { http } from '../core/http.ts';
+import { matchPath } from '../core/paths.ts';
 
 // The route keys arrive in the environment (written from the route table at synthesis), so
 // this function does not bundle the route table's schemas just to tell 404 from 405.

@@ -1,6 +1,6 @@
+import { pagesOfOrdersInStatus } from '../../functions/orders/listings-store.ts';
 import type { Order, OrderStatus } from '../../functions/orders/model.ts';
 import { paidAt } from '../../functions/orders/model.ts';
-import { pagesOfOrdersInStatus } from '../../functions/orders/store.ts';
 import {
   type ApplyOutcome,
   applyPaidOrder,

@@ -1,6 +1,6 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { matchPath, pathSpecificity } from './paths.ts';
+import { matchPath, pathSpecificity } from '../../functions/core/paths.ts';
 
 // ajv-formats is CommonJS; under ESM its default export is the module object or the function.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import * as z from 'zod/mini';
 import { GENERIC_PROBLEMS, PROBLEM_TYPES, type ProblemSlug, problemType } from './problems.ts';
 import { type ResponseHeader, ROUTES, type RouteDefinition } from './routes.ts';
@@ -376,6 +378,20 @@ JSON text frames described by the schema \`ServerFrame\` (\`message\`, \`read\`,
 client may send \`ClientFrame\` (\`{"type":"ping"}\`, every few minutes, to stay under the 10-minute idle
 limit). Delivery is at least once and best effort: dedupe \`message\` frames by \`message.id\` and catch
 up with \`GET /conversations\` after reconnecting.`;
+
+/** The file the OpenAPI document is written to beside the `GET /openapi.json` function's bundle. */
+export const OPENAPI_DOCUMENT_FILE = 'openapi.json';
+
+/**
+ * Writes the OpenAPI document into `dir` (created if needed) and returns the file's path: at
+ * synthesis, for the `GET /openapi.json` function to read beside its bundle (`OPENAPI_DOCUMENT`).
+ */
+export function writeOpenApiDocument(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, OPENAPI_DOCUMENT_FILE);
+  writeFileSync(file, JSON.stringify(openApiDocument()));
+  return file;
+}
 
 /** Builds the OpenAPI 3.1 document of every route in the route table. */
 export function openApiDocument(serverUrl = '/'): JsonObject {

@@ -106,6 +106,12 @@ export interface RouteDefinition {
   readonly method: HttpMethod;
   /** API Gateway path, with `{name}` parameters (the same syntax OpenAPI uses). */
   readonly path: string;
+  /**
+   * The function's stable id: its construct id (hence its CloudFormation logical ids), its name
+   * in metrics and alarms, its memory setting and its sample event (`events/<id>.json`). Written
+   * down, never derived from `entry`: moving a handler file must not replace its function.
+   */
+  readonly id: string;
   /** Handler source relative to the repo root; its export is always `handler`. */
   readonly entry: string;
   readonly summary: string;
@@ -132,11 +138,21 @@ export interface RouteDefinition {
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   /** Files (relative to the repo root) copied next to the function's bundle, read at run time. */
   readonly files?: readonly string[];
+  /**
+   * Documents built from the route table at synthesis and written next to the function's
+   * bundle, so the function reads a file instead of bundling the route table and its schemas
+   * (functions never import lib/): `openapi` is the OpenAPI document.
+   */
+  readonly documents?: readonly SynthesizedDocument[];
 }
+
+/** A document the API stack writes at synthesis for a route's function (see `RouteDefinition.documents`). */
+export type SynthesizedDocument = 'openapi';
 
 /** The catch-all route: answers 404 or 405 as problem+json for anything no route matches. */
 export const DEFAULT_ROUTE = {
   routeKey: '$default',
+  id: 'SystemRouteNotFound',
   entry: 'functions/system/route-not-found.ts',
   table: 'none',
   auth: 'public',
@@ -162,6 +178,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/health',
+    id: 'SystemGetHealth',
     entry: 'functions/system/get-health.ts',
     summary: 'Liveness check',
     tag: 'system',
@@ -172,7 +189,9 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/openapi.json',
+    id: 'SystemGetOpenapi',
     entry: 'functions/system/get-openapi.ts',
+    documents: ['openapi'],
     summary: 'This OpenAPI 3.1 document',
     tag: 'system',
     auth: 'public',
@@ -182,6 +201,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/docs',
+    id: 'SystemGetDocs',
     entry: 'functions/system/get-docs.ts',
     summary: 'This reference as an interactive page (Swagger UI)',
     tag: 'system',
@@ -192,6 +212,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/docs/{asset}',
+    id: 'SystemGetDocsAsset',
     entry: 'functions/system/get-docs-asset.ts',
     summary: 'A script or style sheet of the reference page',
     tag: 'system',
@@ -213,6 +234,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/products',
+    id: 'CatalogListProducts',
     entry: 'functions/catalog/list-products.ts',
     summary: 'List products, newest first',
     tag: 'catalog',
@@ -228,6 +250,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/products/{productId}',
+    id: 'CatalogGetProduct',
     entry: 'functions/catalog/get-product.ts',
     summary: 'Get one product',
     tag: 'catalog',
@@ -243,6 +266,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/products',
+    id: 'CatalogCreateProduct',
     entry: 'functions/catalog/create-product.ts',
     summary: 'Add a product (admin)',
     tag: 'catalog',
@@ -259,6 +283,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'PATCH',
     path: '/products/{productId}',
+    id: 'CatalogUpdateProduct',
     entry: 'functions/catalog/update-product.ts',
     summary: 'Change a product (admin); If-Match makes it conditional',
     tag: 'catalog',
@@ -277,6 +302,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'DELETE',
     path: '/products/{productId}',
+    id: 'CatalogDeleteProduct',
     entry: 'functions/catalog/delete-product.ts',
     summary: 'Remove a product (admin)',
     tag: 'catalog',
@@ -293,6 +319,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/products/popular',
+    id: 'RecommendationsListPopularProducts',
     entry: 'functions/recommendations/list-popular-products.ts',
     summary: 'Best sellers by units in the last 7 or 30 days, overall or in one category (in stock)',
     tag: 'recommendations',
@@ -307,6 +334,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/products/{productId}/related',
+    id: 'RecommendationsListRelatedProducts',
     entry: 'functions/recommendations/list-related-products.ts',
     summary:
       'Products most often bought together with this one (the category’s best sellers without history)',
@@ -326,6 +354,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/.well-known/openid-configuration',
+    id: 'AccountsGetOpenidConfiguration',
     entry: 'functions/accounts/get-openid-configuration.ts',
     summary: 'OpenID discovery document of the token issuer',
     tag: 'auth',
@@ -336,6 +365,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/.well-known/jwks.json',
+    id: 'AccountsGetJwks',
     entry: 'functions/accounts/get-jwks.ts',
     summary: 'Public keys that verify access tokens',
     tag: 'auth',
@@ -347,6 +377,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/auth/register',
+    id: 'AccountsRegisterAccount',
     entry: 'functions/accounts/register-account.ts',
     summary: 'Create an account and sign in',
     tag: 'auth',
@@ -363,6 +394,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/auth/login',
+    id: 'AccountsCreateSession',
     entry: 'functions/accounts/create-session.ts',
     summary: 'Sign in with email and password',
     tag: 'auth',
@@ -384,6 +416,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/auth/refresh',
+    id: 'AccountsRefreshSession',
     entry: 'functions/accounts/refresh-session.ts',
     summary: 'Exchange a refresh token for a new token pair',
     tag: 'auth',
@@ -400,6 +433,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/auth/logout',
+    id: 'AccountsRevokeSession',
     entry: 'functions/accounts/revoke-session.ts',
     summary: 'Revoke the session of a refresh token',
     tag: 'auth',
@@ -415,6 +449,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/me',
+    id: 'AccountsGetAccount',
     entry: 'functions/accounts/get-account.ts',
     summary: 'The caller’s account',
     tag: 'accounts',
@@ -429,6 +464,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'PATCH',
     path: '/me',
+    id: 'AccountsUpdateAccount',
     entry: 'functions/accounts/update-account.ts',
     summary: 'Change display name or bio',
     tag: 'accounts',
@@ -445,7 +481,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'PUT',
     path: '/me/password',
-    entry: 'functions/accounts/change-password.ts',
+    id: 'AccountsChangePassword',
+    entry: 'functions/privacy/change-password.ts',
     summary: 'Change the password; signs out every session',
     tag: 'accounts',
     auth: 'user',
@@ -462,7 +499,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'DELETE',
     path: '/me',
-    entry: 'functions/accounts/delete-account.ts',
+    id: 'AccountsDeleteAccount',
+    entry: 'functions/privacy/delete-account.ts',
     summary: 'Erase the account and all its data',
     tag: 'accounts',
     auth: 'user',
@@ -472,7 +510,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/me/export',
-    entry: 'functions/accounts/export-account.ts',
+    id: 'AccountsExportAccount',
+    entry: 'functions/privacy/export-account.ts',
     summary: 'All of the caller’s data (data portability)',
     tag: 'accounts',
     auth: 'user',
@@ -485,6 +524,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/me/preferences',
+    id: 'AccountsGetPreferences',
     entry: 'functions/accounts/get-preferences.ts',
     summary: 'Saved preferences (defaults when never set), with an ETag',
     tag: 'accounts',
@@ -498,6 +538,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'PUT',
     path: '/me/preferences',
+    id: 'AccountsPutPreferences',
     entry: 'functions/accounts/put-preferences.ts',
     summary: 'Replace preferences; If-Match makes it conditional',
     tag: 'accounts',
@@ -516,6 +557,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/me/recommendations',
+    id: 'RecommendationsGetRecommendations',
     entry: 'functions/recommendations/get-recommendations.ts',
     summary: 'Products recommended for the caller, ranked, each with a score and a reason',
     tag: 'recommendations',
@@ -531,6 +573,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/users/{userId}',
+    id: 'AccountsGetProfile',
     entry: 'functions/accounts/get-profile.ts',
     summary: 'A user’s public profile',
     tag: 'accounts',
@@ -546,6 +589,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/orders',
+    id: 'OrdersCreateOrder',
     entry: 'functions/orders/create-order.ts',
     summary: 'Place an order (requires Idempotency-Key)',
     tag: 'orders',
@@ -574,6 +618,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/orders',
+    id: 'OrdersListOrders',
     entry: 'functions/orders/list-orders.ts',
     summary: 'The caller’s orders, newest first',
     tag: 'orders',
@@ -590,6 +635,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/orders/{orderId}',
+    id: 'OrdersGetOrder',
     entry: 'functions/orders/get-order.ts',
     summary: 'One order (owner or admin)',
     tag: 'orders',
@@ -606,7 +652,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/orders/{orderId}/cancel',
-    entry: 'functions/orders/cancel-order.ts',
+    id: 'OrdersCancelOrder',
+    entry: 'functions/payments/cancel-order.ts',
     summary: 'Cancel an unpaid or paid (not shipped) order; stock returns, payments are refunded',
     tag: 'orders',
     auth: 'user',
@@ -624,6 +671,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/orders/{orderId}/ship',
+    id: 'OrdersShipOrder',
     entry: 'functions/orders/ship-order.ts',
     summary: 'Mark a paid order shipped (admin)',
     tag: 'orders',
@@ -642,6 +690,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/orders/{orderId}/deliver',
+    id: 'OrdersDeliverOrder',
     entry: 'functions/orders/deliver-order.ts',
     summary: 'Mark a shipped order delivered (admin)',
     tag: 'orders',
@@ -660,6 +709,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/admin/orders',
+    id: 'OrdersListOrdersByStatus',
     entry: 'functions/orders/list-orders-by-status.ts',
     summary:
       'Orders in one status, or with a refund the provider refused (?refund=failed), newest first (admin)',
@@ -678,6 +728,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/orders/{orderId}/payments',
+    id: 'PaymentsCreatePayment',
     entry: 'functions/payments/create-payment.ts',
     summary: 'Pay an order (requires Idempotency-Key); one charge per order',
     tag: 'payments',
@@ -704,6 +755,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/webhooks/payments',
+    id: 'PaymentsReceiveWebhook',
     entry: 'functions/payments/receive-webhook.ts',
     summary: 'Payment provider events (Stripe-Signature verified)',
     tag: 'payments',
@@ -719,6 +771,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/conversations',
+    id: 'MessagesCreateConversation',
     entry: 'functions/messages/create-conversation.ts',
     summary: 'Start a conversation with a user (optionally about an order), or get the existing one',
     tag: 'messages',
@@ -747,6 +800,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/conversations',
+    id: 'MessagesListConversations',
     entry: 'functions/messages/list-conversations.ts',
     summary: 'The caller’s conversations, latest activity first, with unread counts',
     tag: 'messages',
@@ -763,6 +817,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/conversations/{conversationId}/messages',
+    id: 'MessagesListMessages',
     entry: 'functions/messages/list-messages.ts',
     summary: 'A conversation’s messages, newest first (participants; support for order conversations)',
     tag: 'messages',
@@ -780,6 +835,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/conversations/{conversationId}/messages',
+    id: 'MessagesSendMessage',
     entry: 'functions/messages/send-message.ts',
     summary: 'Send a message; a repeated clientMessageId answers the first message',
     tag: 'messages',
@@ -814,6 +870,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/conversations/{conversationId}/read',
+    id: 'MessagesMarkConversationRead',
     entry: 'functions/messages/mark-conversation-read.ts',
     summary: 'Mark a conversation read up to a message',
     tag: 'messages',
@@ -834,6 +891,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'POST',
     path: '/users/{userId}/block',
+    id: 'MessagesBlockUser',
     entry: 'functions/messages/block-user.ts',
     summary: 'Block a user from starting conversations with, or writing to, the caller',
     tag: 'messages',
@@ -852,6 +910,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'DELETE',
     path: '/users/{userId}/block',
+    id: 'MessagesUnblockUser',
     entry: 'functions/messages/unblock-user.ts',
     summary: 'Lift a block',
     tag: 'messages',
@@ -869,6 +928,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     method: 'GET',
     path: '/admin/conversations',
+    id: 'MessagesListOrderConversations',
     entry: 'functions/messages/list-order-conversations.ts',
     summary: 'Every conversation about an order, latest activity first (admin, support)',
     tag: 'messages',
@@ -888,5 +948,3 @@ export const ROUTES: readonly RouteDefinition[] = [
 /** `GET /products/{productId}`: API Gateway's route key for a route. */
 export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string =>
   `${route.method} ${route.path}`;
-
-export { functionId } from './function-id.ts';

@@ -1,5 +1,5 @@
 import { demoProducts } from '../demo/seed.ts';
-import { DEFAULT_ROUTE, functionId, ROUTES, type RouteDefinition, routeKey } from './routes.ts';
+import { DEFAULT_ROUTE, ROUTES, type RouteDefinition, routeKey } from './routes.ts';
 
 const SAMPLE_ORDER_ID = '01KDVDNA00SAMP1E0RDER00000';
 const SAMPLE_CONVERSATION_ID = '01KDVDNA00SAMP1EC0NVERSAT1';
@@ -195,10 +195,10 @@ export function sampleEvent(
   return event;
 }
 
-/** Every sample event file: `events/<FunctionId>.json` -> event. */
+/** Every sample event file: `events/<id>.json` (the route's stable `id`) -> event. */
 export function sampleEventFiles(): Map<string, Record<string, unknown>> {
   const files = new Map<string, Record<string, unknown>>();
-  for (const route of ROUTES) files.set(`${functionId(route.entry)}.json`, sampleEvent(route));
-  files.set(`${functionId(DEFAULT_ROUTE.entry)}.json`, sampleEvent('default'));
+  for (const route of ROUTES) files.set(`${route.id}.json`, sampleEvent(route));
+  files.set(`${DEFAULT_ROUTE.id}.json`, sampleEvent('default'));
   return files;
 }

@@ -2,6 +2,8 @@ import type { SecretName, TableAccess } from './routes.ts';
 
 /** A function that runs on a schedule (an EventBridge rule), not behind a route. */
 export interface ScheduleDefinition {
+  /** The function's stable id (see `RouteDefinition.id`). */
+  readonly id: string;
   readonly entry: string;
   readonly description: string;
   /** Minutes between runs (EventBridge `rate(...)`). */
@@ -13,12 +15,14 @@ export interface ScheduleDefinition {
 /** THE list of scheduled jobs; CDK creates a rule for each, the local runtime runs them too. */
 export const SCHEDULES: readonly ScheduleDefinition[] = [
   {
+    id: 'OrdersExpireOrders',
     entry: 'functions/orders/expire-orders.ts',
     description: 'Expire unpaid orders past their payment window and return their stock',
     everyMinutes: 1,
     table: 'readwrite',
   },
   {
+    id: 'PaymentsReconcilePayments',
     entry: 'functions/payments/reconcile-payments.ts',
     description: 'Ask the payment provider about attempts whose outcome is unknown and settle them',
     everyMinutes: 5,
@@ -26,6 +30,7 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     secrets: ['paymentWebhook', 'stripeApiKey'],
   },
   {
+    id: 'PaymentsCompleteSimulatedPayments',
     entry: 'functions/payments/complete-simulated-payments.ts',
     description: 'Deliver the webhook events of simulated payments that settle later',
     everyMinutes: 1,

@@ -9,6 +9,8 @@ import type { TableAccess } from './routes.ts';
  * ever invoking it (Lambda event filtering: several patterns are OR'd).
  */
 export interface StreamConsumerDefinition {
+  /** The function's stable id (see `RouteDefinition.id`). */
+  readonly id: string;
   readonly entry: string;
   readonly description: string;
   /** `none`: the consumer needs only the records (it still reads the stream, nothing else). */
@@ -46,6 +48,7 @@ const orderTransition = (to: string, from: unknown) => ({
 /** THE list of stream consumers; CDK creates each with its mapping, the local runtime runs them. */
 export const STREAM_CONSUMERS: readonly StreamConsumerDefinition[] = [
   {
+    id: 'RealtimeDeliverMessages',
     entry: 'functions/realtime/deliver-messages.ts',
     description: 'Push new messages and read receipts to the participants’ open WebSocket connections',
     table: 'readwrite',
@@ -57,6 +60,7 @@ export const STREAM_CONSUMERS: readonly StreamConsumerDefinition[] = [
     webSocket: 'POST',
   },
   {
+    id: 'RealtimeCloseConnections',
     entry: 'functions/realtime/close-connections.ts',
     description:
       'Close the socket of every deleted connection item (over the per-user cap, password change, erasure)',
@@ -70,6 +74,7 @@ export const STREAM_CONSUMERS: readonly StreamConsumerDefinition[] = [
     webSocket: 'DELETE',
   },
   {
+    id: 'MessagesSyncProfiles',
     entry: 'functions/messages/sync-profiles.ts',
     description: 'Refresh the profile snapshots in conversation memberships when a profile changes',
     table: 'readwrite',
@@ -79,6 +84,7 @@ export const STREAM_CONSUMERS: readonly StreamConsumerDefinition[] = [
     maxRecordAgeSeconds: 24 * 3600,
   },
   {
+    id: 'RecommendationsUpdateAggregates',
     entry: 'functions/recommendations/update-aggregates.ts',
     description: 'Keep recommendation aggregates (bought together, best sellers, purchases) from paid orders',
     table: 'readwrite',

@@ -4,6 +4,8 @@ import type { TableAccess } from './routes.ts';
 export interface WebSocketRouteDefinition {
   /** `$connect`, `$disconnect`, `$default`, or a value of the route selection expression. */
   readonly routeKey: string;
+  /** The function's stable id (see `RouteDefinition.id`). */
+  readonly id: string;
   readonly entry: string;
   readonly table: TableAccess;
   /** The function's answer is sent back to the client (a two-way route with a route response). */
@@ -16,7 +18,7 @@ export interface WebSocketRouteDefinition {
  */
 export const WEBSOCKET_API = {
   /** The `$connect` REQUEST authorizer (WebSocket APIs take Lambda or IAM authorizers only). */
-  authorizer: { entry: 'functions/realtime/authorize-connection.ts' },
+  authorizer: { id: 'RealtimeAuthorizeConnection', entry: 'functions/realtime/authorize-connection.ts' },
   /**
    * The token travels as a subprotocol (`Sec-WebSocket-Protocol: shop.v1, <token>`): browsers
    * can set it, and unlike a query parameter it stays out of URLs and access logs. API Gateway
@@ -24,10 +26,21 @@ export const WEBSOCKET_API = {
    */
   identitySource: 'route.request.header.Sec-WebSocket-Protocol',
   routes: [
-    { routeKey: '$connect', entry: 'functions/realtime/connect.ts', table: 'readwrite' },
-    { routeKey: '$disconnect', entry: 'functions/realtime/disconnect.ts', table: 'readwrite' },
+    {
+      routeKey: '$connect',
+      id: 'RealtimeConnect',
+      entry: 'functions/realtime/connect.ts',
+      table: 'readwrite',
+    },
+    {
+      routeKey: '$disconnect',
+      id: 'RealtimeDisconnect',
+      entry: 'functions/realtime/disconnect.ts',
+      table: 'readwrite',
+    },
     {
       routeKey: '$default',
+      id: 'RealtimeReceiveFrame',
       entry: 'functions/realtime/receive-frame.ts',
       table: 'none',
       returnsResponse: true,

@@ -2,7 +2,7 @@ import { CreateTableCommand, DynamoDBClient, UpdateTableCommand } from '@aws-sdk
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { hashPassword } from '../../functions/accounts/passwords.ts';
-import { createAccount } from '../../functions/accounts/store.ts';
+import { createAccount } from '../../functions/accounts/profile-store.ts';
 import type { Category, Product } from '../../functions/catalog/model.ts';
 import { putProducts } from '../../functions/catalog/store.ts';
 import { useTable } from '../../functions/core/db.ts';

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ENTRY_METADATA } from '../constructs/endpoint-function.ts';
+import { ENTRY_METADATA, FUNCTION_ID_METADATA } from '../constructs/endpoint-function.ts';
 import { readApiDefinition } from '../local/apigateway/http/definition.ts';
 import { readWebSocketApi } from '../local/apigateway/websocket/definition.ts';
 import {
@@ -26,8 +26,9 @@ export interface BenchTarget {
   readonly mapBytes: number;
   /** The environment Lambda would give the function, `NODE_OPTIONS` included if it has one. */
   readonly environment: Readonly<Record<string, string>>;
-  /** The function's logical id and configured memory (functions only). */
+  /** The function's logical id, stable id (the route table's `id`) and configured memory (functions only). */
   readonly logicalId?: string;
+  readonly functionId?: string;
   readonly memoryMb?: number;
 }
 
@@ -119,6 +120,7 @@ export function functionTargets(assembly: CloudAssembly, resolver: TemplateResol
       mapBytes: fileBytes(`${bundle}.map`),
       environment: spec.environment,
       logicalId: found.logicalId,
+      functionId: String(found.resource.Metadata?.[FUNCTION_ID_METADATA] ?? ''),
       memoryMb: spec.memoryMb,
     });
   }

@@ -15,7 +15,6 @@ import { CfnLogGroup, LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { functionId } from '../api/function-id.ts';
 import { type EnvironmentConfig, metricsNamespace } from '../config/environments.ts';
 import { FUNCTION_MEMORY_MB } from '../config/function-memory.ts';
 import { notifyingAlarm, RUNBOOK_SECTIONS } from './alarms.ts';
@@ -43,7 +42,10 @@ const DEFAULT_TIMEOUT = Duration.seconds(10);
 export const FUNCTION_BANNER =
   "import{createRequire as __shopCreateRequire}from'node:module';const require=__shopCreateRequire(import.meta.url);";
 
-/** Bundling hooks that copy files into the bundle's directory (by base name) after esbuild ran. */
+/**
+ * Bundling hooks that copy files (relative to the project root, or absolute) into the bundle's
+ * directory, by base name, after esbuild ran.
+ */
 function copyFiles(files: readonly string[]): ICommandHooks {
   const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
   return {
@@ -52,7 +54,7 @@ function copyFiles(files: readonly string[]): ICommandHooks {
     afterBundling: (_inputDir, outputDir) =>
       files.map(
         (file) =>
-          `cp ${quote(path.join(PROJECT_ROOT, file))} ${quote(path.join(outputDir, path.basename(file)))}`,
+          `cp ${quote(path.resolve(PROJECT_ROOT, file))} ${quote(path.join(outputDir, path.basename(file)))}`,
       ),
   };
 }
@@ -68,6 +70,8 @@ export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
 
 /** Template metadata key holding a function's handler source (the bench reads it). */
 export const ENTRY_METADATA = 'shop:entry';
+/** Template metadata key holding a function's stable id (the route table's `id`). */
+export const FUNCTION_ID_METADATA = 'shop:function-id';
 
 /** The repository root: handler entries in the route table are relative to it. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -82,6 +86,12 @@ export function bundleDefines(tracedCalls: boolean): Record<string, string> {
 }
 
 export interface EndpointFunctionProps {
+  /**
+   * The function's stable id (the route table's `id`): its name in metrics (`function_name` of
+   * ColdStart) and alarm names, and its key in lib/config/function-memory.ts. The construct id
+   * by default.
+   */
+  readonly functionId?: string;
   /** Handler source relative to the repo root; the export is `handler`. */
   readonly entry: string;
   readonly config: EnvironmentConfig;
@@ -89,15 +99,16 @@ export interface EndpointFunctionProps {
   /** Overrides the tuned memory of lib/config/function-memory.ts and the environment's default. */
   readonly memoryMb?: number;
   readonly environment?: Record<string, string>;
-  /** Files (relative to the repo root) copied next to the bundle, for the function to read at run time. */
+  /**
+   * Files (relative to the repo root, or absolute: documents written at synthesis) copied next
+   * to the bundle, for the function to read at run time.
+   */
   readonly files?: readonly string[];
   /**
    * The function calls the payment provider: where the environment's `observability.tracedCalls`
    * is `provider`, it bundles the Tracer so its DynamoDB and HTTPS calls show in X-Ray.
    */
   readonly callsPaymentProvider?: boolean;
-  /** The function's short name in metrics (`function_name` of ColdStart) and alarm names; the entry's id by default. */
-  readonly metricsName?: string;
   /**
    * The environment's alarm topic: errors, throttles and durations near the timeout alarm there.
    * Without it the function has no alarms until `addAlarms` gives them a home (another stack).
@@ -118,7 +129,8 @@ export class EndpointFunction extends Construct {
   /** The function's own alarms (none without an alarm topic). */
   readonly alarms: Alarm[] = [];
   private readonly config: EnvironmentConfig;
-  private readonly metricsName: string;
+  /** The function's stable id (metrics, alarms, memory tuning). */
+  readonly functionId: string;
   private readonly timeout: Duration;
 
   constructor(scope: Construct, id: string, props: EndpointFunctionProps) {
@@ -127,9 +139,9 @@ export class EndpointFunction extends Construct {
     const tracedCalls = config.observability.tracedCalls;
     const traceCalls =
       tracedCalls === 'all' || (tracedCalls === 'provider' && props.callsPaymentProvider === true);
-    const metricsName = props.metricsName ?? functionId(props.entry);
+    const functionId = props.functionId ?? id;
     this.config = config;
-    this.metricsName = metricsName;
+    this.functionId = functionId;
     this.timeout = props.timeout ?? DEFAULT_TIMEOUT;
     const logGroup = new LogGroup(this, 'Logs', {
       retention: config.logRetention,
@@ -154,7 +166,7 @@ export class EndpointFunction extends Construct {
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      memorySize: props.memoryMb ?? FUNCTION_MEMORY_MB[props.entry] ?? config.functionMemoryMb,
+      memorySize: props.memoryMb ?? FUNCTION_MEMORY_MB[functionId] ?? config.functionMemoryMb,
       timeout: props.timeout ?? DEFAULT_TIMEOUT,
       role,
       logGroup,
@@ -164,7 +176,7 @@ export class EndpointFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: `shop-${path.basename(props.entry, '.ts')}`,
         POWERTOOLS_LOG_LEVEL: config.logLevel,
         POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(config),
-        POWERTOOLS_METRICS_FUNCTION_NAME: metricsName,
+        POWERTOOLS_METRICS_FUNCTION_NAME: functionId,
         ...(config.observability.metrics ? {} : { POWERTOOLS_METRICS_DISABLED: 'true' }),
         // Also a constant in the bundle (bundleDefines); here so the template says it.
         SHOP_TRACED_CALLS: String(traceCalls),
@@ -197,7 +209,10 @@ export class EndpointFunction extends Construct {
       },
     });
     const resource = this.function.node.defaultChild;
-    if (resource instanceof CfnResource) resource.addMetadata(ENTRY_METADATA, props.entry);
+    if (resource instanceof CfnResource) {
+      resource.addMetadata(ENTRY_METADATA, props.entry);
+      resource.addMetadata(FUNCTION_ID_METADATA, functionId);
+    }
     if (props.alarmTopic) this.addAlarms(props.alarmTopic);
   }
 
@@ -209,7 +224,7 @@ export class EndpointFunction extends Construct {
    * resources (the HTTP API's stack: three alarms per function would take it past).
    */
   addAlarms(topic: ITopic, scope: Construct = this): void {
-    const { config, metricsName: name, timeout } = this;
+    const { config, functionId: name, timeout } = this;
     const fn = this.function;
     const common = { config, topic, evaluationPeriods: 1 } as const;
     const period = Duration.minutes(5);

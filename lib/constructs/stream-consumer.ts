@@ -6,7 +6,6 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { functionId } from '../api/function-id.ts';
 import type { StreamConsumerDefinition } from '../api/stream-consumers.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import { notifyingAlarm, RUNBOOK_SECTIONS } from './alarms.ts';
@@ -39,6 +38,7 @@ export class StreamConsumer extends Construct {
     super(scope, id);
     const { definition, config, table } = props;
     this.endpoint = new EndpointFunction(this, 'Consumer', {
+      functionId: definition.id,
       entry: definition.entry,
       config,
       environment: props.environment,
@@ -66,7 +66,7 @@ export class StreamConsumer extends Construct {
         filters: definition.filters.map((pattern) => FilterCriteria.filter(pattern)),
       }),
     );
-    const name = functionId(definition.entry);
+    const name = definition.id;
     this.deadLetterAlarm = notifyingAlarm(this, 'DeadLettersAlarm', {
       config,
       topic: props.alarmTopic,

@@ -1,11 +1,13 @@
 import { ulid } from 'ulid';
 import { DEFAULT_PREFERENCES } from '../../functions/accounts/model.ts';
 import { hashPassword } from '../../functions/accounts/passwords.ts';
-import { createAccount, putPreferences } from '../../functions/accounts/store.ts';
+import { putPreferences } from '../../functions/accounts/preferences-store.ts';
+import { createAccount } from '../../functions/accounts/profile-store.ts';
 import { CATEGORIES, type Category, type Product } from '../../functions/catalog/model.ts';
 import { putProduct } from '../../functions/catalog/store.ts';
 import { logger } from '../../functions/core/logger.ts';
-import { createOrder, transitionOrder } from '../../functions/orders/store.ts';
+import { createOrder } from '../../functions/orders/placement-store.ts';
+import { transitionOrder } from '../../functions/orders/store.ts';
 import { backfillRecommendations } from '../admin/backfill-recommendations.ts';
 // Seeded: the demo catalog is the same on every machine and run.
 import { seededRandom } from '../load/random.ts';

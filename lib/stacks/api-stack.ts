@@ -1,4 +1,5 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import path from 'node:path';
+import { CfnOutput, Duration, Stack, type StackProps, Stage } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   type CfnStage,
@@ -21,7 +22,15 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { REQUEST_ID_HEADER } from '../../functions/core/request-id.ts';
-import { DEFAULT_ROUTE, functionId, ROUTES, routeKey, type SecretName } from '../api/routes.ts';
+import { writeOpenApiDocument } from '../api/openapi.ts';
+import {
+  DEFAULT_ROUTE,
+  ROUTES,
+  type RouteDefinition,
+  routeKey,
+  type SecretName,
+  type SynthesizedDocument,
+} from '../api/routes.ts';
 import { SCHEDULES } from '../api/schedules.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import { ApiMonitoring } from '../constructs/api-monitoring.ts';
@@ -51,6 +60,32 @@ const SECRET_VARIABLES: Record<SecretName, string> = {
   paymentWebhook: 'PAYMENT_WEBHOOK_SECRET_ARN',
   stripeApiKey: 'STRIPE_API_KEY_SECRET_ARN',
 };
+
+/**
+ * How each synthesized document reaches a function: written into `dir` at synthesis, copied
+ * next to the bundle, and named (relative to the bundle) in an environment variable. Data from
+ * the route table travels this way, as the route keys do in `ROUTE_KEYS`: a function never
+ * imports lib/.
+ */
+const DOCUMENTS: Record<SynthesizedDocument, { variable: string; write: (dir: string) => string }> = {
+  openapi: { variable: 'OPENAPI_DOCUMENT', write: writeOpenApiDocument },
+};
+
+/** The files and environment of a route's synthesized documents, written under `dir`. */
+function synthesizedDocuments(
+  route: RouteDefinition,
+  dir: string,
+): { files: string[]; environment: Record<string, string> } {
+  const files: string[] = [];
+  const environment: Record<string, string> = {};
+  for (const name of route.documents ?? []) {
+    const { variable, write } = DOCUMENTS[name];
+    const file = write(path.join(dir, route.id));
+    files.push(file);
+    environment[variable] = path.basename(file);
+  }
+  return { files, environment };
+}
 
 /**
  * The access log line of every request, as JSON: who, which route, the status, how long, and
@@ -115,13 +150,13 @@ export class ApiStack extends Stack {
     super(scope, id, props);
     const { config, table, secrets, alarmTopic } = props;
 
-    const fallback = new EndpointFunction(this, functionId(DEFAULT_ROUTE.entry), {
+    const fallback = new EndpointFunction(this, DEFAULT_ROUTE.id, {
       entry: DEFAULT_ROUTE.entry,
       config,
       // What it needs of the route table to tell 404 from 405 (about 1 KB of 4 KB allowed).
       environment: { ROUTE_KEYS: ROUTES.map(routeKey).join(',') },
     });
-    this.functions.set(functionId(DEFAULT_ROUTE.entry), fallback);
+    this.functions.set(DEFAULT_ROUTE.id, fallback);
     acknowledgeApiEndpoint(fallback);
 
     const domainName = config.customDomain
@@ -201,16 +236,20 @@ export class ApiStack extends Stack {
       }
     };
 
+    // Documents written at synthesis go into the cloud assembly, next to the templates.
+    const documentsDir = path.join(Stage.of(this)?.outdir ?? '.', 'documents', this.stackName);
     const routes: HttpRoute[] = [];
     for (const route of ROUTES) {
       const key = routeKey(route);
-      const id = functionId(route.entry);
+      const { id } = route;
+      const documents = synthesizedDocuments(route, documentsDir);
+      const files = [...(route.files ?? []), ...documents.files];
       const endpoint = new EndpointFunction(this, id, {
         entry: route.entry,
         config,
         callsPaymentProvider: route.secrets?.includes('stripeApiKey') ?? false,
-        environment: sharedEnvironment,
-        ...(route.files ? { files: route.files } : {}),
+        environment: { ...sharedEnvironment, ...documents.environment },
+        ...(files.length > 0 ? { files } : {}),
       });
       if (route.table !== 'none') endpoint.bindTable(table, route.table, SHOP_TABLE_INDEXES);
       bindSecrets(endpoint, route.secrets);
@@ -234,7 +273,7 @@ export class ApiStack extends Stack {
     for (const route of routes) this.stage.node.addDependency(route);
 
     for (const job of SCHEDULES) {
-      const id = functionId(job.entry);
+      const { id } = job;
       const fn = new EndpointFunction(this, id, {
         entry: job.entry,
         config,

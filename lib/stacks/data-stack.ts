@@ -19,6 +19,15 @@ import {
   acknowledgeRotationFunction,
 } from './nag-suppressions.ts';
 
+/**
+ * The deploy-time functions of the signing key. Their construct ids (`InitSigningKey`,
+ * `RotateSigningKey`) name their resources; their function ids name their metrics and alarms.
+ */
+export const SIGNING_KEY_FUNCTIONS = {
+  init: { functionId: 'OpsInitSigningKey', entry: 'functions/ops/init-signing-key.ts' },
+  rotate: { functionId: 'OpsRotateSigningKey', entry: 'functions/ops/rotate-signing-key.ts' },
+} as const;
+
 export interface DataStackProps extends StackProps {
   readonly config: EnvironmentConfig;
 }
@@ -105,7 +114,7 @@ export class DataStack extends Stack {
     // Secrets Manager cannot generate an RSA key; this deploy-time function puts one in,
     // once, and keeps it on later deployments.
     const initKey = new EndpointFunction(this, 'InitSigningKey', {
-      entry: 'functions/ops/init-signing-key.ts',
+      ...SIGNING_KEY_FUNCTIONS.init,
       config,
       ...alarmTopicProp,
     });
@@ -120,7 +129,7 @@ export class DataStack extends Stack {
     // The README's rotation procedure as a rotation function: each run promotes the key the last
     // run published, keeps the replaced key published, and stages the next.
     const rotateKey = new EndpointFunction(this, 'RotateSigningKey', {
-      entry: 'functions/ops/rotate-signing-key.ts',
+      ...SIGNING_KEY_FUNCTIONS.rotate,
       config,
       ...alarmTopicProp,
     });

@@ -13,7 +13,6 @@ import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from '
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { functionId } from '../api/routes.ts';
 import { STREAM_CONSUMERS } from '../api/stream-consumers.ts';
 import { WEBSOCKET_API } from '../api/websocket.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
@@ -53,14 +52,14 @@ export class EventsStack extends Stack {
     const { config, table } = props;
     const authEnvironment = { AUTH_ISSUER: props.issuer, AUTH_AUDIENCE: config.authAudience };
 
-    const authorizerFn = new EndpointFunction(this, functionId(WEBSOCKET_API.authorizer.entry), {
+    const authorizerFn = new EndpointFunction(this, WEBSOCKET_API.authorizer.id, {
       entry: WEBSOCKET_API.authorizer.entry,
       config,
       alarmTopic: props.alarmTopic,
       environment: authEnvironment,
     });
     acknowledgeWebSocketFunction(authorizerFn);
-    this.functions.set(functionId(WEBSOCKET_API.authorizer.entry), authorizerFn);
+    this.functions.set(WEBSOCKET_API.authorizer.id, authorizerFn);
     const authorizer = new WebSocketLambdaAuthorizer('ConnectAuthorizer', authorizerFn.function, {
       identitySource: [WEBSOCKET_API.identitySource],
     });
@@ -70,7 +69,7 @@ export class EventsStack extends Stack {
       description: `Shop real-time API (${config.name})`,
     });
     for (const route of WEBSOCKET_API.routes) {
-      const id = functionId(route.entry);
+      const { id } = route;
       const fn = new EndpointFunction(this, id, {
         entry: route.entry,
         config,
@@ -139,7 +138,7 @@ export class EventsStack extends Stack {
     this.stage.node.addDependency(account);
 
     for (const definition of STREAM_CONSUMERS) {
-      const id = functionId(definition.entry);
+      const { id } = definition;
       const consumer = new StreamConsumer(this, id, {
         definition,
         config,

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  emailKey,
+  loginAttemptsKey,
+  preferencesKey,
+  profileKey,
+  SESSION_PREFIX,
+  userPartition,
+} from '../../functions/accounts/keys.ts';
 import { DEFAULT_PREFERENCES, type Preferences } from '../../functions/accounts/model.ts';
 import { CATEGORIES } from '../../functions/catalog/model.ts';
 import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
@@ -217,13 +225,13 @@ describe('accounts, profiles and preferences through the local API', () => {
       const text = JSON.stringify(res.body);
       const reader = tableReader(backend);
       try {
-        const [identity] = await reader.partition(`EMAIL#${alice.user.email}`);
+        const [identity] = await reader.partition(emailKey(alice.user.email).pk);
         const stored = identity?.password as { hash: string; salt: string } | undefined;
         expect(stored?.hash).toEqual(expect.any(String));
         expect(text).not.toContain(String(stored?.hash));
         expect(text).not.toContain(String(stored?.salt));
-        const sessions = (await reader.partition(`USER#${alice.user.id}`)).filter((i) =>
-          String(i.sk).startsWith('SESSION#'),
+        const sessions = (await reader.partition(userPartition(alice.user.id))).filter((i) =>
+          String(i.sk).startsWith(SESSION_PREFIX),
         );
         expect(sessions.length).toBeGreaterThan(0);
         for (const session of sessions) {
@@ -291,7 +299,13 @@ describe('accounts, profiles and preferences through the local API', () => {
       try {
         const items = await reader.accountItems(dave.user.id, dave.user.email);
         expect(items.map((i) => String(i.sk).replace(/#.*/, '#')).sort()).toEqual(
-          ['ATTEMPTS', 'IDENTITY', 'PREFERENCES', 'PROFILE', 'SESSION#'].sort(),
+          [
+            loginAttemptsKey(dave.user.email).sk,
+            emailKey(dave.user.email).sk,
+            preferencesKey(dave.user.id).sk,
+            profileKey(dave.user.id).sk,
+            SESSION_PREFIX,
+          ].sort(),
         );
       } finally {
         reader.close();
@@ -338,7 +352,7 @@ describe('accounts, profiles and preferences through the local API', () => {
       expectProblem(res, 404);
       const reader = tableReader(backend);
       try {
-        expect(await reader.partition(`USER#${dave.user.id}`)).toEqual([]);
+        expect(await reader.partition(userPartition(dave.user.id))).toEqual([]);
       } finally {
         reader.close();
       }

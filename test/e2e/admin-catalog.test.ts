@@ -201,9 +201,9 @@ describe('admin catalog writes through the local API', () => {
 
   describe('who may write the catalog', () => {
     const adminRoutes = [
-      ['POST /products', 'functions/catalog/create-product.ts'],
-      ['PATCH /products/{productId}', 'functions/catalog/update-product.ts'],
-      ['DELETE /products/{productId}', 'functions/catalog/delete-product.ts'],
+      ['POST /products', 'CatalogCreateProduct'],
+      ['PATCH /products/{productId}', 'CatalogUpdateProduct'],
+      ['DELETE /products/{productId}', 'CatalogDeleteProduct'],
     ] as const;
 
     const send = (route: string, token: string | undefined) => {
@@ -214,8 +214,8 @@ describe('admin catalog writes through the local API', () => {
 
     it.each(adminRoutes)(
       '%s answers a customer token with 403 from the gateway; the function never runs',
-      async (route, entry) => {
-        const invoke = vi.spyOn(functionOf(backend, entry), 'invoke');
+      async (route, functionId) => {
+        const invoke = vi.spyOn(functionOf(backend, functionId), 'invoke');
         try {
           expectGatewayRefusal(await send(route, customer.accessToken), 403);
           expect(invoke).not.toHaveBeenCalled();
@@ -227,8 +227,8 @@ describe('admin catalog writes through the local API', () => {
 
     it.each(adminRoutes)(
       '%s answers a request without a token with 401 from the gateway; the function never runs',
-      async (route, entry) => {
-        const invoke = vi.spyOn(functionOf(backend, entry), 'invoke');
+      async (route, functionId) => {
+        const invoke = vi.spyOn(functionOf(backend, functionId), 'invoke');
         try {
           const res = await send(route, undefined);
           expectGatewayRefusal(res, 401);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userPartition } from '../../functions/accounts/keys.ts';
 import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import {
   accountsApi,
@@ -123,7 +124,7 @@ describe('sign-up, sign-in and sessions through the local API', () => {
     it('stores refresh tokens only hashed: neither the token nor its secret part is in the table', async () => {
       const reader = tableReader(backend);
       try {
-        const items = await reader.partition(`USER#${registered.user.id}`);
+        const items = await reader.partition(userPartition(registered.user.id));
         const text = JSON.stringify(items);
         for (const token of [registered.refreshToken, registeredRotated.refreshToken, rotated.refreshToken]) {
           expect(text).not.toContain(token);

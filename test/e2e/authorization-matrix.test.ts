@@ -290,7 +290,7 @@ describe('the authorization matrix: every route x every kind of caller, through 
           const request = await row.request(fixture, caller);
           const byGateway =
             route.auth !== 'public' && (expected === 401 || (expected === 403 && route.auth === 'admin'));
-          const invoke = vi.spyOn(functionOf(backend, route.entry), 'invoke');
+          const invoke = vi.spyOn(functionOf(backend, route.id), 'invoke');
           let answer: Answer;
           try {
             answer = await send(api, request, authorizations[caller]);

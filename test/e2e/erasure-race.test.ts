@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
+import { orderKey } from '../../functions/orders/keys.ts';
 import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { type ApiResponse, accountsApi, bearer, type Session } from '../support/accounts-api.ts';
 import { call, startTestBackend } from '../support/local-api.ts';
@@ -101,7 +102,7 @@ describe('DELETE /me racing writes of the same user (DynamoDB Local, local API)'
           ).toEqual([]);
           // The orders that were accepted are kept as financial records, unlinked from the person.
           for (const res of orderResults.filter((r) => r.status === 201)) {
-            const [order] = await reader.partition(`ORDER#${String(res.body.id)}`);
+            const [order] = await reader.partition(orderKey(String(res.body.id)).pk);
             expect(order?.userId).toBeUndefined();
             expect(order?.gsi1pk).toBeUndefined();
           }

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
+import { orderKey } from '../../functions/orders/keys.ts';
 import type {
   PopularProductList,
   Recommendation,
@@ -191,7 +192,7 @@ describe('recommendations kept fresh by the stream consumer, through the local A
       }),
     );
     const tableName = backend.tables[0]?.name as string;
-    const key = { pk: 'ORDER#POISON', sk: 'ORDER' };
+    const key = orderKey('POISON');
     await client.send(
       new PutCommand({ TableName: tableName, Item: { ...key, entity: 'order', status: 'pending_payment' } }),
     );
@@ -247,7 +248,7 @@ describe('GET /me/recommendations authorization', () => {
   it('refuses a request without a token at the gateway (401)', async () => {
     await expectRefusedByGateway(
       backend,
-      'functions/recommendations/get-recommendations.ts',
+      'RecommendationsGetRecommendations',
       () => recommendations(undefined),
       401,
     );
@@ -257,7 +258,7 @@ describe('GET /me/recommendations authorization', () => {
     for (const [, authorization] of Object.entries(await badAuthorizations(backend, owner, other))) {
       await expectRefusedByGateway(
         backend,
-        'functions/recommendations/get-recommendations.ts',
+        'RecommendationsGetRecommendations',
         () => recommendations(authorization),
         401,
       );

@@ -54,9 +54,9 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
   async function expectRefused(
     send: () => Promise<ApiResponse>,
     status: 401 | 403 = 401,
-    entry = 'functions/accounts/get-account.ts',
+    functionId = 'AccountsGetAccount',
   ): Promise<void> {
-    const invoke = vi.spyOn(functionOf(backend, entry), 'invoke');
+    const invoke = vi.spyOn(functionOf(backend, functionId), 'invoke');
     try {
       const res = await send();
       expectGatewayRefusal(res, status);
@@ -176,7 +176,7 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
             ),
           ),
         401,
-        'functions/catalog/create-product.ts',
+        'CatalogCreateProduct',
       );
     });
 
@@ -264,7 +264,7 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
             ),
           ),
         403,
-        'functions/catalog/create-product.ts',
+        'CatalogCreateProduct',
       );
     });
 
@@ -280,7 +280,7 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
             ),
           ),
         403,
-        'functions/catalog/create-product.ts',
+        'CatalogCreateProduct',
       );
     });
   });

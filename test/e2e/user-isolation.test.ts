@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emailKey, profileKey, SESSION_PREFIX } from '../../functions/accounts/keys.ts';
 import { DEFAULT_PREFERENCES, type Preferences } from '../../functions/accounts/model.ts';
 import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import {
@@ -187,9 +188,9 @@ describe('user A against user B through the local API', () => {
       expect(await reader.accountItems(a.user.id, a.user.email)).toEqual([]);
       const bItems = await reader.accountItems(b.user.id, b.user.email);
       expect(bItems.map((i) => String(i.sk).replace(/#.*/, '#')).sort()).toEqual([
-        'IDENTITY',
-        'PROFILE',
-        'SESSION#',
+        emailKey(b.user.email).sk,
+        profileKey(b.user.id).sk,
+        SESSION_PREFIX,
       ]);
     } finally {
       reader.close();

@@ -1,7 +1,7 @@
 import type { CfnResource } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { functionId } from '../../lib/api/routes.ts';
+import { orderKey } from '../../functions/orders/keys.ts';
 import { STREAM_CONSUMERS } from '../../lib/api/stream-consumers.ts';
 import { WEBSOCKET_API } from '../../lib/api/websocket.ts';
 import { matchesFilterCriteria } from '../../lib/local/dynamodb-streams/event-filter.ts';
@@ -18,10 +18,10 @@ import {
   synthesizeShop,
 } from './shop-app.ts';
 
-/** The logical id of a function the events stack built for a handler entry. */
-function eventsFunctionId(shop: SynthesizedShop, entry: string): string {
-  const endpoint = shop.stacks.events.functions.get(functionId(entry));
-  if (!endpoint) throw new Error(`The events stack built no function for ${entry}.`);
+/** The logical id of a function the events stack built, by function id. */
+function eventsFunctionId(shop: SynthesizedShop, id: string): string {
+  const endpoint = shop.stacks.events.functions.get(id);
+  if (!endpoint) throw new Error(`The events stack built no function ${id}.`);
   return shop.stacks.events.getLogicalId(endpoint.function.node.defaultChild as CfnResource);
 }
 
@@ -51,7 +51,7 @@ describe.each(['prod', 'dev'] as const)('%s events stack', (name) => {
       const integration = integrations[integrationId ?? ''];
       expect(integration?.Properties?.IntegrationType).toBe('AWS_PROXY');
       expect(functionInUri(integration?.Properties?.IntegrationUri)).toBe(
-        eventsFunctionId(shop(), definition.entry),
+        eventsFunctionId(shop(), definition.id),
       );
     }
   });
@@ -63,7 +63,7 @@ describe.each(['prod', 'dev'] as const)('%s events stack', (name) => {
       IdentitySource: ['route.request.header.Sec-WebSocket-Protocol'],
     });
     expect(functionInUri(authorizer.Properties?.AuthorizerUri)).toBe(
-      eventsFunctionId(shop(), WEBSOCKET_API.authorizer.entry),
+      eventsFunctionId(shop(), WEBSOCKET_API.authorizer.id),
     );
     const routes = Object.values(resourcesOfType(shop().events, 'AWS::ApiGatewayV2::Route'));
     for (const route of routes) {
@@ -79,7 +79,7 @@ describe.each(['prod', 'dev'] as const)('%s events stack', (name) => {
   });
 
   it('verifies tokens for the environment’s audience and the HTTP API’s issuer, without table or secret access', () => {
-    const id = eventsFunctionId(shop(), WEBSOCKET_API.authorizer.entry);
+    const id = eventsFunctionId(shop(), WEBSOCKET_API.authorizer.id);
     const environment = environmentOf(shop().events, id);
     expect(environment.AUTH_AUDIENCE).toBe(shop().config.authAudience);
     expect(JSON.stringify(environment.AUTH_ISSUER)).toContain('Fn::ImportValue');
@@ -114,8 +114,8 @@ describe.each(['prod', 'dev'] as const)('%s events stack', (name) => {
 
   it.each(STREAM_CONSUMERS.map((c) => [c.entry, c] as const))(
     'feeds %s from the table’s stream, filtered, with partial batch responses, bisect, bounded retries and a dead-letter queue',
-    (entry, definition) => {
-      const fnId = eventsFunctionId(shop(), entry);
+    (_entry, definition) => {
+      const fnId = eventsFunctionId(shop(), definition.id);
       const mappings = Object.values(
         resourcesOfType(shop().events, 'AWS::Lambda::EventSourceMapping'),
       ).filter((m) => referencedLogicalId(m.Properties?.FunctionName) === fnId);
@@ -165,8 +165,8 @@ describe.each(['prod', 'dev'] as const)('%s events stack', (name) => {
   );
 
   it('lets only the delivery consumer post to connections and only the closing consumer close them, each on its own stage', () => {
-    const delivery = eventsFunctionId(shop(), 'functions/realtime/deliver-messages.ts');
-    const closing = eventsFunctionId(shop(), 'functions/realtime/close-connections.ts');
+    const delivery = eventsFunctionId(shop(), 'RealtimeDeliverMessages');
+    const closing = eventsFunctionId(shop(), 'RealtimeCloseConnections');
     for (const id of Object.keys(resourcesOfType(shop().events, 'AWS::Lambda::Function'))) {
       const statements = statementsOfFunction(shop().events, id).filter((s) =>
         actionsOf([s]).includes('execute-api:ManageConnections'),
@@ -182,7 +182,7 @@ describe.each(['prod', 'dev'] as const)('%s events stack', (name) => {
   });
 
   it('gives the closing consumer no table access (the stream records are all it reads) and the cap to $connect', () => {
-    const closing = eventsFunctionId(shop(), 'functions/realtime/close-connections.ts');
+    const closing = eventsFunctionId(shop(), 'RealtimeCloseConnections');
     const streamActions = [
       'dynamodb:DescribeStream',
       'dynamodb:GetRecords',
@@ -193,7 +193,7 @@ describe.each(['prod', 'dev'] as const)('%s events stack', (name) => {
       (a) => a.startsWith('dynamodb:') && !streamActions.includes(a),
     );
     expect(tableActions).toEqual([]);
-    const connect = eventsFunctionId(shop(), 'functions/realtime/connect.ts');
+    const connect = eventsFunctionId(shop(), 'RealtimeConnect');
     expect(environmentOf(shop().events, connect).WEBSOCKET_MAX_CONNECTIONS_PER_USER).toBe(
       String(shop().config.webSocketConnectionsPerUser),
     );
@@ -201,7 +201,7 @@ describe.each(['prod', 'dev'] as const)('%s events stack', (name) => {
 
   it('gives the connection functions table access as listed, and $default none', () => {
     for (const route of WEBSOCKET_API.routes) {
-      const id = eventsFunctionId(shop(), route.entry);
+      const id = eventsFunctionId(shop(), route.id);
       const tableActions = actionsOf(statementsOfFunction(shop().events, id)).filter((a) =>
         a.startsWith('dynamodb:'),
       );
@@ -238,13 +238,13 @@ describe.each(['prod', 'dev'] as const)('%s events stack', (name) => {
 describe('the recommendations consumer’s synthesized filters (prod)', () => {
   const criteria = () => {
     const shop = synthesizeShop('prod');
-    const fnId = eventsFunctionId(shop, 'functions/recommendations/update-aggregates.ts');
+    const fnId = eventsFunctionId(shop, 'RecommendationsUpdateAggregates');
     const [mapping] = Object.values(resourcesOfType(shop.events, 'AWS::Lambda::EventSourceMapping')).filter(
       (m) => referencedLogicalId(m.Properties?.FunctionName) === fnId,
     );
     return mapping?.Properties?.FilterCriteria as { Filters: { Pattern: string }[] };
   };
-  const order = (status: string) => ({ pk: 'ORDER#1', sk: 'ORDER', entity: 'order', status, history: [] });
+  const order = (status: string) => ({ ...orderKey('1'), entity: 'order', status, history: [] });
 
   it('lets through an order becoming paid, and a paid order becoming cancelled', () => {
     expect(

@@ -4,7 +4,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { routeGroups } from '../../lib/api/route-groups.ts';
-import { functionId, ROUTES, routeKey } from '../../lib/api/routes.ts';
+import { ROUTES, routeKey } from '../../lib/api/routes.ts';
 import { SCHEDULES } from '../../lib/api/schedules.ts';
 import { STREAM_CONSUMERS } from '../../lib/api/stream-consumers.ts';
 import { addShopStacks } from '../../lib/app.ts';
@@ -39,10 +39,10 @@ const alarmNamed = (shop: SynthesizedShop, name: string) =>
   alarmsOf(shop).find(({ resource }) => resource.Properties?.AlarmName === `shop-${shop.config.name}-${name}`)
     ?.resource;
 
-/** The functions built for the route table and the schedules (construct id -> entry). */
+/** The functions built for the route table and the schedules (function id, entry, secrets). */
 const calledFromTables = [
-  ...ROUTES.map((route) => ({ entry: route.entry, secrets: route.secrets ?? [] })),
-  ...SCHEDULES.map((job) => ({ entry: job.entry, secrets: job.secrets ?? [] })),
+  ...ROUTES.map((route) => ({ id: route.id, entry: route.entry, secrets: route.secrets ?? [] })),
+  ...SCHEDULES.map((job) => ({ id: job.id, entry: job.entry, secrets: job.secrets ?? [] })),
 ];
 
 describe('the environments’ operational settings', () => {
@@ -236,7 +236,7 @@ describe('prod alarms', () => {
       });
     }
     for (const consumer of STREAM_CONSUMERS) {
-      expect(alarmNamed(shop(), `iterator-age-${functionId(consumer.entry)}`)?.Properties).toMatchObject({
+      expect(alarmNamed(shop(), `iterator-age-${consumer.id}`)?.Properties).toMatchObject({
         MetricName: 'IteratorAge',
         Statistic: 'Maximum',
         Threshold: config().alarms.streamIteratorAgeSeconds * 1000,
@@ -360,8 +360,8 @@ describe.each([
 
   it(`bundles the Tracer ${active ? 'only into the functions that call the payment provider' : 'into no function'}`, () => {
     const assemblyDir = shop().assembly.directory;
-    for (const { entry, secrets } of calledFromTables) {
-      const endpoint = shop().stacks.api.functions.get(functionId(entry));
+    for (const { id, entry, secrets } of calledFromTables) {
+      const endpoint = shop().stacks.api.functions.get(id);
       const fn = resourcesOfType(shop().api, 'AWS::Lambda::Function')[
         shop().stacks.api.getLogicalId(endpoint?.function.node.defaultChild as never)
       ];

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { App, type CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { functionId } from '../../lib/api/routes.ts';
 import { addShopStacks, type ShopStacks } from '../../lib/app.ts';
 import {
   type EnvironmentConfig,
@@ -66,10 +65,10 @@ export function onlyResource(template: Template, type: string): [string, CfnReso
   return entries[0] as [string, CfnResourceJson];
 }
 
-/** The logical id of the Lambda function the API stack built for a handler entry. */
-export function functionLogicalId(shop: SynthesizedShop, entry: string): string {
-  const endpoint = shop.stacks.api.functions.get(functionId(entry));
-  if (!endpoint) throw new Error(`The API stack built no function for ${entry}.`);
+/** The logical id of the Lambda function the API stack built, by function id. */
+export function functionLogicalId(shop: SynthesizedShop, id: string): string {
+  const endpoint = shop.stacks.api.functions.get(id);
+  if (!endpoint) throw new Error(`The API stack built no function ${id}.`);
   return shop.stacks.api.getLogicalId(endpoint.function.node.defaultChild as CfnResource);
 }
 

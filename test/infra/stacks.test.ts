@@ -1,12 +1,19 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ROUTE, functionId, ROUTES, type RouteDefinition, routeKey } from '../../lib/api/routes.ts';
+import { openApiDocument } from '../../lib/api/openapi.ts';
+import { DEFAULT_ROUTE, ROUTES, type RouteDefinition, routeKey } from '../../lib/api/routes.ts';
 import { SCHEDULES } from '../../lib/api/schedules.ts';
 import { stackNames } from '../../lib/app.ts';
 import { ENVIRONMENT_NAMES, environmentConfig } from '../../lib/config/environments.ts';
 import { FUNCTION_MEMORY_MB } from '../../lib/config/function-memory.ts';
-import { ENTRY_METADATA, EndpointFunction } from '../../lib/constructs/endpoint-function.ts';
+import {
+  ENTRY_METADATA,
+  EndpointFunction,
+  FUNCTION_ID_METADATA,
+} from '../../lib/constructs/endpoint-function.ts';
 import { SHOP_TABLE_INDEXES, ShopTable, TTL_ATTRIBUTE } from '../../lib/constructs/shop-table.ts';
 import {
   actionsOf,
@@ -170,8 +177,10 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
       expect(variables?.NODE_OPTIONS, id).toBeUndefined();
       const entry = fn.Metadata?.[ENTRY_METADATA];
       expect(typeof entry, id).toBe('string');
+      const functionId = fn.Metadata?.[FUNCTION_ID_METADATA];
+      expect(typeof functionId, id).toBe('string');
       expect(fn.Properties?.MemorySize, id).toBe(
-        FUNCTION_MEMORY_MB[entry as string] ?? shop().config.functionMemoryMb,
+        FUNCTION_MEMORY_MB[functionId as string] ?? shop().config.functionMemoryMb,
       );
     }
   });
@@ -263,15 +272,15 @@ describe('the route table', () => {
     '%s is integrated with the function built from its handler entry',
     (_key, route) => {
       const target = synthesizedRoutes().get(routeKey(route));
-      expect(target).toBe(functionLogicalId(synthesizeShop('prod'), route.entry));
-      expect(target?.startsWith(`${functionId(route.entry)}Function`)).toBe(true);
+      expect(target).toBe(functionLogicalId(synthesizeShop('prod'), route.id));
+      expect(target?.startsWith(`${route.id}Function`)).toBe(true);
     },
   );
 
   it('sends everything else ($default) to the not-found function', () => {
     const target = synthesizedRoutes().get(DEFAULT_ROUTE.routeKey);
-    expect(target).toBe(functionLogicalId(synthesizeShop('prod'), DEFAULT_ROUTE.entry));
-    expect(target?.startsWith(`${functionId(DEFAULT_ROUTE.entry)}Function`)).toBe(true);
+    expect(target).toBe(functionLogicalId(synthesizeShop('prod'), DEFAULT_ROUTE.id));
+    expect(target?.startsWith(`${DEFAULT_ROUTE.id}Function`)).toBe(true);
   });
 
   it('gives every route its own function', () => {
@@ -285,31 +294,29 @@ const byTableAccess = (access: RouteDefinition['table']) =>
 
 describe('least privilege', () => {
   const prod = () => synthesizeShop('prod');
-  const statementsOf = (entry: string) => statementsOfFunction(prod().api, functionLogicalId(prod(), entry));
+  const statementsOf = (id: string) => statementsOfFunction(prod().api, functionLogicalId(prod(), id));
 
   it.each(byTableAccess('read'))(
     '%s (table: read) may only read the table and its indexes',
     (_key, route) => {
-      const statements = statementsOf(route.entry);
+      const statements = statementsOf(route.id);
       const actions = tableActions(statements);
       expect(actions.length).toBeGreaterThan(0);
       expect(actions.filter((action) => !READ_ONLY_ACTIONS.includes(action))).toEqual([]);
       expect(actions.filter((action) => WRITE_ACTIONS.includes(action))).toEqual([]);
       const tableResources = statements.filter((s) => tableActions([s]).length > 0).map((s) => s.Resource);
       expect(JSON.stringify(tableResources)).not.toContain('*');
-      expect(environmentOf(prod().api, functionLogicalId(prod(), route.entry))).toHaveProperty('TABLE_NAME');
+      expect(environmentOf(prod().api, functionLogicalId(prod(), route.id))).toHaveProperty('TABLE_NAME');
     },
   );
 
   it.each([...byTableAccess('none'), [DEFAULT_ROUTE.routeKey, DEFAULT_ROUTE] as const])(
     '%s (table: none) has no table access and no TABLE_NAME',
     (_key, route) => {
-      const statements = statementsOf(route.entry);
+      const statements = statementsOf(route.id);
       expect(statements.length).toBeGreaterThan(0);
       expect(actionsOf(statements).filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
-      expect(environmentOf(prod().api, functionLogicalId(prod(), route.entry))).not.toHaveProperty(
-        'TABLE_NAME',
-      );
+      expect(environmentOf(prod().api, functionLogicalId(prod(), route.id))).not.toHaveProperty('TABLE_NAME');
     },
   );
 
@@ -318,9 +325,9 @@ describe('least privilege', () => {
     [DEFAULT_ROUTE.routeKey, DEFAULT_ROUTE] as const,
   ])('%s reads only the secrets the route table lists', (_key, route) => {
     const listed: readonly string[] = 'secrets' in route ? (route.secrets ?? []) : [];
-    const statements = statementsOf(route.entry);
+    const statements = statementsOf(route.id);
     const secretActions = actionsOf(statements).filter((action) => action.startsWith('secretsmanager:'));
-    const environment = environmentOf(prod().api, functionLogicalId(prod(), route.entry));
+    const environment = environmentOf(prod().api, functionLogicalId(prod(), route.id));
     for (const [secret, variable] of [
       ['cursor', 'CURSOR_SECRET_ARN'],
       ['signingKey', 'SIGNING_KEY_SECRET_ARN'],
@@ -384,7 +391,24 @@ describe('the $default function', () => {
   const prod = () => synthesizeShop('prod');
 
   it('knows exactly the route table’s route keys, to tell 404 from 405', () => {
-    const environment = environmentOf(prod().api, functionLogicalId(prod(), DEFAULT_ROUTE.entry));
+    const environment = environmentOf(prod().api, functionLogicalId(prod(), DEFAULT_ROUTE.id));
     expect(String(environment.ROUTE_KEYS).split(',').sort()).toEqual(ROUTES.map(routeKey).sort());
+  });
+});
+
+describe('the GET /openapi.json function', () => {
+  const prod = () => synthesizeShop('prod');
+
+  it('finds the document written from the route table at synthesis next to its bundle, and bundles no route table', () => {
+    const id = functionLogicalId(prod(), 'SystemGetOpenapi');
+    const file = environmentOf(prod().api, id).OPENAPI_DOCUMENT;
+    expect(file).toBe('openapi.json');
+    const fn = resourcesOfType(prod().api, 'AWS::Lambda::Function')[id];
+    const key = (fn?.Properties?.Code as { S3Key?: string } | undefined)?.S3Key ?? '';
+    const bundleDir = path.join(prod().assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+    const written = JSON.parse(readFileSync(path.join(bundleDir, String(file)), 'utf8')) as unknown;
+    expect(written).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+    // The route table's summaries are in the document, not in the code.
+    expect(readFileSync(path.join(bundleDir, 'index.mjs'), 'utf8')).not.toContain('Liveness check');
   });
 });

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as login } from '../../functions/accounts/create-session.ts';
 import { handler as getAccount } from '../../functions/accounts/get-account.ts';
 import { CURRENT_PARAMS, hashPassword } from '../../functions/accounts/passwords.ts';
+import { createAccount, findIdentity } from '../../functions/accounts/profile-store.ts';
 import { handler as register } from '../../functions/accounts/register-account.ts';
-import { createAccount, findIdentity } from '../../functions/accounts/store.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 import { useFreshTable } from '../support/table.ts';
 

@@ -1,24 +1,21 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { beginErasure } from '../../functions/accounts/erasure-fence.ts';
+import { userPartition } from '../../functions/accounts/keys.ts';
+import { MAX_FAILED_LOGINS, reserveLoginAttempt } from '../../functions/accounts/login-attempts-store.ts';
 import { DEFAULT_PREFERENCES } from '../../functions/accounts/model.ts';
 import { hashPassword, type PasswordHash } from '../../functions/accounts/passwords.ts';
+import { eraseAccountData, exportAccountData } from '../../functions/accounts/personal-data-store.ts';
+import { getPreferences, putPreferences } from '../../functions/accounts/preferences-store.ts';
+import { createAccount, findIdentity, updateProfile } from '../../functions/accounts/profile-store.ts';
 import {
-  beginErasure,
-  createAccount,
   createSession,
-  eraseAccountData,
-  exportAccountData,
-  findIdentity,
-  getPreferences,
-  MAX_FAILED_LOGINS,
-  putPreferences,
-  reserveLoginAttempt,
   revokeAllSessions,
   revokeSession,
   rotateSession,
-  updateProfile,
-} from '../../functions/accounts/store.ts';
-import { HttpError } from '../../functions/core/errors.ts';
+} from '../../functions/accounts/sessions-store.ts';
+import { DomainError } from '../../functions/core/domain-errors.ts';
+import { asHttpError } from '../../functions/core/http.ts';
 import { useFreshTable } from '../support/table.ts';
 
 let passwordHash: PasswordHash;
@@ -43,8 +40,9 @@ async function expectStatus(promise: Promise<unknown>, status: number): Promise<
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(HttpError);
-  expect((error as HttpError).statusCode).toBe(status);
+  // The store says what went wrong in its own words; the HTTP stack's table gives the status.
+  expect(error).toBeInstanceOf(DomainError);
+  expect(asHttpError(error).statusCode).toBe(status);
 }
 
 describe('accounts store', () => {
@@ -64,7 +62,7 @@ describe('accounts store', () => {
       );
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       for (const r of results.filter((r) => r.status === 'rejected')) {
-        expect(((r as PromiseRejectedResult).reason as HttpError).statusCode).toBe(409);
+        expect(asHttpError((r as PromiseRejectedResult).reason).statusCode).toBe(409);
       }
       expect((await findIdentity(email))?.userId).toEqual(expect.any(String));
     });
@@ -167,7 +165,7 @@ describe('accounts store', () => {
         new QueryCommand({
           TableName: db.tableName,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `USER#${account.id}` },
+          ExpressionAttributeValues: { ':pk': userPartition(account.id) },
         }),
       );
       expect(left.Items).toEqual([]);

@@ -3,7 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Category, ListProductsQuery, Product } from '../../functions/catalog/model.ts';
 import { getProduct, listProducts, putProduct } from '../../functions/catalog/store.ts';
 import { type CursorPosition, encodeCursor } from '../../functions/core/cursor.ts';
-import { HttpError } from '../../functions/core/errors.ts';
+import { DomainError } from '../../functions/core/domain-errors.ts';
+import type { HttpError } from '../../functions/core/errors.ts';
+import { asHttpError } from '../../functions/core/http.ts';
 import { newId } from '../../functions/core/ids.ts';
 import { aProduct, newestFirst, putProducts } from '../support/products.ts';
 import { useFreshTable } from '../support/table.ts';
@@ -28,13 +30,13 @@ async function walk(
   return { ids: pages.flat(), pages };
 }
 
-/** The 400 a listing throws for a bad cursor. */
+/** The 400 a listing throws for a bad cursor, as the HTTP stack answers it. */
 async function cursorRejection(query: Partial<ListProductsQuery>): Promise<HttpError> {
   try {
     await list(query);
   } catch (error) {
-    expect(error).toBeInstanceOf(HttpError);
-    return error as HttpError;
+    expect(error).toBeInstanceOf(DomainError);
+    return asHttpError(error);
   }
   throw new Error('the listing accepted the cursor');
 }

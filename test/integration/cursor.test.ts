@@ -1,19 +1,21 @@
 import { createHmac } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor } from '../../functions/core/cursor.ts';
-import { HttpError } from '../../functions/core/errors.ts';
+import { DomainError } from '../../functions/core/domain-errors.ts';
+import type { HttpError } from '../../functions/core/errors.ts';
+import { asHttpError } from '../../functions/core/http.ts';
 import { secretString } from '../../functions/core/secrets.ts';
 import { useFreshTable } from '../support/table.ts';
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-/** The HttpError decodeCursor throws, or a failure when it accepts the cursor. */
+/** The error decodeCursor throws, as the HTTP stack answers it; a failure when it accepts the cursor. */
 async function rejection(scope: string, cursor: string): Promise<HttpError> {
   try {
     await decodeCursor(scope, cursor);
   } catch (error) {
-    expect(error).toBeInstanceOf(HttpError);
-    return error as HttpError;
+    expect(error).toBeInstanceOf(DomainError);
+    return asHttpError(error);
   }
   throw new Error(`decodeCursor accepted ${JSON.stringify(cursor.slice(0, 80))}`);
 }
@@ -113,7 +115,7 @@ describe('pagination cursors (HMAC key from Secrets Manager)', () => {
           await decodeCursor(scope, changed);
           accepted.push(changed);
         } catch (error) {
-          expect((error as HttpError).statusCode).toBe(400);
+          expect(asHttpError(error).statusCode).toBe(400);
         }
       }
     }

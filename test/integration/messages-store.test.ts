@@ -1,27 +1,28 @@
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { profileKey } from '../../functions/accounts/keys.ts';
 import type { Account } from '../../functions/accounts/model.ts';
-import { erasePersonalData, exportPersonalData } from '../../functions/accounts/personal-data.ts';
-import { updateProfile } from '../../functions/accounts/store.ts';
+import { updateProfile } from '../../functions/accounts/profile-store.ts';
 import { putProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
-import { HttpError } from '../../functions/core/errors.ts';
+import { DomainError } from '../../functions/core/domain-errors.ts';
+import { asHttpError } from '../../functions/core/http.ts';
 import { newId } from '../../functions/core/ids.ts';
-import { type Conversation, DELETED_BODY, type Message } from '../../functions/messages/model.ts';
+import { blockUser, unblockUser } from '../../functions/messages/blocks-store.ts';
 import {
-  blockUser,
-  conversationParticipants,
   listConversations,
   listMessages,
   listOrderConversations,
-  markRead,
-  sendMessage,
   startConversation,
-  unblockUser,
-} from '../../functions/messages/store.ts';
+} from '../../functions/messages/conversations-store.ts';
+import { conversationParticipants } from '../../functions/messages/items.ts';
+import { type Conversation, DELETED_BODY, type Message } from '../../functions/messages/model.ts';
+import { markRead } from '../../functions/messages/read-state-store.ts';
+import { sendMessage } from '../../functions/messages/sending-store.ts';
 import { handler as syncProfiles } from '../../functions/messages/sync-profiles.ts';
-import { createOrder } from '../../functions/orders/store.ts';
+import { createOrder } from '../../functions/orders/placement-store.ts';
+import { erasePersonalData, exportPersonalData } from '../../functions/privacy/personal-data.ts';
 import { quietLogger } from '../support/logs.ts';
 import { aProduct } from '../support/products.ts';
 import { modifiedItem, streamEvent } from '../support/stream-events.ts';
@@ -44,7 +45,7 @@ vi.mock('../../functions/core/ids.ts', async (importOriginal) => {
 const statusOf = (promise: Promise<unknown>): Promise<number> =>
   promise.then(
     () => 200,
-    (error: unknown) => (error instanceof HttpError ? error.statusCode : 500),
+    (error: unknown) => (error instanceof DomainError ? asHttpError(error).statusCode : 500),
   );
 
 const as = (account: Account, isAdmin = false) => ({ userId: account.id, isAdmin });
@@ -388,8 +389,8 @@ describe('messages store', () => {
       const error = await sendMessage(as(from), conversation.id, { body: 'one too many' }).catch(
         (e: unknown) => e,
       );
-      expect(error).toBeInstanceOf(HttpError);
-      expect(error).toMatchObject({
+      expect(error).toBeInstanceOf(DomainError);
+      expect(asHttpError(error)).toMatchObject({
         statusCode: 429,
         slug: 'rate-limited',
         headers: { 'retry-after': '45' },
@@ -601,7 +602,10 @@ describe('messages store', () => {
   });
 
   describe('sync-profiles (stream consumer)', () => {
-    const profileItem = (account: Account) => storedItem(`USER#${account.id}`, 'PROFILE');
+    const profileItem = (account: Account) => {
+      const { pk, sk } = profileKey(account.id);
+      return storedItem(pk, sk);
+    };
     const later = (item: Record<string, unknown>, ms: number) =>
       new Date(Date.parse(String(item.updatedAt)) + ms).toISOString();
 

@@ -1,8 +1,11 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { productKey } from '../../functions/catalog/keys.ts';
 import { putProduct } from '../../functions/catalog/store.ts';
+import { idempotencyRecordKey } from '../../functions/core/keys.ts';
 import { logger } from '../../functions/core/logger.ts';
-import { createOrder } from '../../functions/orders/store.ts';
+import { CREATE_ORDER_SCOPE, orderKey, orderLinkKey } from '../../functions/orders/keys.ts';
+import { createOrder } from '../../functions/orders/placement-store.ts';
 import { demoProducts } from '../../lib/demo/seed.ts';
 import { type Consumption, meteredClient, sum, topLevelSize, transactionalWcu } from '../support/capacity.ts';
 import { aProduct } from '../support/products.ts';
@@ -51,10 +54,10 @@ describe('the read and write capacity one order creation consumes (DynamoDB Loca
       const commands = [...meter.consumed];
       // The items the transaction wrote, as stored now (a product update is billed on the larger image).
       const keys = [
-        { pk: `IDEMPOTENCY#${buyer}`, sk: `create-order#${key}` },
-        { pk: `ORDER#${order.id}`, sk: 'ORDER' },
-        { pk: `ORDERS_OF#${buyer}`, sk: order.id },
-        ...products.map((product) => ({ pk: `PRODUCT#${product.id}`, sk: 'PRODUCT' })),
+        idempotencyRecordKey(CREATE_ORDER_SCOPE, buyer, key),
+        orderKey(order.id),
+        orderLinkKey(buyer, order.id),
+        ...products.map((product) => productKey(product.id)),
       ];
       const written = await Promise.all(
         keys.map(async (Key) => {

@@ -1,25 +1,24 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { erasePersonalData } from '../../functions/accounts/personal-data.ts';
-import { beginErasure } from '../../functions/accounts/store.ts';
+import { beginErasure } from '../../functions/accounts/erasure-fence.ts';
 import { getProduct, putProduct, updateProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
-import { HttpError } from '../../functions/core/errors.ts';
+import { DomainError } from '../../functions/core/domain-errors.ts';
+import { asHttpError } from '../../functions/core/http.ts';
 import { idempotencyRecordsOf } from '../../functions/core/idempotency.ts';
 import { newId } from '../../functions/core/ids.ts';
-import type { Order } from '../../functions/orders/model.ts';
-import { claimPaymentAttempt } from '../../functions/orders/payment-store.ts';
+import { orderKey } from '../../functions/orders/keys.ts';
 import {
-  allOrdersOfUser,
-  anonymizeOrdersOfUser,
-  appendHistory,
-  createOrder,
   dueUnpaidOrders,
-  getOrder,
   listOrdersByStatus,
   listOrdersOfUser,
-  transitionOrder,
-} from '../../functions/orders/store.ts';
+} from '../../functions/orders/listings-store.ts';
+import type { Order } from '../../functions/orders/model.ts';
+import { allOrdersOfUser, anonymizeOrdersOfUser } from '../../functions/orders/personal-data-store.ts';
+import { createOrder } from '../../functions/orders/placement-store.ts';
+import { appendHistory, getOrder, transitionOrder } from '../../functions/orders/store.ts';
+import { claimPaymentAttempt } from '../../functions/payments/payment-store.ts';
+import { erasePersonalData } from '../../functions/privacy/personal-data.ts';
 import { aProduct } from '../support/products.ts';
 import { useFreshTable } from '../support/table.ts';
 import { aUser } from '../support/users.ts';
@@ -38,7 +37,7 @@ const userNamed = (label: string): Promise<string> => {
 const statusOf = async (promise: Promise<unknown>): Promise<number> =>
   promise.then(
     () => 200,
-    (error: unknown) => (error instanceof HttpError ? error.statusCode : 500),
+    (error: unknown) => (error instanceof DomainError ? asHttpError(error).statusCode : 500),
   );
 
 /** A fresh user's pending order of one unit of a fresh product. */
@@ -310,7 +309,7 @@ describe('orders store', () => {
       await client.send(
         new UpdateCommand({
           TableName: tableName,
-          Key: { pk: `ORDER#${orderId}`, sk: 'ORDER' },
+          Key: orderKey(orderId),
           UpdateExpression: 'SET payment.startedAt = :at',
           ExpressionAttributeValues: { ':at': new Date(Date.now() - minutes * 60_000).toISOString() },
         }),
@@ -334,7 +333,7 @@ describe('orders store', () => {
       expect(resent).toHaveLength(1);
       expect(resent[0]).toMatchObject({ value: { payment: { attempt: 1, paymentMethod: 'pm_card_visa' } } });
       expect(
-        racing.filter((r) => r.status === 'rejected').map((r) => (r.reason as HttpError).statusCode),
+        racing.filter((r) => r.status === 'rejected').map((r) => asHttpError(r.reason).statusCode),
       ).toEqual([409, 409]);
       const current = await getOrder(order.id);
       expect(current?.history.map((h) => h.type)).toEqual(['created', 'payment_started', 'payment_resent']);

@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { putProduct } from '../../functions/catalog/store.ts';
 import type { Order } from '../../functions/orders/model.ts';
-import { claimPaymentAttempt, recordPaymentOutcome } from '../../functions/orders/payment-store.ts';
-import { createOrder, getOrder } from '../../functions/orders/store.ts';
+import { createOrder } from '../../functions/orders/placement-store.ts';
+import { getOrder } from '../../functions/orders/store.ts';
+import { claimPaymentAttempt, recordPaymentOutcome } from '../../functions/payments/payment-store.ts';
 import { applyPaymentEvent } from '../../functions/payments/service.ts';
 import type { PaymentEvent } from '../../functions/payments/webhook.ts';
 import { quietLogger } from '../support/logs.ts';

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { beginErasure } from '../../functions/accounts/store.ts';
+import { beginErasure } from '../../functions/accounts/erasure-fence.ts';
 import { metrics } from '../../functions/core/metrics.ts';
 import { pushToUsers } from '../../functions/realtime/push.ts';
 import { connectionsOf, saveConnection } from '../../functions/realtime/store.ts';

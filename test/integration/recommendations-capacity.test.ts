@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PREFERENCES } from '../../functions/accounts/model.ts';
-import { putPreferences } from '../../functions/accounts/store.ts';
+import { putPreferences } from '../../functions/accounts/preferences-store.ts';
 import type { Product } from '../../functions/catalog/model.ts';
 import { putProduct } from '../../functions/catalog/store.ts';
 import {

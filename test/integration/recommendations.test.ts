@@ -2,11 +2,15 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Account } from '../../functions/accounts/model.ts';
 import { DEFAULT_PREFERENCES } from '../../functions/accounts/model.ts';
-import { erasePersonalData, exportPersonalData } from '../../functions/accounts/personal-data.ts';
-import { putPreferences } from '../../functions/accounts/store.ts';
+import { putPreferences } from '../../functions/accounts/preferences-store.ts';
 import type { Category, Product } from '../../functions/catalog/model.ts';
 import { putProduct, updateProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
+import { NotFound } from '../../functions/core/domain-errors.ts';
+import { asHttpError } from '../../functions/core/http.ts';
+import { orderKey } from '../../functions/orders/keys.ts';
+import { erasePersonalData, exportPersonalData } from '../../functions/privacy/personal-data.ts';
+import { appliedKey } from '../../functions/recommendations/keys.ts';
 import { MAX_PAIR_LINES } from '../../functions/recommendations/model.ts';
 import {
   popularProducts,
@@ -119,7 +123,9 @@ describe('recommendation aggregates, kept by the update-aggregates stream consum
     });
 
     it('answers 404 for a product that does not exist', async () => {
-      await expect(relatedProducts(aProduct().id, 10)).rejects.toMatchObject({ statusCode: 404 });
+      const error = await relatedProducts(aProduct().id, 10).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NotFound);
+      expect(asHttpError(error)).toMatchObject({ statusCode: 404 });
     });
 
     it('ranks best sellers by units, overall and per category, leaving out what is out of stock', async () => {
@@ -223,9 +229,7 @@ describe('recommendation aggregates, kept by the update-aggregates stream consum
     );
     await consume(paid);
     const { client, tableName } = table();
-    const marker = await client.send(
-      new GetCommand({ TableName: tableName, Key: { pk: `RECS_ORDER#${order.id}`, sk: 'APPLIED' } }),
-    );
+    const marker = await client.send(new GetCommand({ TableName: tableName, Key: appliedKey(order.id) }));
     const largest = many.slice(-MAX_PAIR_LINES).map((p) => p.id);
     expect([...((marker.Item?.contribution?.pairProducts ?? []) as string[])].sort()).toEqual(
       [...largest].sort(),
@@ -247,7 +251,7 @@ describe('recommendation aggregates, kept by the update-aggregates stream consum
     const buyer = await aUser('poison');
     const { paid } = await paidOrder(buyer.id, [one(bat), one(ball)]);
     const poison = modifiedItem(
-      { pk: 'ORDER#broken', sk: 'ORDER', entity: 'order', status: 'pending_payment' },
+      { ...orderKey('broken'), entity: 'order', status: 'pending_payment' },
       { status: 'paid', items: 'not a list' },
     );
     const result = await updateAggregates(streamEvent(poison, paid));

@@ -1,12 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HttpResponse } from '../../functions/core/http.ts';
 import { DOCS_CONTENT_SECURITY_POLICY, handler as getDocs } from '../../functions/system/get-docs.ts';
 import { handler as getDocsAsset } from '../../functions/system/get-docs-asset.ts';
 import { handler as getHealth } from '../../functions/system/get-health.ts';
 import { handler as getOpenApi } from '../../functions/system/get-openapi.ts';
 import { handler as routeNotFound } from '../../functions/system/route-not-found.ts';
+import { writeOpenApiDocument } from '../../lib/api/openapi.ts';
 import { ROUTES, routeKey } from '../../lib/api/routes.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 import { quietLogger } from '../support/logs.ts';
@@ -38,10 +42,17 @@ const fallback = (method: string, path: string) =>
   routeNotFound(defaultRouteEvent(method, path), lambdaContext());
 
 describe('system handlers', () => {
+  let documentsDir: string;
+  beforeAll(() => {
+    documentsDir = mkdtempSync(path.join(tmpdir(), 'shop-documents-'));
+  });
+  afterAll(() => rmSync(documentsDir, { recursive: true, force: true }));
+
   beforeEach(() => {
     quietLogger();
-    // As the API stack writes it from the route table (asserted by the infra tests).
+    // As the API stack writes them from the route table (asserted by the infra tests).
     process.env.ROUTE_KEYS = ROUTES.map(routeKey).join(',');
+    process.env.OPENAPI_DOCUMENT = writeOpenApiDocument(documentsDir);
   });
 
   describe('GET /health', () => {

@@ -53,15 +53,15 @@ export async function badAuthorizations(
 
 /**
  * Sends a request and asserts that the gateway refused it (401 or 403) without ever running
- * the function of the route's `entry`.
+ * the route's function (by its `id`).
  */
 export async function expectRefusedByGateway(
   backend: ShopBackend,
-  entry: string,
+  functionId: string,
   send: () => Promise<ApiResponse>,
   status: 401 | 403,
 ): Promise<void> {
-  const invoke = vi.spyOn(functionOf(backend, entry), 'invoke');
+  const invoke = vi.spyOn(functionOf(backend, functionId), 'invoke');
   try {
     expectGatewayRefusal(await send(), status);
     expect(invoke).not.toHaveBeenCalled();

@@ -1,16 +1,15 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { type JWTPayload, SignJWT, UnsecuredJWT } from 'jose';
 import { parseSigningKeySet } from '../../functions/accounts/signing-keys.ts';
-import { functionId } from '../../lib/api/routes.ts';
 import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import type { LocalFunction } from '../../lib/local/lambda/function.ts';
 import { backendSecret, functionVariable } from './local-api.ts';
 
-/** The local function serving a route's entry, e.g. `functions/accounts/get-account.ts`. */
-export function functionOf(backend: ShopBackend, entry: string): LocalFunction {
-  const prefix = `${functionId(entry)}Function`;
+/** The local function of a function id (the route table's `id`), e.g. `AccountsGetAccount`. */
+export function functionOf(backend: ShopBackend, id: string): LocalFunction {
+  const prefix = `${id}Function`;
   const matches = [...backend.functions.entries()].filter(([logicalId]) => logicalId.startsWith(prefix));
-  if (matches.length !== 1) throw new Error(`Expected one function for ${entry}, found ${matches.length}.`);
+  if (matches.length !== 1) throw new Error(`Expected one function for ${id}, found ${matches.length}.`);
   return (matches[0] as [string, LocalFunction])[1];
 }
 

@@ -2,8 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { table } from '../../functions/core/db.ts';
+import { orderKey } from '../../functions/orders/keys.ts';
 import type { Order } from '../../functions/orders/model.ts';
-import { createOrder, transitionOrder } from '../../functions/orders/store.ts';
+import { createOrder } from '../../functions/orders/placement-store.ts';
+import { transitionOrder } from '../../functions/orders/store.ts';
+import { popularPartition, relatedKey } from '../../functions/recommendations/keys.ts';
+import type { PopularScope } from '../../functions/recommendations/model.ts';
 import { modifiedItem } from './stream-events.ts';
 
 type Item = Record<string, unknown>;
@@ -20,7 +24,7 @@ async function storedOrder(orderId: string): Promise<Item> {
   const out = await client.send(
     new GetCommand({
       TableName: tableName,
-      Key: { pk: `ORDER#${orderId}`, sk: 'ORDER' },
+      Key: orderKey(orderId),
       ConsistentRead: true,
     }),
   );
@@ -80,8 +84,8 @@ export async function aggregatesOf(
       )
     ).Items ?? [];
   const parts = await Promise.all([
-    ...productIds.map((id) => read(`PRODUCT#${id}`, 'RELATED')),
-    ...scopes.map((scope) => read(`POPULAR#${scope}`)),
+    ...productIds.map((id) => read(relatedKey(id).pk, relatedKey(id).sk)),
+    ...scopes.map((scope) => read(popularPartition(scope as PopularScope))),
   ]);
   return parts.flat();
 }

@@ -12,7 +12,7 @@ export interface SecretFinding {
 const PATTERNS: readonly { readonly kind: string; readonly pattern: RegExp }[] = [
   // A compact JWS or unsecured JWT: base64url JSON header and payload (`eyJ` is `{"`).
   { kind: 'JWT', pattern: /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/ },
-  // Our refresh tokens: `<user id>.<family id>.<32 random bytes, base64url>` (functions/accounts/store.ts).
+  // Our refresh tokens: `<user id>.<family id>.<32 random bytes, base64url>` (functions/accounts/sessions-store.ts).
   {
     kind: 'refresh token',
     pattern: /\b[0-9A-Za-z]{20,}\.[0-9A-Za-z]{20,}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/,

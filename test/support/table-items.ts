@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { emailKey, loginAttemptsKey, userPartition } from '../../functions/accounts/keys.ts';
 import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 
 type Item = Record<string, unknown>;
@@ -56,9 +57,9 @@ export function tableReader(backend: ShopBackend) {
   /** The items the accounts domain keeps for a user: its USER# partition, identity and login counter. */
   async function accountItems(userId: string, email: string): Promise<Item[]> {
     const parts = await Promise.all([
-      partition(`USER#${userId}`),
-      partition(`EMAIL#${email}`),
-      partition(`LOGIN#${email}`),
+      partition(userPartition(userId)),
+      partition(emailKey(email).pk),
+      partition(loginAttemptsKey(email).pk),
     ]);
     return parts.flat();
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Account } from '../../functions/accounts/model.ts';
 import type { PasswordHash } from '../../functions/accounts/passwords.ts';
-import { createAccount } from '../../functions/accounts/store.ts';
+import { createAccount } from '../../functions/accounts/profile-store.ts';
 
 /** A stored hash no password matches: store tests need accounts, not sign-ins (scrypt is slow). */
 const UNUSABLE_PASSWORD: PasswordHash = {

@@ -1,7 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { transactWrite, useTable } from '../../functions/core/db.ts';
-import { HttpError } from '../../functions/core/errors.ts';
+import { ConcurrentUpdate } from '../../functions/core/domain-errors.ts';
+import { asHttpError } from '../../functions/core/http.ts';
 import {
   createConversationBody,
   listConversationsQuery,
@@ -80,11 +81,11 @@ describe('transactWrite conflict budget', () => {
 
   it('retries 4 times by default, and as often as a busy writer asks', async () => {
     const byDefault = alwaysConflicting();
-    await expect(transactWrite({ TransactItems: [] })).rejects.toBeInstanceOf(HttpError);
+    await expect(transactWrite({ TransactItems: [] })).rejects.toBeInstanceOf(ConcurrentUpdate);
     expect(byDefault.calls()).toBe(5);
     const patient = alwaysConflicting();
     const error = await transactWrite({ TransactItems: [] }, { conflictRetries: 8 }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ statusCode: 409 });
+    expect(asHttpError(error)).toMatchObject({ statusCode: 409 });
     expect(patient.calls()).toBe(9);
   }, 20_000);
 });

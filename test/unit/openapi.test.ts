@@ -69,15 +69,32 @@ const ajv = new Ajv2020({ strict: false, validateFormats: false });
 const validates = (schema: Record<string, unknown>, value: unknown): boolean =>
   ajv.compile({ ...schema, components: document.components })(value) as boolean;
 
-/** Every problem slug the functions' sources throw: HttpError(status, 'slug', ...) and the domains' helpers. */
+/**
+ * Every problem slug the functions' sources throw: HttpError(status, 'slug', ...), the domain
+ * errors they construct (each class's `problem`, read from functions/core/domain-errors.ts) and
+ * the rules they name (`RuleViolation('slug', ...)`, `ruleViolationAt('slug', ...)`).
+ */
 function thrownSlugs(): Set<string> {
   const slugs = new Set<string>();
   const root = path.resolve(import.meta.dirname, '..', '..', 'functions');
+  const problemOfClass = new Map(
+    [
+      ...readFileSync(path.join(root, 'core', 'domain-errors.ts'), 'utf8').matchAll(
+        /export class (\w+) extends \w+ \{\n(?:\s+(?:override )?readonly problem(?:: [^=]+)? = '([a-z-]+)')?/g,
+      ),
+    ].map((match) => [match[1] ?? '', match[2]]),
+  );
   const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
   for (const file of files) {
     const source = readFileSync(path.join(root, file), 'utf8');
     for (const match of source.matchAll(/new HttpError\(\s*\d{3},\s*'([a-z-]+)'/g)) slugs.add(match[1] ?? '');
-    for (const match of source.matchAll(/unprocessable\(\s*'([a-z][a-z-]*)'/g)) slugs.add(match[1] ?? '');
+    for (const match of source.matchAll(/(?:RuleViolation|ruleViolationAt)\(\s*'([a-z][a-z-]*)'/g)) {
+      slugs.add(match[1] ?? '');
+    }
+    for (const match of source.matchAll(/new (\w+)\(/g)) {
+      const problem = problemOfClass.get(match[1] ?? '');
+      if (problem) slugs.add(problem);
+    }
   }
   return slugs;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { matchPath, pathSpecificity } from '../../lib/api/paths.ts';
+import { matchPath, pathSpecificity } from '../../functions/core/paths.ts';
 
 /** One non-empty segment value: any Unicode text, which a client sends percent-encoded. */
 const segmentValue = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 });

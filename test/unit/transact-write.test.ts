@@ -1,7 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { transactWrite, updateItem, useTable } from '../../functions/core/db.ts';
-import { HttpError } from '../../functions/core/errors.ts';
+import { ConcurrentUpdate } from '../../functions/core/domain-errors.ts';
+import { asHttpError } from '../../functions/core/http.ts';
 
 /**
  * DynamoDB Local serializes transactions, so it never answers TransactionConflict; these
@@ -50,9 +51,9 @@ describe('transactWrite', () => {
   it('answers a conflict that outlasts the retries with a 409 the client may repeat', async () => {
     const client = clientAnswering([cancelled('TransactionConflict')]);
     const error = await transactWrite(input).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(HttpError);
-    expect((error as HttpError).statusCode).toBe(409);
-    expect((error as HttpError).expose).toBe(true);
+    expect(error).toBeInstanceOf(ConcurrentUpdate);
+    expect(asHttpError(error).statusCode).toBe(409);
+    expect(asHttpError(error).expose).toBe(true);
     expect(client.calls()).toBe(5);
   });
 

@@ -187,10 +187,10 @@ function tuningSection(context: BenchContext, usage: readonly Usage[]): string {
       tuningRows,
     ),
   );
-  print('  As lib/config/function-memory.ts would hold it (by handler entry):');
+  print('  As lib/config/function-memory.ts would hold it (by function id):');
   for (const u of usage) {
-    const entry = targetByLogicalId.get(u.logicalId)?.entry;
-    if (entry) print(`    '${entry}': ${chooseMemory(u).memoryMb},`);
+    const id = targetByLogicalId.get(u.logicalId)?.functionId;
+    if (id) print(`    ${id}: ${chooseMemory(u).memoryMb},`);
   }
   print();
   return markdownTable(tuningHeaders, tuningRows, [1, 2, 3, 4, 5, 6, 7, 8, 9]);

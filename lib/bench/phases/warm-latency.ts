@@ -1,4 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { productKey } from '../../../functions/catalog/keys.ts';
 import { markdownTable } from '../docs.ts';
 import { type LatencyProbe, type LatencySamples, measureLatency, WARMUP_REQUESTS } from '../latency.ts';
 import type { BenchContext, PhaseResult } from '../phase.ts';
@@ -26,7 +27,7 @@ function probesOf(setup: WarmSetup): LatencyProbe[] {
       label: FLOOR_LABEL,
       run: async (i) => {
         const out = await documents.send(
-          new GetCommand({ TableName: table, Key: { pk: `PRODUCT#${ids[i % ids.length]}`, sk: 'PRODUCT' } }),
+          new GetCommand({ TableName: table, Key: productKey(ids[i % ids.length] as string) }),
         );
         return { ok: Boolean(out.Item), detail: 'no item' };
       },

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { productKey } from '../../../functions/catalog/keys.ts';
 import { markdownTable } from '../docs.ts';
 import type { BenchContext, Goal, PhaseResult } from '../phase.ts';
 import { renderTable } from '../table.ts';
@@ -37,7 +38,7 @@ async function floorLoad(context: BenchContext, setup: WarmSetup, connections: n
         await documents.send(
           new GetCommand({
             TableName: table,
-            Key: { pk: `PRODUCT#${ids[i % ids.length]}`, sk: 'PRODUCT' },
+            Key: productKey(ids[i % ids.length] as string),
           }),
         );
         done++;

@@ -175,7 +175,7 @@ describe('the JWT authorizer under a burst of first requests', () => {
       const answers = await Promise.all(Array.from({ length: 30 }, () => api.me(accessToken)));
       expect(answers.map((a) => a.status)).toEqual(Array(30).fill(200));
       // The issuer's discovery document was fetched once, not once per waiting request.
-      expect(functionOf(backend, 'functions/accounts/get-openid-configuration.ts').instanceCount).toBe(1);
+      expect(functionOf(backend, 'AccountsGetOpenidConfiguration').instanceCount).toBe(1);
     } finally {
       await backend.stop();
     }

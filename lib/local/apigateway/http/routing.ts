@@ -1,4 +1,4 @@
-import { matchPath, pathSpecificity } from '../../../api/paths.ts';
+import { matchPath, pathSpecificity } from '../../../../functions/core/paths.ts';
 import type { ApiRoute } from './definition.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { caller } from '../core/auth.ts';
 import { http, ok } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
-import { cancelOrder } from '../payments/service.ts';
-import { orderPath } from './model.ts';
+import { orderPath } from '../orders/model.ts';
+import { cancelOrder } from './cancellation.ts';
 
 /** POST /orders/{orderId}/cancel: unpaid or paid-not-shipped orders; stock returns, payments are refunded. */
 export const handler = http(async (event) => {

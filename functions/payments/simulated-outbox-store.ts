@@ -1,12 +1,11 @@
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { table } from '../core/db.ts';
+import { OUTBOX_PARTITION, outboxKey } from './keys.ts';
 
-// Key templates of the payments domain (the simulated provider's delayed events).
-const OUTBOX_PARTITION = 'SIMULATED_PAYMENT_OUTBOX';
-const outboxKey = (dueAt: string, providerPaymentId: string) => ({
-  pk: OUTBOX_PARTITION,
-  sk: `${dueAt}#${providerPaymentId}`,
-});
+/*
+ * The simulated payment provider's outbox: the webhook events it delivers later (local and dev
+ * only; the complete-simulated-payments schedule sends those due).
+ */
 
 /**
  * Queues an event the simulated provider will deliver later (a payment that "settles"

@@ -1,3 +1,10 @@
+/*
+ * API Gateway's matching of request paths against route paths. The `$default` function uses it
+ * to tell 404 from 405, the local API Gateway emulator (lib/local/apigateway) to route, and the
+ * contract check to find a response's operation: it lives in functions/core because functions
+ * never import lib/, and the emulator may import functions/core (never a domain).
+ */
+
 /**
  * Matches a request path against an API Gateway route path (`/products/{productId}`,
  * `/files/{key+}`). Returns the decoded path parameters, or undefined when it does not match.

@@ -1,9 +1,16 @@
+/*
+ * Export and erasure of a user's data, composing every domain's personal-data part. It sits
+ * above the domains (functions/privacy/), since it imports all of them and none may import it:
+ * inside accounts it made accounts import messages, orders, realtime and recommendations, which
+ * import accounts (its erasure fence).
+ */
+import { beginErasure } from '../accounts/erasure-fence.ts';
+import { eraseAccountData, exportAccountData } from '../accounts/personal-data-store.ts';
 import { forgetIdempotencyRecordsOf, idempotencyRecordsOf } from '../core/idempotency.ts';
-import { eraseMessagesOf, exportMessagesOf } from '../messages/store.ts';
-import { allOrdersOfUser, anonymizeOrdersOfUser } from '../orders/store.ts';
+import { eraseMessagesOf, exportMessagesOf } from '../messages/personal-data-store.ts';
+import { allOrdersOfUser, anonymizeOrdersOfUser } from '../orders/personal-data-store.ts';
 import { connectionsOf, eraseConnections } from '../realtime/store.ts';
 import { erasePurchaseSummary, purchaseSummaryOf } from '../recommendations/store.ts';
-import { beginErasure, eraseAccountData, exportAccountData } from './store.ts';
 
 /** One domain's share of a user's personal data. */
 export interface PersonalDataPart {

@@ -1,28 +1,22 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { decodeCursor, encodeCursor } from '../core/cursor.ts';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, table, transactWrite, updateItem } from '../core/db.ts';
-import { badRequest, conflict, notFound } from '../core/errors.ts';
+import { Conflict, NotFound } from '../core/domain-errors.ts';
 import { claimIdempotencyKey, replayOf, requestHash } from '../core/idempotency.ts';
-import { historyEntry } from './history.ts';
-import type { HistoryEntry, Order, Payment } from './model.ts';
-import { getOrder, getOrders, orderKey } from './store.ts';
+import { historyEntry } from '../orders/history.ts';
+import { orderKey, refundFailureKey } from '../orders/keys.ts';
+import type { HistoryEntry, Order, Payment } from '../orders/model.ts';
+import { getOrder } from '../orders/store.ts';
+import { PAY_ORDER_SCOPE, processedEventKey } from './keys.ts';
 
 /*
  * The payment of an order: the attempts to charge it (one current attempt on the order item,
  * claimed in one transaction with the caller's idempotency key), the provider events applied to
  * it, each processed once, and the refunds the provider refused, listed for an operator. The
- * order item itself and its key belong to store.ts.
+ * order item, its key and the failed-refund list belong to the orders domain (payments depend
+ * on orders, never the reverse): this store writes the item's `payment` and the list's entries
+ * through functions/orders/keys.ts, and the orders' listings read the list.
  */
 
-// A refund that failed, until one succeeds: one item per order and provider payment, in one
-// partition (rare writes) that an admin listing reads newest first.
-const REFUND_FAILURES = 'REFUND_FAILURES';
-const refundFailureKey = (orderId: string, providerPaymentId: string) => ({
-  pk: REFUND_FAILURES,
-  sk: `${orderId}#${providerPaymentId}`,
-});
-
-const PAYMENT_SCOPE = 'pay-order';
 /** Attempts per order: enough for a few declined cards, bounded so the order item stays small. */
 export const MAX_PAYMENT_ATTEMPTS = 10;
 /**
@@ -38,7 +32,6 @@ function needsResend(order: Order, payment: Payment, now = Date.now()): boolean 
   if (payment.status !== 'processing') return false;
   return now - Date.parse(payment.startedAt ?? order.updatedAt) > STALE_PROCESSING_MS;
 }
-const processedEventKey = (eventId: string) => ({ pk: `PAYMENT_EVENT#${eventId}`, sk: 'PAYMENT_EVENT' });
 /** Processed-event records outlive any provider's redelivery window (Stripe: 3 days). */
 const EVENT_RECORD_TTL_SECONDS = 30 * 24 * 3600;
 
@@ -62,28 +55,29 @@ export async function claimPaymentAttempt(
 ): Promise<PaymentClaim> {
   const hash = requestHash({ orderId, paymentMethod });
   const order = await getOrder(orderId);
-  if (!order || order.userId !== userId) throw notFound(`No order with id ${orderId}.`);
+  if (!order || order.userId !== userId) throw new NotFound(`No order with id ${orderId}.`);
   // The key is read AFTER the order: a request with the same key whose claim our order read
   // already saw has its key visible now (one transaction wrote both), so it is a replay here
   // rather than "another payment is processing".
-  const replay = await replayOf(PAYMENT_SCOPE, userId, idempotencyKey, hash);
+  const replay = await replayOf(PAY_ORDER_SCOPE, userId, idempotencyKey, hash);
   if (replay) return resumeAttempt(orderId, replay);
-  if (order.status !== 'pending_payment') throw conflict(`The order is ${order.status}; it cannot be paid.`);
+  if (order.status !== 'pending_payment')
+    throw new Conflict(`The order is ${order.status}; it cannot be paid.`);
   const previous = order.payment;
   // After an unknown outcome the same attempt is re-sent as it was (same card, same provider
   // key), so the provider answers the first charge instead of making a second one.
   const retrying = previous !== undefined && needsResend(order, previous);
   if (previous && !retrying && previous.status !== 'failed') {
-    throw conflict(`A payment for this order is already ${previous.status}.`);
+    throw new Conflict(`A payment for this order is already ${previous.status}.`);
   }
   if (previous && retrying && paymentMethod !== previous.paymentMethod) {
     // It may have charged: another card now could charge twice.
-    throw conflict(
+    throw new Conflict(
       `The outcome of the last payment attempt is unknown; retry it with the same payment method (${previous.paymentMethod}) so it cannot charge twice.`,
     );
   }
   if (previous && !retrying && previous.attempt >= MAX_PAYMENT_ATTEMPTS) {
-    throw conflict(`This order had ${MAX_PAYMENT_ATTEMPTS} failed payment attempts; place a new order.`);
+    throw new Conflict(`This order had ${MAX_PAYMENT_ATTEMPTS} failed payment attempts; place a new order.`);
   }
   const attempt = previous ? (retrying ? previous.attempt : previous.attempt + 1) : 1;
   const payment: Payment = {
@@ -95,7 +89,7 @@ export async function claimPaymentAttempt(
   try {
     await transactWrite({
       TransactItems: [
-        claimIdempotencyKey(PAYMENT_SCOPE, userId, idempotencyKey, {
+        claimIdempotencyKey(PAY_ORDER_SCOPE, userId, idempotencyKey, {
           requestHash: hash,
           resourceId: `${orderId}#${attempt}`,
         }),
@@ -105,9 +99,9 @@ export async function claimPaymentAttempt(
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
     // Either a concurrent request with this key won (a replay), or one with another key did.
-    const raced = await replayOf(PAYMENT_SCOPE, userId, idempotencyKey, hash);
+    const raced = await replayOf(PAY_ORDER_SCOPE, userId, idempotencyKey, hash);
     if (raced) return resumeAttempt(orderId, raced);
-    throw conflict('Another payment for this order started meanwhile.');
+    throw new Conflict('Another payment for this order started meanwhile.');
   }
   return { order: { ...order, payment }, payment, replayed: false };
 }
@@ -371,43 +365,4 @@ function refundFailureCleared(orderId: string, providerPaymentId: string) {
 export async function markRefundFailed(orderId: string, providerPaymentId: string): Promise<void> {
   const { client } = table();
   await client.send(new PutCommand(refundFailureMarked(orderId, providerPaymentId).Put));
-}
-
-/**
- * Orders with a refund that failed and has not been made since, newest order first: one Query
- * on the failure list, then the orders (one BatchGetItem). The list is small by nature (each
- * entry is an alarm), so two requests buy always-current orders instead of stale copies.
- */
-export async function listOrdersWithFailedRefunds(
-  limit: number,
-  cursor?: string,
-): Promise<{ items: Order[]; nextCursor: string | null }> {
-  const { client, tableName } = table();
-  const scope = 'orders:refund:failed';
-  let exclusiveStartKey: Record<string, string> | undefined;
-  if (cursor) {
-    const { sk } = await decodeCursor(scope, cursor);
-    if (typeof sk !== 'string' || !sk.includes('#')) {
-      throw badRequest('The cursor is not valid for this listing.', [
-        { path: 'query.cursor', message: 'Invalid cursor.' },
-      ]);
-    }
-    exclusiveStartKey = { pk: REFUND_FAILURES, sk };
-  }
-  const out = await client.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': REFUND_FAILURES },
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: exclusiveStartKey,
-    }),
-  );
-  const markers = out.Items ?? [];
-  const last = markers.at(-1);
-  return {
-    items: await getOrders(markers.map((marker) => String(marker.orderId))),
-    nextCursor: out.LastEvaluatedKey && last ? await encodeCursor(scope, { sk: String(last.sk) }) : null,
-  };
 }

@@ -1,13 +1,16 @@
+import { changePasswordBody } from '../accounts/model.ts';
+import { hashPassword, verifyPassword } from '../accounts/passwords.ts';
+import { findIdentity, getAccount, updatePasswordHash } from '../accounts/profile-store.ts';
 import { caller } from '../core/auth.ts';
 import { HttpError, notFound } from '../core/errors.ts';
 import { http, noContent } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
-import { eraseConnections } from '../realtime/store.ts';
-import { changePasswordBody } from './model.ts';
-import { hashPassword, verifyPassword } from './passwords.ts';
-import { findIdentity, getAccount, revokeAllSessions, updatePasswordHash } from './store.ts';
+import { signOutEverywhere } from './sign-out-everywhere.ts';
 
-/** PUT /me/password: needs the current password; signs out every session and closes every socket. */
+/**
+ * PUT /me/password: needs the current password; signs out every session and closes every socket.
+ * Here rather than in accounts because closing the sockets is realtime's, which depends on accounts.
+ */
 export const handler = http(
   async (event) => {
     const { currentPassword, newPassword } = parseInput(changePasswordBody, event.jsonBody, 'body');
@@ -19,9 +22,7 @@ export const handler = http(
       throw new HttpError(403, 'invalid-credentials', 'Forbidden', 'The current password is wrong.');
     }
     await updatePasswordHash(account.email, await hashPassword(newPassword));
-    await revokeAllSessions(userId);
-    // Signed out everywhere, sockets included: the close-connections consumer closes them.
-    await eraseConnections(userId);
+    await signOutEverywhere(userId);
     return noContent();
   },
   { jsonBody: true },
