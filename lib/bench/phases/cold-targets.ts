@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { bundleDefines } from '../../constructs/endpoint-function.ts';
+import { bundleDefines } from '../../constructs/function-bundler.ts';
 import {
   analyzeBundle,
   type BundleComposition,
