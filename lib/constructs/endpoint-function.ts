@@ -57,7 +57,8 @@ export interface EndpointFunctionProps {
   readonly files?: readonly string[];
   /**
    * The function calls the payment provider: where the environment's `observability.tracedCalls`
-   * is `provider`, it bundles the Tracer so its DynamoDB and HTTPS calls show in X-Ray.
+   * is `provider`, it bundles the X-Ray recorder (functions/core/xray.ts) so its DynamoDB and
+   * HTTPS calls show in X-Ray.
    */
   readonly callsPaymentProvider?: boolean;
   /** The function's short name in metrics (`function_name` of ColdStart) and alarm names; the entry's id by default. */

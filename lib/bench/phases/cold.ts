@@ -21,7 +21,7 @@ function warnOnForeignBundles(context: BenchContext, functions: readonly BenchTa
     if (!readFileSync(fn.bundle, 'utf8').startsWith(FUNCTION_BANNER)) {
       context.progress(
         `WARNING: ${fn.name}'s bundle does not start with the banner lib/bench/bundling.ts expects; ` +
-          'the bundling options in lib/constructs/endpoint-function.ts may have changed.',
+          'the bundling options in lib/constructs/function-bundler.ts may have changed.',
       );
     }
   }
