@@ -104,9 +104,14 @@ function buildEntries(requests: readonly BundleRequest[]): Map<string, OutputFil
   }
   const outputs = new Map<string, OutputFile[]>();
   for (const [key, group] of groups) {
-    const entryPoints = Object.fromEntries(
-      [...group.entries].map((entry) => [`${entryName(entry)}/index`, path.resolve(PROJECT_ROOT, entry)]),
-    );
+    const entryPoints: Record<string, string> = {};
+    for (const entry of group.entries) {
+      const name = `${entryName(entry)}/index`;
+      const taken = entryPoints[name];
+      if (taken)
+        throw new Error(`${entry} and ${path.relative(PROJECT_ROOT, taken)} would share a bundle name.`);
+      entryPoints[name] = path.resolve(PROJECT_ROOT, entry);
+    }
     const result = buildSync({
       ...FUNCTION_BUILD_OPTIONS,
       entryPoints,
@@ -124,28 +129,31 @@ function buildEntries(requests: readonly BundleRequest[]): Map<string, OutputFil
 }
 
 /**
- * A built bundle handed to CDK's asset staging as "local bundling": it writes the bytes esbuild
- * produced in memory (and the copied files) into the staging directory, whose content CDK then
- * hashes (AssetHashType.OUTPUT). Its enumerable fields are what CDK's staging cache keys on:
- * two functions with the same entry, defines, files and content share one staged asset.
+ * A function's bundle handed to CDK's asset staging as "local bundling": it writes the bytes
+ * esbuild produced in memory (and the copied files) into the staging directory, whose content
+ * CDK then hashes (AssetHashType.OUTPUT). Its enumerable fields are what CDK's staging cache
+ * keys on: two functions with the same entry, defines, files and content share one staged
+ * asset. Without outputs (its stack needs no bundling: `cdk list`, another stack deployed
+ * alone) CDK skips it and stages a placeholder.
  */
-class BuiltBundle implements ILocalBundling {
+class PrebuiltBundle implements ILocalBundling {
   readonly entry: string;
   readonly define: Readonly<Record<string, string>>;
   readonly files: readonly string[];
   /** esbuild's hashes of the outputs: a rebuilt, changed bundle is never taken from the cache. */
   readonly contentHashes: readonly string[];
-  readonly #outputs: readonly OutputFile[];
+  readonly #outputs: readonly OutputFile[] | undefined;
 
-  constructor(request: BundleRequest, outputs: readonly OutputFile[]) {
+  constructor(request: BundleRequest, outputs: readonly OutputFile[] | undefined) {
     this.entry = request.entry;
     this.define = request.define;
     this.files = request.files;
     this.#outputs = outputs;
-    this.contentHashes = outputs.map((file) => `${path.basename(file.path)}:${file.hash}`).sort();
+    this.contentHashes = (outputs ?? []).map((file) => `${path.basename(file.path)}:${file.hash}`).sort();
   }
 
   tryBundle(outputDir: string): boolean {
+    if (!this.#outputs) throw new Error(`No bundle of ${this.entry} was built: its stack needs no bundling.`);
     for (const file of this.#outputs)
       writeFileSync(path.join(outputDir, path.basename(file.path)), file.contents);
     for (const file of this.files)
@@ -223,13 +231,6 @@ class DeferredBundleCode extends Code {
   }
 }
 
-/** Bundles never asked for: the stack of their function needs no bundling. */
-const UNBUILT: ILocalBundling = {
-  tryBundle: () => {
-    throw new Error('A function of a stack that needs no bundling was asked for its bundle.');
-  },
-};
-
 const BUNDLERS = new WeakMap<IConstruct, FunctionBundler>();
 
 /**
@@ -277,8 +278,7 @@ export class FunctionBundler {
     const outputs = wanted.length > 0 ? buildEntries(wanted.map((code) => code.request)) : new Map();
     for (const code of this.codes) {
       const id = `${groupKey(code.request.define)}\n${entryName(code.request.entry)}`;
-      const files = outputs.get(id);
-      code.attach(files ? new BuiltBundle(code.request, files) : UNBUILT);
+      code.attach(new PrebuiltBundle(code.request, outputs.get(id)));
     }
   }
 }
