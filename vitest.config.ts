@@ -26,7 +26,8 @@ export default defineConfig({
         },
       },
       { test: { ...shared, name: 'e2e', include: ['test/e2e/**/*.test.ts', 'test/**/*.e2e.test.ts'] } },
-      // Each synthesis bundles every function with esbuild: slow on a loaded 2-core machine.
+      // Each synthesis bundles every function (one esbuild build, lib/constructs/function-bundler.ts):
+      // seconds, but more on a loaded 2-core machine.
       {
         test: {
           ...shared,

@@ -54,3 +54,31 @@ export function synthesizeBenchApp(progress: (text: string) => void): BenchApp {
     nameOf: (logicalId) => targetByLogicalId.get(logicalId)?.name ?? logicalId,
   };
 }
+
+/**
+ * The functions of an environment that deploys (`dev`, `prod`), synthesized as `cdk synth -c
+ * env=<name>` builds them into .local/bench/<name>/cdk.out (reused when the sources are
+ * unchanged), named `<name>:<construct id>`.
+ */
+export function synthesizeEnvironmentFunctions(
+  envName: string,
+  progress: (text: string) => void,
+): BenchTarget[] {
+  const started = performance.now();
+  const { outdir, synthesized } = synthesize(
+    envName,
+    path.join(PROJECT_ROOT, '.local', 'bench', envName, 'cdk.out'),
+    {
+      reuse: true,
+    },
+  );
+  progress(
+    `${synthesized ? 'Synthesized' : 'Reused the last synthesis of'} ${envName} in ${seconds(started)}`,
+  );
+  const assembly = readCloudAssembly(outdir);
+  return functionTargets(
+    assembly,
+    new TemplateResolver(assembly, { tableNamePrefix: `shop-${envName}-` }),
+    `${envName}:`,
+  );
+}

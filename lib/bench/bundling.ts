@@ -2,11 +2,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 import {
-  BUNDLE_ALIASES,
   bundleDefines,
   FUNCTION_BANNER,
+  FUNCTION_BUILD_OPTIONS,
   PROJECT_ROOT,
-} from '../constructs/endpoint-function.ts';
+} from '../constructs/function-bundler.ts';
 
 export { FUNCTION_BANNER };
 
@@ -32,10 +32,9 @@ export function plainBuildOptions(entry: string, outfile: string): BuildOptions 
 }
 
 /**
- * The esbuild options NodejsFunction runs for an EndpointFunction (lib/constructs/endpoint-function.ts),
- * as the build API spells them: the plain options plus `--sourcemap --sources-content=false
- * --banner:js=... --alias:... --define:process.env.SHOP_TRACED_CALLS=...`, from the project root. Kept in step by hand; bin/bench.ts checks
- * the banner of every synthesized bundle to notice drift.
+ * The esbuild options of a function's bundle (lib/constructs/function-bundler.ts builds every
+ * function with them), for one entry: the plain options plus the source map without sources,
+ * the banner, the aliases and the defines.
  */
 export function functionBuildOptions(
   entry: string,
@@ -43,12 +42,13 @@ export function functionBuildOptions(
   define: Record<string, string> = bundleDefines(false),
 ): BuildOptions {
   return {
-    ...plainBuildOptions(entry, outfile),
+    ...FUNCTION_BUILD_OPTIONS,
+    entryPoints: [path.resolve(PROJECT_ROOT, entry)],
+    outfile,
     define,
-    sourcemap: true,
-    sourcesContent: false,
-    banner: { js: FUNCTION_BANNER },
-    alias: { ...BUNDLE_ALIASES },
+    alias: { ...FUNCTION_BUILD_OPTIONS.alias },
+    mainFields: [...FUNCTION_BUILD_OPTIONS.mainFields],
+    external: [],
   };
 }
 

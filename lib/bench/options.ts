@@ -15,6 +15,7 @@ const NUMERIC_OPTIONS = {
   duration: { default: 10, placeholder: 'S', describe: 'seconds per throughput run (warm)' },
   journeys: { default: 15, placeholder: 'N', describe: 'warm journeys over every route (journey)' },
   scale: { default: 100_000, placeholder: 'N', describe: 'items of the large listings (scale)' },
+  synths: { default: 3, placeholder: 'N', describe: 'timed rounds of each synthesis (synth)' },
 } as const;
 
 type NumericOptionName = keyof typeof NUMERIC_OPTIONS;

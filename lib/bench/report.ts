@@ -80,7 +80,7 @@ export function closingSections(
     .join(' ');
   return {
     goals: markdownTable(goalHeaders, goalRows),
-    machine: `Measured ${machine.date} on Node ${machine.node}, ${machine.platform}, ${machine.cpus}; load average ${machine.loadAverageAtStart.join(' ')} at the start and ${end} at the end (other work shares this machine). Command: \`npm run bench -- --write-docs\` (${options.runs} cold imports per bundle, ${options.requests} requests per latency probe, ${options.duration} s per throughput run, ${options.journeys} warm journeys, ${options.scale} items at scale).`,
+    machine: `Measured ${machine.date} on Node ${machine.node}, ${machine.platform}, ${machine.cpus}; load average ${machine.loadAverageAtStart.join(' ')} at the start and ${end} at the end (other work shares this machine). Command: \`npm run bench -- --write-docs\` (${options.runs} cold imports per bundle, ${options.requests} requests per latency probe, ${options.duration} s per throughput run, ${options.journeys} warm journeys, ${options.scale} items at scale, ${options.synths} rounds per synthesis).`,
   };
 }
 

@@ -88,6 +88,20 @@ function invokers(resolver: TemplateResolver): Map<string, string[]> {
   return labels;
 }
 
+/**
+ * What Lambda adds to a function's environment when its active tracing is on (the X-Ray
+ * daemon it runs beside the function): a traced function's init sets up its recorder then.
+ */
+const ACTIVE_TRACING_ENVIRONMENT = {
+  AWS_XRAY_DAEMON_ADDRESS: '169.254.79.129:2000',
+  _AWS_XRAY_DAEMON_ADDRESS: '169.254.79.129',
+  _AWS_XRAY_DAEMON_PORT: '2000',
+  AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+};
+
+const activelyTraced = (resource: { Properties?: Record<string, unknown> }) =>
+  (resource.Properties?.TracingConfig as { Mode?: unknown } | undefined)?.Mode === 'Active';
+
 /** `shop-local-api/CatalogGetProduct/Function/Resource` -> `CatalogGetProduct`. */
 function constructName(cdkPath: unknown, logicalId: string): string {
   return typeof cdkPath === 'string' ? (cdkPath.split('/')[1] ?? logicalId) : logicalId;
@@ -96,9 +110,15 @@ function constructName(cdkPath: unknown, logicalId: string): string {
 /**
  * Every function of the synthesized template that the app built from a handler of ours
  * (those carry their entry in metadata), with its bundle and the environment the local
- * runtime would give it. Functions added on any branch show up here without a change.
+ * runtime would give it (plus active tracing's, where the template turns it on). Functions
+ * added on any branch show up here without a change. `namePrefix` tells environments apart
+ * (`prod:CatalogGetProduct`).
  */
-export function functionTargets(assembly: CloudAssembly, resolver: TemplateResolver): BenchTarget[] {
+export function functionTargets(
+  assembly: CloudAssembly,
+  resolver: TemplateResolver,
+  namePrefix = '',
+): BenchTarget[] {
   const labels = invokers(resolver);
   const targets: BenchTarget[] = [];
   for (const found of resourcesOfType(assembly, 'AWS::Lambda::Function')) {
@@ -110,7 +130,7 @@ export function functionTargets(assembly: CloudAssembly, resolver: TemplateResol
     });
     const { bundle, exportName } = resolveHandler(spec.codeDir, spec.handler);
     targets.push({
-      name: constructName(found.resource.Metadata?.['aws:cdk:path'], found.logicalId),
+      name: `${namePrefix}${constructName(found.resource.Metadata?.['aws:cdk:path'], found.logicalId)}`,
       label: (labels.get(found.logicalId) ?? ['(not invoked by the template)']).join(', '),
       kind: 'function',
       entry,
@@ -118,7 +138,9 @@ export function functionTargets(assembly: CloudAssembly, resolver: TemplateResol
       exportName,
       bundleBytes: fileBytes(bundle),
       mapBytes: fileBytes(`${bundle}.map`),
-      environment: spec.environment,
+      environment: activelyTraced(found.resource)
+        ? { ...spec.environment, ...ACTIVE_TRACING_ENVIRONMENT }
+        : spec.environment,
       logicalId: found.logicalId,
       functionId: String(found.resource.Metadata?.[FUNCTION_ID_METADATA] ?? ''),
       memoryMb: spec.memoryMb,

@@ -90,11 +90,12 @@ export interface ObservabilityConfig {
    */
   readonly lambdaTracing: boolean;
   /**
-   * Which functions bundle the Powertools Tracer, so that their DynamoDB and HTTPS calls show
-   * as subsegments: `none`; `provider`, the functions that call the payment provider, whose
-   * seconds-long calls are what a trace is wanted for; or `all`. The Tracer (X-Ray SDK, about
-   * 120 KB of bundle) adds to every cold start of a function that bundles it (npm run bench:
-   * floor:tracer against floor:getitem, about 16 ms median in one run), so it goes where it pays.
+   * Which functions bundle the X-Ray recorder (functions/core/xray.ts), so that their handler,
+   * DynamoDB, Secrets Manager and HTTPS calls show as subsegments under Lambda's trace: `none`;
+   * `provider`, the functions that call the payment provider, whose seconds-long calls are what
+   * a trace is wanted for; or `all`. The recorder is a few KB (the Powertools Tracer it replaced
+   * bundled the X-Ray SDK, about 120 KB); `npm run bench` prices it: floor:tracer against
+   * floor:getitem-ours. It records only where `lambdaTracing` is on.
    */
   readonly tracedCalls: 'none' | 'provider' | 'all';
 }

@@ -3,14 +3,13 @@ import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import {
-  type ICommandHooks,
-  LogLevel,
-  NodejsFunction,
-  OutputFormat,
-  SourceMapMode,
-} from 'aws-cdk-lib/aws-lambda-nodejs';
+  Architecture,
+  Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { CfnLogGroup, LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -18,6 +17,10 @@ import { Construct } from 'constructs';
 import { type EnvironmentConfig, metricsNamespace } from '../config/environments.ts';
 import { FUNCTION_MEMORY_MB } from '../config/function-memory.ts';
 import { notifyingAlarm, RUNBOOK_SECTIONS } from './alarms.ts';
+import { bundleDefines, FunctionBundler } from './function-bundler.ts';
+
+/** The repository root (where the bundler lives; many tools import it from here). */
+export { PROJECT_ROOT } from './function-bundler.ts';
 
 /**
  * What a read-only function may do to the table: point reads and Queries. No Scan (no request
@@ -38,52 +41,10 @@ export const TABLE_WRITE_ACTIONS = [
 
 const DEFAULT_TIMEOUT = Duration.seconds(10);
 
-/** Prepended to every bundle: some CJS dependencies call require() for Node built-ins. */
-export const FUNCTION_BANNER =
-  "import{createRequire as __shopCreateRequire}from'node:module';const require=__shopCreateRequire(import.meta.url);";
-
-/**
- * Bundling hooks that copy files (relative to the project root, or absolute) into the bundle's
- * directory, by base name, after esbuild ran.
- */
-function copyFiles(files: readonly string[]): ICommandHooks {
-  const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
-  return {
-    beforeBundling: () => [],
-    beforeInstall: () => [],
-    afterBundling: (_inputDir, outputDir) =>
-      files.map(
-        (file) =>
-          `cp ${quote(path.resolve(PROJECT_ROOT, file))} ${quote(path.join(outputDir, path.basename(file)))}`,
-      ),
-  };
-}
-
-/**
- * Modules swapped for others in every bundle (esbuild `--alias`, paths relative to the project
- * root, where esbuild runs). The SDK's default credential chain becomes its first link, the
- * environment Lambda sets: see functions/core/aws-credentials.ts.
- */
-export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
-  '@aws-sdk/credential-provider-node': './functions/core/aws-credentials.ts',
-};
-
 /** Template metadata key holding a function's handler source (the bench reads it). */
 export const ENTRY_METADATA = 'shop:entry';
 /** Template metadata key holding a function's stable id (the route table's `id`). */
 export const FUNCTION_ID_METADATA = 'shop:function-id';
-
-/** The repository root: handler entries in the route table are relative to it. */
-export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
-
-/**
- * Constants esbuild writes into a function's bundle. `SHOP_TRACED_CALLS` decides at build time
- * whether functions/core/tracing.ts bundles the Tracer (X-Ray SDK), so that a function without
- * traced calls carries none of it.
- */
-export function bundleDefines(tracedCalls: boolean): Record<string, string> {
-  return { 'process.env.SHOP_TRACED_CALLS': JSON.stringify(String(tracedCalls)) };
-}
 
 export interface EndpointFunctionProps {
   /**
@@ -106,7 +67,8 @@ export interface EndpointFunctionProps {
   readonly files?: readonly string[];
   /**
    * The function calls the payment provider: where the environment's `observability.tracedCalls`
-   * is `provider`, it bundles the Tracer so its DynamoDB and HTTPS calls show in X-Ray.
+   * is `provider`, it bundles the X-Ray recorder (functions/core/xray.ts) so its DynamoDB and
+   * HTTPS calls show in X-Ray.
    */
   readonly callsPaymentProvider?: boolean;
   /**
@@ -118,11 +80,12 @@ export interface EndpointFunctionProps {
 
 /**
  * One Lambda function behind one route, with the house defaults: Node.js 24 on arm64, a
- * minified tree-shaken ESM bundle with source maps, its own log group with retention, a role
+ * minified tree-shaken ESM bundle with source maps (built with the app's other functions by
+ * the {@link FunctionBundler}), its own log group with retention, a role
  * that can write only to that log group, and no table access until `bindTable` grants it.
  */
 export class EndpointFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   /** The function's own log group (its role may write only here). */
   readonly logGroup: LogGroup;
   readonly role: Role;
@@ -159,11 +122,15 @@ export class EndpointFunction extends Construct {
         resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:log-stream:*`],
       }),
     );
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(PROJECT_ROOT, props.entry),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+    this.function = new LambdaFunction(this, 'Function', {
+      // Built with every other function of the app in one esbuild build (function-bundler.ts):
+      // a minified ESM bundle, its source map beside it, the `files` copied next to them.
+      code: FunctionBundler.of(this).code({
+        entry: props.entry,
+        define: bundleDefines(traceCalls),
+        files: props.files ?? [],
+      }),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memoryMb ?? FUNCTION_MEMORY_MB[functionId] ?? config.functionMemoryMb,
@@ -185,27 +152,6 @@ export class EndpointFunction extends Construct {
         // import. The map ships beside the bundle and is read only when a stack is rendered
         // (functions/core/stack-traces.ts).
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        logLevel: LogLevel.WARNING,
-        sourceMap: true,
-        // Maps without embedded sources still point stack traces at file:line, and Node
-        // parses a third of the bytes at cold start (measured by npm run bench).
-        sourcesContent: false,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        // ESM entry points of the SDK tree-shake far better than its CJS builds.
-        mainFields: ['module', 'main'],
-        // Bundle the SDK rather than use the runtime's copy: pinned versions, smaller init.
-        externalModules: [],
-        banner: FUNCTION_BANNER,
-        ...(props.files?.length ? { commandHooks: copyFiles(props.files) } : {}),
-        define: bundleDefines(traceCalls),
-        esbuildArgs: Object.fromEntries(
-          Object.entries(BUNDLE_ALIASES).map(([module, replacement]) => [`--alias:${module}`, replacement]),
-        ),
       },
     });
     const resource = this.function.node.defaultChild;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { DAEMON_HEADER } from '../../functions/core/xray.ts';
 import { routeGroups } from '../../lib/api/route-groups.ts';
 import { ROUTES, routeKey } from '../../lib/api/routes.ts';
 import { SCHEDULES } from '../../lib/api/schedules.ts';
@@ -358,7 +359,7 @@ describe.each([
     }
   });
 
-  it(`bundles the Tracer ${active ? 'only into the functions that call the payment provider' : 'into no function'}`, () => {
+  it(`bundles the X-Ray recorder ${active ? 'only into the functions that call the payment provider' : 'into no function'}, and the X-Ray SDK into none`, () => {
     const assemblyDir = shop().assembly.directory;
     for (const { id, entry, secrets } of calledFromTables) {
       const endpoint = shop().stacks.api.functions.get(id);
@@ -370,7 +371,9 @@ describe.each([
         ?.Variables;
       expect(variables?.SHOP_TRACED_CALLS, entry).toBe(String(traced));
       const bundle = readFileSync(path.join(assemblyDir, `asset.${assetHash(fn)}`, 'index.mjs'), 'utf8');
-      expect(bundle.includes('AWSXRay') || bundle.includes('XRaySDK'), entry).toBe(traced);
+      // The daemon protocol's header line is in the bundle exactly where the recorder is.
+      expect(bundle.includes(DAEMON_HEADER.trim()), entry).toBe(traced);
+      expect(bundle.includes('AWSXRay') || bundle.includes('XRaySDK'), entry).toBe(false);
     }
   });
 });

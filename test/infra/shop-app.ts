@@ -9,7 +9,7 @@ import {
   environmentConfig,
 } from '../../lib/config/environments.ts';
 
-/** One environment's app, synthesized once per test file (each synthesis bundles every function). */
+/** One environment's app, synthesized once per test file (each synthesis bundles every function, in one esbuild build). */
 export interface SynthesizedShop {
   readonly config: EnvironmentConfig;
   readonly app: App;

@@ -21,7 +21,7 @@ const usageError = (args: string[]): BenchUsageError => {
 
 describe('the bench phase registry', () => {
   it('holds each phase once, in the order they run, each with a line for --help', () => {
-    expect(PHASES.map((p) => p.name)).toEqual(['cold', 'journey', 'warm', 'scale']);
+    expect(PHASES.map((p) => p.name)).toEqual(['synth', 'cold', 'journey', 'warm', 'scale']);
     for (const phase of PHASES) expect(phase.describe.length).toBeGreaterThan(10);
   });
 });
@@ -29,13 +29,14 @@ describe('the bench phase registry', () => {
 describe('the bench command line', () => {
   it('runs every phase of the registry with the documented defaults', () => {
     const parsed = options([]);
-    expect([...parsed.phases]).toEqual(['cold', 'journey', 'warm', 'scale']);
+    expect([...parsed.phases]).toEqual(['synth', 'cold', 'journey', 'warm', 'scale']);
     expect(parsed).toMatchObject({
       runs: 15,
       requests: 300,
       duration: 10,
       journeys: 15,
       scale: 100_000,
+      synths: 3,
       json: undefined,
       writeDocs: false,
     });
@@ -49,7 +50,7 @@ describe('the bench command line', () => {
 
   it('refuses an unknown phase, a non-positive number and an unknown option with the usage line', () => {
     const usage =
-      'Usage: npm run bench -- [--only cold,journey,warm,scale] [--runs N] [--requests N] [--duration S] [--journeys N] [--scale N] [--json <file>] [--write-docs]';
+      'Usage: npm run bench -- [--only synth,cold,journey,warm,scale] [--runs N] [--requests N] [--duration S] [--journeys N] [--scale N] [--synths N] [--json <file>] [--write-docs]';
     expect(usageError(['--only', 'cold,search']).message).toBe(`Unknown phase "search".\n${usage}`);
     expect(usageError(['--runs', '0']).message).toBe(`--runs must be a positive integer, got "0".\n${usage}`);
     expect(usageError(['--requests', '1.5']).message).toContain('--requests must be a positive integer');
@@ -67,6 +68,7 @@ describe('the bench command line', () => {
       '--duration S',
       '--journeys N',
       '--scale N',
+      '--synths N',
       '--json',
       '--write-docs',
     ])

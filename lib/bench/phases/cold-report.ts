@@ -12,8 +12,15 @@ import {
   FLOOR_OURS,
   FLOOR_PLAIN,
   FLOOR_TRACER,
+  FLOOR_XRAY_SDK,
   LEVER_SUBJECT,
 } from './cold-targets.ts';
+
+/** One environment's functions, as measured (local's names are bare, the others' `<env>:<name>`). */
+export interface EnvironmentFunctions {
+  readonly name: string;
+  readonly functions: readonly BenchTarget[];
+}
 
 /** One floor or function with its cold import against the floors. */
 interface ColdRow {
@@ -38,9 +45,9 @@ interface Measured extends ColdTargets {
 
 const x = (value: number, floor: number) => (floor > 0 ? value / floor : Number.NaN);
 
-function rowsOf(context: BenchContext, m: Measured): ColdRow[] {
+function rowsOf(m: Measured, targets: readonly BenchTarget[]): ColdRow[] {
   const rssOf = (name: string) => summarize(m.samples.get(name)?.rssMb ?? []).p50;
-  return [...m.floors, ...context.app.functions].map((t) => {
+  return targets.map((t) => {
     const s = m.coldOf(t.name);
     return {
       target: t,
@@ -107,11 +114,12 @@ function bundlesSection(context: BenchContext, m: Measured, rows: readonly ColdR
   const floorCost = (name: string, base: { p50: number }) => ms(m.coldOf(name).p50 - base.p50);
   print(
     `  Observability at cold start (medians): Powertools Metrics adds ${floorCost(FLOOR_METRICS, emptyFloor)} ms ` +
-      `(floor:metrics - floor:empty); the Tracer adds ${floorCost(FLOOR_TRACER, m.oursFloorImport)} ms ` +
-      '(floor:tracer - floor:getitem-ours), paid only where observability.tracedCalls bundles it.',
+      `(floor:metrics - floor:empty); our X-Ray recorder adds ${floorCost(FLOOR_TRACER, m.oursFloorImport)} ms ` +
+      `(floor:tracer - floor:getitem-ours), the Powertools Tracer (X-Ray SDK) it replaced ${floorCost(FLOOR_XRAY_SDK, m.oursFloorImport)} ms; ` +
+      'paid only where observability.tracedCalls bundles it.',
   );
   print('  Beyond the GetItem floor (KB of minified output), largest parts:');
-  for (const fn of context.app.functions)
+  for (const fn of rows.map((r) => r.target).filter((t) => t.kind === 'function'))
     print(`    ${fn.name.padEnd(36)} ${partsBeyond(m, fn.name) || '(nothing beyond the floor)'}`);
   print();
   return markdownTable(
@@ -165,29 +173,95 @@ function leversSection(context: BenchContext, m: Measured): string {
   );
 }
 
-function coldGoals(functionRows: readonly ColdRow[]): Goal[] {
-  const overImport = functionRows.filter((r) => r.xPlain > 1.0);
-  const overSize = functionRows.filter((r) => r.sizeX > 1.1);
-  const maxImport = Math.max(...functionRows.map((r) => r.xPlain));
-  const maxSize = Math.max(...functionRows.map((r) => r.sizeX));
-  return [
-    {
-      goal: 'Cold import of every function vs the GetItem floor as a user deploys it',
-      target: '<= 1.00x',
-      measured: `max ${maxImport.toFixed(2)}x${overImport.length ? ` (over: ${overImport.map((r) => r.target.name).join(', ')})` : ''}; vs our-build floor max ${Math.max(...functionRows.map((r) => r.xOurs)).toFixed(2)}x`,
-      met: overImport.length === 0,
-    },
-    {
-      goal: 'Bundle size of every function vs the GetItem floor',
-      target: '<= 1.10x',
-      measured: `max ${maxSize.toFixed(2)}x${overSize.length ? ` (over: ${overSize.map((r) => r.target.name).join(', ')})` : ''}`,
-      met: overSize.length === 0,
-    },
+/** The function with the highest value of `key`, and that value. */
+function worst(rows: readonly ColdRow[], key: 'xPlain' | 'sizeX'): { name: string; value: number } {
+  const top = rows.reduce<ColdRow | undefined>(
+    (a, b) => (a === undefined || b[key] > a[key] ? b : a),
+    undefined,
+  );
+  return { name: top?.target.name ?? '-', value: top?.[key] ?? Number.NaN };
+}
+
+/** Per environment: every function's cold import and bundle size against the GetItem floor. */
+function coldGoals(byEnvironment: ReadonlyMap<string, readonly ColdRow[]>): Goal[] {
+  return [...byEnvironment].flatMap(([environment, rows]) => {
+    const overImport = rows.filter((r) => r.xPlain > 1.0);
+    const overSize = rows.filter((r) => r.sizeX > 1.1);
+    const names = (over: readonly ColdRow[]) => over.map((r) => r.target.name).join(', ');
+    const maxImport = worst(rows, 'xPlain');
+    return [
+      {
+        goal: `Cold import of every function of ${environment} vs the GetItem floor as a user deploys it`,
+        target: '<= 1.00x',
+        measured: `max ${maxImport.value.toFixed(2)}x (${maxImport.name})${overImport.length ? `; over: ${names(overImport)}` : ''}; vs our-build floor max ${Math.max(...rows.map((r) => r.xOurs)).toFixed(2)}x`,
+        met: overImport.length === 0,
+      },
+      {
+        goal: `Bundle size of every function of ${environment} vs the GetItem floor`,
+        target: '<= 1.10x',
+        measured: `max ${worst(rows, 'sizeX').value.toFixed(2)}x${overSize.length ? ` (over: ${names(overSize)})` : ''}`,
+        met: overSize.length === 0,
+      },
+    ];
+  });
+}
+
+/** `prod:CatalogGetProduct` -> `CatalogGetProduct`. */
+const constructIdOf = (name: string) => name.slice(name.indexOf(':') + 1);
+
+/**
+ * Prints every function of every environment side by side (bundle KB, cold import, x the GetItem
+ * floor) and each environment's worst; its markdown section.
+ */
+function environmentsSection(
+  context: BenchContext,
+  byEnvironment: ReadonlyMap<string, readonly ColdRow[]>,
+): string {
+  const names = [...byEnvironment.keys()];
+  const rowOf = new Map<string, ColdRow>();
+  for (const [environment, rows] of byEnvironment)
+    for (const row of rows) rowOf.set(`${environment}\n${constructIdOf(row.target.name)}`, row);
+  const ids = [
+    ...new Set([...byEnvironment.values()].flatMap((rows) => rows.map((r) => constructIdOf(r.target.name)))),
   ];
+  const headers = ['function', ...names.flatMap((env) => [`${env} KB`, `${env} ms`, `${env} x floor`])];
+  const cells = ids.map((id) => [
+    id,
+    ...names.flatMap((env) => {
+      const row = rowOf.get(`${env}\n${id}`);
+      return row ? [kb(row.target.bundleBytes), ms(row.p50), `${row.xPlain.toFixed(2)}x`] : ['', '', ''];
+    }),
+  ]);
+  const { print } = context;
+  print(
+    `Every environment's bundles side by side (cold import p50, n=${context.options.runs}; x the GetItem floor)`,
+  );
+  print(
+    renderTable(
+      headers.map((header, i) => ({ header, align: i > 0 ? 'right' : 'left' })),
+      cells,
+    ),
+  );
+  const worstLines = [...byEnvironment].map(([env, rows]) => {
+    const top = worst(rows, 'xPlain');
+    return `${env} ${top.value.toFixed(2)}x (${constructIdOf(top.name)})`;
+  });
+  print(`  Worst cold import per environment vs the GetItem floor: ${worstLines.join('; ')}.`);
+  print();
+  return `${markdownTable(
+    headers,
+    cells,
+    headers.map((_, i) => i).filter((i) => i > 0),
+  )}\n\nWorst cold import per environment vs the GetItem floor: ${worstLines.join('; ')}.`;
 }
 
 /** The cold figures as the JSON report holds them. */
-function coldReport(context: BenchContext, m: Measured, functionRows: readonly ColdRow[]) {
+function coldReport(
+  context: BenchContext,
+  m: Measured,
+  functionRows: readonly ColdRow[],
+  byEnvironment: ReadonlyMap<string, readonly ColdRow[]>,
+) {
   return {
     runs: context.options.runs,
     floors: m.floors.map((f) => ({
@@ -209,6 +283,20 @@ function coldReport(context: BenchContext, m: Measured, functionRows: readonly C
       rssMb: r.rss,
       parts: Object.fromEntries(m.compositions.get(r.target.name)?.byPart ?? []),
     })),
+    environments: Object.fromEntries(
+      [...byEnvironment].map(([env, rows]) => [
+        env,
+        {
+          worstImport: worst(rows, 'xPlain'),
+          functions: rows.map((r) => ({
+            name: constructIdOf(r.target.name),
+            bundleBytes: r.target.bundleBytes,
+            importP50Ms: r.p50,
+            xPlainFloor: r.xPlain,
+          })),
+        },
+      ]),
+    ),
     levers: m.levers.map((l) => ({
       name: l.name,
       what: l.what,
@@ -224,6 +312,7 @@ export function coldResult(
   context: BenchContext,
   built: ColdTargets,
   samples: ReadonlyMap<string, ColdStartSamples>,
+  environments: readonly EnvironmentFunctions[],
 ): PhaseResult {
   const coldOf = (name: string) => summarize(samples.get(name)?.importMs ?? []);
   const m: Measured = {
@@ -234,8 +323,10 @@ export function coldResult(
     plainImport: coldOf(FLOOR_PLAIN),
     oursFloorImport: coldOf(FLOOR_OURS),
   };
-  const rows = rowsOf(context, m);
+  const rows = rowsOf(m, [...m.floors, ...context.app.functions]);
   const bundles = bundlesSection(context, m, rows);
+  const byEnvironment = new Map(environments.map((env) => [env.name, rowsOf(m, env.functions)] as const));
+  const environmentsTable = environmentsSection(context, byEnvironment);
   const levers = leversSection(context, m);
   const functionRows = rows.filter((r) => r.target.kind === 'function');
   const chart = coldStartChart(
@@ -247,9 +338,9 @@ export function coldResult(
     ],
   );
   return {
-    report: { cold: coldReport(context, m, functionRows), chartSvg: chart },
-    sections: { bundles, levers },
-    goals: coldGoals(functionRows),
+    report: { cold: coldReport(context, m, functionRows, byEnvironment), chartSvg: chart },
+    sections: { bundles, environments: environmentsTable, levers },
+    goals: coldGoals(byEnvironment),
     findings: { cold: { samples, plainFloorImport: m.plainImport } },
   };
 }

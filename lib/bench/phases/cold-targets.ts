@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { bundleDefines } from '../../constructs/endpoint-function.ts';
+import { bundleDefines } from '../../constructs/function-bundler.ts';
 import {
   analyzeBundle,
   type BundleComposition,
@@ -16,6 +16,7 @@ export const FLOOR_PLAIN = 'floor:getitem';
 export const FLOOR_OURS = 'floor:getitem-ours';
 export const FLOOR_METRICS = 'floor:metrics';
 export const FLOOR_TRACER = 'floor:tracer';
+export const FLOOR_XRAY_SDK = 'floor:xray-sdk';
 /** The function the levers are measured on: it has every part (SDK, secrets, cursor, schemas). */
 export const LEVER_SUBJECT = 'functions/catalog/list-products.ts';
 
@@ -33,7 +34,12 @@ interface FloorSpec {
   readonly entry: string;
   /** Built and run like our functions (else as a user would deploy it). */
   readonly ours: boolean;
+  /** Variables on top of the function environment it runs in. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
+
+/** What Lambda's active tracing adds to a function's environment: the X-Ray daemon's address. */
+const TRACING_ON = { AWS_XRAY_DAEMON_ADDRESS: '169.254.79.129:2000', AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR' };
 
 const FLOOR_SPECS: readonly FloorSpec[] = [
   {
@@ -63,9 +69,17 @@ const FLOOR_SPECS: readonly FloorSpec[] = [
   },
   {
     name: FLOOR_TRACER,
-    label: 'GetItem + Powertools Tracer, built like ours',
+    label: 'GetItem + our X-Ray recorder (tracing on), built like ours',
     entry: 'lib/bench/floors/tracer-handler.ts',
     ours: true,
+    environment: TRACING_ON,
+  },
+  {
+    name: FLOOR_XRAY_SDK,
+    label: 'GetItem + Powertools Tracer (X-Ray SDK), built like ours',
+    entry: 'lib/bench/floors/xray-sdk-handler.ts',
+    ours: true,
+    environment: TRACING_ON,
   },
 ];
 
@@ -142,10 +156,37 @@ export interface ColdTargets {
   readonly compositions: ReadonlyMap<string, BundleComposition>;
 }
 
-/** Builds the floors and the levers into the run's work directory and analyzes every bundle. */
-export async function buildColdTargets(context: BenchContext): Promise<ColdTargets> {
-  const { functions } = context.app;
-  const like = functions.find((fn) => fn.environment.TABLE_NAME) ?? (functions[0] as BenchTarget);
+/**
+ * What each function's bundle is made of: one analysis per distinct entry and defines (the
+ * environments that deploy share most of their bundles), by target name.
+ */
+async function analyzeFunctions(
+  functions: readonly BenchTarget[],
+  compositions: Map<string, BundleComposition>,
+): Promise<void> {
+  const analyses = new Map<string, Promise<BundleComposition>>();
+  await Promise.all(
+    functions.map(async (fn) => {
+      const define = bundleDefines(fn.environment.SHOP_TRACED_CALLS === 'true');
+      const key = `${fn.entry}\n${JSON.stringify(define)}`;
+      const analysis = analyses.get(key) ?? analyzeBundle(fn.entry, define);
+      analyses.set(key, analysis);
+      compositions.set(fn.name, await analysis);
+    }),
+  );
+}
+
+/**
+ * Builds the floors and the levers into the run's work directory and analyzes every bundle
+ * (the floors', the levers' and those of `functions`, every environment's).
+ */
+export async function buildColdTargets(
+  context: BenchContext,
+  functions: readonly BenchTarget[],
+): Promise<ColdTargets> {
+  // Floors and levers run in the environment of a local function (the journey compares with those).
+  const local = context.app.functions;
+  const like = local.find((fn) => fn.environment.TABLE_NAME) ?? (local[0] as BenchTarget);
   context.progress('Bundling the floors and the levers, analyzing every bundle (esbuild metafiles)...');
   const compositions = new Map<string, BundleComposition>();
   const dirOf = (name: string) => path.join(context.runtime.workDir, name.replace(/[:/]/g, '-'));
@@ -158,10 +199,11 @@ export async function buildColdTargets(context: BenchContext): Promise<ColdTarge
         spec.ours ? functionBuildOptions(spec.entry, outfile) : plainBuildOptions(spec.entry, outfile),
       ),
     );
-    floors.push(floorTarget(spec.name, spec.label, spec.entry, dirOf(spec.name), like, !spec.ours));
+    const floor = floorTarget(spec.name, spec.label, spec.entry, dirOf(spec.name), like, !spec.ours);
+    floors.push({ ...floor, environment: { ...floor.environment, ...spec.environment } });
   }
 
-  const subject = functions.find((fn) => fn.entry === LEVER_SUBJECT);
+  const subject = local.find((fn) => fn.entry === LEVER_SUBJECT);
   const levers: Lever[] = [];
   if (subject) {
     for (const spec of LEVER_SPECS) {
@@ -180,13 +222,6 @@ export async function buildColdTargets(context: BenchContext): Promise<ColdTarge
   } else {
     context.progress(`No function is built from ${LEVER_SUBJECT}; the levers are not measured.`);
   }
-  await Promise.all(
-    functions.map(async (fn) =>
-      compositions.set(
-        fn.name,
-        await analyzeBundle(fn.entry, bundleDefines(fn.environment.SHOP_TRACED_CALLS === 'true')),
-      ),
-    ),
-  );
+  await analyzeFunctions(functions, compositions);
   return { floors, levers, compositions };
 }
