@@ -16,6 +16,7 @@
  */
 import type { TemplateResolver } from '../cloudformation/template.ts';
 import type { LocalFunction } from '../lambda/function.ts';
+import type { EmulatorLog } from '../log.ts';
 import { readApiDefinition } from './http/definition.ts';
 import { templateAuthorizers } from './http/jwt-authorizer.ts';
 import { startApiServer } from './http/server.ts';
@@ -30,7 +31,11 @@ export interface LocalApiGatewayOptions {
   readonly port: number;
   /** Port of the WebSocket API, likewise. */
   readonly webSocketPort: number;
-  readonly log: (line: string) => void;
+  /** The interface both APIs listen on: loopback (`127.0.0.1`) unless told otherwise (`0.0.0.0`: every one). */
+  readonly host?: string;
+  /** Origins CORS allows on top of the template's `CorsConfiguration` (the template stays as synthesized). */
+  readonly extraCorsOrigins?: readonly string[];
+  readonly log: EmulatorLog;
 }
 
 export interface LocalApiGateway {
@@ -50,14 +55,22 @@ export async function startApiGateway(options: LocalApiGatewayOptions): Promise<
     api: httpApi,
     functions,
     port: options.port,
+    host: options.host,
     log,
     authorize: templateAuthorizers(resolver, httpApi.apiId),
+    extraCorsOrigins: options.extraCorsOrigins,
   });
   let webSocket: LocalWebSocketServer | undefined;
   try {
     const webSocketApi = readWebSocketApi(resolver);
     webSocket = webSocketApi
-      ? await startWebSocketServer({ api: webSocketApi, functions, port: options.webSocketPort, log })
+      ? await startWebSocketServer({
+          api: webSocketApi,
+          functions,
+          port: options.webSocketPort,
+          host: options.host,
+          log,
+        })
       : undefined;
   } catch (error) {
     await server.stop();
