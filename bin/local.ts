@@ -3,8 +3,8 @@
 // ports are checked first, before anything slow starts; then the synthesis, DynamoDB Local, the
 // seeding and the APIs. While it runs, .local/runtime.json says where everything is.
 import path from 'node:path';
-import type { ShopBackend } from '../lib/demo/backend-hooks.ts';
 import { readCommandLine } from '../lib/cli/command-line.ts';
+import type { ShopBackend } from '../lib/demo/backend-hooks.ts';
 import { START_COMMAND } from '../lib/start/command.ts';
 import { assertPortsFree, StartSettingsError, startSettings } from '../lib/start/settings.ts';
 

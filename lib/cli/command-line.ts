@@ -122,7 +122,8 @@ export function helpText<T extends OptionTable>(spec: CommandSpec<T>): string {
 function firstSentence(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const end = message.indexOf('. ');
-  return end >= 0 ? message.slice(0, end + 1) : message;
+  const sentence = end >= 0 ? message.slice(0, end) : message;
+  return `${sentence.replace(/\.$/, '')}.`;
 }
 
 function integerRange(option: { min?: number; max?: number }): string {
