@@ -40,10 +40,10 @@ const { shopBackendOptions } = await import('../lib/demo/backend-hooks.ts');
 const { DEMO_CUSTOMER_PASSWORD, localAdmin } = await import('../lib/demo/seed.ts');
 const { startLocalBackend } = await import('../lib/local/backend.ts');
 const { readyRecord, readyText } = await import('../lib/start/banner.ts');
-const { removeRuntimeInfo, writeRuntimeInfo } = await import('../lib/start/runtime-file.ts');
+const { localStateDir, removeRuntimeInfo, writeRuntimeInfo } = await import('../lib/start/runtime-file.ts');
 const { synthesize } = await import('../lib/synth.ts');
 
-const localDir = path.join(PROJECT_ROOT, '.local');
+const localDir = localStateDir(PROJECT_ROOT);
 const dataDir = values['in-memory'] ? undefined : path.join(localDir, 'data');
 if (values.reset) rmSync(path.join(localDir, 'data'), { recursive: true, force: true });
 const started = Date.now();
@@ -66,10 +66,16 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 try {
-  step('Synthesizing the local environment (same bundles as a deploy)...');
-  const synth = synthesize('local', path.join(localDir, 'cdk.out'), { reuse: true });
-  const { outdir } = synth;
-  if (!synth.synthesized) step('Sources unchanged since the last synthesis: reusing .local/cdk.out');
+  let outdir: string;
+  if (values.assembly !== undefined) {
+    outdir = path.resolve(process.env.INIT_CWD ?? process.cwd(), values.assembly);
+    step(`Serving the synthesized app in ${outdir}`);
+  } else {
+    step('Synthesizing the local environment (same bundles as a deploy)...');
+    const synth = synthesize('local', path.join(localDir, 'cdk.out'), { reuse: true });
+    outdir = synth.outdir;
+    if (!synth.synthesized) step('Sources unchanged since the last synthesis: reusing .local/cdk.out');
+  }
   step('Starting DynamoDB Local and the API...');
   backend = await startLocalBackend({
     assemblyDir: outdir,

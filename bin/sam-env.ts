@@ -25,9 +25,9 @@ const { PROJECT_ROOT } = await import('../lib/constructs/endpoint-function.ts');
 const { readCloudAssembly, resourcesOfType, TemplateResolver } = await import(
   '../lib/local/cloudformation/template.ts'
 );
-const { readRuntimeInfo } = await import('../lib/start/runtime-file.ts');
+const { localStateDir, readRuntimeInfo } = await import('../lib/start/runtime-file.ts');
 
-const localDir = path.join(PROJECT_ROOT, '.local');
+const localDir = localStateDir(PROJECT_ROOT);
 const running = readRuntimeInfo(localDir);
 if (!running.ok) {
   console.error(

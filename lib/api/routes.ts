@@ -132,6 +132,8 @@ export interface RouteDefinition {
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   /** Files (relative to the repo root) copied next to the function's bundle, read at run time. */
   readonly files?: readonly string[];
+  /** The function is told the WebSocket API's URL (`WEBSOCKET_URL`): the reference page names it. */
+  readonly webSocketUrl?: boolean;
 }
 
 /** The catch-all route: answers 404 or 405 as problem+json for anything no route matches. */
@@ -187,6 +189,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     tag: 'system',
     auth: 'public',
     table: 'none',
+    webSocketUrl: true,
     responses: { 200: { description: 'The HTML page.', contentTypes: ['text/html'] } },
   },
   {

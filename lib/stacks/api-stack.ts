@@ -9,6 +9,7 @@ import {
   HttpRoute,
   HttpStage,
   LogGroupLogDestination,
+  WebSocketApi,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -22,7 +23,8 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { REQUEST_ID_HEADER } from '../../functions/core/request-id.ts';
 import { DEFAULT_ROUTE, functionId, ROUTES, routeKey, type SecretName } from '../api/routes.ts';
-import { SCHEDULES } from '../api/schedules.ts';
+import { deployedSchedules } from '../api/schedules.ts';
+import { webSocketStageName } from '../api/websocket.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import { ApiMonitoring } from '../constructs/api-monitoring.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
@@ -103,6 +105,12 @@ export function routeThrottleSettings(
  */
 export class ApiStack extends Stack {
   readonly api: HttpApi;
+  /**
+   * The WebSocket API itself: its routes, authorizer, functions and stage are the events
+   * stack's. It lives here so the reference page (`GET /docs`) can name its URL: the events
+   * stack depends on this one (the token issuer), so this one cannot read the events stack.
+   */
+  readonly webSocketApi: WebSocketApi;
   readonly stage: HttpStage;
   /** The access-token issuer (`iss`): the configured URL, the custom domain, else the API's own endpoint. */
   readonly issuer: string;
@@ -114,6 +122,11 @@ export class ApiStack extends Stack {
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { config, table, secrets, alarmTopic } = props;
+    this.webSocketApi = new WebSocketApi(this, 'WebSocketApi', {
+      apiName: `shop-${config.name}-realtime`,
+      description: `Shop real-time API (${config.name})`,
+    });
+    const webSocketUrl = `${this.webSocketApi.apiEndpoint}/${webSocketStageName(config)}`;
 
     const fallback = new EndpointFunction(this, functionId(DEFAULT_ROUTE.entry), {
       entry: DEFAULT_ROUTE.entry,
@@ -213,6 +226,7 @@ export class ApiStack extends Stack {
         ...(route.files ? { files: route.files } : {}),
       });
       if (route.table !== 'none') endpoint.bindTable(table, route.table, SHOP_TABLE_INDEXES);
+      if (route.webSocketUrl) endpoint.function.addEnvironment('WEBSOCKET_URL', webSocketUrl);
       bindSecrets(endpoint, route.secrets);
       acknowledgeApiEndpoint(endpoint);
       const httpRoutes = this.api.addRoutes({
@@ -233,7 +247,7 @@ export class ApiStack extends Stack {
     cfnStage.routeSettings = routeThrottleSettings(config);
     for (const route of routes) this.stage.node.addDependency(route);
 
-    for (const job of SCHEDULES) {
+    for (const job of deployedSchedules(config)) {
       const id = functionId(job.entry);
       const fn = new EndpointFunction(this, id, {
         entry: job.entry,

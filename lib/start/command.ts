@@ -18,6 +18,11 @@ export const START_COMMAND = {
       default: 'pretty',
       describe: 'pretty: one readable line each; json: every stdout line a JSON object (pipe to jq)',
     },
+    assembly: {
+      type: 'string',
+      placeholder: '<dir>',
+      describe: 'serve this synthesized cloud assembly of the local environment instead of synthesizing one',
+    },
     host: {
       type: 'string',
       placeholder: '<address>',

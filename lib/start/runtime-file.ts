@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -18,9 +18,17 @@ export interface RuntimeInfo {
   readonly assemblyDir: string;
 }
 
+/**
+ * Where `npm start` keeps its state (data, synthesized app, runtime.json): `.local/`, or
+ * LOCAL_STATE_DIR (a test's own directory, so it never touches a developer's running backend).
+ */
+export const localStateDir = (projectRoot: string, env: NodeJS.ProcessEnv = process.env): string =>
+  env.LOCAL_STATE_DIR ? path.resolve(env.LOCAL_STATE_DIR) : path.join(projectRoot, '.local');
+
 export const runtimeFile = (localDir: string): string => path.join(localDir, 'runtime.json');
 
 export function writeRuntimeInfo(localDir: string, info: RuntimeInfo): void {
+  mkdirSync(localDir, { recursive: true });
   writeFileSync(runtimeFile(localDir), `${JSON.stringify(info, null, 2)}\n`);
 }
 

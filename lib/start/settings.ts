@@ -26,6 +26,7 @@ export const START_ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['DYNAMODB_PORT', 'port of DynamoDB Local (default: a free one)'],
   ['SECRETS_PORT', 'port of the local Secrets Manager (default: a free one)'],
   ['SQS_PORT', 'port of the local SQS (default: a free one)'],
+  ['LOCAL_STATE_DIR', 'where data, the synthesized app and runtime.json are kept (default .local)'],
   ['LOCAL_ADMIN_EMAIL', 'the seeded admin account (with LOCAL_ADMIN_PASSWORD; on a fresh --reset)'],
 ];
 

@@ -17,6 +17,7 @@ import { QUERIES_DIR } from '../../lib/constructs/api-monitoring.ts';
 import { ACCESS_LOG_FORMAT } from '../../lib/stacks/api-stack.ts';
 import {
   type CfnResourceJson,
+  httpApiOf,
   onlyResource,
   referencedLogicalId,
   resourcesOfType,
@@ -362,6 +363,8 @@ describe.each([
     const assemblyDir = shop().assembly.directory;
     for (const { entry, secrets } of calledFromTables) {
       const endpoint = shop().stacks.api.functions.get(functionId(entry));
+      // A schedule this environment does not deploy (simulated payments where Stripe charges).
+      if (!endpoint && !ROUTES.some((route) => route.entry === entry)) continue;
       const fn = resourcesOfType(shop().api, 'AWS::Lambda::Function')[
         shop().stacks.api.getLogicalId(endpoint?.function.node.defaultChild as never)
       ];
@@ -447,7 +450,7 @@ describe('prod functions', () => {
   });
 
   it('let browsers of allowed origins read x-request-id', () => {
-    const [, api] = onlyResource(synthesizeShop('prod').api, 'AWS::ApiGatewayV2::Api');
+    const [, api] = httpApiOf(synthesizeShop('prod').api);
     expect(
       (api.Properties?.CorsConfiguration as { ExposeHeaders: string[] } | undefined)?.ExposeHeaders,
     ).toContain('x-request-id');
@@ -477,7 +480,7 @@ describe('an environment with a custom domain', () => {
       ]),
     });
     template.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
-    const [, httpApi] = onlyResource(template, 'AWS::ApiGatewayV2::Api');
+    const [, httpApi] = httpApiOf(template);
     expect(httpApi.Properties?.DisableExecuteApiEndpoint).toBe(true);
     const [, authorizer] = onlyResource(template, 'AWS::ApiGatewayV2::Authorizer');
     expect((authorizer.Properties?.JwtConfiguration as { Issuer: string } | undefined)?.Issuer).toBe(
