@@ -17,6 +17,8 @@ export type OptionSpec =
       /** The only values accepted, when the option is a choice. */
       readonly choices?: readonly string[];
       readonly short?: string;
+      /** May be given more than once; the value is then every one given, in order. */
+      readonly multiple?: boolean;
     }
   | {
       readonly type: 'integer';
@@ -31,13 +33,15 @@ export type OptionTable = Readonly<Record<string, OptionSpec>>;
 
 type ValueOf<S extends OptionSpec> = S extends { type: 'boolean' }
   ? boolean
-  : S extends { type: 'integer'; default: number }
-    ? number
-    : S extends { type: 'integer' }
-      ? number | undefined
-      : S extends { default: string }
-        ? string
-        : string | undefined;
+  : S extends { multiple: true }
+    ? string[]
+    : S extends { type: 'integer'; default: number }
+      ? number
+      : S extends { type: 'integer' }
+        ? number | undefined
+        : S extends { default: string }
+          ? string
+          : string | undefined;
 
 /** The parsed options, typed from the table: an option with a default always has a value. */
 export type OptionValues<T extends OptionTable> = { -readonly [K in keyof T]: ValueOf<T[K]> };
@@ -70,8 +74,12 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const flagOf = (name: string, spec: OptionSpec): string =>
-  spec.type === 'boolean' ? `--${name}` : `--${name} ${spec.placeholder}`;
+const flagOf = (name: string, spec: OptionSpec): string => {
+  if (spec.type === 'boolean') return `--${name}`;
+  const short = spec.type === 'string' && spec.short ? `-${spec.short}|` : '';
+  const repeat = spec.type === 'string' && spec.multiple ? '...' : '';
+  return `${short}--${name} ${spec.placeholder}${repeat}`;
+};
 
 /** `Usage: npm run fuzz -- [--runs N] [--yes]`: every option, in the table's order. */
 export function usageLine<T extends OptionTable>(spec: CommandSpec<T>): string {
@@ -138,10 +146,17 @@ function integerRange(option: { min?: number; max?: number }): string {
 function typedValue(
   name: string,
   option: OptionSpec,
-  raw: string | boolean | undefined,
+  raw: string | boolean | (string | boolean)[] | undefined,
   fail: (m: string) => never,
 ) {
   if (option.type === 'boolean') return raw === true;
+  if (option.type === 'string' && option.multiple) {
+    const values = Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? [raw] : [];
+    for (const value of values)
+      if (option.choices && !option.choices.includes(value))
+        fail(`--${name} must be one of ${option.choices.join(', ')}, got "${value}".`);
+    return values;
+  }
   if (option.type === 'string') {
     const value = typeof raw === 'string' ? raw : option.default;
     if (value !== undefined && option.choices && !option.choices.includes(value))
@@ -182,6 +197,7 @@ export function parseCommandLine<T extends OptionTable>(
             {
               type: option.type === 'boolean' ? 'boolean' : 'string',
               ...(option.type !== 'integer' && option.short ? { short: option.short } : {}),
+              ...(option.type === 'string' && option.multiple ? { multiple: true } : {}),
             } as const,
           ]),
         ),
@@ -195,7 +211,7 @@ export function parseCommandLine<T extends OptionTable>(
   const values = Object.fromEntries(
     Object.entries(spec.options).map(([name, option]) => [
       name,
-      typedValue(name, option, parsed.values[name] as string | boolean | undefined, fail),
+      typedValue(name, option, parsed.values[name], fail),
     ]),
   ) as OptionValues<T>;
   return { values, positionals: parsed.positionals };
