@@ -47,7 +47,7 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
     table: data.table,
     issuer: api.issuer,
     alarmTopic: data.alarmTopic,
-    webSocketApi: api.webSocketApi,
+    webSocketApi: api.webSocketApiExports,
   });
   events.addStackDependency(api);
   const alarms = new FunctionAlarmsStack(app, names.alarms, {

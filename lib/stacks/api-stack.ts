@@ -37,6 +37,12 @@ import {
   acknowledgeScheduleRule,
 } from './nag-suppressions.ts';
 
+/** Export names of the WebSocket API's id and endpoint. */
+export interface WebSocketApiExports {
+  readonly apiId: string;
+  readonly apiEndpoint: string;
+}
+
 export interface ApiStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly table: ITable;
@@ -111,6 +117,8 @@ export class ApiStack extends Stack {
    * stack depends on this one (the token issuer), so this one cannot read the events stack.
    */
   readonly webSocketApi: WebSocketApi;
+  /** The names under which this stack exports the WebSocket API's id and endpoint (the events stack imports them). */
+  readonly webSocketApiExports: WebSocketApiExports;
   readonly stage: HttpStage;
   /** The access-token issuer (`iss`): the configured URL, the custom domain, else the API's own endpoint. */
   readonly issuer: string;
@@ -127,6 +135,20 @@ export class ApiStack extends Stack {
       description: `Shop real-time API (${config.name})`,
     });
     const webSocketUrl = `${this.webSocketApi.apiEndpoint}/${webSocketStageName(config)}`;
+    // Named exports, not CDK's generated ones: their names are stable, and the events stack's
+    // IAM policies (and their cdk-nag acknowledgements) name the API by them.
+    this.webSocketApiExports = {
+      apiId: `${this.stackName}-WebSocketApiId`,
+      apiEndpoint: `${this.stackName}-WebSocketApiEndpoint`,
+    };
+    new CfnOutput(this, 'WebSocketApiId', {
+      value: this.webSocketApi.apiId,
+      exportName: this.webSocketApiExports.apiId,
+    });
+    new CfnOutput(this, 'WebSocketApiEndpoint', {
+      value: this.webSocketApi.apiEndpoint,
+      exportName: this.webSocketApiExports.apiEndpoint,
+    });
 
     const fallback = new EndpointFunction(this, functionId(DEFAULT_ROUTE.entry), {
       entry: DEFAULT_ROUTE.entry,

@@ -1,4 +1,4 @@
-import { type CfnElement, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import {
   type IWebSocketApi,
@@ -21,6 +21,7 @@ import type { EnvironmentConfig } from '../config/environments.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
 import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
 import { StreamConsumer } from '../constructs/stream-consumer.ts';
+import type { WebSocketApiExports } from './api-stack.ts';
 import {
   acknowledgeApiGatewayLoggingRole,
   acknowledgeConnectionsAccess,
@@ -36,8 +37,8 @@ export interface EventsStackProps extends StackProps {
   readonly issuer: string;
   /** The environment's alarm topic. */
   readonly alarmTopic: ITopic;
-  /** The WebSocket API (the API stack's; its routes, authorizer and stage are built here). */
-  readonly webSocketApi: WebSocketApi;
+  /** Where the API stack exports its WebSocket API (its routes, authorizer and stage are built here). */
+  readonly webSocketApi: WebSocketApiExports;
 }
 
 /**
@@ -72,8 +73,8 @@ export class EventsStack extends Stack {
     // Imported, not the construct itself: what CDK builds for a route (its integration, the
     // authorizer) is then created in this stack, next to the functions it points at.
     this.webSocketApi = WebSocketApi.fromWebSocketApiAttributes(this, 'WebSocketApi', {
-      webSocketId: props.webSocketApi.apiId,
-      apiEndpoint: props.webSocketApi.apiEndpoint,
+      webSocketId: Fn.importValue(props.webSocketApi.apiId),
+      apiEndpoint: Fn.importValue(props.webSocketApi.apiEndpoint),
     });
     for (const route of WEBSOCKET_API.routes) {
       const id = functionId(route.entry);
@@ -175,7 +176,7 @@ export class EventsStack extends Stack {
         );
         acknowledgeConnectionsAccess(
           consumer.endpoint.function.role ?? consumer.endpoint.role,
-          props.webSocketApi.stack.getLogicalId(props.webSocketApi.node.defaultChild as CfnElement),
+          props.webSocketApi.apiId,
           this.stage.stageName,
           definition.webSocket,
         );

@@ -3,7 +3,8 @@
  *
  * HTTP API (http/): routes from `AWS::ApiGatewayV2::Route` chosen as API Gateway chooses them,
  * payload format 2.0 events and responses, JWT authorizers enforced as API Gateway enforces them
- * (kid, RSA only, iss, aud, exp, nbf, scopes), CORS from the API's `CorsConfiguration`, the
+ * (kid, RSA only, iss, aud, exp, nbf, scopes), CORS from the API's `CorsConfiguration` (plus
+ * origins the caller adds for local front ends, never written into the template), the
  * request quotas (10 MB body, 10 KB request line and headers), and API Gateway's own bare
  * answers (401/403/404/413/429/431/500/503) with an `apigw-requestid` on every one.
  *
