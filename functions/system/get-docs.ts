@@ -66,7 +66,7 @@ function intro(webSocketUrl: string | undefined, example: SignInExample | undefi
   ].join('');
   const webSocket = webSocketUrl
     ? `<code id="websocket-url">${escapeHtml(webSocketUrl)}</code> (subprotocols <code>shop.v1</code> and the access token)`
-    : 'the <code>WebSocketUrl</code> output of the events stack';
+    : 'the <code>WebSocketUrl</code> output of the API stack';
   const signIn = example
     ? `<p id="sign-in-example">Local environment: <code>POST /auth/login</code> is filled in with ${escapeHtml(example.account)}, <code>${escapeHtml(example.email)}</code> / <code>${escapeHtml(example.password)}</code>, seeded by <code>npm start</code>; paste the <code>accessToken</code> it answers under <b>Authorize</b>.</p>`
     : '';

@@ -300,5 +300,7 @@ export class ApiStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: domainName ? issuer : this.api.apiEndpoint });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    // Here, not in the events stack that builds its stage: an output there would re-export an import.
+    new CfnOutput(this, 'WebSocketUrl', { value: webSocketUrl });
   }
 }

@@ -1,4 +1,4 @@
-import { CfnOutput, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import {
   type IWebSocketApi,
@@ -185,7 +185,5 @@ export class EventsStack extends Stack {
       this.consumers.set(id, consumer);
       this.functions.set(id, consumer.endpoint);
     }
-
-    new CfnOutput(this, 'WebSocketUrl', { value: this.stage.url });
   }
 }
