@@ -160,6 +160,9 @@ describe('every environment', () => {
     expect(url).toEqual({
       'Fn::Join': ['', [{ 'Fn::GetAtt': [webSocketApiId, 'ApiEndpoint'] }, `/${name}`]],
     });
+    // The same URL is the API stack's output (the events stack, which builds the stage, imports the API).
+    const outputs = shop.api.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.WebSocketUrl?.Value).toEqual(url);
     // Only the page needs it.
     const others = ROUTES.filter((route) => route.entry !== 'functions/system/get-docs.ts');
     for (const route of others)
