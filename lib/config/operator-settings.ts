@@ -24,17 +24,17 @@ export interface OperatorSetting {
 
 export const OPERATOR_SETTINGS = {
   alarmEmail: {
-    describe: 'email the alarm topic notifies (confirm the subscription email AWS sends)',
+    describe: 'the email every alarm notifies; AWS sends it a confirmation to accept',
     requiredIn: ['staging', 'prod'],
   },
   corsOrigins: {
     describe:
-      'origins of the web apps that may call the API (https in staging and prod; a list, or comma-separated)',
+      'origins of the web apps that call the API: https in staging and prod, a list or comma-separated',
     requiredIn: [],
   },
   domainName: {
     describe:
-      'custom domain of the HTTP API, e.g. api.example.org (with certificateArn; then the token issuer)',
+      'custom domain of the HTTP API, e.g. api.example.org, with certificateArn; it becomes the token issuer',
     requiredIn: [],
   },
   certificateArn: {

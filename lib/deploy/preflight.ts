@@ -83,7 +83,7 @@ export function settingsCheck(config: EnvironmentConfig): CheckResult {
     details: findings.length
       ? findings.map(
           ({ setting, problem }) =>
-            `${setting}: ${problem} (${OPERATOR_SETTINGS[setting].describe}); set -c ${setting}=... or "${key}": { "${setting}": ... }`,
+            `${setting}: ${problem}; set -c ${setting}=... or "${key}": { "${setting}": ... } in cdk.json (${OPERATOR_SETTINGS[setting].describe})`,
         )
       : ['no placeholders left'],
   };
@@ -224,7 +224,7 @@ export function verdict(env: string, checks: readonly CheckResult[]): { line: st
   const skipped = notRun ? ` (${notRun} check${notRun === 1 ? '' : 's'} did not run)` : '';
   return failed
     ? {
-        line: `NOT READY: ${failed} check${failed === 1 ? '' : 's'} failed; fix them before deploying ${env}${skipped}.`,
+        line: `NOT READY: ${failed} check${failed === 1 ? '' : 's'} failed; fix ${failed === 1 ? 'it' : 'them'} before deploying ${env}${skipped}.`,
         exitCode: 1,
       }
     : { line: `Ready to deploy ${env}: npx cdk deploy -c env=${env} --all${skipped}.`, exitCode: 0 };

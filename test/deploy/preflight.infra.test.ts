@@ -61,7 +61,7 @@ describe('the preflight on prod as synthesized, offline (cfn-lint on the PATH, n
       'corsOrigins',
     ]);
     expect(verdict('prod', checks)).toEqual({
-      line: 'NOT READY: 1 check failed; fix them before deploying prod (1 check did not run).',
+      line: 'NOT READY: 1 check failed; fix it before deploying prod (1 check did not run).',
       exitCode: 1,
     });
   });

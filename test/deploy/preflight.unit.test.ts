@@ -63,7 +63,7 @@ describe('npm run deploy:check: the checks', () => {
     const defaults = settingsCheck(environmentConfig('prod'));
     expect(defaults.status).toBe('failed');
     expect(defaults.details).toEqual([
-      expect.stringMatching(/^alarmEmail: shop-oncall@example\.com is a placeholder .*-c alarmEmail=/),
+      expect.stringMatching(/^alarmEmail: shop-oncall@example\.com is a placeholder; set -c alarmEmail=/),
       expect.stringMatching(/^corsOrigins: https:\/\/shop\.example\.com is a placeholder/),
       expect.stringMatching(/^corsOrigins: https:\/\/www\.shop\.example\.com is a placeholder/),
     ]);
