@@ -3,6 +3,24 @@
 // not look like a clean one. AUDIT_UNREACHABLE=warn downgrades only that case to a warning.
 import { spawnSync } from 'node:child_process';
 import { auditVerdict } from '../lib/audit/verdict.ts';
+import { readCommandLine } from '../lib/cli/command-line.ts';
+
+readCommandLine({
+  command: 'npm run audit:prod',
+  summary: '`npm audit --omit=dev` must find nothing high or critical in the production dependencies.',
+  options: {},
+  sections: [
+    {
+      title: 'Environment',
+      rows: [
+        [
+          'AUDIT_UNREACHABLE=warn',
+          'an audit endpoint that cannot be reached warns instead of failing (exit 2)',
+        ],
+      ],
+    },
+  ],
+});
 
 const run = spawnSync('npm', ['audit', '--omit=dev', '--json'], { encoding: 'utf8', timeout: 120_000 });
 const verdict = auditVerdict(run.stdout ?? '');

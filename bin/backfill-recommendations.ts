@@ -1,38 +1,49 @@
-// `npm run backfill:recommendations -- [--dynamodb <endpoint>] [--table <name>] [--concurrency <n>]`:
-// rebuilds the recommendation aggregates from the orders already in a table (idempotent: an
-// order applied before, by the stream consumer or an earlier run, is skipped).
-//   --dynamodb     the DynamoDB Local that `npm start` runs (it prints the endpoint); the table is
-//                  its shop-local-* table unless --table names one
-//   --table        a deployed table, through the standard AWS credential chain and region
-//                  (AWS_PROFILE, AWS_REGION, ...), e.g. --table shop-prod-data-Table...
-//   --concurrency  orders applied at once (default 4)
-import { parseArgs } from 'node:util';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { useTable } from '../functions/core/db.ts';
-import { type BackfillProgress, backfillRecommendations } from '../lib/admin/backfill-recommendations.ts';
+// `npm run backfill:recommendations -- --dynamodb <endpoint> | --table <name>`: rebuilds the
+// recommendation aggregates from the orders in a table. `-- --help` lists the options.
+import { exitWithUsage, readCommandLine } from '../lib/cli/command-line.ts';
 
-const USAGE =
-  'Usage: npm run backfill:recommendations -- --dynamodb <endpoint> | --table <name> [--concurrency <n>]';
-
-const { values } = parseArgs({
+const BACKFILL_COMMAND = {
+  command: 'npm run backfill:recommendations',
+  summary:
+    'Rebuilds the recommendation aggregates from the orders already in a table (idempotent: an order ' +
+    'applied before, by the stream consumer or an earlier run, is skipped).',
   options: {
-    dynamodb: { type: 'string' },
-    table: { type: 'string' },
-    concurrency: { type: 'string', default: '4' },
+    dynamodb: {
+      type: 'string',
+      placeholder: '<endpoint>',
+      describe: 'the DynamoDB Local npm start runs (it prints it); its shop-local-* table unless --table',
+    },
+    table: {
+      type: 'string',
+      placeholder: '<name>',
+      describe:
+        'a deployed table, through the standard AWS credential chain and region (AWS_PROFILE, AWS_REGION)',
+    },
+    concurrency: {
+      type: 'integer',
+      placeholder: 'N',
+      min: 1,
+      max: 50,
+      default: 4,
+      describe: 'orders applied at once',
+    },
   },
-});
-const concurrency = Number(values.concurrency);
+} as const;
+const { values } = readCommandLine(BACKFILL_COMMAND);
+const { concurrency } = values;
 if (!values.dynamodb && !values.table) {
-  console.error(
-    `${USAGE}\nGive --dynamodb for the local backend (npm start prints it), --table for a deployed one.`,
+  exitWithUsage(
+    BACKFILL_COMMAND,
+    'give --dynamodb for the local backend (npm start prints it), --table for a deployed one.',
   );
-  process.exit(2);
 }
-if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 50) {
-  console.error(`${USAGE}\n--concurrency must be an integer from 1 to 50.`);
-  process.exit(2);
-}
+
+// Loaded after the command line is known to be fine: --help and a typo answer at once.
+const { DynamoDBClient, ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
+const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
+const { useTable } = await import('../functions/core/db.ts');
+const { backfillRecommendations } = await import('../lib/admin/backfill-recommendations.ts');
+type BackfillProgress = import('../lib/admin/backfill-recommendations.ts').BackfillProgress;
 
 const raw = values.dynamodb
   ? new DynamoDBClient({

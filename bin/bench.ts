@@ -28,7 +28,7 @@ function commandLine(): BenchOptions {
     process.exit(0);
   } catch (error) {
     if (!(error instanceof BenchUsageError)) throw error;
-    console.error(error.message);
+    console.error(`npm run bench: ${error.message}\nRun with --help for every option.`);
     process.exit(2);
   }
 }

@@ -1,25 +1,47 @@
 // `npm run chat`: a terminal chat client for the local (or a deployed) backend, to watch real-time
 // delivery from two terminals. Signs up (or in), opens the WebSocket with the access token as a
 // subprotocol, prints every frame it receives, and sends each line typed as a message over HTTP.
-//
-//   terminal 1: npm run chat -- --name alice                 (prints alice's user id)
-//   terminal 2: npm run chat -- --name bob --to <alice's id>
-//
-// Options: --api (default http://localhost:3000), --ws (default ws://localhost:3001/local),
-// --email and --password to sign in to an existing account instead of registering one.
+// `npm run chat -- --help` lists the options.
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
+import { readCommandLine } from '../lib/cli/command-line.ts';
 
-const { values } = parseArgs({
+const { values } = readCommandLine({
+  command: 'npm run chat',
+  summary:
+    'A terminal chat client: signs up (or in), opens the WebSocket, prints every frame it receives and ' +
+    'sends each line typed as a message.',
   options: {
-    api: { type: 'string', default: process.env.API_URL ?? 'http://localhost:3000' },
-    ws: { type: 'string', default: process.env.WS_URL ?? 'ws://localhost:3001/local' },
-    name: { type: 'string', default: 'chatter' },
-    email: { type: 'string' },
-    password: { type: 'string' },
-    to: { type: 'string' },
+    api: {
+      type: 'string',
+      placeholder: '<url>',
+      default: process.env.API_URL ?? 'http://localhost:3000',
+      describe: 'the HTTP API (API_URL)',
+    },
+    ws: {
+      type: 'string',
+      placeholder: '<url>',
+      default: process.env.WS_URL ?? 'ws://localhost:3001/local',
+      describe: 'the WebSocket API (WS_URL)',
+    },
+    name: {
+      type: 'string',
+      placeholder: '<name>',
+      default: 'chatter',
+      describe: 'display name of a new account',
+    },
+    email: {
+      type: 'string',
+      placeholder: '<email>',
+      describe: 'sign in to this account instead of registering one',
+    },
+    password: { type: 'string', placeholder: '<password>', describe: 'its password' },
+    to: { type: 'string', placeholder: '<userId>', describe: 'start a conversation with this user' },
   },
+  notes: [
+    "terminal 1: npm run chat -- --name alice                 (prints alice's user id)",
+    "terminal 2: npm run chat -- --name bob --to <alice's id>",
+  ],
 });
 const api = values.api.replace(/\/$/, '');
 

@@ -1,43 +1,71 @@
 // `npm run fuzz`: starts the local backend (its own DynamoDB Local, in memory), reads its
 // /openapi.json and sends generated requests over every operation; see lib/fuzz/.
-//   npm run fuzz -- --runs 10000 --seed 42 --concurrency 2
-//   npm run fuzz -- --seed 42 --only 1234        replays request #1234 of seed 42
-//   npm run fuzz -- --url http://localhost:3000  fuzzes a running `npm start` instead
-// Exit code 1 when any request failed the oracle; each failure prints how to reproduce it.
+// `npm run fuzz -- --help` lists the options; --url fuzzes another backend, and wants --yes.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
-import { type ShopBackend, shopBackendOptions } from '../lib/demo/backend-hooks.ts';
-import { localAdmin } from '../lib/demo/seed.ts';
-import { curlCommand, describeFailure, describeReport, fuzz } from '../lib/fuzz/runner.ts';
-import { startLocalBackend } from '../lib/local/backend.ts';
-import { synthesize } from '../lib/synth.ts';
+import { exitWithUsage, readCommandLine } from '../lib/cli/command-line.ts';
+import type { ShopBackend } from '../lib/demo/backend-hooks.ts';
 
-const { values } = parseArgs({
+const FUZZ_COMMAND = {
+  command: 'npm run fuzz',
+  summary:
+    "Sends generated requests (well-shaped and hostile) to every operation of the API's OpenAPI document " +
+    'and checks every answer against it; by default against a backend of its own (in-memory DynamoDB Local).',
   options: {
-    runs: { type: 'string', default: '10000' },
-    seed: { type: 'string' },
-    concurrency: { type: 'string', default: '2' },
-    only: { type: 'string' },
-    url: { type: 'string' },
-    'max-failures': { type: 'string', default: '50' },
-    log: { type: 'boolean', default: false },
+    runs: { type: 'integer', placeholder: 'N', min: 1, default: 10_000, describe: 'requests to send' },
+    seed: {
+      type: 'integer',
+      placeholder: 'N',
+      min: 0,
+      describe: 'the seed (printed; default: from the clock)',
+    },
+    concurrency: {
+      type: 'integer',
+      placeholder: 'N',
+      min: 1,
+      max: 64,
+      default: 2,
+      describe: 'requests at once',
+    },
+    only: { type: 'integer', placeholder: 'N', min: 0, describe: 'replay request #N of the seed alone' },
+    url: {
+      type: 'string',
+      placeholder: '<url>',
+      describe: 'fuzz a running backend instead (writes and deletes data there: needs --yes)',
+    },
+    yes: { type: 'boolean', describe: 'confirm fuzzing --url, whose data it changes' },
+    'max-failures': {
+      type: 'integer',
+      placeholder: 'N',
+      min: 1,
+      default: 50,
+      describe: 'stop after this many failures',
+    },
+    log: { type: 'boolean', describe: "print its own backend's log lines" },
   },
-});
-const integer = (name: string, value: string | undefined): number | undefined => {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) {
-    console.error(`--${name} must be an integer, got "${value}".`);
-    process.exit(2);
-  }
-  return n;
-};
-const seed = integer('seed', values.seed) ?? Date.now() % 2 ** 31;
-const runs = integer('runs', values.runs) ?? 10_000;
-const concurrency = integer('concurrency', values.concurrency) ?? 2;
-const only = integer('only', values.only);
+  notes: [
+    'Exit code 1 when any request failed the oracle (each failure prints how to reproduce it), 2 when it could not run.',
+    'Examples: npm run fuzz -- --runs 20000 --seed 7 --concurrency 4; npm run fuzz -- --seed 7 --only 1234',
+  ],
+} as const;
+const { values } = readCommandLine(FUZZ_COMMAND);
+if (values.url !== undefined && !values.yes) {
+  exitWithUsage(
+    FUZZ_COMMAND,
+    `--url ${values.url} is not the fuzzer's own backend: the fuzzer registers accounts, places, pays and ` +
+      'cancels orders, sends messages and deletes products and accounts there. Add --yes if that is what you want.',
+  );
+}
+const seed = values.seed ?? Date.now() % 2 ** 31;
+const { runs, concurrency, only } = values;
+
+// Loaded after the command line is known to be fine: --help and a typo answer at once.
+const { PROJECT_ROOT } = await import('../lib/constructs/endpoint-function.ts');
+const { shopBackendOptions } = await import('../lib/demo/backend-hooks.ts');
+const { localAdmin } = await import('../lib/demo/seed.ts');
+const { curlCommand, describeFailure, describeReport, fuzz } = await import('../lib/fuzz/runner.ts');
+const { startLocalBackend } = await import('../lib/local/backend.ts');
+const { synthesize } = await import('../lib/synth.ts');
 
 let backend: ShopBackend | undefined;
 const stop = async () => {
@@ -77,7 +105,7 @@ try {
     seed,
     concurrency,
     only,
-    maxFailures: integer('max-failures', values['max-failures']),
+    maxFailures: values['max-failures'],
     progress: (line) => console.log(`  ${line}`),
   });
   const failureDir = path.join(PROJECT_ROOT, '.local', 'fuzz');

@@ -1,23 +1,38 @@
 // `npm run invoke -- <function> [--event <file>] [--dynamodb <endpoint>]`: runs one function
-// once with an event, like `sam local invoke`, and prints its result.
-//   <function>  a function id (CatalogGetProduct), a route key ("GET /products/{productId}"),
-//               or a handler file name (get-product)
-//   --event     an API Gateway v2 event file; default events/<FunctionId>.json
-//   --dynamodb  use a running DynamoDB (e.g. the one `npm start` prints) instead of a fresh,
-//               seeded in-memory DynamoDB Local
+// once with an event, like `sam local invoke`, and prints its result. `-- --help` says more.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { DEFAULT_ROUTE, ROUTES, routeKey } from '../lib/api/routes.ts';
-import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
-import { shopBackendOptions } from '../lib/demo/backend-hooks.ts';
-import { startLocalBackend } from '../lib/local/backend.ts';
-import { synthesize } from '../lib/synth.ts';
+import { readCommandLine } from '../lib/cli/command-line.ts';
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { event: { type: 'string' }, dynamodb: { type: 'string' } },
+const { positionals, values } = readCommandLine({
+  command: 'npm run invoke',
+  summary: 'Runs one function once with an event, like `sam local invoke`, and prints its result.',
+  positionals: {
+    usage: '<function>',
+    describe:
+      'a function id (CatalogGetProduct), a route key ("GET /products/{productId}") or a handler file name (get-product)',
+  },
+  options: {
+    event: {
+      type: 'string',
+      placeholder: '<file>',
+      describe: 'an API Gateway v2 event file; default events/<FunctionId>.json',
+    },
+    dynamodb: {
+      type: 'string',
+      placeholder: '<endpoint>',
+      describe:
+        'a running DynamoDB (the one npm start prints) instead of a fresh, seeded in-memory DynamoDB Local',
+    },
+  },
+  notes: ['Logs and a REPORT line go to stderr, the result to stdout. Exit code 1 when the function failed.'],
 });
+// Loaded after the command line is known to be fine: --help and a typo answer at once.
+const { DEFAULT_ROUTE, ROUTES, routeKey } = await import('../lib/api/routes.ts');
+const { PROJECT_ROOT } = await import('../lib/constructs/endpoint-function.ts');
+const { shopBackendOptions } = await import('../lib/demo/backend-hooks.ts');
+const { startLocalBackend } = await import('../lib/local/backend.ts');
+const { synthesize } = await import('../lib/synth.ts');
 const entries = [
   ...ROUTES.map((r) => ({ id: r.id, key: routeKey(r), entry: r.entry })),
   { id: DEFAULT_ROUTE.id, key: '$default', entry: DEFAULT_ROUTE.entry },

@@ -1,58 +1,65 @@
 // `npm run load`: a mixed workload on the local runtime, with its invariants checked at the end.
-//   npm run load                          60 s, seed 1, 8 virtual users
-//   npm run load -- --duration 20 --seed 7 --users 8
 // It synthesizes the local app (reusing .local/cdk.out when the sources are unchanged), starts
 // its own backend in a child process (own DynamoDB Local, table and fake Stripe), loads it, and
-// exits non-zero when an invariant fails: a 5xx, stock oversold, a message lost, memory growing.
-import { type ChildProcess, fork } from 'node:child_process';
+// exits non-zero when an invariant fails. `npm run load -- --help` lists the options.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
-import { dynamoDbLocalPid, type MemorySeries, memoryVerdict, rssMiB } from '../lib/load/memory.ts';
-import { formatSummary, type LoadTarget, runLoad } from '../lib/load/workload.ts';
-import { synthesize } from '../lib/synth.ts';
-import { FAKE_STRIPE_KEY, startFakeStripe } from '../test/support/fake-stripe.ts';
+import { readCommandLine } from '../lib/cli/command-line.ts';
 
-const { values } = parseArgs({
+const { values } = readCommandLine({
+  command: 'npm run load',
+  summary:
+    'A mixed workload (browse, register, order, pay, cancel, message) on a backend of its own in a child ' +
+    'process; exits 1 when an invariant fails: a 5xx, stock oversold, a message lost, memory growing.',
   options: {
-    duration: { type: 'string', default: '60' },
-    seed: { type: 'string', default: '1' },
-    users: { type: 'string', default: '8' },
-    products: { type: 'string', default: '8' },
-    stock: { type: 'string', default: '60' },
-    tick: { type: 'string', default: '5' },
+    duration: { type: 'integer', placeholder: 'S', min: 1, default: 60, describe: 'seconds of load' },
+    seed: { type: 'integer', placeholder: 'N', min: 0, default: 1, describe: 'seed of the workload' },
+    users: { type: 'integer', placeholder: 'N', min: 3, default: 8, describe: 'virtual users' },
+    products: {
+      type: 'integer',
+      placeholder: 'N',
+      min: 1,
+      default: 8,
+      describe: 'products with small stock',
+    },
+    stock: { type: 'integer', placeholder: 'N', min: 1, default: 60, describe: 'stock per product' },
+    tick: {
+      type: 'integer',
+      placeholder: 'S',
+      min: 1,
+      default: 5,
+      describe: 'seconds between progress lines',
+    },
   },
+  notes: ["LOAD_LOG=1 prints the backend's log lines (to debug a failing run). Not part of `npm test`."],
 });
-const number = (name: keyof typeof values, min: number): number => {
-  const value = Number(values[name]);
-  if (!Number.isInteger(value) || value < min) {
-    console.error(`--${name} must be an integer >= ${min}, got "${values[name]}".`);
-    process.exit(2);
-  }
-  return value;
-};
-const durationSeconds = number('duration', 1);
+const durationSeconds = values.duration;
 const options = {
   durationSeconds,
-  seed: number('seed', 0),
-  users: number('users', 3),
-  products: number('products', 1),
-  stockPerProduct: number('stock', 1),
-  tickSeconds: number('tick', 1),
+  seed: values.seed,
+  users: values.users,
+  products: values.products,
+  stockPerProduct: values.stock,
+  tickSeconds: values.tick,
 };
+
+// Loaded after the command line is known to be fine: --help and a typo answer at once.
+const { fork } = await import('node:child_process');
+const { PROJECT_ROOT } = await import('../lib/constructs/endpoint-function.ts');
+const { dynamoDbLocalPid, memoryVerdict, rssMiB } = await import('../lib/load/memory.ts');
+const { formatSummary, runLoad } = await import('../lib/load/workload.ts');
+const { synthesize } = await import('../lib/synth.ts');
+const { FAKE_STRIPE_KEY, startFakeStripe } = await import('../test/support/fake-stripe.ts');
+type LoadTarget = import('../lib/load/workload.ts').LoadTarget;
+type MemorySeries = import('../lib/load/memory.ts').MemorySeries;
 
 const step = (text: string) => console.log(`• ${text}`);
 step('Synthesizing the local environment...');
 const { outdir } = synthesize('local', path.join(PROJECT_ROOT, '.local', 'cdk.out'), { reuse: true });
 const stripe = await startFakeStripe();
 step('Starting the backend (its own DynamoDB Local and table) in a child process...');
-const child: ChildProcess = fork(
-  path.join(PROJECT_ROOT, 'lib/load/serve.ts'),
-  [outdir, stripe.url, FAKE_STRIPE_KEY],
-  {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  },
-);
+const child = fork(path.join(PROJECT_ROOT, 'lib/load/serve.ts'), [outdir, stripe.url, FAKE_STRIPE_KEY], {
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
 const stopAll = async () => {
   child.kill('SIGTERM');
   await new Promise((resolve) =>

@@ -1,37 +1,51 @@
-// `npm start`: the whole backend on this machine, no AWS account, no Docker.
-//   npm start                 data kept in .local/data between runs
-//   npm start -- --reset      wipe .local/data first (fresh demo catalog)
-//   npm start -- --in-memory  keep nothing
-//   npm start -- --log-format json   function log lines raw (default: pretty, one readable line each)
-// PORT (default 3000), WS_PORT (default 3001), DYNAMODB_PORT, SECRETS_PORT and SQS_PORT (default:
-// free ports) choose the ports.
-import { rmSync } from 'node:fs';
+// `npm start`: the whole backend on this machine, no AWS account, no Docker. `npm start -- --help`
+// lists the options and variables (lib/start/command.ts). The command line, the settings and the
+// ports are checked first, before anything slow starts; then the synthesis, DynamoDB Local, the
+// seeding and the APIs. While it runs, .local/runtime.json says where everything is.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../lib/constructs/endpoint-function.ts';
-import { type ShopBackend, shopBackendOptions } from '../lib/demo/backend-hooks.ts';
-import { DEMO_CUSTOMER_PASSWORD, localAdmin } from '../lib/demo/seed.ts';
-import { startLocalBackend } from '../lib/local/backend.ts';
-import { LOG_FORMATS, type LogFormat } from '../lib/local/lambda/log-format.ts';
-import { synthesize } from '../lib/synth.ts';
+import { readCommandLine } from '../lib/cli/command-line.ts';
+import type { ShopBackend } from '../lib/demo/backend-hooks.ts';
+import { START_COMMAND } from '../lib/start/command.ts';
+import { assertPortsFree, StartSettingsError, startSettings } from '../lib/start/settings.ts';
 
-const { values } = parseArgs({
-  options: {
-    reset: { type: 'boolean', default: false },
-    'in-memory': { type: 'boolean', default: false },
-    'log-format': { type: 'string', default: 'pretty' },
-  },
-});
-const logFormat = values['log-format'];
-if (!isLogFormat(logFormat)) {
-  console.error(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got "${logFormat}".`);
+const { values } = readCommandLine(START_COMMAND);
+const json = values['log-format'] === 'json';
+/** Progress lines: JSON objects on stdout with --log-format json (every stdout line parses), else text. */
+const step = (text: string) =>
+  console.log(
+    json
+      ? JSON.stringify({
+          timestamp: new Date().toISOString(),
+          level: 'INFO',
+          source: 'npm start',
+          message: text,
+        })
+      : `• ${text}`,
+  );
+
+let settings: ReturnType<typeof startSettings>;
+try {
+  settings = startSettings(process.env, values.host);
+  await assertPortsFree(settings);
+} catch (error) {
+  if (!(error instanceof StartSettingsError)) throw error;
+  console.error(error.message);
   process.exit(2);
 }
-const localDir = path.join(PROJECT_ROOT, '.local');
+
+// Loaded once the command line and the ports are known to be fine: --help and a taken port answer at once.
+const { rmSync } = await import('node:fs');
+const { PROJECT_ROOT } = await import('../lib/constructs/endpoint-function.ts');
+const { shopBackendOptions } = await import('../lib/demo/backend-hooks.ts');
+const { DEMO_CUSTOMER_PASSWORD, localAdmin } = await import('../lib/demo/seed.ts');
+const { startLocalBackend } = await import('../lib/local/backend.ts');
+const { readyRecord, readyText } = await import('../lib/start/banner.ts');
+const { localStateDir, removeRuntimeInfo, writeRuntimeInfo } = await import('../lib/start/runtime-file.ts');
+const { synthesize } = await import('../lib/synth.ts');
+
+const localDir = localStateDir(PROJECT_ROOT);
 const dataDir = values['in-memory'] ? undefined : path.join(localDir, 'data');
 if (values.reset) rmSync(path.join(localDir, 'data'), { recursive: true, force: true });
-
-const step = (text: string) => console.log(`• ${text}`);
 const started = Date.now();
 
 // Signals are handled from the first moment: a Ctrl+C during startup must not orphan Java.
@@ -42,30 +56,39 @@ let stopping = false;
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
-  console.log(`\n${signal}: stopping the API, functions and DynamoDB Local...`);
+  step(`${signal}: stopping the API, functions and DynamoDB Local...`);
+  removeRuntimeInfo(localDir);
   if (backend) await backend.stop();
-  console.log('Stopped.');
+  step('Stopped.');
   process.exit(backend ? 0 : 130);
 };
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 try {
-  step('Synthesizing the local environment (same bundles as a deploy)...');
-  const synth = synthesize('local', path.join(localDir, 'cdk.out'), { reuse: true });
-  const { outdir } = synth;
-  if (!synth.synthesized) step('Sources unchanged since the last synthesis: reusing .local/cdk.out');
+  let outdir: string;
+  if (values.assembly !== undefined) {
+    outdir = path.resolve(process.env.INIT_CWD ?? process.cwd(), values.assembly);
+    step(`Serving the synthesized app in ${outdir}`);
+  } else {
+    step('Synthesizing the local environment (same bundles as a deploy)...');
+    const synth = synthesize('local', path.join(localDir, 'cdk.out'), { reuse: true });
+    outdir = synth.outdir;
+    if (!synth.synthesized) step('Sources unchanged since the last synthesis: reusing .local/cdk.out');
+  }
   step('Starting DynamoDB Local and the API...');
   backend = await startLocalBackend({
     assemblyDir: outdir,
-    port: Number(process.env.PORT ?? 3000),
-    webSocketPort: Number(process.env.WS_PORT ?? 3001),
-    sqsPort: process.env.SQS_PORT ? Number(process.env.SQS_PORT) : undefined,
-    dynamodbPort: process.env.DYNAMODB_PORT ? Number(process.env.DYNAMODB_PORT) : undefined,
-    secretsPort: process.env.SECRETS_PORT ? Number(process.env.SECRETS_PORT) : undefined,
+    port: settings.port,
+    webSocketPort: settings.webSocketPort,
+    host: settings.host,
+    extraCorsOrigins: settings.extraCorsOrigins,
+    sqsPort: settings.sqsPort,
+    dynamodbPort: settings.dynamodbPort,
+    secretsPort: settings.secretsPort,
     dataDir,
     ...shopBackendOptions({ orderHistory: true }),
-    logFormat,
+    logFormat: values['log-format'] === 'json' ? 'json' : 'pretty',
   });
   for (const table of backend.tables) {
     step(`Table ${table.name}: ${table.created ? 'created from the template' : 'kept from the last run'}`);
@@ -80,35 +103,32 @@ try {
         `(${history.customers.join(', ')} / ${DEMO_CUSTOMER_PASSWORD}) and the recommendations built from them`,
     );
   }
+  if (settings.extraCorsOrigins.length) {
+    step(`CORS also allows (LOCAL_CORS_ORIGINS): ${settings.extraCorsOrigins.join(', ')}`);
+  }
   // Only ever the local environment: this runtime serves nothing else.
   const admin = backend.seeded?.admin ?? localAdmin();
   step(
     `Admin account: ${admin.email} / ${admin.password}` +
       (backend.seeded ? '' : ' (seeded on the first run; LOCAL_ADMIN_* apply to a fresh --reset)'),
   );
-  console.log(`
-Shop API (local) ready in ${((Date.now() - started) / 1000).toFixed(1)} s
-  API:            ${backend.url}
-  WebSocket:      ${backend.webSocketUrl ?? '(none)'}   (subprotocols: shop.v1, <access token>)
-  OpenAPI:        ${backend.url}/openapi.json
-  DynamoDB Local: ${backend.dynamodbEndpoint}
-  Secrets (local Secrets Manager): ${backend.secretsEndpoint}
-  SQS (dead-letter queues): ${backend.sqs.endpoint}
-  Stream consumers: ${backend.streams.mappings.map((m) => m.functionLogicalId.replace(/ConsumerFunction.*$/, '')).join(', ') || '(none)'}
-  Data:           ${dataDir ? `${path.relative(process.cwd(), dataDir)} (kept; npm start -- --reset wipes it)` : 'in memory (gone on exit)'}
-  Try:            curl ${backend.url}/products?limit=3
-                  curl '${backend.url}/products/popular?window=7d&limit=5'
-  Sign in:        curl -s ${backend.url}/auth/login -H 'content-type: application/json' \\
-                    -d '{"email":"${admin.email}","password":"${admin.password}"}'
-Press Ctrl+C to stop.
-`);
+  writeRuntimeInfo(localDir, {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    apiUrl: backend.url,
+    webSocketUrl: backend.webSocketUrl,
+    dynamodbEndpoint: backend.dynamodbEndpoint,
+    secretsEndpoint: backend.secretsEndpoint,
+    sqsEndpoint: backend.sqs.endpoint,
+    assemblyDir: outdir,
+  });
+  const facts = { backend, settings, admin, dataDir, seconds: (Date.now() - started) / 1000 };
+  console.log(json ? JSON.stringify(readyRecord(facts)) : readyText(facts));
 } catch (error) {
   console.error(
     `\nCould not start the local backend:\n${error instanceof Error ? error.message : String(error)}`,
   );
+  removeRuntimeInfo(localDir);
+  await backend?.stop();
   process.exit(1);
-}
-
-function isLogFormat(value: string | undefined): value is LogFormat {
-  return (LOG_FORMATS as readonly (string | undefined)[]).includes(value);
 }

@@ -1,5 +1,6 @@
-import type { App } from 'aws-cdk-lib';
+import { Annotations, type App } from 'aws-cdk-lib';
 import type { EnvironmentConfig } from './config/environments.ts';
+import { placeholderSettings, settingsContextKey } from './config/operator-settings.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { EventsStack } from './stacks/events-stack.ts';
@@ -46,6 +47,7 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
     table: data.table,
     issuer: api.issuer,
     alarmTopic: data.alarmTopic,
+    webSocketApi: api.webSocketApiExports,
   });
   events.addStackDependency(api);
   const alarms = new FunctionAlarmsStack(app, names.alarms, {
@@ -55,5 +57,13 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
     functions: api.functions,
   });
   alarms.addStackDependency(api);
+  // Synthesis (and so `cdk deploy`) says what an operator still has to set; the preflight
+  // (`npm run deploy:check`) refuses to pass until it is set.
+  for (const { setting, problem } of placeholderSettings(config)) {
+    Annotations.of(data).addWarningV2(
+      `shop:setting:${setting}`,
+      `Operator setting ${setting}: ${problem}. Set it with -c ${setting}=... or "${settingsContextKey(config.name)}" in cdk.json (README, "Deploy").`,
+    );
+  }
   return { data, api, events, alarms };
 }

@@ -1,5 +1,5 @@
 import { addShopStacks, stackNames } from './app.ts';
-import { environmentConfig } from './config/environments.ts';
+import { environmentConfigFromContext } from './config/environments.ts';
 import { PROJECT_ROOT } from './constructs/endpoint-function.ts';
 import { synthesizeApp } from './local/cloudformation/synth.ts';
 
@@ -19,15 +19,23 @@ const SOURCES = ['bin', 'lib', 'functions', 'cdk.json', 'package-lock.json'];
  * `cdk synth` (bin/app.ts) and the context of cdk.json; with `reuse`, an earlier synthesis of
  * byte-identical sources is kept (npm start, npm run invoke, the bench).
  */
-export function synthesize(envName: string, outdir: string, options: { reuse?: boolean } = {}): SynthResult {
+export function synthesize(
+  envName: string,
+  outdir: string,
+  options: { reuse?: boolean; context?: Readonly<Record<string, string>> } = {},
+): SynthResult {
   const names = stackNames(envName);
   const { synthesized } = synthesizeApp({
     outdir,
     projectRoot: PROJECT_ROOT,
     sources: SOURCES,
-    context: { env: envName },
+    context: { ...options.context, env: envName },
     reuse: options.reuse,
-    build: (app) => addShopStacks(app, environmentConfig(envName)),
+    build: (app) =>
+      addShopStacks(
+        app,
+        environmentConfigFromContext((key) => app.node.tryGetContext(key)),
+      ),
   });
   return { outdir, apiStack: names.api, dataStack: names.data, synthesized };
 }

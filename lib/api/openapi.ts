@@ -372,7 +372,7 @@ timeout).
 to retry; \`ETag\`/\`If-Match\` make changes conditional; 429 answers carry \`Retry-After\`.
 
 **Real time (WebSocket).** New messages and read receipts are pushed over a WebSocket API (its URL is
-the stack output \`WebSocketUrl\`; locally \`ws://localhost:3001/local\`). Connect with the subprotocols
+at the top of \`GET /docs\`, and the API stack's output \`WebSocketUrl\`). Connect with the subprotocols
 \`['shop.v1', accessToken]\`; a missing or bad token refuses the handshake with 401. The server sends
 JSON text frames described by the schema \`ServerFrame\` (\`message\`, \`read\`, \`pong\`, \`error\`); a
 client may send \`ClientFrame\` (\`{"type":"ping"}\`, every few minutes, to stay under the 10-minute idle

@@ -144,6 +144,8 @@ export interface RouteDefinition {
    * (functions never import lib/): `openapi` is the OpenAPI document.
    */
   readonly documents?: readonly SynthesizedDocument[];
+  /** The function is told the WebSocket API's URL (`WEBSOCKET_URL`): the reference page names it. */
+  readonly webSocketUrl?: boolean;
 }
 
 /** A document the API stack writes at synthesis for a route's function (see `RouteDefinition.documents`). */
@@ -207,6 +209,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     tag: 'system',
     auth: 'public',
     table: 'none',
+    webSocketUrl: true,
     responses: { 200: { description: 'The HTML page.', contentTypes: ['text/html'] } },
   },
   {

@@ -10,6 +10,8 @@ export interface ScheduleDefinition {
   readonly everyMinutes: number;
   readonly table: Exclude<TableAccess, 'none'>;
   readonly secrets?: readonly SecretName[];
+  /** Deployed only where the environment's payment provider is this one. */
+  readonly paymentProvider?: 'simulated' | 'stripe';
 }
 
 /** THE list of scheduled jobs; CDK creates a rule for each, the local runtime runs them too. */
@@ -36,5 +38,13 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     everyMinutes: 1,
     table: 'readwrite',
     secrets: ['paymentWebhook'],
+    // Where Stripe charges cards there are no simulated payments: nothing to run every minute.
+    paymentProvider: 'simulated',
   },
 ];
+
+/** The schedules an environment deploys: those for its payment provider, and every other. */
+export const deployedSchedules = (config: {
+  readonly paymentProvider: 'simulated' | 'stripe';
+}): readonly ScheduleDefinition[] =>
+  SCHEDULES.filter((job) => !job.paymentProvider || job.paymentProvider === config.paymentProvider);

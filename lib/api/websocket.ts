@@ -1,5 +1,8 @@
 import type { TableAccess } from './routes.ts';
 
+/** The WebSocket API's one stage: named after the environment (`wss://<api>/<env>`). */
+export const webSocketStageName = (config: { readonly name: string }): string => config.name;
+
 /** One route of the WebSocket API and the function behind it. */
 export interface WebSocketRouteDefinition {
   /** `$connect`, `$disconnect`, `$default`, or a value of the route selection expression. */

@@ -1,22 +1,60 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import {
+  type CommandSpec,
+  type OptionTable,
+  parseCommandLine,
+  UsageError,
+  usageLine,
+} from '../cli/command-line.ts';
 
 /**
  * The numeric options, each a positive integer with a default. A phase that needs one more adds
  * a row here: the parser, `--help` and `BenchOptions` all read this table.
  */
 const NUMERIC_OPTIONS = {
-  runs: { default: 15, placeholder: 'N', describe: 'cold imports per bundle (cold)' },
+  runs: {
+    type: 'integer',
+    min: 1,
+    default: 15,
+    placeholder: 'N',
+    describe: 'cold imports per bundle (cold)',
+  },
   requests: {
+    type: 'integer',
+    min: 1,
     default: 300,
     placeholder: 'N',
     describe: 'sequential requests per latency probe (warm, scale)',
   },
-  duration: { default: 10, placeholder: 'S', describe: 'seconds per throughput run (warm)' },
-  journeys: { default: 15, placeholder: 'N', describe: 'warm journeys over every route (journey)' },
-  scale: { default: 100_000, placeholder: 'N', describe: 'items of the large listings (scale)' },
-  synths: { default: 3, placeholder: 'N', describe: 'timed rounds of each synthesis (synth)' },
-} as const;
+  duration: {
+    type: 'integer',
+    min: 1,
+    default: 10,
+    placeholder: 'S',
+    describe: 'seconds per throughput run (warm)',
+  },
+  journeys: {
+    type: 'integer',
+    min: 1,
+    default: 15,
+    placeholder: 'N',
+    describe: 'warm journeys over every route (journey)',
+  },
+  scale: {
+    type: 'integer',
+    min: 1,
+    default: 100_000,
+    placeholder: 'N',
+    describe: 'items of the large listings (scale)',
+  },
+  synths: {
+    type: 'integer',
+    min: 1,
+    default: 3,
+    placeholder: 'N',
+    describe: 'timed rounds of each synthesis (synth)',
+  },
+} as const satisfies OptionTable;
 
 type NumericOptionName = keyof typeof NUMERIC_OPTIONS;
 
@@ -36,40 +74,36 @@ export interface PhaseSummary {
   readonly describe: string;
 }
 
-const numericNames = Object.keys(NUMERIC_OPTIONS) as NumericOptionName[];
-
-function usage(phases: readonly PhaseSummary[]): string {
-  const numeric = numericNames.map((name) => `[--${name} ${NUMERIC_OPTIONS[name].placeholder}]`);
-  return `Usage: npm run bench -- [--only ${phases.map((p) => p.name).join(',')}] ${numeric.join(' ')} [--json <file>] [--write-docs]`;
-}
-
-function help(phases: readonly PhaseSummary[]): string {
-  const options: [string, string][] = [
-    ...numericNames.map((name): [string, string] => {
-      const option = NUMERIC_OPTIONS[name];
-      return [`--${name} ${option.placeholder}`, `${option.describe}, default ${option.default}`];
-    }),
-    ['--json <file>', 'the raw figures as JSON'],
-    ['--write-docs', 'docs/performance.md, docs/performance.json and the cold-start chart'],
-  ];
-  const width = Math.max(...phases.map((p) => p.name.length), ...options.map(([flag]) => flag.length)) + 2;
-  return [
-    usage(phases),
-    '',
-    'Phases (all by default, in this order; --only picks some):',
-    ...phases.map((p) => `  ${p.name.padEnd(width)}${p.describe}`),
-    '',
-    'Options:',
-    ...options.map(([flag, text]) => `  ${flag.padEnd(width)}${text}`),
-    '',
-    'Not part of `npm test`. Progress goes to stderr, the report to stdout.',
-  ].join('\n');
+/** The bench's command line, with the registry's phases in `--only` and in the help. */
+export function benchCommand(phases: readonly PhaseSummary[]) {
+  return {
+    command: 'npm run bench',
+    summary: 'How fast and how costly the backend is, as ratios against floors measured in the same run.',
+    options: {
+      only: {
+        type: 'string',
+        placeholder: phases.map((p) => p.name).join(','),
+        describe: 'the phases to run (all by default)',
+      },
+      ...NUMERIC_OPTIONS,
+      json: { type: 'string', placeholder: '<file>', describe: 'the raw figures as JSON' },
+      'write-docs': {
+        type: 'boolean',
+        describe: 'docs/performance.md, docs/performance.json and the cold-start chart',
+      },
+    },
+    sections: [
+      {
+        title: 'Phases (all by default, in this order; --only picks some)',
+        rows: phases.map((p) => [p.name, p.describe] as const),
+      },
+    ],
+    notes: ['Not part of `npm test`. Progress goes to stderr, the report to stdout.'],
+  } as const satisfies CommandSpec<OptionTable>;
 }
 
 /** A command line the bench cannot run with; the message ends with the usage line. */
-export class BenchUsageError extends Error {
-  override readonly name = 'BenchUsageError';
-}
+export class BenchUsageError extends UsageError {}
 
 /**
  * The command line, checked against the phases of the registry: the options, or the help text
@@ -79,50 +113,32 @@ export function parseBenchOptions(
   phases: readonly PhaseSummary[],
   args: readonly string[],
 ): BenchOptions | { readonly help: string } {
-  const fail = (message: string): never => {
-    throw new BenchUsageError(`${message}\n${usage(phases)}`);
-  };
-  const positiveInteger = (flag: string, value: string): number => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 1)
-      fail(`--${flag} must be a positive integer, got "${value}".`);
-    return parsed;
-  };
-  let values: Readonly<Record<string, string | boolean | undefined>>;
+  const command = benchCommand(phases);
+  let parsed: ReturnType<typeof parseCommandLine<typeof command.options>>;
   try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        only: { type: 'string' },
-        ...Object.fromEntries(
-          numericNames.map((name) => [
-            name,
-            { type: 'string', default: String(NUMERIC_OPTIONS[name].default) },
-          ]),
-        ),
-        json: { type: 'string' },
-        'write-docs': { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    }));
+    parsed = parseCommandLine(command, args);
   } catch (error) {
-    return fail(error instanceof Error ? error.message : String(error));
+    throw error instanceof UsageError ? new BenchUsageError(error.message) : error;
   }
-  if (values.help) return { help: help(phases) };
+  if ('help' in parsed) return parsed;
+  const { values } = parsed;
   const known = phases.map((p) => p.name);
-  const only = typeof values.only === 'string' ? values.only.split(',').map((p) => p.trim()) : known;
-  for (const phase of only) if (!known.includes(phase)) fail(`Unknown phase "${phase}".`);
-  const numeric = Object.fromEntries(
-    numericNames.map((name) => [name, positiveInteger(name, String(values[name]))]),
-  ) as { [K in NumericOptionName]: number };
+  const only = values.only !== undefined ? values.only.split(',').map((p) => p.trim()) : known;
+  for (const phase of only)
+    if (!known.includes(phase)) throw new BenchUsageError(`Unknown phase "${phase}".\n${usageLine(command)}`);
   return {
-    ...numeric,
+    runs: values.runs,
+    requests: values.requests,
+    duration: values.duration,
+    journeys: values.journeys,
+    scale: values.scale,
+    synths: values.synths,
     phases: new Set(only),
     // npm runs scripts from the package root; a relative path means the caller's directory.
     json:
-      typeof values.json === 'string'
+      values.json !== undefined
         ? path.resolve(process.env.INIT_CWD ?? process.cwd(), values.json)
         : undefined,
-    writeDocs: values['write-docs'] === true,
+    writeDocs: values['write-docs'],
   };
 }

@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { readOperatorSettings, withOperatorSettings } from './operator-settings.ts';
 
 /** Settings that differ between deployments of the same app. One record per environment. */
 export interface EnvironmentConfig {
@@ -249,4 +250,14 @@ export function environmentConfig(name: unknown): EnvironmentConfig {
     throw new Error(`Unknown environment "${name}". Valid names: ${ENVIRONMENT_NAMES.join(', ')}.`);
   }
   return environments[name];
+}
+
+/**
+ * The config an app synthesizes: the environment named by the `env` context, with the
+ * operator's settings from the context applied (lib/config/operator-settings.ts). Bad input
+ * fails with a message naming the key.
+ */
+export function environmentConfigFromContext(context: (key: string) => unknown): EnvironmentConfig {
+  const config = environmentConfig(context('env'));
+  return withOperatorSettings(config, readOperatorSettings(config.name, context));
 }

@@ -4,10 +4,12 @@ import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
+  ApplicationLogLevel,
   Architecture,
   Function as LambdaFunction,
   LoggingFormat,
   Runtime,
+  SystemLogLevel,
   Tracing,
 } from 'aws-cdk-lib/aws-lambda';
 import { CfnLogGroup, LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -138,6 +140,10 @@ export class EndpointFunction extends Construct {
       role,
       logGroup,
       loggingFormat: LoggingFormat.JSON,
+      // Lambda drops JSON lines below its application log level (INFO unless set): it must let
+      // through what the logger writes (DEBUG in dev), and its own lines follow suit.
+      applicationLogLevelV2: ApplicationLogLevel[config.logLevel],
+      systemLogLevelV2: config.logLevel === 'ERROR' ? SystemLogLevel.WARN : SystemLogLevel[config.logLevel],
       tracing: config.observability.lambdaTracing ? Tracing.ACTIVE : Tracing.DISABLED,
       environment: {
         POWERTOOLS_SERVICE_NAME: `shop-${path.basename(props.entry, '.ts')}`,

@@ -3,7 +3,15 @@ import { newSigningKeySetValue } from '../../functions/accounts/signing-keys.ts'
 import { useTable } from '../../functions/core/db.ts';
 import type { LocalBackend, LocalBackendOptions, TablesCreatedContext } from '../local/backend.ts';
 import type { CustomResourceEmulator } from '../local/cloudformation/custom-resources.ts';
-import { type LocalAdmin, localAdmin, seedAdmin, seedDemoData, seedOrderHistory } from './seed.ts';
+import {
+  DEMO_CUSTOMER_PASSWORD,
+  DEMO_SIGN_IN_EMAIL,
+  type LocalAdmin,
+  localAdmin,
+  seedAdmin,
+  seedDemoData,
+  seedOrderHistory,
+} from './seed.ts';
 
 /** What the demo seeding put into a fresh table. */
 export interface DemoSeed {
@@ -63,9 +71,27 @@ export function seedDemo(
   };
 }
 
-/** What every local backend of the shop is started with: its custom resources, and the demo seeding. */
+/**
+ * The account `GET /docs` fills its sign-in example with (`DOCS_SIGN_IN_EXAMPLE`, read by
+ * functions/system/get-docs.ts): a demo customer where they are seeded, else the local admin.
+ * Only the local runtime sets it: deployed environments have no seeded accounts.
+ */
+export function docsSignInEnvironment(seed: DemoSeedOptions): Record<string, string> {
+  const example = seed.orderHistory
+    ? { account: 'the demo customer Ada', email: DEMO_SIGN_IN_EMAIL, password: DEMO_CUSTOMER_PASSWORD }
+    : { account: 'the local admin', ...(seed.admin ?? localAdmin()) };
+  return { DOCS_SIGN_IN_EXAMPLE: JSON.stringify(example) };
+}
+
+/**
+ * What every local backend of the shop is started with: its custom resources, the demo seeding,
+ * and the variables that go with it. A caller that sets `environment` too merges this one in.
+ */
 export function shopBackendOptions(
   seed: DemoSeedOptions | false = {},
-): Pick<LocalBackendOptions<DemoSeed | undefined>, 'customResources' | 'onTablesCreated'> {
-  return { customResources: SHOP_CUSTOM_RESOURCES, ...(seed ? { onTablesCreated: seedDemo(seed) } : {}) };
+): Pick<LocalBackendOptions<DemoSeed | undefined>, 'customResources' | 'onTablesCreated' | 'environment'> {
+  return {
+    customResources: SHOP_CUSTOM_RESOURCES,
+    ...(seed ? { onTablesCreated: seedDemo(seed), environment: docsSignInEnvironment(seed) } : {}),
+  };
 }

@@ -88,6 +88,8 @@ export async function seedAdmin(admin: LocalAdmin): Promise<LocalAdmin> {
 
 /** The password of every demo customer (local only). */
 export const DEMO_CUSTOMER_PASSWORD = 'demo-customer-password';
+/** The first demo customer: the sign-in example of `GET /docs` under `npm start`. */
+export const DEMO_SIGN_IN_EMAIL = 'ada@shop.local';
 
 /** Demo customers: who they are and which categories they favour (one has no preferences). */
 const DEMO_CUSTOMERS: readonly { name: string; favorites: readonly Category[] }[] = [

@@ -16,12 +16,13 @@ if (!assemblyDir || !stripeUrl || !stripeKey || !process.send) {
 }
 // DynamoDB Local keeps its data in a file, not in its heap: its RSS then measures the emulator.
 const dataDir = mkdtempSync(path.join(tmpdir(), 'shop-load-'));
+const shop = shopBackendOptions();
 const backend = await startLocalBackend({
   assemblyDir,
-  ...shopBackendOptions(),
+  ...shop,
   dataDir,
   tableNamePrefix: 'shop-load-',
-  environment: stripeEnvironment(stripeUrl),
+  environment: { ...shop.environment, ...stripeEnvironment(stripeUrl) },
   // Function logs would cost the emulator more than the work itself (errors show as 5xx);
   // LOAD_LOG=1 prints them, to debug a failing run.
   log: process.env.LOAD_LOG ? (line) => console.log(line) : () => undefined,

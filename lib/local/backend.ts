@@ -13,7 +13,7 @@ import { type LocalSchedules, startSchedules } from './eventbridge/index.ts';
 import type { LocalFunction } from './lambda/function.ts';
 import { startLocalLambda } from './lambda/index.ts';
 import type { RuntimeLimits } from './lambda/limits.ts';
-import type { LogFormat } from './lambda/log-format.ts';
+import { type LogFormat, localLogOutput } from './log.ts';
 import { freePort } from './net.ts';
 import { putTemplateSecrets, startLocalSecretsManager } from './secretsmanager/index.ts';
 import { ServiceStack } from './services.ts';
@@ -36,6 +36,13 @@ export interface LocalBackendOptions<Seed = unknown> {
   readonly port?: number;
   /** Port for the WebSocket API; 0 or omitted picks a free one. */
   readonly webSocketPort?: number;
+  /**
+   * The interface the HTTP and WebSocket APIs listen on: `127.0.0.1` by default; `0.0.0.0`
+   * lets other machines on the network (a phone) reach them. The other services stay on loopback.
+   */
+  readonly host?: string;
+  /** Origins CORS allows on top of the template's `CorsConfiguration`, for local front ends. */
+  readonly extraCorsOrigins?: readonly string[];
   /** Use a running DynamoDB (e.g. shared by a test run) instead of starting one. */
   readonly dynamodbEndpoint?: string;
   readonly dynamodbPort?: number;
@@ -55,10 +62,11 @@ export interface LocalBackendOptions<Seed = unknown> {
   readonly onTablesCreated?: (context: TablesCreatedContext) => Promise<Seed>;
   /** Emulators of the app's custom resource types (what their providers do at deploy). */
   readonly customResources?: Readonly<Record<string, CustomResourceEmulator>>;
+  /** Where every line goes (the emulator's and the functions'); stdout by default. */
   readonly log?: (line: string) => void;
   /**
-   * How function log lines reach `log`: `json`, as the function wrote them (after its name), or
-   * `pretty`, one readable (and, on a terminal, colourised) line each. Default `json`.
+   * How lines reach `log`: `raw` (default; function lines as written, after their logical id),
+   * `pretty` (timed, one readable, colourised line each) or `json` (every line a JSON object).
    */
   readonly logFormat?: LogFormat;
   /** Variables set on every function on top of the template's (like `sam local --env-vars`). */
@@ -126,7 +134,8 @@ async function seedNewTables<Seed>(
 export async function startLocalBackend<Seed = unknown>(
   options: LocalBackendOptions<Seed>,
 ): Promise<LocalBackend<Seed>> {
-  const log = options.log ?? ((line: string) => console.log(line));
+  const output = localLogOutput(options.log ?? ((line: string) => console.log(line)), options.logFormat);
+  const log = output.emulator;
   const services = new ServiceStack();
   try {
     const assembly = readCloudAssembly(options.assemblyDir);
@@ -163,13 +172,20 @@ export async function startLocalBackend<Seed = unknown>(
         environment: { ...services.functionEnvironment, ...options.environment },
         functionEnvironment: options.functionEnvironment,
         limits: options.limits,
-        log,
-        logFormat: options.logFormat,
+        functionLog: output.fromFunction,
       }),
     );
     const seeded = await seedNewTables(options.onTablesCreated, dynamodb, resolver, functions);
     const api: LocalApiGateway = await services.add(
-      startApiGateway({ resolver, functions, port, webSocketPort, log }),
+      startApiGateway({
+        resolver,
+        functions,
+        port,
+        webSocketPort,
+        host: options.host,
+        extraCorsOrigins: options.extraCorsOrigins,
+        log,
+      }),
     );
     // The mappings start reading the table's stream where the template says (LATEST) or where
     // the last run stopped; on-failure records go to the local SQS.

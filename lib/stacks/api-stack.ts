@@ -10,6 +10,7 @@ import {
   HttpRoute,
   HttpStage,
   LogGroupLogDestination,
+  WebSocketApi,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -31,7 +32,8 @@ import {
   type SecretName,
   type SynthesizedDocument,
 } from '../api/routes.ts';
-import { SCHEDULES } from '../api/schedules.ts';
+import { deployedSchedules } from '../api/schedules.ts';
+import { webSocketStageName } from '../api/websocket.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import { ApiMonitoring } from '../constructs/api-monitoring.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
@@ -43,6 +45,12 @@ import {
   acknowledgeScheduledFunction,
   acknowledgeScheduleRule,
 } from './nag-suppressions.ts';
+
+/** Export names of the WebSocket API's id and endpoint. */
+export interface WebSocketApiExports {
+  readonly apiId: string;
+  readonly apiEndpoint: string;
+}
 
 export interface ApiStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -138,6 +146,14 @@ export function routeThrottleSettings(
  */
 export class ApiStack extends Stack {
   readonly api: HttpApi;
+  /**
+   * The WebSocket API itself: its routes, authorizer, functions and stage are the events
+   * stack's. It lives here so the reference page (`GET /docs`) can name its URL: the events
+   * stack depends on this one (the token issuer), so this one cannot read the events stack.
+   */
+  readonly webSocketApi: WebSocketApi;
+  /** The names under which this stack exports the WebSocket API's id and endpoint (the events stack imports them). */
+  readonly webSocketApiExports: WebSocketApiExports;
   readonly stage: HttpStage;
   /** The access-token issuer (`iss`): the configured URL, the custom domain, else the API's own endpoint. */
   readonly issuer: string;
@@ -149,6 +165,25 @@ export class ApiStack extends Stack {
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { config, table, secrets, alarmTopic } = props;
+    this.webSocketApi = new WebSocketApi(this, 'WebSocketApi', {
+      apiName: `shop-${config.name}-realtime`,
+      description: `Shop real-time API (${config.name})`,
+    });
+    const webSocketUrl = `${this.webSocketApi.apiEndpoint}/${webSocketStageName(config)}`;
+    // Named exports, not CDK's generated ones: their names are stable, and the events stack's
+    // IAM policies (and their cdk-nag acknowledgements) name the API by them.
+    this.webSocketApiExports = {
+      apiId: `${this.stackName}-WebSocketApiId`,
+      apiEndpoint: `${this.stackName}-WebSocketApiEndpoint`,
+    };
+    new CfnOutput(this, 'WebSocketApiId', {
+      value: this.webSocketApi.apiId,
+      exportName: this.webSocketApiExports.apiId,
+    });
+    new CfnOutput(this, 'WebSocketApiEndpoint', {
+      value: this.webSocketApi.apiEndpoint,
+      exportName: this.webSocketApiExports.apiEndpoint,
+    });
 
     const fallback = new EndpointFunction(this, DEFAULT_ROUTE.id, {
       entry: DEFAULT_ROUTE.entry,
@@ -252,6 +287,7 @@ export class ApiStack extends Stack {
         ...(files.length > 0 ? { files } : {}),
       });
       if (route.table !== 'none') endpoint.bindTable(table, route.table, SHOP_TABLE_INDEXES);
+      if (route.webSocketUrl) endpoint.function.addEnvironment('WEBSOCKET_URL', webSocketUrl);
       bindSecrets(endpoint, route.secrets);
       acknowledgeApiEndpoint(endpoint);
       const httpRoutes = this.api.addRoutes({
@@ -272,7 +308,7 @@ export class ApiStack extends Stack {
     cfnStage.routeSettings = routeThrottleSettings(config);
     for (const route of routes) this.stage.node.addDependency(route);
 
-    for (const job of SCHEDULES) {
+    for (const job of deployedSchedules(config)) {
       const { id } = job;
       const fn = new EndpointFunction(this, id, {
         entry: job.entry,
@@ -303,5 +339,7 @@ export class ApiStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: domainName ? issuer : this.api.apiEndpoint });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    // Here, not in the events stack that builds its stage: an output there would re-export an import.
+    new CfnOutput(this, 'WebSocketUrl', { value: webSocketUrl });
   }
 }

@@ -1,9 +1,10 @@
-import { type CfnElement, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type IWebSocketApi,
   LogGroupLogDestination,
   WebSocketApi,
-  type WebSocketRoute,
+  WebSocketRoute,
   WebSocketStage,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -14,11 +15,12 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { STREAM_CONSUMERS } from '../api/stream-consumers.ts';
-import { WEBSOCKET_API } from '../api/websocket.ts';
+import { WEBSOCKET_API, webSocketStageName } from '../api/websocket.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
 import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
 import { StreamConsumer } from '../constructs/stream-consumer.ts';
+import type { WebSocketApiExports } from './api-stack.ts';
 import {
   acknowledgeApiGatewayLoggingRole,
   acknowledgeConnectionsAccess,
@@ -34,6 +36,8 @@ export interface EventsStackProps extends StackProps {
   readonly issuer: string;
   /** The environment's alarm topic. */
   readonly alarmTopic: ITopic;
+  /** Where the API stack exports its WebSocket API (its routes, authorizer and stage are built here). */
+  readonly webSocketApi: WebSocketApiExports;
 }
 
 /**
@@ -41,7 +45,8 @@ export interface EventsStackProps extends StackProps {
  * delivery) and the consumers of the table's stream, each with its dead-letter queue.
  */
 export class EventsStack extends Stack {
-  readonly webSocketApi: WebSocketApi;
+  /** The API stack's WebSocket API, as this stack refers to it. */
+  readonly webSocketApi: IWebSocketApi;
   readonly stage: WebSocketStage;
   /** Functions by construct id (`RealtimeConnect`, `RealtimeDeliverMessages`...). */
   readonly functions = new Map<string, EndpointFunction>();
@@ -64,9 +69,11 @@ export class EventsStack extends Stack {
       identitySource: [WEBSOCKET_API.identitySource],
     });
 
-    this.webSocketApi = new WebSocketApi(this, 'WebSocketApi', {
-      apiName: `shop-${config.name}-realtime`,
-      description: `Shop real-time API (${config.name})`,
+    // Imported, not the construct itself: what CDK builds for a route (its integration, the
+    // authorizer) is then created in this stack, next to the functions it points at.
+    this.webSocketApi = WebSocketApi.fromWebSocketApiAttributes(this, 'WebSocketApi', {
+      webSocketId: Fn.importValue(props.webSocketApi.apiId),
+      apiEndpoint: Fn.importValue(props.webSocketApi.apiEndpoint),
     });
     for (const route of WEBSOCKET_API.routes) {
       const { id } = route;
@@ -85,7 +92,9 @@ export class EventsStack extends Stack {
       if (route.table !== 'none') fn.bindTable(table, route.table, SHOP_TABLE_INDEXES);
       acknowledgeWebSocketFunction(fn);
       this.functions.set(id, fn);
-      const webSocketRoute: WebSocketRoute = this.webSocketApi.addRoute(route.routeKey, {
+      const webSocketRoute = new WebSocketRoute(this, `${id}Route`, {
+        webSocketApi: this.webSocketApi,
+        routeKey: route.routeKey,
         integration: new WebSocketLambdaIntegration(`${id}Integration`, fn.function),
         ...(route.routeKey === '$connect' ? { authorizer } : {}),
         ...('returnsResponse' in route && route.returnsResponse ? { returnResponse: true } : {}),
@@ -112,7 +121,7 @@ export class EventsStack extends Stack {
     });
     this.stage = new WebSocketStage(this, 'Stage', {
       webSocketApi: this.webSocketApi,
-      stageName: config.name,
+      stageName: webSocketStageName(config),
       autoDeploy: true,
       throttle: { ...config.throttling },
       accessLogSettings: {
@@ -166,7 +175,7 @@ export class EventsStack extends Stack {
         );
         acknowledgeConnectionsAccess(
           consumer.endpoint.function.role ?? consumer.endpoint.role,
-          this.getLogicalId(this.webSocketApi.node.defaultChild as CfnElement),
+          props.webSocketApi.apiId,
           this.stage.stageName,
           definition.webSocket,
         );
@@ -175,7 +184,5 @@ export class EventsStack extends Stack {
       this.consumers.set(id, consumer);
       this.functions.set(id, consumer.endpoint);
     }
-
-    new CfnOutput(this, 'WebSocketUrl', { value: this.stage.url });
   }
 }

@@ -220,13 +220,14 @@ export function acknowledgeStreamConsumer(consumer: {
  */
 export function acknowledgeConnectionsAccess(
   role: IConstruct,
-  apiLogicalId: string,
+  apiIdExport: string,
   stageName: string,
   method: 'POST' | 'DELETE',
 ): void {
+  // cdk-nag writes an imported value (the API stack exports the API's id) by its export name.
   acknowledge(
     role,
-    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${stageName}/${method}/@connections/*]`,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${apiIdExport}/${stageName}/${method}/@connections/*]`,
     'Connection ids are random values API Gateway assigns per socket at run time, so the consumer ' +
       `that ${method === 'POST' ? 'delivers frames' : 'closes sockets'} must be allowed to ${method} any ` +
       'connection of its own API and stage; the wildcard covers nothing else (no other API, stage, ' +

@@ -75,6 +75,48 @@ describe('GET /docs in a browser (headless Chromium)', () => {
     expect(existsSync(SCREENSHOT)).toBe(true);
   });
 
+  it('shows the operations first, then the overview with the table of problem types', async () => {
+    // Run in the page (a string: this project's types have no DOM).
+    const order = await page.evaluate(`(() => {
+      const operation = document.querySelector('.opblock');
+      const overview = document.querySelector('.information-container');
+      const problemTable = [...document.querySelectorAll('.information-container table')].find((table) =>
+        table.textContent.includes('/problems/'),
+      );
+      const follows = (a, b) => Boolean(a && b && a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+      return {
+        overviewAfterOperations: follows(operation, overview),
+        problemTableAfterOperations: follows(operation, problemTable),
+        introBeforeOperations: follows(document.getElementById('intro'), operation),
+      };
+    })()`);
+    expect(order).toEqual({
+      overviewAfterOperations: true,
+      problemTableAfterOperations: true,
+      introBeforeOperations: true,
+    });
+  });
+
+  it('names the WebSocket API of the backend that serves it', async () => {
+    expect(backend.webSocketUrl).toBeDefined();
+    expect(await page.locator('#websocket-url').textContent()).toBe(backend.webSocketUrl);
+  });
+
+  it('signs in from the page with the seeded account it names (the local admin here)', async () => {
+    const admin = backend.seeded?.admin;
+    expect(admin).toBeDefined();
+    expect(await page.locator('#sign-in-example').textContent()).toContain(
+      `the local admin, ${admin?.email} / ${admin?.password}`,
+    );
+    const block = page.locator('.opblock-post', { has: page.locator('[data-path="/auth/login"]') });
+    await block.locator('.opblock-summary-control').click();
+    await block.getByRole('button', { name: 'Try it out' }).click();
+    expect(await block.locator('textarea.body-param__text').inputValue()).toContain(String(admin?.email));
+    const answered = page.waitForResponse((response) => response.url() === `${backend.url}/auth/login`);
+    await block.getByRole('button', { name: 'Execute' }).click();
+    expect((await answered).status()).toBe(200);
+  });
+
   it('loads nothing from anywhere but the API itself, and breaks no rule of its Content-Security-Policy', () => {
     const origin = new URL(backend.url).origin;
     expect(requested.filter((url) => !url.startsWith(origin) && !url.startsWith('data:'))).toEqual([]);

@@ -18,6 +18,7 @@ import { QUERIES_DIR } from '../../lib/constructs/api-monitoring.ts';
 import { ACCESS_LOG_FORMAT } from '../../lib/stacks/api-stack.ts';
 import {
   type CfnResourceJson,
+  httpApiOf,
   onlyResource,
   referencedLogicalId,
   resourcesOfType,
@@ -363,6 +364,8 @@ describe.each([
     const assemblyDir = shop().assembly.directory;
     for (const { id, entry, secrets } of calledFromTables) {
       const endpoint = shop().stacks.api.functions.get(id);
+      // A schedule this environment does not deploy (simulated payments where Stripe charges).
+      if (!endpoint && !ROUTES.some((route) => route.id === id)) continue;
       const fn = resourcesOfType(shop().api, 'AWS::Lambda::Function')[
         shop().stacks.api.getLogicalId(endpoint?.function.node.defaultChild as never)
       ];
@@ -450,7 +453,7 @@ describe('prod functions', () => {
   });
 
   it('let browsers of allowed origins read x-request-id', () => {
-    const [, api] = onlyResource(synthesizeShop('prod').api, 'AWS::ApiGatewayV2::Api');
+    const [, api] = httpApiOf(synthesizeShop('prod').api);
     expect(
       (api.Properties?.CorsConfiguration as { ExposeHeaders: string[] } | undefined)?.ExposeHeaders,
     ).toContain('x-request-id');
@@ -480,7 +483,7 @@ describe('an environment with a custom domain', () => {
       ]),
     });
     template.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
-    const [, httpApi] = onlyResource(template, 'AWS::ApiGatewayV2::Api');
+    const [, httpApi] = httpApiOf(template);
     expect(httpApi.Properties?.DisableExecuteApiEndpoint).toBe(true);
     const [, authorizer] = onlyResource(template, 'AWS::ApiGatewayV2::Authorizer');
     expect((authorizer.Properties?.JwtConfiguration as { Issuer: string } | undefined)?.Issuer).toBe(

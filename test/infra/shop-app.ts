@@ -83,6 +83,42 @@ export function referencedLogicalId(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The logical id of a resource another stack exports, from `{ "Fn::ImportValue": "<export>" }`:
+ * the exporting output's `Ref`/`Fn::GetAtt`, in whichever stack of the shop exports it.
+ */
+export function importedLogicalId(shop: SynthesizedShop, value: unknown): string | undefined {
+  const name = (value as { 'Fn::ImportValue'?: unknown } | null)?.['Fn::ImportValue'];
+  if (typeof name !== 'string') return undefined;
+  for (const template of [shop.data, shop.api, shop.events, shop.alarms]) {
+    const outputs = template.toJSON().Outputs as
+      | Record<string, { Value: unknown; Export?: { Name?: string } }>
+      | undefined;
+    const found = Object.values(outputs ?? {}).find((output) => output.Export?.Name === name);
+    if (found) return referencedLogicalId(found.Value);
+  }
+  return undefined;
+}
+
+/** The HTTP API of an API stack's template (which also holds the WebSocket API). */
+export function httpApiOf(template: Template): [string, CfnResourceJson] {
+  const apis = Object.entries(resourcesOfType(template, 'AWS::ApiGatewayV2::Api')).filter(
+    ([, api]) => api.Properties?.ProtocolType === 'HTTP',
+  );
+  if (apis.length !== 1) throw new Error(`Expected one HTTP API, found ${apis.length}.`);
+  return apis[0] as [string, CfnResourceJson];
+}
+
+/** The WebSocket API (the API stack's `AWS::ApiGatewayV2::Api` of protocol WEBSOCKET). */
+export function webSocketApiOf(shop: SynthesizedShop): [string, CfnResourceJson] {
+  const apis = Object.entries(resourcesOfType(shop.api, 'AWS::ApiGatewayV2::Api')).filter(
+    ([, api]) => api.Properties?.ProtocolType === 'WEBSOCKET',
+  );
+  if (apis.length !== 1)
+    throw new Error(`Expected one WebSocket API in the API stack, found ${apis.length}.`);
+  return apis[0] as [string, CfnResourceJson];
+}
+
 export interface PolicyStatementJson {
   readonly Effect: string;
   readonly Action: string | string[];

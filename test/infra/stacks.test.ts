@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../lib/api/openapi.ts';
 import { DEFAULT_ROUTE, ROUTES, type RouteDefinition, routeKey } from '../../lib/api/routes.ts';
-import { SCHEDULES } from '../../lib/api/schedules.ts';
+import { deployedSchedules, SCHEDULES } from '../../lib/api/schedules.ts';
 import { stackNames } from '../../lib/app.ts';
 import { ENVIRONMENT_NAMES, environmentConfig } from '../../lib/config/environments.ts';
 import { FUNCTION_MEMORY_MB } from '../../lib/config/function-memory.ts';
@@ -17,8 +17,10 @@ import {
 import { SHOP_TABLE_INDEXES, ShopTable, TTL_ATTRIBUTE } from '../../lib/constructs/shop-table.ts';
 import {
   actionsOf,
+  type CfnResourceJson,
   environmentOf,
   functionLogicalId,
+  httpApiOf,
   onlyResource,
   type PolicyStatementJson,
   referencedLogicalId,
@@ -26,6 +28,7 @@ import {
   statementsOfFunction,
   synthesizeShop,
   templateValidationFindings,
+  webSocketApiOf,
 } from './shop-app.ts';
 
 const WRITE_ACTIONS = [
@@ -92,7 +95,7 @@ describe('every environment', () => {
 
   it.each(ENVIRONMENT_NAMES)('allows CORS from the %s origins only, none of another environment', (name) => {
     const { api, config } = synthesizeShop(name);
-    const [, httpApi] = onlyResource(api, 'AWS::ApiGatewayV2::Api');
+    const [, httpApi] = httpApiOf(api);
     const cors = httpApi.Properties?.CorsConfiguration as { AllowOrigins?: string[] } | undefined;
     expect(config.corsOrigins.length).toBeGreaterThan(0);
     expect(cors?.AllowOrigins).toEqual(config.corsOrigins);
@@ -105,6 +108,73 @@ describe('every environment', () => {
     if (name === 'staging' || name === 'prod') {
       for (const origin of config.corsOrigins) expect(origin).toMatch(/^https:\/\//);
     }
+  });
+
+  it.each(ENVIRONMENT_NAMES)(
+    'lets %s functions log at the logger’s level: Lambda’s application log level matches it',
+    (name) => {
+      const { assembly, config } = synthesizeShop(name);
+      const system = config.logLevel === 'ERROR' ? 'WARN' : config.logLevel;
+      let functions = 0;
+      for (const stack of assembly.stacks) {
+        const resources = (stack.template as { Resources: Record<string, CfnResourceJson> }).Resources;
+        for (const [id, resource] of Object.entries(resources)) {
+          const variables = (
+            resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined
+          )?.Variables;
+          // Ours are the functions whose logger reads POWERTOOLS_LOG_LEVEL (not CDK's own helpers).
+          if (resource.Type !== 'AWS::Lambda::Function' || variables?.POWERTOOLS_LOG_LEVEL === undefined)
+            continue;
+          functions++;
+          expect(variables.POWERTOOLS_LOG_LEVEL, id).toBe(config.logLevel);
+          expect(resource.Properties?.LoggingConfig, id).toMatchObject({
+            LogFormat: 'JSON',
+            ApplicationLogLevel: config.logLevel,
+            SystemLogLevel: system,
+          });
+        }
+      }
+      expect(functions).toBeGreaterThan(ROUTES.length);
+      if (name === 'dev') expect(config.logLevel).toBe('DEBUG');
+    },
+  );
+
+  it.each(ENVIRONMENT_NAMES)(
+    'deploys the simulated-payments schedule in %s only where the payment provider is simulated',
+    (name) => {
+      const { api, config, stacks } = synthesizeShop(name);
+      const simulated = stacks.api.functions.has('PaymentsCompleteSimulatedPayments');
+      expect(simulated).toBe(config.paymentProvider === 'simulated');
+      expect(simulated).toBe(name === 'local' || name === 'dev');
+      const rules = Object.values(resourcesOfType(api, 'AWS::Events::Rule')).map((rule) =>
+        String(rule.Properties?.Description),
+      );
+      expect(rules.some((description) => description.includes('simulated payments'))).toBe(simulated);
+      expect(rules).toHaveLength(deployedSchedules(config).length);
+      expect(deployedSchedules(config).length).toBe(SCHEDULES.length - (simulated ? 0 : 1));
+    },
+  );
+
+  it.each(ENVIRONMENT_NAMES)('tells the %s reference page the URL of the WebSocket API', (name) => {
+    const shop = synthesizeShop(name);
+    const [webSocketApiId] = webSocketApiOf(shop);
+    const url = environmentOf(
+      shop.api,
+      functionLogicalId(shop, 'functions/system/get-docs.ts'),
+    ).WEBSOCKET_URL;
+    expect(url).toEqual({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [webSocketApiId, 'ApiEndpoint'] }, `/${name}`]],
+    });
+    // The same URL is the API stack's output (the events stack, which builds the stage, imports the API).
+    const outputs = shop.api.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.WebSocketUrl?.Value).toEqual(url);
+    // Only the page needs it.
+    const others = ROUTES.filter((route) => route.entry !== 'functions/system/get-docs.ts');
+    for (const route of others)
+      expect(
+        environmentOf(shop.api, functionLogicalId(shop, route.entry)).WEBSOCKET_URL,
+        route.entry,
+      ).toBeUndefined();
   });
 
   it('rejects an unknown environment name with the list of valid names', () => {
@@ -158,7 +228,7 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
 
   it('run every function on Node.js 24 and arm64 with an explicit timeout and memory size', () => {
     const functions = Object.entries(resourcesOfType(shop().api, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(ROUTES.length + 1 + SCHEDULES.length);
+    expect(functions).toHaveLength(ROUTES.length + 1 + deployedSchedules(shop().config).length);
     for (const [id, fn] of functions) {
       const { Runtime, Architectures, Timeout, MemorySize } = fn.Properties ?? {};
       expect({ id, Runtime, Architectures }).toEqual({ id, Runtime: 'nodejs24.x', Architectures: ['arm64'] });
@@ -197,7 +267,9 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
       expect(logging?.LogFormat, id).toBe('JSON');
       seen.add(logGroupId ?? '');
     }
-    expect(seen.size, 'functions share log groups').toBe(ROUTES.length + 1 + SCHEDULES.length);
+    expect(seen.size, 'functions share log groups').toBe(
+      ROUTES.length + 1 + deployedSchedules(shop().config).length,
+    );
   });
 
   it('speak payload format 2.0 to every function', () => {

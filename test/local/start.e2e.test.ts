@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ShopBackend, shopBackendOptions } from '../../lib/demo/backend-hooks.ts';
+import { DEMO_SIGN_IN_EMAIL } from '../../lib/demo/seed.ts';
 import { startLocalBackend } from '../../lib/local/backend.ts';
 import { call } from '../support/local-api.ts';
 
@@ -29,6 +30,8 @@ describe('npm start (the local backend with the demo order history)', () => {
 
   it('seeds demo customers with paid orders', () => {
     expect(backend.seeded?.history?.customers).toHaveLength(6);
+    // The first is the sign-in example of GET /docs under npm start.
+    expect(backend.seeded?.history?.customers[0]).toBe(DEMO_SIGN_IN_EMAIL);
     expect(backend.seeded?.history?.orders).toBeGreaterThan(0);
   });
 

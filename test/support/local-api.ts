@@ -24,15 +24,16 @@ export async function startTestBackend(
   } = {},
 ): Promise<ShopBackend> {
   const lines: string[] = [];
+  const shop = shopBackendOptions();
   const backend = await startLocalBackend({
     assemblyDir: inject('assemblyDir'),
     dynamodbEndpoint: inject('dynamodbEndpoint'),
     tableNamePrefix: `e2e-${randomUUID().slice(0, 8)}-`,
     port: 0,
-    ...shopBackendOptions(),
+    ...shop,
     // Tests run schedules themselves (backend.runSchedules()), so timing never decides an outcome.
     runSchedules: false,
-    ...(environment ? { environment } : {}),
+    environment: { ...shop.environment, ...environment },
     ...(options.functionEnvironment ? { functionEnvironment: options.functionEnvironment } : {}),
     // E2E_LOG=1 shows what the functions log (their errors included) while debugging a test.
     log: (line: string) => {

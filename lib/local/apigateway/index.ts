@@ -3,7 +3,8 @@
  *
  * HTTP API (http/): routes from `AWS::ApiGatewayV2::Route` chosen as API Gateway chooses them,
  * payload format 2.0 events and responses, JWT authorizers enforced as API Gateway enforces them
- * (kid, RSA only, iss, aud, exp, nbf, scopes), CORS from the API's `CorsConfiguration`, the
+ * (kid, RSA only, iss, aud, exp, nbf, scopes), CORS from the API's `CorsConfiguration` (plus
+ * origins the caller adds for local front ends, never written into the template), the
  * request quotas (10 MB body, 10 KB request line and headers), and API Gateway's own bare
  * answers (401/403/404/413/429/431/500/503) with an `apigw-requestid` on every one.
  *
@@ -16,6 +17,7 @@
  */
 import type { TemplateResolver } from '../cloudformation/template.ts';
 import type { LocalFunction } from '../lambda/function.ts';
+import type { EmulatorLog } from '../log.ts';
 import { readApiDefinition } from './http/definition.ts';
 import { templateAuthorizers } from './http/jwt-authorizer.ts';
 import { startApiServer } from './http/server.ts';
@@ -30,7 +32,11 @@ export interface LocalApiGatewayOptions {
   readonly port: number;
   /** Port of the WebSocket API, likewise. */
   readonly webSocketPort: number;
-  readonly log: (line: string) => void;
+  /** The interface both APIs listen on: loopback (`127.0.0.1`) unless told otherwise (`0.0.0.0`: every one). */
+  readonly host?: string;
+  /** Origins CORS allows on top of the template's `CorsConfiguration` (the template stays as synthesized). */
+  readonly extraCorsOrigins?: readonly string[];
+  readonly log: EmulatorLog;
 }
 
 export interface LocalApiGateway {
@@ -50,14 +56,22 @@ export async function startApiGateway(options: LocalApiGatewayOptions): Promise<
     api: httpApi,
     functions,
     port: options.port,
+    host: options.host,
     log,
     authorize: templateAuthorizers(resolver, httpApi.apiId),
+    extraCorsOrigins: options.extraCorsOrigins,
   });
   let webSocket: LocalWebSocketServer | undefined;
   try {
     const webSocketApi = readWebSocketApi(resolver);
     webSocket = webSocketApi
-      ? await startWebSocketServer({ api: webSocketApi, functions, port: options.webSocketPort, log })
+      ? await startWebSocketServer({
+          api: webSocketApi,
+          functions,
+          port: options.webSocketPort,
+          host: options.host,
+          log,
+        })
       : undefined;
   } catch (error) {
     await server.stop();

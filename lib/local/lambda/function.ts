@@ -3,7 +3,7 @@ import { Instance } from './instance.ts';
 import { type InvokeOutcome, initReport, throttledError, timeoutError } from './outcome.ts';
 import { type ConcurrencyPool, LocalRuntime } from './runtime.ts';
 import type { FunctionSpec } from './spec.ts';
-import type { SerializedError } from './worker.ts';
+import type { SerializedError, WorkerReply } from './worker.ts';
 
 type StartResult =
   | { ok: true; instance: Instance; initMs: number; startedAt: number }
@@ -66,7 +66,11 @@ export class LocalFunction {
     return () => this.observers.delete(listener);
   }
 
-  async invoke(event: unknown): Promise<InvokeOutcome> {
+  /**
+   * Runs one request. With `captureLogs`, the lines the handler writes are not logged but
+   * returned in the outcome (`logs`), for the caller to log or drop (quiet schedules).
+   */
+  async invoke(event: unknown, options: { readonly captureLogs?: boolean } = {}): Promise<InvokeOutcome> {
     const requestId = randomUUID();
     const started = performance.now();
     let outcome: InvokeOutcome;
@@ -81,7 +85,7 @@ export class LocalFunction {
       };
     } else {
       try {
-        outcome = await this.run(event, requestId, started);
+        outcome = await this.run(event, requestId, started, options.captureLogs === true);
       } finally {
         this.pool.release();
       }
@@ -90,7 +94,17 @@ export class LocalFunction {
     return outcome;
   }
 
-  private async run(event: unknown, requestId: string, started: number): Promise<InvokeOutcome> {
+  /** Logs lines an invocation kept apart (`captureLogs`), as they would have been logged. */
+  writeLogs(lines: readonly string[]): void {
+    for (const line of lines) this.onLog(line);
+  }
+
+  private async run(
+    event: unknown,
+    requestId: string,
+    started: number,
+    captureLogs: boolean,
+  ): Promise<InvokeOutcome> {
     const timeoutMs = this.spec.timeoutSeconds * 1000;
     const report = { requestId, coldStart: false };
     const elapsed = () => performance.now() - started;
@@ -116,17 +130,19 @@ export class LocalFunction {
     }
     const deadline = Date.now() + budgetMs;
     const mainCpuBefore = process.threadCpuUsage();
-    const reply = await within(
-      instance.invoke({ type: 'invoke', requestId, event, deadline }),
+    const message = { type: 'invoke', requestId, event, deadline } as const;
+    const answered = await within<{ reply: WorkerReply; lines?: string[] }, typeof TIMED_OUT>(
+      captureLogs ? instance.invokeCapturing(message) : instance.invoke(message).then((reply) => ({ reply })),
       budgetMs,
       TIMED_OUT,
     );
     const durationMs = elapsed();
-    if (reply === TIMED_OUT) {
+    if (answered === TIMED_OUT) {
       this.discard(instance);
       return { ...report, ok: false, durationMs, initMs, error: timeoutError(this.spec.timeoutSeconds) };
     }
     this.putIdle(instance);
+    const { reply, lines } = answered;
     if (reply.type !== 'result' && reply.type !== 'error') {
       return {
         ...report,
@@ -146,6 +162,7 @@ export class LocalFunction {
       processCpuMs: reply.processCpuMs,
       mainThreadCpuMs: (mainCpu.user + mainCpu.system) / 1000,
       heapUsedMb: reply.heapUsedMb,
+      ...(lines ? { logs: lines } : {}),
     };
     return reply.type === 'result'
       ? { ...measured, ok: true, result: reply.result }

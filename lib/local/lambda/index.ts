@@ -15,7 +15,6 @@ import { LOCAL_CREDENTIALS } from '../account.ts';
 import { resourcesOfType, type TemplateResolver } from '../cloudformation/template.ts';
 import { LocalFunction } from './function.ts';
 import { type RuntimeLimits, runtimeLimitsFromEnv } from './limits.ts';
-import { formatFunctionLog, type LogFormat } from './log-format.ts';
 import { LocalRuntime } from './runtime.ts';
 import { functionSpecOf } from './spec.ts';
 
@@ -27,9 +26,8 @@ export interface LocalLambdaOptions {
   readonly functionEnvironment?: (logicalId: string) => Readonly<Record<string, string>>;
   /** Limits of the local Lambda service, over the defaults and LOCAL_* variables. */
   readonly limits?: Partial<RuntimeLimits>;
-  readonly log: (line: string) => void;
-  /** How function log lines reach `log`: as written, after the function's name (`json`), or `pretty`. */
-  readonly logFormat?: LogFormat;
+  /** Where each line a function writes goes (`LocalLogOutput.fromFunction` formats it). */
+  readonly functionLog: (logicalId: string, raw: string) => void;
 }
 
 export interface LocalLambda {
@@ -41,7 +39,7 @@ export interface LocalLambda {
 
 /** The template's functions in one local Lambda service (shared account concurrency and init turns). */
 export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
-  const { resolver, log } = options;
+  const { resolver, functionLog } = options;
   const runtime = new LocalRuntime({ ...runtimeLimitsFromEnv(), ...options.limits });
   const functions = new Map<string, LocalFunction>();
   for (const found of resourcesOfType(resolver.assembly, 'AWS::Lambda::Function')) {
@@ -50,10 +48,7 @@ export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
       ...options.environment,
       ...options.functionEnvironment?.(logicalId),
     });
-    const onLog =
-      options.logFormat === 'pretty'
-        ? (line: string) => log(formatFunctionLog(logicalId, line))
-        : (line: string) => log(`  [${logicalId}] ${line}`);
+    const onLog = (line: string) => functionLog(logicalId, line);
     functions.set(logicalId, new LocalFunction(spec, { onLog, runtime }));
   }
   return {

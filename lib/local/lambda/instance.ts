@@ -41,6 +41,8 @@ export class Instance {
   alive = true;
   idleTimer: NodeJS.Timeout | undefined;
   private pending: ((reply: WorkerReply) => void) | undefined;
+  /** While an invocation asked for its lines, they are kept here instead of logged. */
+  private captured: string[] | undefined;
 
   constructor(spec: FunctionSpec, onLog: (line: string) => void) {
     const { modulePath, exportName } = resolveModule(spec.codeDir, spec.handler);
@@ -62,7 +64,11 @@ export class Instance {
     for (const stream of [this.worker.stdout, this.worker.stderr]) {
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => {
-        for (const line of chunk.split('\n')) if (line.trim()) onLog(line);
+        for (const line of chunk.split('\n')) {
+          if (!line.trim()) continue;
+          if (this.captured) this.captured.push(line);
+          else onLog(line);
+        }
       });
     }
     this.ready = new Promise((resolve, reject) => {
@@ -99,5 +105,16 @@ export class Instance {
       this.pending = resolve;
       this.worker.postMessage(message);
     });
+  }
+
+  /** Runs one invocation keeping the lines it writes (flushed before it answers) apart: the reply and its lines. */
+  async invokeCapturing(message: InvokeMessage): Promise<{ reply: WorkerReply; lines: string[] }> {
+    const lines: string[] = [];
+    this.captured = lines;
+    try {
+      return { reply: await this.invoke({ ...message, flushLogs: true }), lines };
+    } finally {
+      this.captured = undefined;
+    }
   }
 }

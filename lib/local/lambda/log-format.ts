@@ -1,9 +1,5 @@
 import { styleText } from 'node:util';
 
-/** How `npm start` prints what functions log: `pretty` one-liners, or the raw lines (`json`). */
-export type LogFormat = 'pretty' | 'json';
-export const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];
-
 type Style = Parameters<typeof styleText>[0];
 
 /** Keys Powertools Logger writes on every line; what is left are the line's own fields. */

@@ -22,6 +22,8 @@ interface InvokeReport {
   readonly mainThreadCpuMs?: number;
   /** V8 heap in use in the environment after the invocation. */
   readonly heapUsedMb?: number;
+  /** The lines the handler wrote, when the caller asked to keep them (`captureLogs`) instead of logging them. */
+  readonly logs?: readonly string[];
 }
 
 export type InvokeOutcome =

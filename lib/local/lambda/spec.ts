@@ -28,7 +28,7 @@ export function lambdaEnvironment(
   props: Record<string, unknown>,
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
 ): Record<string, string> {
-  const logging = props.LoggingConfig as { LogFormat?: string } | undefined;
+  const logging = props.LoggingConfig as { LogFormat?: string; ApplicationLogLevel?: string } | undefined;
   return {
     TZ: ':UTC',
     LAMBDA_TASK_ROOT: codeDir,
@@ -47,6 +47,8 @@ export function lambdaEnvironment(
     // Functions read credentials from these variables only (functions/core/aws-credentials.ts).
     ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
     ...(logging?.LogFormat ? { AWS_LAMBDA_LOG_FORMAT: logging.LogFormat } : {}),
+    // Lambda tells the function its application log level (Powertools Logger reads it).
+    ...(logging?.ApplicationLogLevel ? { AWS_LAMBDA_LOG_LEVEL: String(logging.ApplicationLogLevel) } : {}),
   };
 }
 

@@ -20,6 +20,11 @@ export interface InvokeMessage {
   readonly requestId: string;
   readonly event: unknown;
   readonly deadline: number;
+  /**
+   * Answer only once every line the invocation wrote has reached the parent's side of stdout
+   * and stderr, so the parent can tell this invocation's lines from later ones.
+   */
+  readonly flushLogs?: boolean;
 }
 
 export type WorkerReply =
@@ -114,6 +119,14 @@ try {
   port.postMessage({ type: 'init-error', error: initError(error) } satisfies WorkerReply);
 }
 
+/** Resolves once the parent has taken everything written to stdout and stderr so far. */
+const flushStdio = () =>
+  Promise.all(
+    [process.stdout, process.stderr].map(
+      (stream) => new Promise<void>((resolve) => stream.write('', () => resolve())),
+    ),
+  );
+
 // One log stream per execution environment, as Lambda names them.
 const logStreamName = `local/[$LATEST]${randomUUID().replace(/-/g, '')}`;
 
@@ -151,6 +164,7 @@ port.on('message', async (message: InvokeMessage) => {
   };
   try {
     const result = await handler(message.event, context);
+    if (message.flushLogs) await flushStdio();
     port.postMessage({
       type: 'result',
       requestId: message.requestId,
@@ -158,6 +172,7 @@ port.on('message', async (message: InvokeMessage) => {
       ...usage(),
     } satisfies WorkerReply);
   } catch (error) {
+    if (message.flushLogs) await flushStdio();
     port.postMessage({
       type: 'error',
       requestId: message.requestId,

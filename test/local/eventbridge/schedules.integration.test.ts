@@ -6,6 +6,8 @@ import { assemblyOf } from '../assembly.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
 
+/** What the function wrote, as the backend's log would receive it. */
+const functionLines: string[] = [];
 const cleanup = new LocalFunction(
   {
     logicalId: 'Cleanup',
@@ -16,7 +18,7 @@ const cleanup = new LocalFunction(
     timeoutSeconds: 2,
     memoryMb: 128,
   },
-  () => undefined,
+  (line) => functionLines.push(line),
 );
 
 const rule = (ScheduleExpression: string, Arn: unknown) => ({
@@ -33,6 +35,16 @@ const ASSEMBLY = assemblyOf({
       // Not emulated: cron expressions, targets that are not functions of the app.
       Hourly: rule('cron(0 * * * ? *)', cleanupArn),
       Elsewhere: rule('rate(1 hour)', 'arn:aws:sns:us-east-1:000000000000:topic'),
+    },
+  },
+});
+
+const QUIET_ASSEMBLY = assemblyOf({
+  events: {
+    Resources: {
+      Quiet: rule('rate(1 minute)', cleanupArn),
+      Busy: rule('rate(1 minute)', cleanupArn),
+      Warns: rule('rate(5 minutes)', cleanupArn),
     },
   },
 });
@@ -67,5 +79,35 @@ describe('EventBridge rate schedules', () => {
     });
     expect(failing).toMatchObject({ functionLogicalId: 'Cleanup', ok: false });
     expect(lines).toEqual(['  [Failing] failed: scheduled failure']);
+  });
+
+  it('stays quiet about a run that found nothing, and shows a run that did something with its lines', async () => {
+    const lines: { line: string; fields?: Record<string, unknown> }[] = [];
+    functionLines.length = 0;
+    const schedules = startSchedules({
+      assembly: QUIET_ASSEMBLY,
+      functions: new Map([['Cleanup', cleanup]]),
+      log: (line, fields) => lines.push({ line, ...(fields ? { fields } : {}) }),
+      run: false,
+    });
+    const results = await schedules.runSchedules();
+    await schedules.stop();
+
+    expect(results.map((r) => r.ok)).toEqual([true, true, true]);
+    // Quiet: found nothing, logged at INFO only. Busy: counted 2. Warns: counted nothing, but warned.
+    // The runs are concurrent: their lines come in any order.
+    expect(lines.map((l) => l.line).sort()).toEqual([
+      expect.stringMatching(/^schedule Cleanup: expired=2 \(\d+ ms\)$/),
+      expect.stringMatching(/^schedule Cleanup: warned \(\d+ ms\)$/),
+    ]);
+    expect(lines.find((l) => l.fields?.rule === 'Busy')?.fields).toMatchObject({
+      kind: 'schedule',
+      result: { expired: 2, skipped: 0 },
+    });
+    const written = functionLines.map((line) => JSON.parse(line) as { message: string; expired?: number });
+    expect(written.map((l) => `${l.message} ${l.expired ?? '-'}`).sort()).toEqual([
+      'could not reach the provider -',
+      'swept 2',
+    ]);
   });
 });

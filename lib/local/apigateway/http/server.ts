@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { LocalFunction } from '../../lambda/function.ts';
+import { shortFunctionName } from '../../lambda/log-format.ts';
 import type { InvokeOutcome } from '../../lambda/outcome.ts';
+import type { EmulatorLog } from '../../log.ts';
 import { closeServer, listen } from '../../net.ts';
 import { answerPreflight, applyCors, isPreflight } from './cors.ts';
 import type { ApiDefinition, ApiRoute, CorsConfig } from './definition.ts';
@@ -18,7 +20,9 @@ export interface ApiServerOptions {
     route: ApiRoute,
     headers: http.IncomingHttpHeaders,
   ) => Promise<{ ok: true; context: unknown } | { ok: false; status: 401 | 403 }>;
-  readonly log?: (line: string) => void;
+  readonly log?: EmulatorLog;
+  /** Origins allowed on top of the API's `CorsConfiguration` (LOCAL_CORS_ORIGINS of `npm start`). */
+  readonly extraCorsOrigins?: readonly string[];
 }
 
 export interface ApiServer {
@@ -70,13 +74,30 @@ async function readLimitedBody(req: http.IncomingMessage): Promise<{ body: Buffe
 }
 
 /**
+ * The API's CORS configuration with more allowed origins (a local-only addition, never in the
+ * template): a configuration of its own when the API has none (any method and header).
+ */
+export function withExtraOrigins(
+  cors: CorsConfig | undefined,
+  extra: readonly string[],
+): CorsConfig | undefined {
+  if (extra.length === 0) return cors;
+  if (!cors) return { allowOrigins: [...extra], allowMethods: ['*'], allowHeaders: ['*'], exposeHeaders: [] };
+  return { ...cors, allowOrigins: [...new Set([...cors.allowOrigins, ...extra])] };
+}
+
+/**
  * How long an HTTP API waits for a Lambda integration (`TimeoutInMillis`: 30 s, the default and
  * the maximum; the stacks set none). Past it API Gateway answers 503 `Service Unavailable`.
  */
 const INTEGRATION_TIMEOUT_MS = 30_000;
 
-/** Logs one request's line: method, path, status, time, a note, the request id. */
-type Finish = (status: number, note?: string) => void;
+/** Logs one request's line: method, path, status, time, the function that answered, a note, the request id. */
+type Finish = (
+  status: number,
+  note?: string,
+  answeredBy?: { fn: LocalFunction; outcome: InvokeOutcome },
+) => void;
 
 /** What API Gateway answers before any route is chosen: the size quotas and CORS preflights. */
 function answeredByGateway(
@@ -134,16 +155,27 @@ function answerWithOutcome(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   finish: Finish,
-  log: (line: string) => void,
+  log: EmulatorLog,
 ) {
-  const note = `${fn.spec.logicalId}${outcome.coldStart ? ` cold${outcome.initMs ? ` init ${outcome.initMs.toFixed(0)} ms` : ''}` : ''}`;
+  const answeredBy = { fn, outcome };
+  const note = outcome.coldStart
+    ? `cold${outcome.initMs ? ` init ${outcome.initMs.toFixed(0)} ms` : ''}`
+    : '';
   if (!outcome.ok && outcome.throttled) {
     // Lambda refused the invocation (no concurrency left): the function never ran.
     gatewayMessage(res, 429, 'Too Many Requests');
-    return finish(429, `${fn.spec.logicalId} throttled`);
+    return finish(429, 'throttled', answeredBy);
   }
   if (!outcome.ok) {
-    log(`  ${fn.spec.logicalId} failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
+    log(
+      `  ${shortFunctionName(fn.spec.logicalId)} failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`,
+      {
+        level: 'ERROR',
+        function: shortFunctionName(fn.spec.logicalId),
+        errorType: outcome.error.errorType,
+        errorMessage: outcome.error.errorMessage,
+      },
+    );
     // A function that timed out is a Lambda function error like any other (500), unless its
     // timeout is not below the integration's: then API Gateway gave up first, with a 503.
     const gatewayTimedOut =
@@ -154,7 +186,7 @@ function answerWithOutcome(
       gatewayTimedOut ? 503 : 500,
       gatewayTimedOut ? 'Service Unavailable' : 'Internal Server Error',
     );
-    return finish(gatewayTimedOut ? 503 : 500, note);
+    return finish(gatewayTimedOut ? 503 : 500, note, answeredBy);
   }
   let response: ReturnType<typeof toHttpResponse>;
   try {
@@ -163,20 +195,21 @@ function answerWithOutcome(
       throw new Error('bad status');
   } catch {
     gatewayMessage(res, 500, 'Internal Server Error');
-    return finish(500, `${note} (malformed Lambda response)`);
+    return finish(500, `${note} (malformed Lambda response)`.trim(), answeredBy);
   }
   applyCors(cors, req, response.headers);
   res.writeHead(response.status, response.headers);
   res.end(response.body);
-  finish(response.status, note);
+  finish(response.status, note, answeredBy);
 }
 
 /** One request through the HTTP API: quotas, preflight, route, authorizer, function, answer. */
 function requestHandler(
   options: ApiServerOptions,
-  log: (line: string) => void,
+  log: EmulatorLog,
 ): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
   const { api, functions } = options;
+  const cors = withExtraOrigins(api.cors, options.extraCorsOrigins ?? []);
   const selectRoute = routeSelector(api.routes);
   return async (req, res) => {
     const started = performance.now();
@@ -188,11 +221,27 @@ function requestHandler(
     const { path } = splitTarget(req.url ?? '/');
     // The path without the query string, as the deployed access log has it ($context.path): a
     // query can carry what must never be logged (a token pasted into a URL).
-    const finish: Finish = (status, note = '') =>
+    const finish: Finish = (status, note = '', answeredBy) => {
+      const durationMs = performance.now() - started;
+      const name = answeredBy ? shortFunctionName(answeredBy.fn.spec.logicalId) : undefined;
       log(
-        `${method} ${path} -> ${status} ${(performance.now() - started).toFixed(1)} ms${note ? ` ${note}` : ''} (${requestId})`,
+        `${method} ${path} -> ${status} ${durationMs.toFixed(1)} ms${name ? ` ${name}` : ''}${note ? ` ${note}` : ''} (${requestId})`,
+        {
+          kind: 'access',
+          method,
+          path,
+          status,
+          durationMs: Number(durationMs.toFixed(1)),
+          ...(name ? { function: name, coldStart: answeredBy?.outcome.coldStart } : {}),
+          ...(answeredBy?.outcome.initMs !== undefined
+            ? { initMs: Number(answeredBy.outcome.initMs.toFixed(1)) }
+            : {}),
+          ...(note ? { note } : {}),
+          requestId,
+        },
       );
-    if (answeredByGateway(req, res, tooLarge, api.cors, finish)) return;
+    };
+    if (answeredByGateway(req, res, tooLarge, cors, finish)) return;
     const selected = selectRoute(method, path);
     if (!selected) {
       gatewayMessage(res, 404, 'Not Found');
@@ -207,7 +256,7 @@ function requestHandler(
       return finish(500, `(no function ${route.functionLogicalId})`);
     }
     const event = buildEvent(req, body, route, pathParameters, authorized.context, requestId);
-    answerWithOutcome(fn, await fn.invoke(event), api.cors, req, res, finish, log);
+    answerWithOutcome(fn, await fn.invoke(event), cors, req, res, finish, log);
   };
 }
 
@@ -219,7 +268,7 @@ function requestHandler(
  * its bare 503, and a throttled invocation (the function's concurrency used up) its bare 429.
  */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
-  const log = options.log ?? ((line: string) => console.log(line));
+  const log: EmulatorLog = options.log ?? ((line: string) => console.log(line));
   const server = http.createServer({ maxHeaderSize: NODE_MAX_HEADER_BYTES }, requestHandler(options, log));
   const port = await listen(server, options.port, options.host ?? '127.0.0.1');
   return { url: `http://localhost:${port}`, port, stop: () => closeServer(server) };

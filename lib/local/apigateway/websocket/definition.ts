@@ -57,21 +57,23 @@ export function readWebSocketApi(resolver: TemplateResolver): WebSocketApiDefini
   if (apis.length === 0) return undefined;
   if (apis.length > 1) throw new Error(`Expected one WebSocket API in the app, found ${apis.length}.`);
   const [api] = apis as [(typeof apis)[number]];
-  const belongs = (props: Record<string, unknown> | undefined) => refOf(props?.ApiId) === api.logicalId;
+  // A part of the API names it by `Ref` in the API's stack, by `Fn::ImportValue` from another.
+  const belongs = (stackName: string, props: Record<string, unknown> | undefined) =>
+    props?.ApiId !== undefined && resolver.resolve(props.ApiId, stackName) === api.logicalId;
   const integrations = new Map(
     resourcesOfType(assembly, 'AWS::ApiGatewayV2::Integration')
-      .filter(({ resource }) => belongs(resource.Properties))
+      .filter(({ stackName, resource }) => belongs(stackName, resource.Properties))
       .map(({ logicalId, resource }) => [logicalId, functionInUri(resource.Properties?.IntegrationUri)]),
   );
   const withResponse = new Set(
     resourcesOfType(assembly, 'AWS::ApiGatewayV2::RouteResponse')
-      .filter(({ resource }) => belongs(resource.Properties))
+      .filter(({ stackName, resource }) => belongs(stackName, resource.Properties))
       .map(({ resource }) => refOf(resource.Properties?.RouteId)),
   );
   const routes = new Map<string, WebSocketRoute>();
-  for (const { logicalId, resource } of resourcesOfType(assembly, 'AWS::ApiGatewayV2::Route')) {
+  for (const { stackName, logicalId, resource } of resourcesOfType(assembly, 'AWS::ApiGatewayV2::Route')) {
     const props = resource.Properties ?? {};
-    if (!belongs(props)) continue;
+    if (!belongs(stackName, props)) continue;
     const routeKey = String(props.RouteKey);
     const target = props.Target as { 'Fn::Join'?: [string, unknown[]] } | undefined;
     const integrationId = refOf(target?.['Fn::Join']?.[1]?.[1]);
@@ -86,9 +88,12 @@ export function readWebSocketApi(resolver: TemplateResolver): WebSocketApiDefini
     });
   }
   const authorizers = new Map<string, WebSocketAuthorizer>();
-  for (const { logicalId, resource } of resourcesOfType(assembly, 'AWS::ApiGatewayV2::Authorizer')) {
+  for (const { stackName, logicalId, resource } of resourcesOfType(
+    assembly,
+    'AWS::ApiGatewayV2::Authorizer',
+  )) {
     const props = resource.Properties ?? {};
-    if (!belongs(props)) continue;
+    if (!belongs(stackName, props)) continue;
     const functionLogicalId = functionInUri(props.AuthorizerUri);
     if (props.AuthorizerType !== 'REQUEST' || !functionLogicalId) {
       throw new Error(`WebSocket authorizer ${logicalId} is not a Lambda REQUEST authorizer.`);
@@ -98,8 +103,8 @@ export function readWebSocketApi(resolver: TemplateResolver): WebSocketApiDefini
       identitySource: (props.IdentitySource as string[] | undefined) ?? [],
     });
   }
-  const stage = resourcesOfType(assembly, 'AWS::ApiGatewayV2::Stage').find(({ resource }) =>
-    belongs(resource.Properties),
+  const stage = resourcesOfType(assembly, 'AWS::ApiGatewayV2::Stage').find(({ stackName, resource }) =>
+    belongs(stackName, resource.Properties),
   );
   if (!stage) throw new Error('The WebSocket API has no stage.');
   return {
