@@ -40,7 +40,9 @@ export const DEFAULT_RUNTIME_LIMITS: RuntimeLimits = {
   idleInstanceMs: 5 * 60_000,
   initTimeoutMs: 10_000,
   concurrentInits: Math.max(2, os.availableParallelism()),
-  functionConcurrency: 10,
+  // Enough to overlap handlers that wait on DynamoDB, few enough that they do not starve each
+  // other (or DynamoDB Local) of CPU: 100 at once on 2 cores timed out writes that had succeeded.
+  functionConcurrency: Math.max(4, 2 * os.availableParallelism()),
   functionQueueDepth: 1000,
   // Below API Gateway's 30 s integration timeout, so a waiting request gets a 429, not a 503.
   functionQueueWaitMs: 20_000,
