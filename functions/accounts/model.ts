@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CATEGORIES } from '../catalog/model.ts';
+import { categorySlug } from '../catalog/category-model.ts';
 import { ULID_PATTERN } from '../core/ids.ts';
 import { trimmedText } from '../core/validation.ts';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.ts';
@@ -76,7 +76,7 @@ export const preferencesBody = z.strictObject({
   currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'Must be an ISO 4217 code.')),
   theme: z.enum(THEMES),
   marketingEmails: z.boolean(),
-  favoriteCategories: z.array(z.enum(CATEGORIES)).check(z.maxLength(10)),
+  favoriteCategories: z.array(categorySlug).check(z.maxLength(10)),
 });
 export type Preferences = z.infer<typeof preferencesBody>;
 

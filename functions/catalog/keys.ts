@@ -1,13 +1,34 @@
-import type { Category } from './model.ts';
-
 /*
  * Key templates of the catalog, the only place they are spelled: a product is found by id, all
- * products newest first on gsi1 (`CATALOG`), one category's on gsi2. See docs/access-patterns.md.
+ * products newest first on gsi1 (`CATALOG`), a category subtree's on gsi2 (partition of the
+ * root category, sort key prefixed by the path below the root). Categories live in one small
+ * partition (`CATEGORIES`) with their slug items. See docs/access-patterns.md.
  */
 
 export const productKey = (id: string) => ({ pk: `PRODUCT#${id}`, sk: 'PRODUCT' });
 export const CATALOG_PARTITION = 'CATALOG';
-export const categoryPartition = (category: Category) => `CATEGORY#${category}`;
+
+/** The gsi2 partition of every product under the root category `rootId`. */
+export const categoryPartition = (rootId: string) => `CATEGORY#${rootId}`;
+
+/**
+ * The gsi2 sort key of a product: the category ids below the root, each followed by `/`, then
+ * the product id. A product of a root category keeps the plain id (as before categories were
+ * data), and `begins_with(<below>/)` selects a subtree.
+ */
+export const categorySortKey = (below: readonly string[], productId: string) =>
+  [...below, productId].join('/');
+/** The prefix of the gsi2 sort keys of a subtree (empty for a root: the whole partition). */
+export const categorySubtreePrefix = (below: readonly string[]) =>
+  below.length === 0 ? '' : `${below.join('/')}/`;
+
+export const CATEGORIES_PARTITION = 'CATEGORIES';
+export const categoryKey = (id: string) => ({ pk: CATEGORIES_PARTITION, sk: `CATEGORY#${id}` });
+export const CATEGORY_SK_PREFIX = 'CATEGORY#';
+/** Holds a slug for one category: its conditional put makes slugs unique. */
+export const categorySlugKey = (slug: string) => ({ pk: CATEGORIES_PARTITION, sk: `SLUG#${slug}` });
+/** Written with the default categories, once: seeding is idempotent on it. */
+export const CATEGORIES_SEEDED_KEY = { pk: CATEGORIES_PARTITION, sk: 'SEEDED' };
 
 /**
  * The key of an item another domain keeps in a product's partition, next to the product (the

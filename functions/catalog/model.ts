@@ -1,21 +1,10 @@
 import * as z from 'zod/mini';
 import { ULID_PATTERN } from '../core/ids.ts';
 import { queryInteger } from '../core/validation.ts';
+import { categorySlug } from './category-model.ts';
 
-/** The categories a product can be in; filters and preferences accept only these. */
-export const CATEGORIES = [
-  'electronics',
-  'books',
-  'home',
-  'garden',
-  'toys',
-  'sports',
-  'fashion',
-  'beauty',
-  'grocery',
-  'music',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
+/** Default categories (seeded as data) and the slug type; categories are data, see category-model.ts. */
+export { type Category, DEFAULT_CATEGORIES as CATEGORIES } from './category-model.ts';
 
 export const productId = z.string().check(z.regex(ULID_PATTERN, 'Must be a product id (ULID).'));
 
@@ -23,7 +12,8 @@ export const productSchema = z.object({
   id: productId,
   name: z.string().check(z.minLength(1), z.maxLength(200)),
   description: z.string().check(z.maxLength(4000)),
-  category: z.enum(CATEGORIES),
+  /** The slug of an existing category (see GET /categories). */
+  category: categorySlug,
   /** Integer minor units (cents), never floats. */
   price: z.int().check(z.nonnegative()),
   currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'Must be an ISO 4217 code.')),
@@ -37,7 +27,7 @@ export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
 export const listProductsQuery = z.strictObject({
-  category: z.optional(z.enum(CATEGORIES)),
+  category: z.optional(categorySlug),
   limit: queryInteger(1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE),
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
 });

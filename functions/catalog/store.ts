@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
 import {
   batchGet,
@@ -8,10 +8,25 @@ import {
   putItems,
   setFields,
   table,
+  transactWrite,
+  updateItem,
 } from '../core/db.ts';
-import { InvalidInput, NotFound, PreconditionFailed } from '../core/domain-errors.ts';
+import { InvalidInput, NotFound, PreconditionFailed, ruleViolationAt } from '../core/domain-errors.ts';
 import { newId, ULID_PATTERN } from '../core/ids.ts';
-import { CATALOG_PARTITION, categoryPartition, productKey } from './keys.ts';
+import {
+  type CategoryRef,
+  ensureDefaultCategories,
+  productCountUpdate,
+  resolveCategory,
+} from './category-store.ts';
+import {
+  CATALOG_PARTITION,
+  categoryKey,
+  categoryPartition,
+  categorySortKey,
+  categorySubtreePrefix,
+  productKey,
+} from './keys.ts';
 import type {
   CreateProductInput,
   ListProductsQuery,
@@ -29,21 +44,45 @@ interface ProductItem extends Product {
   gsi1sk: string;
   gsi2pk: string;
   gsi2sk: string;
+  /** The category's id (its slug can change only while it holds no products). */
+  categoryId: string;
   entity: 'product';
 }
 
-function toItem(product: Product, version = 1): ProductItem {
+/** A default category: a root whose id is its slug (what seeding and old items assume). */
+const rootRef = (slug: string): CategoryRef => ({ id: slug, slug, path: [slug] });
+
+/** The gsi2 keys of a product in a category: the root's partition, the path below it. */
+function categoryKeys(ref: CategoryRef, id: string) {
+  return {
+    gsi2pk: categoryPartition(ref.path[0] ?? ref.id),
+    gsi2sk: categorySortKey(ref.path.slice(1), id),
+    categoryId: ref.id,
+  };
+}
+
+function toItem(product: Product, version = 1, ref = rootRef(product.category)): ProductItem {
   return {
     version,
     ...productKey(product.id),
     gsi1pk: CATALOG_PARTITION,
     gsi1sk: product.id,
-    gsi2pk: categoryPartition(product.category),
-    gsi2sk: product.id,
+    ...categoryKeys(ref, product.id),
     entity: 'product',
     ...product,
   };
 }
+
+/** The category a product write names, or a 422 naming the field. */
+async function categoryFor(slug: string): Promise<CategoryRef> {
+  const ref = await resolveCategory(slug);
+  if (!ref) throw ruleViolationAt('unknown-category', `No category with slug ${slug}.`, 'body.category');
+  return ref;
+}
+
+/** A category write failed on its condition: it moved, changed slug or went away meanwhile. */
+const categoryChanged = () =>
+  ruleViolationAt('unknown-category', 'The category changed meanwhile; try again.', 'body.category');
 
 function fromItem(item: Record<string, unknown>): Product {
   const { id, name, description, category, price, currency, stock, createdAt, updatedAt } =
@@ -71,61 +110,104 @@ export async function getProduct(id: string): Promise<Product | undefined> {
   return out.Item ? fromItem(out.Item) : undefined;
 }
 
+/** The index, partition and sort-key prefix a listing reads; 400 for an unknown category. */
+async function listingScope(category: string | undefined) {
+  if (category === undefined) return { byCategory: false, partition: CATALOG_PARTITION, prefix: '' };
+  const ref = await resolveCategory(category);
+  if (!ref)
+    throw new InvalidInput(`No category with slug ${category}.`, [
+      { path: 'query.category', message: 'No such category.' },
+    ]);
+  const root = ref.path[0] ?? ref.id;
+  return {
+    byCategory: true,
+    partition: categoryPartition(root),
+    prefix: categorySubtreePrefix(ref.path.slice(1)),
+  };
+}
+
 /**
- * Newest products first, optionally in one category. One Query on an index whose sort key
- * is the ULID, so key order is creation order; the cursor is bound to the listing's scope.
+ * Products newest first, optionally of a category AND its descendants: ONE Query per page, on
+ * gsi1 (all) or gsi2 (the root's partition, `begins_with` the path below the root; a subtree's
+ * products sort by subcategory, then newest first). The cursor is bound to the listing's scope.
  */
 export async function listProducts(query: ListProductsQuery): Promise<ProductPage> {
   const { client, tableName } = table();
-  const byCategory = query.category !== undefined;
-  const index = byCategory ? INDEX.gsi2 : INDEX.gsi1;
-  const partition = query.category ? categoryPartition(query.category) : CATALOG_PARTITION;
-  const scope = `products:${partition}`;
+  const { byCategory, partition, prefix } = await listingScope(query.category);
+  const scope = prefix ? `products:${partition}:${prefix}` : `products:${partition}`;
   let exclusiveStartKey: Record<string, string> | undefined;
   if (query.cursor) {
-    const { id } = await decodeCursor(scope, query.cursor);
-    if (typeof id !== 'string' || !ULID_PATTERN.test(id))
+    const { id, sk } = await decodeCursor(scope, query.cursor);
+    // A root's own products have the bare id as sort key (cursors from before carry no `sk`).
+    const sortKey = typeof sk === 'string' ? sk : String(id);
+    const validSk = sortKey.startsWith(prefix) && sortKey.endsWith(String(id));
+    if (typeof id !== 'string' || !ULID_PATTERN.test(id) || !validSk)
       throw new InvalidInput('The cursor is not valid for this listing.', [
         { path: 'query.cursor', message: 'Invalid cursor.' },
       ]);
     const position: Record<string, string> = byCategory
-      ? { gsi2pk: partition, gsi2sk: id }
+      ? { gsi2pk: partition, gsi2sk: sortKey }
       : { gsi1pk: partition, gsi1sk: id };
     exclusiveStartKey = { ...productKey(id), ...position };
   }
+  const key = byCategory ? 'gsi2' : 'gsi1';
   const out = await client.send(
     new QueryCommand({
       TableName: tableName,
-      IndexName: index,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': byCategory ? 'gsi2pk' : 'gsi1pk' },
-      ExpressionAttributeValues: { ':pk': partition },
+      IndexName: INDEX[key],
+      KeyConditionExpression: prefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': `${key}pk`, ...(prefix ? { '#sk': `${key}sk` } : {}) },
+      ExpressionAttributeValues: { ':pk': partition, ...(prefix ? { ':prefix': prefix } : {}) },
       ScanIndexForward: false,
       Limit: query.limit,
       ExclusiveStartKey: exclusiveStartKey,
     }),
   );
-  const items = (out.Items ?? []).map(fromItem);
-  const last = items.at(-1);
-  const nextCursor = out.LastEvaluatedKey && last ? await encodeCursor(scope, { id: last.id }) : null;
+  const raw = out.Items ?? [];
+  const items = raw.map(fromItem);
+  const last = raw.at(-1);
+  const nextCursor =
+    out.LastEvaluatedKey && last
+      ? await encodeCursor(scope, { id: String(last.id), ...(byCategory ? { sk: String(last.gsi2sk) } : {}) })
+      : null;
   return { items, nextCursor };
 }
 
-/** Writes a product as given (seeding and tests; the admin write side adds conditions). */
+/**
+ * Counts products written outside the product routes (seeding, the bench) into their (default)
+ * categories, one ADD per category.
+ */
+async function countSeeded(products: readonly Product[]): Promise<void> {
+  await ensureDefaultCategories();
+  const counts = new Map<string, number>();
+  for (const product of products) counts.set(product.category, (counts.get(product.category) ?? 0) + 1);
+  for (const [category, count] of counts)
+    await updateItem({
+      TableName: table().tableName,
+      Key: categoryKey(category),
+      UpdateExpression: 'ADD ownProductCount :count',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':count': count },
+    });
+}
+
+/** Writes a new product as given, in a default category (seeding and tests). */
 export async function putProduct(product: Product): Promise<void> {
   const { client, tableName } = table();
   await client.send(new PutCommand({ TableName: tableName, Item: toItem(product) }));
+  await countSeeded([product]);
 }
 
-/** Writes many products as given, in batches (seeding and the bench's large catalogs). */
-export function putProducts(
+/** Writes many new products as given, in batches, in default categories (seeding, the bench). */
+export async function putProducts(
   products: readonly Product[],
   onProgress?: (done: number) => void,
 ): Promise<void> {
-  return putItems(
+  await putItems(
     products.map((product) => ({ ...toItem(product) })),
     onProgress,
   );
+  await countSeeded(products);
 }
 
 /** A product with its version, for writers that need the ETag. */
@@ -134,83 +216,149 @@ export interface VersionedProduct {
   readonly version: number;
 }
 
-/** Creates a product with a new ULID (admin). */
+/**
+ * Creates a product with a new ULID (admin), in an existing category (422 naming
+ * `body.category` otherwise): the product and its category's count in ONE transaction, so the
+ * count is exact however many products are created at once.
+ */
 export async function createProduct(input: CreateProductInput): Promise<VersionedProduct> {
-  const { client, tableName } = table();
+  const ref = await categoryFor(input.category);
   const now = new Date().toISOString();
   const product: Product = { id: newId(), ...input, createdAt: now, updatedAt: now };
-  await client.send(
-    new PutCommand({
-      TableName: tableName,
-      Item: toItem(product),
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }),
-  );
+  try {
+    await transactWrite({
+      TransactItems: [
+        {
+          Put: {
+            TableName: table().tableName,
+            Item: toItem(product, 1, ref),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        productCountUpdate(ref, 1),
+      ],
+    });
+  } catch (error) {
+    if (isConditionFailure(error, 1)) throw categoryChanged();
+    throw error;
+  }
   return { product, version: 1 };
 }
 
+/** The stored product item, read consistently (writers that move its category need it). */
+async function getItem(id: string): Promise<(ProductItem & Record<string, unknown>) | undefined> {
+  const { client, tableName } = table();
+  const out = await client.send(
+    new GetCommand({ TableName: tableName, Key: productKey(id), ConsistentRead: true }),
+  );
+  return out.Item as (ProductItem & Record<string, unknown>) | undefined;
+}
+
+/** The category a stored product is counted in (items from before categories were data: a root). */
+const storedRef = (item: ProductItem): CategoryRef =>
+  item.categoryId ? { id: item.categoryId, slug: item.category, path: [] } : rootRef(item.category);
+
 /**
- * Changes the given fields in one conditional UpdateItem: the product must exist (404), and
- * with `expectedVersion` must not have changed since the caller read it (412). The category
- * index key moves with the category.
+ * Changes the given fields: one conditional UpdateItem, or with a new category a transaction
+ * that also moves the product's index keys and the two categories' counts. The product must exist
+ * (404), and with `expectedVersion` must not have changed since the caller read it (412).
  */
 export async function updateProduct(
   id: string,
   changes: UpdateProductInput,
   expectedVersion?: number,
 ): Promise<VersionedProduct> {
-  const { client, tableName } = table();
+  const { tableName } = table();
   const { sets, names, values } = setFields({ ...changes, updatedAt: new Date().toISOString() });
   names['#version'] = 'version';
   values[':one'] = 1;
   sets.push('#version = #version + :one');
-  if (changes.category) {
-    names['#gsi2pk'] = 'gsi2pk';
-    values[':gsi2pk'] = categoryPartition(changes.category);
-    sets.push('#gsi2pk = :gsi2pk');
-  }
   let condition = 'attribute_exists(pk)';
   if (expectedVersion !== undefined) {
     condition += ' AND #version = :expected';
     values[':expected'] = expectedVersion;
   }
+  let old: ProductItem | undefined;
+  let newRef: CategoryRef | undefined;
+  if (changes.category) {
+    newRef = await categoryFor(changes.category);
+    old = await getItem(id);
+    if (!old) throw new NotFound(`No product with id ${id}.`);
+    if (expectedVersion !== undefined && old.version !== expectedVersion)
+      throw new PreconditionFailed('The product changed since you read it.');
+    for (const [field, value] of Object.entries(categoryKeys(newRef, id))) {
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      sets.push(`#${field} = :${field}`);
+    }
+    // Pinned to the version read, so the counts move with exactly that category change.
+    condition += ' AND #version = :read';
+    values[':read'] = old.version;
+  }
+  const update = {
+    TableName: tableName,
+    Key: productKey(id),
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
   try {
-    const out = await client.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: productKey(id),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
+    if (old && newRef) {
+      const moves = storedRef(old).id !== newRef.id;
+      await transactWrite({
+        TransactItems: [
+          { Update: { ...update, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
+          ...(moves ? [productCountUpdate(storedRef(old), -1), productCountUpdate(newRef, 1)] : []),
+        ],
+      });
+      const item = await getItem(id);
+      if (!item) throw new NotFound(`No product with id ${id}.`);
+      return { product: fromItem(item), version: Number(item.version) };
+    }
+    const out = await updateItem({
+      ...update,
+      ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
     const item = out.Attributes ?? {};
     return { product: fromItem(item), version: Number(item.version) };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
-    const old = (error as { Item?: Record<string, unknown> }).Item;
-    if (!old) throw new NotFound(`No product with id ${id}.`);
+    if (old && !isConditionFailure(error, 0)) throw categoryChanged();
+    const item = (error as { Item?: Record<string, unknown> }).Item;
+    const gone = old ? !(await getItem(id)) : !item;
+    if (gone) throw new NotFound(`No product with id ${id}.`);
     throw new PreconditionFailed('The product changed since you read it.');
   }
 }
 
-/** Deletes a product (admin); 404 when there is none. Orders keep their own snapshots. */
+/**
+ * Deletes a product (admin) and counts it out of its category in ONE transaction; 404 when
+ * there is none. Orders keep their own snapshots.
+ */
 export async function deleteProduct(id: string): Promise<void> {
-  const { client, tableName } = table();
+  const item = await getItem(id);
+  if (!item) throw new NotFound(`No product with id ${id}.`);
   try {
-    await client.send(
-      new DeleteCommand({
-        TableName: tableName,
-        Key: productKey(id),
-        ConditionExpression: 'attribute_exists(pk)',
-      }),
-    );
+    await transactWrite({
+      TransactItems: [
+        {
+          Delete: {
+            TableName: table().tableName,
+            Key: productKey(id),
+            ConditionExpression: '#version = :version',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':version': item.version },
+          },
+        },
+        productCountUpdate(storedRef(item), -1),
+      ],
+    });
   } catch (error) {
-    if (isConditionFailure(error)) throw new NotFound(`No product with id ${id}.`);
-    throw error;
+    if (!isConditionFailure(error)) throw error;
+    if (!(await getItem(id))) throw new NotFound(`No product with id ${id}.`);
+    throw new PreconditionFailed('The product changed while it was being deleted; try again.');
   }
 }
 

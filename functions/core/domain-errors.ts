@@ -23,7 +23,9 @@ export type RuleName =
   | 'self-conversation'
   | 'self-block'
   | 'recipient-gone'
-  | 'client-message-id-reused';
+  | 'client-message-id-reused'
+  | 'unknown-category'
+  | 'category-too-deep';
 
 /** Every kind of domain error, by the problem type it becomes. */
 export type DomainProblem =

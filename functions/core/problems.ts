@@ -34,6 +34,8 @@ export const PROBLEMS: Readonly<Record<DomainProblem, ProblemSpec>> = {
   'self-block': { status: 422, title: 'Not yourself' },
   'recipient-gone': { status: 422, title: 'The recipient is gone' },
   'client-message-id-reused': { status: 422, title: 'clientMessageId reused' },
+  'unknown-category': { status: 422, title: 'No such category' },
+  'category-too-deep': { status: 422, title: 'Categories nest at most 3 levels' },
   'rate-limited': {
     status: 429,
     title: 'Too many messages',

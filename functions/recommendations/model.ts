@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
-import { CATEGORIES, type Category, productSchema } from '../catalog/model.ts';
+import { categorySlug } from '../catalog/category-model.ts';
+import { type Category, productSchema } from '../catalog/model.ts';
 import { queryInteger } from '../core/validation.ts';
 
 /**
@@ -35,7 +36,7 @@ const limit = queryInteger(1, MAX_LIMIT, DEFAULT_LIMIT);
 export const recommendationsQuery = z.strictObject({ limit });
 export const relatedProductsQuery = z.strictObject({ limit });
 export const popularProductsQuery = z.strictObject({
-  category: z.optional(z.enum(CATEGORIES)),
+  category: z.optional(categorySlug),
   window: z._default(z.enum(['7d', '30d']), '7d'),
   limit,
 });
@@ -45,7 +46,7 @@ export const recommendationReason = z.discriminatedUnion('type', [
   /** Often bought together with `productId`, which the caller bought recently. */
   z.object({ type: z.literal('bought_together'), productId: z.string() }),
   /** In a category the caller likes: a favourite from preferences, or one they buy from. */
-  z.object({ type: z.literal('favorite_category'), category: z.enum(CATEGORIES) }),
+  z.object({ type: z.literal('favorite_category'), category: categorySlug }),
   /** A best seller of the last 7 days. */
   z.object({ type: z.literal('popular') }),
 ]);
@@ -73,7 +74,7 @@ export const relatedProductListSchema = z.object({
 export type RelatedProductList = z.infer<typeof relatedProductListSchema>;
 
 export const popularProductListSchema = z.object({
-  category: z.nullable(z.enum(CATEGORIES)),
+  category: z.nullable(categorySlug),
   window: z.enum(['7d', '30d']),
   items: z.array(z.object({ product: productSchema, unitsSold: z.int() })),
 });

@@ -82,6 +82,14 @@ export const PROBLEM_TYPES = {
     title: 'clientMessageId reused',
     description: 'The clientMessageId was used with another body.',
   },
+  'unknown-category': {
+    title: 'No such category',
+    description: 'The category slug or parent names no existing category.',
+  },
+  'category-too-deep': {
+    title: 'Categories nest at most 3 levels',
+    description: 'The parent is already at the third level, or is the category itself.',
+  },
   'too-many-attempts': {
     title: 'Too many attempts',
     description: 'Too many failed sign-ins for this email; wait for `Retry-After` seconds.',

@@ -14,7 +14,7 @@ import { environmentConfig } from '../config/environments.ts';
 import { seededRandom } from '../load/random.ts';
 
 const ADJECTIVES = ['Classic', 'Compact', 'Deluxe', 'Eco', 'Pro', 'Smart', 'Travel', 'Vintage'];
-const NOUNS: Record<Category, readonly string[]> = {
+const NOUNS: Record<(typeof CATEGORIES)[number], readonly string[]> = {
   electronics: ['Headphones', 'Charger', 'Speaker', 'Keyboard', 'Webcam'],
   books: ['Cookbook', 'Novel', 'Atlas', 'Field Guide', 'Poetry Collection'],
   home: ['Kettle', 'Lamp', 'Blanket', 'Teapot', 'Clock'],
@@ -34,7 +34,7 @@ const FIRST_CREATED = Date.UTC(2026, 0, 1);
 export function demoProducts(count = 60): Product[] {
   const random = seededRandom(20260101);
   return Array.from({ length: count }, (_, i) => {
-    const category = CATEGORIES[i % CATEGORIES.length] as Category;
+    const category = CATEGORIES[i % CATEGORIES.length] as (typeof CATEGORIES)[number];
     const nouns = NOUNS[category];
     const name = `${ADJECTIVES[Math.floor(random() * ADJECTIVES.length)]} ${nouns[Math.floor(random() * nouns.length)]}`;
     const createdAtMs = FIRST_CREATED + i * 3_600_000;
