@@ -6,7 +6,7 @@ import { startTestBackend } from '../support/local-api.ts';
 /** A fixed seed: the same requests on every run; `npm run fuzz -- --seed 20261203 --only <i>` replays one. */
 const SEED = 20261203;
 /** Ten requests per operation: a smoke run of `npm run fuzz` (10,000 and more). */
-const RUNS = 430;
+const RUNS = 470;
 // Two at a time: the suite's other files share the CPUs, and scrypt-bound routes (register,
 // login, password) queued behind each other can pass their 10 s timeout on a starved machine.
 

@@ -123,6 +123,20 @@ export const MATRIX: Readonly<Record<string, MatrixRow>> = {
     request: (f) => ({ method: 'DELETE', path: `/products/${f.deletableProductId}` }),
     expected: { admin: 204 },
   },
+  'GET /categories': { request: () => get('/categories'), expected: 200 },
+  'POST /categories': {
+    request: () => post('/categories', { slug: newKey('matrix').slice(0, 15), name: 'Matrix' }),
+    expected: { admin: 201 },
+  },
+  'PATCH /categories/{categoryId}': {
+    request: () => ({ method: 'PATCH', path: '/categories/music', body: { name: 'Music' } }),
+    expected: { admin: 200 },
+  },
+  // A category that never existed: the admin gets past the gateway and the function answers.
+  'DELETE /categories/{categoryId}': {
+    request: () => ({ method: 'DELETE', path: '/categories/01ARZ3NDEKTSV4RRFFQ69G5FAV' }),
+    expected: { admin: 404 },
+  },
   'GET /products/popular': { request: () => get('/products/popular'), expected: 200 },
   'GET /products/{productId}/related': {
     request: (f) => get(`/products/${f.productId}/related`),
