@@ -105,7 +105,11 @@ describe('admin catalog writes through the local API', () => {
     it.each<[string, string, Record<string, unknown>]>([
       ['a float price', 'body.price', { price: 19.99 }],
       ['a negative stock', 'body.stock', { stock: -1 }],
-      ['an unknown category', 'body.category', { category: 'weapons' }],
+      [
+        'a malformed category (an unknown one is a 422: test/catalog/)',
+        'body.category',
+        { category: 'Weapons!' },
+      ],
       ['a lowercase currency', 'body.currency', { currency: 'eur' }],
       ['an empty name', 'body.name', { name: '' }],
       ['an id chosen by the client', 'body.id', { id: '01ARZ3NDEKTSV4RRFFQ69G5FAV' }],

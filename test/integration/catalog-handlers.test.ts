@@ -77,7 +77,7 @@ describe('catalog handlers', () => {
       ['a huge cursor', { cursor: 'x'.repeat(5000) }, ['query.cursor']],
       [
         'several bad fields',
-        { limit: '0', category: 'cars', sort: 'price' },
+        { limit: '0', category: 'Cars', sort: 'price' },
         ['query.category', 'query.limit', 'query.sort'],
       ],
     ])('answers 400 problem+json for %s', async (_name, query, paths) => {
