@@ -256,11 +256,12 @@ export async function updateCategory(
     throw new PreconditionFailed('The category changed since you read it.');
   const newSlug = changes.slug !== undefined && changes.slug !== current.slug ? changes.slug : undefined;
   const moving = changes.parentId !== undefined && changes.parentId !== current.parentId;
+  // A parent that cannot be one (itself, missing, too deep) is a 422 whatever the category holds.
+  const newParent = moving && changes.parentId ? await parentFor(changes.parentId, id) : undefined;
   if ((newSlug || moving) && current.ownProductCount > 0)
     throw new Conflict('The category holds products: empty it before changing its slug or parent.');
   if (moving && current.childCount > 0) throw new Conflict('The category has subcategories: it cannot move.');
   const oldParent = moving && current.parentId ? await getCategoryItem(current.parentId) : undefined;
-  const newParent = moving && changes.parentId ? await parentFor(changes.parentId, id) : undefined;
   const path = moving ? (newParent ? `${newParent.path}/${id}` : id) : current.path;
   const next: CategoryItem = {
     ...current,

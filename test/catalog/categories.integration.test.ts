@@ -66,9 +66,7 @@ describe('categories as data on DynamoDB Local', () => {
         createCategory({ slug: 'tiny', name: 'Tiny', parentId: desk.category.id, position: 0 }),
       ),
     ).toMatchObject({ status: 422, type: 'category-too-deep', paths: ['body.parentId'] });
-    expect(
-      await failure(() => updateCategory(lamps.category.id, { parentId: lamps.category.id })),
-    ).toMatchObject({
+    expect(await failure(() => updateCategory(lamps.category.id, { parentId: 'toys' }))).toMatchObject({
       status: 409, // it has a child: it cannot move at all
     });
     expect(
