@@ -3,6 +3,7 @@ import { DEFAULT_PREFERENCES } from '../../functions/accounts/model.ts';
 import { hashPassword } from '../../functions/accounts/passwords.ts';
 import { putPreferences } from '../../functions/accounts/preferences-store.ts';
 import { createAccount } from '../../functions/accounts/profile-store.ts';
+import { createCategory } from '../../functions/catalog/category-store.ts';
 import { CATEGORIES, type Category, type Product } from '../../functions/catalog/model.ts';
 import { putProduct } from '../../functions/catalog/store.ts';
 import { logger } from '../../functions/core/logger.ts';
@@ -59,6 +60,20 @@ export async function seedDemoData(): Promise<{ products: number; categories: nu
   for (let i = 0; i < products.length; i += 10) {
     await Promise.all(products.slice(i, i + 10).map((product) => putProduct(product)));
   }
+  // The ten default categories are seeded by the store on first use; a small subtree shows nesting.
+  const lighting = await createCategory({
+    slug: 'lighting',
+    name: 'Lighting',
+    parentId: 'home',
+    position: 0,
+  });
+  await createCategory({
+    slug: 'desk-lamps',
+    name: 'Desk lamps',
+    parentId: lighting.category.id,
+    position: 0,
+  });
+  await createCategory({ slug: 'cookbooks', name: 'Cookbooks', parentId: 'books', position: 0 });
   return { products: products.length, categories: new Set(products.map((p) => p.category)).size };
 }
 
