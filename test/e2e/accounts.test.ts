@@ -193,7 +193,11 @@ describe('accounts, profiles and preferences through the local API', () => {
       ['a four-letter currency', 'body.currency', { currency: 'EURO' }],
       ['an unknown theme', 'body.theme', { theme: 'neon' }],
       ['11 favorite categories', 'body.favoriteCategories', { favoriteCategories: ELEVEN }],
-      ['an unknown category', 'body.favoriteCategories.1', { favoriteCategories: ['books', 'weapons'] }],
+      [
+        'a malformed category (any slug is kept: test/catalog/)',
+        'body.favoriteCategories.1',
+        { favoriteCategories: ['books', 'Weapons!'] },
+      ],
       ['a non-boolean marketingEmails', 'body.marketingEmails', { marketingEmails: 'yes' }],
       ['an unknown field', 'body.fontSize', { fontSize: 14 }],
       ['a missing field (PUT replaces the whole document)', 'body.theme', { theme: undefined }],
