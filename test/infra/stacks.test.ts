@@ -160,7 +160,7 @@ describe('every environment', () => {
     const [webSocketApiId] = webSocketApiOf(shop);
     const url = environmentOf(
       shop.api,
-      functionLogicalId(shop, 'functions/system/get-docs.ts'),
+      functionLogicalId(shop, 'SystemGetDocs'),
     ).WEBSOCKET_URL;
     expect(url).toEqual({
       'Fn::Join': ['', [{ 'Fn::GetAtt': [webSocketApiId, 'ApiEndpoint'] }, `/${name}`]],
@@ -169,11 +169,11 @@ describe('every environment', () => {
     const outputs = shop.api.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.WebSocketUrl?.Value).toEqual(url);
     // Only the page needs it.
-    const others = ROUTES.filter((route) => route.entry !== 'functions/system/get-docs.ts');
+    const others = ROUTES.filter((route) => route.id !== 'SystemGetDocs');
     for (const route of others)
       expect(
-        environmentOf(shop.api, functionLogicalId(shop, route.entry)).WEBSOCKET_URL,
-        route.entry,
+        environmentOf(shop.api, functionLogicalId(shop, route.id)).WEBSOCKET_URL,
+        route.id,
       ).toBeUndefined();
   });
 
