@@ -3,7 +3,7 @@ import { DEFAULT_PREFERENCES } from '../../functions/accounts/model.ts';
 import { hashPassword } from '../../functions/accounts/passwords.ts';
 import { putPreferences } from '../../functions/accounts/preferences-store.ts';
 import { createAccount } from '../../functions/accounts/profile-store.ts';
-import { CATEGORIES, type Category, type Product } from '../../functions/catalog/model.ts';
+import { CATEGORIES, type Category, type ProductFields } from '../../functions/catalog/model.ts';
 import { putProduct } from '../../functions/catalog/store.ts';
 import { logger } from '../../functions/core/logger.ts';
 import { createOrder } from '../../functions/orders/placement-store.ts';
@@ -30,7 +30,7 @@ const NOUNS: Record<Category, readonly string[]> = {
 const FIRST_CREATED = Date.UTC(2026, 0, 1);
 
 /** The deterministic demo catalog: `count` products spread over every category. */
-export function demoProducts(count = 60): Product[] {
+export function demoProducts(count = 60): ProductFields[] {
   const random = seededRandom(20260101);
   return Array.from({ length: count }, (_, i) => {
     const category = CATEGORIES[i % CATEGORIES.length] as Category;
