@@ -15,6 +15,7 @@ import {
 import { CfnLogGroup, LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type EnvironmentConfig, metricsNamespace } from '../config/environments.ts';
 import { FUNCTION_MEMORY_MB } from '../config/function-memory.ts';
@@ -78,6 +79,14 @@ export interface EndpointFunctionProps {
    * Without it the function has no alarms until `addAlarms` gives them a home (another stack).
    */
   readonly alarmTopic?: ITopic;
+  /**
+   * Packages with native binaries the function imports (`sharp`): shipped in its asset for
+   * Lambda's linux-arm64, or for this machine in the `local` environment (the local runtime
+   * runs bundles here). See lib/constructs/native-modules.ts.
+   */
+  readonly nativeModules?: readonly string[];
+  /** Where asynchronous events that failed every retry go (S3 notifications). */
+  readonly deadLetterQueue?: IQueue;
 }
 
 /**
@@ -131,7 +140,11 @@ export class EndpointFunction extends Construct {
         entry: props.entry,
         define: bundleDefines(traceCalls),
         files: props.files ?? [],
+        ...(props.nativeModules
+          ? { nativeModules: props.nativeModules, platform: config.name === 'local' ? 'host' : 'linux-arm64' }
+          : {}),
       }),
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,

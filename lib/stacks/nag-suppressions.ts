@@ -257,3 +257,67 @@ export function acknowledgeAlarmEmailSubscription(subscription: IConstruct): voi
       'same topic. The alarm state stays visible in CloudWatch and on the dashboard whatever the email does.',
   );
 }
+
+/** The image buckets (uploads and renditions; lib/stacks/media-stack.ts). */
+export function acknowledgeImageBuckets(buckets: readonly IConstruct[]): void {
+  for (const bucket of buckets) {
+    acknowledge(
+      bucket,
+      'AwsSolutions-S1',
+      'Server access logs would need a log bucket per environment for objects that are either ' +
+        'transient (originals: deleted after processing, expired after 2 days) or public through ' +
+        'CloudFront (renditions). Who wrote what is in CloudTrail (PutObject through presigned ' +
+        'URLs is signed by the API function’s role), and the table records every image change.',
+    );
+  }
+}
+
+/** The distribution serving renditions. */
+export function acknowledgeImageDistribution(distribution: IConstruct): void {
+  acknowledge(
+    distribution,
+    'AwsSolutions-CFR1',
+    'Product images are for every shopper wherever they are; the shop decides where it sells, ' +
+      'not where its pictures may be seen.',
+  );
+  acknowledge(
+    distribution,
+    'AwsSolutions-CFR2',
+    'The distribution serves immutable public images from a private bucket (GET and HEAD only, ' +
+      'no origin compute): a WAF web ACL (USD 5 a month plus per request) would guard nothing ' +
+      'that CloudFront’s own DDoS protection does not. Add one per environment if abuse appears.',
+  );
+  acknowledge(
+    distribution,
+    'AwsSolutions-CFR3',
+    'Access logs of public, immutable images record nothing an operator acts on; CloudFront’s ' +
+      'standard metrics (requests, error rates, bytes) are on by default.',
+  );
+  acknowledge(
+    distribution,
+    'AwsSolutions-CFR4',
+    'The distribution uses the default *.cloudfront.net certificate, on which CloudFront allows ' +
+      'TLSv1 for old clients and no minimum protocol version can be set; a custom domain with an ' +
+      'ACM certificate (and TLSv1.2_2021) is an operator setting to add with the shop’s domain.',
+  );
+}
+
+/** The S3-triggered image processing function and CDK’s bucket notification handler. */
+export function acknowledgeImageProcessing(stack: IConstruct, processing: EndpointFunction): void {
+  acknowledgeFunctionRole(processing);
+  for (const child of stack.node.findAll()) {
+    if (!child.node.path.includes('BucketNotificationsHandler')) continue;
+    acknowledge(
+      child,
+      'AwsSolutions-IAM4',
+      'CDK’s own deploy-time handler that puts the bucket’s notification configuration uses the ' +
+        'AWSLambdaBasicExecutionRole managed policy; it runs only during deployments.',
+    );
+    acknowledge(
+      child,
+      'AwsSolutions-IAM5',
+      'CDK’s bucket notification handler needs s3:PutBucketNotification on the bucket it configures ' +
+        'and CDK grants it with a wildcard resource; it runs only during deployments.',
+    );
+  }
+}
