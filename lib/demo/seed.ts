@@ -3,7 +3,7 @@ import { DEFAULT_PREFERENCES } from '../../functions/accounts/model.ts';
 import { hashPassword } from '../../functions/accounts/passwords.ts';
 import { putPreferences } from '../../functions/accounts/preferences-store.ts';
 import { createAccount } from '../../functions/accounts/profile-store.ts';
-import { CATEGORIES, type Category, type ProductFields } from '../../functions/catalog/model.ts';
+import { CATEGORIES, type Category, type Product } from '../../functions/catalog/model.ts';
 import { putProduct } from '../../functions/catalog/store.ts';
 import { logger } from '../../functions/core/logger.ts';
 import { createOrder } from '../../functions/orders/placement-store.ts';
@@ -30,7 +30,7 @@ const NOUNS: Record<Category, readonly string[]> = {
 const FIRST_CREATED = Date.UTC(2026, 0, 1);
 
 /** The deterministic demo catalog: `count` products spread over every category. */
-export function demoProducts(count = 60): ProductFields[] {
+export function demoProducts(count = 60): Product[] {
   const random = seededRandom(20260101);
   return Array.from({ length: count }, (_, i) => {
     const category = CATEGORIES[i % CATEGORIES.length] as Category;
@@ -46,6 +46,8 @@ export function demoProducts(count = 60): ProductFields[] {
       price: 499 + Math.floor(random() * 200) * 50,
       currency: 'EUR',
       stock: Math.floor(random() * 50),
+      // As the API answers a product without pictures (the seeding's images come after).
+      images: [],
       createdAt,
       updatedAt: createdAt,
     };
@@ -133,7 +135,7 @@ export async function seedOrderHistory(
  * other work, or starts another backend. Meanwhile the whole process sees them, so nothing
  * else may run alongside.
  */
-async function withEnvironment<T>(
+export async function withEnvironment<T>(
   environment: Readonly<Record<string, string>>,
   work: () => Promise<T>,
 ): Promise<T> {

@@ -1,4 +1,4 @@
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import {
   AllowedMethods,
   CachePolicy,
@@ -22,6 +22,7 @@ import { notifyingAlarm, RUNBOOK_SECTIONS } from '../constructs/alarms.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
 import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
 import {
+  acknowledgeImageAccess,
   acknowledgeImageBuckets,
   acknowledgeImageDistribution,
   acknowledgeImageProcessing,
@@ -56,6 +57,14 @@ export class MediaStack extends Stack {
   readonly distribution: Distribution;
   readonly processing: EndpointFunction;
   readonly deadLetterQueue: Queue;
+  /**
+   * Export names of the buckets' names and ARNs: the API stack's functions import them by
+   * name (stable, unlike CDK's generated exports), and their IAM policies, with the cdk-nag
+   * acknowledgements of those, name the buckets by them.
+   */
+  readonly exportNames: Readonly<
+    Record<'uploadsArn' | 'uploadsName' | 'renditionsArn' | 'renditionsName', string>
+  >;
 
   constructor(scope: Construct, id: string, props: MediaStackProps) {
     super(scope, id, props);
@@ -101,6 +110,22 @@ export class MediaStack extends Stack {
       priceClass: PriceClass.PRICE_CLASS_100,
     });
     acknowledgeImageBuckets([this.uploads, this.renditions]);
+    this.exportNames = {
+      uploadsArn: `${this.stackName}-ImageUploadsArn`,
+      uploadsName: `${this.stackName}-ImageUploadsName`,
+      renditionsArn: `${this.stackName}-ImageRenditionsArn`,
+      renditionsName: `${this.stackName}-ImageRenditionsName`,
+    };
+    const exported = {
+      uploadsArn: this.uploads.bucketArn,
+      uploadsName: this.uploads.bucketName,
+      renditionsArn: this.renditions.bucketArn,
+      renditionsName: this.renditions.bucketName,
+    };
+    for (const [key, value] of Object.entries(exported)) {
+      const exportName = this.exportNames[key as keyof typeof exported];
+      new CfnOutput(this, exportName.slice(this.stackName.length + 1), { value, exportName });
+    }
     acknowledgeImageDistribution(this.distribution);
 
     this.deadLetterQueue = new Queue(this, 'ImageProcessingDeadLetters', {
@@ -161,26 +186,25 @@ export class MediaStack extends Stack {
   }
 
   /**
-   * Lets an API function do what its route's `images` says: `upload` presigns PUTs of
-   * originals (only under `originals/`), `delete` removes an image's original and renditions.
+   * Lets an API function (in another stack) do what its route's `images` says: `upload`
+   * presigns PUTs of originals (only under `originals/`), `delete` removes an image's original
+   * and renditions. Buckets are imported by export name.
    */
   bindImageAccess(endpoint: EndpointFunction, access: 'upload' | 'delete'): void {
     const fn = endpoint.function;
-    fn.addEnvironment(IMAGE_ENV.uploadsBucket, this.uploads.bucketName);
-    const resources =
-      access === 'upload'
-        ? [this.uploads.arnForObjects(`${ORIGINALS_PREFIX}*`)]
-        : [
-            this.uploads.arnForObjects(`${ORIGINALS_PREFIX}*`),
-            this.renditions.arnForObjects(`${RENDITIONS_PREFIX}*`),
-          ];
-    if (access === 'delete') fn.addEnvironment(IMAGE_ENV.renditionsBucket, this.renditions.bucketName);
+    const names = this.exportNames;
+    fn.addEnvironment(IMAGE_ENV.uploadsBucket, Fn.importValue(names.uploadsName));
+    const originals = `${Fn.importValue(names.uploadsArn)}/${ORIGINALS_PREFIX}*`;
+    const renditions = `${Fn.importValue(names.renditionsArn)}/${RENDITIONS_PREFIX}*`;
+    if (access === 'delete')
+      fn.addEnvironment(IMAGE_ENV.renditionsBucket, Fn.importValue(names.renditionsName));
     fn.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
         actions: [access === 'upload' ? 's3:PutObject' : 's3:DeleteObject'],
-        resources,
+        resources: access === 'upload' ? [originals] : [originals, renditions],
       }),
     );
+    acknowledgeImageAccess(endpoint.role, access, names, ORIGINALS_PREFIX, RENDITIONS_PREFIX);
   }
 }

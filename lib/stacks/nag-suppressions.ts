@@ -321,3 +321,29 @@ export function acknowledgeImageProcessing(stack: IConstruct, processing: Endpoi
     );
   }
 }
+
+/** An API function's access to image objects, under one key prefix of a bucket each. */
+export function acknowledgeImageAccess(
+  role: IConstruct,
+  access: 'upload' | 'delete',
+  exportNames: { uploadsArn: string; renditionsArn: string },
+  originalsPrefix: string,
+  renditionsPrefix: string,
+): void {
+  // cdk-nag writes an imported value (the media stack exports the buckets' ARNs) by its export name.
+  acknowledge(
+    role,
+    `AwsSolutions-IAM5[Resource::${exportNames.uploadsArn}/${originalsPrefix}*]`,
+    'Image ids are ULIDs generated per upload, so the function that presigns uploads (the URL ' +
+      'carries its permission) or deletes images must reach any key under originals/ of the ' +
+      `uploads bucket, with that one action (s3:${access === 'upload' ? 'PutObject' : 'DeleteObject'}); no other prefix or bucket.`,
+  );
+  if (access === 'delete') {
+    acknowledge(
+      role,
+      `AwsSolutions-IAM5[Resource::${exportNames.renditionsArn}/${renditionsPrefix}*]`,
+      'Deleting an image deletes its renditions, at keys generated per image under products/ of ' +
+        'the renditions bucket; s3:DeleteObject only, on that prefix only.',
+    );
+  }
+}

@@ -40,6 +40,8 @@ export interface LocalS3 extends LocalService {
   ensureBucket(name: string, settings?: BucketSettings): void;
   /** An object as stored, or undefined (in process: tests and tools). */
   getObject(bucket: string, key: string): S3Object | undefined;
+  /** The buckets' names. */
+  bucketNames(): string[];
   /** Keys of a bucket under a prefix, in key order. */
   listKeys(bucket: string, prefix?: string): string[];
   /** Called after every change a notification could announce (uploads, deletions). */
@@ -74,6 +76,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     functionEnvironment: { AWS_ENDPOINT_URL_S3: endpoint },
     ensureBucket: (name, settings) => store.ensureBucket(name, settings),
     getObject: (bucket, key) => store.get(bucket, key),
+    bucketNames: () => store.bucketNames(),
     listKeys: (bucket, prefix) => store.list(bucket, prefix).map((object) => object.key),
     onEvent: (listener) => listeners.push(listener),
     stop: () => closeServer(server),
