@@ -15,7 +15,6 @@ import {
 import { CfnLogGroup, LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type EnvironmentConfig, metricsNamespace } from '../config/environments.ts';
 import { FUNCTION_MEMORY_MB } from '../config/function-memory.ts';
@@ -85,8 +84,6 @@ export interface EndpointFunctionProps {
    * runs bundles here). See lib/constructs/native-modules.ts.
    */
   readonly nativeModules?: readonly string[];
-  /** Where asynchronous events that failed every retry go (S3 notifications). */
-  readonly deadLetterQueue?: IQueue;
 }
 
 /**
@@ -144,7 +141,6 @@ export class EndpointFunction extends Construct {
           ? { nativeModules: props.nativeModules, platform: config.name === 'local' ? 'host' : 'linux-arm64' }
           : {}),
       }),
-      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,

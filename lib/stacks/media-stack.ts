@@ -10,7 +10,15 @@ import {
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { BlockPublicAccess, Bucket, BucketEncryption, EventType, HttpMethods } from 'aws-cdk-lib/aws-s3';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  EventType,
+  HttpMethods,
+} from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -139,7 +147,6 @@ export class MediaStack extends Stack {
       config,
       alarmTopic,
       nativeModules: ['sharp'],
-      deadLetterQueue: this.deadLetterQueue,
       // A 40 MP original takes a few seconds at 1536 MB (docs/performance.md, "Images").
       timeout: Duration.seconds(60),
       environment: {
@@ -150,7 +157,13 @@ export class MediaStack extends Stack {
     });
     const fn = this.processing.function;
     this.processing.bindTable(table, 'readwrite', SHOP_TABLE_INDEXES);
-    fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
+    // S3 invokes asynchronously: Lambda retries a failed event twice, then sends it, with the
+    // error, to the on-failure destination.
+    fn.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new SqsDestination(this.deadLetterQueue),
+    });
     fn.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
@@ -168,7 +181,13 @@ export class MediaStack extends Stack {
     this.uploads.addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(fn), {
       prefix: ORIGINALS_PREFIX,
     });
-    acknowledgeImageProcessing(this, this.processing);
+    acknowledgeImageProcessing(this, this.processing, {
+      uploads: this.getLogicalId(this.uploads.node.defaultChild as CfnBucket),
+      renditions: this.getLogicalId(this.renditions.node.defaultChild as CfnBucket),
+      originalsPrefix: ORIGINALS_PREFIX,
+      renditionsPrefix: RENDITIONS_PREFIX,
+      deadLetterQueue: this.deadLetterQueue,
+    });
     notifyingAlarm(this, 'ImageProcessingDeadLettersAlarm', {
       config,
       topic: alarmTopic,

@@ -16,8 +16,13 @@ export interface NotificationTarget {
   readonly fn: LocalFunction;
   /** Retries of an asynchronous invocation that failed (`AWS::Lambda::EventInvokeConfig`; Lambda's default 2). */
   readonly retries: number;
-  /** The function's dead-letter queue (`DeadLetterConfig.TargetArn`), where a failed event goes after its retries. */
-  readonly deadLetterQueueArn?: string;
+  /**
+   * Where a failed event goes after its retries: the on-failure destination of the function's
+   * `AWS::Lambda::EventInvokeConfig` (an SQS queue), else its `DeadLetterConfig`.
+   */
+  readonly failureQueueArn?: string;
+  /** Whether that queue gets Lambda's destination record (with the error) or the bare event (a dead-letter queue). */
+  readonly failureRecord: boolean;
 }
 
 interface FilterRule {
@@ -60,7 +65,7 @@ export function readNotificationTargets(
             suffix: rule('suffix'),
             fn,
             retries: asyncRetries(resolver, logicalId),
-            deadLetterQueueArn: deadLetterQueue(resolver, stackName, logicalId),
+            ...failureQueue(resolver, stackName, logicalId),
           },
         ];
       });
@@ -68,26 +73,39 @@ export function readNotificationTargets(
   );
 }
 
-function asyncRetries(resolver: TemplateResolver, functionLogicalId: string): number {
-  const config = resourcesOfType(resolver.assembly, 'AWS::Lambda::EventInvokeConfig').find(
+const invokeConfigOf = (resolver: TemplateResolver, functionLogicalId: string) =>
+  resourcesOfType(resolver.assembly, 'AWS::Lambda::EventInvokeConfig').find(
     ({ resource }) =>
       (resource.Properties?.FunctionName as { Ref?: string } | undefined)?.Ref === functionLogicalId,
   );
-  const retries = config?.resource.Properties?.MaximumRetryAttempts;
+
+function asyncRetries(resolver: TemplateResolver, functionLogicalId: string): number {
+  const retries = invokeConfigOf(resolver, functionLogicalId)?.resource.Properties?.MaximumRetryAttempts;
   return retries === undefined ? 2 : Number(retries);
 }
 
-function deadLetterQueue(
+function failureQueue(
   resolver: TemplateResolver,
   stackName: string,
   logicalId: string,
-): string | undefined {
+): { failureQueueArn?: string; failureRecord: boolean } {
+  const config = invokeConfigOf(resolver, logicalId);
+  const destination = (
+    config?.resource.Properties?.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined
+  )?.OnFailure?.Destination;
+  if (config && destination !== undefined)
+    return { failureQueueArn: resolver.resolveString(destination, config.stackName), failureRecord: true };
   const found = resourcesOfType(resolver.assembly, 'AWS::Lambda::Function').find(
     (f) => f.logicalId === logicalId,
   );
   const target = (found?.resource.Properties?.DeadLetterConfig as { TargetArn?: unknown } | undefined)
     ?.TargetArn;
-  return target === undefined ? undefined : resolver.resolveString(target, found?.stackName ?? stackName);
+  return target === undefined
+    ? { failureRecord: false }
+    : {
+        failureQueueArn: resolver.resolveString(target, found?.stackName ?? stackName),
+        failureRecord: false,
+      };
 }
 
 const matches = (target: NotificationTarget, event: ObjectEvent) =>
@@ -172,9 +190,11 @@ export class NotificationDispatcher {
   private async deliver(target: NotificationTarget, event: ObjectEvent): Promise<void> {
     const payload = s3EventOf(event);
     const name = shortFunctionName(target.fn.spec.logicalId);
+    let lastError: unknown;
     for (let attempt = 0; attempt <= target.retries; attempt++) {
       const outcome = await target.fn.invoke(payload);
       if (outcome.ok) return;
+      lastError = outcome.error;
       this.log(
         `s3 ${event.eventName} ${event.bucket}/${event.object.key} -> ${name} failed: ${outcome.error.errorMessage}`,
         {
@@ -185,6 +205,23 @@ export class NotificationDispatcher {
         },
       );
     }
-    if (target.deadLetterQueueArn) this.sqs.send(target.deadLetterQueueArn, JSON.stringify(payload));
+    if (!target.failureQueueArn) return;
+    // Lambda's destination record: the event, why it failed, how often it was tried.
+    const record = target.failureRecord
+      ? {
+          version: '1.0',
+          timestamp: new Date().toISOString(),
+          requestContext: {
+            requestId: randomUUID(),
+            functionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${target.fn.spec.functionName}:$LATEST`,
+            condition: 'RetriesExhausted',
+            approximateInvokeCount: target.retries + 1,
+          },
+          requestPayload: payload,
+          responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+          responsePayload: lastError,
+        }
+      : payload;
+    this.sqs.send(target.failureQueueArn, JSON.stringify(record));
   }
 }
