@@ -98,7 +98,9 @@ try {
     step(`Seeded ${backend.seeded.products} demo products in ${backend.seeded.categories} categories`);
   }
   if (backend.seeded?.images) {
-    step(`Uploaded pictures of ${backend.seeded.images} demo products to the local S3 (processed in the background)`);
+    step(
+      `Uploaded pictures of ${backend.seeded.images} demo products to the local S3 (processed in the background)`,
+    );
   }
   const history = backend.seeded?.history;
   if (history) {
