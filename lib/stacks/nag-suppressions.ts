@@ -329,6 +329,20 @@ export function acknowledgeImageProcessing(
       'renditions bucket only.',
   );
   acknowledge(
+    processing.function,
+    'Serverless-LambdaDLQ',
+    'Failed asynchronous invocations (S3 events) go to the function’s on-failure destination, an ' +
+      'SQS queue with a depth alarm: the destination record also carries the error, which a ' +
+      'dead-letter queue (DeadLetterConfig) would not; Lambda uses one or the other.',
+  );
+  acknowledge(
+    names.deadLetterQueue,
+    'AwsSolutions-SQS3',
+    'This queue IS the processing function’s failure destination (its EventInvokeConfig points at ' +
+      'it, which cdk-nag does not see as a dead-letter use); nothing consumes it but an operator ' +
+      'after its depth alarm, so a queue behind it would have nothing to catch.',
+  );
+  acknowledge(
     names.deadLetterQueue,
     'Serverless-SQSRedrivePolicy',
     'This queue IS the failure destination of the processing function’s asynchronous invocations; ' +
