@@ -413,7 +413,7 @@ describe('least privilege', () => {
     else expect(secretActions).toEqual([]);
   });
 
-  it('grants no function a wildcard resource except X-Ray trace upload and its own log streams', () => {
+  it('grants no function a wildcard resource except X-Ray trace upload, its own log streams and image objects under one prefix', () => {
     const wildcards: string[] = [];
     for (const id of Object.keys(resourcesOfType(prod().api, 'AWS::Lambda::Function'))) {
       for (const statement of statementsOfFunction(prod().api, id)) {
