@@ -84,10 +84,11 @@ try {
     host: settings.host,
     extraCorsOrigins: settings.extraCorsOrigins,
     sqsPort: settings.sqsPort,
+    s3Port: settings.s3Port,
     dynamodbPort: settings.dynamodbPort,
     secretsPort: settings.secretsPort,
     dataDir,
-    ...shopBackendOptions({ orderHistory: true }),
+    ...shopBackendOptions({ orderHistory: true, images: true }),
     logFormat: values['log-format'] === 'json' ? 'json' : 'pretty',
   });
   for (const table of backend.tables) {
@@ -95,6 +96,11 @@ try {
   }
   if (backend.seeded) {
     step(`Seeded ${backend.seeded.products} demo products in ${backend.seeded.categories} categories`);
+  }
+  if (backend.seeded?.images) {
+    step(
+      `Uploaded pictures of ${backend.seeded.images} demo products to the local S3 (processed in the background)`,
+    );
   }
   const history = backend.seeded?.history;
   if (history) {
@@ -120,6 +126,7 @@ try {
     dynamodbEndpoint: backend.dynamodbEndpoint,
     secretsEndpoint: backend.secretsEndpoint,
     sqsEndpoint: backend.sqs.endpoint,
+    s3Endpoint: backend.s3.endpoint,
     assemblyDir: outdir,
   });
   const facts = { backend, settings, admin, dataDir, seconds: (Date.now() - started) / 1000 };

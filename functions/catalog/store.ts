@@ -11,16 +11,18 @@ import {
 } from '../core/db.ts';
 import { InvalidInput, NotFound, PreconditionFailed } from '../core/domain-errors.ts';
 import { newId, ULID_PATTERN } from '../core/ids.ts';
+import { listedImages } from './images-store.ts';
 import { CATALOG_PARTITION, categoryPartition, productKey } from './keys.ts';
 import type {
   CreateProductInput,
   ListProductsQuery,
   Product,
+  ProductFields,
   ProductPage,
   UpdateProductInput,
 } from './model.ts';
 
-interface ProductItem extends Product {
+interface ProductItem extends ProductFields {
   /** Bumped by every write; conditional writes on it make concurrent admin edits safe. */
   version: number;
   pk: string;
@@ -32,7 +34,9 @@ interface ProductItem extends Product {
   entity: 'product';
 }
 
-function toItem(product: Product, version = 1): ProductItem {
+function toItem(product: ProductFields & { images?: unknown }, version = 1): ProductItem {
+  // A product's images are written by the image routes only (images-store.ts).
+  const { images: _images, ...fields } = product;
   return {
     version,
     ...productKey(product.id),
@@ -41,14 +45,15 @@ function toItem(product: Product, version = 1): ProductItem {
     gsi2pk: categoryPartition(product.category),
     gsi2sk: product.id,
     entity: 'product',
-    ...product,
+    ...fields,
   };
 }
 
 function fromItem(item: Record<string, unknown>): Product {
   const { id, name, description, category, price, currency, stock, createdAt, updatedAt } =
     item as unknown as Product;
-  return { id, name, description, category, price, currency, stock, createdAt, updatedAt };
+  const images = listedImages(item.images);
+  return { id, name, description, category, price, currency, stock, images, createdAt, updatedAt };
 }
 
 /**
@@ -112,14 +117,14 @@ export async function listProducts(query: ListProductsQuery): Promise<ProductPag
 }
 
 /** Writes a product as given (seeding and tests; the admin write side adds conditions). */
-export async function putProduct(product: Product): Promise<void> {
+export async function putProduct(product: ProductFields): Promise<void> {
   const { client, tableName } = table();
   await client.send(new PutCommand({ TableName: tableName, Item: toItem(product) }));
 }
 
 /** Writes many products as given, in batches (seeding and the bench's large catalogs). */
 export function putProducts(
-  products: readonly Product[],
+  products: readonly ProductFields[],
   onProgress?: (done: number) => void,
 ): Promise<void> {
   return putItems(
@@ -138,7 +143,7 @@ export interface VersionedProduct {
 export async function createProduct(input: CreateProductInput): Promise<VersionedProduct> {
   const { client, tableName } = table();
   const now = new Date().toISOString();
-  const product: Product = { id: newId(), ...input, createdAt: now, updatedAt: now };
+  const product: ProductFields = { id: newId(), ...input, createdAt: now, updatedAt: now };
   await client.send(
     new PutCommand({
       TableName: tableName,
@@ -146,7 +151,7 @@ export async function createProduct(input: CreateProductInput): Promise<Versione
       ConditionExpression: 'attribute_not_exists(pk)',
     }),
   );
-  return { product, version: 1 };
+  return { product: { ...product, images: [] }, version: 1 };
 }
 
 /**

@@ -57,6 +57,7 @@ import {
   docsAssetHeaders,
   docsAssetPath,
 } from '../../functions/system/model.ts';
+import { IMAGE_ROUTES } from './image-routes.ts';
 import type { ProblemSlug } from './problems.ts';
 import {
   accountExportSchema,
@@ -146,6 +147,12 @@ export interface RouteDefinition {
   readonly documents?: readonly SynthesizedDocument[];
   /** The function is told the WebSocket API's URL (`WEBSOCKET_URL`): the reference page names it. */
   readonly webSocketUrl?: boolean;
+  /**
+   * What the function may do to product image objects (lib/stacks/media-stack.ts): `upload`
+   * presigns PUTs of originals (the URL carries the function's own permission), `delete`
+   * removes an image's original and renditions. Their buckets arrive as variables.
+   */
+  readonly images?: 'upload' | 'delete';
 }
 
 /** A document the API stack writes at synthesis for a route's function (see `RouteDefinition.documents`). */
@@ -319,6 +326,7 @@ export const ROUTES: readonly RouteDefinition[] = [
       404: { description: 'No such product.' },
     },
   },
+  ...IMAGE_ROUTES,
   {
     method: 'GET',
     path: '/products/popular',

@@ -15,6 +15,7 @@ import { Code, type CodeConfig, type ResourceBindOptions } from 'aws-cdk-lib/aws
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct, IConstruct } from 'constructs';
 import { type BuildOptions, buildSync, type OutputFile } from 'esbuild';
+import { type NativePlatform, stageNativeModules } from './native-modules.ts';
 
 /** The repository root: handler entries in the route table are relative to it. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -74,6 +75,12 @@ export interface BundleRequest {
   readonly define: Readonly<Record<string, string>>;
   /** Files (relative to the project root) copied next to the bundle, by base name. */
   readonly files: readonly string[];
+  /**
+   * Packages with native binaries (`sharp`): left out of the bundle (esbuild externals) and
+   * copied into it as `node_modules/` for `platform` (native-modules.ts).
+   */
+  readonly nativeModules?: readonly string[];
+  readonly platform?: NativePlatform;
 }
 
 /**
@@ -95,11 +102,19 @@ const entryName = (entry: string) => entry.replace(/\.[cm]?[jt]sx?$/, '').replac
  * entry's output files (`index.mjs`, `index.mjs.map`) by group and entry.
  */
 function buildEntries(requests: readonly BundleRequest[]): Map<string, OutputFile[]> {
-  const groups = new Map<string, { define: Readonly<Record<string, string>>; entries: Set<string> }>();
+  const groups = new Map<
+    string,
+    { define: Readonly<Record<string, string>>; entries: Set<string>; external: Set<string> }
+  >();
   for (const request of requests) {
     const key = groupKey(request.define);
-    const group = groups.get(key) ?? { define: request.define, entries: new Set<string>() };
+    const group = groups.get(key) ?? {
+      define: request.define,
+      entries: new Set<string>(),
+      external: new Set<string>(),
+    };
     group.entries.add(request.entry);
+    for (const name of request.nativeModules ?? []) group.external.add(name);
     groups.set(key, group);
   }
   const outputs = new Map<string, OutputFile[]>();
@@ -117,6 +132,7 @@ function buildEntries(requests: readonly BundleRequest[]): Map<string, OutputFil
       entryPoints,
       outdir: VIRTUAL_OUTDIR,
       define: { ...group.define },
+      external: [...FUNCTION_BUILD_OPTIONS.external, ...group.external],
       write: false,
     });
     for (const file of result.outputFiles) {
@@ -140,6 +156,8 @@ class PrebuiltBundle implements ILocalBundling {
   readonly entry: string;
   readonly define: Readonly<Record<string, string>>;
   readonly files: readonly string[];
+  readonly nativeModules: readonly string[];
+  readonly platform: NativePlatform;
   /** esbuild's hashes of the outputs: a rebuilt, changed bundle is never taken from the cache. */
   readonly contentHashes: readonly string[];
   readonly #outputs: readonly OutputFile[] | undefined;
@@ -148,6 +166,8 @@ class PrebuiltBundle implements ILocalBundling {
     this.entry = request.entry;
     this.define = request.define;
     this.files = request.files;
+    this.nativeModules = request.nativeModules ?? [];
+    this.platform = request.platform ?? 'linux-arm64';
     this.#outputs = outputs;
     this.contentHashes = (outputs ?? []).map((file) => `${path.basename(file.path)}:${file.hash}`).sort();
   }
@@ -158,6 +178,7 @@ class PrebuiltBundle implements ILocalBundling {
       writeFileSync(path.join(outputDir, path.basename(file.path)), file.contents);
     for (const file of this.files)
       copyFileSync(path.resolve(PROJECT_ROOT, file), path.join(outputDir, path.basename(file)));
+    stageNativeModules(PROJECT_ROOT, this.nativeModules, this.platform, outputDir);
     return true;
   }
 }

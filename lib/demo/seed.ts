@@ -47,6 +47,8 @@ export function demoProducts(count = 60): Product[] {
       price: 499 + Math.floor(random() * 200) * 50,
       currency: 'EUR',
       stock: Math.floor(random() * 50),
+      // As the API answers a product without pictures (the seeding's images come after).
+      images: [],
       createdAt,
       updatedAt: createdAt,
     };
@@ -140,7 +142,7 @@ export async function seedOrderHistory(
  * other work, or starts another backend. Meanwhile the whole process sees them, so nothing
  * else may run alongside.
  */
-async function withEnvironment<T>(
+export async function withEnvironment<T>(
   environment: Readonly<Record<string, string>>,
   work: () => Promise<T>,
 ): Promise<T> {

@@ -15,6 +15,8 @@ import { startLocalLambda } from './lambda/index.ts';
 import type { RuntimeLimits } from './lambda/limits.ts';
 import { type LogFormat, localLogOutput } from './log.ts';
 import { freePort } from './net.ts';
+import { ensureTemplateBuckets, type LocalS3, startLocalS3 } from './s3/index.ts';
+import { NotificationDispatcher, readNotificationTargets } from './s3/notifications.ts';
 import { putTemplateSecrets, startLocalSecretsManager } from './secretsmanager/index.ts';
 import { ServiceStack } from './services.ts';
 import { ensureTemplateQueues, type LocalSqs, startLocalSqs } from './sqs/index.ts';
@@ -50,6 +52,8 @@ export interface LocalBackendOptions<Seed = unknown> {
   readonly secretsPort?: number;
   /** Port of the local SQS; a free one when omitted. */
   readonly sqsPort?: number;
+  /** Port of the local S3; a free one when omitted. */
+  readonly s3Port?: number;
   /** Keep DynamoDB Local's data (and generated secrets) in this directory; in memory when omitted. */
   readonly dataDir?: string;
   /** Prefix of local table names, so several backends can share one DynamoDB Local. */
@@ -89,6 +93,10 @@ export interface LocalBackend<Seed = unknown> {
   readonly webSocket?: LocalWebSocketServer;
   /** The local SQS (dead-letter queues of stream consumers). */
   readonly sqs: LocalSqs;
+  /** The local S3 (the template's buckets; uploads notify their functions). */
+  readonly s3: LocalS3;
+  /** Resolves once every S3 notification fired so far has been handled (retries included). */
+  s3NotificationsSettled(): Promise<void>;
   /** The event source mappings on the table's stream, run against DynamoDB Local's stream. */
   readonly streams: EventSourceMappings;
   readonly dynamodbEndpoint: string;
@@ -142,16 +150,21 @@ export async function startLocalBackend<Seed = unknown>(
     // The port is chosen first: the API's own URL is the token issuer baked into functions' env.
     const port = options.port || (await freePort());
     const webSocketPort = options.webSocketPort || (await freePort());
+    const { dataDir } = options;
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
     const sqs = await services.add(startLocalSqs({ port: options.sqsPort, log }));
+    const s3 = await services.add(
+      startLocalS3({ port: options.s3Port, persistDir: dataDir ? path.join(dataDir, 's3') : undefined, log }),
+    );
     const resolver = new TemplateResolver(assembly, {
       tableNamePrefix: options.tableNamePrefix ?? 'shop-local-',
       apiEndpoint: `http://localhost:${port}`,
       webSocketEndpoint: `ws://localhost:${webSocketPort}`,
       sqsEndpoint: sqs.endpoint,
+      s3Endpoint: s3.endpoint,
     });
     ensureTemplateQueues(sqs, resolver);
-    const { dataDir } = options;
-    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    ensureTemplateBuckets(s3, resolver);
     const dynamodb = await services.add(
       startDynamoDb({ resolver, endpoint: options.dynamodbEndpoint, port: options.dynamodbPort, dataDir }),
     );
@@ -175,6 +188,9 @@ export async function startLocalBackend<Seed = unknown>(
         functionLog: output.fromFunction,
       }),
     );
+    // Uploads notify their functions from here on (the app's seeding may upload).
+    const notifications = new NotificationDispatcher(readNotificationTargets(resolver, functions), sqs, log);
+    s3.onEvent((event) => notifications.dispatch(event));
     const seeded = await seedNewTables(options.onTablesCreated, dynamodb, resolver, functions);
     const api: LocalApiGateway = await services.add(
       startApiGateway({
@@ -208,6 +224,8 @@ export async function startLocalBackend<Seed = unknown>(
       webSocketUrl: api.webSocketUrl,
       webSocket: api.webSocket,
       sqs,
+      s3,
+      s3NotificationsSettled: () => notifications.settled(),
       streams,
       runSchedules: schedules.runSchedules,
       putSecret: (arn: string, value: string) => secrets.put({ arn, name: arn, value }),

@@ -39,6 +39,7 @@ import type { EnvironmentConfig } from '../config/environments.ts';
 import { ApiMonitoring } from '../constructs/api-monitoring.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
 import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
+import type { MediaStack } from './media-stack.ts';
 import {
   acknowledgeAccessLogFormat,
   acknowledgeApiEndpoint,
@@ -60,6 +61,8 @@ export interface ApiStackProps extends StackProps {
   readonly secrets: Readonly<Partial<Record<SecretName, ISecret>>>;
   /** The environment's alarm topic (data stack). */
   readonly alarmTopic: ITopic;
+  /** Product image buckets: routes with `images` may presign uploads to, or delete from, them. */
+  readonly media: Pick<MediaStack, 'bindImageAccess'>;
 }
 
 /** Environment variable through which each kind of secret's ARN reaches a function. */
@@ -291,6 +294,7 @@ export class ApiStack extends Stack {
       if (route.table !== 'none') endpoint.bindTable(table, route.table, SHOP_TABLE_INDEXES);
       if (route.webSocketUrl) endpoint.function.addEnvironment('WEBSOCKET_URL', webSocketUrl);
       bindSecrets(endpoint, route.secrets);
+      if (route.images) props.media.bindImageAccess(endpoint, route.images);
       acknowledgeApiEndpoint(endpoint);
       const httpRoutes = this.api.addRoutes({
         path: route.path,

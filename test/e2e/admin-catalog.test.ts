@@ -83,6 +83,7 @@ describe('admin catalog writes through the local API', () => {
       expect(product).toEqual({
         ...NEW_PRODUCT,
         id: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+        images: [],
         createdAt: expect.any(String),
         updatedAt: product.createdAt,
       });

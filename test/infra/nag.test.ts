@@ -65,6 +65,8 @@ describe('cdk-nag (AwsSolutions and Serverless packs) on the prod stacks', () =>
   const cases = [
     { stack: stacks.data, severity: 'error' },
     { stack: stacks.data, severity: 'warning' },
+    { stack: stacks.media, severity: 'error' },
+    { stack: stacks.media, severity: 'warning' },
     { stack: stacks.api, severity: 'error' },
     { stack: stacks.api, severity: 'warning' },
     { stack: stacks.events, severity: 'error' },
@@ -98,7 +100,9 @@ describe('cdk-nag (AwsSolutions and Serverless packs) on the prod stacks', () =>
     const wholesale = all.filter(
       ({ path }) =>
         path === '' ||
-        [stacks.data, stacks.api, stacks.events, stacks.alarms].some((stack) => path === stack.node.path),
+        [stacks.data, stacks.media, stacks.api, stacks.events, stacks.alarms].some(
+          (stack) => path === stack.node.path,
+        ),
     );
     expect(wholesale).toEqual([]);
   });

@@ -50,6 +50,8 @@ const READ_ONLY_ACTIONS = [
 ];
 const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+/** Image objects: keys generated per image, under one prefix of one bucket (lib/stacks/media-stack.ts). */
+const IMAGE_OBJECT_ACTIONS = ['s3:PutObject', 's3:DeleteObject'];
 
 const tableActions = (statements: readonly PolicyStatementJson[]) =>
   actionsOf(statements.filter((s) => s.Effect === 'Allow')).filter((action) =>
@@ -61,7 +63,7 @@ describe('every environment', () => {
     const { assembly } = synthesizeShop(name);
     const names = stackNames(name);
     expect(assembly.stacks.map((stack) => stack.stackName).sort()).toEqual(
-      [names.api, names.data, names.events, names.alarms].sort(),
+      [names.api, names.data, names.media, names.events, names.alarms].sort(),
     );
   });
 
@@ -411,7 +413,7 @@ describe('least privilege', () => {
     else expect(secretActions).toEqual([]);
   });
 
-  it('grants no function a wildcard resource except X-Ray trace upload and its own log streams', () => {
+  it('grants no function a wildcard resource except X-Ray trace upload, its own log streams and image objects under one prefix', () => {
     const wildcards: string[] = [];
     for (const id of Object.keys(resourcesOfType(prod().api, 'AWS::Lambda::Function'))) {
       for (const statement of statementsOfFunction(prod().api, id)) {
@@ -423,7 +425,11 @@ describe('least privilege', () => {
           const xray = resource === '*' && actions.every((action) => XRAY_ACTIONS.includes(action));
           const ownLogStreams =
             text.endsWith(':log-stream:*"]]}') && actions.every((action) => LOG_ACTIONS.includes(action));
-          if (!xray && !ownLogStreams) wildcards.push(`${id}: ${actions.join(',')} on ${text}`);
+          const imageObjects =
+            /\/(originals|products)\/\*"\]\]\}$/.test(text) &&
+            actions.every((action) => IMAGE_OBJECT_ACTIONS.includes(action));
+          if (!xray && !ownLogStreams && !imageObjects)
+            wildcards.push(`${id}: ${actions.join(',')} on ${text}`);
         }
       }
     }

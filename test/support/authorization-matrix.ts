@@ -86,6 +86,8 @@ export interface MatrixRow {
 }
 
 const get = (path: string): MatrixRequest => ({ method: 'GET', path });
+/** An image id no product has (the image routes' rows for callers past the gateway). */
+const UNKNOWN_IMAGE_ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const post = (path: string, body?: unknown, headers?: Record<string, string>): MatrixRequest => ({
   method: 'POST',
   path,
@@ -122,6 +124,28 @@ export const MATRIX: Readonly<Record<string, MatrixRow>> = {
   'DELETE /products/{productId}': {
     request: (f) => ({ method: 'DELETE', path: `/products/${f.deletableProductId}` }),
     expected: { admin: 204 },
+  },
+  'POST /products/{productId}/images': {
+    request: (f) =>
+      post(`/products/${f.productId}/images`, { contentType: 'image/png', contentLength: 1000 }),
+    expected: { admin: 201 },
+  },
+  'GET /products/{productId}/images': {
+    request: (f) => get(`/products/${f.productId}/images`),
+    expected: { admin: 200 },
+  },
+  // Past the gateway, the admin reaches the domain's own answer: no image has this id.
+  'PUT /products/{productId}/images/order': {
+    request: (f) => ({
+      method: 'PUT',
+      path: `/products/${f.productId}/images/order`,
+      body: { imageIds: [UNKNOWN_IMAGE_ID] },
+    }),
+    expected: { admin: 400 },
+  },
+  'DELETE /products/{productId}/images/{imageId}': {
+    request: (f) => ({ method: 'DELETE', path: `/products/${f.productId}/images/${UNKNOWN_IMAGE_ID}` }),
+    expected: { admin: 404 },
   },
   'GET /products/popular': { request: () => get('/products/popular'), expected: 200 },
   'GET /products/{productId}/related': {

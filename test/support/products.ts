@@ -13,6 +13,7 @@ export function aProduct(overrides: Partial<Product> = {}): Product {
     price: 2999,
     currency: 'EUR',
     stock: 5,
+    images: [],
     createdAt: now,
     updatedAt: now,
     ...overrides,

@@ -182,6 +182,7 @@ describe('ranking recommendations', () => {
     price: 100,
     currency: 'EUR',
     stock,
+    images: [],
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
   });

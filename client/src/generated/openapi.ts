@@ -107,6 +107,58 @@ export interface paths {
         patch: operations["updateProduct"];
         trace?: never;
     };
+    "/products/{productId}/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every image of a product with its processing state: pending, ready or rejected with a reason (admin) */
+        get: operations["listProductImages"];
+        put?: never;
+        /** Add an image (admin): a presigned PUT (JPEG, PNG or WebP, at most 10 MB, valid 10 minutes) that S3 holds to the declared type and size */
+        post: operations["createImageUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/products/{productId}/images/order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Put a product’s images in this order, naming each once (admin); If-Match makes it conditional */
+        put: operations["reorderProductImages"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/products/{productId}/images/{imageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an image and its renditions (admin); If-Match makes it conditional */
+        delete: operations["deleteProductImage"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/products/popular": {
         parameters: {
             query?: never;
@@ -601,6 +653,20 @@ export interface components {
             price: number;
             currency: string;
             stock: number;
+            images: {
+                id: string;
+                alt: string;
+                width: number;
+                height: number;
+                urls: {
+                    /** Format: uri */
+                    200: string;
+                    /** Format: uri */
+                    800: string;
+                    /** Format: uri */
+                    1600: string;
+                };
+            }[];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -616,6 +682,20 @@ export interface components {
                 price: number;
                 currency: string;
                 stock: number;
+                images: {
+                    id: string;
+                    alt: string;
+                    width: number;
+                    height: number;
+                    urls: {
+                        /** Format: uri */
+                        200: string;
+                        /** Format: uri */
+                        800: string;
+                        /** Format: uri */
+                        1600: string;
+                    };
+                }[];
                 /** Format: date-time */
                 createdAt: string;
                 /** Format: date-time */
@@ -1504,6 +1584,19 @@ export interface operations {
                      *           "price": 1250,
                      *           "currency": "EUR",
                      *           "stock": 25,
+                     *           "images": [
+                     *             {
+                     *               "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *               "alt": "text",
+                     *               "width": 1,
+                     *               "height": 1,
+                     *               "urls": {
+                     *                 "200": "text",
+                     *                 "800": "text",
+                     *                 "1600": "text"
+                     *               }
+                     *             }
+                     *           ],
                      *           "createdAt": "2026-01-15T09:30:00.000Z",
                      *           "updatedAt": "2026-01-15T09:30:00.000Z"
                      *         }
@@ -1676,6 +1769,19 @@ export interface operations {
                      *       "price": 1250,
                      *       "currency": "EUR",
                      *       "stock": 25,
+                     *       "images": [
+                     *         {
+                     *           "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *           "alt": "text",
+                     *           "width": 1,
+                     *           "height": 1,
+                     *           "urls": {
+                     *             "200": "text",
+                     *             "800": "text",
+                     *             "1600": "text"
+                     *           }
+                     *         }
+                     *       ],
                      *       "createdAt": "2026-01-15T09:30:00.000Z",
                      *       "updatedAt": "2026-01-15T09:30:00.000Z"
                      *     }
@@ -1881,6 +1987,19 @@ export interface operations {
                      *       "price": 1250,
                      *       "currency": "EUR",
                      *       "stock": 25,
+                     *       "images": [
+                     *         {
+                     *           "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *           "alt": "text",
+                     *           "width": 1,
+                     *           "height": 1,
+                     *           "urls": {
+                     *             "200": "text",
+                     *             "800": "text",
+                     *             "1600": "text"
+                     *           }
+                     *         }
+                     *       ],
                      *       "createdAt": "2026-01-15T09:30:00.000Z",
                      *       "updatedAt": "2026-01-15T09:30:00.000Z"
                      *     }
@@ -2258,6 +2377,19 @@ export interface operations {
                      *       "price": 1250,
                      *       "currency": "EUR",
                      *       "stock": 25,
+                     *       "images": [
+                     *         {
+                     *           "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *           "alt": "text",
+                     *           "width": 1,
+                     *           "height": 1,
+                     *           "urls": {
+                     *             "200": "text",
+                     *             "800": "text",
+                     *             "1600": "text"
+                     *           }
+                     *         }
+                     *       ],
                      *       "createdAt": "2026-01-15T09:30:00.000Z",
                      *       "updatedAt": "2026-01-15T09:30:00.000Z"
                      *     }
@@ -2465,6 +2597,1035 @@ export interface operations {
             };
         };
     };
+    listProductImages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 01KDVDNA00AA3S80T672BC3QYS */
+                productId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The images, in display order. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *           "alt": "text",
+                     *           "status": "pending",
+                     *           "contentType": "image/jpeg",
+                     *           "createdAt": "2026-01-15T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            id: string;
+                            alt: string;
+                            /** @enum {string} */
+                            status: "pending" | "ready" | "rejected";
+                            /** @enum {string} */
+                            contentType: "image/jpeg" | "image/png" | "image/webp";
+                            /** Format: date-time */
+                            createdAt: string;
+                            reason?: string;
+                            width?: number;
+                            height?: number;
+                            urls?: {
+                                /** Format: uri */
+                                200: string;
+                                /** Format: uri */
+                                800: string;
+                                /** Format: uri */
+                                1600: string;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token. */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The token lacks the admin scope. */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description No such product. */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Internal Server Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Service Unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    createImageUpload: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` you read: the change only happens if the resource is still that version (else 412). */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @example 01KDVDNA00AA3S80T672BC3QYS */
+                productId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "contentType": "image/jpeg",
+                 *       "contentLength": 1
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    contentType: "image/jpeg" | "image/png" | "image/webp";
+                    contentLength: number;
+                    /** @default  */
+                    alt?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A pending image and where to PUT its bytes (send exactly the headers given). Processing lists it on the product within seconds, or marks it rejected. */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "imageId": "01KDVDNA00AA3S80T672BC3QYS",
+                     *       "upload": {
+                     *         "url": "text",
+                     *         "method": "PUT",
+                     *         "headers": {
+                     *           "content-type": "image/jpeg",
+                     *           "content-length": "text"
+                     *         },
+                     *         "expiresAt": "2026-01-15T09:30:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        imageId: string;
+                        upload: {
+                            /** Format: uri */
+                            url: string;
+                            /** @constant */
+                            method: "PUT";
+                            headers: {
+                                /** @enum {string} */
+                                "content-type": "image/jpeg" | "image/png" | "image/webp";
+                                "content-length": string;
+                            };
+                            /** Format: date-time */
+                            expiresAt: string;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/bad-request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token. */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The token lacks the admin scope. */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description No such product. */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description The product has 10 images already, or a concurrent change. */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/conflict" | "/problems/concurrent-update";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description The product changed since the ETag was read. */
+            412: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/precondition-failed";
+                        /** @constant */
+                        status?: 412;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Internal Server Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Service Unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    reorderProductImages: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` you read: the change only happens if the resource is still that version (else 412). */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @example 01KDVDNA00AA3S80T672BC3QYS */
+                productId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "imageIds": [
+                 *         "01KDVDNA00AA3S80T672BC3QYS"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    imageIds: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The images in their new order. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *           "alt": "text",
+                     *           "status": "pending",
+                     *           "contentType": "image/jpeg",
+                     *           "createdAt": "2026-01-15T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            id: string;
+                            alt: string;
+                            /** @enum {string} */
+                            status: "pending" | "ready" | "rejected";
+                            /** @enum {string} */
+                            contentType: "image/jpeg" | "image/png" | "image/webp";
+                            /** Format: date-time */
+                            createdAt: string;
+                            reason?: string;
+                            width?: number;
+                            height?: number;
+                            urls?: {
+                                /** Format: uri */
+                                200: string;
+                                /** Format: uri */
+                                800: string;
+                                /** Format: uri */
+                                1600: string;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input, or not every image named exactly once. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/bad-request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token. */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The token lacks the admin scope. */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description No such product. */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another change of the product’s images happened at the same moment; repeat the request. */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/concurrent-update";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description The product changed since the ETag was read. */
+            412: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/precondition-failed";
+                        /** @constant */
+                        status?: 412;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Internal Server Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Service Unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    deleteProductImage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` you read: the change only happens if the resource is still that version (else 412). */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @example 01KDVDNA00AA3S80T672BC3QYS */
+                productId: string;
+                /** @example 01KDVDNA00AA3S80T672BC3QYS */
+                imageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token. */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The token lacks the admin scope. */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description No such product or image. */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another change of the product’s images happened at the same moment; repeat the request. */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/concurrent-update";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description The product changed since the ETag was read. */
+            412: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/precondition-failed";
+                        /** @constant */
+                        status?: 412;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Internal Server Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Service Unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
     listPopularProducts: {
         parameters: {
             query?: {
@@ -2499,6 +3660,19 @@ export interface operations {
                      *             "price": 1250,
                      *             "currency": "EUR",
                      *             "stock": 25,
+                     *             "images": [
+                     *               {
+                     *                 "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *                 "alt": "text",
+                     *                 "width": 1,
+                     *                 "height": 1,
+                     *                 "urls": {
+                     *                   "200": "text",
+                     *                   "800": "text",
+                     *                   "1600": "text"
+                     *                 }
+                     *               }
+                     *             ],
                      *             "createdAt": "2026-01-15T09:30:00.000Z",
                      *             "updatedAt": "2026-01-15T09:30:00.000Z"
                      *           },
@@ -2521,6 +3695,20 @@ export interface operations {
                                 price: number;
                                 currency: string;
                                 stock: number;
+                                images: {
+                                    id: string;
+                                    alt: string;
+                                    width: number;
+                                    height: number;
+                                    urls: {
+                                        /** Format: uri */
+                                        200: string;
+                                        /** Format: uri */
+                                        800: string;
+                                        /** Format: uri */
+                                        1600: string;
+                                    };
+                                }[];
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -2678,6 +3866,19 @@ export interface operations {
                      *             "price": 1250,
                      *             "currency": "EUR",
                      *             "stock": 25,
+                     *             "images": [
+                     *               {
+                     *                 "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *                 "alt": "text",
+                     *                 "width": 1,
+                     *                 "height": 1,
+                     *                 "urls": {
+                     *                   "200": "text",
+                     *                   "800": "text",
+                     *                   "1600": "text"
+                     *                 }
+                     *               }
+                     *             ],
                      *             "createdAt": "2026-01-15T09:30:00.000Z",
                      *             "updatedAt": "2026-01-15T09:30:00.000Z"
                      *           },
@@ -2700,6 +3901,20 @@ export interface operations {
                                 price: number;
                                 currency: string;
                                 stock: number;
+                                images: {
+                                    id: string;
+                                    alt: string;
+                                    width: number;
+                                    height: number;
+                                    urls: {
+                                        /** Format: uri */
+                                        200: string;
+                                        /** Format: uri */
+                                        800: string;
+                                        /** Format: uri */
+                                        1600: string;
+                                    };
+                                }[];
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -5150,6 +6365,19 @@ export interface operations {
                      *             "price": 1250,
                      *             "currency": "EUR",
                      *             "stock": 25,
+                     *             "images": [
+                     *               {
+                     *                 "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *                 "alt": "text",
+                     *                 "width": 1,
+                     *                 "height": 1,
+                     *                 "urls": {
+                     *                   "200": "text",
+                     *                   "800": "text",
+                     *                   "1600": "text"
+                     *                 }
+                     *               }
+                     *             ],
                      *             "createdAt": "2026-01-15T09:30:00.000Z",
                      *             "updatedAt": "2026-01-15T09:30:00.000Z"
                      *           },
@@ -5173,6 +6401,20 @@ export interface operations {
                                 price: number;
                                 currency: string;
                                 stock: number;
+                                images: {
+                                    id: string;
+                                    alt: string;
+                                    width: number;
+                                    height: number;
+                                    urls: {
+                                        /** Format: uri */
+                                        200: string;
+                                        /** Format: uri */
+                                        800: string;
+                                        /** Format: uri */
+                                        1600: string;
+                                    };
+                                }[];
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */

@@ -7,7 +7,7 @@
  * account concurrency (429 when used up), idle environments shut down, `Runtime.*` errors, and
  * Lambda's log lines (`INIT_REPORT`, `platform.initReport`) as the Node.js runtime reports them.
  *
- * Not emulated: layers, extensions, versions and aliases, provisioned concurrency, SnapStart,
+ * Not emulated: functions with inline code, layers, extensions, versions and aliases, provisioned concurrency, SnapStart,
  * memory as a CPU share (memory is a heap limit here), the Invoke API over HTTP, destinations
  * of asynchronous invocations.
  */
@@ -44,6 +44,10 @@ export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
   const functions = new Map<string, LocalFunction>();
   for (const found of resourcesOfType(resolver.assembly, 'AWS::Lambda::Function')) {
     const { logicalId } = found;
+    // Inline code (`ZipFile`: CDK's own deploy-time handlers, such as the one that puts bucket
+    // notifications) is what CloudFormation runs at deploy; locally the runtime does its job.
+    if ((found.resource.Properties?.Code as { ZipFile?: unknown } | undefined)?.ZipFile !== undefined)
+      continue;
     const spec = functionSpecOf(found, resolver, LOCAL_CREDENTIALS, {
       ...options.environment,
       ...options.functionEnvironment?.(logicalId),
