@@ -160,10 +160,7 @@ describe('every environment', () => {
   it.each(ENVIRONMENT_NAMES)('tells the %s reference page the URL of the WebSocket API', (name) => {
     const shop = synthesizeShop(name);
     const [webSocketApiId] = webSocketApiOf(shop);
-    const url = environmentOf(
-      shop.api,
-      functionLogicalId(shop, 'SystemGetDocs'),
-    ).WEBSOCKET_URL;
+    const url = environmentOf(shop.api, functionLogicalId(shop, 'SystemGetDocs')).WEBSOCKET_URL;
     expect(url).toEqual({
       'Fn::Join': ['', [{ 'Fn::GetAtt': [webSocketApiId, 'ApiEndpoint'] }, `/${name}`]],
     });
