@@ -5,6 +5,7 @@ import { readApiDefinition } from './apigateway/http/definition.ts';
 import { type LocalApiGateway, startApiGateway } from './apigateway/index.ts';
 import type { LocalWebSocketServer } from './apigateway/websocket/server.ts';
 import { type CustomResourceEmulator, emulateCustomResources } from './cloudformation/custom-resources.ts';
+import { reloadTemplate, type TemplateReload } from './cloudformation/reload.ts';
 import { readCloudAssembly, TemplateResolver } from './cloudformation/template.ts';
 import { type LocalDynamoDb, startDynamoDb } from './dynamodb/index.ts';
 import type { LocalTable } from './dynamodb/table.ts';
@@ -103,6 +104,18 @@ export interface LocalBackend<Seed = unknown> {
   putSecret(arn: string, value: string): void;
   /** Runs every scheduled function once now, as its EventBridge rule would; returns their results. */
   runSchedules: LocalSchedules['runSchedules'];
+  /**
+   * Serves a function's rebuilt bundle from `codeDir` (watch mode): requests in flight finish on
+   * the old code, later ones start on the new; resolves once the old environments are gone.
+   */
+  replaceFunctionCode(logicalId: string, codeDir: string): Promise<void>;
+  /**
+   * Applies a new synthesis of the app in `assemblyDir` (watch mode): functions added, removed
+   * or changed, and the HTTP API's routes; untouched functions stay warm. Tables, queues,
+   * secrets, stream mappings, schedules and the WebSocket API apply on the next start (listed
+   * in `needsRestart`).
+   */
+  reload(assemblyDir: string): TemplateReload;
   stop(): Promise<void>;
 }
 
@@ -166,7 +179,7 @@ export async function startLocalBackend<Seed = unknown>(
       resolver,
       emulateCustomResources(resolver, options.customResources).secretValues,
     );
-    const { functions } = await services.add(
+    const lambda = await services.add(
       startLocalLambda({
         resolver,
         environment: { ...services.functionEnvironment, ...options.environment },
@@ -175,6 +188,7 @@ export async function startLocalBackend<Seed = unknown>(
         functionLog: output.fromFunction,
       }),
     );
+    const { functions } = lambda;
     const seeded = await seedNewTables(options.onTablesCreated, dynamodb, resolver, functions);
     const api: LocalApiGateway = await services.add(
       startApiGateway({
@@ -203,6 +217,7 @@ export async function startLocalBackend<Seed = unknown>(
     const schedules = await services.add(
       startSchedules({ assembly, functions, log, run: options.runSchedules ?? true }),
     );
+    let current = resolver;
     return {
       url: api.url,
       webSocketUrl: api.webSocketUrl,
@@ -217,6 +232,12 @@ export async function startLocalBackend<Seed = unknown>(
       tables: dynamodb.tables,
       functions,
       seeded,
+      replaceFunctionCode: (logicalId, codeDir) => lambda.replaceCode(logicalId, codeDir),
+      reload: (assemblyDir) => {
+        const next = reloadTemplate(current, assemblyDir, { functions: lambda, api });
+        current = next.resolver;
+        return next.reload;
+      },
       stop: () => services.stop(),
     };
   } catch (error) {

@@ -145,6 +145,8 @@ export class TemplateResolver {
   private readonly exports = new Map<string, { stackName: string; value: unknown }>();
 
   readonly assembly: CloudAssembly;
+  /** Where the local stand-ins listen (a new synthesis is resolved against the same ones). */
+  readonly endpoints: LocalEndpoints;
 
   constructor(assembly: CloudAssembly, options: Partial<LocalEndpoints> = {}) {
     this.assembly = assembly;
@@ -154,6 +156,7 @@ export class TemplateResolver {
       webSocketEndpoint: options.webSocketEndpoint ?? 'ws://localhost:3001',
       sqsEndpoint: options.sqsEndpoint ?? 'http://localhost:9324',
     };
+    this.endpoints = endpoints;
     for (const { stackName, template } of assembly.stacks) {
       for (const [logicalId, resource] of Object.entries(template.Resources)) {
         this.physical.set(
