@@ -16,7 +16,7 @@ import { Code, type CodeConfig, type ResourceBindOptions } from 'aws-cdk-lib/aws
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct, IConstruct } from 'constructs';
 import { type BuildOptions, buildSync, type Metafile, type OutputFile } from 'esbuild';
-import { type ManifestBuild, writeBundleManifest, entryName } from './bundle-manifest.ts';
+import { entryName, type ManifestBuild, writeBundleManifest } from './bundle-manifest.ts';
 
 /** The repository root: handler entries in the route table are relative to it. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
