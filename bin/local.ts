@@ -52,12 +52,14 @@ const started = Date.now();
 // Before the backend exists, exiting is enough (the DynamoDB launcher kills its child on
 // process exit); afterwards everything is stopped in order.
 let backend: ShopBackend | undefined;
+let watch: { close(): Promise<void> } | undefined;
 let stopping = false;
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   step(`${signal}: stopping the API, functions and DynamoDB Local...`);
   removeRuntimeInfo(localDir);
+  await watch?.close();
   if (backend) await backend.stop();
   step('Stopped.');
   process.exit(backend ? 0 : 130);
@@ -122,6 +124,18 @@ try {
     sqsEndpoint: backend.sqs.endpoint,
     assemblyDir: outdir,
   });
+  if (!values['no-watch']) {
+    const { startShopWatch } = await import('../lib/start/watch.ts');
+    watch = startShopWatch({
+      backend,
+      assemblyDir: outdir,
+      localDir,
+      synthesize: values.assembly === undefined,
+      log: (line, event) =>
+        event.kind === 'error' ? console.error(`↻ ${line}`) : event.kind !== 'unused' && step(`↻ ${line}`),
+    });
+    step('Watching functions/, lib/api/ and lib/config/: a saved change is served at once (--no-watch: off)');
+  }
   const facts = { backend, settings, admin, dataDir, seconds: (Date.now() - started) / 1000 };
   console.log(json ? JSON.stringify(readyRecord(facts)) : readyText(facts));
 } catch (error) {
