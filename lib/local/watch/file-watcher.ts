@@ -1,4 +1,4 @@
-import { type FSWatcher, watch } from 'node:fs';
+import { type Dirent, existsSync, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import path from 'node:path';
 
 export interface FileWatcherOptions {
@@ -17,9 +17,31 @@ export interface FileWatcher {
 /** Editors' swap and backup files, and what tools write under the sources: never a source change. */
 const IGNORED = /(^|[\\/])(\.#|#)|~$|\.sw[px]$|\.tmp$|[\\/]node_modules[\\/]|[\\/]\.git[\\/]/;
 
+/** Directories under `root` (itself included) worth watching. */
+function directoriesUnder(root: string): string[] {
+  const found: string[] = [];
+  const visit = (dir: string) => {
+    found.push(dir);
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries)
+      if (entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== 'node_modules')
+        visit(path.join(dir, entry.name));
+  };
+  if (existsSync(root)) visit(root);
+  return found;
+}
+
 /**
- * The transport of watch mode: `fs.watch` on each root (recursive; Linux needs Node 20+), events
- * gathered into one report per burst of saves. Roots that do not exist are skipped.
+ * The transport of watch mode: events of every directory under the roots gathered into one
+ * report per burst of saves. One `fs.watch` per directory rather than `{ recursive: true }`:
+ * on Linux, Node's recursive watcher loses a file once an editor replaces it by a rename (how
+ * vim, sed -i and git write), while a directory's watch sees every name in it, new
+ * directories included. Roots that do not exist are skipped.
  */
 export function watchFiles(options: FileWatcherOptions): FileWatcher {
   const debounceMs = options.debounceMs ?? 60;
@@ -31,30 +53,40 @@ export function watchFiles(options: FileWatcherOptions): FileWatcher {
     pending = new Set();
     if (paths.size > 0) options.onChanges(paths);
   };
-  const watchers: FSWatcher[] = [];
-  for (const root of options.roots) {
-    let watcher: FSWatcher;
+  const watchers = new Map<string, FSWatcher>();
+  const unwatch = (dir: string) => {
+    watchers.get(dir)?.close();
+    watchers.delete(dir);
+  };
+  const watchDirectory = (dir: string) => {
+    if (watchers.has(dir)) return;
     try {
-      watcher = watch(root, { recursive: true }, (_event, name) => {
-        if (!name) return;
-        const changed = path.join(root, name.toString());
-        if (IGNORED.test(changed)) return;
-        pending.add(changed);
-        clearTimeout(timer);
-        timer = setTimeout(flush, debounceMs);
-      });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw error;
+      const watcher = watch(dir, (_event, name) => name && changed(path.join(dir, name.toString())));
+      // A watched directory removed under us ends its watcher; the others go on.
+      watcher.on('error', () => unwatch(dir));
+      watchers.set(dir, watcher);
+    } catch {
+      // Gone before it could be watched.
     }
-    // A watched directory removed under us ends its watcher; the others go on.
-    watcher.on('error', () => watcher.close());
-    watchers.push(watcher);
-  }
+  };
+  const changed = (file: string) => {
+    if (IGNORED.test(file)) return;
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(file).isDirectory();
+    } catch {
+      unwatch(file);
+    }
+    if (isDirectory) for (const dir of directoriesUnder(file)) watchDirectory(dir);
+    pending.add(file);
+    clearTimeout(timer);
+    timer = setTimeout(flush, debounceMs);
+  };
+  for (const root of options.roots) for (const dir of directoriesUnder(root)) watchDirectory(dir);
   return {
     close: () => {
       clearTimeout(timer);
-      for (const watcher of watchers) watcher.close();
+      for (const dir of [...watchers.keys()]) unwatch(dir);
     },
   };
 }
