@@ -129,6 +129,7 @@ try {
     watch = startShopWatch({
       backend,
       assemblyDir: outdir,
+      projectRoot: PROJECT_ROOT,
       localDir,
       synthesize: values.assembly === undefined,
       log: (line, event) =>

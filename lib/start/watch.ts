@@ -41,6 +41,8 @@ export function synthesizeInWorker(envName: string, outdir: string): Promise<str
 
 export interface ShopWatchOptions {
   readonly backend: WatchedBackend;
+  /** The checkout being served: its sources are watched and rebuilt. */
+  readonly projectRoot: string;
   readonly assemblyDir: string;
   /** `.local`: new syntheses go to `<localDir>/watch/cdk.out-<n>`, removed on close. */
   readonly localDir: string;
@@ -57,6 +59,7 @@ export function startShopWatch(options: ShopWatchOptions): Watch {
   const watch = startWatch({
     backend: options.backend,
     assemblyDir: options.assemblyDir,
+    projectRoot: options.projectRoot,
     codeRoots: WATCHED_CODE,
     templateRoots: WATCHED_TEMPLATE,
     resynthesize: options.synthesize
