@@ -43,6 +43,8 @@ const { readyRecord, readyText } = await import('../lib/start/banner.ts');
 const { localStateDir, removeRuntimeInfo, writeRuntimeInfo } = await import('../lib/start/runtime-file.ts');
 const { synthesize } = await import('../lib/synth.ts');
 
+// Since the process started: Node's own boot and every module loaded so far (CDK's included).
+const startupMs: Record<string, number> = { modules: Math.round(performance.now()) };
 const localDir = localStateDir(PROJECT_ROOT);
 const dataDir = values['in-memory'] ? undefined : path.join(localDir, 'data');
 if (values.reset) rmSync(path.join(localDir, 'data'), { recursive: true, force: true });
@@ -69,6 +71,7 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 try {
   let outdir: string;
+  const synthStarted = performance.now();
   if (values.assembly !== undefined) {
     outdir = path.resolve(process.env.INIT_CWD ?? process.cwd(), values.assembly);
     step(`Serving the synthesized app in ${outdir}`);
@@ -78,6 +81,7 @@ try {
     outdir = synth.outdir;
     if (!synth.synthesized) step('Sources unchanged since the last synthesis: reusing .local/cdk.out');
   }
+  startupMs.synthesis = Math.round(performance.now() - synthStarted);
   step('Starting DynamoDB Local and the API...');
   backend = await startLocalBackend({
     assemblyDir: outdir,
@@ -124,6 +128,7 @@ try {
     sqsEndpoint: backend.sqs.endpoint,
     assemblyDir: outdir,
   });
+  const watchStarted = performance.now();
   if (!values['no-watch']) {
     const { startShopWatch } = await import('../lib/start/watch.ts');
     watch = startShopWatch({
@@ -137,7 +142,8 @@ try {
     });
     step('Watching functions/, lib/api/ and lib/config/: a saved change is served at once (--no-watch: off)');
   }
-  const facts = { backend, settings, admin, dataDir, seconds: (Date.now() - started) / 1000 };
+  startupMs.watch = Math.round(performance.now() - watchStarted);
+  const facts = { backend, settings, admin, dataDir, seconds: (Date.now() - started) / 1000, startupMs };
   console.log(json ? JSON.stringify(readyRecord(facts)) : readyText(facts));
 } catch (error) {
   console.error(

@@ -100,6 +100,8 @@ export interface LocalBackend<Seed = unknown> {
   readonly functions: ReadonlyMap<string, LocalFunction>;
   /** What `onTablesCreated` answered, when this run created tables. */
   readonly seeded?: Seed;
+  /** How long each step of the start took, in ms (DynamoDB Local and the tables, the seeding, ...). */
+  readonly startupMs: Readonly<Record<string, number>>;
   /** Adds or replaces a secret in the local Secrets Manager (e.g. a Stripe test key). */
   putSecret(arn: string, value: string): void;
   /** Runs every scheduled function once now, as its EventBridge rule would; returns their results. */
@@ -150,6 +152,14 @@ export async function startLocalBackend<Seed = unknown>(
   const output = localLogOutput(options.log ?? ((line: string) => console.log(line)), options.logFormat);
   const log = output.emulator;
   const services = new ServiceStack();
+  const startupMs: Record<string, number> = {};
+  let stepStarted = performance.now();
+  /** Closes a step of the start: its time goes into `startupMs`. */
+  const stepDone = (name: string) => {
+    const now = performance.now();
+    startupMs[name] = Math.round(now - stepStarted);
+    stepStarted = now;
+  };
   try {
     const assembly = readCloudAssembly(options.assemblyDir);
     // The port is chosen first: the API's own URL is the token issuer baked into functions' env.
@@ -163,11 +173,13 @@ export async function startLocalBackend<Seed = unknown>(
       sqsEndpoint: sqs.endpoint,
     });
     ensureTemplateQueues(sqs, resolver);
+    stepDone('sqs');
     const { dataDir } = options;
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     const dynamodb = await services.add(
       startDynamoDb({ resolver, endpoint: options.dynamodbEndpoint, port: options.dynamodbPort, dataDir }),
     );
+    stepDone('dynamodb');
     const secrets = await services.add(
       startLocalSecretsManager({
         persistFile: dataDir ? path.join(dataDir, 'secrets.json') : undefined,
@@ -189,7 +201,9 @@ export async function startLocalBackend<Seed = unknown>(
       }),
     );
     const { functions } = lambda;
+    stepDone('secretsAndFunctions');
     const seeded = await seedNewTables(options.onTablesCreated, dynamodb, resolver, functions);
+    stepDone('seeding');
     const api: LocalApiGateway = await services.add(
       startApiGateway({
         resolver,
@@ -217,6 +231,7 @@ export async function startLocalBackend<Seed = unknown>(
     const schedules = await services.add(
       startSchedules({ assembly, functions, log, run: options.runSchedules ?? true }),
     );
+    stepDone('apisStreamsSchedules');
     let current = resolver;
     return {
       url: api.url,
@@ -232,6 +247,7 @@ export async function startLocalBackend<Seed = unknown>(
       tables: dynamodb.tables,
       functions,
       seeded,
+      startupMs,
       replaceFunctionCode: (logicalId, codeDir) => lambda.replaceCode(logicalId, codeDir),
       reload: (assemblyDir) => {
         const next = reloadTemplate(current, assemblyDir, { functions: lambda, api });
