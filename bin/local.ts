@@ -35,13 +35,16 @@ try {
 
 // Loaded once the command line and the ports are known to be fine: --help and a taken port answer at once.
 const { rmSync } = await import('node:fs');
-const { PROJECT_ROOT } = await import('../lib/constructs/endpoint-function.ts');
+// Not from lib/constructs: that loads CDK, which a restart on an unchanged tree never needs.
+const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 const { shopBackendOptions } = await import('../lib/demo/backend-hooks.ts');
 const { DEMO_CUSTOMER_PASSWORD, localAdmin } = await import('../lib/demo/seed.ts');
 const { startLocalBackend } = await import('../lib/local/backend.ts');
 const { readyRecord, readyText } = await import('../lib/start/banner.ts');
 const { localStateDir, removeRuntimeInfo, writeRuntimeInfo } = await import('../lib/start/runtime-file.ts');
-const { synthesize } = await import('../lib/synth.ts');
+const { reusableSynthesis } = await import('../lib/synth-sources.ts');
+const { startDynamoDbLocal } = await import('../lib/local/dynamodb/launcher.ts');
+const { freePort } = await import('../lib/local/net.ts');
 
 // Since the process started: Node's own boot and every module loaded so far (CDK's included).
 const startupMs: Record<string, number> = { modules: Math.round(performance.now()) };
@@ -70,16 +73,26 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 try {
-  let outdir: string;
+  let outdir = path.join(localDir, 'cdk.out');
+  let dynamodbStarted: ReturnType<typeof startDynamoDbLocal> | undefined;
   const synthStarted = performance.now();
   if (values.assembly !== undefined) {
     outdir = path.resolve(process.env.INIT_CWD ?? process.cwd(), values.assembly);
     step(`Serving the synthesized app in ${outdir}`);
+  } else if (reusableSynthesis('local', outdir)) {
+    step('Sources unchanged since the last synthesis: reusing .local/cdk.out');
   } else {
+    // Java starts now and boots while the app synthesizes (its own process; the synthesis
+    // blocks this thread), instead of after it.
+    const dynamodbPort = settings.dynamodbPort || (await freePort());
+    dynamodbStarted = startDynamoDbLocal({
+      port: dynamodbPort,
+      dbPath: dataDir ? path.join(dataDir, 'dynamodb') : undefined,
+    });
+    dynamodbStarted.catch(() => undefined);
     step('Synthesizing the local environment (same bundles as a deploy)...');
-    const synth = synthesize('local', path.join(localDir, 'cdk.out'), { reuse: true });
-    outdir = synth.outdir;
-    if (!synth.synthesized) step('Sources unchanged since the last synthesis: reusing .local/cdk.out');
+    const { synthesize } = await import('../lib/synth.ts');
+    synthesize('local', outdir, { reuse: true });
   }
   startupMs.synthesis = Math.round(performance.now() - synthStarted);
   step('Starting DynamoDB Local and the API...');
@@ -91,6 +104,7 @@ try {
     extraCorsOrigins: settings.extraCorsOrigins,
     sqsPort: settings.sqsPort,
     dynamodbPort: settings.dynamodbPort,
+    dynamodbStarted,
     secretsPort: settings.secretsPort,
     dataDir,
     ...shopBackendOptions({ orderHistory: true }),

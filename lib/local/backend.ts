@@ -8,6 +8,7 @@ import { type CustomResourceEmulator, emulateCustomResources } from './cloudform
 import { reloadTemplate, type TemplateReload } from './cloudformation/reload.ts';
 import { readCloudAssembly, TemplateResolver } from './cloudformation/template.ts';
 import { type LocalDynamoDb, startDynamoDb } from './dynamodb/index.ts';
+import type { DynamoDbLocal } from './dynamodb/launcher.ts';
 import type { LocalTable } from './dynamodb/table.ts';
 import { type EventSourceMappings, startEventSourceMappings } from './dynamodb-streams/index.ts';
 import { type LocalSchedules, startSchedules } from './eventbridge/index.ts';
@@ -47,6 +48,11 @@ export interface LocalBackendOptions<Seed = unknown> {
   /** Use a running DynamoDB (e.g. shared by a test run) instead of starting one. */
   readonly dynamodbEndpoint?: string;
   readonly dynamodbPort?: number;
+  /**
+   * DynamoDB Local already starting (`startDynamoDbLocal`, on `dataDir`'s `dynamodb` folder),
+   * e.g. while the app synthesizes: the backend uses it and stops it with the rest.
+   */
+  readonly dynamodbStarted?: Promise<DynamoDbLocal>;
   /** Port of the local Secrets Manager; a free one when omitted. */
   readonly secretsPort?: number;
   /** Port of the local SQS; a free one when omitted. */
@@ -177,7 +183,13 @@ export async function startLocalBackend<Seed = unknown>(
     const { dataDir } = options;
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     const dynamodb = await services.add(
-      startDynamoDb({ resolver, endpoint: options.dynamodbEndpoint, port: options.dynamodbPort, dataDir }),
+      startDynamoDb({
+        resolver,
+        endpoint: options.dynamodbEndpoint,
+        port: options.dynamodbPort,
+        dataDir,
+        started: options.dynamodbStarted,
+      }),
     );
     stepDone('dynamodb');
     const secrets = await services.add(

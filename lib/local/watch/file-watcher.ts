@@ -44,7 +44,7 @@ function directoriesUnder(root: string): string[] {
  * directories included. Roots that do not exist are skipped.
  */
 export function watchFiles(options: FileWatcherOptions): FileWatcher {
-  const debounceMs = options.debounceMs ?? 60;
+  const debounceMs = options.debounceMs ?? 25;
   let pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {

@@ -8,7 +8,7 @@
  * or synthesis is reported and the previous code keeps serving.
  *
  * The parts: file-watcher.ts (transport: fs.watch, bursts), bundle-graph.ts (state: who reads
- * what), rebundle.ts (the build), reload-events.ts (what happened, as one line); this file runs
+ * what), rebundle.ts (the builds, incremental for what is edited again and again), reload-events.ts (what happened, as one line); this file runs
  * one reload at a time. It knows nothing of the app: the app hands in its roots and its synthesis.
  */
 import { rmSync } from 'node:fs';
@@ -18,7 +18,7 @@ import type { TemplateReload } from '../cloudformation/reload.ts';
 import { readCloudAssembly } from '../cloudformation/template.ts';
 import { BundleGraph } from './bundle-graph.ts';
 import { watchFiles } from './file-watcher.ts';
-import { rebundle } from './rebundle.ts';
+import { Rebundler } from './rebundle.ts';
 import { type ReloadEvent, reloadLine } from './reload-events.ts';
 
 export type { ReloadEvent } from './reload-events.ts';
@@ -67,19 +67,18 @@ export function startWatch(options: WatchOptions): Watch {
   const templateRoots = (options.templateRoots ?? []).map((root) => path.join(projectRoot, root));
   let graph = new BundleGraph(readCloudAssembly(options.assemblyDir), manifest);
   const emit = (event: ReloadEvent) => options.log(reloadLine(event), event);
+  const rebundler = new Rebundler(projectRoot, bundleDir);
 
   const reloadCode = async (changed: string[]) => {
     const started = performance.now();
     const affected = graph.affectedBy(changed);
     if (affected.length === 0) return emit({ kind: 'unused', changed });
-    const result = await rebundle(
+    const result = await rebundler.rebuild(
       affected.map((bundle) => ({
         entry: bundle.entry,
         files: bundle.files,
         options: graph.manifest.builds[bundle.build]?.options ?? {},
       })),
-      projectRoot,
-      bundleDir,
     );
     if (!result.ok) return emit({ kind: 'error', stage: 'build', message: result.message, changed });
     for (const bundle of affected) {
@@ -144,6 +143,7 @@ export function startWatch(options: WatchOptions): Watch {
     close: async () => {
       watcher.close();
       while (running) await running;
+      await rebundler.dispose();
       rmSync(bundleDir, { recursive: true, force: true });
     },
   };
