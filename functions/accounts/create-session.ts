@@ -1,3 +1,4 @@
+import { declareEnv } from '../core/config.ts';
 import { HttpError } from '../core/errors.ts';
 import { http, ok } from '../core/http.ts';
 import { BUSINESS_METRICS } from '../core/metric-names.ts';
@@ -5,10 +6,20 @@ import { countMetric } from '../core/metrics.ts';
 import { parseInput } from '../core/validation.ts';
 import { clearFailedLogins, reserveLoginAttempt } from './login-attempts-store.ts';
 import { loginBody } from './model.ts';
-import { decoyHash, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
+import {
+  decoyHash,
+  hashPassword,
+  needsRehash,
+  SCRYPT_PARAMETERS_VARIABLE,
+  scryptParametersCheck,
+  verifyPassword,
+} from './passwords.ts';
 import { findIdentity, getAccount, updatePasswordHash } from './profile-store.ts';
 import { createSession } from './sessions-store.ts';
 import { sessionResponse } from './tokens.ts';
+
+// The environment's scrypt cost, checked at cold start (passwords.ts reads it).
+declareEnv(SCRYPT_PARAMETERS_VARIABLE, scryptParametersCheck);
 
 const invalidCredentials = () =>
   new HttpError(401, 'invalid-credentials', 'Unauthorized', 'Email or password is wrong.');

@@ -1,9 +1,13 @@
+import { declareEnv } from '../core/config.ts';
 import { created, http } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
 import { registerBody } from './model.ts';
-import { hashPassword } from './passwords.ts';
+import { hashPassword, SCRYPT_PARAMETERS_VARIABLE, scryptParametersCheck } from './passwords.ts';
 import { createAccount } from './profile-store.ts';
 import { sessionResponse } from './tokens.ts';
+
+// The environment's scrypt cost, checked at cold start (passwords.ts reads it).
+declareEnv(SCRYPT_PARAMETERS_VARIABLE, scryptParametersCheck);
 
 /** POST /auth/register: a new customer account, signed in. */
 export const handler = http(

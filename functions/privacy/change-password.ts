@@ -1,11 +1,20 @@
 import { changePasswordBody } from '../accounts/model.ts';
-import { hashPassword, verifyPassword } from '../accounts/passwords.ts';
+import {
+  hashPassword,
+  SCRYPT_PARAMETERS_VARIABLE,
+  scryptParametersCheck,
+  verifyPassword,
+} from '../accounts/passwords.ts';
 import { findIdentity, getAccount, updatePasswordHash } from '../accounts/profile-store.ts';
 import { caller } from '../core/auth.ts';
+import { declareEnv } from '../core/config.ts';
 import { HttpError, notFound } from '../core/errors.ts';
 import { http, noContent } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
 import { signOutEverywhere } from './sign-out-everywhere.ts';
+
+// The environment's scrypt cost, checked at cold start (passwords.ts reads it).
+declareEnv(SCRYPT_PARAMETERS_VARIABLE, scryptParametersCheck);
 
 /**
  * PUT /me/password: needs the current password; signs out every session and closes every socket.

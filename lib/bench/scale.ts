@@ -8,7 +8,7 @@ import { putProducts } from '../../functions/catalog/store.ts';
 import { useTable } from '../../functions/core/db.ts';
 import type { Order } from '../../functions/orders/model.ts';
 import { putOrders } from '../../functions/orders/store.ts';
-import { localAdmin, seedAdmin } from '../demo/seed.ts';
+import { localAdmin, SEED_PASSWORD_HASHING, seedAdmin } from '../demo/seed.ts';
 import { LOCAL_REGION } from '../local/account.ts';
 import { type CloudAssembly, resourcesOfType, TemplateResolver } from '../local/cloudformation/template.ts';
 import { applyTimeToLive, createTableInput } from '../local/dynamodb/table.ts';
@@ -125,7 +125,7 @@ export async function seedScaleTable(
       email: SCALE_CUSTOMER.email,
       displayName: 'Bench customer',
       role: 'customer',
-      password: await hashPassword(SCALE_CUSTOMER.password),
+      password: await hashPassword(SCALE_CUSTOMER.password, SEED_PASSWORD_HASHING),
     });
     await inParallel(products(count), putProducts, (done) => onProgress('products', done, count));
     await inParallel(orders(count, account.id), putOrders, (done) => onProgress('orders', done, count));

@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { OWASP_SCRYPT, type ScryptParameters } from '../../functions/accounts/passwords.ts';
 import { readOperatorSettings, withOperatorSettings } from './operator-settings.ts';
 
 /** Settings that differ between deployments of the same app. One record per environment. */
@@ -69,6 +70,13 @@ export interface EnvironmentConfig {
    * provider: in-flight charges answer within seconds, Stripe's search index within a minute.
    */
   readonly paymentReconcileAfterSeconds: number;
+  /**
+   * The scrypt cost of new password hashes (`PASSWORD_SCRYPT_PARAMETERS` of the functions that
+   * hash). Deployed environments use OWASP's parameters; each hash stores its own, and a
+   * sign-in rehashes one made with other parameters, so changing this upgrades users as they
+   * sign in.
+   */
+  readonly passwordHashing: ScryptParameters;
 }
 
 export const ENVIRONMENT_NAMES = ['local', 'dev', 'staging', 'prod'] as const;
@@ -136,6 +144,13 @@ const ALARMS: AlarmConfig = {
 /** The account quota of a region that has not asked AWS for more. */
 const DEFAULT_ACCOUNT_QUOTA: ThrottleLimits = { rateLimit: 10_000, burstLimit: 5_000 };
 
+/**
+ * Local (and test) password hashing: 1/8 of OWASP's cost (N=2^14: 16 MiB, tens of ms), so a
+ * first sign-in on a busy laptop answers within its timeout. Nothing local protects real
+ * passwords; a hash made here is rehashed at OWASP cost when it signs in where that is the policy.
+ */
+const LOCAL_SCRYPT: ScryptParameters = { ...OWASP_SCRYPT, N: 2 ** 14 };
+
 const environments: Record<EnvironmentName, EnvironmentConfig> = {
   local: {
     name: 'local',
@@ -145,6 +160,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     webSocketConnectionsPerUser: 10,
     signingKeyRotationDays: 30,
     paymentReconcileAfterSeconds: 300,
+    passwordHashing: LOCAL_SCRYPT,
     removalPolicy: RemovalPolicy.DESTROY,
     deletionProtection: false,
     pointInTimeRecovery: false,
@@ -168,6 +184,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     webSocketConnectionsPerUser: 10,
     signingKeyRotationDays: 30,
     paymentReconcileAfterSeconds: 300,
+    passwordHashing: OWASP_SCRYPT,
     removalPolicy: RemovalPolicy.DESTROY,
     deletionProtection: false,
     pointInTimeRecovery: false,
@@ -191,6 +208,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     webSocketConnectionsPerUser: 10,
     signingKeyRotationDays: 30,
     paymentReconcileAfterSeconds: 300,
+    passwordHashing: OWASP_SCRYPT,
     // Not SNAPSHOT: CloudFormation snapshots only volumes and databases such as RDS; on a
     // DynamoDB table, a secret or a log group it is an invalid template. PITR covers staging.
     removalPolicy: RemovalPolicy.RETAIN,
@@ -214,6 +232,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     webSocketConnectionsPerUser: 10,
     signingKeyRotationDays: 30,
     paymentReconcileAfterSeconds: 300,
+    passwordHashing: OWASP_SCRYPT,
     removalPolicy: RemovalPolicy.RETAIN,
     deletionProtection: true,
     pointInTimeRecovery: true,

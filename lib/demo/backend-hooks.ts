@@ -73,13 +73,17 @@ export function seedDemo(
 
 /**
  * The account `GET /docs` fills its sign-in example with (`DOCS_SIGN_IN_EXAMPLE`, read by
- * functions/system/get-docs.ts): a demo customer where they are seeded, else the local admin.
+ * functions/system/get-docs.ts): the demo customer Ada where demo customers are seeded, else
+ * none. Never the admin: the page is public, and `HOST=0.0.0.0` shows it to the whole network.
  * Only the local runtime sets it: deployed environments have no seeded accounts.
  */
 export function docsSignInEnvironment(seed: DemoSeedOptions): Record<string, string> {
-  const example = seed.orderHistory
-    ? { account: 'the demo customer Ada', email: DEMO_SIGN_IN_EMAIL, password: DEMO_CUSTOMER_PASSWORD }
-    : { account: 'the local admin', ...(seed.admin ?? localAdmin()) };
+  if (!seed.orderHistory) return {};
+  const example = {
+    account: 'the demo customer Ada',
+    email: DEMO_SIGN_IN_EMAIL,
+    password: DEMO_CUSTOMER_PASSWORD,
+  };
   return { DOCS_SIGN_IN_EXAMPLE: JSON.stringify(example) };
 }
 

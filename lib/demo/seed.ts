@@ -9,6 +9,7 @@ import { logger } from '../../functions/core/logger.ts';
 import { createOrder } from '../../functions/orders/placement-store.ts';
 import { transitionOrder } from '../../functions/orders/store.ts';
 import { backfillRecommendations } from '../admin/backfill-recommendations.ts';
+import { environmentConfig } from '../config/environments.ts';
 // Seeded: the demo catalog is the same on every machine and run.
 import { seededRandom } from '../load/random.ts';
 
@@ -75,13 +76,19 @@ export function localAdmin(env: NodeJS.ProcessEnv = process.env): LocalAdmin {
   };
 }
 
+/**
+ * The scrypt cost of seeded accounts: the local environment's, as its functions hash (a seed
+ * at OWASP cost would cost seconds of every start; a deployed environment would rehash it).
+ */
+export const SEED_PASSWORD_HASHING = environmentConfig('local').passwordHashing;
+
 /** Creates the local admin account through the accounts store. */
 export async function seedAdmin(admin: LocalAdmin): Promise<LocalAdmin> {
   await createAccount({
     email: admin.email,
     displayName: 'Local Admin',
     role: 'admin',
-    password: await hashPassword(admin.password),
+    password: await hashPassword(admin.password, SEED_PASSWORD_HASHING),
   });
   return admin;
 }
@@ -155,8 +162,8 @@ async function placeDemoOrders(): Promise<{ customers: string[]; orders: number 
   const remaining = new Map(products.map((product) => [product.id, product.stock]));
   const available = (category: Category, quantity: number) =>
     products.filter((p) => p.category === category && (remaining.get(p.id) ?? 0) >= quantity);
-  // One password hash for all: scrypt at OWASP cost is slow, and these accounts are local demos.
-  const password = await hashPassword(DEMO_CUSTOMER_PASSWORD);
+  // One password hash for all: these accounts are local demos.
+  const password = await hashPassword(DEMO_CUSTOMER_PASSWORD, SEED_PASSWORD_HASHING);
   const customers: string[] = [];
   let orders = 0;
   for (const [i, customer] of DEMO_CUSTOMERS.entries()) {

@@ -22,6 +22,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { formatScryptParameters, SCRYPT_PARAMETERS_VARIABLE } from '../../functions/accounts/passwords.ts';
 import { REQUEST_ID_HEADER } from '../../functions/core/request-id.ts';
 import { writeOpenApiDocument } from '../api/openapi.ts';
 import {
@@ -262,6 +263,7 @@ export class ApiStack extends Stack {
       PAYMENT_WEBHOOK_URL: `${issuer}/webhooks/payments`,
       ORDER_PAYMENT_WINDOW_MINUTES: String(config.orderPaymentWindowMinutes),
       PAYMENT_RECONCILE_AFTER_SECONDS: String(config.paymentReconcileAfterSeconds),
+      [SCRYPT_PARAMETERS_VARIABLE]: formatScryptParameters(config.passwordHashing),
       ...(config.stripeApiBase ? { STRIPE_API_BASE: config.stripeApiBase } : {}),
     };
     const bindSecrets = (fn: EndpointFunction, names: readonly SecretName[] = []) => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
+import { accountsApi, GOOD_PASSWORD, uniqueEmail } from '../support/accounts-api.ts';
 import { DOCUMENT } from '../support/contract.ts';
 import { startTestBackend } from '../support/local-api.ts';
 
@@ -10,6 +11,9 @@ import { startTestBackend } from '../support/local-api.ts';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Kept by the run as an artifact (gitignored). */
 const SCREENSHOT = path.resolve(import.meta.dirname, '..', '..', 'test-results', 'docs.png');
+
+/** The customer the page's sign-in example names (npm start names the demo customer Ada). */
+const example = { account: 'a test customer', email: uniqueEmail('docs'), password: GOOD_PASSWORD };
 
 const operations = Object.entries(DOCUMENT.paths).flatMap(([template, methods]) =>
   Object.keys(methods).map((method) => `${method.toUpperCase()} ${template}`),
@@ -28,7 +32,14 @@ describe('GET /docs in a browser (headless Chromium)', () => {
         `No Chromium at ${CHROMIUM}: the docs page test needs a browser. Install Debian's package (sudo apt-get install -y chromium) or set CHROMIUM_PATH.`,
       );
     }
-    backend = await startTestBackend();
+    backend = await startTestBackend({ DOCS_SIGN_IN_EXAMPLE: JSON.stringify(example) });
+    const { email, password } = example;
+    const registered = await accountsApi(backend.url).register({
+      email,
+      password,
+      displayName: 'Docs reader',
+    });
+    expect(registered.status).toBe(201);
     // No sandbox: CI runs as root, where Chromium refuses to start with one.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
@@ -102,16 +113,14 @@ describe('GET /docs in a browser (headless Chromium)', () => {
     expect(await page.locator('#websocket-url').textContent()).toBe(backend.webSocketUrl);
   });
 
-  it('signs in from the page with the seeded account it names (the local admin here)', async () => {
-    const admin = backend.seeded?.admin;
-    expect(admin).toBeDefined();
+  it('signs in from the page with the account it names', async () => {
     expect(await page.locator('#sign-in-example').textContent()).toContain(
-      `the local admin, ${admin?.email} / ${admin?.password}`,
+      `a test customer, ${example.email} / ${example.password}`,
     );
     const block = page.locator('.opblock-post', { has: page.locator('[data-path="/auth/login"]') });
     await block.locator('.opblock-summary-control').click();
     await block.getByRole('button', { name: 'Try it out' }).click();
-    expect(await block.locator('textarea.body-param__text').inputValue()).toContain(String(admin?.email));
+    expect(await block.locator('textarea.body-param__text').inputValue()).toContain(example.email);
     const answered = page.waitForResponse((response) => response.url() === `${backend.url}/auth/login`);
     await block.getByRole('button', { name: 'Execute' }).click();
     expect((await answered).status()).toBe(200);

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
+import { formatScryptParameters, SCRYPT_PARAMETERS_VARIABLE } from '../../functions/accounts/passwords.ts';
 import { useTable } from '../../functions/core/db.ts';
 import { ROUTES, routeKey } from '../../lib/api/routes.ts';
+import { environmentConfig } from '../../lib/config/environments.ts';
 import { readCloudAssembly, resourcesOfType } from '../../lib/local/cloudformation/template.ts';
 import { ensureTable } from '../../lib/local/dynamodb/table.ts';
 
@@ -43,6 +45,9 @@ export async function useFreshTable(): Promise<{ client: DynamoDBDocumentClient;
   process.env.AUTH_ISSUER = 'https://api.test.local';
   process.env.AUTH_AUDIENCE = 'shop-api-test';
   process.env.ORDER_PAYMENT_WINDOW_MINUTES = '30';
+  process.env[SCRYPT_PARAMETERS_VARIABLE] = formatScryptParameters(
+    environmentConfig('local').passwordHashing,
+  );
   process.env.ROUTE_KEYS = ROUTES.map(routeKey).join(',');
   return { client, tableName };
 }

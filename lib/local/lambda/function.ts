@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Instance } from './instance.ts';
-import { type InvokeOutcome, initReport, throttledError, timeoutError } from './outcome.ts';
-import { type ConcurrencyPool, LocalRuntime } from './runtime.ts';
+import {
+  type InvokeOutcome,
+  initReport,
+  type ThrottleLimit,
+  throttledError,
+  timeoutError,
+} from './outcome.ts';
+import { type ConcurrencyPool, LocalRuntime, Semaphore } from './runtime.ts';
 import type { FunctionSpec } from './spec.ts';
 import type { SerializedError, WorkerReply } from './worker.ts';
 
@@ -35,7 +41,9 @@ export interface LocalFunctionOptions {
  * its own (a worker thread), cold on first use and warm after, up to the function's reserved
  * concurrency (else what the account has left), beyond which requests are throttled. Init
  * has its own limit; a run past the timeout kills its environment; idle environments are
- * shut down after a while.
+ * shut down after a while. Unlike Lambda, one machine runs them all: past the runtime's
+ * `functionConcurrency` a request waits (in a bounded queue) for a busy environment instead of
+ * starting one more (lib/local/lambda/limits.ts).
  */
 export class LocalFunction {
   #spec: FunctionSpec;
@@ -46,6 +54,8 @@ export class LocalFunction {
   private readonly onLog: (line: string) => void;
   private readonly runtime: LocalRuntime;
   private readonly pool: ConcurrencyPool;
+  /** This machine's environments of the function (`functionConcurrency`), with their queue. */
+  private readonly slots: Semaphore;
   private readonly observers = new Set<(outcome: InvokeOutcome) => void>();
 
   constructor(spec: FunctionSpec, options: LocalFunctionOptions | ((line: string) => void) = {}) {
@@ -55,6 +65,7 @@ export class LocalFunction {
     this.onLog = onLog ?? ((line) => console.log(line));
     this.runtime = runtime ?? new LocalRuntime();
     this.pool = this.runtime.poolFor(spec);
+    this.slots = new Semaphore(this.runtime.limits.functionConcurrency);
   }
 
   /** Its code and configuration; `replace` swaps them. */
@@ -80,25 +91,49 @@ export class LocalFunction {
   async invoke(event: unknown, options: { readonly captureLogs?: boolean } = {}): Promise<InvokeOutcome> {
     const requestId = randomUUID();
     const started = performance.now();
+    const { functionQueueDepth, functionQueueWaitMs } = this.runtime.limits;
+    // The wait for a local environment comes first and is not part of the function's timeout.
+    const slot = await this.slots.acquireWithin(functionQueueDepth, functionQueueWaitMs);
     let outcome: InvokeOutcome;
-    if (!this.pool.tryAcquire()) {
-      outcome = {
-        ok: false,
-        throttled: true,
+    if (!slot) {
+      outcome = this.throttled(requestId, started, 'local');
+    } else if (!this.pool.tryAcquire()) {
+      slot();
+      outcome = this.throttled(
         requestId,
-        coldStart: false,
-        durationMs: performance.now() - started,
-        error: throttledError(this.spec.reservedConcurrency !== undefined),
-      };
+        started,
+        this.spec.reservedConcurrency === undefined ? 'account' : 'reserved',
+      );
     } else {
       try {
         outcome = await this.run(event, requestId, started, options.captureLogs === true);
       } finally {
         this.pool.release();
+        slot();
       }
     }
     for (const observer of this.observers) observer(outcome);
     return outcome;
+  }
+
+  /** A refused invocation: which limit refused it, and how to change that limit. */
+  private throttled(requestId: string, started: number, limit: ThrottleLimit): InvokeOutcome {
+    const name = this.spec.logicalId;
+    const limits = this.runtime.limits;
+    const detail = {
+      reserved: `${name} is at its reserved concurrency (${this.spec.reservedConcurrency}): ReservedConcurrentExecutions in the template.`,
+      account: `The account's concurrency (${limits.accountConcurrency}, less what functions reserve) is in use: LOCAL_ACCOUNT_CONCURRENCY.`,
+      local: `${name} has ${limits.functionConcurrency} environments busy and ${limits.functionQueueDepth} requests waiting, or this one waited ${limits.functionQueueWaitMs / 1000} s: LOCAL_FUNCTION_CONCURRENCY, LOCAL_FUNCTION_QUEUE_DEPTH, LOCAL_FUNCTION_QUEUE_WAIT_SECONDS.`,
+    }[limit];
+    return {
+      ok: false,
+      throttled: true,
+      throttleDetail: detail,
+      requestId,
+      coldStart: false,
+      durationMs: performance.now() - started,
+      error: throttledError(limit),
+    };
   }
 
   /** Logs lines an invocation kept apart (`captureLogs`), as they would have been logged. */

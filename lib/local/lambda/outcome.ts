@@ -33,14 +33,20 @@ export type InvokeOutcome =
       error: SerializedError;
       /** Refused before running (no concurrency left), as Lambda's Invoke API answers 429. */
       throttled?: boolean;
+      /** For a throttle: which limit refused it and how to change it, for people (the 429's detail). */
+      throttleDetail?: string;
     });
 
+/** Which limit throttled an invocation: reserved or account concurrency (Lambda's), or the local queue. */
+export type ThrottleLimit = 'reserved' | 'account' | 'local';
+
 /** How Lambda's Invoke API refuses a request when no concurrency is left. */
-export const throttledError = (reserved: boolean): SerializedError => ({
+export const throttledError = (limit: ThrottleLimit): SerializedError => ({
   errorType: 'TooManyRequestsException',
-  errorMessage: reserved
-    ? 'Rate Exceeded. (ReservedFunctionConcurrentInvocationLimitExceeded)'
-    : 'Rate Exceeded. (ConcurrentInvocationLimitExceeded)',
+  errorMessage:
+    limit === 'reserved'
+      ? 'Rate Exceeded. (ReservedFunctionConcurrentInvocationLimitExceeded)'
+      : 'Rate Exceeded. (ConcurrentInvocationLimitExceeded)',
 });
 
 /**

@@ -31,9 +31,39 @@ export class Semaphore {
     this.free = slots;
   }
 
+  /** Requests waiting for a slot now. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
   async acquire(): Promise<() => void> {
+    return (await this.acquireWithin(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY)) as () => void;
+  }
+
+  /**
+   * A slot, waiting in line only if fewer than `maxQueued` already wait, and at most `maxWaitMs`:
+   * undefined when the line is full or the wait ran out.
+   */
+  async acquireWithin(maxQueued: number, maxWaitMs: number): Promise<(() => void) | undefined> {
     if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else {
+      if (this.waiting.length >= maxQueued) return undefined;
+      const granted = await new Promise<boolean>((resolve) => {
+        const turn = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = Number.isFinite(maxWaitMs)
+          ? setTimeout(() => {
+              const index = this.waiting.indexOf(turn);
+              if (index >= 0) this.waiting.splice(index, 1);
+              resolve(false);
+            }, maxWaitMs)
+          : undefined;
+        this.waiting.push(turn);
+      });
+      if (!granted) return undefined;
+    }
     let released = false;
     return () => {
       if (released) return;

@@ -94,7 +94,8 @@ describe('the local Lambda service', () => {
 
   it('serves 50 parallel first requests spread over 10 cold functions, every one with 200', async () => {
     const specs = Array.from({ length: 10 }, (_, i) => spec(`Cold${i}`));
-    const { server, functions } = await serve(specs);
+    // Five at once per function: within what one function may run here (LOCAL_FUNCTION_CONCURRENCY).
+    const { server, functions } = await serve(specs, { functionConcurrency: 5 });
     const answers = await statuses(Array.from({ length: 50 }, (_, i) => `${server.url}/Cold${i % 10}/hello`));
     expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
     // Each concurrent request had an environment of its own.

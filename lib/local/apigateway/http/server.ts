@@ -97,6 +97,9 @@ export function withExtraOrigins(
  */
 const INTEGRATION_TIMEOUT_MS = 30_000;
 
+/** Says, on a local 429, which concurrency limit refused the request and which setting changes it. */
+export const LOCAL_THROTTLE_HEADER = 'x-local-throttle';
+
 /** Logs one request's line: method, path, status, time, the function that answered, a note, the request id. */
 type Finish = (
   status: number,
@@ -167,9 +170,12 @@ function answerWithOutcome(
     ? `cold${outcome.initMs ? ` init ${outcome.initMs.toFixed(0)} ms` : ''}`
     : '';
   if (!outcome.ok && outcome.throttled) {
-    // Lambda refused the invocation (no concurrency left): the function never ran.
-    gatewayMessage(res, 429, 'Too Many Requests');
-    return finish(429, 'throttled', answeredBy);
+    // Lambda refused the invocation (no concurrency left): the function never ran. The body is
+    // API Gateway's own, as deployed; which limit refused it (and its setting) is local-only,
+    // in a header and the access line, so a client written here handles what prod sends.
+    const detail = outcome.throttleDetail ?? outcome.error.errorMessage;
+    gatewayMessage(res, 429, 'Too Many Requests', { [LOCAL_THROTTLE_HEADER]: detail });
+    return finish(429, `throttled: ${detail}`, answeredBy);
   }
   if (!outcome.ok) {
     log(
@@ -233,7 +239,21 @@ function requestHandler(
     // API Gateway's request id: in the event, and on every answer (`apigw-requestid`), its own too.
     const requestId = randomUUID();
     res.setHeader('apigw-requestid', requestId);
-    const { body, tooLarge } = await readLimitedBody(req);
+    const read = await readLimitedBody(req).catch((error: unknown) => error as Error);
+    if (read instanceof Error) {
+      // The client went away mid-body (or sent a broken one): nobody to answer, nothing to run.
+      log(
+        `${req.method ?? 'GET'} ${splitTarget(req.url ?? '/').path} -> dropped: ${read.message} (${requestId})`,
+        {
+          kind: 'access',
+          note: 'client disconnected',
+          requestId,
+        },
+      );
+      res.destroy();
+      return;
+    }
+    const { body, tooLarge } = read;
     const method = req.method ?? 'GET';
     const { path } = splitTarget(req.url ?? '/');
     // The path without the query string, as the deployed access log has it ($context.path): a
@@ -287,9 +307,20 @@ function requestHandler(
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const log: EmulatorLog = options.log ?? ((line: string) => console.log(line));
   let current = serving(options);
-  const server = http.createServer(
-    { maxHeaderSize: NODE_MAX_HEADER_BYTES },
-    requestHandler(() => current, log),
+  const handle = requestHandler(() => current, log);
+  // A request that fails in the emulator itself answers a bare 500 (if it still can) and is
+  // logged; it never becomes an unhandled rejection that ends `npm start`.
+  const server = http.createServer({ maxHeaderSize: NODE_MAX_HEADER_BYTES }, (req, res) =>
+    handle(req, res).catch((error: unknown) => {
+      log(
+        `${req.method} ${req.url} failed in the local API: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          level: 'ERROR',
+        },
+      );
+      if (!res.headersSent && !res.destroyed) gatewayMessage(res, 500, 'Internal Server Error');
+      else res.destroy();
+    }),
   );
   const port = await listen(server, options.port, options.host ?? '127.0.0.1');
   return {

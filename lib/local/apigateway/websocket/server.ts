@@ -156,9 +156,13 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
       if (connections.remove(connection)) invokeDisconnect(integration, connection, code, reason);
     },
   };
-  const server = http.createServer(async (req, res) =>
-    manageConnection(connections, api.stageName, req, res, await readBody(req)),
-  );
+  const server = http.createServer((req, res) => {
+    // A client that goes away mid-body has nobody to answer; it must not end the process.
+    readBody(req).then(
+      (body) => manageConnection(connections, api.stageName, req, res, body),
+      () => res.destroy(),
+    );
+  });
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) =>
     onUpgrade(parts, req, socket, head),
   );
