@@ -2,6 +2,7 @@ import { addShopStacks, stackNames } from './app.ts';
 import { environmentConfigFromContext } from './config/environments.ts';
 import { PROJECT_ROOT } from './constructs/endpoint-function.ts';
 import { synthesizeApp } from './local/cloudformation/synth.ts';
+import { SYNTH_SOURCES } from './synth-sources.ts';
 
 export interface SynthResult {
   readonly outdir: string;
@@ -10,9 +11,6 @@ export interface SynthResult {
   /** False when an earlier synthesis of the same sources was reused. */
   readonly synthesized: boolean;
 }
-
-/** Everything that shapes the synthesized app: its code, its config, its locked dependencies. */
-const SOURCES = ['bin', 'lib', 'functions', 'cdk.json', 'package-lock.json'];
 
 /**
  * Synthesizes one environment of the shop into `outdir`, in process, with the same code path as
@@ -28,7 +26,7 @@ export function synthesize(
   const { synthesized } = synthesizeApp({
     outdir,
     projectRoot: PROJECT_ROOT,
-    sources: SOURCES,
+    sources: SYNTH_SOURCES,
     context: { ...options.context, env: envName },
     reuse: options.reuse,
     build: (app) =>

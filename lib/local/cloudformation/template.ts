@@ -179,6 +179,8 @@ export class TemplateResolver {
   private readonly exports = new Map<string, { stackName: string; value: unknown }>();
 
   readonly assembly: CloudAssembly;
+  /** Where the local stand-ins listen (a new synthesis is resolved against the same ones). */
+  readonly endpoints: LocalEndpoints;
 
   constructor(assembly: CloudAssembly, options: Partial<LocalEndpoints> = {}) {
     this.assembly = assembly;
@@ -189,6 +191,7 @@ export class TemplateResolver {
       sqsEndpoint: options.sqsEndpoint ?? 'http://localhost:9324',
       s3Endpoint: options.s3Endpoint ?? 'http://127.0.0.1:4569',
     };
+    this.endpoints = endpoints;
     for (const { stackName, template } of assembly.stacks) {
       for (const [logicalId, resource] of Object.entries(template.Resources)) {
         this.physical.set(
