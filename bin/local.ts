@@ -84,6 +84,7 @@ try {
     host: settings.host,
     extraCorsOrigins: settings.extraCorsOrigins,
     sqsPort: settings.sqsPort,
+    sesPort: settings.sesPort,
     dynamodbPort: settings.dynamodbPort,
     secretsPort: settings.secretsPort,
     dataDir,

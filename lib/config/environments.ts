@@ -50,6 +50,16 @@ export interface EnvironmentConfig {
   readonly paymentProvider: 'simulated' | 'stripe';
   /** Stripe's API base URL (a stand-in server in tests); Stripe's own when omitted. */
   readonly stripeApiBase?: string;
+  /**
+   * Whether accounts that have not proved their email address may place orders: yes locally
+   * and in dev (demos and journeys sign up and order at once), no where real money moves.
+   */
+  readonly unverifiedAccountsMayOrder: boolean;
+  /**
+   * Transactional email through SES v2: the domain identity (DKIM-signed) and the From address
+   * on it; operator settings `emailDomain` and `emailFrom`. The defaults are placeholders.
+   */
+  readonly email: { readonly domain: string; readonly fromAddress: string };
   /** Minutes an unpaid order holds its stock before it expires. */
   readonly orderPaymentWindowMinutes: number;
   /**
@@ -140,6 +150,8 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   local: {
     name: 'local',
     authAudience: 'shop-api-local',
+    unverifiedAccountsMayOrder: true,
+    email: { domain: 'shop.local', fromAddress: 'shop@shop.local' },
     paymentProvider: 'simulated',
     orderPaymentWindowMinutes: 30,
     webSocketConnectionsPerUser: 10,
@@ -163,6 +175,8 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   dev: {
     name: 'dev',
     authAudience: 'shop-api-dev',
+    unverifiedAccountsMayOrder: true,
+    email: { domain: 'dev.mail.shop.example.com', fromAddress: 'shop@dev.mail.shop.example.com' },
     paymentProvider: 'simulated',
     orderPaymentWindowMinutes: 30,
     webSocketConnectionsPerUser: 10,
@@ -186,6 +200,8 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   staging: {
     name: 'staging',
     authAudience: 'shop-api-staging',
+    unverifiedAccountsMayOrder: false,
+    email: { domain: 'staging.mail.shop.example.com', fromAddress: 'shop@staging.mail.shop.example.com' },
     paymentProvider: 'stripe',
     orderPaymentWindowMinutes: 30,
     webSocketConnectionsPerUser: 10,
@@ -209,6 +225,8 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   prod: {
     name: 'prod',
     authAudience: 'shop-api-prod',
+    unverifiedAccountsMayOrder: false,
+    email: { domain: 'mail.shop.example.com', fromAddress: 'shop@mail.shop.example.com' },
     paymentProvider: 'stripe',
     orderPaymentWindowMinutes: 30,
     webSocketConnectionsPerUser: 10,

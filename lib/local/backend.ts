@@ -17,6 +17,7 @@ import { type LogFormat, localLogOutput } from './log.ts';
 import { freePort } from './net.ts';
 import { putTemplateSecrets, startLocalSecretsManager } from './secretsmanager/index.ts';
 import { ServiceStack } from './services.ts';
+import { type LocalSes, startLocalSes } from './ses/index.ts';
 import { ensureTemplateQueues, type LocalSqs, startLocalSqs } from './sqs/index.ts';
 
 /** What a backend hands the `onTablesCreated` hook: the new tables, and how to run code as a function would. */
@@ -50,6 +51,8 @@ export interface LocalBackendOptions<Seed = unknown> {
   readonly secretsPort?: number;
   /** Port of the local SQS; a free one when omitted. */
   readonly sqsPort?: number;
+  /** Port of the local SES (the mail catcher and its inbox); a free one when omitted. */
+  readonly sesPort?: number;
   /** Keep DynamoDB Local's data (and generated secrets) in this directory; in memory when omitted. */
   readonly dataDir?: string;
   /** Prefix of local table names, so several backends can share one DynamoDB Local. */
@@ -89,6 +92,8 @@ export interface LocalBackend<Seed = unknown> {
   readonly webSocket?: LocalWebSocketServer;
   /** The local SQS (dead-letter queues of stream consumers). */
   readonly sqs: LocalSqs;
+  /** The local SES: what functions send lands in its inbox (`inboxUrl`, `emails()`). */
+  readonly ses: LocalSes;
   /** The event source mappings on the table's stream, run against DynamoDB Local's stream. */
   readonly streams: EventSourceMappings;
   readonly dynamodbEndpoint: string;
@@ -166,6 +171,7 @@ export async function startLocalBackend<Seed = unknown>(
       resolver,
       emulateCustomResources(resolver, options.customResources).secretValues,
     );
+    const ses = await services.add(startLocalSes({ port: options.sesPort }));
     const { functions } = await services.add(
       startLocalLambda({
         resolver,
@@ -208,6 +214,7 @@ export async function startLocalBackend<Seed = unknown>(
       webSocketUrl: api.webSocketUrl,
       webSocket: api.webSocket,
       sqs,
+      ses,
       streams,
       runSchedules: schedules.runSchedules,
       putSecret: (arn: string, value: string) => secrets.put({ arn, name: arn, value }),

@@ -45,6 +45,7 @@ export function readyRecord(facts: ReadyFacts): Record<string, unknown> {
     dynamodb: backend.dynamodbEndpoint,
     secretsManager: backend.secretsEndpoint,
     sqs: backend.sqs.endpoint,
+    mailInbox: backend.ses.inboxUrl,
     admin: admin.email,
     data: facts.dataDir ?? 'in memory',
   };
@@ -71,6 +72,7 @@ ${networkLines.map((line) => `${line}\n`).join('')}  Reference:      ${backend.u
   DynamoDB Local: ${backend.dynamodbEndpoint}
   Secrets (local Secrets Manager): ${backend.secretsEndpoint}
   SQS (dead-letter queues): ${backend.sqs.endpoint}
+  Mail (local SES inbox): ${backend.ses.inboxUrl}   (every email the shop sends; JSON: ${backend.ses.endpoint}/store)
   Stream consumers: ${consumers}
   Data:           ${dataDir ? `${path.relative(process.cwd(), dataDir)} (kept; npm start -- --reset wipes it)` : 'in memory (gone on exit)'}
   Try:            curl ${backend.url}/products?limit=3

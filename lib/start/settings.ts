@@ -8,6 +8,7 @@ export interface StartSettings {
   readonly dynamodbPort?: number;
   readonly secretsPort?: number;
   readonly sqsPort?: number;
+  readonly sesPort?: number;
   /** The interface the APIs listen on (`127.0.0.1` unless HOST or --host says otherwise). */
   readonly host: string;
   /** LOCAL_CORS_ORIGINS: origins allowed on top of the local environment's CORS origins. */
@@ -26,6 +27,7 @@ export const START_ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['DYNAMODB_PORT', 'port of DynamoDB Local (default: a free one)'],
   ['SECRETS_PORT', 'port of the local Secrets Manager (default: a free one)'],
   ['SQS_PORT', 'port of the local SQS (default: a free one)'],
+  ['SES_PORT', 'port of the local SES, the mail catcher and its inbox (default: a free one)'],
   ['LOCAL_STATE_DIR', 'where data, the synthesized app and runtime.json are kept (default .local)'],
   ['LOCAL_ADMIN_EMAIL', 'the seeded admin account (with LOCAL_ADMIN_PASSWORD; on a fresh --reset)'],
 ];
@@ -84,6 +86,7 @@ export function startSettings(env: NodeJS.ProcessEnv, hostOption?: string): Star
     dynamodbPort: portFrom(env, 'DYNAMODB_PORT'),
     secretsPort: portFrom(env, 'SECRETS_PORT'),
     sqsPort: portFrom(env, 'SQS_PORT'),
+    sesPort: portFrom(env, 'SES_PORT'),
     host,
     extraCorsOrigins,
   };
@@ -95,6 +98,7 @@ export function wantedPorts(settings: StartSettings): WantedPort[] {
     ['DYNAMODB_PORT', settings.dynamodbPort],
     ['SECRETS_PORT', settings.secretsPort],
     ['SQS_PORT', settings.sqsPort],
+    ['SES_PORT', settings.sesPort],
   ];
   return [
     { variable: 'PORT', port: settings.port },
