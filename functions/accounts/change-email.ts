@@ -1,9 +1,9 @@
 import { caller } from '../core/auth.ts';
 import { HttpError, notFound } from '../core/errors.ts';
-import { http } from '../core/http.ts';
+import { http, json } from '../core/http.ts';
 import { parseInput } from '../core/validation.ts';
 import { requestEmailChange } from './email-codes.ts';
-import { changeEmailBody } from './model.ts';
+import { CODE_REQUESTED, changeEmailBody } from './model.ts';
 import { verifyPassword } from './passwords.ts';
 import { findIdentity, getAccount } from './profile-store.ts';
 
@@ -18,7 +18,7 @@ export const handler = http(
       throw new HttpError(403, 'invalid-credentials', 'Forbidden', 'The current password is wrong.');
     }
     await requestEmailChange(account, newEmail, event.requestContext.http.sourceIp);
-    return { statusCode: 202, headers: { 'cache-control': 'no-store' } };
+    return json(202, CODE_REQUESTED, { 'cache-control': 'no-store' });
   },
   { jsonBody: true },
 );

@@ -47,6 +47,11 @@ export const changeEmailBody = z.strictObject({
   currentPassword: z.string().check(z.minLength(1), z.maxLength(PASSWORD_MAX_LENGTH)),
 });
 export const confirmEmailChangeBody = z.strictObject({ code });
+/** The answer to a code request: the same words whether or not an account has the address. */
+export const codeRequestedSchema = z.object({ message: z.string() });
+export const CODE_REQUESTED = {
+  message: 'If an account can use a code at this address, one is on its way. It is valid for 15 minutes.',
+} as const;
 export const userPath = z.strictObject({
   userId: z.string().check(z.regex(ULID_PATTERN, 'Must be a user id (ULID).')),
 });

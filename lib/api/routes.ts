@@ -3,6 +3,7 @@ import {
   accountSchema,
   changeEmailBody,
   changePasswordBody,
+  codeRequestedSchema,
   confirmEmailChangeBody,
   emailBody,
   loginBody,
@@ -476,7 +477,10 @@ export const ROUTES: readonly RouteDefinition[] = [
     secrets: ['cursor'],
     request: { body: emailBody },
     responses: {
-      202: { description: 'If an unverified account has this address, a code is on its way.' },
+      202: {
+        description: 'If an unverified account has this address, a code is on its way.',
+        schema: codeRequestedSchema,
+      },
       400: invalid,
       429: tooManyCodes,
     },
@@ -506,7 +510,10 @@ export const ROUTES: readonly RouteDefinition[] = [
     secrets: ['cursor'],
     request: { body: emailBody },
     responses: {
-      202: { description: 'If an account has this address, a code is on its way.' },
+      202: {
+        description: 'If an account has this address, a code is on its way.',
+        schema: codeRequestedSchema,
+      },
       400: invalid,
       429: tooManyCodes,
     },
@@ -591,7 +598,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     secrets: ['cursor'],
     request: { body: changeEmailBody },
     responses: {
-      202: { description: 'The code is on its way to the new address.' },
+      202: { description: 'The code is on its way to the new address.', schema: codeRequestedSchema },
       400: invalid,
       401: unauthorized,
       403: { description: 'The current password is wrong.', problems: ['invalid-credentials'] },
