@@ -1,3 +1,4 @@
+import { declareEnv, positiveNumber, whenSet } from '../core/config.ts';
 import { isConditionFailure, table, transactWrite } from '../core/db.ts';
 import { Conflict, InvalidInput, NotFound } from '../core/domain-errors.ts';
 import { accountEmailPut } from './account-emails.ts';
@@ -14,10 +15,15 @@ import { type RateLimit, takeRequest } from './rate-limits-store.ts';
  * whether or not an account exists, doing the same reads and writes on both paths.
  */
 
-/** Codes one email address may be sent in an hour and in a day, and one network address may ask for in an hour. */
-export const CODE_REQUEST_LIMITS = { addressPerHour: 5, addressPerDay: 10, ipPerHour: 30 } as const;
+/** Codes one email address may be sent in an hour and in a day (what bounds code guessing, docs/security.md). */
+export const CODE_REQUEST_LIMITS = { addressPerHour: 5, addressPerDay: 10 } as const;
+
+// Per environment (lib/config `codeRequestsPerIpHour`); registration, which never limits, does without.
+declareEnv('CODE_REQUESTS_PER_IP_HOUR', positiveNumber, whenSet('CODE_REQUESTS_PER_IP_HOUR'));
+const DEFAULT_PER_IP_HOUR = 100;
 
 function codeLimits(email: string, sourceIp: string): RateLimit[] {
+  const perIp = Number(process.env.CODE_REQUESTS_PER_IP_HOUR ?? DEFAULT_PER_IP_HOUR);
   return [
     {
       scope: 'code-email-hour',
@@ -31,7 +37,7 @@ function codeLimits(email: string, sourceIp: string): RateLimit[] {
       windowSeconds: 86_400,
       max: CODE_REQUEST_LIMITS.addressPerDay,
     },
-    { scope: 'code-ip-hour', subject: sourceIp, windowSeconds: 3600, max: CODE_REQUEST_LIMITS.ipPerHour },
+    { scope: 'code-ip-hour', subject: sourceIp, windowSeconds: 3600, max: perIp },
   ];
 }
 

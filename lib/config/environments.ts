@@ -56,6 +56,12 @@ export interface EnvironmentConfig {
    */
   readonly unverifiedAccountsMayOrder: boolean;
   /**
+   * One-time codes (verification, reset, email change) one network address may ask for in an
+   * hour. Kept well above one person's needs, as carrier NAT puts many people behind one
+   * address; the per-address limits (5 an hour, 10 a day) are what bound code guessing.
+   */
+  readonly codeRequestsPerIpHour: number;
+  /**
    * Transactional email through SES v2: the domain identity (DKIM-signed) and the From address
    * on it; operator settings `emailDomain` and `emailFrom`. The defaults are placeholders.
    */
@@ -151,6 +157,8 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     name: 'local',
     authAudience: 'shop-api-local',
     unverifiedAccountsMayOrder: true,
+    // Every test, journey and load generator calls from 127.0.0.1.
+    codeRequestsPerIpHour: 100_000,
     email: { domain: 'shop.local', fromAddress: 'shop@shop.local' },
     paymentProvider: 'simulated',
     orderPaymentWindowMinutes: 30,
@@ -176,6 +184,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     name: 'dev',
     authAudience: 'shop-api-dev',
     unverifiedAccountsMayOrder: true,
+    codeRequestsPerIpHour: 100,
     email: { domain: 'dev.mail.shop.example.com', fromAddress: 'shop@dev.mail.shop.example.com' },
     paymentProvider: 'simulated',
     orderPaymentWindowMinutes: 30,
@@ -201,6 +210,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     name: 'staging',
     authAudience: 'shop-api-staging',
     unverifiedAccountsMayOrder: false,
+    codeRequestsPerIpHour: 100,
     email: { domain: 'staging.mail.shop.example.com', fromAddress: 'shop@staging.mail.shop.example.com' },
     paymentProvider: 'stripe',
     orderPaymentWindowMinutes: 30,
@@ -226,6 +236,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     name: 'prod',
     authAudience: 'shop-api-prod',
     unverifiedAccountsMayOrder: false,
+    codeRequestsPerIpHour: 100,
     email: { domain: 'mail.shop.example.com', fromAddress: 'shop@mail.shop.example.com' },
     paymentProvider: 'stripe',
     orderPaymentWindowMinutes: 30,

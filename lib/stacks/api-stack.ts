@@ -262,6 +262,7 @@ export class ApiStack extends Stack {
       PAYMENT_WEBHOOK_URL: `${issuer}/webhooks/payments`,
       ORDER_PAYMENT_WINDOW_MINUTES: String(config.orderPaymentWindowMinutes),
       ORDERS_REQUIRE_VERIFIED_EMAIL: String(!config.unverifiedAccountsMayOrder),
+      CODE_REQUESTS_PER_IP_HOUR: String(config.codeRequestsPerIpHour),
       PAYMENT_RECONCILE_AFTER_SECONDS: String(config.paymentReconcileAfterSeconds),
       ...(config.stripeApiBase ? { STRIPE_API_BASE: config.stripeApiBase } : {}),
     };

@@ -3,20 +3,35 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { accountsApi, bearer, GOOD_PASSWORD, jsonInit, uniqueEmail } from '../support/accounts-api.ts';
 import { call, startTestBackend } from '../support/local-api.ts';
-import { emailsTo, latestCode, waitForEmails } from '../support/mailbox.ts';
+import { codeIn, emailsTo, latestCode as latest, waitForEmails } from '../support/mailbox.ts';
 
 let backend: ShopBackend;
 let api: ReturnType<typeof accountsApi>;
+/** Every line the backend logged, and every code and address the tests used: none may be in a line. */
+const lines: string[] = [];
+const codesSeen = new Set<string>();
 const post = (path: string, body: unknown, headers?: Record<string, string>) =>
   call(`${backend.url}${path}`, jsonInit('POST', body, headers));
+/** The latest code to an address, remembered for the log scan. */
+async function latestCode(...args: Parameters<typeof latest>): Promise<string> {
+  const code = await latest(...args);
+  codesSeen.add(code);
+  return code;
+}
 const otherCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
 describe('email verification, password reset and email change (codes by email, read from the local SES)', () => {
   beforeAll(async () => {
-    backend = await startTestBackend();
+    backend = await startTestBackend(undefined, { log: (line) => lines.push(line) });
     api = accountsApi(backend.url);
   });
   afterAll(async () => {
+    // The shared scan (on stop) finds addresses and tokens by shape; the codes are checked here, as
+    // whole numbers (a 6-digit run inside a timestamp is not a code).
+    for (const code of codesSeen) {
+      const leaked = lines.filter((line) => new RegExp(`(?<![0-9])${code}(?![0-9])`).test(line));
+      expect(leaked, `code ${code} in a log line`).toEqual([]);
+    }
     await backend?.stop();
   });
 
@@ -116,7 +131,8 @@ describe('email verification, password reset and email change (codes by email, r
       expect(res.status).toBe(202);
     }
     const emails = await waitForEmails(backend.ses, target, /Confirm your new email/, 2);
-    const codes = emails.map((e) => /\b(\d{6})\b/.exec(e.body.text ?? '')?.[1]);
+    const codes = emails.map(codeIn);
+    for (const code of codes) codesSeen.add(code);
     // Each code belongs to one racer: try both codes for both (a wrong pairing is a 422).
     const results = await Promise.all(
       racers.map(async (racer) => {
@@ -128,5 +144,48 @@ describe('email verification, password reset and email change (codes by email, r
       }),
     );
     expect(results.sort()).toEqual([200, 409]);
+  });
+
+  it('order emails: placed (with its lines and total) and cancelled, each once', async () => {
+    const session = await api.newCustomer('buyer');
+    const products = await call(`${backend.url}/products?limit=1`);
+    const [product] = products.body.items as { id: string; name: string }[];
+    const auth = bearer(session.accessToken);
+    const placed = await post(
+      '/orders',
+      { items: [{ productId: product?.id, quantity: 1 }] },
+      {
+        ...auth,
+        'idempotency-key': `email-${Date.now()}`,
+      },
+    );
+    expect(placed.status).toBe(201);
+    const orderId = String(placed.body.id);
+    const [receipt] = await waitForEmails(backend.ses, session.user.email, /received/);
+    expect(receipt?.subject).toBe(`Order ${orderId} received`);
+    expect(receipt?.body.text).toContain(`1 x ${product?.name}`);
+    expect((await post(`/orders/${orderId}/cancel`, undefined, auth)).status).toBe(200);
+    await waitForEmails(backend.ses, session.user.email, /cancelled/);
+    expect((await emailsTo(backend.ses, session.user.email)).map((e) => e.subject).sort()).toEqual([
+      `Order ${orderId} received`,
+      `Order ${orderId} was cancelled`,
+      'Your verification code',
+    ]);
+  });
+
+  it('one-click unsubscribe refuses forged tokens and bodies that are not one-click', async () => {
+    const token = '01KDVDNA00AA3S80T672BC3QYS.1798761600.forgedforgedforgedforg';
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const forged = await call(`${backend.url}/email/unsubscribe?token=${token}`, {
+      method: 'POST',
+      headers: form,
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(forged.status).toBe(400);
+    const noBody = await call(`${backend.url}/email/unsubscribe?token=${token}`, {
+      method: 'POST',
+      headers: form,
+    });
+    expect(noBody.status).toBe(400);
   });
 });
