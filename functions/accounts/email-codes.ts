@@ -1,7 +1,7 @@
 import { declareEnv, positiveNumber, whenSet } from '../core/config.ts';
 import { isConditionFailure, table, transactWrite } from '../core/db.ts';
 import { Conflict, InvalidInput, NotFound } from '../core/domain-errors.ts';
-import { accountEmailPut } from './account-emails.ts';
+import { accountEmailPut, NO_ACCOUNT } from './account-emails.ts';
 import { codePut, invalidCode, newCode, takeCodeTry } from './codes-store.ts';
 import { emailKey, profileKey } from './keys.ts';
 import type { Account } from './model.ts';
@@ -40,9 +40,6 @@ function codeLimits(email: string, sourceIp: string): RateLimit[] {
     { scope: 'code-ip-hour', subject: sourceIp, windowSeconds: 3600, max: perIp },
   ];
 }
-
-/** A user id no account has (ids are ULIDs): read on the path without an account, so both paths read the same. */
-const NO_ACCOUNT = '00000000000000000000000000';
 
 /** The transaction items of a new code for an email address and the email carrying it. */
 async function codeWrites(

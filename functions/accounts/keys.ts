@@ -44,5 +44,12 @@ export const rateWindowKey = (scope: string, subject: string, windowStartEpoch: 
   sk: `WINDOW#${windowStartEpoch}`,
 });
 
-/** An email the accounts domain asks the notifications consumer to send (an outbox item). */
-export const accountEmailKey = (id: string) => ({ pk: `ACCOUNT-EMAIL#${id}`, sk: 'EMAIL' });
+/**
+ * An email the accounts domain asks the notifications consumer to send (an outbox item), in the
+ * user's partition so the account's erasure finds it with everything else. It sorts before
+ * `PREFERENCES`, outside the range `getPreferencesWith` reads.
+ */
+export const accountEmailKey = (userId: string, id: string) => ({
+  pk: userPartition(userId),
+  sk: `ACCOUNT-EMAIL#${id}`,
+});

@@ -2,7 +2,7 @@ import { openAccountEmail } from '../accounts/account-emails.ts';
 import { getPreferences } from '../accounts/preferences-store.ts';
 import { getAccount } from '../accounts/profile-store.ts';
 import type { StreamChange } from '../core/stream.ts';
-import type { Order } from '../orders/model.ts';
+import { ORDER_ENTITY, type Order } from '../orders/model.ts';
 import { orderFromStreamImage } from '../orders/store.ts';
 import type { EmailKind, Language } from './strings.ts';
 import { languageOf } from './strings.ts';
@@ -93,7 +93,7 @@ export function contentOf(outgoing: Outgoing, language: Language): EmailContent 
 
 /** The email a stream change calls for, if any: an account email (outbox item) or an order email. */
 export async function outgoingOf(change: StreamChange): Promise<Outgoing | undefined> {
-  if (change.eventName === 'INSERT' && change.newImage?.entity !== 'order') {
+  if (change.eventName === 'INSERT' && change.newImage?.entity !== ORDER_ENTITY) {
     const mail = change.newImage ? await openAccountEmail(change.newImage) : undefined;
     if (!mail) return undefined;
     return {

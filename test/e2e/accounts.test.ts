@@ -59,7 +59,7 @@ describe('accounts, profiles and preferences through the local API', () => {
     call(`${api}/me/password`, jsonInit('PUT', { currentPassword, newPassword }, bearer(token)));
 
   describe('GET /me', () => {
-    it("returns the caller's account {id, email, displayName, bio, role, createdAt} and nothing else", async () => {
+    it("returns the caller's account {id, email, displayName, bio, role, emailVerified, createdAt} and nothing else", async () => {
       const res = await client.me(alice.accessToken);
       expect(res.status).toBe(200);
       expect(res.headers.get('cache-control')).toBe('no-store');
@@ -69,6 +69,7 @@ describe('accounts, profiles and preferences through the local API', () => {
         'createdAt',
         'displayName',
         'email',
+        'emailVerified',
         'id',
         'role',
       ]);
