@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  accountEmailKey,
   emailKey,
   loginAttemptsKey,
   preferencesKey,
@@ -301,6 +302,8 @@ describe('accounts, profiles and preferences through the local API', () => {
         const items = await reader.accountItems(dave.user.id, dave.user.email);
         expect(items.map((i) => String(i.sk).replace(/#.*/, '#')).sort()).toEqual(
           [
+            // The verification email of the registration (an outbox item of the user's partition).
+            accountEmailKey(dave.user.id, '').sk,
             loginAttemptsKey(dave.user.email).sk,
             emailKey(dave.user.email).sk,
             preferencesKey(dave.user.id).sk,
