@@ -104,6 +104,7 @@ try {
     extraCorsOrigins: settings.extraCorsOrigins,
     sqsPort: settings.sqsPort,
     s3Port: settings.s3Port,
+    sesPort: settings.sesPort,
     dynamodbPort: settings.dynamodbPort,
     dynamodbStarted,
     secretsPort: settings.secretsPort,

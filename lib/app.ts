@@ -61,6 +61,7 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
     issuer: api.issuer,
     alarmTopic: data.alarmTopic,
     webSocketApi: api.webSocketApiExports,
+    secrets: { cursor: data.cursorSecret },
   });
   events.addStackDependency(api);
   const alarms = new FunctionAlarmsStack(app, names.alarms, {

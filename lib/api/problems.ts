@@ -82,6 +82,16 @@ export const PROBLEM_TYPES = {
     title: 'clientMessageId reused',
     description: 'The clientMessageId was used with another body.',
   },
+  'invalid-code': {
+    title: 'Invalid code',
+    description:
+      'The one-time code is wrong, expired, already used, replaced by a newer one or out of tries (5); ask for a new one.',
+  },
+  'too-many-requests': {
+    title: 'Too many requests',
+    description:
+      'Too many one-time codes asked for this email address or from this network address in the hour; wait for `Retry-After` seconds.',
+  },
   'too-many-attempts': {
     title: 'Too many attempts',
     description: 'Too many failed sign-ins for this email; wait for `Retry-After` seconds.',

@@ -21,6 +21,7 @@ import { ensureTemplateBuckets, type LocalS3, startLocalS3 } from './s3/index.ts
 import { NotificationDispatcher, readNotificationTargets } from './s3/notifications.ts';
 import { putTemplateSecrets, startLocalSecretsManager } from './secretsmanager/index.ts';
 import { ServiceStack } from './services.ts';
+import { type LocalSes, startLocalSes } from './ses/index.ts';
 import { ensureTemplateQueues, type LocalSqs, startLocalSqs } from './sqs/index.ts';
 
 /** What a backend hands the `onTablesCreated` hook: the new tables, and how to run code as a function would. */
@@ -61,6 +62,8 @@ export interface LocalBackendOptions<Seed = unknown> {
   readonly sqsPort?: number;
   /** Port of the local S3; a free one when omitted. */
   readonly s3Port?: number;
+  /** Port of the local SES (the mail catcher and its inbox); a free one when omitted. */
+  readonly sesPort?: number;
   /** Keep DynamoDB Local's data (and generated secrets) in this directory; in memory when omitted. */
   readonly dataDir?: string;
   /** Prefix of local table names, so several backends can share one DynamoDB Local. */
@@ -104,6 +107,8 @@ export interface LocalBackend<Seed = unknown> {
   readonly s3: LocalS3;
   /** Resolves once every S3 notification fired so far has been handled (retries included). */
   s3NotificationsSettled(): Promise<void>;
+  /** The local SES: what functions send lands in its inbox (`inboxUrl`, `emails()`). */
+  readonly ses: LocalSes;
   /** The event source mappings on the table's stream, run against DynamoDB Local's stream. */
   readonly streams: EventSourceMappings;
   readonly dynamodbEndpoint: string;
@@ -216,6 +221,7 @@ export async function startLocalBackend<Seed = unknown>(
       resolver,
       emulateCustomResources(resolver, options.customResources).secretValues,
     );
+    const ses = await services.add(startLocalSes({ port: options.sesPort }));
     const lambda = await services.add(
       startLocalLambda({
         resolver,
@@ -268,6 +274,7 @@ export async function startLocalBackend<Seed = unknown>(
       sqs,
       s3,
       s3NotificationsSettled: () => notifications.settled(),
+      ses,
       streams,
       runSchedules: schedules.runSchedules,
       putSecret: (arn: string, value: string) => secrets.put({ arn, name: arn, value }),

@@ -66,7 +66,7 @@ export interface ApiStackProps extends StackProps {
 }
 
 /** Environment variable through which each kind of secret's ARN reaches a function. */
-const SECRET_VARIABLES: Record<SecretName, string> = {
+export const SECRET_VARIABLES: Record<SecretName, string> = {
   cursor: 'CURSOR_SECRET_ARN',
   signingKey: 'SIGNING_KEY_SECRET_ARN',
   paymentWebhook: 'PAYMENT_WEBHOOK_SECRET_ARN',
@@ -265,6 +265,8 @@ export class ApiStack extends Stack {
       PAYMENT_PROVIDER: config.paymentProvider,
       PAYMENT_WEBHOOK_URL: `${issuer}/webhooks/payments`,
       ORDER_PAYMENT_WINDOW_MINUTES: String(config.orderPaymentWindowMinutes),
+      ORDERS_REQUIRE_VERIFIED_EMAIL: String(!config.unverifiedAccountsMayOrder),
+      CODE_REQUESTS_PER_IP_HOUR: String(config.codeRequestsPerIpHour),
       PAYMENT_RECONCILE_AFTER_SECONDS: String(config.paymentReconcileAfterSeconds),
       [SCRYPT_PARAMETERS_VARIABLE]: formatScryptParameters(config.passwordHashing),
       ...(config.stripeApiBase ? { STRIPE_API_BASE: config.stripeApiBase } : {}),

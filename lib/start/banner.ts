@@ -48,6 +48,7 @@ export function readyRecord(facts: ReadyFacts): Record<string, unknown> {
     secretsManager: backend.secretsEndpoint,
     sqs: backend.sqs.endpoint,
     s3: backend.s3.endpoint,
+    mailInbox: backend.ses.inboxUrl,
     admin: admin.email,
     data: facts.dataDir ?? 'in memory',
     // Where the start's time went (npm run bench -- --only dev-loop reads it).
@@ -77,6 +78,7 @@ ${networkLines.map((line) => `${line}\n`).join('')}  Reference:      ${backend.u
   Secrets (local Secrets Manager): ${backend.secretsEndpoint}
   SQS (dead-letter queues): ${backend.sqs.endpoint}
   S3 (image uploads, renditions): ${backend.s3.endpoint}
+  Mail (local SES inbox): ${backend.ses.inboxUrl}   (every email the shop sends; JSON: ${backend.ses.endpoint}/store)
   Stream consumers: ${consumers}
   Data:           ${dataDir ? `${path.relative(process.cwd(), dataDir)} (kept; npm start -- --reset wipes it)` : 'in memory (gone on exit)'}
   Try:            curl ${backend.url}/products?limit=3

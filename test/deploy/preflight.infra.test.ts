@@ -59,6 +59,8 @@ describe('the preflight on prod as synthesized, offline (cfn-lint on the PATH, n
       'alarmEmail',
       'corsOrigins',
       'corsOrigins',
+      'emailDomain',
+      'emailFrom',
     ]);
     expect(verdict('prod', checks)).toEqual({
       line: 'NOT READY: 1 check failed; fix it before deploying prod (1 check did not run).',

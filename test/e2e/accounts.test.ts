@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  accountEmailKey,
   emailKey,
   loginAttemptsKey,
   preferencesKey,
@@ -59,7 +60,7 @@ describe('accounts, profiles and preferences through the local API', () => {
     call(`${api}/me/password`, jsonInit('PUT', { currentPassword, newPassword }, bearer(token)));
 
   describe('GET /me', () => {
-    it("returns the caller's account {id, email, displayName, bio, role, createdAt} and nothing else", async () => {
+    it("returns the caller's account {id, email, displayName, bio, role, emailVerified, createdAt} and nothing else", async () => {
       const res = await client.me(alice.accessToken);
       expect(res.status).toBe(200);
       expect(res.headers.get('cache-control')).toBe('no-store');
@@ -69,6 +70,7 @@ describe('accounts, profiles and preferences through the local API', () => {
         'createdAt',
         'displayName',
         'email',
+        'emailVerified',
         'id',
         'role',
       ]);
@@ -300,6 +302,8 @@ describe('accounts, profiles and preferences through the local API', () => {
         const items = await reader.accountItems(dave.user.id, dave.user.email);
         expect(items.map((i) => String(i.sk).replace(/#.*/, '#')).sort()).toEqual(
           [
+            // The verification email of the registration (an outbox item of the user's partition).
+            accountEmailKey(dave.user.id, '').sk,
             loginAttemptsKey(dave.user.email).sk,
             emailKey(dave.user.email).sk,
             preferencesKey(dave.user.id).sk,

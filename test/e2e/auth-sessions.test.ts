@@ -51,6 +51,7 @@ describe('sign-up, sign-in and sessions through the local API', () => {
         displayName: 'Story Teller',
         bio: '',
         role: 'customer',
+        emailVerified: false,
         createdAt: expect.any(String),
       });
       expect(registered.expiresIn).toBe(900);

@@ -174,6 +174,46 @@ export const MATRIX: Readonly<Record<string, MatrixRow>> = {
     request: async (f) => post('/auth/logout', { refreshToken: (await f.freshSession()).refreshToken }),
     expected: 204,
   },
+  'POST /auth/verify-email/request': {
+    request: () => post('/auth/verify-email/request', { email: uniqueEmail('matrix') }),
+    expected: 202,
+  },
+  // No code was sent to these addresses: every caller gets the same 422, none a 401.
+  'POST /auth/verify-email': {
+    request: () => post('/auth/verify-email', { email: uniqueEmail('matrix'), code: '000000' }),
+    expected: 422,
+  },
+  'POST /auth/password-reset': {
+    request: () => post('/auth/password-reset', { email: uniqueEmail('matrix') }),
+    expected: 202,
+  },
+  'POST /auth/password-reset/confirm': {
+    request: () =>
+      post('/auth/password-reset/confirm', {
+        email: uniqueEmail('matrix'),
+        code: '000000',
+        newPassword: GOOD_PASSWORD,
+      }),
+    expected: 422,
+  },
+  'POST /me/email': {
+    request: (f, caller) =>
+      post('/me/email', {
+        newEmail: uniqueEmail('matrix-move'),
+        currentPassword: f.principal(caller)?.password ?? GOOD_PASSWORD,
+      }),
+    expected: byCaller(202, 202, 202),
+  },
+  'POST /me/email/confirm': {
+    request: () => post('/me/email/confirm', { code: '000000' }),
+    expected: byCaller(422, 422, 422),
+  },
+  // A forged token: public (no 401 for anyone), refused alike (400).
+  'POST /email/unsubscribe': {
+    request: () =>
+      post('/email/unsubscribe?token=01KDVDNA00AA3S80T672BC3QYS.1798761600.forgedforgedforgedforg', {}),
+    expected: 400,
+  },
   'GET /me': { request: () => get('/me'), expected: byCaller(200, 200, 200) },
   'PATCH /me': {
     request: () => ({ method: 'PATCH', path: '/me', body: { bio: 'Set by the matrix.' } }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rawPathname } from '../../lib/api/contract.ts';
 import { contractViolations, type Exchange, frameViolations, operationFor } from '../support/contract.ts';
 
 const product = {
@@ -155,5 +156,13 @@ describe('the contract check of e2e responses', () => {
     expect(frameViolations({ type: 'read', conversationId: 'c', userId: 'u', lastReadId: null })).toEqual([]);
     expect(frameViolations({ type: 'pong', extra: 1 })).not.toEqual([]);
     expect(frameViolations({ type: 'typing' })).not.toEqual([]);
+  });
+});
+
+describe('rawPathname', () => {
+  it('keeps dot segments as sent (the API routes the raw path), without query or fragment', () => {
+    expect(rawPathname('http://127.0.0.1:3000/orders/../payments?x=1')).toBe('/orders/../payments');
+    expect(rawPathname('http://127.0.0.1:3000/a/./b#f')).toBe('/a/./b');
+    expect(rawPathname('http://127.0.0.1:3000')).toBe('/');
   });
 });

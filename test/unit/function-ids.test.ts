@@ -35,6 +35,13 @@ const ROUTE_IDS: Readonly<Record<string, string>> = {
   'POST /auth/login': 'AccountsCreateSession',
   'POST /auth/refresh': 'AccountsRefreshSession',
   'POST /auth/logout': 'AccountsRevokeSession',
+  'POST /auth/verify-email/request': 'AccountsRequestEmailVerification',
+  'POST /auth/verify-email': 'AccountsVerifyEmail',
+  'POST /auth/password-reset': 'AccountsRequestPasswordReset',
+  'POST /auth/password-reset/confirm': 'AccountsResetPassword',
+  'POST /me/email': 'AccountsChangeEmail',
+  'POST /me/email/confirm': 'AccountsConfirmEmailChange',
+  'POST /email/unsubscribe': 'NotificationsUnsubscribe',
   'GET /me': 'AccountsGetAccount',
   'PATCH /me': 'AccountsUpdateAccount',
   'PUT /me/password': 'AccountsChangePassword',
@@ -78,6 +85,7 @@ const CONSUMER_IDS = [
   'RealtimeCloseConnections',
   'MessagesSyncProfiles',
   'RecommendationsUpdateAggregates',
+  'NotificationsSendEmails',
 ];
 
 /** The deploy-time functions of the data stack: their construct ids predate the rule, their names do not. */
