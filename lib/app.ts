@@ -65,10 +65,14 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
   });
   events.addStackDependency(api);
   const alarms = new FunctionAlarmsStack(app, names.alarms, {
+    config,
     tags,
-    description: `Shop alarms of the HTTP API's functions (${config.name})`,
+    description: `Shop alarms, dashboard and saved queries of the HTTP API (${config.name})`,
     topic: data.alarmTopic,
     functions: api.functions,
+    api: api.api,
+    accessLogs: api.accessLogs,
+    table: data.table,
   });
   alarms.addStackDependency(api);
   // Synthesis (and so `cdk deploy`) says what an operator still has to set; the preflight

@@ -36,7 +36,6 @@ import {
 import { deployedSchedules } from '../api/schedules.ts';
 import { webSocketStageName } from '../api/websocket.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
-import { ApiMonitoring } from '../constructs/api-monitoring.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
 import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
 import type { MediaStack } from './media-stack.ts';
@@ -144,9 +143,9 @@ export function routeThrottleSettings(
 /**
  * The HTTP API: one function per route of the route table, a catch-all for 404/405, the
  * scheduled functions, access logs, throttling per stage and per route, an optional custom
- * domain, and the API's monitoring (route-group alarms, dashboard, saved queries). The
- * functions' own alarms live in the alarms stack (`FunctionAlarmsStack`): with three per function
- * this stack would pass CloudFormation's 500 resources.
+ * domain. Its monitoring (the functions' alarms, route-group filters and alarms, dashboard,
+ * saved queries) lives in the alarms stack (`FunctionAlarmsStack`): here it would take this
+ * stack past CloudFormation's 500 resources.
  */
 export class ApiStack extends Stack {
   readonly api: HttpApi;
@@ -162,7 +161,6 @@ export class ApiStack extends Stack {
   /** The access-token issuer (`iss`): the configured URL, the custom domain, else the API's own endpoint. */
   readonly issuer: string;
   readonly accessLogs: LogGroup;
-  readonly monitoring: ApiMonitoring;
   /** Functions by construct id (`CatalogListProducts`), for tests and outputs. */
   readonly functions = new Map<string, EndpointFunction>();
 
@@ -337,16 +335,7 @@ export class ApiStack extends Stack {
       this.functions.set(id, fn);
     }
 
-    this.monitoring = new ApiMonitoring(this, 'Monitoring', {
-      config,
-      api: this.api,
-      accessLogs: this.accessLogs,
-      table,
-      topic: alarmTopic,
-    });
-
     new CfnOutput(this, 'ApiUrl', { value: domainName ? issuer : this.api.apiEndpoint });
-    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     // Here, not in the events stack that builds its stage: an output there would re-export an import.
     new CfnOutput(this, 'WebSocketUrl', { value: webSocketUrl });
   }
