@@ -14,18 +14,18 @@ export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
     ...shared,
-    // A layer is a folder (test/unit/, ...) or, in folders by feature (test/local/, ...), a file
+    // Tests sit in folders by feature (test/orders/, test/local/, ...); a file's layer is its
     // suffix: `*.unit.test.ts`, `*.integration.test.ts`, `*.e2e.test.ts`, `*.infra.test.ts`.
     projects: [
-      { test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts', 'test/**/*.unit.test.ts'] } },
+      { test: { ...shared, name: 'unit', include: ['test/**/*.unit.test.ts'] } },
       {
         test: {
           ...shared,
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/**/*.integration.test.ts'],
+          include: ['test/**/*.integration.test.ts'],
         },
       },
-      { test: { ...shared, name: 'e2e', include: ['test/e2e/**/*.test.ts', 'test/**/*.e2e.test.ts'] } },
+      { test: { ...shared, name: 'e2e', include: ['test/**/*.e2e.test.ts'] } },
       // Each synthesis bundles every function (one esbuild build, lib/constructs/function-bundler.ts):
       // seconds, but more on a loaded 2-core machine.
       {
@@ -33,7 +33,7 @@ export default defineConfig({
           ...shared,
           testTimeout: 180_000,
           name: 'infra',
-          include: ['test/infra/**/*.test.ts', 'test/**/*.infra.test.ts'],
+          include: ['test/**/*.infra.test.ts'],
         },
       },
     ],

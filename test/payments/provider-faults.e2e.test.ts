@@ -13,7 +13,7 @@ import {
 
 /**
  * The payment provider misbehaving the ways networks and proxies do, beyond the clean 4xx/5xx
- * answers payments-stripe.test.ts covers: an HTML error page, a truncated JSON body, a connection
+ * answers test/payments/stripe.e2e.test.ts covers: an HTML error page, a truncated JSON body, a connection
  * reset after Stripe ran the charge, an answer that never comes. Whatever happens: the client
  * gets a 2xx or a 502/503 problem (never a 500), Stripe holds at most one PaymentIntent per
  * order attempt, and the order ends up paid or still payable.

@@ -15,8 +15,8 @@ import { adminSession, orderOf, ordersApi } from '../support/orders-api.ts';
 const NO_SUCH_ORDER = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 
 // Every route's statuses for every kind of caller (no token, refused tokens, another user, the
-// owner, an admin) are in the authorization matrix (test/e2e/authorization-matrix.test.ts); the
-// authorizer's handling of each kind of forged token in token-attacks.test.ts. This file tests
+// owner, an admin) are in the authorization matrix (test/security/authorization-matrix.e2e.test.ts); the
+// authorizer's handling of each kind of forged token in test/security/token-attacks.e2e.test.ts. This file tests
 // what those do not: a stranger's 404 is indistinguishable, and what each role can do end to end.
 describe('orders and payments authorization, through the local API', () => {
   let backend: ShopBackend;

@@ -12,7 +12,7 @@ type Role = 'stranger' | 'participant' | 'admin';
 const SECRET = 'secret-of-the-participants';
 
 // Every route's statuses for every kind of caller are in the authorization matrix
-// (test/e2e/authorization-matrix.test.ts). This file tests what it does not: who sees a
+// (test/security/authorization-matrix.e2e.test.ts). This file tests what it does not: who sees a
 // conversation in which listing, support's limits, and that a stranger learns nothing.
 describe('messages authorization, through the local API', () => {
   let backend: ShopBackend;
