@@ -1,7 +1,7 @@
 import { addShopStacks, stackNames } from './app.ts';
 import { environmentConfigFromContext } from './config/environments.ts';
 import { PROJECT_ROOT } from './constructs/endpoint-function.ts';
-import { synthesizeApp } from './local/cloudformation/synth.ts';
+import { sourceHash, synthesizeApp } from './local/cloudformation/synth.ts';
 
 export interface SynthResult {
   readonly outdir: string;
@@ -13,6 +13,11 @@ export interface SynthResult {
 
 /** Everything that shapes the synthesized app: its code, its config, its locked dependencies. */
 const SOURCES = ['bin', 'lib', 'functions', 'cdk.json', 'package-lock.json'];
+
+/** What a synthesis of `envName` with `reuse` would compare: a hash of its sources and context. */
+export function synthesisHash(envName: string, context: Readonly<Record<string, string>> = {}): string {
+  return sourceHash({ projectRoot: PROJECT_ROOT, sources: SOURCES, context: { ...context, env: envName } });
+}
 
 /**
  * Synthesizes one environment of the shop into `outdir`, in process, with the same code path as

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   emailKey,
   loginAttemptsKey,
@@ -10,9 +10,7 @@ import {
 } from '../../functions/accounts/keys.ts';
 import { DEFAULT_PREFERENCES, type Preferences } from '../../functions/accounts/model.ts';
 import { CATEGORIES } from '../../functions/catalog/model.ts';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import {
-  accountsApi,
   bearer,
   errorPaths,
   expectProblem,
@@ -20,7 +18,8 @@ import {
   jsonInit,
   type Session,
 } from '../support/accounts-api.ts';
-import { call, startTestBackend } from '../support/local-api.ts';
+import { call } from '../support/local-api.ts';
+import { useShop } from '../support/shop.ts';
 import { tableReader } from '../support/table-items.ts';
 
 const SAVED: Preferences = {
@@ -32,35 +31,27 @@ const SAVED: Preferences = {
 };
 
 describe('accounts, profiles and preferences through the local API', () => {
-  let backend: ShopBackend;
-  let api: string;
-  let client: ReturnType<typeof accountsApi>;
+  const shop = useShop();
   let alice: Session & { password: string };
 
   beforeAll(async () => {
-    backend = await startTestBackend();
-    api = backend.url;
-    client = accountsApi(api);
-    alice = await client.newCustomer('alice');
+    alice = await shop.accounts.newCustomer('alice');
   });
 
-  afterAll(async () => {
-    await backend.stop();
-  });
-
-  const patchMe = (token: string, body: unknown) => call(`${api}/me`, jsonInit('PATCH', body, bearer(token)));
-  const getPreferences = (token: string) => call(`${api}/me/preferences`, { headers: bearer(token) });
+  const patchMe = (token: string, body: unknown) =>
+    call(`${shop.api}/me`, jsonInit('PATCH', body, bearer(token)));
+  const getPreferences = (token: string) => call(`${shop.api}/me/preferences`, { headers: bearer(token) });
   const putPreferences = (token: string, body: unknown, ifMatch?: string) =>
     call(
-      `${api}/me/preferences`,
+      `${shop.api}/me/preferences`,
       jsonInit('PUT', body, bearer(token, ifMatch === undefined ? {} : { 'if-match': ifMatch })),
     );
   const changePassword = (token: string, currentPassword: string, newPassword: string) =>
-    call(`${api}/me/password`, jsonInit('PUT', { currentPassword, newPassword }, bearer(token)));
+    call(`${shop.api}/me/password`, jsonInit('PUT', { currentPassword, newPassword }, bearer(token)));
 
   describe('GET /me', () => {
     it("returns the caller's account {id, email, displayName, bio, role, createdAt} and nothing else", async () => {
-      const res = await client.me(alice.accessToken);
+      const res = await shop.accounts.me(alice.accessToken);
       expect(res.status).toBe(200);
       expect(res.headers.get('cache-control')).toBe('no-store');
       expect(res.body).toEqual(alice.user);
@@ -80,7 +71,7 @@ describe('accounts, profiles and preferences through the local API', () => {
       const res = await patchMe(alice.accessToken, { displayName: '  Alice A.  ', bio: 'Reads a lot.' });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ ...alice.user, displayName: 'Alice A.', bio: 'Reads a lot.' });
-      expect((await client.me(alice.accessToken)).body).toEqual(res.body);
+      expect((await shop.accounts.me(alice.accessToken)).body).toEqual(res.body);
     });
 
     it.each([
@@ -90,32 +81,32 @@ describe('accounts, profiles and preferences through the local API', () => {
       ['createdAt', { createdAt: '2000-01-01T00:00:00.000Z' }],
       ['nickname', { nickname: 'Al' }],
     ])('rejects a body with %s with a 400 naming it, and changes nothing', async (field, body) => {
-      const before = await client.me(alice.accessToken);
+      const before = await shop.accounts.me(alice.accessToken);
       const res = await patchMe(alice.accessToken, { displayName: 'Should Not Stick', ...body });
       expectProblem(res, 400);
       expect(errorPaths(res)).toEqual([`body.${field}`]);
-      const after = await client.me(alice.accessToken);
+      const after = await shop.accounts.me(alice.accessToken);
       expect(after.body).toEqual(before.body);
       expect(after.body.role).toBe('customer');
     });
 
     it('cannot be talked into the admin role through a __proto__ key', async () => {
-      const res = await call(`${api}/me`, {
+      const res = await call(`${shop.api}/me`, {
         method: 'PATCH',
         headers: bearer(alice.accessToken, { 'content-type': 'application/json' }),
         body: '{"__proto__":{"role":"admin"},"constructor":{"prototype":{"role":"admin"}}}',
       });
       expect(res.status).toBeLessThan(500);
       expect(res.contentType).toMatch(/json/);
-      expect((await client.me(alice.accessToken)).body.role).toBe('customer');
+      expect((await shop.accounts.me(alice.accessToken)).body.role).toBe('customer');
     });
   });
 
   describe('GET /users/{userId}', () => {
     it('shows only the public profile: id, displayName, bio, createdAt (no email, no role), without a token', async () => {
-      const res = await call(`${api}/users/${alice.user.id}`);
+      const res = await call(`${shop.api}/users/${alice.user.id}`);
       expect(res.status).toBe(200);
-      const me = (await client.me(alice.accessToken)).body;
+      const me = (await shop.accounts.me(alice.accessToken)).body;
       expect(res.body).toEqual({
         id: alice.user.id,
         displayName: me.displayName,
@@ -126,13 +117,13 @@ describe('accounts, profiles and preferences through the local API', () => {
     });
 
     it('answers an unknown user id with a 404 problem', async () => {
-      expectProblem(await call(`${api}/users/01ARZ3NDEKTSV4RRFFQ69G5FAV`), 404);
+      expectProblem(await call(`${shop.api}/users/01ARZ3NDEKTSV4RRFFQ69G5FAV`), 404);
     });
 
     it.each([['not-a-ulid'], ['01arz3ndektsv4rrffq69g5fav'], [`USER%23${'0'.repeat(26)}`]])(
       'answers the malformed id %s with a 400 problem naming path.userId',
       async (id) => {
-        const res = await call(`${api}/users/${id}`);
+        const res = await call(`${shop.api}/users/${id}`);
         expectProblem(res, 400);
         expect(errorPaths(res)).toEqual(['path.userId']);
       },
@@ -143,7 +134,7 @@ describe('accounts, profiles and preferences through the local API', () => {
     let bob: Session & { password: string };
 
     beforeAll(async () => {
-      bob = await client.newCustomer('bob');
+      bob = await shop.accounts.newCustomer('bob');
     });
 
     it('returns the defaults with an ETag when nothing was ever saved', async () => {
@@ -211,11 +202,11 @@ describe('accounts, profiles and preferences through the local API', () => {
   describe('GET /me/export', () => {
     it('contains the account and the preferences, and no password hash or refresh token material', async () => {
       await putPreferences(alice.accessToken, SAVED);
-      const res = await call(`${api}/me/export`, { headers: bearer(alice.accessToken) });
+      const res = await call(`${shop.api}/me/export`, { headers: bearer(alice.accessToken) });
       expect(res.status).toBe(200);
       expect(res.headers.get('cache-control')).toBe('no-store');
       expect(res.headers.get('content-disposition')).toMatch(/^attachment/);
-      const me = (await client.me(alice.accessToken)).body;
+      const me = (await shop.accounts.me(alice.accessToken)).body;
       expect(res.body).toMatchObject({
         userId: alice.user.id,
         exportedAt: expect.any(String),
@@ -223,7 +214,7 @@ describe('accounts, profiles and preferences through the local API', () => {
       });
 
       const text = JSON.stringify(res.body);
-      const reader = tableReader(backend);
+      const reader = tableReader(shop.backend);
       try {
         const [identity] = await reader.partition(emailKey(alice.user.email).pk);
         const stored = identity?.password as { hash: string; salt: string } | undefined;
@@ -255,8 +246,8 @@ describe('accounts, profiles and preferences through the local API', () => {
     const newPassword = 'a brand new passphrase';
 
     beforeAll(async () => {
-      carol = await client.newCustomer('carol');
-      carolSecondSession = await client.signIn(carol.user.email, carol.password);
+      carol = await shop.accounts.newCustomer('carol');
+      carolSecondSession = await shop.accounts.signIn(carol.user.email, carol.password);
     });
 
     it('answers a wrong current password with a 403 problem', async () => {
@@ -273,16 +264,16 @@ describe('accounts, profiles and preferences through the local API', () => {
       const res = await changePassword(carol.accessToken, carol.password, newPassword);
       expect(res.status).toBe(204);
 
-      expectProblem(await client.login(carol.user.email, carol.password), 401);
-      expectProblem(await client.refresh(carol.refreshToken), 401);
-      expectProblem(await client.refresh(carolSecondSession.refreshToken), 401);
-      const fresh = await client.login(carol.user.email, newPassword);
+      expectProblem(await shop.accounts.login(carol.user.email, carol.password), 401);
+      expectProblem(await shop.accounts.refresh(carol.refreshToken), 401);
+      expectProblem(await shop.accounts.refresh(carolSecondSession.refreshToken), 401);
+      const fresh = await shop.accounts.login(carol.user.email, newPassword);
       expect(fresh.status).toBe(200);
       expect((fresh.body.user as { id: string }).id).toBe(carol.user.id);
     });
 
     it('leaves access tokens issued before the change working until they expire', async () => {
-      expect((await client.me(carolSecondSession.accessToken)).status).toBe(200);
+      expect((await shop.accounts.me(carolSecondSession.accessToken)).status).toBe(200);
     });
   });
 
@@ -290,12 +281,12 @@ describe('accounts, profiles and preferences through the local API', () => {
     let dave: Session & { password: string };
 
     beforeAll(async () => {
-      dave = await client.newCustomer('dave');
+      dave = await shop.accounts.newCustomer('dave');
       // Give the erasure something to find in every place the accounts domain writes.
       expect((await putPreferences(dave.accessToken, SAVED)).status).toBe(200);
       expect((await patchMe(dave.accessToken, { bio: 'Soon gone.' })).status).toBe(200);
-      expectProblem(await client.login(dave.user.email, 'a wrong password!'), 401);
-      const reader = tableReader(backend);
+      expectProblem(await shop.accounts.login(dave.user.email, 'a wrong password!'), 401);
+      const reader = tableReader(shop.backend);
       try {
         const items = await reader.accountItems(dave.user.id, dave.user.email);
         expect(items.map((i) => String(i.sk).replace(/#.*/, '#')).sort()).toEqual(
@@ -313,9 +304,9 @@ describe('accounts, profiles and preferences through the local API', () => {
     });
 
     it('answers 204 and leaves no item of the user in the table', async () => {
-      const res = await call(`${api}/me`, { method: 'DELETE', headers: bearer(dave.accessToken) });
+      const res = await call(`${shop.api}/me`, { method: 'DELETE', headers: bearer(dave.accessToken) });
       expect(res.status).toBe(204);
-      const reader = tableReader(backend);
+      const reader = tableReader(shop.backend);
       try {
         expect(await reader.accountItems(dave.user.id, dave.user.email)).toEqual([]);
         expect(await reader.itemsMentioning(dave.user.id, dave.user.email)).toEqual([]);
@@ -325,19 +316,19 @@ describe('accounts, profiles and preferences through the local API', () => {
     });
 
     it('answers GET /me with the old access token with a 404 problem', async () => {
-      expectProblem(await client.me(dave.accessToken), 404);
+      expectProblem(await shop.accounts.me(dave.accessToken), 404);
     });
 
     it('kills the refresh token of the account (401)', async () => {
-      expectProblem(await client.refresh(dave.refreshToken), 401);
+      expectProblem(await shop.accounts.refresh(dave.refreshToken), 401);
     });
 
     it('removes the public profile (404)', async () => {
-      expectProblem(await call(`${api}/users/${dave.user.id}`), 404);
+      expectProblem(await call(`${shop.api}/users/${dave.user.id}`), 404);
     });
 
     it('makes signing in fail with the same 401 as an unknown email', async () => {
-      const res = await client.login(dave.user.email, dave.password);
+      const res = await shop.accounts.login(dave.user.email, dave.password);
       expectProblem(res, 401);
       expect(res.body.detail).toBe('Email or password is wrong.');
     });
@@ -350,7 +341,7 @@ describe('accounts, profiles and preferences through the local API', () => {
     it('does not let a still-valid access token write preferences back for an erased account (404, no item)', async () => {
       const res = await putPreferences(dave.accessToken, SAVED);
       expectProblem(res, 404);
-      const reader = tableReader(backend);
+      const reader = tableReader(shop.backend);
       try {
         expect(await reader.partition(userPartition(dave.user.id))).toEqual([]);
       } finally {
@@ -359,7 +350,7 @@ describe('accounts, profiles and preferences through the local API', () => {
     });
 
     it('frees the email: it can be registered again as a new account', async () => {
-      const res = await client.register({
+      const res = await shop.accounts.register({
         email: dave.user.email,
         password: GOOD_PASSWORD,
         displayName: 'New Dave',

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { userPartition } from '../../functions/accounts/keys.ts';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import {
-  accountsApi,
   bearer,
   errorMessage,
   errorPaths,
@@ -14,23 +12,12 @@ import {
   uniqueEmail,
 } from '../support/accounts-api.ts';
 import { payloadOf, tokenSettings } from '../support/forged-tokens.ts';
-import { call, startTestBackend } from '../support/local-api.ts';
+import { call } from '../support/local-api.ts';
+import { useShop } from '../support/shop.ts';
 import { tableReader } from '../support/table-items.ts';
 
 describe('sign-up, sign-in and sessions through the local API', () => {
-  let backend: ShopBackend;
-  let api: string;
-  let client: ReturnType<typeof accountsApi>;
-
-  beforeAll(async () => {
-    backend = await startTestBackend();
-    api = backend.url;
-    client = accountsApi(api);
-  });
-
-  afterAll(async () => {
-    await backend.stop();
-  });
+  const shop = useShop();
 
   // The steps of one story share state and run in order, as a user would go through them.
   describe('a session, from registration to logout', () => {
@@ -41,7 +28,11 @@ describe('sign-up, sign-in and sessions through the local API', () => {
     let registeredRotated: Session;
 
     it('POST /auth/register answers 201 with the account, an RS256 access token and an opaque refresh token', async () => {
-      const res = await client.register({ email, password: GOOD_PASSWORD, displayName: 'Story Teller' });
+      const res = await shop.accounts.register({
+        email,
+        password: GOOD_PASSWORD,
+        displayName: 'Story Teller',
+      });
       expect(res.status).toBe(201);
       expect(res.headers.get('cache-control')).toBe('no-store');
       registered = res.body as unknown as Session;
@@ -57,7 +48,7 @@ describe('sign-up, sign-in and sessions through the local API', () => {
       expect(registered.refreshToken.length).toBeGreaterThanOrEqual(20);
       expect(JSON.stringify(res.body)).not.toContain(GOOD_PASSWORD);
 
-      const { issuer, audience } = tokenSettings(backend);
+      const { issuer, audience } = tokenSettings(shop.backend);
       const [headerPart] = registered.accessToken.split('.');
       expect(JSON.parse(Buffer.from(headerPart ?? '', 'base64url').toString())).toMatchObject({
         alg: 'RS256',
@@ -71,49 +62,49 @@ describe('sign-up, sign-in and sessions through the local API', () => {
     });
 
     it('POST /auth/login with the same credentials answers 200 with a second, independent session', async () => {
-      const res = await client.login(email, GOOD_PASSWORD);
+      const res = await shop.accounts.login(email, GOOD_PASSWORD);
       expect(res.status).toBe(200);
       expect(res.headers.get('cache-control')).toBe('no-store');
       loggedIn = res.body as unknown as Session;
       expect(loggedIn.user).toEqual(registered.user);
       expect(loggedIn.refreshToken).not.toBe(registered.refreshToken);
-      const me = await client.me(loggedIn.accessToken);
+      const me = await shop.accounts.me(loggedIn.accessToken);
       expect(me.status).toBe(200);
       expect(me.body).toEqual(registered.user);
     });
 
     it('POST /auth/refresh exchanges the refresh token for a new pair that works', async () => {
-      const res = await client.refresh(loggedIn.refreshToken);
+      const res = await shop.accounts.refresh(loggedIn.refreshToken);
       expect(res.status).toBe(200);
       rotated = res.body as unknown as Session;
       expect(rotated.user).toEqual(registered.user);
       expect(rotated.refreshToken).not.toBe(loggedIn.refreshToken);
       expect(rotated.accessToken).toEqual(expect.any(String));
       expect(rotated.expiresIn).toBe(900);
-      expect((await client.me(rotated.accessToken)).status).toBe(200);
+      expect((await shop.accounts.me(rotated.accessToken)).status).toBe(200);
     });
 
     it('revokes the whole family when a rotated-out token is presented again: the old token is 401 and the latest stops working too', async () => {
-      const reuse = await client.refresh(loggedIn.refreshToken);
+      const reuse = await shop.accounts.refresh(loggedIn.refreshToken);
       expectProblem(reuse, 401);
-      const latest = await client.refresh(rotated.refreshToken);
+      const latest = await shop.accounts.refresh(rotated.refreshToken);
       expectProblem(latest, 401);
     });
 
     it('keeps the other session of the same user (from registration) alive after one family is revoked', async () => {
-      const res = await client.refresh(registered.refreshToken);
+      const res = await shop.accounts.refresh(registered.refreshToken);
       expect(res.status).toBe(200);
       registeredRotated = res.body as unknown as Session;
     });
 
     it('POST /auth/logout answers 204, and refreshing with that token afterwards is 401', async () => {
-      const out = await client.logout(registeredRotated.refreshToken);
+      const out = await shop.accounts.logout(registeredRotated.refreshToken);
       expect(out.status).toBe(204);
-      expectProblem(await client.refresh(registeredRotated.refreshToken), 401);
+      expectProblem(await shop.accounts.refresh(registeredRotated.refreshToken), 401);
     });
 
     it('leaves an access token issued before logout working until it expires (logout revokes refresh tokens, not access tokens)', async () => {
-      const me = await client.me(registeredRotated.accessToken);
+      const me = await shop.accounts.me(registeredRotated.accessToken);
       expect(me.status).toBe(200);
       expect(me.body.id).toBe(registered.user.id);
       const { exp = 0 } = payloadOf(registeredRotated.accessToken);
@@ -122,7 +113,7 @@ describe('sign-up, sign-in and sessions through the local API', () => {
     });
 
     it('stores refresh tokens only hashed: neither the token nor its secret part is in the table', async () => {
-      const reader = tableReader(backend);
+      const reader = tableReader(shop.backend);
       try {
         const items = await reader.partition(userPartition(registered.user.id));
         const text = JSON.stringify(items);
@@ -141,7 +132,7 @@ describe('sign-up, sign-in and sessions through the local API', () => {
 
   describe('POST /auth/register', () => {
     it('normalizes the email: " Jo@Example.COM " registers as jo@example.com', async () => {
-      const res = await client.register({
+      const res = await shop.accounts.register({
         email: ' Jo@Example.COM ',
         password: GOOD_PASSWORD,
         displayName: 'Jo',
@@ -153,7 +144,7 @@ describe('sign-up, sign-in and sessions through the local API', () => {
     it.each([['jo@example.com'], ['  JO@EXAMPLE.COM']])(
       'refuses a second registration of the same email (%j) with a 409 problem',
       async (email) => {
-        const res = await client.register({ email, password: GOOD_PASSWORD, displayName: 'Jo again' });
+        const res = await shop.accounts.register({ email, password: GOOD_PASSWORD, displayName: 'Jo again' });
         expectProblem(res, 409);
       },
     );
@@ -168,16 +159,20 @@ describe('sign-up, sign-in and sessions through the local API', () => {
     ])(
       'refuses a look-alike of an existing email (%s) with a 400 naming body.email: no second account passes for it',
       async (_label, email) => {
-        const registered = await client.register({ email, password: GOOD_PASSWORD, displayName: 'Jo twin' });
+        const registered = await shop.accounts.register({
+          email,
+          password: GOOD_PASSWORD,
+          displayName: 'Jo twin',
+        });
         expectProblem(registered, 400);
         expect(errorPaths(registered)).toEqual(['body.email']);
-        const login = await client.login(email, GOOD_PASSWORD);
+        const login = await shop.accounts.login(email, GOOD_PASSWORD);
         expectProblem(login, 400);
       },
     );
 
     it('signs in with the normalized email whatever its case and surrounding space', async () => {
-      const res = await client.login('  jO@eXample.com ', GOOD_PASSWORD);
+      const res = await shop.accounts.login('  jO@eXample.com ', GOOD_PASSWORD);
       expect(res.status).toBe(200);
       expect((res.body.user as { email: string }).email).toBe('jo@example.com');
     });
@@ -186,14 +181,14 @@ describe('sign-up, sign-in and sessions through the local API', () => {
       const email = uniqueEmail('race');
       const results = await Promise.all(
         ['Racer One', 'Racer Two'].map((displayName) =>
-          client.register({ email, password: GOOD_PASSWORD, displayName }),
+          shop.accounts.register({ email, password: GOOD_PASSWORD, displayName }),
         ),
       );
       expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
     });
 
     it('rejects a 9-character password with a 400 that names body.password and says why', async () => {
-      const res = await client.register({
+      const res = await shop.accounts.register({
         email: uniqueEmail('short'),
         password: 'a'.repeat(9),
         displayName: 'Short',
@@ -204,7 +199,7 @@ describe('sign-up, sign-in and sessions through the local API', () => {
     });
 
     it('rejects a 257-character password with a 400 that names body.password and says why', async () => {
-      const res = await client.register({
+      const res = await shop.accounts.register({
         email: uniqueEmail('long'),
         password: 'a'.repeat(257),
         displayName: 'Long',
@@ -215,7 +210,7 @@ describe('sign-up, sign-in and sessions through the local API', () => {
     });
 
     it('never creates an admin: the role is not part of the body (400) and new accounts are customers', async () => {
-      const res = await call(`${api}/auth/register`, {
+      const res = await call(`${shop.api}/auth/register`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
@@ -234,15 +229,15 @@ describe('sign-up, sign-in and sessions through the local API', () => {
     let user: Session & { password: string };
 
     beforeAll(async () => {
-      user = await client.newCustomer('login');
+      user = await shop.accounts.newCustomer('login');
     });
 
     it('gives an unknown email and a wrong password the same 401 body, and both pay for a password hash', async () => {
       let started = performance.now();
-      const wrongPassword = await client.login(user.user.email, 'not the right password');
+      const wrongPassword = await shop.accounts.login(user.user.email, 'not the right password');
       const wrongPasswordMs = performance.now() - started;
       started = performance.now();
-      const unknownEmail = await client.login(uniqueEmail('nobody'), 'not the right password');
+      const unknownEmail = await shop.accounts.login(uniqueEmail('nobody'), 'not the right password');
       const unknownEmailMs = performance.now() - started;
 
       expectProblem(wrongPassword, 401);
@@ -258,9 +253,11 @@ describe('sign-up, sign-in and sessions through the local API', () => {
     });
 
     it('counts simultaneous failed attempts too: of 8 parallel wrong guesses at most 5 are checked, the rest get 429', async () => {
-      const target = await client.newCustomer('burst');
+      const target = await shop.accounts.newCustomer('burst');
       const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => client.login(target.user.email, `wrong guess number ${i}`)),
+        Array.from({ length: 8 }, (_, i) =>
+          shop.accounts.login(target.user.email, `wrong guess number ${i}`),
+        ),
       );
       const statuses = results.map((r) => r.status);
       expect(
@@ -268,15 +265,15 @@ describe('sign-up, sign-in and sessions through the local API', () => {
         String(statuses),
       ).toBe(true);
       expect(statuses.filter((s) => s === 401).length, `statuses: ${statuses}`).toBeLessThanOrEqual(5);
-      expectProblem(await client.login(target.user.email, target.password), 429);
+      expectProblem(await shop.accounts.login(target.user.email, target.password), 429);
     });
 
     it('answers the 6th attempt after 5 failures with 429 and Retry-After (seconds, <= 900), even with the right password', async () => {
-      const victim = await client.newCustomer('throttled');
+      const victim = await shop.accounts.newCustomer('throttled');
       for (let attempt = 1; attempt <= 5; attempt++) {
-        expectProblem(await client.login(victim.user.email, `wrong password ${attempt}`), 401);
+        expectProblem(await shop.accounts.login(victim.user.email, `wrong password ${attempt}`), 401);
       }
-      const blocked = await client.login(victim.user.email, victim.password);
+      const blocked = await shop.accounts.login(victim.user.email, victim.password);
       expectProblem(blocked, 429);
       const retryAfter = blocked.headers.get('retry-after');
       expect(retryAfter).toMatch(/^\d+$/);
@@ -284,20 +281,20 @@ describe('sign-up, sign-in and sessions through the local API', () => {
       expect(Number(retryAfter)).toBeLessThanOrEqual(900);
       expect(blocked.body).not.toHaveProperty('accessToken');
       // Throttling sign-ins leaves sessions that are already open alone.
-      expect((await client.me(victim.accessToken)).status).toBe(200);
+      expect((await shop.accounts.me(victim.accessToken)).status).toBe(200);
     });
   });
 
   describe('POST /auth/refresh', () => {
     it('lets only one of two simultaneous refreshes with one token succeed (a replay), and then the family is dead', async () => {
-      const owner = await client.newCustomer('racer');
+      const owner = await shop.accounts.newCustomer('racer');
       const [first, second] = await Promise.all([
-        client.refresh(owner.refreshToken),
-        client.refresh(owner.refreshToken),
+        shop.accounts.refresh(owner.refreshToken),
+        shop.accounts.refresh(owner.refreshToken),
       ]);
       expect([first?.status, second?.status].sort()).toEqual([200, 401]);
       const winner = (first?.status === 200 ? first : second)?.body as unknown as Session;
-      expectProblem(await client.refresh(winner.refreshToken), 401);
+      expectProblem(await shop.accounts.refresh(winner.refreshToken), 401);
     });
 
     it.each([
@@ -308,41 +305,41 @@ describe('sign-up, sign-in and sessions through the local API', () => {
       ['a token without the dotted structure', 'x'.repeat(64)],
       ['a token with too many parts', 'a.b.c.d.eeeeeeeeeeeeeeeeeeeeeeeeee'],
     ])('answers %s with a 401 problem', async (_label, refreshToken) => {
-      expectProblem(await client.refresh(refreshToken), 401);
+      expectProblem(await shop.accounts.refresh(refreshToken), 401);
     });
 
     it('answers a token whose secret part was changed with 401', async () => {
       const session = (
-        await client.register({
+        await shop.accounts.register({
           email: uniqueEmail('forger'),
           password: GOOD_PASSWORD,
           displayName: 'Forger',
         })
       ).body as unknown as Session;
       const [userId, familyId] = session.refreshToken.split('.');
-      expectProblem(await client.refresh(`${userId}.${familyId}.${'A'.repeat(43)}`), 401);
+      expectProblem(await shop.accounts.refresh(`${userId}.${familyId}.${'A'.repeat(43)}`), 401);
       // And guessing did not burn the real session.
-      expect((await client.refresh(session.refreshToken)).status).toBe(200);
+      expect((await shop.accounts.refresh(session.refreshToken)).status).toBe(200);
     });
   });
 
   describe('POST /auth/logout', () => {
     it('answers 204 for a well-formed token it does not know, revealing nothing', async () => {
-      const res = await client.logout(
+      const res = await shop.accounts.logout(
         '01ARZ3NDEKTSV4RRFFQ69G5FAV.01ARZ3NDEKTSV4RRFFQ69G5FAW.c2VjcmV0c2VjcmV0c2VjcmV0',
       );
       expect(res.status).toBe(204);
     });
 
     it('answers a malformed refresh token with a 4xx problem, never a 500', async () => {
-      const res = await client.logout('x'.repeat(64));
+      const res = await shop.accounts.logout('x'.repeat(64));
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
       expect(res.contentType).toBe('application/problem+json');
     });
 
     it('needs no access token (it is public) and does not accept one in place of the refresh token', async () => {
-      const res = await call(`${api}/auth/logout`, {
+      const res = await call(`${shop.api}/auth/logout`, {
         method: 'POST',
         headers: bearer('whatever', { 'content-type': 'application/json' }),
         body: '{}',

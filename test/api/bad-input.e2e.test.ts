@@ -1,17 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { demoProducts } from '../../lib/demo/seed.ts';
 import {
   type ApiResponse,
-  accountsApi,
   bearer,
   errorPaths,
   expectProblem,
   GOOD_PASSWORD,
   type Session,
 } from '../support/accounts-api.ts';
-import { call, startTestBackend } from '../support/local-api.ts';
+import { call } from '../support/local-api.ts';
+import { useShop } from '../support/shop.ts';
 
 const seededProduct = demoProducts()[7] as Product;
 /** Shaped like a refresh token, issued by nobody. */
@@ -121,25 +120,18 @@ const ROUTES: readonly BodyRoute[] = [
 ];
 
 describe('bad input on every route that takes a body, through the local API', () => {
-  let backend: ShopBackend;
-  let api: string;
+  const shop = useShop();
   let customer: Session;
   let admin: Session;
 
   beforeAll(async () => {
-    backend = await startTestBackend();
-    api = backend.url;
-    const client = accountsApi(api);
-    const seededAdmin = backend.seeded?.admin;
+    const client = shop.accounts;
+    const seededAdmin = shop.backend.seeded?.admin;
     if (!seededAdmin) throw new Error('The test backend seeds an admin.');
     [customer, admin] = await Promise.all([
       client.newCustomer('bad-input'),
       client.signIn(seededAdmin.email, seededAdmin.password),
     ]);
-  });
-
-  afterAll(async () => {
-    await backend.stop();
   });
 
   /** Sends a raw body (string or bytes) with the given headers to a route, with the token it needs. */
@@ -148,7 +140,7 @@ describe('bad input on every route that takes a body, through the local API', ()
     const path = template.replace('{productId}', seededProduct.id);
     const token =
       spec.auth === 'admin' ? admin.accessToken : spec.auth === 'user' ? customer.accessToken : undefined;
-    return call(`${api}${path}`, { method, headers: token ? bearer(token, headers) : headers, body });
+    return call(`${shop.api}${path}`, { method, headers: token ? bearer(token, headers) : headers, body });
   }
   const sendJson = (spec: BodyRoute, body: unknown) =>
     send(spec, JSON.stringify(body), { 'content-type': 'application/json' });
@@ -264,7 +256,7 @@ describe('bad input on every route that takes a body, through the local API', ()
             : { stock: 3 };
         const token = who === 'admin' ? admin.accessToken : customer.accessToken;
         for (const ifMatch of ['not-an-etag', '"-1"', '"1e3"', `"${'9'.repeat(40)}"`]) {
-          const res = await call(`${api}${path}`, {
+          const res = await call(`${shop.api}${path}`, {
             method,
             headers: bearer(token, { 'content-type': 'application/json', 'if-match': ifMatch }),
             body: JSON.stringify(body),
@@ -282,7 +274,7 @@ describe('bad input on every route that takes a body, through the local API', ()
       ['PATCH', '/products/not-a-ulid'],
       ['DELETE', '/products/not-a-ulid'],
     ])('%s %s answers a malformed id with a 400 problem', async (method, path) => {
-      const res = await call(`${api}${path}`, {
+      const res = await call(`${shop.api}${path}`, {
         method,
         headers: bearer(admin.accessToken, { 'content-type': 'application/json' }),
         body: method === 'PATCH' ? JSON.stringify({ stock: 1 }) : undefined,
@@ -291,7 +283,7 @@ describe('bad input on every route that takes a body, through the local API', ()
     });
 
     it('answers a price of 1e400 (Infinity once parsed) with a 400 problem', async () => {
-      const res = await call(`${api}/products`, {
+      const res = await call(`${shop.api}/products`, {
         method: 'POST',
         headers: bearer(admin.accessToken, { 'content-type': 'application/json' }),
         body: '{"name":"Inf","category":"toys","price":1e400,"currency":"EUR","stock":1}',
@@ -302,8 +294,8 @@ describe('bad input on every route that takes a body, through the local API', ()
   });
 
   it('left the seeded product and the customer exactly as they were', async () => {
-    expect((await call(`${api}/products/${seededProduct.id}`)).body).toEqual(seededProduct);
-    const me = await call(`${api}/me`, { headers: bearer(customer.accessToken) });
+    expect((await call(`${shop.api}/products/${seededProduct.id}`)).body).toEqual(seededProduct);
+    const me = await call(`${shop.api}/me`, { headers: bearer(customer.accessToken) });
     expect(me.body).toEqual(customer.user);
   });
 });

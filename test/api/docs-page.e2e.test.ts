@@ -2,9 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { DOCUMENT } from '../support/contract.ts';
-import { startTestBackend } from '../support/local-api.ts';
+import { useShop } from '../support/shop.ts';
 
 /** Debian's `chromium` package (`sudo apt-get install -y chromium`); CHROMIUM_PATH overrides it. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -16,7 +15,7 @@ const operations = Object.entries(DOCUMENT.paths).flatMap(([template, methods]) 
 );
 
 describe('GET /docs in a browser (headless Chromium)', () => {
-  let backend: ShopBackend;
+  const shop = useShop();
   let browser: Browser;
   let page: Page;
   const problems: string[] = [];
@@ -28,7 +27,6 @@ describe('GET /docs in a browser (headless Chromium)', () => {
         `No Chromium at ${CHROMIUM}: the docs page test needs a browser. Install Debian's package (sudo apt-get install -y chromium) or set CHROMIUM_PATH.`,
       );
     }
-    backend = await startTestBackend();
     // No sandbox: CI runs as root, where Chromium refuses to start with one.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
@@ -38,13 +36,12 @@ describe('GET /docs in a browser (headless Chromium)', () => {
     });
     page.on('pageerror', (error) => problems.push(error.message));
     page.on('request', (request) => requested.push(request.url()));
-    await page.goto(`${backend.url}/docs`);
+    await page.goto(`${shop.api}/docs`);
     await page.waitForSelector('.opblock', { timeout: 20_000 });
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await backend?.stop();
   });
 
   it('lists every operation of the document', async () => {
@@ -62,7 +59,7 @@ describe('GET /docs in a browser (headless Chromium)', () => {
     const block = page.locator('.opblock-get', { has: page.locator('[data-path="/products"]') });
     await block.locator('.opblock-summary-control').click();
     await block.getByRole('button', { name: 'Try it out' }).click();
-    const answered = page.waitForResponse((response) => response.url().startsWith(`${backend.url}/products`));
+    const answered = page.waitForResponse((response) => response.url().startsWith(`${shop.api}/products`));
     await block.getByRole('button', { name: 'Execute' }).click();
     const response = await answered;
     expect(response.status()).toBe(200);
@@ -98,12 +95,12 @@ describe('GET /docs in a browser (headless Chromium)', () => {
   });
 
   it('names the WebSocket API of the backend that serves it', async () => {
-    expect(backend.webSocketUrl).toBeDefined();
-    expect(await page.locator('#websocket-url').textContent()).toBe(backend.webSocketUrl);
+    expect(shop.backend.webSocketUrl).toBeDefined();
+    expect(await page.locator('#websocket-url').textContent()).toBe(shop.backend.webSocketUrl);
   });
 
   it('signs in from the page with the seeded account it names (the local admin here)', async () => {
-    const admin = backend.seeded?.admin;
+    const admin = shop.backend.seeded?.admin;
     expect(admin).toBeDefined();
     expect(await page.locator('#sign-in-example').textContent()).toContain(
       `the local admin, ${admin?.email} / ${admin?.password}`,
@@ -112,13 +109,13 @@ describe('GET /docs in a browser (headless Chromium)', () => {
     await block.locator('.opblock-summary-control').click();
     await block.getByRole('button', { name: 'Try it out' }).click();
     expect(await block.locator('textarea.body-param__text').inputValue()).toContain(String(admin?.email));
-    const answered = page.waitForResponse((response) => response.url() === `${backend.url}/auth/login`);
+    const answered = page.waitForResponse((response) => response.url() === `${shop.api}/auth/login`);
     await block.getByRole('button', { name: 'Execute' }).click();
     expect((await answered).status()).toBe(200);
   });
 
   it('loads nothing from anywhere but the API itself, and breaks no rule of its Content-Security-Policy', () => {
-    const origin = new URL(backend.url).origin;
+    const origin = new URL(shop.api).origin;
     expect(requested.filter((url) => !url.startsWith(origin) && !url.startsWith('data:'))).toEqual([]);
     expect(problems).toEqual([]);
   });

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { describeFailure, describeReport, type FuzzReport, fuzz } from '../../lib/fuzz/runner.ts';
-import { startTestBackend } from '../support/local-api.ts';
+import { useShop } from '../support/shop.ts';
 
 /** A fixed seed: the same requests on every run; `npm run fuzz -- --seed 20261203 --only <i>` replays one. */
 const SEED = 20261203;
@@ -11,20 +10,15 @@ const RUNS = 430;
 // login, password) queued behind each other can pass their 10 s timeout on a starved machine.
 
 describe('fuzzing every operation of /openapi.json through the local API (seeded)', () => {
-  let backend: ShopBackend;
+  const shop = useShop({ own: true });
   let report: FuzzReport;
 
   beforeAll(async () => {
-    backend = await startTestBackend();
-    const admin = backend.seeded?.admin;
+    const admin = shop.backend.seeded?.admin;
     if (!admin) throw new Error('The test backend seeds an admin.');
-    report = await fuzz({ baseUrl: backend.url, admin, runs: RUNS, seed: SEED, concurrency: 2 });
+    report = await fuzz({ baseUrl: shop.api, admin, runs: RUNS, seed: SEED, concurrency: 2 });
     console.log(describeReport(report));
   }, 240_000);
-
-  afterAll(async () => {
-    await backend?.stop();
-  });
 
   it('sends every request and reaches every operation of the document', () => {
     expect(report.requests).toBe(RUNS);

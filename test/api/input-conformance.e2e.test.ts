@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, type RouteDefinition, routeKey } from '../../lib/api/routes.ts';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { send } from '../../lib/fuzz/runner.ts';
 import { LENIENT_INTEGERS as FUZZ_LENIENT_INTEGERS } from '../../lib/fuzz/schema.ts';
-import { accountsApi, bearer, type Session } from '../support/accounts-api.ts';
+import { bearer, type Session } from '../support/accounts-api.ts';
 import { assertContract, DOCUMENT } from '../support/contract.ts';
-import { call, startTestBackend } from '../support/local-api.ts';
-import { adminSession, ordersApi } from '../support/orders-api.ts';
+import { call } from '../support/local-api.ts';
+import { adminSession } from '../support/orders-api.ts';
+import { useShop } from '../support/shop.ts';
 
 /*
  * What an outside conformance test (issue 19) found the API accepting although the document
@@ -45,23 +45,18 @@ const QUERY_INTEGERS = ROUTES.flatMap((route) =>
 const LENIENT_INTEGERS = [...FUZZ_LENIENT_INTEGERS, '10.0', '0b11'];
 
 describe('input the document does not allow, on every route, through the local API', () => {
-  let backend: ShopBackend;
+  const shop = useShop();
   let customer: Session;
   /** Sends the DELETEs of user routes (`DELETE /me` would erase the account if it ran). */
   let bystander: Session;
   let admin: Session;
 
   beforeAll(async () => {
-    backend = await startTestBackend();
     [customer, bystander, admin] = await Promise.all([
-      accountsApi(backend.url).newCustomer('conformance'),
-      accountsApi(backend.url).newCustomer('conformance-deletes'),
-      adminSession(backend),
+      shop.accounts.newCustomer('conformance'),
+      shop.accounts.newCustomer('conformance-deletes'),
+      adminSession(shop.backend),
     ]);
-  });
-
-  afterAll(async () => {
-    await backend?.stop();
   });
 
   const tokenFor = (route: RouteDefinition) =>
@@ -74,7 +69,7 @@ describe('input the document does not allow, on every route, through the local A
   /** Sends any method with any body (fetch refuses a body on GET), holding the answer to the document. */
   async function sendRaw(method: string, path: string, headers: Record<string, string>, body?: Buffer) {
     const response = await send(
-      backend.url,
+      shop.api,
       {
         operationId: 'test',
         method,
@@ -88,7 +83,7 @@ describe('input the document does not allow, on every route, through the local A
     expect(response.error).toBeUndefined();
     assertContract({
       method,
-      url: `${backend.url}${path}`,
+      url: `${shop.api}${path}`,
       ...response,
       request: { headers, ...(body ? { body } : {}) },
     });
@@ -110,11 +105,11 @@ describe('input the document does not allow, on every route, through the local A
     });
 
     it('refuses a 1 MB body on POST /orders/{id}/cancel, /ship, /deliver and POST /users/{id}/block, and changes nothing', async () => {
-      const orders = ordersApi(backend.url);
+      const orders = shop.orders;
       const product = await orders.createProduct(admin.accessToken, { stock: 3 });
       const order = await orders.placed(customer.accessToken, [{ productId: product.id, quantity: 1 }]);
       const megabyte = Buffer.from(JSON.stringify({ padding: 'x'.repeat(1024 * 1024) }));
-      const other = await accountsApi(backend.url).newCustomer('conformance-other');
+      const other = await shop.accounts.newCustomer('conformance-other');
       for (const [path, token] of [
         [`/orders/${order.id}/cancel`, customer.accessToken],
         [`/orders/${order.id}/ship`, admin.accessToken],
@@ -133,9 +128,9 @@ describe('input the document does not allow, on every route, through the local A
       }
       expect((await orders.read(customer.accessToken, order.id)).status).toBe('pending_payment');
       expect(await orders.stockOf(product.id)).toBe(2);
-      expect((await call(`${backend.url}/me`, { headers: bearer(customer.accessToken) })).status).toBe(200);
+      expect((await call(`${shop.api}/me`, { headers: bearer(customer.accessToken) })).status).toBe(200);
       // Not blocked: the other customer can still start a conversation with the customer.
-      const conversation = await call(`${backend.url}/conversations`, {
+      const conversation = await call(`${shop.api}/conversations`, {
         method: 'POST',
         headers: bearer(other.accessToken, { 'content-type': 'application/json' }),
         body: JSON.stringify({ participantId: customer.user.id }),

@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CreateProductInput, Product } from '../../functions/catalog/model.ts';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { demoProducts } from '../../lib/demo/seed.ts';
 import {
   type ApiResponse,
-  accountsApi,
   bearer,
   errorPaths,
   expectGatewayRefusal,
@@ -13,7 +11,8 @@ import {
   type Session,
 } from '../support/accounts-api.ts';
 import { functionOf } from '../support/forged-tokens.ts';
-import { call, startTestBackend } from '../support/local-api.ts';
+import { call } from '../support/local-api.ts';
+import { useShop } from '../support/shop.ts';
 
 const NEW_PRODUCT: CreateProductInput = {
   name: 'Admin Teapot',
@@ -27,39 +26,32 @@ const NEW_PRODUCT: CreateProductInput = {
 const seededProduct = demoProducts()[3] as Product;
 
 describe('admin catalog writes through the local API', () => {
-  let backend: ShopBackend;
-  let api: string;
+  const shop = useShop();
   let admin: Session;
   let customer: Session;
 
   beforeAll(async () => {
-    backend = await startTestBackend();
-    api = backend.url;
-    const client = accountsApi(api);
-    const seededAdmin = backend.seeded?.admin;
+    const client = shop.accounts;
+    const seededAdmin = shop.backend.seeded?.admin;
     if (!seededAdmin) throw new Error('The test backend seeds an admin.');
     admin = await client.signIn(seededAdmin.email, seededAdmin.password);
     customer = await client.newCustomer('shopper');
   });
 
-  afterAll(async () => {
-    await backend.stop();
-  });
-
   const create = (token: string | undefined, body: unknown = NEW_PRODUCT) =>
-    call(`${api}/products`, jsonInit('POST', body, token ? bearer(token) : {}));
+    call(`${shop.api}/products`, jsonInit('POST', body, token ? bearer(token) : {}));
   const patch = (token: string | undefined, id: string, body: unknown, ifMatch?: string) =>
     call(
-      `${api}/products/${id}`,
+      `${shop.api}/products/${id}`,
       jsonInit('PATCH', body, {
         ...(token ? bearer(token) : {}),
         ...(ifMatch === undefined ? {} : { 'if-match': ifMatch }),
       }),
     );
   const remove = (token: string | undefined, id: string) =>
-    call(`${api}/products/${id}`, { method: 'DELETE', headers: token ? bearer(token) : {} });
+    call(`${shop.api}/products/${id}`, { method: 'DELETE', headers: token ? bearer(token) : {} });
   const listIds = async (category: string): Promise<string[]> => {
-    const res = await call(`${api}/products?category=${category}&limit=100`);
+    const res = await call(`${shop.api}/products?category=${category}&limit=100`);
     expect(res.status).toBe(200);
     return (res.body.items as Product[]).map((p) => p.id);
   };
@@ -89,7 +81,7 @@ describe('admin catalog writes through the local API', () => {
       expect(res.headers.get('etag')).toBe('"1"');
       expect(res.headers.get('location')).toBe(`/products/${product.id}`);
 
-      const read = await call(`${api}${res.headers.get('location')}`);
+      const read = await call(`${shop.api}${res.headers.get('location')}`);
       expect(read.status).toBe(200);
       expect(read.body).toEqual(product);
       expect(await listIds('home')).toContain(product.id);
@@ -123,7 +115,7 @@ describe('admin catalog writes through the local API', () => {
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ ...product, price: 2499, stock: 3, updatedAt: expect.any(String) });
       expect(res.headers.get('etag')).toBe('"2"');
-      expect((await call(`${api}/products/${product.id}`)).body).toEqual(res.body);
+      expect((await call(`${shop.api}/products/${product.id}`)).body).toEqual(res.body);
     });
 
     it('moves the product to its new category: listed there and no longer in the old one', async () => {
@@ -141,7 +133,7 @@ describe('admin catalog writes through the local API', () => {
       expect((await patch(admin.accessToken, product.id, { stock: 1 }, etag)).status).toBe(200);
       const stale = await patch(admin.accessToken, product.id, { stock: 99 }, etag);
       expectProblem(stale, 412);
-      expect((await call(`${api}/products/${product.id}`)).body.stock).toBe(1);
+      expect((await call(`${shop.api}/products/${product.id}`)).body.stock).toBe(1);
     });
 
     it('lets exactly one of 10 concurrent PATCHes with the same If-Match win; the other 9 get 412', async () => {
@@ -155,7 +147,7 @@ describe('admin catalog writes through the local API', () => {
       for (const loser of results.filter((r) => r.status === 412)) expectProblem(loser, 412);
       const winner = results.find((r) => r.status === 200) as ApiResponse;
       expect(winner.headers.get('etag')).toBe('"2"');
-      expect((await call(`${api}/products/${product.id}`)).body.stock).toBe(winner.body.stock);
+      expect((await call(`${shop.api}/products/${product.id}`)).body.stock).toBe(winner.body.stock);
     });
 
     it('answers an unknown product with a 404 problem', async () => {
@@ -187,7 +179,7 @@ describe('admin catalog writes through the local API', () => {
       const { product } = await created();
       const res = await remove(admin.accessToken, product.id);
       expect(res.status).toBe(204);
-      expectProblem(await call(`${api}/products/${product.id}`), 404);
+      expectProblem(await call(`${shop.api}/products/${product.id}`), 404);
       expect(await listIds(product.category)).not.toContain(product.id);
       expectProblem(await remove(admin.accessToken, product.id), 404);
     });
@@ -215,7 +207,7 @@ describe('admin catalog writes through the local API', () => {
     it.each(adminRoutes)(
       '%s answers a customer token with 403 from the gateway; the function never runs',
       async (route, functionId) => {
-        const invoke = vi.spyOn(functionOf(backend, functionId), 'invoke');
+        const invoke = vi.spyOn(functionOf(shop.backend, functionId), 'invoke');
         try {
           expectGatewayRefusal(await send(route, customer.accessToken), 403);
           expect(invoke).not.toHaveBeenCalled();
@@ -228,7 +220,7 @@ describe('admin catalog writes through the local API', () => {
     it.each(adminRoutes)(
       '%s answers a request without a token with 401 from the gateway; the function never runs',
       async (route, functionId) => {
-        const invoke = vi.spyOn(functionOf(backend, functionId), 'invoke');
+        const invoke = vi.spyOn(functionOf(shop.backend, functionId), 'invoke');
         try {
           const res = await send(route, undefined);
           expectGatewayRefusal(res, 401);
@@ -241,7 +233,7 @@ describe('admin catalog writes through the local API', () => {
     );
 
     it('leaves the product untouched after all of those refused writes', async () => {
-      const res = await call(`${api}/products/${seededProduct.id}`);
+      const res = await call(`${shop.api}/products/${seededProduct.id}`);
       expect(res.status).toBe(200);
       expect(res.body).toEqual(seededProduct);
     });

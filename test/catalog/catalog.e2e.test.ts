@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
 import { ROUTES } from '../../lib/api/routes.ts';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { demoProducts } from '../../lib/demo/seed.ts';
-import { call, startTestBackend } from '../support/local-api.ts';
+import { call } from '../support/local-api.ts';
+import { useShop } from '../support/shop.ts';
 
 const seeded = demoProducts();
 
@@ -16,21 +16,11 @@ function expectProblem(response: Awaited<ReturnType<typeof call>>, status: numbe
 }
 
 describe('catalog over HTTP through the local API', () => {
-  let backend: ShopBackend;
-  let api: string;
-
-  beforeAll(async () => {
-    backend = await startTestBackend();
-    api = backend.url;
-  });
-
-  afterAll(async () => {
-    await backend.stop();
-  });
+  const shop = useShop({ own: true });
 
   describe('GET /health', () => {
     it('returns 200 {"status":"ok"}', async () => {
-      const res = await call(`${api}/health`);
+      const res = await call(`${shop.api}/health`);
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ status: 'ok' });
     });
@@ -38,7 +28,7 @@ describe('catalog over HTTP through the local API', () => {
 
   describe('GET /products', () => {
     it('returns the newest 20 products by default, with a cursor', async () => {
-      const res = await call(`${api}/products`);
+      const res = await call(`${shop.api}/products`);
       expect(res.status).toBe(200);
       const items = res.body.items as Product[];
       expect(items).toHaveLength(20);
@@ -53,7 +43,7 @@ describe('catalog over HTTP through the local API', () => {
       let pages = 0;
       do {
         const query = new URLSearchParams({ limit: '7', ...(cursor ? { cursor } : {}) });
-        const res = await call(`${api}/products?${query}`);
+        const res = await call(`${shop.api}/products?${query}`);
         expect(res.status).toBe(200);
         seen.push(...(res.body.items as Product[]).map((p) => p.id));
         cursor = res.body.nextCursor as string | null;
@@ -65,7 +55,7 @@ describe('catalog over HTTP through the local API', () => {
     });
 
     it('filters by category', async () => {
-      const res = await call(`${api}/products?category=books&limit=100`);
+      const res = await call(`${shop.api}/products?category=books&limit=100`);
       const items = res.body.items as Product[];
       expect(items.length).toBe(seeded.filter((p) => p.category === 'books').length);
       expect(items.every((p) => p.category === 'books')).toBe(true);
@@ -80,25 +70,25 @@ describe('catalog over HTTP through the local API', () => {
       ['sort=price', 'query.sort'],
       ['cursor=not-a-cursor', 'query.cursor'],
     ])('answers ?%s with a 400 problem naming %s', async (query, field) => {
-      const res = await call(`${api}/products?${query}`);
+      const res = await call(`${shop.api}/products?${query}`);
       expectProblem(res, 400);
       expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: field })]));
     });
 
     it('rejects a tampered cursor with 400', async () => {
-      const first = await call(`${api}/products?limit=2`);
+      const first = await call(`${shop.api}/products?limit=2`);
       const cursor = String(first.body.nextCursor);
       const [payload, mac] = cursor.split('.');
       const forgedPayload = Buffer.from(JSON.stringify({ id: seeded[0]?.id })).toString('base64url');
       for (const forged of [`${forgedPayload}.${mac}`, `${payload}.${mac?.slice(0, -2)}AA`, `${payload}`]) {
-        expectProblem(await call(`${api}/products?cursor=${encodeURIComponent(forged)}`), 400);
+        expectProblem(await call(`${shop.api}/products?cursor=${encodeURIComponent(forged)}`), 400);
       }
     });
 
     it('rejects a cursor from another listing with 400', async () => {
-      const books = await call(`${api}/products?category=books&limit=1`);
+      const books = await call(`${shop.api}/products?category=books&limit=1`);
       const res = await call(
-        `${api}/products?category=toys&cursor=${encodeURIComponent(String(books.body.nextCursor))}`,
+        `${shop.api}/products?category=toys&cursor=${encodeURIComponent(String(books.body.nextCursor))}`,
       );
       expectProblem(res, 400);
     });
@@ -107,17 +97,17 @@ describe('catalog over HTTP through the local API', () => {
   describe('GET /products/{productId}', () => {
     it('returns the product', async () => {
       const product = seeded[5] as Product;
-      const res = await call(`${api}/products/${product.id}`);
+      const res = await call(`${shop.api}/products/${product.id}`);
       expect(res.status).toBe(200);
       expect(res.body).toEqual(product);
     });
 
     it('returns a 404 problem for an unknown id', async () => {
-      expectProblem(await call(`${api}/products/01ARZ3NDEKTSV4RRFFQ69G5FAV`), 404);
+      expectProblem(await call(`${shop.api}/products/01ARZ3NDEKTSV4RRFFQ69G5FAV`), 404);
     });
 
     it('returns a 400 problem for a malformed id', async () => {
-      const res = await call(`${api}/products/not-an-id`);
+      const res = await call(`${shop.api}/products/not-an-id`);
       expectProblem(res, 400);
       expect(res.body.errors).toEqual([expect.objectContaining({ path: 'path.productId' })]);
     });
@@ -125,7 +115,7 @@ describe('catalog over HTTP through the local API', () => {
 
   describe('GET /openapi.json', () => {
     it('documents every route of the route table', async () => {
-      const res = await call(`${api}/openapi.json`);
+      const res = await call(`${shop.api}/openapi.json`);
       expect(res.status).toBe(200);
       expect(res.body.openapi).toBe('3.1.0');
       const paths = res.body.paths as Record<string, Record<string, unknown>>;
@@ -139,11 +129,11 @@ describe('catalog over HTTP through the local API', () => {
 
   describe('routes that do not exist', () => {
     it('answers an unknown path with a 404 problem', async () => {
-      expectProblem(await call(`${api}/no/such/thing`), 404);
+      expectProblem(await call(`${shop.api}/no/such/thing`), 404);
     });
 
     it('answers a known path with the wrong method with a 405 problem and Allow', async () => {
-      const res = await call(`${api}/products`, { method: 'DELETE' });
+      const res = await call(`${shop.api}/products`, { method: 'DELETE' });
       expectProblem(res, 405);
       expect(res.headers.get('allow')).toBe('GET, POST');
     });

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJourney } from '../../client/examples/journey.ts';
 import { createShopClient, type Tokens } from '../../client/src/index.ts';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
-import { accountsApi, type Session } from '../support/accounts-api.ts';
+import type { Session } from '../support/accounts-api.ts';
 import { assertContract } from '../support/contract.ts';
-import { startTestBackend } from '../support/local-api.ts';
+import { useShop } from '../support/shop.ts';
 
 /** A fetch that holds every answer to the OpenAPI contract and counts the calls per path. */
 function checkedFetch(calls: string[]): typeof fetch {
@@ -24,18 +23,12 @@ function checkedFetch(calls: string[]): typeof fetch {
 }
 
 describe('the typed client (client/) against the local API', () => {
-  let backend: ShopBackend;
-  let api: string;
-
-  beforeAll(async () => {
-    backend = await startTestBackend();
-    api = backend.url;
-  });
-  afterAll(() => backend?.stop());
+  const shop = useShop();
+  afterAll(() => shop.backend?.stop());
 
   it('runs the example journey: register, browse, order, pay, message and read', async () => {
     const lines: string[] = [];
-    const result = await runJourney(api, (line) => lines.push(line));
+    const result = await runJourney(shop.api, (line) => lines.push(line));
     expect(result.order.status).toBe('paid');
     expect(result.friendUnreadAfterReading).toBe(0);
     expect(lines.join('\n')).toMatch(/paid with pm_card_visa/);
@@ -44,14 +37,14 @@ describe('the typed client (client/) against the local API', () => {
   describe('token refresh', () => {
     let session: Session;
     beforeAll(async () => {
-      session = await accountsApi(api).newCustomer('refresh');
+      session = await shop.accounts.newCustomer('refresh');
     });
 
     it('answers a 401 by refreshing once and repeating the request with the new access token', async () => {
       const calls: string[] = [];
       const saved: (Tokens | undefined)[] = [];
       const client = createShopClient({
-        baseUrl: api,
+        baseUrl: shop.api,
         tokens: { accessToken: 'expired.or.garbage', refreshToken: session.refreshToken },
         onTokens: (tokens) => saved.push(tokens),
         fetch: checkedFetch(calls),
@@ -64,14 +57,14 @@ describe('the typed client (client/) against the local API', () => {
       expect(saved[0]?.refreshToken).not.toBe(session.refreshToken);
       expect(client.tokens).toEqual(saved[0]);
       // The old refresh token was rotated away: it cannot be used again.
-      expect((await accountsApi(api).refresh(session.refreshToken)).status).toBe(401);
+      expect((await shop.accounts.refresh(session.refreshToken)).status).toBe(401);
     });
 
     it('refreshes once for several requests that failed together', async () => {
-      const fresh = await accountsApi(api).newCustomer('together');
+      const fresh = await shop.accounts.newCustomer('together');
       const calls: string[] = [];
       const client = createShopClient({
-        baseUrl: api,
+        baseUrl: shop.api,
         tokens: { accessToken: 'expired', refreshToken: fresh.refreshToken },
         fetch: checkedFetch(calls),
       });
@@ -88,7 +81,7 @@ describe('the typed client (client/) against the local API', () => {
       const calls: string[] = [];
       const saved: (Tokens | undefined)[] = [];
       const client = createShopClient({
-        baseUrl: api,
+        baseUrl: shop.api,
         tokens: { accessToken: 'expired', refreshToken: 'not-a-refresh-token' },
         onTokens: (tokens) => saved.push(tokens),
         fetch: checkedFetch(calls),
@@ -103,7 +96,7 @@ describe('the typed client (client/) against the local API', () => {
     it('never refreshes on a failed sign-in', async () => {
       const calls: string[] = [];
       const client = createShopClient({
-        baseUrl: api,
+        baseUrl: shop.api,
         tokens: { accessToken: 'expired', refreshToken: session.refreshToken },
         fetch: checkedFetch(calls),
       });

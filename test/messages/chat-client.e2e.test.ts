@@ -1,17 +1,16 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
-import { startTestBackend } from '../support/local-api.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useShop } from '../support/shop.ts';
 
-let backend: ShopBackend;
+const shop = useShop();
 const children: ChildProcessWithoutNullStreams[] = [];
 
 /** Runs `npm run chat` (bin/chat.ts) against the test backend; `output` accumulates its stdout. */
 function chat(...args: string[]) {
   const child = spawn(
     process.execPath,
-    [path.resolve('bin/chat.ts'), '--api', backend.url, '--ws', backend.webSocketUrl as string, ...args],
+    [path.resolve('bin/chat.ts'), '--api', shop.api, '--ws', shop.backend.webSocketUrl as string, ...args],
     { stdio: 'pipe' },
   );
   children.push(child);
@@ -42,13 +41,8 @@ function chat(...args: string[]) {
   };
 }
 
-beforeAll(async () => {
-  backend = await startTestBackend();
-});
-
 afterAll(async () => {
   for (const child of children) child.kill();
-  await backend?.stop();
 });
 
 describe('npm run chat (the README’s two-terminal example)', () => {

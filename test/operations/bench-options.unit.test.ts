@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type BenchOptions, BenchUsageError, parseBenchOptions } from '../../lib/bench/options.ts';
 import { mergeResults } from '../../lib/bench/phase.ts';
 import { PHASES } from '../../lib/bench/phases/registry.ts';
+import { thrown } from '../support/errors.ts';
 
 const options = (args: string[]): BenchOptions => {
   const parsed = parseBenchOptions(PHASES, args);
@@ -9,15 +10,8 @@ const options = (args: string[]): BenchOptions => {
   return parsed;
 };
 
-const usageError = (args: string[]): BenchUsageError => {
-  try {
-    parseBenchOptions(PHASES, args);
-  } catch (error) {
-    if (error instanceof BenchUsageError) return error;
-    throw error;
-  }
-  throw new Error(`${args.join(' ')} was accepted`);
-};
+const usageError = (args: string[]): BenchUsageError =>
+  thrown(BenchUsageError, () => parseBenchOptions(PHASES, args), args.join(' '));
 
 describe('the bench phase registry', () => {
   it('holds each phase once, in the order they run, each with a line for --help', () => {

@@ -1,35 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENVIRONMENT_NAMES, environmentConfig } from '../../lib/config/environments.ts';
 import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
-import { accountsApi, GOOD_PASSWORD, type Session, uniqueEmail } from '../support/accounts-api.ts';
+import { GOOD_PASSWORD, type Session, uniqueEmail } from '../support/accounts-api.ts';
 import { logCollector, valuesOf } from '../support/function-logs.ts';
 import { call, startTestBackend } from '../support/local-api.ts';
-import { messagesApi } from '../support/messages-api.ts';
-import { adminSession, ordersApi, paymentEvent, signedHeaders } from '../support/orders-api.ts';
+import { adminSession, paymentEvent, signedHeaders } from '../support/orders-api.ts';
+import { useShop } from '../support/shop.ts';
 
 describe('observability through the local backend', () => {
   const logs = logCollector();
-  let backend: ShopBackend;
-  let orders: ReturnType<typeof ordersApi>;
+  const shop = useShop({ log: logs.log });
   let admin: Session;
   let buyer: Session;
 
   beforeAll(async () => {
-    backend = await startTestBackend(undefined, { log: logs.log });
-    orders = ordersApi(backend.url);
-    [admin, buyer] = await Promise.all([
-      adminSession(backend),
-      accountsApi(backend.url).newCustomer('metrics'),
-    ]);
-  });
-
-  afterAll(async () => {
-    await backend?.stop();
+    [admin, buyer] = await Promise.all([adminSession(shop.backend), shop.accounts.newCustomer('metrics')]);
   });
 
   describe('the request id', () => {
     it('is on every answer as x-request-id, the same id as API Gateway’s apigw-requestid', async () => {
-      const res = await call(`${backend.url}/products?limit=1`);
+      const res = await call(`${shop.api}/products?limit=1`);
       expect(res.status).toBe(200);
       const id = res.headers.get('x-request-id');
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
@@ -37,7 +27,7 @@ describe('observability through the local backend', () => {
     });
 
     it('is on error answers too, and is the problem’s instance', async () => {
-      const res = await call(`${backend.url}/products?limit=0`);
+      const res = await call(`${shop.api}/products?limit=0`);
       expect(res.status).toBe(400);
       expect(res.contentType).toBe('application/problem+json');
       expect(res.headers.get('x-request-id')).toBe(res.body.instance);
@@ -45,7 +35,7 @@ describe('observability through the local backend', () => {
 
     it('is in every log line the function writes while serving that request', async () => {
       const mark = logs.mark();
-      const res = await orders.place(buyer.accessToken, [
+      const res = await shop.orders.place(buyer.accessToken, [
         { productId: '01KDVDNA00AA3S80T672BC3QYS', quantity: 0 },
       ]);
       expect(res.status).toBe(400);
@@ -60,7 +50,7 @@ describe('observability through the local backend', () => {
     });
 
     it('is on API Gateway’s own answers (an authorizer refusal) as apigw-requestid', async () => {
-      const res = await call(`${backend.url}/me`);
+      const res = await call(`${shop.api}/me`);
       expect(res.status).toBe(401);
       expect(res.headers.get('apigw-requestid')).toMatch(/^[0-9a-f-]{36}$/);
     });
@@ -68,9 +58,9 @@ describe('observability through the local backend', () => {
 
   describe('metrics (EMF lines in the functions’ output)', () => {
     it('counts a placed order as OrderPlaced in the environment’s namespace, with the service dimension', async () => {
-      const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 1200 });
+      const product = await shop.orders.createProduct(admin.accessToken, { stock: 5, price: 1200 });
       const mark = logs.mark();
-      await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+      await shop.orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
       const placed = () => logs.metrics(mark).filter((metric) => metric.name === 'OrderPlaced');
       await expect.poll(placed).toEqual([
         expect.objectContaining({
@@ -84,14 +74,14 @@ describe('observability through the local backend', () => {
     });
 
     it('records a paid order as OrderPaid with the total as value and the currency as dimension', async () => {
-      const product = await orders.createProduct(admin.accessToken, {
+      const product = await shop.orders.createProduct(admin.accessToken, {
         stock: 5,
         price: 2500,
         currency: 'EUR',
       });
-      const order = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 2 }]);
+      const order = await shop.orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 2 }]);
       const mark = logs.mark();
-      await orders.paid(buyer.accessToken, order.id);
+      await shop.orders.paid(buyer.accessToken, order.id);
       const paid = () => logs.metrics(mark).filter((metric) => metric.name === 'OrderPaid');
       await expect
         .poll(paid)
@@ -101,10 +91,10 @@ describe('observability through the local backend', () => {
     });
 
     it('counts a declined card once as PaymentDeclined, though the webhook and the charge both see it', async () => {
-      const product = await orders.createProduct(admin.accessToken, { stock: 5 });
-      const order = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+      const product = await shop.orders.createProduct(admin.accessToken, { stock: 5 });
+      const order = await shop.orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
       const mark = logs.mark();
-      const res = await orders.pay(buyer.accessToken, order.id, 'pm_card_chargeDeclined');
+      const res = await shop.orders.pay(buyer.accessToken, order.id, 'pm_card_chargeDeclined');
       expect(res.status).toBe(200);
       await logs.quiet();
       expect(valuesOf(logs.metrics(mark), 'PaymentDeclined')).toEqual([1]);
@@ -117,13 +107,13 @@ describe('observability through the local backend', () => {
         'payment_intent.succeeded',
       );
       const mark = logs.mark();
-      const res = await orders.webhook(event.body, signedHeaders(event.body, 'not-the-secret'));
+      const res = await shop.orders.webhook(event.body, signedHeaders(event.body, 'not-the-secret'));
       expect(res.status).toBe(400);
       await expect.poll(() => valuesOf(logs.metrics(mark), 'WebhookSignatureRejected')).toEqual([1]);
     });
 
     it('counts sign-ins refused for too many failures as LoginThrottled', async () => {
-      const accounts = accountsApi(backend.url);
+      const accounts = shop.accounts;
       const email = uniqueEmail('throttled');
       await accounts.register({ email, password: GOOD_PASSWORD, displayName: 'Throttled' });
       for (let i = 0; i < 5; i++) expect((await accounts.login(email, 'wrong password!')).status).toBe(401);
@@ -133,8 +123,8 @@ describe('observability through the local backend', () => {
     });
 
     it('counts a sent message as MessageSent, and not its replay', async () => {
-      const messages = messagesApi(backend.url);
-      const other = await accountsApi(backend.url).newCustomer('other');
+      const messages = shop.messages;
+      const other = await shop.accounts.newCustomer('other');
       const conversation = await messages.started(buyer.accessToken, { participantId: other.user.id });
       const mark = logs.mark();
       await messages.sent(buyer.accessToken, conversation.id, 'hello', 'client-message-1');
@@ -160,7 +150,7 @@ describe('observability through the local backend', () => {
   describe('configuration checked at cold start', () => {
     it('every function of the app initializes with the environment its template gives it', async () => {
       const failures: string[] = [];
-      for (const [logicalId, fn] of backend.functions) {
+      for (const [logicalId, fn] of shop.backend.functions) {
         const init = await fn.initialize();
         if (!init.ok) failures.push(`${logicalId}: ${init.error.errorType}: ${init.error.errorMessage}`);
       }
@@ -234,36 +224,28 @@ describe('a function whose configuration is wrong', () => {
 });
 
 describe('CORS per environment, through the emulator', () => {
-  let backend: ShopBackend;
-
-  beforeAll(async () => {
-    backend = await startTestBackend();
-  });
-
-  afterAll(async () => {
-    await backend?.stop();
-  });
+  const shop = useShop();
 
   const allowed = 'http://localhost:5173';
   const disallowed = 'https://evil.example.com';
 
   it('answers an allowed origin’s preflight and exposes x-request-id to its scripts', async () => {
-    const preflight = await fetch(`${backend.url}/orders`, {
+    const preflight = await fetch(`${shop.api}/orders`, {
       method: 'OPTIONS',
       headers: { origin: allowed, 'access-control-request-method': 'POST' },
     });
     expect(preflight.headers.get('access-control-allow-origin')).toBe(allowed);
-    const res = await fetch(`${backend.url}/health`, { headers: { origin: allowed } });
+    const res = await fetch(`${shop.api}/health`, { headers: { origin: allowed } });
     expect(res.headers.get('access-control-allow-origin')).toBe(allowed);
     expect(res.headers.get('access-control-expose-headers')?.split(',')).toContain('x-request-id');
   });
 
   it('gives a disallowed origin no CORS headers at all, on the preflight nor on the answer', async () => {
-    const preflight = await fetch(`${backend.url}/orders`, {
+    const preflight = await fetch(`${shop.api}/orders`, {
       method: 'OPTIONS',
       headers: { origin: disallowed, 'access-control-request-method': 'POST' },
     });
-    const res = await fetch(`${backend.url}/health`, { headers: { origin: disallowed } });
+    const res = await fetch(`${shop.api}/health`, { headers: { origin: disallowed } });
     for (const answer of [preflight, res]) {
       const cors = [...answer.headers.keys()].filter((name) => name.startsWith('access-control-'));
       expect(cors).toEqual([]);
@@ -279,7 +261,7 @@ describe('CORS per environment, through the emulator', () => {
         .map((origin) => ({ name, origin })),
     ),
   )('treats $origin, an origin of $name only, as disallowed locally', async ({ origin }) => {
-    const preflight = await fetch(`${backend.url}/me`, {
+    const preflight = await fetch(`${shop.api}/me`, {
       method: 'OPTIONS',
       headers: {
         origin,
@@ -287,7 +269,7 @@ describe('CORS per environment, through the emulator', () => {
         'access-control-request-headers': 'authorization',
       },
     });
-    const res = await fetch(`${backend.url}/products?limit=1`, { headers: { origin } });
+    const res = await fetch(`${shop.api}/products?limit=1`, { headers: { origin } });
     await res.text();
     for (const answer of [preflight, res]) {
       expect([...answer.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);

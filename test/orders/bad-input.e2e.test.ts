@@ -1,17 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
 import type { Order } from '../../functions/orders/model.ts';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import {
   type ApiResponse,
-  accountsApi,
   bearer,
   errorPaths,
   expectProblem,
   type Session,
 } from '../support/accounts-api.ts';
-import { call, startTestBackend } from '../support/local-api.ts';
-import { adminSession, newKey, ordersApi } from '../support/orders-api.ts';
+import { call } from '../support/local-api.ts';
+import { adminSession, newKey } from '../support/orders-api.ts';
+import { useShop } from '../support/shop.ts';
 
 const NO_SUCH_ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 /** Path segments that are not order ids (ULIDs). */
@@ -31,9 +30,7 @@ function expectClientError(res: ApiResponse, status: number): void {
 }
 
 describe('bad input on every orders and payments route, through the local API', () => {
-  let backend: ShopBackend;
-  let api: string;
-  let orders: ReturnType<typeof ordersApi>;
+  const shop = useShop();
   let admin: Session;
   let customer: Session;
   let product: Product;
@@ -41,19 +38,12 @@ describe('bad input on every orders and payments route, through the local API', 
   let order: Order;
 
   beforeAll(async () => {
-    backend = await startTestBackend();
-    api = backend.url;
-    orders = ordersApi(api);
-    [admin, customer] = await Promise.all([adminSession(backend), accountsApi(api).newCustomer('fumbler')]);
+    [admin, customer] = await Promise.all([adminSession(shop.backend), shop.accounts.newCustomer('fumbler')]);
     [product, dollars] = await Promise.all([
-      orders.createProduct(admin.accessToken, { stock: 50, currency: 'EUR' }),
-      orders.createProduct(admin.accessToken, { stock: 50, currency: 'USD' }),
+      shop.orders.createProduct(admin.accessToken, { stock: 50, currency: 'EUR' }),
+      shop.orders.createProduct(admin.accessToken, { stock: 50, currency: 'USD' }),
     ]);
-    order = await orders.placed(customer.accessToken, [{ productId: product.id, quantity: 1 }]);
-  });
-
-  afterAll(async () => {
-    await backend?.stop();
+    order = await shop.orders.placed(customer.accessToken, [{ productId: product.id, quantity: 1 }]);
   });
 
   /** POST with a raw body, a token and (unless null) a fresh Idempotency-Key. */
@@ -64,7 +54,7 @@ describe('bad input on every orders and payments route, through the local API', 
     key: string | null = newKey('bad'),
     token = customer.accessToken,
   ) {
-    return call(`${api}${path}`, {
+    return call(`${shop.api}${path}`, {
       method: 'POST',
       headers: bearer(token, { ...headers, ...(key === null ? {} : { 'idempotency-key': key }) }),
       body,
@@ -146,7 +136,7 @@ describe('bad input on every orders and payments route, through the local API', 
       ['with non-ASCII characters', 'schlüssel-12345'],
     ])('answers an Idempotency-Key %s with a 400 naming header.idempotency-key', async (_label, key) => {
       for (const { path, valid } of bodies()) {
-        const res = await call(`${api}${path}`, {
+        const res = await call(`${shop.api}${path}`, {
           method: 'POST',
           headers: bearer(customer.accessToken, {
             'content-type': 'application/json',
@@ -242,8 +232,8 @@ describe('bad input on every orders and payments route, through the local API', 
     });
 
     it('answers a deleted product with a 422 problem', async () => {
-      const doomed = await orders.createProduct(admin.accessToken, { stock: 5 });
-      const removed = await call(`${api}/products/${doomed.id}`, {
+      const doomed = await shop.orders.createProduct(admin.accessToken, { stock: 5 });
+      const removed = await call(`${shop.api}/products/${doomed.id}`, {
         method: 'DELETE',
         headers: bearer(admin.accessToken),
       });
@@ -254,19 +244,21 @@ describe('bad input on every orders and payments route, through the local API', 
     });
 
     it('answers products in different currencies with a 422 problem and reserves nothing', async () => {
-      const before = await Promise.all([orders.stockOf(product.id), orders.stockOf(dollars.id)]);
+      const before = await Promise.all([shop.orders.stockOf(product.id), shop.orders.stockOf(dollars.id)]);
       const res = await placeBody({ items: [line(1), line(1, dollars.id)] });
       expectClientError(res, 422);
       expect(String(res.body.detail)).toMatch(/currenc/);
-      expect(await Promise.all([orders.stockOf(product.id), orders.stockOf(dollars.id)])).toEqual(before);
+      expect(await Promise.all([shop.orders.stockOf(product.id), shop.orders.stockOf(dollars.id)])).toEqual(
+        before,
+      );
     });
 
     it('answers more than the stock with a 409 problem naming the line, and reserves nothing', async () => {
-      const stock = await orders.stockOf(dollars.id);
+      const stock = await shop.orders.stockOf(dollars.id);
       const res = await placeBody({ items: [line(100, dollars.id)] });
       expectClientError(res, 409);
       expect(errorPaths(res)).toEqual(['body.items.0.quantity']);
-      expect(await orders.stockOf(dollars.id)).toBe(stock);
+      expect(await shop.orders.stockOf(dollars.id)).toBe(stock);
     });
   });
 
@@ -284,27 +276,31 @@ describe('bad input on every orders and payments route, through the local API', 
         const res = await postJson(`/orders/${order.id}/payments`, { paymentMethod: value });
         expectClientError(res, 400);
         expect([...new Set(errorPaths(res))]).toEqual(['body.paymentMethod']);
-        const current = await orders.read(customer.accessToken, order.id);
+        const current = await shop.orders.read(customer.accessToken, order.id);
         expect(current.status).toBe('pending_payment');
         expect(current.payment).toBeUndefined();
       },
     );
 
     it('answers an unknown payment method without a 5xx', async () => {
-      const placed = await orders.placed(customer.accessToken, [line(1)]);
-      const res = await orders.pay(customer.accessToken, placed.id, 'pm_card_doesNotExist');
+      const placed = await shop.orders.placed(customer.accessToken, [line(1)]);
+      const res = await shop.orders.pay(customer.accessToken, placed.id, 'pm_card_doesNotExist');
       expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
-      expect((await orders.read(customer.accessToken, placed.id)).status).toBe('pending_payment');
+      expect((await shop.orders.read(customer.accessToken, placed.id)).status).toBe('pending_payment');
     });
   });
 
   describe('order ids in paths', () => {
     const routes: readonly [string, string, (id: string) => Promise<ApiResponse>][] = [
-      ['GET', '/orders/{orderId}', (id) => orders.get(customer.accessToken, id)],
-      ['POST', '/orders/{orderId}/cancel', (id) => orders.cancel(customer.accessToken, id)],
-      ['POST', '/orders/{orderId}/payments', (id) => orders.pay(customer.accessToken, id, 'pm_card_visa')],
-      ['POST', '/orders/{orderId}/ship', (id) => orders.ship(admin.accessToken, id)],
-      ['POST', '/orders/{orderId}/deliver', (id) => orders.deliver(admin.accessToken, id)],
+      ['GET', '/orders/{orderId}', (id) => shop.orders.get(customer.accessToken, id)],
+      ['POST', '/orders/{orderId}/cancel', (id) => shop.orders.cancel(customer.accessToken, id)],
+      [
+        'POST',
+        '/orders/{orderId}/payments',
+        (id) => shop.orders.pay(customer.accessToken, id, 'pm_card_visa'),
+      ],
+      ['POST', '/orders/{orderId}/ship', (id) => shop.orders.ship(admin.accessToken, id)],
+      ['POST', '/orders/{orderId}/deliver', (id) => shop.orders.deliver(admin.accessToken, id)],
     ];
 
     it.each(routes)(
@@ -329,10 +325,10 @@ describe('bad input on every orders and payments route, through the local API', 
 
   describe('GET /orders and GET /admin/orders: the query', () => {
     const lists: readonly [string, (query: string) => Promise<ApiResponse>][] = [
-      ['GET /orders', (query) => orders.list(customer.accessToken, query)],
+      ['GET /orders', (query) => shop.orders.list(customer.accessToken, query)],
       [
         'GET /admin/orders',
-        (query) => orders.adminList(admin.accessToken, `status=pending_payment&${query}`),
+        (query) => shop.orders.adminList(admin.accessToken, `status=pending_payment&${query}`),
       ],
     ];
 
@@ -371,25 +367,25 @@ describe('bad input on every orders and payments route, through the local API', 
     );
 
     it('GET /orders answers an unknown query parameter with a 400 naming it', async () => {
-      const res = await orders.list(customer.accessToken, 'userId=someone');
+      const res = await shop.orders.list(customer.accessToken, 'userId=someone');
       expectClientError(res, 400);
       expect(errorPaths(res)).toEqual(['query.userId']);
     });
 
     it('GET /admin/orders answers an unknown or missing status with a 400 naming query.status', async () => {
       for (const query of ['status=lost', 'status=PAID', 'status=', 'limit=5']) {
-        const res = await orders.adminList(admin.accessToken, query);
+        const res = await shop.orders.adminList(admin.accessToken, query);
         expectClientError(res, 400);
         expect(errorPaths(res), query).toEqual(['query.status']);
       }
     });
 
     it("GET /admin/orders refuses one status's cursor in another status's listing", async () => {
-      const placedAgain = await orders.placed(customer.accessToken, [line(1)]);
+      const placedAgain = await shop.orders.placed(customer.accessToken, [line(1)]);
       expect(placedAgain.status).toBe('pending_payment');
-      const first = await orders.adminList(admin.accessToken, 'status=pending_payment&limit=1');
+      const first = await shop.orders.adminList(admin.accessToken, 'status=pending_payment&limit=1');
       const cursor = String(first.body.nextCursor);
-      const res = await orders.adminList(
+      const res = await shop.orders.adminList(
         admin.accessToken,
         `status=paid&limit=1&cursor=${encodeURIComponent(cursor)}`,
       );
@@ -401,7 +397,7 @@ describe('bad input on every orders and payments route, through the local API', 
   describe('POST /webhooks/payments', () => {
     it('answers an empty body, a huge signature header and a form body with 400 problems, never a 500', async () => {
       const webhook = (body: string | undefined, headers: Record<string, string>) =>
-        call(`${api}/webhooks/payments`, { method: 'POST', headers, body });
+        call(`${shop.api}/webhooks/payments`, { method: 'POST', headers, body });
       expectClientError(await webhook(undefined, {}), 400);
       expectClientError(
         await webhook('{}', {
@@ -415,6 +411,6 @@ describe('bad input on every orders and payments route, through the local API', 
   });
 
   it('left the customer’s first order and the stock exactly as they were', async () => {
-    expect(await orders.read(customer.accessToken, order.id)).toEqual(order);
+    expect(await shop.orders.read(customer.accessToken, order.id)).toEqual(order);
   });
 });

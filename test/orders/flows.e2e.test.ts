@@ -1,18 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
 import type { Order } from '../../functions/orders/model.ts';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
-import { accountsApi, bearer, errorPaths, expectProblem, type Session } from '../support/accounts-api.ts';
-import { call, startTestBackend } from '../support/local-api.ts';
+import { bearer, errorPaths, expectProblem, type Session } from '../support/accounts-api.ts';
+import { call } from '../support/local-api.ts';
 import {
   adminSession,
   entriesOf,
   historyTypes,
   newKey,
   orderOf,
-  ordersApi,
   statusCounts,
 } from '../support/orders-api.ts';
+import { useShop } from '../support/shop.ts';
 import { tableReader } from '../support/table-items.ts';
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -30,9 +29,7 @@ function expectInOrder(order: Order, types: readonly string[]): void {
 }
 
 describe('orders and payments end to end through the local API (simulated provider)', () => {
-  let backend: ShopBackend;
-  let api: string;
-  let orders: ReturnType<typeof ordersApi>;
+  const shop = useShop({ environment: { SIMULATED_SETTLE_SECONDS: '0' } });
   let admin: Session;
   let buyer: Session;
   let lister: Session;
@@ -41,12 +38,9 @@ describe('orders and payments end to end through the local API (simulated provid
 
   beforeAll(async () => {
     // Pending simulated payments settle as soon as the schedule runs.
-    backend = await startTestBackend({ SIMULATED_SETTLE_SECONDS: '0' });
-    api = backend.url;
-    orders = ordersApi(api);
-    const client = accountsApi(api);
+    const client = shop.accounts;
     [admin, buyer, lister, eraser, other] = await Promise.all([
-      adminSession(backend),
+      adminSession(shop.backend),
       client.newCustomer('buyer'),
       client.newCustomer('lister'),
       client.newCustomer('eraser'),
@@ -54,29 +48,29 @@ describe('orders and payments end to end through the local API (simulated provid
     ]);
   });
 
-  afterAll(async () => {
-    await backend?.stop();
-  });
-
   describe('the happy path', () => {
     let product: Product;
     let order: Order;
 
     beforeAll(async () => {
-      product = await orders.createProduct(admin.accessToken, { name: 'Flow Kettle', price: 2999, stock: 5 });
+      product = await shop.orders.createProduct(admin.accessToken, {
+        name: 'Flow Kettle',
+        price: 2999,
+        stock: 5,
+      });
     });
 
     it('browse: the product is listed in its category and readable', async () => {
-      const list = await call(`${api}/products?category=home&limit=100`);
+      const list = await call(`${shop.api}/products?category=home&limit=100`);
       expect(list.status).toBe(200);
       expect((list.body.items as Product[]).map((p) => p.id)).toContain(product.id);
-      const detail = await orders.product(product.id);
+      const detail = await shop.orders.product(product.id);
       expect(detail.status).toBe(200);
       expect(detail.body).toEqual(product);
     });
 
     it('order: 201 with a pending order whose prices come from the catalog, and the stock is reserved', async () => {
-      const res = await orders.place(buyer.accessToken, [{ productId: product.id, quantity: 2 }]);
+      const res = await shop.orders.place(buyer.accessToken, [{ productId: product.id, quantity: 2 }]);
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       order = orderOf(res);
       expect(res.headers.get('location')).toBe(`/orders/${order.id}`);
@@ -96,12 +90,12 @@ describe('orders and payments end to end through the local API (simulated provid
         history: [{ at: expect.any(String), type: 'created', detail: { lines: 1 } }],
       });
       expect(Date.parse(order.expiresAt) - Date.parse(order.createdAt)).toBe(30 * 60_000);
-      expect(await orders.stockOf(product.id)).toBe(3);
-      expect(await orders.read(buyer.accessToken, order.id)).toEqual(order);
+      expect(await shop.orders.stockOf(product.id)).toBe(3);
+      expect(await shop.orders.read(buyer.accessToken, order.id)).toEqual(order);
     });
 
     it('pay with pm_card_visa: 200 with the order paid and the payment succeeded', async () => {
-      const res = await orders.pay(buyer.accessToken, order.id, 'pm_card_visa');
+      const res = await shop.orders.pay(buyer.accessToken, order.id, 'pm_card_visa');
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       const paid = orderOf(res);
       expect(paid.status).toBe('paid');
@@ -114,12 +108,12 @@ describe('orders and payments end to end through the local API (simulated provid
       });
       expectInOrder(paid, ['created', 'payment_started', 'paid']);
       expect(entriesOf(paid, 'paid')).toHaveLength(1);
-      expect(await orders.read(buyer.accessToken, order.id)).toEqual(paid);
+      expect(await shop.orders.read(buyer.accessToken, order.id)).toEqual(paid);
       order = paid;
     });
 
     it('webhook: the simulated provider delivered its signed payment_intent.succeeded event and it was processed once', async () => {
-      const reader = tableReader(backend);
+      const reader = tableReader(shop.backend);
       try {
         const events = (await reader.itemsMentioning(String(order.payment?.providerPaymentId))).filter(
           (item) => item.entity === 'payment-event',
@@ -137,7 +131,7 @@ describe('orders and payments end to end through the local API (simulated provid
     });
 
     it('records the provider event that paid the order in its history (event id and type)', async () => {
-      const current = await orders.read(buyer.accessToken, order.id);
+      const current = await shop.orders.read(buyer.accessToken, order.id);
       const eventEntries = current.history.filter(
         (entry) =>
           typeof entry.detail?.eventId === 'string' && entry.detail?.type === 'payment_intent.succeeded',
@@ -146,59 +140,59 @@ describe('orders and payments end to end through the local API (simulated provid
     });
 
     it('admin ships: 200 shipped; the reserved stock is consumed, not returned', async () => {
-      const res = await orders.ship(admin.accessToken, order.id);
+      const res = await shop.orders.ship(admin.accessToken, order.id);
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect(orderOf(res).status).toBe('shipped');
       expect(entriesOf(orderOf(res), 'shipped')[0]?.detail).toEqual({ by: admin.user.id });
-      expect(await orders.stockOf(product.id)).toBe(3);
+      expect(await shop.orders.stockOf(product.id)).toBe(3);
     });
 
     it('the owner can no longer cancel a shipped order (409) and it stays shipped', async () => {
-      expectProblem(await orders.cancel(buyer.accessToken, order.id), 409);
-      expect((await orders.read(buyer.accessToken, order.id)).status).toBe('shipped');
+      expectProblem(await shop.orders.cancel(buyer.accessToken, order.id), 409);
+      expect((await shop.orders.read(buyer.accessToken, order.id)).status).toBe('shipped');
     });
 
     it('admin delivers: 200 delivered, with the whole lifecycle in the history', async () => {
-      const res = await orders.deliver(admin.accessToken, order.id);
+      const res = await shop.orders.deliver(admin.accessToken, order.id);
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       const delivered = orderOf(res);
       expect(delivered.status).toBe('delivered');
       expectInOrder(delivered, ['created', 'payment_started', 'paid', 'shipped', 'delivered']);
-      expect(await orders.read(buyer.accessToken, order.id)).toEqual(delivered);
+      expect(await shop.orders.read(buyer.accessToken, order.id)).toEqual(delivered);
     });
 
     it('a delivered order cannot be shipped, delivered, paid or cancelled again (409 each)', async () => {
-      expectProblem(await orders.ship(admin.accessToken, order.id), 409);
-      expectProblem(await orders.deliver(admin.accessToken, order.id), 409);
-      expectProblem(await orders.pay(buyer.accessToken, order.id, 'pm_card_visa'), 409);
-      expectProblem(await orders.cancel(admin.accessToken, order.id), 409);
-      expect(await orders.stockOf(product.id)).toBe(3);
+      expectProblem(await shop.orders.ship(admin.accessToken, order.id), 409);
+      expectProblem(await shop.orders.deliver(admin.accessToken, order.id), 409);
+      expectProblem(await shop.orders.pay(buyer.accessToken, order.id, 'pm_card_visa'), 409);
+      expectProblem(await shop.orders.cancel(admin.accessToken, order.id), 409);
+      expect(await shop.orders.stockOf(product.id)).toBe(3);
     });
 
     it('admin lists it under GET /admin/orders?status=delivered', async () => {
-      const res = await orders.adminList(admin.accessToken, 'status=delivered');
+      const res = await shop.orders.adminList(admin.accessToken, 'status=delivered');
       expect(res.status).toBe(200);
       expect((res.body.items as Order[]).map((o) => o.id)).toContain(order.id);
-      const stale = await orders.adminList(admin.accessToken, 'status=paid&limit=100');
+      const stale = await shop.orders.adminList(admin.accessToken, 'status=paid&limit=100');
       expect((stale.body.items as Order[]).map((o) => o.id)).not.toContain(order.id);
     });
   });
 
   it('shipping an unpaid order is a 409 and delivering an unshipped one too', async () => {
-    const product = await orders.createProduct(admin.accessToken, { stock: 2 });
-    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
-    expectProblem(await orders.ship(admin.accessToken, placed.id), 409);
-    expectProblem(await orders.deliver(admin.accessToken, placed.id), 409);
-    const paid = await orders.paid(buyer.accessToken, placed.id);
-    expectProblem(await orders.deliver(admin.accessToken, paid.id), 409);
-    expect((await orders.read(buyer.accessToken, placed.id)).status).toBe('paid');
+    const product = await shop.orders.createProduct(admin.accessToken, { stock: 2 });
+    const placed = await shop.orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    expectProblem(await shop.orders.ship(admin.accessToken, placed.id), 409);
+    expectProblem(await shop.orders.deliver(admin.accessToken, placed.id), 409);
+    const paid = await shop.orders.paid(buyer.accessToken, placed.id);
+    expectProblem(await shop.orders.deliver(admin.accessToken, paid.id), 409);
+    expect((await shop.orders.read(buyer.accessToken, placed.id)).status).toBe('paid');
   });
 
   it('decline then retry: pm_card_chargeDeclined leaves the order pending with a failed payment and its reason; pm_card_visa with a new key pays it', async () => {
-    const product = await orders.createProduct(admin.accessToken, { stock: 4, price: 700 });
-    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    const product = await shop.orders.createProduct(admin.accessToken, { stock: 4, price: 700 });
+    const placed = await shop.orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
 
-    const declined = await orders.pay(
+    const declined = await shop.orders.pay(
       buyer.accessToken,
       placed.id,
       'pm_card_chargeDeclined',
@@ -213,9 +207,9 @@ describe('orders and payments end to end through the local API (simulated provid
       failureReason: 'card_declined',
     });
     expect(entriesOf(orderOf(declined), 'payment_failed')).toHaveLength(1);
-    expect(await orders.stockOf(product.id)).toBe(3);
+    expect(await shop.orders.stockOf(product.id)).toBe(3);
 
-    const retried = await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa', newKey('retry'));
+    const retried = await shop.orders.pay(buyer.accessToken, placed.id, 'pm_card_visa', newKey('retry'));
     expect(retried.status, JSON.stringify(retried.body)).toBe(200);
     expect(orderOf(retried).status).toBe('paid');
     expect(orderOf(retried).payment).toMatchObject({
@@ -224,30 +218,30 @@ describe('orders and payments end to end through the local API (simulated provid
       paymentMethod: 'pm_card_visa',
     });
     expect(entriesOf(orderOf(retried), 'payment_started')).toHaveLength(2);
-    expect(await orders.stockOf(product.id)).toBe(3);
+    expect(await shop.orders.stockOf(product.id)).toBe(3);
   });
 
   it('names the decline reason in the history entry of the failed attempt', async () => {
-    const product = await orders.createProduct(admin.accessToken, { stock: 1 });
-    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
-    const declined = await orders.paid(buyer.accessToken, placed.id, 'pm_card_chargeDeclined');
+    const product = await shop.orders.createProduct(admin.accessToken, { stock: 1 });
+    const placed = await shop.orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    const declined = await shop.orders.paid(buyer.accessToken, placed.id, 'pm_card_chargeDeclined');
     const [failed] = entriesOf(declined, 'payment_failed');
     expect(failed?.detail, JSON.stringify(declined.history)).toMatchObject({ reason: 'card_declined' });
   });
 
   it('pending: pm_card_pending stays pending until the scheduled settlement delivers its webhook, then the order is paid', async () => {
-    const product = await orders.createProduct(admin.accessToken, { stock: 2 });
-    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
-    const pending = await orders.paid(buyer.accessToken, placed.id, 'pm_card_pending');
+    const product = await shop.orders.createProduct(admin.accessToken, { stock: 2 });
+    const placed = await shop.orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    const pending = await shop.orders.paid(buyer.accessToken, placed.id, 'pm_card_pending');
     expect(pending.status).toBe('pending_payment');
     expect(pending.payment).toMatchObject({
       status: 'pending',
       providerPaymentId: expect.stringMatching(/^pi_/),
     });
     // A second payment while one is pending is refused.
-    expectProblem(await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa'), 409);
+    expectProblem(await shop.orders.pay(buyer.accessToken, placed.id, 'pm_card_visa'), 409);
 
-    const runs = await backend.runSchedules();
+    const runs = await shop.backend.runSchedules();
     expect(runs.every((run) => run.ok)).toBe(true);
     const settle = runs.find((run) => run.functionLogicalId.startsWith('PaymentsCompleteSimulatedPayments'));
     expect(settle?.result).toMatchObject({ delivered: expect.any(Number), failed: 0 });
@@ -255,42 +249,42 @@ describe('orders and payments end to end through the local API (simulated provid
       1,
     );
 
-    const settled = await orders.read(buyer.accessToken, placed.id);
+    const settled = await shop.orders.read(buyer.accessToken, placed.id);
     expect(settled.status).toBe('paid');
     expect(settled.payment).toMatchObject({
       status: 'succeeded',
       providerPaymentId: pending.payment?.providerPaymentId,
     });
     // Running the schedule again delivers nothing new and changes nothing.
-    await backend.runSchedules();
-    expect(await orders.read(buyer.accessToken, placed.id)).toEqual(settled);
+    await shop.backend.runSchedules();
+    expect(await shop.orders.read(buyer.accessToken, placed.id)).toEqual(settled);
   });
 
   it('cancel a pending order: 200 cancelled, the stock returns; cancelling again is 200 and changes nothing; paying it is 409', async () => {
-    const product = await orders.createProduct(admin.accessToken, { stock: 6 });
-    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 4 }]);
-    expect(await orders.stockOf(product.id)).toBe(2);
-    const res = await orders.cancel(buyer.accessToken, placed.id);
+    const product = await shop.orders.createProduct(admin.accessToken, { stock: 6 });
+    const placed = await shop.orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 4 }]);
+    expect(await shop.orders.stockOf(product.id)).toBe(2);
+    const res = await shop.orders.cancel(buyer.accessToken, placed.id);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const cancelled = orderOf(res);
     expect(cancelled.status).toBe('cancelled');
-    expect(await orders.stockOf(product.id)).toBe(6);
+    expect(await shop.orders.stockOf(product.id)).toBe(6);
 
-    const again = await orders.cancel(buyer.accessToken, placed.id);
+    const again = await shop.orders.cancel(buyer.accessToken, placed.id);
     expect(again.status).toBe(200);
     expect(orderOf(again)).toEqual(cancelled);
-    expect(await orders.stockOf(product.id)).toBe(6);
-    expectProblem(await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa'), 409);
-    expectProblem(await orders.ship(admin.accessToken, placed.id), 409);
+    expect(await shop.orders.stockOf(product.id)).toBe(6);
+    expectProblem(await shop.orders.pay(buyer.accessToken, placed.id, 'pm_card_visa'), 409);
+    expectProblem(await shop.orders.ship(admin.accessToken, placed.id), 409);
   });
 
   it('cancel a paid order: 200 cancelled, the stock returns and the refund is recorded on the payment and in the history', async () => {
-    const product = await orders.createProduct(admin.accessToken, { stock: 3, price: 4500 });
-    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 3 }]);
-    await orders.paid(buyer.accessToken, placed.id);
-    expect(await orders.stockOf(product.id)).toBe(0);
+    const product = await shop.orders.createProduct(admin.accessToken, { stock: 3, price: 4500 });
+    const placed = await shop.orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 3 }]);
+    await shop.orders.paid(buyer.accessToken, placed.id);
+    expect(await shop.orders.stockOf(product.id)).toBe(0);
 
-    const res = await orders.cancel(buyer.accessToken, placed.id);
+    const res = await shop.orders.cancel(buyer.accessToken, placed.id);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const cancelled = orderOf(res);
     expect(cancelled.status).toBe('cancelled');
@@ -301,54 +295,54 @@ describe('orders and payments end to end through the local API (simulated provid
     expectInOrder(cancelled, ['paid', 'cancelled']);
     expect(historyTypes(cancelled)).toEqual(expect.arrayContaining(['refund_requested']));
     expect(entriesOf(cancelled, 'refund_requested')[0]?.detail).toMatchObject({ status: 'succeeded' });
-    expect(await orders.stockOf(product.id)).toBe(3);
+    expect(await shop.orders.stockOf(product.id)).toBe(3);
   });
 
   it('an admin may cancel a customer’s pending order, and the stock returns', async () => {
-    const product = await orders.createProduct(admin.accessToken, { stock: 2 });
-    const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 2 }]);
-    const res = await orders.cancel(admin.accessToken, placed.id);
+    const product = await shop.orders.createProduct(admin.accessToken, { stock: 2 });
+    const placed = await shop.orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 2 }]);
+    const res = await shop.orders.cancel(admin.accessToken, placed.id);
     expect(res.status).toBe(200);
     expect(orderOf(res).status).toBe('cancelled');
-    expect(await orders.stockOf(product.id)).toBe(2);
+    expect(await shop.orders.stockOf(product.id)).toBe(2);
   });
 
   it('cancelling an order whose product was deleted meanwhile answers 200 and returns the stock of the others', async () => {
     const [doomed, kept] = await Promise.all([
-      orders.createProduct(admin.accessToken, { stock: 3 }),
-      orders.createProduct(admin.accessToken, { stock: 3 }),
+      shop.orders.createProduct(admin.accessToken, { stock: 3 }),
+      shop.orders.createProduct(admin.accessToken, { stock: 3 }),
     ]);
-    const placed = await orders.placed(buyer.accessToken, [
+    const placed = await shop.orders.placed(buyer.accessToken, [
       { productId: doomed.id, quantity: 1 },
       { productId: kept.id, quantity: 2 },
     ]);
-    const removed = await call(`${api}/products/${doomed.id}`, {
+    const removed = await call(`${shop.api}/products/${doomed.id}`, {
       method: 'DELETE',
       headers: bearer(admin.accessToken),
     });
     expect(removed.status).toBe(204);
-    const res = await orders.cancel(buyer.accessToken, placed.id);
+    const res = await shop.orders.cancel(buyer.accessToken, placed.id);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(orderOf(res).status).toBe('cancelled');
-    expect(await orders.stockOf(kept.id)).toBe(3);
-    expectProblem(await orders.product(doomed.id), 404);
+    expect(await shop.orders.stockOf(kept.id)).toBe(3);
+    expectProblem(await shop.orders.product(doomed.id), 404);
   });
 
   describe('GET /orders', () => {
     let placedIds: string[];
 
     beforeAll(async () => {
-      const product = await orders.createProduct(admin.accessToken, { stock: 20 });
+      const product = await shop.orders.createProduct(admin.accessToken, { stock: 20 });
       placedIds = [];
       for (let i = 0; i < 5; i++) {
         placedIds.push(
-          (await orders.placed(lister.accessToken, [{ productId: product.id, quantity: 1 }])).id,
+          (await shop.orders.placed(lister.accessToken, [{ productId: product.id, quantity: 1 }])).id,
         );
       }
     });
 
     it('lists the caller’s orders newest first', async () => {
-      const res = await orders.list(lister.accessToken);
+      const res = await shop.orders.list(lister.accessToken);
       expect(res.status).toBe(200);
       expect((res.body.items as Order[]).map((o) => o.id)).toEqual([...placedIds].reverse());
       expect(res.body.nextCursor).toBeNull();
@@ -361,7 +355,7 @@ describe('orders and payments end to end through the local API (simulated provid
       let pages = 0;
       do {
         const query: string = `limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-        const res = await orders.list(lister.accessToken, query);
+        const res = await shop.orders.list(lister.accessToken, query);
         expect(res.status, JSON.stringify(res.body)).toBe(200);
         const items = res.body.items as Order[];
         expect(items.length).toBeLessThanOrEqual(2);
@@ -375,15 +369,15 @@ describe('orders and payments end to end through the local API (simulated provid
     });
 
     it('refuses the lister’s cursor in another customer’s listing (400 naming query.cursor)', async () => {
-      const first = await orders.list(lister.accessToken, 'limit=1');
+      const first = await shop.orders.list(lister.accessToken, 'limit=1');
       const cursor = String(first.body.nextCursor);
-      const res = await orders.list(other.accessToken, `limit=1&cursor=${encodeURIComponent(cursor)}`);
+      const res = await shop.orders.list(other.accessToken, `limit=1&cursor=${encodeURIComponent(cursor)}`);
       expectProblem(res, 400);
       expect(errorPaths(res)).toEqual(['query.cursor']);
     });
 
     it('GET /me/export includes the caller’s orders', async () => {
-      const res = await call(`${api}/me/export`, { headers: bearer(lister.accessToken) });
+      const res = await call(`${shop.api}/me/export`, { headers: bearer(lister.accessToken) });
       expect(res.status).toBe(200);
       const exported = (res.body.orders as Order[]).map((o) => o.id).sort();
       expect(exported).toEqual([...placedIds].sort());
@@ -394,45 +388,49 @@ describe('orders and payments end to end through the local API (simulated provid
     let product: Product;
 
     beforeAll(async () => {
-      product = await orders.createProduct(admin.accessToken, { stock: 20 });
+      product = await shop.orders.createProduct(admin.accessToken, { stock: 20 });
     });
 
     it('answers the same key with the same body with the same order (201, idempotent-replayed: true) and reserves stock once', async () => {
       const key = newKey('same');
-      const first = await orders.place(buyer.accessToken, [{ productId: product.id, quantity: 2 }], key);
+      const first = await shop.orders.place(buyer.accessToken, [{ productId: product.id, quantity: 2 }], key);
       expect(first.status).toBe(201);
-      const again = await orders.place(buyer.accessToken, [{ productId: product.id, quantity: 2 }], key);
+      const again = await shop.orders.place(buyer.accessToken, [{ productId: product.id, quantity: 2 }], key);
       expect(again.status).toBe(201);
       expect(again.headers.get('idempotent-replayed')).toBe('true');
       expect(orderOf(again).id).toBe(orderOf(first).id);
       expect(orderOf(again)).toEqual(orderOf(first));
-      expect(await orders.stockOf(product.id)).toBe(18);
+      expect(await shop.orders.stockOf(product.id)).toBe(18);
     });
 
     it('answers the same key with a different body with a 422 problem and places nothing', async () => {
       const key = newKey('different');
       expect(
-        (await orders.place(buyer.accessToken, [{ productId: product.id, quantity: 1 }], key)).status,
+        (await shop.orders.place(buyer.accessToken, [{ productId: product.id, quantity: 1 }], key)).status,
       ).toBe(201);
-      const stock = await orders.stockOf(product.id);
-      const res = await orders.place(buyer.accessToken, [{ productId: product.id, quantity: 3 }], key);
+      const stock = await shop.orders.stockOf(product.id);
+      const res = await shop.orders.place(buyer.accessToken, [{ productId: product.id, quantity: 3 }], key);
       expectProblem(res, 422);
       expect(res.body.type).toBe('/problems/idempotency-key-reused');
-      expect(await orders.stockOf(product.id)).toBe(stock);
+      expect(await shop.orders.stockOf(product.id)).toBe(stock);
     });
 
     it('answers a request without an Idempotency-Key with a 400 naming header.idempotency-key', async () => {
-      const stock = await orders.stockOf(product.id);
-      const res = await orders.place(buyer.accessToken, [{ productId: product.id, quantity: 1 }], null);
+      const stock = await shop.orders.stockOf(product.id);
+      const res = await shop.orders.place(buyer.accessToken, [{ productId: product.id, quantity: 1 }], null);
       expectProblem(res, 400);
       expect(errorPaths(res)).toEqual(['header.idempotency-key']);
-      expect(await orders.stockOf(product.id)).toBe(stock);
+      expect(await shop.orders.stockOf(product.id)).toBe(stock);
     });
 
     it('scopes keys to the caller: another customer may use the same key and gets an order of its own', async () => {
       const key = newKey('shared');
-      const mine = await orders.place(buyer.accessToken, [{ productId: product.id, quantity: 1 }], key);
-      const theirs = await orders.place(other.accessToken, [{ productId: product.id, quantity: 1 }], key);
+      const mine = await shop.orders.place(buyer.accessToken, [{ productId: product.id, quantity: 1 }], key);
+      const theirs = await shop.orders.place(
+        other.accessToken,
+        [{ productId: product.id, quantity: 1 }],
+        key,
+      );
       expect(mine.status).toBe(201);
       expect(theirs.status).toBe(201);
       expect(theirs.headers.get('idempotent-replayed')).toBeNull();
@@ -442,26 +440,26 @@ describe('orders and payments end to end through the local API (simulated provid
 
     it('creates one order for 10 concurrent requests with one key', async () => {
       const key = newKey('concurrent');
-      const stock = await orders.stockOf(product.id);
+      const stock = await shop.orders.stockOf(product.id);
       const results = await Promise.all(
         Array.from({ length: 10 }, () =>
-          orders.place(buyer.accessToken, [{ productId: product.id, quantity: 1 }], key),
+          shop.orders.place(buyer.accessToken, [{ productId: product.id, quantity: 1 }], key),
         ),
       );
       expect(statusCounts(results)).toEqual({ 201: 10 });
       expect(new Set(results.map((r) => orderOf(r).id)).size).toBe(1);
       expect(results.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(9);
-      expect(await orders.stockOf(product.id)).toBe(stock - 1);
+      expect(await shop.orders.stockOf(product.id)).toBe(stock - 1);
     });
 
     it('answers a payment key reused with another payment method with a 422 problem', async () => {
-      const placed = await orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
+      const placed = await shop.orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
       const key = newKey('pay-key');
-      const declined = await orders.pay(buyer.accessToken, placed.id, 'pm_card_chargeDeclined', key);
+      const declined = await shop.orders.pay(buyer.accessToken, placed.id, 'pm_card_chargeDeclined', key);
       expect(declined.status).toBe(200);
-      const res = await orders.pay(buyer.accessToken, placed.id, 'pm_card_visa', key);
+      const res = await shop.orders.pay(buyer.accessToken, placed.id, 'pm_card_visa', key);
       expectProblem(res, 422);
-      expect((await orders.read(buyer.accessToken, placed.id)).payment?.status).toBe('failed');
+      expect((await shop.orders.read(buyer.accessToken, placed.id)).payment?.status).toBe('failed');
     });
   });
 
@@ -471,34 +469,34 @@ describe('orders and payments end to end through the local API (simulated provid
     let paid: Order;
 
     beforeAll(async () => {
-      const product = await orders.createProduct(admin.accessToken, { stock: 10 });
-      pending = await orders.placed(eraser.accessToken, [{ productId: product.id, quantity: 1 }]);
-      cancelled = await orders.placed(eraser.accessToken, [{ productId: product.id, quantity: 1 }]);
-      expect((await orders.cancel(eraser.accessToken, cancelled.id)).status).toBe(200);
-      paid = await orders.placed(eraser.accessToken, [{ productId: product.id, quantity: 1 }]);
-      await orders.paid(eraser.accessToken, paid.id);
-      const res = await call(`${api}/me`, { method: 'DELETE', headers: bearer(eraser.accessToken) });
+      const product = await shop.orders.createProduct(admin.accessToken, { stock: 10 });
+      pending = await shop.orders.placed(eraser.accessToken, [{ productId: product.id, quantity: 1 }]);
+      cancelled = await shop.orders.placed(eraser.accessToken, [{ productId: product.id, quantity: 1 }]);
+      expect((await shop.orders.cancel(eraser.accessToken, cancelled.id)).status).toBe(200);
+      paid = await shop.orders.placed(eraser.accessToken, [{ productId: product.id, quantity: 1 }]);
+      await shop.orders.paid(eraser.accessToken, paid.id);
+      const res = await call(`${shop.api}/me`, { method: 'DELETE', headers: bearer(eraser.accessToken) });
       expect(res.status).toBe(204);
     });
 
     it('keeps the orders as financial records with userId null (admin GET /orders/{id})', async () => {
       for (const kept of [pending, cancelled, paid]) {
-        const order = await orders.read(admin.accessToken, kept.id);
+        const order = await shop.orders.read(admin.accessToken, kept.id);
         expect(order).toMatchObject({ id: kept.id, userId: null, total: kept.total, items: kept.items });
       }
-      const res = await orders.adminList(admin.accessToken, 'status=paid&limit=100');
+      const res = await shop.orders.adminList(admin.accessToken, 'status=paid&limit=100');
       expect((res.body.items as Order[]).find((o) => o.id === paid.id)?.userId).toBeNull();
     });
 
     it('no kept order mentions the erased user’s id anywhere, not even in its history', async () => {
       for (const kept of [pending, cancelled, paid]) {
-        const order = await orders.read(admin.accessToken, kept.id);
+        const order = await shop.orders.read(admin.accessToken, kept.id);
         expect(JSON.stringify(order), `order ${kept.id}`).not.toContain(eraser.user.id);
       }
     });
 
     it('leaves no item in the table that mentions the erased user’s id (idempotency records included)', async () => {
-      const reader = tableReader(backend);
+      const reader = tableReader(shop.backend);
       try {
         const left = await reader.itemsMentioning(eraser.user.id);
         expect(left.map((item) => `${String(item.pk)} ${String(item.sk)}`)).toEqual([]);
@@ -510,63 +508,56 @@ describe('orders and payments end to end through the local API (simulated provid
 });
 
 describe('order expiry through the local API (a payment window of 60 ms)', () => {
-  let backend: ShopBackend;
-  let orders: ReturnType<typeof ordersApi>;
+  const shop = useShop({ environment: { ORDER_PAYMENT_WINDOW_MINUTES: '0.001' } });
   let admin: Session;
   let customer: Session;
 
   beforeAll(async () => {
-    backend = await startTestBackend({ ORDER_PAYMENT_WINDOW_MINUTES: '0.001' });
-    orders = ordersApi(backend.url);
     [admin, customer] = await Promise.all([
-      adminSession(backend),
-      accountsApi(backend.url).newCustomer('late-payer'),
+      adminSession(shop.backend),
+      shop.accounts.newCustomer('late-payer'),
     ]);
   });
 
-  afterAll(async () => {
-    await backend?.stop();
-  });
-
   it('expires an unpaid order past its window when the schedule runs: status expired, stock back, listed by admin', async () => {
-    const product = await orders.createProduct(admin.accessToken, { stock: 4 });
-    const placed = await orders.placed(customer.accessToken, [{ productId: product.id, quantity: 3 }]);
+    const product = await shop.orders.createProduct(admin.accessToken, { stock: 4 });
+    const placed = await shop.orders.placed(customer.accessToken, [{ productId: product.id, quantity: 3 }]);
     expect(Date.parse(placed.expiresAt) - Date.parse(placed.createdAt)).toBe(60);
-    expect(await orders.stockOf(product.id)).toBe(1);
+    expect(await shop.orders.stockOf(product.id)).toBe(1);
     await sleep(150);
 
-    const runs = await backend.runSchedules();
+    const runs = await shop.backend.runSchedules();
     expect(runs.every((run) => run.ok)).toBe(true);
     const sweep = runs.find((run) => run.functionLogicalId.startsWith('OrdersExpireOrders'));
     expect(Number((sweep?.result as { expired?: number } | undefined)?.expired)).toBeGreaterThanOrEqual(1);
 
-    const expired = await orders.read(customer.accessToken, placed.id);
+    const expired = await shop.orders.read(customer.accessToken, placed.id);
     expect(expired.status).toBe('expired');
     expect(historyTypes(expired)).toEqual(['created', 'expired']);
-    expect(await orders.stockOf(product.id)).toBe(4);
+    expect(await shop.orders.stockOf(product.id)).toBe(4);
 
-    const listed = await orders.adminList(admin.accessToken, 'status=expired');
+    const listed = await shop.orders.adminList(admin.accessToken, 'status=expired');
     expect(listed.status).toBe(200);
     expect((listed.body.items as Order[]).map((o) => o.id)).toContain(placed.id);
-    const pendingList = await orders.adminList(admin.accessToken, 'status=pending_payment&limit=100');
+    const pendingList = await shop.orders.adminList(admin.accessToken, 'status=pending_payment&limit=100');
     expect((pendingList.body.items as Order[]).map((o) => o.id)).not.toContain(placed.id);
 
-    expectProblem(await orders.pay(customer.accessToken, placed.id, 'pm_card_visa'), 409);
-    expectProblem(await orders.cancel(customer.accessToken, placed.id), 409);
+    expectProblem(await shop.orders.pay(customer.accessToken, placed.id, 'pm_card_visa'), 409);
+    expectProblem(await shop.orders.cancel(customer.accessToken, placed.id), 409);
 
     // A second sweep finds nothing more to do with it: the stock is returned once.
-    await backend.runSchedules();
-    expect(await orders.stockOf(product.id)).toBe(4);
+    await shop.backend.runSchedules();
+    expect(await shop.orders.stockOf(product.id)).toBe(4);
   });
 
   it('does not expire an order paid before the sweep', async () => {
-    const product = await orders.createProduct(admin.accessToken, { stock: 4 });
-    const placed = await orders.placed(customer.accessToken, [{ productId: product.id, quantity: 1 }]);
-    const paid = await orders.paid(customer.accessToken, placed.id);
+    const product = await shop.orders.createProduct(admin.accessToken, { stock: 4 });
+    const placed = await shop.orders.placed(customer.accessToken, [{ productId: product.id, quantity: 1 }]);
+    const paid = await shop.orders.paid(customer.accessToken, placed.id);
     expect(paid.status).toBe('paid');
     await sleep(100);
-    await backend.runSchedules();
-    expect((await orders.read(customer.accessToken, placed.id)).status).toBe('paid');
-    expect(await orders.stockOf(product.id)).toBe(3);
+    await shop.backend.runSchedules();
+    expect((await shop.orders.read(customer.accessToken, placed.id)).status).toBe('paid');
+    expect(await shop.orders.stockOf(product.id)).toBe(3);
   });
 });

@@ -1,6 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { beginErasure } from '../../functions/accounts/erasure-fence.ts';
+import type { Product } from '../../functions/catalog/model.ts';
 import { getProduct, putProduct, updateProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
 import { DomainError } from '../../functions/core/domain-errors.ts';
@@ -41,11 +42,21 @@ const statusOf = async (promise: Promise<unknown>): Promise<number> =>
   );
 
 /** A fresh user's pending order of one unit of a fresh product. */
-async function anOrderOfNewUser(prefix: string, key: string): Promise<{ userId: string; order: Order }> {
+/** A new product of stock 5 in the table, and the user's order of `quantity` of it. */
+async function anOrderOfFive(
+  userId: string,
+  quantity: number,
+  key: string,
+): Promise<{ product: Product; order: Order }> {
   const product = aProduct({ stock: 5 });
   await putProduct(product);
+  const { order } = await createOrder(userId, { items: [{ productId: product.id, quantity }] }, key);
+  return { product, order };
+}
+
+async function anOrderOfNewUser(prefix: string, key: string): Promise<{ userId: string; order: Order }> {
   const userId = (await aUser(prefix)).id;
-  const { order } = await createOrder(userId, { items: [{ productId: product.id, quantity: 1 }] }, key);
+  const { order } = await anOrderOfFive(userId, 1, key);
   return { userId, order };
 }
 
@@ -181,13 +192,7 @@ describe('orders store', () => {
 
   describe('transitions', () => {
     it('lets exactly one of racing cancel and ship win on a paid order', async () => {
-      const product = aProduct({ stock: 5 });
-      await putProduct(product);
-      const { order } = await createOrder(
-        await userNamed('racer'),
-        { items: [{ productId: product.id, quantity: 2 }] },
-        'key-cancel-ship',
-      );
+      const { product, order } = await anOrderOfFive(await userNamed('racer'), 2, 'key-cancel-ship');
       await transitionOrder(order.id, 'pay');
       const results = await Promise.all([
         statusOf(transitionOrder(order.id, 'cancel')),
@@ -199,13 +204,7 @@ describe('orders store', () => {
     });
 
     it('refuses illegal transitions with 409 and returns stock when an unpaid order is cancelled', async () => {
-      const product = aProduct({ stock: 5 });
-      await putProduct(product);
-      const { order } = await createOrder(
-        await userNamed('u'),
-        { items: [{ productId: product.id, quantity: 4 }] },
-        'key-illegal',
-      );
+      const { product, order } = await anOrderOfFive(await userNamed('u'), 4, 'key-illegal');
       expect(await statusOf(transitionOrder(order.id, 'ship'))).toBe(409);
       expect(await statusOf(transitionOrder(order.id, 'deliver'))).toBe(409);
       await transitionOrder(order.id, 'cancel');

@@ -1,15 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Session } from '../support/accounts-api.ts';
+import { describe, expect, it } from 'vitest';
 import { expectProblem } from '../support/accounts-api.ts';
-import type { FakeStripe } from '../support/fake-stripe.ts';
-import {
-  intentsFor,
-  newKey,
-  orderOf,
-  type ordersApi,
-  type StripeBackend,
-  startStripeBackend,
-} from '../support/orders-api.ts';
+import { intentsFor, newKey, orderOf, useStripeBackend } from '../support/orders-api.ts';
 
 /**
  * The payment provider misbehaving the ways networks and proxies do, beyond the clean 4xx/5xx
@@ -19,38 +10,22 @@ import {
  * order attempt, and the order ends up paid or still payable.
  */
 describe('payment provider faults, end to end against a fake Stripe', () => {
-  let fixture: StripeBackend | undefined;
-  let stripe: FakeStripe;
-  let orders: ReturnType<typeof ordersApi>;
-  let admin: Session;
-  let buyer: Session;
+  const fixture = useStripeBackend('faults-pay');
 
-  beforeAll(async () => {
-    fixture = await startStripeBackend('faults-pay');
-    ({ stripe, orders, admin, buyer } = fixture);
-  });
+  const intentsOf = (orderId: string) => intentsFor(fixture.stripe, orderId);
 
-  afterAll(async () => {
-    await fixture?.stop();
-  });
-
-  const intentsOf = (orderId: string) => intentsFor(stripe, orderId);
-
-  async function anOrder() {
-    const product = await orders.createProduct(admin.accessToken, { stock: 5, price: 2500 });
-    return orders.placed(buyer.accessToken, [{ productId: product.id, quantity: 1 }]);
-  }
+  const anOrder = () => fixture.pendingOrder({ stock: 5, price: 2500 });
 
   /** A 502 problem from the payments function (the provider failed), never a 500. */
-  const expectProviderProblem = (res: Awaited<ReturnType<typeof orders.pay>>) => {
+  const expectProviderProblem = (res: Awaited<ReturnType<typeof fixture.orders.pay>>) => {
     expectProblem(res, 502);
     expect(res.body.type).toBe('/problems/payment-provider-error');
   };
 
   it('retries an HTML 502 page from a proxy in front of Stripe with the same key, and pays once', async () => {
     const order = await anOrder();
-    stripe.misbehaveNext('html-502', 1);
-    const res = await orders.pay(buyer.accessToken, order.id, 'pm_card_visa');
+    fixture.stripe.misbehaveNext('html-502', 1);
+    const res = await fixture.orders.pay(fixture.buyer.accessToken, order.id, 'pm_card_visa');
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(orderOf(res).status).toBe('paid');
     expect(intentsOf(order.id)).toHaveLength(1);
@@ -59,12 +34,12 @@ describe('payment provider faults, end to end against a fake Stripe', () => {
   it('answers 502 when every try gets the HTML page: nothing charged, the order stays payable and is paid once later', async () => {
     const order = await anOrder();
     const key = newKey('html');
-    stripe.misbehaveNext('html-502', 3);
-    expectProviderProblem(await orders.pay(buyer.accessToken, order.id, 'pm_card_visa', key));
+    fixture.stripe.misbehaveNext('html-502', 3);
+    expectProviderProblem(await fixture.orders.pay(fixture.buyer.accessToken, order.id, 'pm_card_visa', key));
     expect(intentsOf(order.id)).toEqual([]);
-    expect((await orders.read(buyer.accessToken, order.id)).status).toBe('pending_payment');
+    expect((await fixture.orders.read(fixture.buyer.accessToken, order.id)).status).toBe('pending_payment');
 
-    const retry = await orders.pay(buyer.accessToken, order.id, 'pm_card_visa', key);
+    const retry = await fixture.orders.pay(fixture.buyer.accessToken, order.id, 'pm_card_visa', key);
     expect(retry.status, JSON.stringify(retry.body)).toBe(200);
     expect(orderOf(retry).status).toBe('paid');
     expect(intentsOf(order.id)).toHaveLength(1);
@@ -73,15 +48,15 @@ describe('payment provider faults, end to end against a fake Stripe', () => {
   it('treats a truncated JSON body after a charge as an unknown outcome (502); the same key then pays with that one charge', async () => {
     const order = await anOrder();
     const key = newKey('garbage');
-    stripe.misbehaveNext('garbage', 1);
-    expectProviderProblem(await orders.pay(buyer.accessToken, order.id, 'pm_card_visa', key));
+    fixture.stripe.misbehaveNext('garbage', 1);
+    expectProviderProblem(await fixture.orders.pay(fixture.buyer.accessToken, order.id, 'pm_card_visa', key));
     expect(intentsOf(order.id)).toHaveLength(1);
-    expect((await orders.read(buyer.accessToken, order.id)).payment).toMatchObject({
+    expect((await fixture.orders.read(fixture.buyer.accessToken, order.id)).payment).toMatchObject({
       attempt: 1,
       status: 'error',
     });
 
-    const retry = await orders.pay(buyer.accessToken, order.id, 'pm_card_visa', key);
+    const retry = await fixture.orders.pay(fixture.buyer.accessToken, order.id, 'pm_card_visa', key);
     expect(retry.status, JSON.stringify(retry.body)).toBe(200);
     expect(orderOf(retry)).toMatchObject({ status: 'paid', payment: { attempt: 1 } });
     expect(intentsOf(order.id)).toHaveLength(1);
@@ -89,8 +64,8 @@ describe('payment provider faults, end to end against a fake Stripe', () => {
 
   it('recovers from a connection reset after Stripe charged by retrying with the same key: paid, one charge', async () => {
     const order = await anOrder();
-    stripe.misbehaveNext('reset', 1);
-    const res = await orders.pay(buyer.accessToken, order.id, 'pm_card_visa');
+    fixture.stripe.misbehaveNext('reset', 1);
+    const res = await fixture.orders.pay(fixture.buyer.accessToken, order.id, 'pm_card_visa');
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(orderOf(res).status).toBe('paid');
     expect(intentsOf(order.id)).toHaveLength(1);
@@ -99,13 +74,13 @@ describe('payment provider faults, end to end against a fake Stripe', () => {
   it('gives up on an answer that never comes within its budget (502 or 503 problem, never the gateway’s 500), and the same key then pays with one charge', async () => {
     const order = await anOrder();
     const key = newKey('hang');
-    stripe.misbehaveNext('hang', 1);
-    const slow = await orders.pay(buyer.accessToken, order.id, 'pm_card_visa', key);
+    fixture.stripe.misbehaveNext('hang', 1);
+    const slow = await fixture.orders.pay(fixture.buyer.accessToken, order.id, 'pm_card_visa', key);
     expect([502, 503], JSON.stringify(slow.body)).toContain(slow.status);
     expectProblem(slow, slow.status);
     expect(intentsOf(order.id)).toHaveLength(1);
 
-    const retry = await orders.pay(buyer.accessToken, order.id, 'pm_card_visa', key);
+    const retry = await fixture.orders.pay(fixture.buyer.accessToken, order.id, 'pm_card_visa', key);
     expect(retry.status, JSON.stringify(retry.body)).toBe(200);
     expect(orderOf(retry)).toMatchObject({ status: 'paid', payment: { attempt: 1 } });
     expect(intentsOf(order.id)).toHaveLength(1);

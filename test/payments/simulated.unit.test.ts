@@ -3,6 +3,7 @@ import type { ChargeRequest } from '../../functions/payments/provider.ts';
 import { PaymentProviderError } from '../../functions/payments/provider.ts';
 import { simulatedPendingCompletion, simulatedProvider } from '../../functions/payments/simulated.ts';
 import { parseStripeEvent } from '../../functions/payments/webhook.ts';
+import { chargeRequest } from '../support/payments.ts';
 
 /** A simulated provider whose deliveries land in a spy, parsed back into payment events. */
 function simulator() {
@@ -12,15 +13,8 @@ function simulator() {
   return { provider, deliver, delivered };
 }
 
-const charge = (paymentMethod: string, overrides: Partial<ChargeRequest> = {}): ChargeRequest => ({
-  orderId: '01JORDER0000000000000000AA',
-  attempt: 1,
-  amount: 4200,
-  currency: 'EUR',
-  paymentMethod,
-  idempotencyKey: `order-01JORDER-attempt-1-${paymentMethod}`,
-  ...overrides,
-});
+const charge = (paymentMethod: string, overrides: Partial<ChargeRequest> = {}): ChargeRequest =>
+  chargeRequest(paymentMethod, `order-01JORDER-attempt-1-${paymentMethod}`, overrides);
 
 describe('simulatedProvider charges', () => {
   it.each([

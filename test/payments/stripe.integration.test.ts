@@ -5,20 +5,14 @@ import type { ChargeRequest, PaymentProvider } from '../../functions/payments/pr
 import { PaymentProviderError } from '../../functions/payments/provider.ts';
 import { stripeProvider } from '../../functions/payments/stripe.ts';
 import { FAKE_STRIPE_KEY, type FakeStripe, startFakeStripe } from '../support/fake-stripe.ts';
+import { chargeRequest } from '../support/payments.ts';
 
 let stripe: FakeStripe;
 let provider: PaymentProvider;
 let keyCounter = 0;
 
-const charge = (paymentMethod: string, overrides: Partial<ChargeRequest> = {}): ChargeRequest => ({
-  orderId: '01JORDER0000000000000000AA',
-  attempt: 1,
-  amount: 4200,
-  currency: 'EUR',
-  paymentMethod,
-  idempotencyKey: `order-01JORDER-attempt-${++keyCounter}`,
-  ...overrides,
-});
+const charge = (paymentMethod: string, overrides: Partial<ChargeRequest> = {}): ChargeRequest =>
+  chargeRequest(paymentMethod, `order-01JORDER-attempt-${++keyCounter}`, overrides);
 
 /** The error a promise rejects with, which must be a PaymentProviderError. */
 async function providerErrorOf(promise: Promise<unknown>): Promise<PaymentProviderError> {

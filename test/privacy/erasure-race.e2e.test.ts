@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
 import { orderKey } from '../../functions/orders/keys.ts';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
-import { type ApiResponse, accountsApi, bearer, type Session } from '../support/accounts-api.ts';
-import { call, startTestBackend } from '../support/local-api.ts';
-import { conversationOf, messagesApi } from '../support/messages-api.ts';
-import { adminSession, newKey, ordersApi, statusCounts, warmUp } from '../support/orders-api.ts';
+import { type ApiResponse, bearer, type Session } from '../support/accounts-api.ts';
+import { call } from '../support/local-api.ts';
+import { conversationOf } from '../support/messages-api.ts';
+import { adminSession, newKey, statusCounts, warmUp } from '../support/orders-api.ts';
+import { useShop } from '../support/shop.ts';
 import { tableReader } from '../support/table-items.ts';
 
 const SLOW = 240_000;
@@ -21,42 +21,31 @@ const startingIn = <T>(ms: number, run: () => Promise<T>): Promise<T> =>
   new Promise((resolve, reject) => setTimeout(() => run().then(resolve, reject), ms));
 
 describe('DELETE /me racing writes of the same user (DynamoDB Local, local API)', () => {
-  let backend: ShopBackend;
-  let accounts: ReturnType<typeof accountsApi>;
-  let orders: ReturnType<typeof ordersApi>;
-  let messages: ReturnType<typeof messagesApi>;
+  const shop = useShop();
   let product: Product;
   let counterpart: Session;
 
   beforeAll(async () => {
-    backend = await startTestBackend();
-    accounts = accountsApi(backend.url);
-    orders = ordersApi(backend.url);
-    messages = messagesApi(backend.url);
-    const admin = await adminSession(backend);
-    product = await orders.createProduct(admin.accessToken, { stock: 10_000 });
-    counterpart = await accounts.newCustomer('counterpart');
+    const admin = await adminSession(shop.backend);
+    product = await shop.orders.createProduct(admin.accessToken, { stock: 10_000 });
+    counterpart = await shop.accounts.newCustomer('counterpart');
     // Warm execution environments, so the race measures the table and not worker cold starts.
     await warmUp(ORDERS, () =>
-      orders.place(counterpart.accessToken, [{ productId: product.id, quantity: 1 }]),
+      shop.orders.place(counterpart.accessToken, [{ productId: product.id, quantity: 1 }]),
     );
   }, SLOW);
-
-  afterAll(async () => {
-    await backend?.stop();
-  });
 
   it(
     `leaves no item naming the user when orders and a new conversation race the erasure (${ROUNDS} rounds)`,
     async () => {
-      const reader = tableReader(backend);
+      const reader = tableReader(shop.backend);
       const outcomes: Record<number, number> = {};
       try {
         for (let round = 0; round < ROUNDS; round++) {
-          const victim = await accounts.newCustomer(`victim-${round}`);
+          const victim = await shop.accounts.newCustomer(`victim-${round}`);
           const placed: Promise<ApiResponse>[] = Array.from({ length: ORDERS }, (_, i) =>
             startingIn(i * STAGGER_MS, () =>
-              orders.place(
+              shop.orders.place(
                 victim.accessToken,
                 [{ productId: product.id, quantity: 1 }],
                 newKey(`r${round}-${i}`),
@@ -66,15 +55,17 @@ describe('DELETE /me racing writes of the same user (DynamoDB Local, local API)'
           // The counterpart starts a conversation with the user while the erasure runs, and
           // writes into it when it got one.
           const talked = startingIn(ERASE_AT_MS + 10, async () => {
-            const started = await messages.start(counterpart.accessToken, { participantId: victim.user.id });
+            const started = await shop.messages.start(counterpart.accessToken, {
+              participantId: victim.user.id,
+            });
             if (started.status !== 200 && started.status !== 201) return [started];
-            const sent = await messages.send(counterpart.accessToken, conversationOf(started).id, {
+            const sent = await shop.messages.send(counterpart.accessToken, conversationOf(started).id, {
               body: `hello ${round}`,
             });
             return [started, sent];
           });
           const erased = startingIn(ERASE_AT_MS, () =>
-            call(`${backend.url}/me`, { method: 'DELETE', headers: bearer(victim.accessToken) }),
+            call(`${shop.api}/me`, { method: 'DELETE', headers: bearer(victim.accessToken) }),
           );
           const [orderResults, erasure, conversation] = await Promise.all([
             Promise.all(placed),
@@ -118,11 +109,11 @@ describe('DELETE /me racing writes of the same user (DynamoDB Local, local API)'
   );
 
   it('refuses an order with a still-valid access token after the erasure (404 problem)', async () => {
-    const gone = await accounts.newCustomer('gone');
+    const gone = await shop.accounts.newCustomer('gone');
     expect(
-      (await call(`${backend.url}/me`, { method: 'DELETE', headers: bearer(gone.accessToken) })).status,
+      (await call(`${shop.api}/me`, { method: 'DELETE', headers: bearer(gone.accessToken) })).status,
     ).toBe(204);
-    const res = await orders.place(gone.accessToken, [{ productId: product.id, quantity: 1 }]);
+    const res = await shop.orders.place(gone.accessToken, [{ productId: product.id, quantity: 1 }]);
     expect(res.status).toBe(404);
     expect(res.body.type).toBe('/problems/not-found');
   });

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionsOf } from '../../functions/realtime/store.ts';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
-import { accountsApi, bearer, GOOD_PASSWORD, jsonInit, type Session } from '../support/accounts-api.ts';
-import { call, startTestBackend, useBackendTable } from '../support/local-api.ts';
-import { messagesApi } from '../support/messages-api.ts';
+import { bearer, GOOD_PASSWORD, jsonInit, type Session } from '../support/accounts-api.ts';
+import { call, useBackendTable } from '../support/local-api.ts';
+import { useShop } from '../support/shop.ts';
 import { connect, openSocket, type TestSocket, tokenProtocols } from '../support/websocket.ts';
 
 /*
@@ -16,7 +15,7 @@ const CAP = 3;
 /** The stream consumer closes sockets a moment after their items go: generous, never a speed test. */
 const CLOSE_WITHIN_MS = 20_000;
 
-let backend: ShopBackend;
+const shop = useShop({ environment: { WEBSOCKET_MAX_CONNECTIONS_PER_USER: String(CAP) } });
 let url: string;
 const sockets: TestSocket[] = [];
 
@@ -70,19 +69,17 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
 const openCount = (list: readonly TestSocket[]) => list.filter((s) => s.ws.readyState === s.ws.OPEN).length;
 
 beforeAll(async () => {
-  backend = await startTestBackend({ WEBSOCKET_MAX_CONNECTIONS_PER_USER: String(CAP) });
-  url = backend.webSocketUrl as string;
-  useBackendTable(backend);
+  url = shop.backend.webSocketUrl as string;
+  useBackendTable(shop.backend);
 });
 
 afterAll(async () => {
   await Promise.all(sockets.map((socket) => socket.close()));
-  await backend?.stop();
 });
 
 describe('a user’s WebSocket connections', () => {
   it(`keeps at most ${CAP}: one more closes the oldest, the newest ${CAP} stay and get each message once`, async () => {
-    const accounts = accountsApi(backend.url);
+    const accounts = shop.accounts;
     const [user, sender] = await Promise.all([
       accounts.newCustomer('many-tabs'),
       accounts.newCustomer('sender'),
@@ -98,7 +95,7 @@ describe('a user’s WebSocket connections', () => {
     for (const socket of open) expect(await answersPing(socket)).toBe(true);
     expect(await connectionsOf(user.user.id)).toHaveLength(CAP);
 
-    const messages = messagesApi(backend.url);
+    const messages = shop.messages;
     const conversation = await messages.started(sender.accessToken, { participantId: user.user.id });
     const sent = await messages.sent(sender.accessToken, conversation.id, 'to every open tab');
     for (const socket of open) {
@@ -113,7 +110,7 @@ describe('a user’s WebSocket connections', () => {
   });
 
   it(`ends with ${CAP} open sockets and ${CAP} items when 12 are opened at once`, async () => {
-    const user = await accountsApi(backend.url).newCustomer('burst');
+    const user = await shop.accounts.newCustomer('burst');
     const burst = await Promise.all(Array.from({ length: 12 }, () => device(user)));
     await eventually(async () => openCount(burst) === CAP, `${CAP} sockets open (${openCount(burst)})`);
     await eventually(async () => (await connectionsOf(user.user.id)).length === CAP, `${CAP} items`);
@@ -126,7 +123,7 @@ describe('a user’s WebSocket connections', () => {
   });
 
   it('closes every socket of a user who changes the password (signed out everywhere), and nobody else’s', async () => {
-    const accounts = accountsApi(backend.url);
+    const accounts = shop.accounts;
     const [user, bystander] = await Promise.all([
       accounts.newCustomer('rotating'),
       accounts.newCustomer('bystander'),
@@ -134,7 +131,7 @@ describe('a user’s WebSocket connections', () => {
     const [phone, laptop, other] = await Promise.all([device(user), device(user), device(bystander)]);
     await eventually(async () => (await connectionsOf(user.user.id)).length === 2, '2 items');
     const changed = await call(
-      `${backend.url}/me/password`,
+      `${shop.api}/me/password`,
       jsonInit(
         'PUT',
         { currentPassword: GOOD_PASSWORD, newPassword: 'a brand new passphrase' },
@@ -148,10 +145,13 @@ describe('a user’s WebSocket connections', () => {
   });
 
   it('closes an erased user’s socket: it no longer answers ping, and the token opens no other', async () => {
-    const user = await accountsApi(backend.url).newCustomer('leaving');
+    const user = await shop.accounts.newCustomer('leaving');
     const socket = await device(user);
     expect(await answersPing(socket)).toBe(true);
-    const erased = await call(`${backend.url}/me`, { method: 'DELETE', headers: bearer(user.accessToken) });
+    const erased = await call(`${shop.api}/me`, {
+      method: 'DELETE',
+      headers: bearer(user.accessToken),
+    });
     expect(erased.status).toBe(204);
     await closedByServer(socket);
     expect(await answersPing(socket)).toBe(false);

@@ -10,10 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { table } from '../../functions/core/db.ts';
 import type { Message } from '../../functions/messages/model.ts';
 import { connectionsOf, saveConnection } from '../../functions/realtime/store.ts';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
-import { accountsApi, bearer, jsonInit, type Session } from '../support/accounts-api.ts';
-import { call, startTestBackend, useBackendTable } from '../support/local-api.ts';
-import { messagesApi } from '../support/messages-api.ts';
+import { bearer, jsonInit, type Session } from '../support/accounts-api.ts';
+import { call, useBackendTable } from '../support/local-api.ts';
+import { useShop } from '../support/shop.ts';
 import { connect, type TestSocket } from '../support/websocket.ts';
 
 interface MessageFrame {
@@ -29,9 +28,8 @@ interface ReadFrame {
   unreadCount?: number;
 }
 
-let backend: ShopBackend;
+const shop = useShop();
 let url: string;
-let messages: ReturnType<typeof messagesApi>;
 let alice: Session;
 let bob: Session;
 let carol: Session;
@@ -53,7 +51,7 @@ const messageFrame =
 /** The new image of the stream record at a sequence number, as an operator replaying a DLQ entry reads it. */
 async function streamRecordAt(streamArn: string, shardId: string, sequenceNumber: string) {
   const streams = new DynamoDBStreamsClient({
-    endpoint: backend.dynamodbEndpoint,
+    endpoint: shop.backend.dynamodbEndpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
@@ -76,40 +74,37 @@ async function streamRecordAt(streamArn: string, shardId: string, sequenceNumber
 
 /** The queue the delivery consumer's mapping sends what it gave up on. */
 function deliveryDeadLetterQueue(): string {
-  const mapping = backend.streams.mappings.find((m) => /DeliverMessages/.test(m.functionLogicalId));
+  const mapping = shop.backend.streams.mappings.find((m) => /DeliverMessages/.test(m.functionLogicalId));
   if (!mapping?.onFailure) throw new Error('The delivery consumer has no on-failure destination.');
   return mapping.onFailure;
 }
 
 beforeAll(async () => {
-  backend = await startTestBackend();
-  url = backend.webSocketUrl as string;
-  useBackendTable(backend);
-  const accounts = accountsApi(backend.url);
-  messages = messagesApi(backend.url);
+  url = shop.backend.webSocketUrl as string;
+  useBackendTable(shop.backend);
+  const accounts = shop.accounts;
   [alice, bob, carol] = await Promise.all([
     accounts.newCustomer('alice'),
     accounts.newCustomer('bob'),
     accounts.newCustomer('carol'),
   ]);
-  conversationId = (await messages.started(alice.accessToken, { participantId: bob.user.id })).id;
+  conversationId = (await shop.messages.started(alice.accessToken, { participantId: bob.user.id })).id;
   // The first delivery starts the consumer's instance (a cold start); the timing tests below
   // are about a warm one, as in a running environment.
   const phone = await device(bob);
-  const warm = await messages.sent(alice.accessToken, conversationId, 'warming up');
+  const warm = await shop.messages.sent(alice.accessToken, conversationId, 'warming up');
   await phone.next(messageFrame(warm.id), 10_000);
-  await backend.streams.idle();
+  await shop.backend.streams.idle();
 });
 
 afterAll(async () => {
   await Promise.all(sockets.map((socket) => socket.close()));
-  await backend?.stop();
 });
 
 describe('real-time delivery of messages', () => {
   it('pushes a message sent over HTTP to every device of the recipient within a second', async () => {
     const [phone, laptop] = await Promise.all([device(bob), device(bob)]);
-    const sent = await messages.sent(alice.accessToken, conversationId, 'Is the lamp still available?');
+    const sent = await shop.messages.sent(alice.accessToken, conversationId, 'Is the lamp still available?');
     const [onPhone, onLaptop] = await Promise.all([
       phone.next<MessageFrame>(messageFrame(sent.id), 1000),
       laptop.next<MessageFrame>(messageFrame(sent.id), 1000),
@@ -120,19 +115,19 @@ describe('real-time delivery of messages', () => {
 
   it('pushes it to the sender’s other devices too, and to nobody outside the conversation', async () => {
     const [senderTablet, stranger] = await Promise.all([device(alice), device(carol)]);
-    const sent = await messages.sent(bob.accessToken, conversationId, 'Yes, it is.');
+    const sent = await shop.messages.sent(bob.accessToken, conversationId, 'Yes, it is.');
     expect(await senderTablet.next<MessageFrame>(messageFrame(sent.id), 1000)).toMatchObject({
       message: { id: sent.id, senderId: bob.user.id, body: 'Yes, it is.' },
     });
-    await backend.streams.idle();
+    await shop.backend.streams.idle();
     expect(stranger.frames).toEqual([]);
   });
 
   it('tells the reader’s devices the new unread count and the other participant where they read up to', async () => {
     const [readerLaptop, writer] = await Promise.all([device(bob), device(alice)]);
-    const first = await messages.sent(alice.accessToken, conversationId, 'one');
-    const second = await messages.sent(alice.accessToken, conversationId, 'two');
-    await messages.marked(bob.accessToken, conversationId, first.id);
+    const first = await shop.messages.sent(alice.accessToken, conversationId, 'one');
+    const second = await shop.messages.sent(alice.accessToken, conversationId, 'two');
+    await shop.messages.marked(bob.accessToken, conversationId, first.id);
     const isRead = (frame: ReadFrame) => frame.type === 'read' && frame.lastReadId === first.id;
     expect(await readerLaptop.next<ReadFrame>(isRead, 1000)).toEqual({
       type: 'read',
@@ -154,9 +149,9 @@ describe('real-time delivery of messages', () => {
   it('forgets a connection whose socket is gone when a delivery finds it so', async () => {
     await saveConnection(bob.user.id, 'GoneConnId=', new Date());
     const live = await device(bob);
-    const sent = await messages.sent(alice.accessToken, conversationId, 'still there?');
+    const sent = await shop.messages.sent(alice.accessToken, conversationId, 'still there?');
     await live.next(messageFrame(sent.id), 1000);
-    await backend.streams.idle();
+    await shop.backend.streams.idle();
     const ids = (await connectionsOf(bob.user.id)).map((c) => c.connectionId);
     expect(ids).not.toContain('GoneConnId=');
     expect(ids.length).toBeGreaterThan(0);
@@ -166,13 +161,13 @@ describe('real-time delivery of messages', () => {
     const socket = await device(carol);
     const before = (await connectionsOf(carol.user.id)).length;
     await socket.close();
-    await backend.webSocket?.settled();
+    await shop.backend.webSocket?.settled();
     expect((await connectionsOf(carol.user.id)).length).toBe(before - 1);
   });
 
   it('sends a poison record to the dead-letter queue and still delivers the rest of the batch', async () => {
     const queue = deliveryDeadLetterQueue();
-    const depthBefore = backend.sqs.depth(queue);
+    const depthBefore = shop.backend.sqs.depth(queue);
     const phone = await device(bob);
     // A corrupt message item (no conversation) as a bad deploy or a hand edit could leave one.
     // It is written raw on purpose: no store would write it.
@@ -183,13 +178,13 @@ describe('real-time delivery of messages', () => {
         Item: { pk: 'POISON#1', sk: 'MESSAGE#1', entity: 'message', body: 'no conversation' },
       }),
     );
-    const after = await messages.sent(alice.accessToken, conversationId, 'after the poison');
+    const after = await shop.messages.sent(alice.accessToken, conversationId, 'after the poison');
     expect(await phone.next<MessageFrame>(messageFrame(after.id), 5000)).toMatchObject({
       message: { body: 'after the poison' },
     });
-    await backend.streams.idle(30_000);
-    expect(backend.sqs.depth(queue)).toBe(depthBefore + 1);
-    const { DDBStreamBatchInfo: info } = JSON.parse(backend.sqs.peek(queue).at(-1) as string) as {
+    await shop.backend.streams.idle(30_000);
+    expect(shop.backend.sqs.depth(queue)).toBe(depthBefore + 1);
+    const { DDBStreamBatchInfo: info } = JSON.parse(shop.backend.sqs.peek(queue).at(-1) as string) as {
       DDBStreamBatchInfo: { streamArn: string; shardId: string; startSequenceNumber: string };
     };
     // As on AWS, the on-failure record names the range retried from the failed record (which
@@ -203,26 +198,29 @@ describe('real-time delivery of messages', () => {
 describe('profile snapshots in conversations', () => {
   it('follow a participant’s new display name within the stream’s delay', async () => {
     const res = await call(
-      `${backend.url}/me`,
+      `${shop.api}/me`,
       jsonInit('PATCH', { displayName: 'Bob the Builder' }, bearer(bob.accessToken)),
     );
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    await backend.streams.idle();
-    const row = await messages.rowOf(alice.accessToken, conversationId);
+    await shop.backend.streams.idle();
+    const row = await shop.messages.rowOf(alice.accessToken, conversationId);
     expect(row?.other).toMatchObject({ id: bob.user.id, displayName: 'Bob the Builder' });
   });
 });
 
 describe('personal data of real-time connections', () => {
   it('are in the export (id and time only) and gone after erasure', async () => {
-    const dave = await accountsApi(backend.url).newCustomer('dave');
+    const dave = await shop.accounts.newCustomer('dave');
     const socket = await device(dave);
-    const exported = await call(`${backend.url}/me/export`, { headers: bearer(dave.accessToken) });
+    const exported = await call(`${shop.api}/me/export`, { headers: bearer(dave.accessToken) });
     expect(exported.status).toBe(200);
     expect(exported.body.connections).toEqual([
       { connectionId: expect.any(String), connectedAt: expect.any(String) },
     ]);
-    const erased = await call(`${backend.url}/me`, { method: 'DELETE', headers: bearer(dave.accessToken) });
+    const erased = await call(`${shop.api}/me`, {
+      method: 'DELETE',
+      headers: bearer(dave.accessToken),
+    });
     expect(erased.status).toBe(204);
     expect(await connectionsOf(dave.user.id)).toEqual([]);
     await socket.close();

@@ -4,10 +4,9 @@ import {
   GetConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { connectionsOf } from '../../functions/realtime/store.ts';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
-import { accountsApi, type Session } from '../support/accounts-api.ts';
+import type { Session } from '../support/accounts-api.ts';
 import {
   genuineClaims,
   realSigningKey,
@@ -15,10 +14,11 @@ import {
   tokenSettings,
   unsignedToken,
 } from '../support/forged-tokens.ts';
-import { startTestBackend, useBackendTable } from '../support/local-api.ts';
+import { useBackendTable } from '../support/local-api.ts';
+import { useShop } from '../support/shop.ts';
 import { connect, openSocket, tokenProtocols } from '../support/websocket.ts';
 
-let backend: ShopBackend;
+const shop = useShop();
 let url: string;
 let alice: Session;
 
@@ -35,14 +35,9 @@ async function eventually(check: () => Promise<boolean>): Promise<void> {
 }
 
 beforeAll(async () => {
-  backend = await startTestBackend();
-  url = backend.webSocketUrl as string;
-  useBackendTable(backend);
-  alice = await accountsApi(backend.url).newCustomer('alice');
-});
-
-afterAll(async () => {
-  await backend?.stop();
+  url = shop.backend.webSocketUrl as string;
+  useBackendTable(shop.backend);
+  alice = await shop.accounts.newCustomer('alice');
 });
 
 describe('the WebSocket handshake ($connect)', () => {
@@ -56,8 +51,8 @@ describe('the WebSocket handshake ($connect)', () => {
   });
 
   it('refuses malformed, unsigned, expired and foreign tokens with 401', async () => {
-    const settings = tokenSettings(backend);
-    const { kid, privateKey } = await realSigningKey(backend);
+    const settings = tokenSettings(shop.backend);
+    const { kid, privateKey } = await realSigningKey(shop.backend);
     const now = Math.floor(Date.now() / 1000);
     const tokens = {
       malformed: 'not.a.token',
@@ -92,7 +87,7 @@ describe('the WebSocket handshake ($connect)', () => {
   });
 
   it('keeps one connection per device, and forgets a socket once it is closed', async () => {
-    const bob = await accountsApi(backend.url).newCustomer('bob');
+    const bob = await shop.accounts.newCustomer('bob');
     const phone = await connect(url, bob.accessToken);
     const laptop = await connect(url, bob.accessToken);
     await eventually(async () => (await connectionItems(bob.user.id)).length === 2);

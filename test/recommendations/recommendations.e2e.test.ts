@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../../functions/catalog/model.ts';
 import { orderKey } from '../../functions/orders/keys.ts';
 import type {
@@ -8,29 +8,26 @@ import type {
   Recommendation,
   RelatedProductList,
 } from '../../functions/recommendations/model.ts';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import {
   type ApiResponse,
-  accountsApi,
   bearer,
   errorPaths,
   expectProblem,
   type Session,
 } from '../support/accounts-api.ts';
 import { badAuthorizations, expectRefusedByGateway } from '../support/bad-tokens.ts';
-import { call, startTestBackend } from '../support/local-api.ts';
-import { adminSession, ordersApi } from '../support/orders-api.ts';
+import { call } from '../support/local-api.ts';
+import { adminSession } from '../support/orders-api.ts';
+import { useShop } from '../support/shop.ts';
 
-let backend: ShopBackend;
-let api: string;
-let orders: ReturnType<typeof ordersApi>;
+const shop = useShop({ own: true });
 let admin: Session;
 
 const related = (productId: string, query = '') =>
-  call(`${api}/products/${productId}/related${query ? `?${query}` : ''}`);
-const popular = (query = '') => call(`${api}/products/popular${query ? `?${query}` : ''}`);
+  call(`${shop.api}/products/${productId}/related${query ? `?${query}` : ''}`);
+const popular = (query = '') => call(`${shop.api}/products/popular${query ? `?${query}` : ''}`);
 const recommendations = (authorization: string | undefined, query = '') =>
-  call(`${api}/me/recommendations${query ? `?${query}` : ''}`, {
+  call(`${shop.api}/me/recommendations${query ? `?${query}` : ''}`, {
     headers: authorization === undefined ? {} : { authorization },
   });
 
@@ -62,23 +59,16 @@ const boughtTogether = (res: ApiResponse, id: string) =>
 
 /** A customer places and pays an order (the simulated provider settles pm_card_visa at once). */
 async function buy(customer: Session, lines: [Product, number][]): Promise<string> {
-  const placed = await orders.placed(
+  const placed = await shop.orders.placed(
     customer.accessToken,
     lines.map(([product, quantity]) => ({ productId: product.id, quantity })),
   );
-  expect((await orders.paid(customer.accessToken, placed.id)).status).toBe('paid');
+  expect((await shop.orders.paid(customer.accessToken, placed.id)).status).toBe('paid');
   return placed.id;
 }
 
 beforeAll(async () => {
-  backend = await startTestBackend();
-  api = backend.url;
-  orders = ordersApi(api);
-  admin = await adminSession(backend);
-});
-
-afterAll(async () => {
-  await backend?.stop();
+  admin = await adminSession(shop.backend);
 });
 
 describe('recommendations kept fresh by the stream consumer, through the local API', () => {
@@ -87,10 +77,10 @@ describe('recommendations kept fresh by the stream consumer, through the local A
   let strings: Product;
 
   beforeAll(async () => {
-    buyer = await accountsApi(api).newCustomer('buyer');
+    buyer = await shop.accounts.newCustomer('buyer');
     [ukulele, strings] = await Promise.all([
-      orders.createProduct(admin.accessToken, { name: 'Ukulele', category: 'music', stock: 20 }),
-      orders.createProduct(admin.accessToken, { name: 'Strings', category: 'music', stock: 20 }),
+      shop.orders.createProduct(admin.accessToken, { name: 'Ukulele', category: 'music', stock: 20 }),
+      shop.orders.createProduct(admin.accessToken, { name: 'Strings', category: 'music', stock: 20 }),
     ]);
   });
 
@@ -127,8 +117,8 @@ describe('recommendations kept fresh by the stream consumer, through the local A
 
   it('takes the counts back when a paid order is cancelled', async () => {
     const [kite, tail] = await Promise.all([
-      orders.createProduct(admin.accessToken, { name: 'Kite', category: 'toys', stock: 5 }),
-      orders.createProduct(admin.accessToken, { name: 'Kite tail', category: 'toys', stock: 5 }),
+      shop.orders.createProduct(admin.accessToken, { name: 'Kite', category: 'toys', stock: 5 }),
+      shop.orders.createProduct(admin.accessToken, { name: 'Kite tail', category: 'toys', stock: 5 }),
     ]);
     const orderId = await buy(buyer, [
       [kite, 1],
@@ -139,7 +129,7 @@ describe('recommendations kept fresh by the stream consumer, through the local A
       () => related(kite.id),
       (res) => boughtTogether(res, tail.id),
     );
-    expect((await orders.cancel(buyer.accessToken, orderId)).status).toBe(200);
+    expect((await shop.orders.cancel(buyer.accessToken, orderId)).status).toBe(200);
     const after = await within(
       5000,
       () => related(kite.id),
@@ -150,7 +140,7 @@ describe('recommendations kept fresh by the stream consumer, through the local A
   });
 
   it('recommends what others bought with the caller’s purchase, never the purchase itself', async () => {
-    const fan = await accountsApi(api).newCustomer('fan');
+    const fan = await shop.accounts.newCustomer('fan');
     await buy(fan, [[ukulele, 1]]);
     const res = await within(
       5000,
@@ -176,22 +166,22 @@ describe('recommendations kept fresh by the stream consumer, through the local A
   });
 
   it('sends a poison record to the dead-letter queue and still applies the rest of the batch', async () => {
-    const mapping = backend.streams.mappings.find((m) =>
+    const mapping = shop.backend.streams.mappings.find((m) =>
       /RecommendationsUpdateAggregates/.test(m.functionLogicalId),
     );
     const queue = mapping?.onFailure;
     if (!queue) throw new Error('The recommendations consumer has no on-failure destination.');
-    const depthBefore = backend.sqs.depth(queue);
+    const depthBefore = shop.backend.sqs.depth(queue);
     // A corrupt order (no lines) as a bad deploy or a hand edit could leave one, paid: written
     // raw on purpose, no store would write it.
     const client = DynamoDBDocumentClient.from(
       new DynamoDBClient({
-        endpoint: backend.dynamodbEndpoint,
+        endpoint: shop.backend.dynamodbEndpoint,
         region: 'us-east-1',
         credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       }),
     );
-    const tableName = backend.tables[0]?.name as string;
+    const tableName = shop.backend.tables[0]?.name as string;
     const key = orderKey('POISON');
     await client.send(
       new PutCommand({ TableName: tableName, Item: { ...key, entity: 'order', status: 'pending_payment' } }),
@@ -207,8 +197,8 @@ describe('recommendations kept fresh by the stream consumer, through the local A
     );
     client.destroy();
     const [drum, sticks] = await Promise.all([
-      orders.createProduct(admin.accessToken, { name: 'Drum', category: 'music', stock: 5 }),
-      orders.createProduct(admin.accessToken, { name: 'Drumsticks', category: 'music', stock: 5 }),
+      shop.orders.createProduct(admin.accessToken, { name: 'Drum', category: 'music', stock: 5 }),
+      shop.orders.createProduct(admin.accessToken, { name: 'Drumsticks', category: 'music', stock: 5 }),
     ]);
     await buy(buyer, [
       [drum, 1],
@@ -220,8 +210,8 @@ describe('recommendations kept fresh by the stream consumer, through the local A
       (res) => boughtTogether(res, sticks.id),
     );
     expect(relatedIds(after)).toEqual([sticks.id]);
-    await backend.streams.idle(30_000);
-    expect(backend.sqs.depth(queue)).toBe(depthBefore + 1);
+    await shop.backend.streams.idle(30_000);
+    expect(shop.backend.sqs.depth(queue)).toBe(depthBefore + 1);
   }, 60_000);
 });
 
@@ -232,22 +222,22 @@ describe('GET /me/recommendations authorization', () => {
   let whisk: Product;
 
   beforeAll(async () => {
-    const accounts = accountsApi(api);
+    const accounts = shop.accounts;
     [owner, other] = await Promise.all([accounts.newCustomer('owner'), accounts.newCustomer('other')]);
     [bowl, whisk] = await Promise.all([
-      orders.createProduct(admin.accessToken, { name: 'Bowl', category: 'home', stock: 5 }),
-      orders.createProduct(admin.accessToken, { name: 'Whisk', category: 'home', stock: 5 }),
+      shop.orders.createProduct(admin.accessToken, { name: 'Bowl', category: 'home', stock: 5 }),
+      shop.orders.createProduct(admin.accessToken, { name: 'Whisk', category: 'home', stock: 5 }),
     ]);
     await buy(owner, [
       [bowl, 1],
       [whisk, 1],
     ]);
-    await backend.streams.idle();
+    await shop.backend.streams.idle();
   });
 
   it('refuses a request without a token at the gateway (401)', async () => {
     await expectRefusedByGateway(
-      backend,
+      shop.backend,
       'RecommendationsGetRecommendations',
       () => recommendations(undefined),
       401,
@@ -255,9 +245,9 @@ describe('GET /me/recommendations authorization', () => {
   });
 
   it('refuses every bad token at the gateway (401), the function never runs', async () => {
-    for (const [, authorization] of Object.entries(await badAuthorizations(backend, owner, other))) {
+    for (const [, authorization] of Object.entries(await badAuthorizations(shop.backend, owner, other))) {
       await expectRefusedByGateway(
-        backend,
+        shop.backend,
         'RecommendationsGetRecommendations',
         () => recommendations(authorization),
         401,
@@ -282,10 +272,10 @@ describe('GET /me/recommendations authorization', () => {
   });
 
   it('puts the purchase summary in the owner’s export and removes it with the account', async () => {
-    const exported = await call(`${api}/me/export`, { headers: bearer(owner.accessToken) });
+    const exported = await call(`${shop.api}/me/export`, { headers: bearer(owner.accessToken) });
     expect(exported.status).toBe(200);
     expect(exported.body.recommendations).toMatchObject({ categories: { home: 2 } });
-    const erased = await call(`${api}/me`, { method: 'DELETE', headers: bearer(owner.accessToken) });
+    const erased = await call(`${shop.api}/me`, { method: 'DELETE', headers: bearer(owner.accessToken) });
     expect(erased.status).toBe(204);
     // The global counts stay: they hold no personal data.
     expect(relatedIds(await related(bowl.id))).toEqual([whisk.id]);
@@ -297,8 +287,8 @@ describe('bad input to the recommendation routes', () => {
   let product: Product;
 
   beforeAll(async () => {
-    customer = await accountsApi(api).newCustomer('bad-input');
-    product = await orders.createProduct(admin.accessToken, { name: 'Plain', category: 'garden' });
+    customer = await shop.accounts.newCustomer('bad-input');
+    product = await shop.orders.createProduct(admin.accessToken, { name: 'Plain', category: 'garden' });
   });
 
   it.each([

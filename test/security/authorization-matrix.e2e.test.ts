@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROUTES, type RouteDefinition, routeKey } from '../../lib/api/routes.ts';
 import { environmentConfig } from '../../lib/config/environments.ts';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
-import { accountsApi, expectGatewayRefusal, type Session } from '../support/accounts-api.ts';
+import { expectGatewayRefusal, type Session } from '../support/accounts-api.ts';
 import {
   CALLERS,
   type Caller,
@@ -21,9 +20,8 @@ import {
   signRs256,
   tokenSettings,
 } from '../support/forged-tokens.ts';
-import { startTestBackend } from '../support/local-api.ts';
-import { messagesApi } from '../support/messages-api.ts';
-import { adminSession, ordersApi } from '../support/orders-api.ts';
+import { adminSession } from '../support/orders-api.ts';
+import { useShop } from '../support/shop.ts';
 import { openSocket, tokenProtocols } from '../support/websocket.ts';
 
 const nowEpoch = () => Math.floor(Date.now() / 1000);
@@ -85,8 +83,7 @@ function expectSecurityHeaders(route: Pick<RouteDefinition, 'auth' | 'method'>, 
 }
 
 describe('the authorization matrix: every route x every kind of caller, through the local API', () => {
-  let backend: ShopBackend;
-  let api: string;
+  const shop = useShop({ own: true });
   let fixture: MatrixFixture;
   let authorizations: Record<Caller, string | undefined>;
   /** Strings only their owner may ever see, by whose they are: credentials, and private data. */
@@ -96,15 +93,13 @@ describe('the authorization matrix: every route x every kind of caller, through 
   >;
 
   beforeAll(async () => {
-    backend = await startTestBackend();
-    api = backend.url;
-    const accounts = accountsApi(api);
-    const orders = ordersApi(api);
-    const messages = messagesApi(api);
-    const seededAdmin = backend.seeded?.admin;
+    const accounts = shop.accounts;
+    const orders = shop.orders;
+    const messages = shop.messages;
+    const seededAdmin = shop.backend.seeded?.admin;
     if (!seededAdmin) throw new Error('The test backend seeds an admin.');
     // One at a time: each sign-up runs scrypt, and the CPU is shared with the other test files.
-    const adminSessionValue = await adminSession(backend);
+    const adminSessionValue = await adminSession(shop.backend);
     const owner = await accounts.newCustomer('owner');
     const otherUser = await accounts.newCustomer('other-user');
     const loginUser = await accounts.newCustomer('login-user');
@@ -173,8 +168,8 @@ describe('the authorization matrix: every route x every kind of caller, through 
       },
     };
 
-    const settings = tokenSettings(backend);
-    const key = await realSigningKey(backend);
+    const settings = tokenSettings(shop.backend);
+    const key = await realSigningKey(shop.backend);
     const sign = (claims: Parameters<typeof signRs256>[0]) =>
       signRs256(claims, key.privateKey, { kid: key.kid });
     const prod = environmentConfig('prod');
@@ -205,10 +200,6 @@ describe('the authorization matrix: every route x every kind of caller, through 
     };
   }, 180_000);
 
-  afterAll(async () => {
-    await backend?.stop();
-  });
-
   it('has a row for every route of the route table, and none for a route that does not exist', () => {
     expect(Object.keys(MATRIX).sort()).toEqual(ROUTES.map(routeKey).sort());
   });
@@ -235,7 +226,7 @@ describe('the authorization matrix: every route x every kind of caller, through 
   ])(
     'answers $what (the catch-all route) with a problem carrying the security headers',
     async ({ request, status }) => {
-      const answer = await send(api, request, authorizations.owner);
+      const answer = await send(shop.api, request, authorizations.owner);
       expect(answer.status).toBe(status);
       expect(answer.contentType).toBe('application/problem+json');
       expectSecurityHeaders({ auth: 'public', method: 'GET' }, answer);
@@ -262,7 +253,7 @@ describe('the authorization matrix: every route x every kind of caller, through 
     it.each(CALLERS.map((caller) => ({ caller })))(
       'answers the $caller as the matrix says',
       async ({ caller }) => {
-        const url = backend.webSocketUrl;
+        const url = shop.backend.webSocketUrl;
         if (!url) throw new Error('The test backend has a WebSocket API.');
         const authorization = authorizations[caller];
         const protocols = authorization ? tokenProtocols(authorization.replace(/^Bearer /, '')) : ['shop.v1'];
@@ -290,10 +281,10 @@ describe('the authorization matrix: every route x every kind of caller, through 
           const request = await row.request(fixture, caller);
           const byGateway =
             route.auth !== 'public' && (expected === 401 || (expected === 403 && route.auth === 'admin'));
-          const invoke = vi.spyOn(functionOf(backend, route.id), 'invoke');
+          const invoke = vi.spyOn(functionOf(shop.backend, route.id), 'invoke');
           let answer: Answer;
           try {
-            answer = await send(api, request, authorizations[caller]);
+            answer = await send(shop.api, request, authorizations[caller]);
             if (byGateway)
               expect(invoke, 'the gateway refused; the function never ran').not.toHaveBeenCalled();
           } finally {

@@ -1,9 +1,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type ApiResponse,
-  accountsApi,
   bearer,
   expectGatewayRefusal,
   jsonInit,
@@ -20,13 +18,13 @@ import {
   unsignedToken,
   withPayload,
 } from '../support/forged-tokens.ts';
-import { call, startTestBackend } from '../support/local-api.ts';
+import { call } from '../support/local-api.ts';
+import { useShop } from '../support/shop.ts';
 
 const nowEpoch = () => Math.floor(Date.now() / 1000);
 
 describe('access-token attacks against the JWT authorizer of the local API', () => {
-  let backend: ShopBackend;
-  let api: string;
+  const shop = useShop();
   let victim: Session;
   let attacker: Session;
   let settings: { issuer: string; audience: string };
@@ -34,21 +32,15 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
   let strangerKey: KeyObject;
 
   beforeAll(async () => {
-    backend = await startTestBackend();
-    api = backend.url;
-    const client = accountsApi(api);
+    const client = shop.accounts;
     [victim, attacker] = await Promise.all([client.newCustomer('victim'), client.newCustomer('attacker')]);
-    settings = tokenSettings(backend);
-    realKey = await realSigningKey(backend);
+    settings = tokenSettings(shop.backend);
+    realKey = await realSigningKey(shop.backend);
     strangerKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   });
 
-  afterAll(async () => {
-    await backend.stop();
-  });
-
   const getMe = (authorization?: string) =>
-    call(`${api}/me`, { headers: authorization === undefined ? {} : { authorization } });
+    call(`${shop.api}/me`, { headers: authorization === undefined ? {} : { authorization } });
 
   /** Sends the request and asserts the gateway refused it without ever running GET /me's function. */
   async function expectRefused(
@@ -56,7 +48,7 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
     status: 401 | 403 = 401,
     functionId = 'AccountsGetAccount',
   ): Promise<void> {
-    const invoke = vi.spyOn(functionOf(backend, functionId), 'invoke');
+    const invoke = vi.spyOn(functionOf(shop.backend, functionId), 'invoke');
     try {
       const res = await send();
       expectGatewayRefusal(res, status);
@@ -69,7 +61,7 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
 
   describe('the published keys', () => {
     it('GET /.well-known/openid-configuration names this API as issuer and points at its JWKS', async () => {
-      const res = await call(`${api}/.well-known/openid-configuration`);
+      const res = await call(`${shop.api}/.well-known/openid-configuration`);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({
         issuer: settings.issuer,
@@ -78,7 +70,7 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
     });
 
     it('GET /.well-known/jwks.json publishes only public RSA key material, including the signing kid', async () => {
-      const res = await call(`${api}/.well-known/jwks.json`);
+      const res = await call(`${shop.api}/.well-known/jwks.json`);
       expect(res.status).toBe(200);
       const keys = res.body.keys as Record<string, unknown>[];
       expect(keys.length).toBeGreaterThanOrEqual(1);
@@ -116,7 +108,7 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
     });
 
     it('refuses a valid token passed in the query string instead of the Authorization header with 401', async () => {
-      await expectRefused(() => call(`${api}/me?access_token=${victim.accessToken}`));
+      await expectRefused(() => call(`${shop.api}/me?access_token=${victim.accessToken}`));
     });
 
     it('refuses an unsigned token (alg: none) with 401', async () => {
@@ -142,7 +134,7 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
     });
 
     it('refuses an HS256 token signed with the published JWK itself as the HMAC secret with 401', async () => {
-      const jwks = await call(`${api}/.well-known/jwks.json`);
+      const jwks = await call(`${shop.api}/.well-known/jwks.json`);
       const jwk = (jwks.body.keys as { kid: string }[]).find((k) => k.kid === realKey.kid);
       const token = await hs256WithPublicKey(
         genuineClaims(settings, victim.user.id),
@@ -168,7 +160,7 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
       await expectRefused(
         () =>
           call(
-            `${api}/products`,
+            `${shop.api}/products`,
             jsonInit(
               'POST',
               { name: 'Forged', category: 'home', price: 1, currency: 'EUR', stock: 1 },
@@ -256,7 +248,7 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
       await expectRefused(
         () =>
           call(
-            `${api}/products`,
+            `${shop.api}/products`,
             jsonInit(
               'POST',
               { name: 'Sneaky', category: 'home', price: 1, currency: 'EUR', stock: 1 },
@@ -272,7 +264,7 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
       await expectRefused(
         () =>
           call(
-            `${api}/products`,
+            `${shop.api}/products`,
             jsonInit(
               'POST',
               { name: 'Sneaky', category: 'home', price: 1, currency: 'EUR', stock: 1, scope: 'admin' },

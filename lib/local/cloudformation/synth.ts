@@ -23,7 +23,11 @@ export interface SynthOptions {
 
 const STAMP = '.sources.sha256';
 
-function sourceHash(options: SynthOptions): string {
+/**
+ * The hash `reuse` compares: every file of `sources` under `projectRoot`, and the context. Callers
+ * that keep syntheses by content (the test suite's cache) name them with it.
+ */
+export function sourceHash(options: Pick<SynthOptions, 'projectRoot' | 'sources' | 'context'>): string {
   const hash = createHash('sha256');
   for (const [name, value] of Object.entries(options.context)) hash.update(`${name}=${value}\n`);
   const visit = (relative: string) => {
