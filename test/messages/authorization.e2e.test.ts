@@ -2,7 +2,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Conversation } from '../../functions/messages/model.ts';
 import { type ApiResponse, expectProblem, type Session } from '../support/accounts-api.ts';
 import { itemsOf } from '../support/messages-api.ts';
-import { adminSession } from '../support/orders-api.ts';
 import { useShop } from '../support/shop.ts';
 
 type Role = 'stranger' | 'participant' | 'admin';
@@ -22,11 +21,7 @@ describe('messages authorization, through the local API', () => {
   beforeAll(async () => {
     const orders = shop.orders;
     const client = shop.accounts;
-    const [admin, owner, stranger] = await Promise.all([
-      adminSession(shop.backend),
-      client.newCustomer('owner'),
-      client.newCustomer('stranger'),
-    ]);
+    const [admin, owner, stranger] = await shop.adminAnd('owner', 'stranger');
     partner = await client.newCustomer('partner');
     sessions = { stranger, participant: owner, admin };
     const product = await orders.createProduct(admin.accessToken, { stock: 10 });

@@ -4,7 +4,7 @@ import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { GOOD_PASSWORD, type Session, uniqueEmail } from '../support/accounts-api.ts';
 import { logCollector, valuesOf } from '../support/function-logs.ts';
 import { call, startTestBackend } from '../support/local-api.ts';
-import { adminSession, paymentEvent, signedHeaders } from '../support/orders-api.ts';
+import { paymentEvent, signedHeaders } from '../support/orders-api.ts';
 import { useShop } from '../support/shop.ts';
 
 describe('observability through the local backend', () => {
@@ -14,7 +14,7 @@ describe('observability through the local backend', () => {
   let buyer: Session;
 
   beforeAll(async () => {
-    [admin, buyer] = await Promise.all([adminSession(shop.backend), shop.accounts.newCustomer('metrics')]);
+    [admin, buyer] = await shop.adminAnd('metrics');
   });
 
   describe('the request id', () => {

@@ -7,7 +7,7 @@ import {
   problemWithoutInstance,
   type Session,
 } from '../support/accounts-api.ts';
-import { adminSession, orderOf } from '../support/orders-api.ts';
+import { orderOf } from '../support/orders-api.ts';
 import { useShop } from '../support/shop.ts';
 
 const NO_SUCH_ORDER = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
@@ -26,12 +26,8 @@ describe('orders and payments authorization, through the local API', () => {
   let target: Order;
 
   beforeAll(async () => {
-    const client = shop.accounts;
-    [admin, owner, stranger] = await Promise.all([
-      adminSession(shop.backend),
-      client.newCustomer('owner'),
-      client.newCustomer('stranger'),
-    ]);
+    const _client = shop.accounts;
+    [admin, owner, stranger] = await shop.adminAnd('owner', 'stranger');
     product = await shop.orders.createProduct(admin.accessToken, { stock: 100 });
     target = await shop.orders.placed(owner.accessToken, [{ productId: product.id, quantity: 1 }]);
   });

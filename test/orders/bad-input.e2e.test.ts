@@ -9,7 +9,7 @@ import {
   type Session,
 } from '../support/accounts-api.ts';
 import { call } from '../support/local-api.ts';
-import { adminSession, newKey } from '../support/orders-api.ts';
+import { newKey } from '../support/orders-api.ts';
 import { useShop } from '../support/shop.ts';
 
 const NO_SUCH_ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
@@ -38,7 +38,7 @@ describe('bad input on every orders and payments route, through the local API', 
   let order: Order;
 
   beforeAll(async () => {
-    [admin, customer] = await Promise.all([adminSession(shop.backend), shop.accounts.newCustomer('fumbler')]);
+    [admin, customer] = await shop.adminAnd('fumbler');
     [product, dollars] = await Promise.all([
       shop.orders.createProduct(admin.accessToken, { stock: 50, currency: 'EUR' }),
       shop.orders.createProduct(admin.accessToken, { stock: 50, currency: 'USD' }),

@@ -3,7 +3,6 @@ import type { Product } from '../../functions/catalog/model.ts';
 import type { Order } from '../../functions/orders/model.ts';
 import { type ApiResponse, expectProblem, type Session } from '../support/accounts-api.ts';
 import {
-  adminSession,
   entriesOf,
   newKey,
   orderOf,
@@ -28,13 +27,8 @@ describe('concurrency on DynamoDB Local through the local API (simulated provide
 
   beforeAll(async () => {
     // Pending simulated payments never settle by themselves here: the tests deliver their events.
-    const client = shop.accounts;
-    [admin, ...customers] = await Promise.all([
-      adminSession(shop.backend),
-      client.newCustomer('racer-a'),
-      client.newCustomer('racer-b'),
-      client.newCustomer('racer-c'),
-    ]);
+    const _client = shop.accounts;
+    [admin, ...customers] = await shop.adminAnd('racer-a', 'racer-b', 'racer-c');
     secret = await webhookSecret(shop.backend);
   });
 

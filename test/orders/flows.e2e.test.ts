@@ -3,14 +3,7 @@ import type { Product } from '../../functions/catalog/model.ts';
 import type { Order } from '../../functions/orders/model.ts';
 import { bearer, errorPaths, expectProblem, type Session } from '../support/accounts-api.ts';
 import { call } from '../support/local-api.ts';
-import {
-  adminSession,
-  entriesOf,
-  historyTypes,
-  newKey,
-  orderOf,
-  statusCounts,
-} from '../support/orders-api.ts';
+import { entriesOf, historyTypes, newKey, orderOf, statusCounts } from '../support/orders-api.ts';
 import { useShop } from '../support/shop.ts';
 import { tableReader } from '../support/table-items.ts';
 
@@ -38,14 +31,8 @@ describe('orders and payments end to end through the local API (simulated provid
 
   beforeAll(async () => {
     // Pending simulated payments settle as soon as the schedule runs.
-    const client = shop.accounts;
-    [admin, buyer, lister, eraser, other] = await Promise.all([
-      adminSession(shop.backend),
-      client.newCustomer('buyer'),
-      client.newCustomer('lister'),
-      client.newCustomer('eraser'),
-      client.newCustomer('other'),
-    ]);
+    const _client = shop.accounts;
+    [admin, buyer, lister, eraser, other] = await shop.adminAnd('buyer', 'lister', 'eraser', 'other');
   });
 
   describe('the happy path', () => {
@@ -513,10 +500,7 @@ describe('order expiry through the local API (a payment window of 60 ms)', () =>
   let customer: Session;
 
   beforeAll(async () => {
-    [admin, customer] = await Promise.all([
-      adminSession(shop.backend),
-      shop.accounts.newCustomer('late-payer'),
-    ]);
+    [admin, customer] = await shop.adminAnd('late-payer');
   });
 
   it('expires an unpaid order past its window when the schedule runs: status expired, stock back, listed by admin', async () => {

@@ -2,14 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../functions/orders/model.ts';
 import { signStripePayload } from '../../functions/payments/webhook.ts';
 import { expectProblem, type Session } from '../support/accounts-api.ts';
-import {
-  adminSession,
-  entriesOf,
-  paymentEvent,
-  signedHeaders,
-  warmUp,
-  webhookSecret,
-} from '../support/orders-api.ts';
+import { entriesOf, paymentEvent, signedHeaders, warmUp, webhookSecret } from '../support/orders-api.ts';
 import { useShop } from '../support/shop.ts';
 import { tableReader } from '../support/table-items.ts';
 
@@ -23,10 +16,7 @@ describe('POST /webhooks/payments through the local API', () => {
 
   beforeAll(async () => {
     // Pending simulated payments stay pending: these tests deliver the events themselves.
-    [admin, customer] = await Promise.all([
-      adminSession(shop.backend),
-      shop.accounts.newCustomer('webhook-payer'),
-    ]);
+    [admin, customer] = await shop.adminAnd('webhook-payer');
     secret = await webhookSecret(shop.backend);
   });
 

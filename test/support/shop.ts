@@ -1,9 +1,9 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
-import { accountsApi } from './accounts-api.ts';
+import { accountsApi, type Session } from './accounts-api.ts';
 import { sharedTestBackend, startTestBackend } from './local-api.ts';
 import { messagesApi } from './messages-api.ts';
-import { ordersApi } from './orders-api.ts';
+import { adminSession, ordersApi } from './orders-api.ts';
 
 /** A test backend and the API clients of its URL. */
 export interface Shop {
@@ -13,7 +13,11 @@ export interface Shop {
   readonly accounts: ReturnType<typeof accountsApi>;
   readonly orders: ReturnType<typeof ordersApi>;
   readonly messages: ReturnType<typeof messagesApi>;
+  /** The seeded admin signed in, and a new customer for each label, all at once. */
+  adminAnd<L extends string[]>(...labels: L): Promise<[Session, ...{ [K in keyof L]: NewCustomer }]>;
 }
+
+type NewCustomer = Awaited<ReturnType<ReturnType<typeof accountsApi>['newCustomer']>>;
 
 export interface ShopOptions {
   /**
@@ -41,12 +45,18 @@ export function useShop(options: ShopOptions = {}): Shop {
       ? await startTestBackend(options.environment, options.log ? { log: options.log } : {})
       : await sharedTestBackend();
     const api = backend.url;
+    const accounts = accountsApi(api);
     Object.assign(shop, {
       backend,
       api,
-      accounts: accountsApi(api),
+      accounts,
       orders: ordersApi(api),
       messages: messagesApi(api),
+      adminAnd: (...labels: string[]) =>
+        Promise.all([
+          adminSession(backend),
+          ...labels.map((label) => accounts.newCustomer(label)),
+        ]) as Promise<[Session, ...NewCustomer[]]>,
     });
   });
   afterAll(async () => {
