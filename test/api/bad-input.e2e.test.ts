@@ -125,13 +125,7 @@ describe('bad input on every route that takes a body, through the local API', ()
   let admin: Session;
 
   beforeAll(async () => {
-    const client = shop.accounts;
-    const seededAdmin = shop.backend.seeded?.admin;
-    if (!seededAdmin) throw new Error('The test backend seeds an admin.');
-    [customer, admin] = await Promise.all([
-      client.newCustomer('bad-input'),
-      client.signIn(seededAdmin.email, seededAdmin.password),
-    ]);
+    [admin, customer] = await shop.adminAnd('bad-input');
   });
 
   /** Sends a raw body (string or bytes) with the given headers to a route, with the token it needs. */

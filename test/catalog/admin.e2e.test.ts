@@ -31,11 +31,7 @@ describe('admin catalog writes through the local API', () => {
   let customer: Session;
 
   beforeAll(async () => {
-    const client = shop.accounts;
-    const seededAdmin = shop.backend.seeded?.admin;
-    if (!seededAdmin) throw new Error('The test backend seeds an admin.');
-    admin = await client.signIn(seededAdmin.email, seededAdmin.password);
-    customer = await client.newCustomer('shopper');
+    [admin, customer] = await shop.adminAnd('shopper');
   });
 
   const create = (token: string | undefined, body: unknown = NEW_PRODUCT) =>

@@ -2,12 +2,11 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as getProduct } from '../../functions/catalog/get-product.ts';
 import { handler as listProducts } from '../../functions/catalog/list-products.ts';
 import { type Product, productPageSchema, productSchema } from '../../functions/catalog/model.ts';
-import { putProduct } from '../../functions/catalog/store.ts';
 import { newId } from '../../functions/core/ids.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 import { quietLogger } from '../support/logs.ts';
 import { errorPaths, expectProblem, jsonBodyOf } from '../support/problems.ts';
-import { aProduct, newestFirst, putProducts } from '../support/products.ts';
+import { newestFirst, putProducts, storedProduct } from '../support/products.ts';
 import { useFreshTable } from '../support/table.ts';
 
 type Page = { items: Product[]; nextCursor: string | null };
@@ -121,8 +120,12 @@ describe('catalog handlers', () => {
 
   describe('GET /products/{productId}', () => {
     it('returns 200 with the stored product, exactly as documented', async () => {
-      const stored = aProduct({ name: 'Espresso machine', price: 34_900, currency: 'USD', stock: 0 });
-      await putProduct(stored);
+      const stored = await storedProduct({
+        name: 'Espresso machine',
+        price: 34_900,
+        currency: 'USD',
+        stock: 0,
+      });
       const response = await get(stored.id);
       expect(response.statusCode).toBe(200);
       expect(response.headers?.['content-type']).toMatch(/^application\/json/);

@@ -51,27 +51,25 @@ describe('environment checks at cold start', () => {
     expect(ours({ ...good, [name]: value })).toEqual([`${name} is '${value}', ${expected}`]);
   });
 
-  it('requires a conditional variable only under its condition', () => {
-    process.env.TEST_CONFIG_PROVIDER = 'stripe';
+  /** What `ours` finds with `name` set to `value`, in the process too (conditions read it there). */
+  const problemsWith = (name: string, value: string): string[] => {
+    process.env[name] = value;
     try {
-      expect(ours({ ...good, TEST_CONFIG_PROVIDER: 'stripe' })).toEqual([
-        'TEST_CONFIG_STRIPE_KEY is not set',
-      ]);
+      return ours({ ...good, [name]: value });
     } finally {
-      delete process.env.TEST_CONFIG_PROVIDER;
+      delete process.env[name];
     }
+  };
+
+  it('requires a conditional variable only under its condition', () => {
+    expect(problemsWith('TEST_CONFIG_PROVIDER', 'stripe')).toEqual(['TEST_CONFIG_STRIPE_KEY is not set']);
     expect(ours(good)).toEqual([]);
   });
 
   it('checks a variable declared whenSet only when it is set', () => {
-    process.env.TEST_CONFIG_OPTIONAL = 'not a url';
-    try {
-      expect(ours({ ...good, TEST_CONFIG_OPTIONAL: 'not a url' })).toEqual([
-        "TEST_CONFIG_OPTIONAL is 'not a url', expected a URL",
-      ]);
-    } finally {
-      delete process.env.TEST_CONFIG_OPTIONAL;
-    }
+    expect(problemsWith('TEST_CONFIG_OPTIONAL', 'not a url')).toEqual([
+      "TEST_CONFIG_OPTIONAL is 'not a url', expected a URL",
+    ]);
   });
 
   it('throws one ConfigurationError naming every bad variable', () => {

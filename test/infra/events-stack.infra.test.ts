@@ -18,6 +18,7 @@ import {
   statementsOfFunction,
   synthesizeShop,
   webSocketApiOf,
+  wildcardGrants,
 } from './shop-app.ts';
 
 /** The logical id of a function the events stack built, by function id. */
@@ -217,24 +218,16 @@ describe.each(['prod', 'dev'] as const)('%s events stack', (name) => {
 
   it('grants no wildcard resource except X-Ray, own log streams, @connections of its stage and dynamodb:ListStreams', () => {
     const wildcards: string[] = [];
-    for (const id of Object.keys(resourcesOfType(shop().events, 'AWS::Lambda::Function'))) {
-      for (const statement of statementsOfFunction(shop().events, id)) {
-        const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-        const actions = actionsOf([statement]);
-        for (const resource of resources) {
-          const text = JSON.stringify(resource);
-          if (!text.includes('*')) continue;
-          const allowed =
-            (resource === '*' &&
-              actions.every((a) => ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'].includes(a))) ||
-            // The event source mapping lists the table's streams; ListStreams has no resource-level scope.
-            (resource === '*' && actions.every((a) => a === 'dynamodb:ListStreams')) ||
-            (text.endsWith(':log-stream:*"]]}') && actions.every((a) => a.startsWith('logs:'))) ||
-            (/\/(POST|DELETE)\/@connections\/\*/.test(text) &&
-              actions.every((a) => a === 'execute-api:ManageConnections'));
-          if (!allowed) wildcards.push(`${id}: ${actions.join(',')} on ${text}`);
-        }
-      }
+    for (const { functionId: id, resource, text, actions } of wildcardGrants(shop().events)) {
+      const allowed =
+        (resource === '*' &&
+          actions.every((a) => ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'].includes(a))) ||
+        // The event source mapping lists the table's streams; ListStreams has no resource-level scope.
+        (resource === '*' && actions.every((a) => a === 'dynamodb:ListStreams')) ||
+        (text.endsWith(':log-stream:*"]]}') && actions.every((a) => a.startsWith('logs:'))) ||
+        (/\/(POST|DELETE)\/@connections\/\*/.test(text) &&
+          actions.every((a) => a === 'execute-api:ManageConnections'));
+      if (!allowed) wildcards.push(`${id}: ${actions.join(',')} on ${text}`);
     }
     expect(wildcards).toEqual([]);
   });

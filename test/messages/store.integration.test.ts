@@ -4,7 +4,6 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { profileKey } from '../../functions/accounts/keys.ts';
 import type { Account } from '../../functions/accounts/model.ts';
 import { updateProfile } from '../../functions/accounts/profile-store.ts';
-import { putProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
 import { DomainError } from '../../functions/core/domain-errors.ts';
 import { asHttpError } from '../../functions/core/http.ts';
@@ -24,7 +23,7 @@ import { handler as syncProfiles } from '../../functions/messages/sync-profiles.
 import { createOrder } from '../../functions/orders/placement-store.ts';
 import { erasePersonalData, exportPersonalData } from '../../functions/privacy/personal-data.ts';
 import { quietLogger } from '../support/logs.ts';
-import { aProduct } from '../support/products.ts';
+import { storedProduct } from '../support/products.ts';
 import { modifiedItem, streamEvent } from '../support/stream-events.ts';
 import { useFreshTable } from '../support/table.ts';
 import { aUser } from '../support/users.ts';
@@ -69,8 +68,7 @@ async function aConversation(labels: [string, string] = ['alice', 'bob']) {
 
 /** A pending order of the user for one unit of a fresh product. */
 async function anOrderOf(account: Account): Promise<string> {
-  const product = aProduct({ stock: 5 });
-  await putProduct(product);
+  const product = await storedProduct({ stock: 5 });
   const { order } = await createOrder(
     account.id,
     { items: [{ productId: product.id, quantity: 1 }] },

@@ -8,7 +8,7 @@ import { CREATE_ORDER_SCOPE, orderKey, orderLinkKey } from '../../functions/orde
 import { createOrder } from '../../functions/orders/placement-store.ts';
 import { demoProducts } from '../../lib/demo/seed.ts';
 import { type Consumption, meteredClient, sum, topLevelSize, transactionalWcu } from '../support/capacity.ts';
-import { aProduct } from '../support/products.ts';
+import { aProduct, storedProduct } from '../support/products.ts';
 import { useFreshTable } from '../support/table.ts';
 import { aUser } from '../support/users.ts';
 
@@ -103,8 +103,7 @@ describe('the read and write capacity one order creation consumes (DynamoDB Loca
   );
 
   it('a replayed key costs reads only: the key record and the order', async () => {
-    const product = aProduct({ stock: 5 });
-    await putProduct(product);
+    const product = await storedProduct({ stock: 5 });
     const input = { items: [{ productId: product.id, quantity: 1 }] };
     vi.spyOn(logger, 'info').mockImplementation(() => undefined);
     await createOrder(repeater, input, 'capacity-replay-key');

@@ -20,7 +20,7 @@ import { createOrder } from '../../functions/orders/placement-store.ts';
 import { appendHistory, getOrder, transitionOrder } from '../../functions/orders/store.ts';
 import { claimPaymentAttempt } from '../../functions/payments/payment-store.ts';
 import { erasePersonalData } from '../../functions/privacy/personal-data.ts';
-import { aProduct } from '../support/products.ts';
+import { aProduct, storedProduct } from '../support/products.ts';
 import { useFreshTable } from '../support/table.ts';
 import { aUser } from '../support/users.ts';
 
@@ -48,8 +48,7 @@ async function anOrderOfFive(
   quantity: number,
   key: string,
 ): Promise<{ product: Product; order: Order }> {
-  const product = aProduct({ stock: 5 });
-  await putProduct(product);
+  const product = await storedProduct({ stock: 5 });
   const { order } = await createOrder(userId, { items: [{ productId: product.id, quantity }] }, key);
   return { product, order };
 }
@@ -67,8 +66,7 @@ describe('orders store', () => {
 
   describe('createOrder', () => {
     it('sells exactly the stock when 50 orders race for a product with stock 10', async () => {
-      const product = aProduct({ stock: 10 });
-      await putProduct(product);
+      const product = await storedProduct({ stock: 10 });
       const racers = await Promise.all(Array.from({ length: 50 }, (_, i) => userNamed(`racer-${i}`)));
       const results = await Promise.all(
         racers.map((racer, i) =>
@@ -103,8 +101,7 @@ describe('orders store', () => {
     });
 
     it('answers a replayed key with the original order and a different body with 422', async () => {
-      const product = aProduct({ stock: 5 });
-      await putProduct(product);
+      const product = await storedProduct({ stock: 5 });
       const first = await createOrder(
         await userNamed('replayer'),
         { items: [{ productId: product.id, quantity: 1 }] },
@@ -139,8 +136,7 @@ describe('orders store', () => {
     });
 
     it('creates one order when 10 requests with one key race', async () => {
-      const product = aProduct({ stock: 20 });
-      await putProduct(product);
+      const product = await storedProduct({ stock: 20 });
       const buyer = await userNamed('same-key');
       const results = await Promise.all(
         Array.from({ length: 10 }, () =>
@@ -178,8 +174,7 @@ describe('orders store', () => {
     });
 
     it('re-prices when the product changed between read and write, never selling at a stale price', async () => {
-      const product = aProduct({ stock: 5, price: 100 });
-      await putProduct(product);
+      const product = await storedProduct({ stock: 5, price: 100 });
       await updateProduct(product.id, { price: 120 });
       const { order } = await createOrder(
         await userNamed('u'),
@@ -216,8 +211,7 @@ describe('orders store', () => {
 
   describe('listings and expiry', () => {
     it('lists a user’s orders newest first and orders by status', async () => {
-      const product = aProduct({ stock: 10 });
-      await putProduct(product);
+      const product = await storedProduct({ stock: 10 });
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) {
         ids.push(
@@ -239,8 +233,7 @@ describe('orders store', () => {
     });
 
     it('finds orders past their payment window by a Query, not the fresh ones', async () => {
-      const product = aProduct({ stock: 10 });
-      await putProduct(product);
+      const product = await storedProduct({ stock: 10 });
       const { order } = await createOrder(
         await userNamed('late'),
         { items: [{ productId: product.id, quantity: 1 }] },
@@ -270,8 +263,7 @@ describe('orders store', () => {
 
     it('refuses an order once the erasure began (404, no stock taken) and unlinks every order placed before', async () => {
       const { userId, order } = await anOrderOfNewUser('fenced', 'k-fence');
-      const product = aProduct({ stock: 5 });
-      await putProduct(product);
+      const product = await storedProduct({ stock: 5 });
       await beginErasure(userId);
       expect(
         await statusOf(
@@ -354,8 +346,7 @@ describe('orders store', () => {
 
   describe('expiry paging', () => {
     it('pages through due orders oldest first, each once', async () => {
-      const product = aProduct({ stock: 10 });
-      await putProduct(product);
+      const product = await storedProduct({ stock: 10 });
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) {
         const placed = await createOrder(

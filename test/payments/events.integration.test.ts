@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { putProduct } from '../../functions/catalog/store.ts';
 import type { Order } from '../../functions/orders/model.ts';
 import { createOrder } from '../../functions/orders/placement-store.ts';
 import { getOrder } from '../../functions/orders/store.ts';
@@ -7,7 +6,7 @@ import { claimPaymentAttempt, recordPaymentOutcome } from '../../functions/payme
 import { applyPaymentEvent } from '../../functions/payments/service.ts';
 import type { PaymentEvent } from '../../functions/payments/webhook.ts';
 import { quietLogger } from '../support/logs.ts';
-import { aProduct } from '../support/products.ts';
+import { storedProduct } from '../support/products.ts';
 import { useFreshTable } from '../support/table.ts';
 import { aUser } from '../support/users.ts';
 
@@ -15,8 +14,7 @@ let counter = 0;
 
 /** A fresh order whose first payment attempt is pending at the provider as `pi_test_<n>`. */
 async function pendingOrder(price = 1500): Promise<Order> {
-  const product = aProduct({ stock: 5, price });
-  await putProduct(product);
+  const product = await storedProduct({ stock: 5, price });
   const userId = (await aUser('payer')).id;
   const { order } = await createOrder(
     userId,

@@ -10,6 +10,13 @@ const VARIABLES = [
   'STRIPE_API_BASE',
 ] as const;
 
+/** The configured provider is `name`, built once: every later call answers the same instance. */
+function expectOneProvider(name: string): void {
+  const provider = paymentProvider();
+  expect(provider.name).toBe(name);
+  expect(paymentProvider()).toBe(provider);
+}
+
 describe('paymentProvider', () => {
   const saved: Partial<Record<string, string>> = {};
   beforeEach(() => {
@@ -44,18 +51,14 @@ describe('paymentProvider', () => {
     process.env.PAYMENT_WEBHOOK_URL = 'http://127.0.0.1:1/webhooks/payments';
     expect(() => paymentProvider()).toThrow(/PAYMENT_WEBHOOK_SECRET_ARN/);
     process.env.PAYMENT_WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:webhook';
-    const provider = paymentProvider();
-    expect(provider.name).toBe('simulated');
-    expect(paymentProvider()).toBe(provider);
+    expectOneProvider('simulated');
   });
 
   it('builds the Stripe provider only with the API key secret configured', () => {
     process.env.PAYMENT_PROVIDER = 'stripe';
     expect(() => paymentProvider()).toThrow(/STRIPE_API_KEY_SECRET_ARN/);
     process.env.STRIPE_API_KEY_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:stripe';
-    const provider = paymentProvider();
-    expect(provider.name).toBe('stripe');
-    expect(paymentProvider()).toBe(provider);
+    expectOneProvider('stripe');
   });
 });
 

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { connectionsOf } from '../../functions/realtime/store.ts';
-import { bearer, GOOD_PASSWORD, jsonInit, type Session } from '../support/accounts-api.ts';
+import { bearer, GOOD_PASSWORD, jsonInit } from '../support/accounts-api.ts';
 import { call, useBackendTable } from '../support/local-api.ts';
 import { useShop } from '../support/shop.ts';
-import { connect, openSocket, type TestSocket, tokenProtocols } from '../support/websocket.ts';
+import { openSocket, type TestSocket, tokenProtocols, useDevices } from '../support/websocket.ts';
 
 /*
  * One account opened 150 sockets, and every message to it fanned out 150 pushes; an erased
@@ -16,14 +16,7 @@ const CAP = 3;
 const CLOSE_WITHIN_MS = 20_000;
 
 const shop = useShop({ environment: { WEBSOCKET_MAX_CONNECTIONS_PER_USER: String(CAP) } });
-let url: string;
-const sockets: TestSocket[] = [];
-
-async function device(session: Session): Promise<TestSocket> {
-  const socket = await connect(url, session.accessToken);
-  sockets.push(socket);
-  return socket;
-}
+const device = useDevices(shop);
 
 /** Resolves when the server has closed the socket; fails the test after `CLOSE_WITHIN_MS`. */
 async function closedByServer(socket: TestSocket): Promise<void> {
@@ -69,12 +62,7 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
 const openCount = (list: readonly TestSocket[]) => list.filter((s) => s.ws.readyState === s.ws.OPEN).length;
 
 beforeAll(async () => {
-  url = shop.backend.webSocketUrl as string;
   useBackendTable(shop.backend);
-});
-
-afterAll(async () => {
-  await Promise.all(sockets.map((socket) => socket.close()));
 });
 
 describe('a user’s WebSocket connections', () => {
@@ -156,6 +144,9 @@ describe('a user’s WebSocket connections', () => {
     await closedByServer(socket);
     expect(await answersPing(socket)).toBe(false);
     // The access token is still valid for minutes, but there is no account to connect.
-    expect(await openSocket(url, tokenProtocols(user.accessToken))).toEqual({ ok: false, status: 401 });
+    expect(await openSocket(shop.backend.webSocketUrl as string, tokenProtocols(user.accessToken))).toEqual({
+      ok: false,
+      status: 401,
+    });
   });
 });

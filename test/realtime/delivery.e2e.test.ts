@@ -6,14 +6,14 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { table } from '../../functions/core/db.ts';
 import type { Message } from '../../functions/messages/model.ts';
 import { connectionsOf, saveConnection } from '../../functions/realtime/store.ts';
 import { bearer, jsonInit, type Session } from '../support/accounts-api.ts';
 import { call, useBackendTable } from '../support/local-api.ts';
 import { useShop } from '../support/shop.ts';
-import { connect, type TestSocket } from '../support/websocket.ts';
+import { useDevices } from '../support/websocket.ts';
 
 interface MessageFrame {
   type: 'message';
@@ -29,19 +29,12 @@ interface ReadFrame {
 }
 
 const shop = useShop();
-let url: string;
 let alice: Session;
 let bob: Session;
 let carol: Session;
 let conversationId: string;
-const sockets: TestSocket[] = [];
-
 /** Opens a socket for a user and remembers it, so every test's sockets are closed at the end. */
-async function device(session: Session): Promise<TestSocket> {
-  const socket = await connect(url, session.accessToken);
-  sockets.push(socket);
-  return socket;
-}
+const device = useDevices(shop);
 
 const messageFrame =
   (id: string) =>
@@ -80,7 +73,6 @@ function deliveryDeadLetterQueue(): string {
 }
 
 beforeAll(async () => {
-  url = shop.backend.webSocketUrl as string;
   useBackendTable(shop.backend);
   const accounts = shop.accounts;
   [alice, bob, carol] = await Promise.all([
@@ -95,10 +87,6 @@ beforeAll(async () => {
   const warm = await shop.messages.sent(alice.accessToken, conversationId, 'warming up');
   await phone.next(messageFrame(warm.id), 10_000);
   await shop.backend.streams.idle();
-});
-
-afterAll(async () => {
-  await Promise.all(sockets.map((socket) => socket.close()));
 });
 
 describe('real-time delivery of messages', () => {

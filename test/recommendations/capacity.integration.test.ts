@@ -12,7 +12,7 @@ import { handler as updateAggregates } from '../../functions/recommendations/upd
 import { demoProducts } from '../../lib/demo/seed.ts';
 import { type Consumption, meteredClient, sum } from '../support/capacity.ts';
 import { quietLogger } from '../support/logs.ts';
-import { aProduct } from '../support/products.ts';
+import { aProduct, storedProduct } from '../support/products.ts';
 import { cancelRecord, paidOrder } from '../support/recommendations.ts';
 import { streamEvent } from '../support/stream-events.ts';
 import { useFreshTable } from '../support/table.ts';
@@ -111,8 +111,7 @@ describe('the capacity recommendation reads and aggregate updates consume (Dynam
     const commands = await measure(() => relatedProducts(catalog[21]?.id as string, 10));
     expect(commands.map((c) => c.command)).toEqual(['Query', 'BatchGetItem']);
     record('related, with history (limit 10)', commands);
-    const lonely = aProduct({ category: 'books' });
-    await putProduct(lonely);
+    const lonely = await storedProduct({ category: 'books' });
     const fallback = await measure(() => relatedProducts(lonely.id, 10));
     expect(fallback.map((c) => c.command)).toEqual(['Query', 'Query', 'BatchGetItem']);
     record('related, no history: category best sellers (limit 10)', fallback);

@@ -4,7 +4,7 @@ import type { Account } from '../../functions/accounts/model.ts';
 import { DEFAULT_PREFERENCES } from '../../functions/accounts/model.ts';
 import { putPreferences } from '../../functions/accounts/preferences-store.ts';
 import type { Category, Product } from '../../functions/catalog/model.ts';
-import { putProduct, updateProduct } from '../../functions/catalog/store.ts';
+import { updateProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
 import { NotFound } from '../../functions/core/domain-errors.ts';
 import { asHttpError } from '../../functions/core/http.ts';
@@ -20,7 +20,7 @@ import {
 } from '../../functions/recommendations/store.ts';
 import { handler as updateAggregates } from '../../functions/recommendations/update-aggregates.ts';
 import { quietLogger } from '../support/logs.ts';
-import { aProduct } from '../support/products.ts';
+import { aProduct, storedProduct } from '../support/products.ts';
 import { aggregatesOf, cancelRecord, type Line, paidOrder, shipRecord } from '../support/recommendations.ts';
 import { modifiedItem, streamEvent } from '../support/stream-events.ts';
 import { useFreshTable } from '../support/table.ts';
@@ -30,8 +30,7 @@ import { aUser } from '../support/users.ts';
 async function products(...specs: [name: string, category: Category][]): Promise<Product[]> {
   const stored: Product[] = [];
   for (const [name, category] of specs) {
-    const product = aProduct({ name, category, stock: 1000, price: 1000 });
-    await putProduct(product);
+    const product = await storedProduct({ name, category, stock: 1000, price: 1000 });
     stored.push(product);
   }
   return stored;

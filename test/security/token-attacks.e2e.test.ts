@@ -43,6 +43,17 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
     call(`${shop.api}/me`, { headers: authorization === undefined ? {} : { authorization } });
 
   /** Sends the request and asserts the gateway refused it without ever running GET /me's function. */
+  /** POST /products with a one-unit product named `name` (and `extra` body fields), sent with `headers`. */
+  const createProduct = (
+    name: string,
+    headers: Record<string, string>,
+    extra: Record<string, unknown> = {},
+  ) =>
+    call(
+      `${shop.api}/products`,
+      jsonInit('POST', { name, category: 'home', price: 1, currency: 'EUR', stock: 1, ...extra }, headers),
+    );
+
   async function expectRefused(
     send: () => Promise<ApiResponse>,
     status: 401 | 403 = 401,
@@ -157,19 +168,7 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
         ...payloadOf(attacker.accessToken),
         scope: 'admin',
       });
-      await expectRefused(
-        () =>
-          call(
-            `${shop.api}/products`,
-            jsonInit(
-              'POST',
-              { name: 'Forged', category: 'home', price: 1, currency: 'EUR', stock: 1 },
-              bearer(tampered),
-            ),
-          ),
-        401,
-        'CatalogCreateProduct',
-      );
+      await expectRefused(() => createProduct('Forged', bearer(tampered)), 401, 'CatalogCreateProduct');
     });
 
     it('refuses an expired token signed with the real key with 401', async () => {
@@ -246,15 +245,7 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
   describe('scopes', () => {
     it('refuses a genuine customer token on an admin route with 403; the function never runs', async () => {
       await expectRefused(
-        () =>
-          call(
-            `${shop.api}/products`,
-            jsonInit(
-              'POST',
-              { name: 'Sneaky', category: 'home', price: 1, currency: 'EUR', stock: 1 },
-              bearer(attacker.accessToken),
-            ),
-          ),
+        () => createProduct('Sneaky', bearer(attacker.accessToken)),
         403,
         'CatalogCreateProduct',
       );
@@ -263,14 +254,9 @@ describe('access-token attacks against the JWT authorizer of the local API', () 
     it('ignores a scope the client sends in the body or a header: the token decides (403)', async () => {
       await expectRefused(
         () =>
-          call(
-            `${shop.api}/products`,
-            jsonInit(
-              'POST',
-              { name: 'Sneaky', category: 'home', price: 1, currency: 'EUR', stock: 1, scope: 'admin' },
-              bearer(attacker.accessToken, { 'x-scope': 'admin', 'x-role': 'admin' }),
-            ),
-          ),
+          createProduct('Sneaky', bearer(attacker.accessToken, { 'x-scope': 'admin', 'x-role': 'admin' }), {
+            scope: 'admin',
+          }),
         403,
         'CatalogCreateProduct',
       );
