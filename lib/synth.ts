@@ -2,6 +2,7 @@ import { addShopStacks, stackNames } from './app.ts';
 import { environmentConfigFromContext } from './config/environments.ts';
 import { PROJECT_ROOT } from './constructs/endpoint-function.ts';
 import { synthesizeApp } from './local/cloudformation/synth.ts';
+import { sourceHash } from './local/cloudformation/synth-stamp.ts';
 import { SYNTH_SOURCES } from './synth-sources.ts';
 
 export interface SynthResult {
@@ -10,6 +11,15 @@ export interface SynthResult {
   readonly dataStack: string;
   /** False when an earlier synthesis of the same sources was reused. */
   readonly synthesized: boolean;
+}
+
+/** What a synthesis of `envName` with `reuse` would compare: a hash of its sources and context (the test suite's cache names its syntheses by it). */
+export function synthesisHash(envName: string, context: Readonly<Record<string, string>> = {}): string {
+  return sourceHash({
+    projectRoot: PROJECT_ROOT,
+    sources: SYNTH_SOURCES,
+    context: { ...context, env: envName },
+  });
 }
 
 /**

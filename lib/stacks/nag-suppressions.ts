@@ -6,7 +6,7 @@ import type { EndpointFunction } from '../constructs/endpoint-function.ts';
 
 /*
  * Every cdk-nag finding this app acknowledges instead of fixing, in one place, each with its
- * reason. The test suite (test/infra/nag.test.ts) runs the AwsSolutions and Serverless packs
+ * reason. The test suite (test/infra/nag.infra.test.ts) runs the AwsSolutions and Serverless packs
  * against the prod stacks and fails on any finding that is not acknowledged here.
  *
  * cdk-nag v3 reads acknowledgements from CDK's own `Validations.of(construct).acknowledge()`

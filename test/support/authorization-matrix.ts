@@ -106,7 +106,7 @@ const byCaller = (
 
 /**
  * Every HTTP route, by route key, with the request it gets and what each caller must get back.
- * The authorization matrix (test/e2e/authorization-matrix.test.ts) fails for a route of the route
+ * The authorization matrix (test/security/authorization-matrix.e2e.test.ts) fails for a route of the route
  * table that has no row here. Statuses of refused callers follow from the route's auth level.
  */
 export const MATRIX: Readonly<Record<string, MatrixRow>> = {

@@ -20,6 +20,13 @@ export function aProduct(overrides: Partial<Product> = {}): Product {
   };
 }
 
+/** A valid product (see aProduct), stored in the table. */
+export async function storedProduct(overrides: Partial<Product> = {}): Promise<Product> {
+  const product = aProduct(overrides);
+  await putProduct(product);
+  return product;
+}
+
 /**
  * Stores `count` products of a category, oldest first (ids are generated in order, so the
  * last one is the newest). Writes run concurrently; the ids fix the order, not the writes.
