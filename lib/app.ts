@@ -42,7 +42,6 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
     tags,
     description: `Shop API (${config.name})`,
     table: data.table,
-    alarmTopic: data.alarmTopic,
     media,
     secrets: {
       cursor: data.cursorSecret,

@@ -20,7 +20,6 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { formatScryptParameters, SCRYPT_PARAMETERS_VARIABLE } from '../../functions/accounts/passwords.ts';
 import { REQUEST_ID_HEADER } from '../../functions/core/request-id.ts';
@@ -58,8 +57,6 @@ export interface ApiStackProps extends StackProps {
   readonly table: ITable;
   /** Secrets by name; one that is absent (the Stripe key where the provider is simulated) is not bound. */
   readonly secrets: Readonly<Partial<Record<SecretName, ISecret>>>;
-  /** The environment's alarm topic (data stack). */
-  readonly alarmTopic: ITopic;
   /** Product image buckets: routes with `images` may presign uploads to, or delete from, them. */
   readonly media: Pick<MediaStack, 'bindImageAccess'>;
 }
@@ -166,7 +163,7 @@ export class ApiStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const { config, table, secrets, alarmTopic } = props;
+    const { config, table, secrets } = props;
     this.webSocketApi = new WebSocketApi(this, 'WebSocketApi', {
       apiName: `shop-${config.name}-realtime`,
       description: `Shop real-time API (${config.name})`,

@@ -11,10 +11,12 @@ import {
   userOfUnsubscribeToken,
 } from '../../functions/notifications/unsubscribe-tokens.ts';
 import { handler as createOrder } from '../../functions/orders/create-order.ts';
-import { ORDER_ENTITY } from '../../functions/orders/model.ts';
+import { orderKey } from '../../functions/orders/keys.ts';
+import { ORDER_ENTITY, type Order } from '../../functions/orders/model.ts';
 import { type LocalSes, startLocalSes } from '../../lib/local/ses/index.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 import { emailsTo, waitForEmails } from '../support/mailbox.ts';
+import { sampleOrder } from '../support/order-fixtures.ts';
 import { streamRecord } from '../support/stream-events.ts';
 import { useFreshTable } from '../support/table.ts';
 
@@ -35,19 +37,9 @@ async function customer(language = 'en') {
 }
 
 const orderImage = (userId: string, id: string, status: string, extra: Record<string, unknown> = {}) => ({
-  pk: `ORDER#${id}`,
-  sk: 'ORDER',
+  ...orderKey(id),
   entity: ORDER_ENTITY,
-  id,
-  userId,
-  status,
-  items: [{ productId: 'p1', name: 'Espresso cup', unitPrice: 1250, quantity: 2, lineTotal: 2500 }],
-  total: 2500,
-  currency: 'EUR',
-  createdAt: '2026-01-15T09:30:00.000Z',
-  updatedAt: '2026-01-15T09:30:00.000Z',
-  expiresAt: '2026-01-15T10:00:00.000Z',
-  history: [],
+  ...sampleOrder({ id, userId, status: status as Order['status'] }),
   ...extra,
 });
 

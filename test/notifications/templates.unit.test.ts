@@ -2,12 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { contentOf, money } from '../../functions/notifications/compose.ts';
 import { EMAIL_KINDS, LANGUAGES, languageOf, STRINGS } from '../../functions/notifications/strings.ts';
 import { renderEmail } from '../../functions/notifications/templates.ts';
-import type { Order } from '../../functions/orders/model.ts';
+import { sampleOrder } from '../support/order-fixtures.ts';
 
-const order: Order = {
-  id: '01KDVDNA00AA3S80T672BC3QYS',
-  userId: '01KDVDNA00AA3S80T672BC3QYT',
-  status: 'pending_payment',
+const order = sampleOrder({
   items: [
     {
       productId: 'p1',
@@ -17,13 +14,7 @@ const order: Order = {
       lineTotal: 2500,
     },
   ],
-  total: 2500,
-  currency: 'EUR',
-  createdAt: '2026-01-15T09:30:00.000Z',
-  updatedAt: '2026-01-15T09:30:00.000Z',
-  expiresAt: '2026-01-15T10:00:00.000Z',
-  history: [],
-};
+});
 
 describe('email templates', () => {
   it('escapes user content in the HTML part and keeps it as written in the text part', () => {

@@ -53,16 +53,16 @@ const presignedPut = (
     },
   );
 
+/** PUTs `body` to a presigned URL as a browser would, with the content type it names. */
+const upload = (url: string, contentType: string, body: string) =>
+  fetch(url, { method: 'PUT', headers: { 'content-type': contentType }, body });
+
 const errorCode = async (response: Response) => /<Code>([^<]+)<\/Code>/.exec(await response.text())?.[1];
 
 describe('the local S3: presigned uploads checked as S3 checks them', () => {
   it('accepts the upload the URL was signed for, stores it and announces it', async () => {
     const url = await presignedPut('originals/a b.jpg', 'image/jpeg', 5);
-    const response = await fetch(url, {
-      method: 'PUT',
-      headers: { 'content-type': 'image/jpeg' },
-      body: 'hello',
-    });
+    const response = await upload(url, 'image/jpeg', 'hello');
     expect(response.status).toBe(200);
     expect(s3.getObject(BUCKET, 'originals/a b.jpg')?.body.toString()).toBe('hello');
     expect(events.at(-1)).toMatchObject({
@@ -74,37 +74,21 @@ describe('the local S3: presigned uploads checked as S3 checks them', () => {
 
   it('refuses another content type, another size, a tampered signature and an expired URL', async () => {
     const url = await presignedPut('originals/b.jpg', 'image/jpeg', 5);
-    const otherType = await fetch(url, {
-      method: 'PUT',
-      headers: { 'content-type': 'image/png' },
-      body: 'hello',
-    });
+    const otherType = await upload(url, 'image/png', 'hello');
     expect([otherType.status, await errorCode(otherType)]).toEqual([403, 'SignatureDoesNotMatch']);
-    const larger = await fetch(url, {
-      method: 'PUT',
-      headers: { 'content-type': 'image/jpeg' },
-      body: 'hello!',
-    });
+    const larger = await upload(url, 'image/jpeg', 'hello!');
     expect([larger.status, await errorCode(larger)]).toEqual([403, 'SignatureDoesNotMatch']);
     const tampered = url.replace(
       /X-Amz-Signature=([0-9a-f])/,
       (_m, c: string) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`,
     );
-    const forged = await fetch(tampered, {
-      method: 'PUT',
-      headers: { 'content-type': 'image/jpeg' },
-      body: 'hello',
-    });
+    const forged = await upload(tampered, 'image/jpeg', 'hello');
     expect([forged.status, await errorCode(forged)]).toEqual([403, 'SignatureDoesNotMatch']);
     const expiredUrl = await presignedPut('originals/c.jpg', 'image/jpeg', 5, {
       expiresIn: 60,
       signingDate: new Date(Date.now() - 120_000),
     });
-    const expired = await fetch(expiredUrl, {
-      method: 'PUT',
-      headers: { 'content-type': 'image/jpeg' },
-      body: 'hello',
-    });
+    const expired = await upload(expiredUrl, 'image/jpeg', 'hello');
     expect([expired.status, await errorCode(expired)]).toEqual([403, 'AccessDenied']);
     expect(s3.getObject(BUCKET, 'originals/b.jpg')).toBeUndefined();
     expect(s3.getObject(BUCKET, 'originals/c.jpg')).toBeUndefined();
@@ -117,11 +101,7 @@ describe('the local S3: presigned uploads checked as S3 checks them', () => {
       credentials: LOCAL_CREDENTIALS,
     });
     const url = await presignedPut('originals/d.jpg', 'image/jpeg', 5, { c: defaults });
-    const response = await fetch(url, {
-      method: 'PUT',
-      headers: { 'content-type': 'image/jpeg' },
-      body: 'hello',
-    });
+    const response = await upload(url, 'image/jpeg', 'hello');
     expect([response.status, await errorCode(response)]).toEqual([400, 'BadDigest']);
   });
 

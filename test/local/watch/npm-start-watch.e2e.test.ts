@@ -97,76 +97,73 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number):
   }
 }
 
-describe('npm start watches the sources: a saved handler is served without a restart', () => {
-  let checkout: string;
-  let start: NpmStart;
-
+/**
+ * `npm start` with `args` in a scratch checkout of its own, up before the describe's tests and
+ * stopped (its checkout removed) after them.
+ */
+function useScratchStart(args: readonly string[]): { checkout: string; start: NpmStart } {
+  const run = {} as { checkout: string; start: NpmStart };
   beforeAll(async () => {
-    checkout = scratchCheckout();
-    start = new NpmStart(checkout, await freePort(), await freePort(), []);
-    await start.line(/Press Ctrl\+C to stop/, 150_000);
+    run.checkout = scratchCheckout();
+    run.start = new NpmStart(run.checkout, await freePort(), await freePort(), args);
+    await run.start.line(/Press Ctrl\+C to stop/, 150_000);
   }, 180_000);
-
   afterAll(async () => {
-    await start?.stop();
-    if (checkout) rmSync(checkout, { recursive: true, force: true });
+    await run.start?.stop();
+    if (run.checkout) rmSync(run.checkout, { recursive: true, force: true });
   });
+  return run;
+}
+
+describe('npm start watches the sources: a saved handler is served without a restart', () => {
+  const run = useScratchStart([]);
 
   it('says it watches, and serves the edited handler, reloading only its function', async () => {
-    expect(start.lines.join('\n')).toContain('Watching functions/, lib/api/ and lib/config/');
+    expect(run.start.lines.join('\n')).toContain('Watching functions/, lib/api/ and lib/config/');
     // Another function warm before the edit: it must stay warm.
-    expect((await fetch(`${start.url}/.well-known/jwks.json`)).status).toBe(200);
-    expect(await configuration(start.url)).not.toHaveProperty('marker');
-    const from = start.lines.length;
-    editHandler(checkout, withMarker('first edit'));
-    const reload = await start.line(/↻ Reloaded/, 60_000, from);
+    expect((await fetch(`${run.start.url}/.well-known/jwks.json`)).status).toBe(200);
+    expect(await configuration(run.start.url)).not.toHaveProperty('marker');
+    const from = run.start.lines.length;
+    editHandler(run.checkout, withMarker('first edit'));
+    const reload = await run.start.line(/↻ Reloaded/, 60_000, from);
     expect(reload).toMatch(
       /Reloaded AccountsGetOpenidConfiguration in \d+ ms \(functions\/accounts\/get-openid-configuration\.ts\)/,
     );
-    expect(await configuration(start.url)).toMatchObject({ marker: 'first edit' });
-    const jwks = start.lines.length;
-    expect((await fetch(`${start.url}/.well-known/jwks.json`)).status).toBe(200);
-    const access = await start.line(/GET \/\.well-known\/jwks\.json -> 200/, 10_000, jwks);
+    expect(await configuration(run.start.url)).toMatchObject({ marker: 'first edit' });
+    const jwks = run.start.lines.length;
+    expect((await fetch(`${run.start.url}/.well-known/jwks.json`)).status).toBe(200);
+    const access = await run.start.line(/GET \/\.well-known\/jwks\.json -> 200/, 10_000, jwks);
     expect(access).not.toContain('cold');
   }, 90_000);
 
   it("reports a broken edit with esbuild's message and keeps serving the previous code", async () => {
-    const from = start.lines.length;
-    editHandler(checkout, (source) => source.replace("marker: 'first edit',", "marker: 'broken' +,"));
-    await start.line(
+    const from = run.start.lines.length;
+    editHandler(run.checkout, (source) => source.replace("marker: 'first edit',", "marker: 'broken' +,"));
+    await run.start.line(
       /↻ The build failed after a change to functions\/accounts\/get-openid-configuration\.ts; still serving the previous code/,
       60_000,
       from,
     );
-    await start.line(/get-openid-configuration\.ts:\d+:\d+: ERROR/, 5_000, from);
-    expect(await configuration(start.url)).toMatchObject({ marker: 'first edit' });
+    await run.start.line(/get-openid-configuration\.ts:\d+:\d+: ERROR/, 5_000, from);
+    expect(await configuration(run.start.url)).toMatchObject({ marker: 'first edit' });
     // Fixed again: served again.
-    editHandler(checkout, (source) => source.replace("marker: 'broken' +,", "marker: 'fixed',"));
-    await until(async () => ((await configuration(start.url)).marker === 'fixed' ? true : undefined), 60_000);
+    editHandler(run.checkout, (source) => source.replace("marker: 'broken' +,", "marker: 'fixed',"));
+    await until(
+      async () => ((await configuration(run.start.url)).marker === 'fixed' ? true : undefined),
+      60_000,
+    );
   }, 150_000);
 });
 
 describe('npm start -- --no-watch', () => {
-  let checkout: string;
-  let start: NpmStart;
-
-  beforeAll(async () => {
-    checkout = scratchCheckout();
-    start = new NpmStart(checkout, await freePort(), await freePort(), ['--no-watch']);
-    await start.line(/Press Ctrl\+C to stop/, 150_000);
-  }, 180_000);
-
-  afterAll(async () => {
-    await start?.stop();
-    if (checkout) rmSync(checkout, { recursive: true, force: true });
-  });
+  const run = useScratchStart(['--no-watch']);
 
   it('serves the code it started with after an edit, and prints no reload', async () => {
-    expect(start.lines.join('\n')).not.toContain('Watching');
-    editHandler(checkout, withMarker('unwatched'));
+    expect(run.start.lines.join('\n')).not.toContain('Watching');
+    editHandler(run.checkout, withMarker('unwatched'));
     // Longer than a watched reload takes on this machine.
     await new Promise((resolve) => setTimeout(resolve, 8_000));
-    expect(await configuration(start.url)).not.toHaveProperty('marker');
-    expect(start.lines.join('\n')).not.toContain('↻');
+    expect(await configuration(run.start.url)).not.toHaveProperty('marker');
+    expect(run.start.lines.join('\n')).not.toContain('↻');
   }, 30_000);
 });
