@@ -1,5 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { AWS_CLIENT_CONFIG } from '../core/client-timeouts.ts';
 import { requireEnv } from '../core/config.ts';
 import {
   type ImageContentType,
@@ -23,7 +24,7 @@ let client: S3Client | undefined;
  * puts the CRC32 of the (empty) body into presigned URLs, which S3 then holds the upload to.
  */
 const s3 = () => {
-  client ??= new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' });
+  client ??= new S3Client({ ...AWS_CLIENT_CONFIG, requestChecksumCalculation: 'WHEN_REQUIRED' });
   return client;
 };
 

@@ -10,6 +10,7 @@ const product = {
   price: 1250,
   currency: 'EUR',
   stock: 3,
+  images: [],
   createdAt: '2026-01-15T09:30:00.000Z',
   updatedAt: '2026-01-15T09:30:00.000Z',
 };

@@ -4,6 +4,9 @@ import { mergeResults } from '../../lib/bench/phase.ts';
 import { PHASES } from '../../lib/bench/phases/registry.ts';
 import { thrown } from '../support/errors.ts';
 
+/** The phases in the order they run (the registry's order). */
+const PHASE_ORDER = ['synth', 'cold', 'journey', 'warm', 'scale', 'dev-loop'];
+
 const options = (args: string[]): BenchOptions => {
   const parsed = parseBenchOptions(PHASES, args);
   if ('help' in parsed) throw new Error('expected options, got the help');
@@ -15,7 +18,7 @@ const usageError = (args: string[]): BenchUsageError =>
 
 describe('the bench phase registry', () => {
   it('holds each phase once, in the order they run, each with a line for --help', () => {
-    expect(PHASES.map((p) => p.name)).toEqual(['synth', 'cold', 'journey', 'warm', 'scale']);
+    expect(PHASES.map((p) => p.name)).toEqual([...PHASE_ORDER]);
     for (const phase of PHASES) expect(phase.describe.length).toBeGreaterThan(10);
   });
 });
@@ -23,7 +26,7 @@ describe('the bench phase registry', () => {
 describe('the bench command line', () => {
   it('runs every phase of the registry with the documented defaults', () => {
     const parsed = options([]);
-    expect([...parsed.phases]).toEqual(['synth', 'cold', 'journey', 'warm', 'scale']);
+    expect([...parsed.phases]).toEqual([...PHASE_ORDER]);
     expect(parsed).toMatchObject({
       runs: 15,
       requests: 300,
@@ -44,7 +47,7 @@ describe('the bench command line', () => {
 
   it('refuses an unknown phase, a non-positive number and an unknown option with the usage line', () => {
     const usage =
-      'Usage: npm run bench -- [--only synth,cold,journey,warm,scale] [--runs N] [--requests N] [--duration S] [--journeys N] [--scale N] [--synths N] [--json <file>] [--write-docs]';
+      'Usage: npm run bench -- [--only synth,cold,journey,warm,scale,dev-loop] [--runs N] [--requests N] [--duration S] [--journeys N] [--scale N] [--synths N] [--json <file>] [--write-docs]';
     expect(usageError(['--only', 'cold,search']).message).toBe(`Unknown phase "search".\n${usage}`);
     expect(usageError(['--runs', '0']).message).toBe(`--runs must be a positive integer, got "0".\n${usage}`);
     expect(usageError(['--requests', '1.5']).message).toContain('--requests must be a positive integer');
