@@ -1,7 +1,5 @@
 import { defineConfig } from 'vitest/config';
 
-// One global setup for the whole run (DynamoDB Local + one synthesized app); the projects only
-// split the suites so each can be run alone: `npx vitest run --project e2e`.
 // Functions under test run outside Lambda: their metrics still need a namespace (deployed, the
 // stack sets it per environment), or Powertools warns on every flush.
 const shared = {
@@ -10,22 +8,37 @@ const shared = {
   env: { POWERTOOLS_METRICS_NAMESPACE: 'Shop/test' },
 };
 
+// DynamoDB Local and the synthesized app (cached between runs by a hash of their sources), shared
+// by the projects of a run that need them; unit needs neither, so `npm run test:unit` starts nothing.
+const services = ['test/support/global-setup.ts'];
+
 export default defineConfig({
   test: {
-    globalSetup: ['test/support/global-setup.ts'],
     ...shared,
-    // A layer is a folder (test/unit/, ...) or, in folders by feature (test/local/, ...), a file
+    // Tests sit in folders by feature (test/orders/, test/local/, ...); a file's layer is its
     // suffix: `*.unit.test.ts`, `*.integration.test.ts`, `*.e2e.test.ts`, `*.infra.test.ts`.
+    // Run one project with `npx vitest run --project e2e`.
     projects: [
-      { test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts', 'test/**/*.unit.test.ts'] } },
+      { test: { ...shared, name: 'unit', include: ['test/**/*.unit.test.ts'] } },
       {
         test: {
           ...shared,
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/**/*.integration.test.ts'],
+          globalSetup: services,
+          include: ['test/**/*.integration.test.ts'],
         },
       },
-      { test: { ...shared, name: 'e2e', include: ['test/e2e/**/*.test.ts', 'test/**/*.e2e.test.ts'] } },
+      {
+        test: {
+          ...shared,
+          name: 'e2e',
+          globalSetup: services,
+          include: ['test/**/*.e2e.test.ts'],
+          // Files of a worker run one after the other in one module graph, so the worker's
+          // shared backend (sharedTestBackend in test/support/local-api.ts) outlives each file.
+          isolate: false,
+        },
+      },
       // Each synthesis bundles every function (one esbuild build, lib/constructs/function-bundler.ts):
       // seconds, but more on a loaded 2-core machine.
       {
@@ -33,7 +46,8 @@ export default defineConfig({
           ...shared,
           testTimeout: 180_000,
           name: 'infra',
-          include: ['test/infra/**/*.test.ts', 'test/**/*.infra.test.ts'],
+          globalSetup: services,
+          include: ['test/**/*.infra.test.ts'],
         },
       },
     ],

@@ -35,14 +35,19 @@ try {
 
 // Loaded once the command line and the ports are known to be fine: --help and a taken port answer at once.
 const { rmSync } = await import('node:fs');
-const { PROJECT_ROOT } = await import('../lib/constructs/endpoint-function.ts');
+// Not from lib/constructs: that loads CDK, which a restart on an unchanged tree never needs.
+const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 const { shopBackendOptions } = await import('../lib/demo/backend-hooks.ts');
 const { DEMO_CUSTOMER_PASSWORD, localAdmin } = await import('../lib/demo/seed.ts');
 const { startLocalBackend } = await import('../lib/local/backend.ts');
 const { readyRecord, readyText } = await import('../lib/start/banner.ts');
 const { localStateDir, removeRuntimeInfo, writeRuntimeInfo } = await import('../lib/start/runtime-file.ts');
-const { synthesize } = await import('../lib/synth.ts');
+const { reusableSynthesis } = await import('../lib/synth-sources.ts');
+const { startDynamoDbLocal } = await import('../lib/local/dynamodb/launcher.ts');
+const { freePort } = await import('../lib/local/net.ts');
 
+// Since the process started: Node's own boot and every module loaded so far (CDK's included).
+const startupMs: Record<string, number> = { modules: Math.round(performance.now()) };
 const localDir = localStateDir(PROJECT_ROOT);
 const dataDir = values['in-memory'] ? undefined : path.join(localDir, 'data');
 if (values.reset) rmSync(path.join(localDir, 'data'), { recursive: true, force: true });
@@ -52,12 +57,14 @@ const started = Date.now();
 // Before the backend exists, exiting is enough (the DynamoDB launcher kills its child on
 // process exit); afterwards everything is stopped in order.
 let backend: ShopBackend | undefined;
+let watch: { close(): Promise<void> } | undefined;
 let stopping = false;
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   step(`${signal}: stopping the API, functions and DynamoDB Local...`);
   removeRuntimeInfo(localDir);
+  await watch?.close();
   if (backend) await backend.stop();
   step('Stopped.');
   process.exit(backend ? 0 : 130);
@@ -66,16 +73,28 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 try {
-  let outdir: string;
+  let outdir = path.join(localDir, 'cdk.out');
+  let dynamodbStarted: ReturnType<typeof startDynamoDbLocal> | undefined;
+  const synthStarted = performance.now();
   if (values.assembly !== undefined) {
     outdir = path.resolve(process.env.INIT_CWD ?? process.cwd(), values.assembly);
     step(`Serving the synthesized app in ${outdir}`);
+  } else if (reusableSynthesis('local', outdir)) {
+    step('Sources unchanged since the last synthesis: reusing .local/cdk.out');
   } else {
+    // Java starts now and boots while the app synthesizes (its own process; the synthesis
+    // blocks this thread), instead of after it.
+    const dynamodbPort = settings.dynamodbPort || (await freePort());
+    dynamodbStarted = startDynamoDbLocal({
+      port: dynamodbPort,
+      dbPath: dataDir ? path.join(dataDir, 'dynamodb') : undefined,
+    });
+    dynamodbStarted.catch(() => undefined);
     step('Synthesizing the local environment (same bundles as a deploy)...');
-    const synth = synthesize('local', path.join(localDir, 'cdk.out'), { reuse: true });
-    outdir = synth.outdir;
-    if (!synth.synthesized) step('Sources unchanged since the last synthesis: reusing .local/cdk.out');
+    const { synthesize } = await import('../lib/synth.ts');
+    synthesize('local', outdir, { reuse: true });
   }
+  startupMs.synthesis = Math.round(performance.now() - synthStarted);
   step('Starting DynamoDB Local and the API...');
   backend = await startLocalBackend({
     assemblyDir: outdir,
@@ -84,10 +103,13 @@ try {
     host: settings.host,
     extraCorsOrigins: settings.extraCorsOrigins,
     sqsPort: settings.sqsPort,
+    s3Port: settings.s3Port,
+    sesPort: settings.sesPort,
     dynamodbPort: settings.dynamodbPort,
+    dynamodbStarted,
     secretsPort: settings.secretsPort,
     dataDir,
-    ...shopBackendOptions({ orderHistory: true }),
+    ...shopBackendOptions({ orderHistory: true, images: true }),
     logFormat: values['log-format'] === 'json' ? 'json' : 'pretty',
   });
   for (const table of backend.tables) {
@@ -95,6 +117,11 @@ try {
   }
   if (backend.seeded) {
     step(`Seeded ${backend.seeded.products} demo products in ${backend.seeded.categories} categories`);
+  }
+  if (backend.seeded?.images) {
+    step(
+      `Uploaded pictures of ${backend.seeded.images} demo products to the local S3 (processed in the background)`,
+    );
   }
   const history = backend.seeded?.history;
   if (history) {
@@ -120,9 +147,25 @@ try {
     dynamodbEndpoint: backend.dynamodbEndpoint,
     secretsEndpoint: backend.secretsEndpoint,
     sqsEndpoint: backend.sqs.endpoint,
+    s3Endpoint: backend.s3.endpoint,
     assemblyDir: outdir,
   });
-  const facts = { backend, settings, admin, dataDir, seconds: (Date.now() - started) / 1000 };
+  const watchStarted = performance.now();
+  if (!values['no-watch']) {
+    const { startShopWatch } = await import('../lib/start/watch.ts');
+    watch = startShopWatch({
+      backend,
+      assemblyDir: outdir,
+      projectRoot: PROJECT_ROOT,
+      localDir,
+      synthesize: values.assembly === undefined,
+      log: (line, event) =>
+        event.kind === 'error' ? console.error(`↻ ${line}`) : event.kind !== 'unused' && step(`↻ ${line}`),
+    });
+    step('Watching functions/, lib/api/ and lib/config/: a saved change is served at once (--no-watch: off)');
+  }
+  startupMs.watch = Math.round(performance.now() - watchStarted);
+  const facts = { backend, settings, admin, dataDir, seconds: (Date.now() - started) / 1000, startupMs };
   console.log(json ? JSON.stringify(readyRecord(facts)) : readyText(facts));
 } catch (error) {
   console.error(

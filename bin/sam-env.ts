@@ -47,6 +47,7 @@ const assembly = readCloudAssembly(info.assemblyDir);
 const resolver = new TemplateResolver(assembly, {
   tableNamePrefix: 'shop-local-',
   apiEndpoint: info.apiUrl,
+  ...(info.s3Endpoint ? { s3Endpoint: info.s3Endpoint } : {}),
   ...(info.webSocketUrl
     ? { webSocketEndpoint: new URL(info.webSocketUrl).origin.replace(/^http/, 'ws') }
     : {}),
@@ -61,6 +62,7 @@ for (const { stackName, logicalId, resource } of resourcesOfType(assembly, 'AWS:
     AWS_ENDPOINT_URL_DYNAMODB: fromContainer(info.dynamodbEndpoint),
     AWS_ENDPOINT_URL_SECRETS_MANAGER: fromContainer(info.secretsEndpoint),
     AWS_ENDPOINT_URL_SQS: fromContainer(info.sqsEndpoint),
+    ...(info.s3Endpoint ? { AWS_ENDPOINT_URL_S3: fromContainer(info.s3Endpoint) } : {}),
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_REGION: 'us-east-1',

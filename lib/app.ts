@@ -5,9 +5,11 @@ import { ApiStack } from './stacks/api-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { EventsStack } from './stacks/events-stack.ts';
 import { FunctionAlarmsStack } from './stacks/function-alarms-stack.ts';
+import { MediaStack } from './stacks/media-stack.ts';
 
 export interface ShopStacks {
   readonly data: DataStack;
+  readonly media: MediaStack;
   readonly api: ApiStack;
   readonly events: EventsStack;
   readonly alarms: FunctionAlarmsStack;
@@ -16,6 +18,7 @@ export interface ShopStacks {
 /** Stack names of an environment; the local runtime reads the templates by these names. */
 export const stackNames = (env: string) => ({
   data: `shop-${env}-data`,
+  media: `shop-${env}-media`,
   api: `shop-${env}-api`,
   events: `shop-${env}-events`,
   alarms: `shop-${env}-alarms`,
@@ -26,12 +29,20 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
   const names = stackNames(config.name);
   const tags = { project: 'shop', environment: config.name };
   const data = new DataStack(app, names.data, { config, tags, description: `Shop data (${config.name})` });
+  const media = new MediaStack(app, names.media, {
+    config,
+    tags,
+    description: `Shop product images: uploads, processing, renditions and their CDN (${config.name})`,
+    table: data.table,
+    alarmTopic: data.alarmTopic,
+  });
+  media.addStackDependency(data);
   const api = new ApiStack(app, names.api, {
     config,
     tags,
     description: `Shop API (${config.name})`,
     table: data.table,
-    alarmTopic: data.alarmTopic,
+    media,
     secrets: {
       cursor: data.cursorSecret,
       signingKey: data.signingKeySecret,
@@ -40,6 +51,7 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
     },
   });
   api.addStackDependency(data);
+  api.addStackDependency(media);
   const events = new EventsStack(app, names.events, {
     config,
     tags,
@@ -48,13 +60,18 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
     issuer: api.issuer,
     alarmTopic: data.alarmTopic,
     webSocketApi: api.webSocketApiExports,
+    secrets: { cursor: data.cursorSecret },
   });
   events.addStackDependency(api);
   const alarms = new FunctionAlarmsStack(app, names.alarms, {
+    config,
     tags,
-    description: `Shop alarms of the HTTP API's functions (${config.name})`,
+    description: `Shop alarms, dashboard and saved queries of the HTTP API (${config.name})`,
     topic: data.alarmTopic,
     functions: api.functions,
+    api: api.api,
+    accessLogs: api.accessLogs,
+    table: data.table,
   });
   alarms.addStackDependency(api);
   // Synthesis (and so `cdk deploy`) says what an operator still has to set; the preflight
@@ -65,5 +82,5 @@ export function addShopStacks(app: App, config: EnvironmentConfig): ShopStacks {
       `Operator setting ${setting}: ${problem}. Set it with -c ${setting}=... or "${settingsContextKey(config.name)}" in cdk.json (README, "Deploy").`,
     );
   }
-  return { data, api, events, alarms };
+  return { data, media, api, events, alarms };
 }

@@ -2,6 +2,8 @@ import { addShopStacks, stackNames } from './app.ts';
 import { environmentConfigFromContext } from './config/environments.ts';
 import { PROJECT_ROOT } from './constructs/endpoint-function.ts';
 import { synthesizeApp } from './local/cloudformation/synth.ts';
+import { sourceHash } from './local/cloudformation/synth-stamp.ts';
+import { SYNTH_SOURCES } from './synth-sources.ts';
 
 export interface SynthResult {
   readonly outdir: string;
@@ -11,8 +13,14 @@ export interface SynthResult {
   readonly synthesized: boolean;
 }
 
-/** Everything that shapes the synthesized app: its code, its config, its locked dependencies. */
-const SOURCES = ['bin', 'lib', 'functions', 'cdk.json', 'package-lock.json'];
+/** What a synthesis of `envName` with `reuse` would compare: a hash of its sources and context (the test suite's cache names its syntheses by it). */
+export function synthesisHash(envName: string, context: Readonly<Record<string, string>> = {}): string {
+  return sourceHash({
+    projectRoot: PROJECT_ROOT,
+    sources: SYNTH_SOURCES,
+    context: { ...context, env: envName },
+  });
+}
 
 /**
  * Synthesizes one environment of the shop into `outdir`, in process, with the same code path as
@@ -28,7 +36,7 @@ export function synthesize(
   const { synthesized } = synthesizeApp({
     outdir,
     projectRoot: PROJECT_ROOT,
-    sources: SOURCES,
+    sources: SYNTH_SOURCES,
     context: { ...options.context, env: envName },
     reuse: options.reuse,
     build: (app) =>

@@ -25,3 +25,31 @@ export const userScopedKey = (userId: string, sk: string): { pk: string; sk: str
   pk: userPartition(userId),
   sk,
 });
+
+/** What a one-time code proves: the mailbox of a new account, of a reset, or of a new address. */
+export type CodePurpose = 'verify-email' | 'password-reset' | 'email-change';
+
+/**
+ * The one live code of a purpose for a subject (an email address; the user id for an email
+ * change, confirmed by the signed-in user): one item, so a new code replaces the old one.
+ */
+export const codeKey = (purpose: CodePurpose, subject: string) => ({
+  pk: `CODE#${purpose}#${subject}`,
+  sk: 'CODE',
+});
+
+/** A fixed window of a rate limit (`scope` names what is counted, `subject` for whom). */
+export const rateWindowKey = (scope: string, subject: string, windowStartEpoch: number) => ({
+  pk: `RATE#${scope}#${subject}`,
+  sk: `WINDOW#${windowStartEpoch}`,
+});
+
+/**
+ * An email the accounts domain asks the notifications consumer to send (an outbox item), in the
+ * user's partition so the account's erasure finds it with everything else. It sorts before
+ * `PREFERENCES`, outside the range `getPreferencesWith` reads.
+ */
+export const accountEmailKey = (userId: string, id: string) => ({
+  pk: userPartition(userId),
+  sk: `ACCOUNT-EMAIL#${id}`,
+});

@@ -38,6 +38,20 @@ export const changePasswordBody = z.strictObject({
   currentPassword: z.string().check(z.minLength(1), z.maxLength(PASSWORD_MAX_LENGTH)),
   newPassword: password,
 });
+const code = z.string().check(z.regex(/^[0-9]{6}$/, 'Must be the 6-digit code from the email.'));
+export const emailBody = z.strictObject({ email });
+export const verifyEmailBody = z.strictObject({ email, code });
+export const passwordResetConfirmBody = z.strictObject({ email, code, newPassword: password });
+export const changeEmailBody = z.strictObject({
+  newEmail: email,
+  currentPassword: z.string().check(z.minLength(1), z.maxLength(PASSWORD_MAX_LENGTH)),
+});
+export const confirmEmailChangeBody = z.strictObject({ code });
+/** The answer to a code request: the same words whether or not an account has the address. */
+export const codeRequestedSchema = z.object({ message: z.string() });
+export const CODE_REQUESTED = {
+  message: 'If an account can use a code at this address, one is on its way. It is valid for 15 minutes.',
+} as const;
 export const userPath = z.strictObject({
   userId: z.string().check(z.regex(ULID_PATTERN, 'Must be a user id (ULID).')),
 });
@@ -48,6 +62,8 @@ export const accountSchema = z.object({
   displayName: z.string(),
   bio: z.string(),
   role: z.enum(ROLES),
+  /** Whether the owner of the account proved the address with a code sent to it. */
+  emailVerified: z.boolean(),
   createdAt: z.string(),
 });
 export type Account = z.infer<typeof accountSchema>;

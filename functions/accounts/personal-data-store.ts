@@ -1,5 +1,5 @@
 import { deleteKeys } from '../core/db.ts';
-import { emailKey, loginAttemptsKey, preferencesKey, profileKey, SESSION_PREFIX } from './keys.ts';
+import { codeKey, emailKey, loginAttemptsKey, preferencesKey, profileKey, SESSION_PREFIX } from './keys.ts';
 import { getPreferences } from './preferences-store.ts';
 import { toAccount } from './profile-store.ts';
 import { type SessionItem, userItems } from './sessions-store.ts';
@@ -29,11 +29,23 @@ export async function exportAccountData(userId: string): Promise<Record<string, 
   };
 }
 
-/** Erases every item this domain stores for a user: the USER# partition, identity and login counter. */
+/**
+ * Erases every item this domain stores for a user: the USER# partition, identity, login counter
+ * and pending codes. Rate-limit windows and account-email outbox items naming the address go by
+ * TTL (an hour or a day; the outbox item's code is sealed and dies with its code item).
+ */
 export async function eraseAccountData(userId: string): Promise<void> {
   const items = await userItems(userId);
   const email = items.find((i) => i.sk === profileKey(userId).sk)?.email;
   const keys = items.map((i) => ({ pk: String(i.pk), sk: String(i.sk) }));
-  if (typeof email === 'string') keys.push(emailKey(email), loginAttemptsKey(email));
+  if (typeof email === 'string') {
+    keys.push(
+      emailKey(email),
+      loginAttemptsKey(email),
+      codeKey('verify-email', email),
+      codeKey('password-reset', email),
+    );
+  }
+  keys.push(codeKey('email-change', userId));
   await deleteKeys(keys);
 }

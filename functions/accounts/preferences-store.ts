@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getBothInPartition, isConditionFailure, table } from '../core/db.ts';
 import { Conflict, NotFound, PreconditionFailed } from '../core/domain-errors.ts';
 import { writeWhileAccountOpen } from './erasure-fence.ts';
@@ -83,4 +83,30 @@ export async function putPreferences(
   }
   if (!written) throw new NotFound('This account no longer exists.');
   return { preferences, version };
+}
+
+/**
+ * Turns non-essential mail off (one-click unsubscribe): idempotent, needs no version. Never
+ * saved preferences already have it off (the default), so nothing is written for them.
+ */
+export async function turnOffMarketingEmails(userId: string): Promise<void> {
+  const { client, tableName } = table();
+  try {
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: preferencesKey(userId),
+        UpdateExpression: 'SET marketingEmails = :false, updatedAt = :now ADD version :one',
+        ConditionExpression: 'attribute_exists(pk) AND marketingEmails = :true',
+        ExpressionAttributeValues: {
+          ':false': false,
+          ':true': true,
+          ':one': 1,
+          ':now': new Date().toISOString(),
+        },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
 }

@@ -1,4 +1,4 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, setFields, table, transactWrite, updateItem } from '../core/db.ts';
 import { Conflict, NotFound } from '../core/domain-errors.ts';
 import { newId } from '../core/ids.ts';
@@ -6,6 +6,10 @@ import { OPEN_ACCOUNT } from './erasure-fence.ts';
 import { emailKey, profileKey } from './keys.ts';
 import type { Account, PublicProfile, Role } from './model.ts';
 import type { PasswordHash } from './passwords.ts';
+
+/** One item of a TransactWriteItems call, as the document client takes it. */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
 import { newRefreshToken, sessionPut } from './sessions-store.ts';
 
 /*
@@ -22,6 +26,7 @@ interface ProfileItem {
   displayName: string;
   bio: string;
   role: Role;
+  emailVerified: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -32,21 +37,27 @@ interface IdentityItem {
 }
 
 export function toAccount(item: ProfileItem | Record<string, unknown>): Account {
-  const { id, email, displayName, bio, role, createdAt } = item as unknown as ProfileItem;
-  return { id, email, displayName, bio, role, createdAt };
+  const { id, email, displayName, bio, role, emailVerified, createdAt } = item as unknown as ProfileItem;
+  // Accounts made before verification existed have no flag: unverified.
+  return { id, email, displayName, bio, role, emailVerified: emailVerified === true, createdAt };
 }
 
 /**
  * Creates an account, its login identity and a first session in one transaction. The
  * identity item keyed by email is written only if absent, so two registrations of one
- * email cannot both succeed (409), whatever the timing.
+ * email cannot both succeed (409), whatever the timing. `extraWrites(id)` adds items of the
+ * new account to the same transaction (the verification code and its email).
  */
-export async function createAccount(input: {
-  email: string;
-  displayName: string;
-  password: PasswordHash;
-  role: Role;
-}): Promise<{ account: Account; refreshToken: string }> {
+export async function createAccount(
+  input: {
+    email: string;
+    displayName: string;
+    password: PasswordHash;
+    role: Role;
+    emailVerified?: boolean;
+  },
+  extraWrites: (userId: string) => Promise<TransactItem[]> = async () => [],
+): Promise<{ account: Account; refreshToken: string }> {
   const { tableName } = table();
   const id = newId();
   const now = new Date().toISOString();
@@ -56,6 +67,7 @@ export async function createAccount(input: {
     displayName: input.displayName,
     bio: '',
     role: input.role,
+    emailVerified: input.emailVerified ?? false,
     createdAt: now,
     updatedAt: now,
   };
@@ -78,6 +90,7 @@ export async function createAccount(input: {
         },
         { Put: { TableName: tableName, Item: { ...profileKey(id), entity: PROFILE_ENTITY, ...profile } } },
         sessionPut(id, familyId, refresh.hash),
+        ...(await extraWrites(id)),
       ],
     });
   } catch (error) {

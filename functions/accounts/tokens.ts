@@ -36,12 +36,16 @@ async function currentSigner(): Promise<{ kid: string; key: KeyObject }> {
 
 /**
  * A short-lived RS256 access token for an account: `sub` is the user id, `scope` carries
- * `admin` for administrators. API Gateway's JWT authorizer verifies it against our JWKS.
+ * `admin` for administrators, `email_verified` (OpenID Connect's claim) whether the address
+ * was proved. API Gateway's JWT authorizer verifies it against our JWKS.
  */
-export async function issueAccessToken(account: Pick<Account, 'id' | 'role'>): Promise<string> {
+export async function issueAccessToken(
+  account: Pick<Account, 'id' | 'role'> & Partial<Pick<Account, 'emailVerified'>>,
+): Promise<string> {
   const { kid, key } = await currentSigner();
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT(account.role === 'admin' ? { scope: 'admin' } : {})
+  const claims = { email_verified: account.emailVerified === true };
+  return new SignJWT(account.role === 'admin' ? { ...claims, scope: 'admin' } : claims)
     .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
     .setIssuer(issuerUrl())
     .setAudience(requireEnv('AUTH_AUDIENCE'))

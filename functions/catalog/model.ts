@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { ULID_PATTERN } from '../core/ids.ts';
 import { queryInteger } from '../core/validation.ts';
 import { categorySlug } from './category-model.ts';
+import { productImageSchema } from './images-model.ts';
 
 /** Default categories (seeded as data) and the slug type; categories are data, see category-model.ts. */
 export { type Category, DEFAULT_CATEGORIES as CATEGORIES } from './category-model.ts';
@@ -18,10 +19,14 @@ export const productSchema = z.object({
   price: z.int().check(z.nonnegative()),
   currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'Must be an ISO 4217 code.')),
   stock: z.int().check(z.nonnegative()),
+  /** Processed images in display order (functions/catalog/images-model.ts). */
+  images: z.array(productImageSchema),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });
 export type Product = z.infer<typeof productSchema>;
+/** A product's own fields, as written: its images are added and changed by the image routes only. */
+export type ProductFields = Omit<Product, 'images'>;
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;

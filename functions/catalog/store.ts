@@ -27,15 +27,17 @@ import {
   categorySubtreePrefix,
   productKey,
 } from './keys.ts';
+import { listedImages } from './images-store.ts';
 import type {
   CreateProductInput,
   ListProductsQuery,
   Product,
+  ProductFields,
   ProductPage,
   UpdateProductInput,
 } from './model.ts';
 
-interface ProductItem extends Product {
+interface ProductItem extends ProductFields {
   /** Bumped by every write; conditional writes on it make concurrent admin edits safe. */
   version: number;
   pk: string;
@@ -61,7 +63,13 @@ function categoryKeys(ref: CategoryRef, id: string) {
   };
 }
 
-function toItem(product: Product, version = 1, ref = rootRef(product.category)): ProductItem {
+function toItem(
+  product: ProductFields & { images?: unknown },
+  version = 1,
+  ref = rootRef(product.category),
+): ProductItem {
+  // A product's images are written by the image routes only (images-store.ts).
+  const { images: _images, ...fields } = product;
   return {
     version,
     ...productKey(product.id),
@@ -69,7 +77,7 @@ function toItem(product: Product, version = 1, ref = rootRef(product.category)):
     gsi1sk: product.id,
     ...categoryKeys(ref, product.id),
     entity: 'product',
-    ...product,
+    ...fields,
   };
 }
 
@@ -87,7 +95,8 @@ const categoryChanged = () =>
 function fromItem(item: Record<string, unknown>): Product {
   const { id, name, description, category, price, currency, stock, createdAt, updatedAt } =
     item as unknown as Product;
-  return { id, name, description, category, price, currency, stock, createdAt, updatedAt };
+  const images = listedImages(item.images);
+  return { id, name, description, category, price, currency, stock, images, createdAt, updatedAt };
 }
 
 /**
@@ -177,7 +186,7 @@ export async function listProducts(query: ListProductsQuery): Promise<ProductPag
  * Counts products written outside the product routes (seeding, the bench) into their (default)
  * categories, one ADD per category.
  */
-async function countSeeded(products: readonly Product[]): Promise<void> {
+async function countSeeded(products: readonly ProductFields[]): Promise<void> {
   await ensureDefaultCategories();
   const counts = new Map<string, number>();
   for (const product of products) counts.set(product.category, (counts.get(product.category) ?? 0) + 1);
@@ -192,7 +201,7 @@ async function countSeeded(products: readonly Product[]): Promise<void> {
 }
 
 /** Writes a new product as given, in a default category (seeding and tests). */
-export async function putProduct(product: Product): Promise<void> {
+export async function putProduct(product: ProductFields): Promise<void> {
   const { client, tableName } = table();
   await client.send(new PutCommand({ TableName: tableName, Item: toItem(product) }));
   await countSeeded([product]);
@@ -200,7 +209,7 @@ export async function putProduct(product: Product): Promise<void> {
 
 /** Writes many new products as given, in batches, in default categories (seeding, the bench). */
 export async function putProducts(
-  products: readonly Product[],
+  products: readonly ProductFields[],
   onProgress?: (done: number) => void,
 ): Promise<void> {
   await putItems(
@@ -224,7 +233,7 @@ export interface VersionedProduct {
 export async function createProduct(input: CreateProductInput): Promise<VersionedProduct> {
   const ref = await categoryFor(input.category);
   const now = new Date().toISOString();
-  const product: Product = { id: newId(), ...input, createdAt: now, updatedAt: now };
+  const product: ProductFields = { id: newId(), ...input, createdAt: now, updatedAt: now };
   try {
     await transactWrite({
       TransactItems: [
@@ -242,7 +251,7 @@ export async function createProduct(input: CreateProductInput): Promise<Versione
     if (isConditionFailure(error, 1)) throw categoryChanged();
     throw error;
   }
-  return { product, version: 1 };
+  return { product: { ...product, images: [] }, version: 1 };
 }
 
 /** The stored product item, read consistently (writers that move its category need it). */

@@ -6,6 +6,8 @@ export interface Caller {
   readonly userId: string;
   readonly scopes: readonly string[];
   readonly isAdmin: boolean;
+  /** The token's `email_verified` claim (tokens from before the claim existed: false). */
+  readonly emailVerified: boolean;
 }
 
 type JwtClaims = Record<string, string | number | boolean | string[] | undefined>;
@@ -33,7 +35,14 @@ export function caller(event: APIGatewayProxyEventV2): Caller {
     : typeof scopeClaim === 'string'
       ? scopeClaim.split(' ').filter(Boolean)
       : [];
-  return { userId: sub, scopes, isAdmin: scopes.includes('admin') };
+  // API Gateway passes JWT claims as strings; a local test event may carry the boolean.
+  const verified = claims?.email_verified;
+  return {
+    userId: sub,
+    scopes,
+    isAdmin: scopes.includes('admin'),
+    emailVerified: verified === true || verified === 'true',
+  };
 }
 
 /** The caller, who must hold the `admin` scope. */

@@ -25,7 +25,8 @@ export type RuleName =
   | 'recipient-gone'
   | 'client-message-id-reused'
   | 'unknown-category'
-  | 'category-too-deep';
+  | 'category-too-deep'
+  | 'invalid-code';
 
 /** Every kind of domain error, by the problem type it becomes. */
 export type DomainProblem =
@@ -39,6 +40,7 @@ export type DomainProblem =
   | 'insufficient-stock'
   | 'precondition-failed'
   | 'rate-limited'
+  | 'too-many-requests'
   | 'payment-provider-error'
   | RuleName;
 
@@ -118,6 +120,19 @@ export class PreconditionFailed extends DomainError {
 /** Too many of something in a window; the caller may try again after `retryAfterSeconds`. */
 export class RateLimited extends DomainError {
   readonly problem = 'rate-limited';
+  readonly retryAfterSeconds: number;
+  constructor(detail: string, retryAfterSeconds: number) {
+    super(detail);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * Too many requests of one kind (one-time codes) for an address or from a network address in a
+ * window; the caller may try again after `retryAfterSeconds`.
+ */
+export class TooManyRequests extends DomainError {
+  readonly problem = 'too-many-requests';
   readonly retryAfterSeconds: number;
   constructor(detail: string, retryAfterSeconds: number) {
     super(detail);

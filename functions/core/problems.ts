@@ -1,4 +1,4 @@
-import { type DomainError, type DomainProblem, RateLimited } from './domain-errors.ts';
+import { type DomainError, type DomainProblem, RateLimited, TooManyRequests } from './domain-errors.ts';
 import { HttpError } from './errors.ts';
 
 interface ProblemSpec {
@@ -36,11 +36,18 @@ export const PROBLEMS: Readonly<Record<DomainProblem, ProblemSpec>> = {
   'client-message-id-reused': { status: 422, title: 'clientMessageId reused' },
   'unknown-category': { status: 422, title: 'No such category' },
   'category-too-deep': { status: 422, title: 'Categories nest at most 3 levels' },
+  'invalid-code': { status: 422, title: 'Invalid code' },
   'rate-limited': {
     status: 429,
     title: 'Too many messages',
     headers: (error): Record<string, string> =>
       error instanceof RateLimited ? { 'retry-after': String(error.retryAfterSeconds) } : {},
+  },
+  'too-many-requests': {
+    status: 429,
+    title: 'Too many requests',
+    headers: (error): Record<string, string> =>
+      error instanceof TooManyRequests ? { 'retry-after': String(error.retryAfterSeconds) } : {},
   },
   'payment-provider-error': { status: 502, title: 'Payment provider error', expose: true },
 };

@@ -2,7 +2,7 @@ import { declareEnv, requireEnv } from '../core/config.ts';
 import { lambda } from '../core/lambda.ts';
 import { logger } from '../core/logger.ts';
 import { SUBPROTOCOL, type WebSocketEvent, type WebSocketResult } from './model.ts';
-import { evictOldestConnections, saveConnection } from './store.ts';
+import { connectWithinCap } from './store.ts';
 
 declareEnv('WEBSOCKET_MAX_CONNECTIONS_PER_USER', (value) =>
   /^[1-9]\d{0,3}$/.test(value) ? undefined : 'expected a whole number from 1 to 9999',
@@ -18,12 +18,15 @@ export const handler = lambda(async (event: WebSocketEvent): Promise<WebSocketRe
   const userId = authorizer?.userId;
   // Only reachable without the authorizer if the route were misconfigured: refuse.
   if (typeof userId !== 'string' || userId === '') return { statusCode: 401 };
-  // A valid token of an account that is gone or being erased: nothing to connect to.
-  if (!(await saveConnection(userId, connectionId, new Date(connectedAt ?? Date.now())))) {
-    return { statusCode: 401 };
-  }
   const max = Number(requireEnv('WEBSOCKET_MAX_CONNECTIONS_PER_USER'));
-  const evicted = await evictOldestConnections(userId, connectionId, max);
+  const { saved, evicted } = await connectWithinCap(
+    userId,
+    connectionId,
+    new Date(connectedAt ?? Date.now()),
+    max,
+  );
+  // A valid token of an account that is gone or being erased: nothing to connect to.
+  if (!saved) return { statusCode: 401 };
   if (evicted.length > 0)
     logger.info('closing the oldest connections', { userId, evicted: evicted.length, max });
   logger.info('connected', { connectionId, userId });

@@ -9,3 +9,6 @@ export const connectionKey = (userId: string, connectionId: string) => ({
   pk: connectionsPartition(userId),
   sk: connectionId,
 });
+
+/** The lease that makes a user's `$connect` evictions run one at a time (not a connection). */
+export const connectionsLeaseKey = (userId: string) => ({ pk: `CONNECTIONS_LEASE#${userId}`, sk: 'LEASE' });

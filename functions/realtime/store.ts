@@ -1,7 +1,7 @@
-import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { writeWhileAccountOpen } from '../accounts/erasure-fence.ts';
-import { deleteKeys, queryAll, table } from '../core/db.ts';
-import { connectionKey, connectionsPartition } from './keys.ts';
+import { deleteKeys, isConditionFailure, queryAll, table } from '../core/db.ts';
+import { connectionKey, connectionsLeaseKey, connectionsPartition } from './keys.ts';
 import { CONNECTION_ENTITY } from './model.ts';
 
 /**
@@ -71,17 +71,88 @@ export async function connectionsOf(userId: string): Promise<Connection[]> {
 }
 
 /**
+ * `$connect`'s write: records the connection and evicts the oldest beyond `max`, both while
+ * holding the user's connections lease, so parallel handshakes take turns. Without it they each
+ * read a list missing the others' items (or evicted an item whose own handshake was still
+ * waiting), and a burst of 12 ended with more or fewer than `max`. `saved` is false when the
+ * account is gone (nothing written, nothing evicted).
+ */
+export async function connectWithinCap(
+  userId: string,
+  connectionId: string,
+  connectedAt: Date,
+  max: number,
+): Promise<{ saved: boolean; evicted: string[] }> {
+  return withConnectionsLease(userId, connectionId, async () => {
+    if (!(await saveConnection(userId, connectionId, connectedAt))) return { saved: false, evicted: [] };
+    return { saved: true, evicted: await evictBeyond(userId, connectionId, max) };
+  });
+}
+
+const LEASE_MS = 5_000;
+
+/**
+ * Runs `work` holding the user's connections lease: a conditional put that succeeds when no
+ * other `$connect` holds it (or its holder died and it lapsed), retried with jitter, then
+ * deleted if still ours. Past about `LEASE_MS` of waiting it runs anyway (better an extra
+ * socket than a refused handshake).
+ */
+async function withConnectionsLease<T>(userId: string, holder: string, work: () => Promise<T>): Promise<T> {
+  const { client, tableName } = table();
+  const key = connectionsLeaseKey(userId);
+  const deadline = Date.now() + LEASE_MS;
+  let held = false;
+  while (!held && Date.now() < deadline) {
+    const now = Date.now();
+    try {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            ...key,
+            holder,
+            until: now + LEASE_MS,
+            expiresAtEpoch: Math.ceil((now + LEASE_MS) / 1000) + 60,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR #until < :now',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+      held = true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 60));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    if (held) {
+      await client
+        .send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: key,
+            ConditionExpression: 'holder = :holder',
+            ExpressionAttributeValues: { ':holder': holder },
+          }),
+        )
+        .catch((error: unknown) => {
+          if (!isConditionFailure(error)) throw error;
+        });
+    }
+  }
+}
+
+/**
  * Keeps a user at `max` connections: deletes the items of the oldest beyond that (by
  * `connectedAt`, then id), never the one being opened, and returns their ids. Deleting an item is
  * what closes its socket (the close-connections consumer). Run by every `$connect` after its own
  * item is written, so parallel handshakes converge on the same newest ones; a connection whose
  * `$disconnect` never came is among the oldest and goes first.
  */
-export async function evictOldestConnections(
-  userId: string,
-  opening: string,
-  max: number,
-): Promise<string[]> {
+async function evictBeyond(userId: string, opening: string, max: number): Promise<string[]> {
   const others = (await connectionsOf(userId)).filter((c) => c.connectionId !== opening);
   const newestFirst = others.sort((a, b) =>
     a.connectedAt === b.connectedAt

@@ -158,7 +158,9 @@ export function createContract(document: ContractDocument): Contract {
   };
 
   const violations: Contract['violations'] = (exchange) => {
-    const { pathname } = new URL(exchange.url);
+    // As sent: `new URL()` would resolve `..` segments the client sent raw, and the API routes
+    // the raw path (`/orders/../payments` reaches `POST /orders/{orderId}/payments`).
+    const pathname = rawPathname(exchange.url);
     const method = exchange.method.toUpperCase();
     const { template, operation } = operationFor(method, pathname);
     const where = `${method} ${pathname} (${template === '$default' ? 'no route' : `${method} ${template}`})`;
@@ -260,4 +262,11 @@ export function createContract(document: ContractDocument): Contract {
   };
 
   return { operationFor, violations, frameViolations };
+}
+
+/** The path of a URL exactly as written (no dot-segment resolution), without query or fragment. */
+export function rawPathname(url: string): string {
+  const afterOrigin = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '');
+  const path = afterOrigin.split(/[?#]/)[0] ?? '';
+  return path === '' ? '/' : path;
 }

@@ -90,6 +90,16 @@ export const PROBLEM_TYPES = {
     title: 'Categories nest at most 3 levels',
     description: 'The parent is already at the third level, or is the category itself.',
   },
+  'invalid-code': {
+    title: 'Invalid code',
+    description:
+      'The one-time code is wrong, expired, already used, replaced by a newer one or out of tries (5); ask for a new one.',
+  },
+  'too-many-requests': {
+    title: 'Too many requests',
+    description:
+      'Too many one-time codes asked for this email address or from this network address in the hour; wait for `Retry-After` seconds.',
+  },
   'too-many-attempts': {
     title: 'Too many attempts',
     description: 'Too many failed sign-ins for this email; wait for `Retry-After` seconds.',

@@ -1,8 +1,13 @@
 import type * as z from 'zod/mini';
 import {
   accountSchema,
+  changeEmailBody,
   changePasswordBody,
+  codeRequestedSchema,
+  confirmEmailChangeBody,
+  emailBody,
   loginBody,
+  passwordResetConfirmBody,
   preferencesBody,
   publicProfileSchema,
   refreshBody,
@@ -10,6 +15,7 @@ import {
   sessionSchema,
   updateMeBody,
   userPath,
+  verifyEmailBody,
 } from '../../functions/accounts/model.ts';
 import {
   categoryListHeaders,
@@ -41,6 +47,7 @@ import {
   sendMessageBody,
   supportConversationPageSchema,
 } from '../../functions/messages/model.ts';
+import { unsubscribeBody, unsubscribeQuery } from '../../functions/notifications/model.ts';
 import {
   adminListOrdersQuery,
   createOrderBody,
@@ -65,6 +72,7 @@ import {
   docsAssetHeaders,
   docsAssetPath,
 } from '../../functions/system/model.ts';
+import { IMAGE_ROUTES } from './image-routes.ts';
 import type { ProblemSlug } from './problems.ts';
 import {
   accountExportSchema,
@@ -154,6 +162,12 @@ export interface RouteDefinition {
   readonly documents?: readonly SynthesizedDocument[];
   /** The function is told the WebSocket API's URL (`WEBSOCKET_URL`): the reference page names it. */
   readonly webSocketUrl?: boolean;
+  /**
+   * What the function may do to product image objects (lib/stacks/media-stack.ts): `upload`
+   * presigns PUTs of originals (the URL carries the function's own permission), `delete`
+   * removes an image's original and renditions. Their buckets arrive as variables.
+   */
+  readonly images?: 'upload' | 'delete';
 }
 
 /** A document the API stack writes at synthesis for a route's function (see `RouteDefinition.documents`). */
@@ -181,6 +195,15 @@ const busy = {
 } as const;
 const accountGone = { description: 'The caller’s account no longer exists.' };
 const tooLarge = { description: 'The body is too large.' };
+const badCode = {
+  description: 'The code is wrong, expired, used, replaced or out of tries.',
+  problems: ['invalid-code'],
+} as const;
+const tooManyCodes = {
+  description: 'Too many codes asked for this address or from this network address; see Retry-After.',
+  problems: ['too-many-requests'],
+  headers: ['retry-after'],
+} as const;
 const notJson = { description: 'The body is not application/json.' };
 
 /** THE route table. CDK, OpenAPI, sample events and the local emulator all derive from it. */
@@ -329,6 +352,7 @@ export const ROUTES: readonly RouteDefinition[] = [
       404: { description: 'No such product.' },
     },
   },
+  ...IMAGE_ROUTES,
   {
     method: 'GET',
     path: '/categories',
@@ -486,7 +510,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     tag: 'auth',
     auth: 'public',
     table: 'readwrite',
-    secrets: ['signingKey'],
+    secrets: ['signingKey', 'cursor'],
     request: { body: registerBody },
     responses: {
       201: { description: 'The account and its first tokens.', schema: sessionSchema },
@@ -550,6 +574,77 @@ export const ROUTES: readonly RouteDefinition[] = [
     },
   },
   {
+    method: 'POST',
+    path: '/auth/verify-email/request',
+    id: 'AccountsRequestEmailVerification',
+    entry: 'functions/accounts/request-email-verification.ts',
+    summary: 'Send a new code to verify an address (202 whether or not an account has it)',
+    tag: 'auth',
+    auth: 'public',
+    table: 'readwrite',
+    secrets: ['cursor'],
+    request: { body: emailBody },
+    responses: {
+      202: {
+        description: 'If an unverified account has this address, a code is on its way.',
+        schema: codeRequestedSchema,
+      },
+      400: invalid,
+      429: tooManyCodes,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/auth/verify-email',
+    id: 'AccountsVerifyEmail',
+    entry: 'functions/accounts/verify-email.ts',
+    summary: 'Verify an address with the code sent to it',
+    tag: 'auth',
+    auth: 'public',
+    table: 'readwrite',
+    secrets: ['cursor'],
+    request: { body: verifyEmailBody },
+    responses: { 204: { description: 'Verified.' }, 400: invalid, 409: busy, 422: badCode },
+  },
+  {
+    method: 'POST',
+    path: '/auth/password-reset',
+    id: 'AccountsRequestPasswordReset',
+    entry: 'functions/accounts/request-password-reset.ts',
+    summary: 'Send a password-reset code (202 whether or not an account has the address)',
+    tag: 'auth',
+    auth: 'public',
+    table: 'readwrite',
+    secrets: ['cursor'],
+    request: { body: emailBody },
+    responses: {
+      202: {
+        description: 'If an account has this address, a code is on its way.',
+        schema: codeRequestedSchema,
+      },
+      400: invalid,
+      429: tooManyCodes,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/auth/password-reset/confirm',
+    id: 'AccountsResetPassword',
+    entry: 'functions/privacy/reset-password.ts',
+    summary: 'Set a new password with the emailed code; signs out every session',
+    tag: 'auth',
+    auth: 'public',
+    table: 'readwrite',
+    secrets: ['cursor'],
+    request: { body: passwordResetConfirmBody },
+    responses: {
+      204: { description: 'Changed; every session is revoked.' },
+      400: invalid,
+      409: busy,
+      422: badCode,
+    },
+  },
+  {
     method: 'GET',
     path: '/me',
     id: 'AccountsGetAccount',
@@ -597,6 +692,49 @@ export const ROUTES: readonly RouteDefinition[] = [
       401: unauthorized,
       403: { description: 'The current password is wrong.', problems: ['invalid-credentials'] },
       404: accountGone,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/me/email',
+    id: 'AccountsChangeEmail',
+    entry: 'functions/accounts/change-email.ts',
+    summary: 'Start moving the account to a new address: a code to it, a notice to the old one',
+    tag: 'accounts',
+    auth: 'user',
+    table: 'readwrite',
+    secrets: ['cursor'],
+    request: { body: changeEmailBody },
+    responses: {
+      202: { description: 'The code is on its way to the new address.', schema: codeRequestedSchema },
+      400: invalid,
+      401: unauthorized,
+      403: { description: 'The current password is wrong.', problems: ['invalid-credentials'] },
+      404: accountGone,
+      429: tooManyCodes,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/me/email/confirm',
+    id: 'AccountsConfirmEmailChange',
+    entry: 'functions/accounts/confirm-email-change.ts',
+    summary: 'Move the account to the new address with the code sent to it',
+    tag: 'accounts',
+    auth: 'user',
+    table: 'readwrite',
+    secrets: ['cursor'],
+    request: { body: confirmEmailChangeBody },
+    responses: {
+      200: { description: 'The account, at its new (verified) address.', schema: accountSchema },
+      400: invalid,
+      401: unauthorized,
+      404: accountGone,
+      409: {
+        description: 'Another account took the address meanwhile.',
+        problems: ['conflict', 'concurrent-update'],
+      },
+      422: badCode,
     },
   },
   {
@@ -707,6 +845,7 @@ export const ROUTES: readonly RouteDefinition[] = [
       },
       400: invalid,
       401: unauthorized,
+      403: { description: 'The address is not verified, and this environment requires it.' },
       404: accountGone,
       409: {
         description: 'Not enough stock (`errors` names the lines), or the catalog changed meanwhile.',
@@ -869,6 +1008,26 @@ export const ROUTES: readonly RouteDefinition[] = [
     responses: {
       200: { description: 'Processed (or ignored, or a duplicate).', schema: webhookReceiptSchema },
       400: { description: 'Bad signature, or not an event.', problems: ['bad-request', 'validation-error'] },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/email/unsubscribe',
+    id: 'NotificationsUnsubscribe',
+    entry: 'functions/notifications/unsubscribe.ts',
+    summary: 'One-click unsubscribe from non-essential email (RFC 8058; the link in List-Unsubscribe)',
+    tag: 'notifications',
+    auth: 'public',
+    table: 'readwrite',
+    secrets: ['cursor'],
+    request: { query: unsubscribeQuery, body: unsubscribeBody, rawBody: true },
+    responses: {
+      204: { description: 'Unsubscribed (or already).' },
+      400: {
+        description: 'Invalid or expired token, or not a one-click body.',
+        problems: ['bad-request', 'validation-error'],
+      },
+      413: tooLarge,
     },
   },
   {

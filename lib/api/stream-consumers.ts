@@ -1,6 +1,7 @@
+import { ACCOUNT_EMAIL_ENTITY } from '../../functions/accounts/account-emails.ts';
 import { ORDER_ENTITY } from '../../functions/orders/model.ts';
 import { CONNECTION_ENTITY } from '../../functions/realtime/model.ts';
-import type { TableAccess } from './routes.ts';
+import type { SecretName, TableAccess } from './routes.ts';
 
 /**
  * A function fed by the table's stream through an event source mapping. Every consumer gets
@@ -28,6 +29,14 @@ export interface StreamConsumerDefinition {
    * on its stage's `@connections`.
    */
   readonly webSocket?: 'POST' | 'DELETE';
+  /** Secrets it reads (granted and passed as ARNs, like a route's). */
+  readonly secrets?: readonly SecretName[];
+  /**
+   * It sends email: it gets the environment's SES identity and configuration set
+   * (`EMAIL_FROM`, `EMAIL_CONFIGURATION_SET`), `ses:SendEmail` on that identity alone, and
+   * the unsubscribe URL of the HTTP API.
+   */
+  readonly sendsEmail?: boolean;
 }
 
 /** An item of one entity (every item carries `entity`) changed in a given way. */
@@ -95,6 +104,35 @@ export const STREAM_CONSUMERS: readonly StreamConsumerDefinition[] = [
     batchSize: 50,
     retryAttempts: 5,
     // Aggregates still want a late order (the counts and markers are idempotent).
+    maxRecordAgeSeconds: 24 * 3600,
+  },
+  {
+    id: 'NotificationsSendEmails',
+    entry: 'functions/notifications/send-emails.ts',
+    description: 'Send the account emails (codes, notices) and the order emails, each once',
+    table: 'readwrite',
+    secrets: ['cursor'],
+    sendsEmail: true,
+    filters: [
+      entityChange('INSERT', ACCOUNT_EMAIL_ENTITY),
+      entityChange('INSERT', ORDER_ENTITY),
+      ...['paid', 'shipped', 'delivered', 'cancelled'].map((status) =>
+        orderTransition(status, { 'anything-but': [status] }),
+      ),
+      {
+        eventName: ['MODIFY'],
+        dynamodb: {
+          NewImage: {
+            entity: { S: [ORDER_ENTITY] },
+            payment: { M: { refund: { M: { status: { S: ['succeeded'] } } } } },
+          },
+        },
+      },
+    ],
+    // Each record costs a few reads, a marker and one SES call (~50-100 ms): 25 stay well within a minute.
+    batchSize: 25,
+    retryAttempts: 5,
+    // A code is valid 15 minutes; an order email a day late still tells the customer something.
     maxRecordAgeSeconds: 24 * 3600,
   },
 ];

@@ -13,7 +13,20 @@ export const PRICES = {
   httpApiPerMillionRequests: 1.0,
   dynamoDbPerMillionReadUnits: 0.125,
   dynamoDbPerMillionWriteUnits: 0.625,
+  /** Amazon SES outbound email (no attachments), aws.amazon.com/ses/pricing. */
+  sesPerThousandEmails: 0.1,
 } as const;
+
+/**
+ * The emails one order sends in its usual life (functions/notifications): placed, paid,
+ * shipped, delivered. A cancelled order sends placed and cancelled (and refunded if paid).
+ */
+export const EMAILS_PER_ORDER = 4;
+
+/** What the order emails of 1,000 orders cost at SES's price (the consumer's Lambda time aside). */
+export function emailCostPerThousandOrders(emailsPerOrder = EMAILS_PER_ORDER): number {
+  return (1000 * emailsPerOrder * PRICES.sesPerThousandEmails) / 1000;
+}
 
 /** Memory at which Lambda gives a function one full vCPU; below it, CPU shrinks in proportion. */
 export const FULL_VCPU_MB = 1769;

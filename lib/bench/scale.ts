@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { hashPassword } from '../../functions/accounts/passwords.ts';
 import { createAccount } from '../../functions/accounts/profile-store.ts';
-import type { Category, Product } from '../../functions/catalog/model.ts';
+import type { Category, ProductFields } from '../../functions/catalog/model.ts';
 import { putProducts } from '../../functions/catalog/store.ts';
 import { useTable } from '../../functions/core/db.ts';
 import type { Order } from '../../functions/orders/model.ts';
@@ -29,7 +29,7 @@ function timeline<T>(count: number, make: (id: string, createdAt: string, i: num
   });
 }
 
-const products = (count: number): Product[] =>
+const products = (count: number): ProductFields[] =>
   timeline(count, (id, createdAt, i) => ({
     id,
     name: `Bench book ${i + 1}`,

@@ -51,6 +51,22 @@ export interface EnvironmentConfig {
   readonly paymentProvider: 'simulated' | 'stripe';
   /** Stripe's API base URL (a stand-in server in tests); Stripe's own when omitted. */
   readonly stripeApiBase?: string;
+  /**
+   * Whether accounts that have not proved their email address may place orders: yes locally
+   * and in dev (demos and journeys sign up and order at once), no where real money moves.
+   */
+  readonly unverifiedAccountsMayOrder: boolean;
+  /**
+   * One-time codes (verification, reset, email change) one network address may ask for in an
+   * hour. Kept well above one person's needs, as carrier NAT puts many people behind one
+   * address; the per-address limits (5 an hour, 10 a day) are what bound code guessing.
+   */
+  readonly codeRequestsPerIpHour: number;
+  /**
+   * Transactional email through SES v2: the domain identity (DKIM-signed) and the From address
+   * on it; operator settings `emailDomain` and `emailFrom`. The defaults are placeholders.
+   */
+  readonly email: { readonly domain: string; readonly fromAddress: string };
   /** Minutes an unpaid order holds its stock before it expires. */
   readonly orderPaymentWindowMinutes: number;
   /**
@@ -155,6 +171,10 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   local: {
     name: 'local',
     authAudience: 'shop-api-local',
+    unverifiedAccountsMayOrder: true,
+    // Every test, journey and load generator calls from 127.0.0.1.
+    codeRequestsPerIpHour: 100_000,
+    email: { domain: 'shop.local', fromAddress: 'shop@shop.local' },
     paymentProvider: 'simulated',
     orderPaymentWindowMinutes: 30,
     webSocketConnectionsPerUser: 10,
@@ -179,6 +199,9 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   dev: {
     name: 'dev',
     authAudience: 'shop-api-dev',
+    unverifiedAccountsMayOrder: true,
+    codeRequestsPerIpHour: 100,
+    email: { domain: 'dev.mail.shop.example.com', fromAddress: 'shop@dev.mail.shop.example.com' },
     paymentProvider: 'simulated',
     orderPaymentWindowMinutes: 30,
     webSocketConnectionsPerUser: 10,
@@ -203,6 +226,9 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   staging: {
     name: 'staging',
     authAudience: 'shop-api-staging',
+    unverifiedAccountsMayOrder: false,
+    codeRequestsPerIpHour: 100,
+    email: { domain: 'staging.mail.shop.example.com', fromAddress: 'shop@staging.mail.shop.example.com' },
     paymentProvider: 'stripe',
     orderPaymentWindowMinutes: 30,
     webSocketConnectionsPerUser: 10,
@@ -227,6 +253,9 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
   prod: {
     name: 'prod',
     authAudience: 'shop-api-prod',
+    unverifiedAccountsMayOrder: false,
+    codeRequestsPerIpHour: 100,
+    email: { domain: 'mail.shop.example.com', fromAddress: 'shop@mail.shop.example.com' },
     paymentProvider: 'stripe',
     orderPaymentWindowMinutes: 30,
     webSocketConnectionsPerUser: 10,

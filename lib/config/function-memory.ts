@@ -29,6 +29,10 @@ export const FUNCTION_MEMORY_MB: Readonly<Record<string, number>> = {
   CatalogDeleteProduct: 768,
   CatalogGetProduct: 768,
   CatalogListProducts: 768,
+  // sharp decodes and resizes in libvips threads: CPU-bound, so more memory (more CPU) costs about
+  // the same per image and finishes sooner; a 24 MP JPEG peaks at ~260 MB RSS, 40 MP (the pixel
+  // limit) at ~400 MB (docs/performance.md, "Images").
+  CatalogProcessImage: 1536,
   CatalogUpdateProduct: 768,
   MessagesBlockUser: 768,
   MessagesCreateConversation: 1024,

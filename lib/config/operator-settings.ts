@@ -45,6 +45,15 @@ export const OPERATOR_SETTINGS = {
     describe: 'token issuer URL, when neither the custom domain nor the API URL should be it',
     requiredIn: [],
   },
+  emailDomain: {
+    describe:
+      'the domain transactional email is sent from (an SES domain identity: publish its DKIM, SPF and DMARC records)',
+    requiredIn: ['staging', 'prod'],
+  },
+  emailFrom: {
+    describe: 'the From address of transactional email, on emailDomain (e.g. shop@mail.example.org)',
+    requiredIn: ['staging', 'prod'],
+  },
 } as const satisfies Record<string, OperatorSetting>;
 
 export type OperatorSettingName = keyof typeof OPERATOR_SETTINGS;
@@ -56,6 +65,8 @@ export interface OperatorSettings {
   readonly domainName?: string;
   readonly certificateArn?: string;
   readonly issuerUrl?: string;
+  readonly emailDomain?: string;
+  readonly emailFrom?: string;
 }
 
 /** A setting that is malformed; the message names it and where it is set. */
@@ -141,7 +152,10 @@ export function readOperatorSettings(
     }
     if (typeof raw !== 'string') fail(`must be a string, got ${JSON.stringify(raw)}`);
     const value = String(raw).trim();
-    if (key === 'alarmEmail' && !EMAIL.test(value)) fail(`"${value}" is not an email address`);
+    if ((key === 'alarmEmail' || key === 'emailFrom') && !EMAIL.test(value)) {
+      fail(`"${value}" is not an email address`);
+    }
+    if (key === 'emailDomain' && !HOSTNAME.test(value)) fail(`"${value}" is not a domain name`);
     if (key === 'domainName' && !HOSTNAME.test(value)) fail(`"${value}" is not a domain name`);
     if (key === 'certificateArn' && !CERTIFICATE_ARN.test(value)) {
       fail(`"${value}" is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)`);
@@ -165,9 +179,21 @@ export function withOperatorSettings(
   config: EnvironmentConfig,
   settings: OperatorSettings,
 ): EnvironmentConfig {
-  const { alarmEmail, corsOrigins, domainName, certificateArn, issuerUrl } = settings;
+  const { alarmEmail, corsOrigins, domainName, certificateArn, issuerUrl, emailDomain, emailFrom } = settings;
+  const domain = emailDomain ?? config.email.domain;
+  const email = {
+    domain,
+    // A From address given alone keeps its own domain only if it is the identity's.
+    fromAddress: emailFrom ?? (emailDomain ? `shop@${emailDomain}` : config.email.fromAddress),
+  };
+  if (!email.fromAddress.endsWith(`@${domain}`)) {
+    throw new OperatorSettingError(
+      `Operator setting emailFrom (${email.fromAddress}) must be an address on emailDomain (${domain}): SES sends only from its verified identity.`,
+    );
+  }
   return {
     ...config,
+    email,
     ...(corsOrigins ? { corsOrigins } : {}),
     ...(domainName && certificateArn ? { customDomain: { domainName, certificateArn } } : {}),
     ...(issuerUrl ? { issuerUrl } : {}),
@@ -205,5 +231,7 @@ export function placeholderSettings(config: EnvironmentConfig): SettingFinding[]
   }
   if (config.issuerUrl && PLACEHOLDER.test(new URL(config.issuerUrl).hostname))
     placeholder('issuerUrl', config.issuerUrl);
+  if (PLACEHOLDER.test(config.email.domain)) placeholder('emailDomain', config.email.domain);
+  if (PLACEHOLDER.test(config.email.fromAddress)) placeholder('emailFrom', config.email.fromAddress);
   return findings;
 }

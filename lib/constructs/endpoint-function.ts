@@ -78,6 +78,12 @@ export interface EndpointFunctionProps {
    * Without it the function has no alarms until `addAlarms` gives them a home (another stack).
    */
   readonly alarmTopic?: ITopic;
+  /**
+   * Packages with native binaries the function imports (`sharp`): shipped in its asset for
+   * Lambda's linux-arm64, or for this machine in the `local` environment (the local runtime
+   * runs bundles here). See lib/constructs/native-modules.ts.
+   */
+  readonly nativeModules?: readonly string[];
 }
 
 /**
@@ -131,6 +137,9 @@ export class EndpointFunction extends Construct {
         entry: props.entry,
         define: bundleDefines(traceCalls),
         files: props.files ?? [],
+        ...(props.nativeModules
+          ? { nativeModules: props.nativeModules, platform: config.name === 'local' ? 'host' : 'linux-arm64' }
+          : {}),
       }),
       handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,

@@ -10,11 +10,14 @@ import {
   type ILocalBundling,
   Lazy,
   Stack,
+  Stage,
 } from 'aws-cdk-lib';
 import { Code, type CodeConfig, type ResourceBindOptions } from 'aws-cdk-lib/aws-lambda';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct, IConstruct } from 'constructs';
-import { type BuildOptions, buildSync, type OutputFile } from 'esbuild';
+import { type BuildOptions, buildSync, type Metafile, type OutputFile } from 'esbuild';
+import { entryName, type ManifestBuild, writeBundleManifest } from './bundle-manifest.ts';
+import { type NativePlatform, stageNativeModules } from './native-modules.ts';
 
 /** The repository root: handler entries in the route table are relative to it. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -74,6 +77,12 @@ export interface BundleRequest {
   readonly define: Readonly<Record<string, string>>;
   /** Files (relative to the project root) copied next to the bundle, by base name. */
   readonly files: readonly string[];
+  /**
+   * Packages with native binaries (`sharp`): left out of the bundle (esbuild externals) and
+   * copied into it as `node_modules/` for `platform` (native-modules.ts).
+   */
+  readonly nativeModules?: readonly string[];
+  readonly platform?: NativePlatform;
 }
 
 /**
@@ -86,23 +95,48 @@ const VIRTUAL_OUTDIR = path.join(PROJECT_ROOT, 'cdk.out');
 
 const groupKey = (define: Readonly<Record<string, string>>) =>
   JSON.stringify(Object.entries(define).sort(([a], [b]) => a.localeCompare(b)));
-/** `functions/catalog/list-products.ts` -> `functions-catalog-list-products` (one folder per entry). */
-const entryName = (entry: string) => entry.replace(/\.[cm]?[jt]sx?$/, '').replace(/[^A-Za-z0-9_-]/g, '-');
+
+/** What one build made: each entry's output files, and the project files each output read. */
+interface BuiltEntries {
+  readonly outputs: Map<string, OutputFile[]>;
+  /** By the same id as `outputs`: inputs relative to the project root, node_modules left out. */
+  readonly inputs: Map<string, string[]>;
+}
+
+/** The project's own files each output of a build read, by output directory name. */
+function inputsByEntry(metafile: Metafile): Map<string, string[]> {
+  const inputs = new Map<string, string[]>();
+  for (const [output, info] of Object.entries(metafile.outputs)) {
+    if (!output.endsWith('.mjs')) continue;
+    const own = Object.keys(info.inputs).filter((input) => !input.includes('node_modules/'));
+    inputs.set(path.basename(path.dirname(output)), own.sort());
+  }
+  return inputs;
+}
 
 /**
  * Builds the entries of several requests: ONE esbuild build per distinct set of defines, all
  * its entries at once, so the modules they share are resolved and parsed once. Answers each
  * entry's output files (`index.mjs`, `index.mjs.map`) by group and entry.
  */
-function buildEntries(requests: readonly BundleRequest[]): Map<string, OutputFile[]> {
-  const groups = new Map<string, { define: Readonly<Record<string, string>>; entries: Set<string> }>();
+function buildEntries(requests: readonly BundleRequest[]): BuiltEntries {
+  const groups = new Map<
+    string,
+    { define: Readonly<Record<string, string>>; entries: Set<string>; external: Set<string> }
+  >();
   for (const request of requests) {
     const key = groupKey(request.define);
-    const group = groups.get(key) ?? { define: request.define, entries: new Set<string>() };
+    const group = groups.get(key) ?? {
+      define: request.define,
+      entries: new Set<string>(),
+      external: new Set<string>(),
+    };
     group.entries.add(request.entry);
+    for (const name of request.nativeModules ?? []) group.external.add(name);
     groups.set(key, group);
   }
   const outputs = new Map<string, OutputFile[]>();
+  const inputs = new Map<string, string[]>();
   for (const [key, group] of groups) {
     const entryPoints: Record<string, string> = {};
     for (const entry of group.entries) {
@@ -117,15 +151,18 @@ function buildEntries(requests: readonly BundleRequest[]): Map<string, OutputFil
       entryPoints,
       outdir: VIRTUAL_OUTDIR,
       define: { ...group.define },
+      external: [...FUNCTION_BUILD_OPTIONS.external, ...group.external],
       write: false,
+      metafile: true,
     });
     for (const file of result.outputFiles) {
       const name = path.basename(path.dirname(file.path));
       const id = `${key}\n${name}`;
       outputs.set(id, [...(outputs.get(id) ?? []), file]);
     }
+    for (const [name, read] of inputsByEntry(result.metafile)) inputs.set(`${key}\n${name}`, read);
   }
-  return outputs;
+  return { outputs, inputs };
 }
 
 /**
@@ -140,6 +177,8 @@ class PrebuiltBundle implements ILocalBundling {
   readonly entry: string;
   readonly define: Readonly<Record<string, string>>;
   readonly files: readonly string[];
+  readonly nativeModules: readonly string[];
+  readonly platform: NativePlatform;
   /** esbuild's hashes of the outputs: a rebuilt, changed bundle is never taken from the cache. */
   readonly contentHashes: readonly string[];
   readonly #outputs: readonly OutputFile[] | undefined;
@@ -148,6 +187,8 @@ class PrebuiltBundle implements ILocalBundling {
     this.entry = request.entry;
     this.define = request.define;
     this.files = request.files;
+    this.nativeModules = request.nativeModules ?? [];
+    this.platform = request.platform ?? 'linux-arm64';
     this.#outputs = outputs;
     this.contentHashes = (outputs ?? []).map((file) => `${path.basename(file.path)}:${file.hash}`).sort();
   }
@@ -158,6 +199,7 @@ class PrebuiltBundle implements ILocalBundling {
       writeFileSync(path.join(outputDir, path.basename(file.path)), file.contents);
     for (const file of this.files)
       copyFileSync(path.resolve(PROJECT_ROOT, file), path.join(outputDir, path.basename(file)));
+    stageNativeModules(PROJECT_ROOT, this.nativeModules, this.platform, outputDir);
     return true;
   }
 }
@@ -220,7 +262,7 @@ class DeferredBundleCode extends Code {
    * `cdk list`: CDK then skips staging) and marks the function resource with `aws:asset:path`,
    * which SAM and the local runtime read.
    */
-  attach(bundle: ILocalBundling): void {
+  attach(bundle: ILocalBundling): Asset {
     this.asset = new Asset(this.owner, 'Code', {
       path: PROJECT_ROOT,
       deployTime: true,
@@ -228,6 +270,7 @@ class DeferredBundleCode extends Code {
       bundling: { image: NO_IMAGE, local: bundle, outputType: BundlingOutput.NOT_ARCHIVED },
     });
     if (this.resource) this.asset.addResourceMetadata(this.resource, this.resourceProperty);
+    return this.asset;
   }
 }
 
@@ -275,10 +318,45 @@ export class FunctionBundler {
     if (this.built) return;
     this.built = true;
     const wanted = this.codes.filter((code) => Stack.of(code.owner).bundlingRequired);
-    const outputs = wanted.length > 0 ? buildEntries(wanted.map((code) => code.request)) : new Map();
+    const built: BuiltEntries =
+      wanted.length > 0
+        ? buildEntries(wanted.map((code) => code.request))
+        : { outputs: new Map(), inputs: new Map() };
+    const builds = new Map<string, ManifestBuild & { bundles: ManifestBuild['bundles'][number][] }>();
     for (const code of this.codes) {
-      const id = `${groupKey(code.request.define)}\n${entryName(code.request.entry)}`;
-      code.attach(new PrebuiltBundle(code.request, outputs.get(id)));
+      const key = groupKey(code.request.define);
+      const id = `${key}\n${entryName(code.request.entry)}`;
+      const asset = code.attach(new PrebuiltBundle(code.request, built.outputs.get(id)));
+      const inputs = built.inputs.get(id);
+      if (!inputs) continue;
+      const build = builds.get(key) ?? {
+        options: {
+          ...FUNCTION_BUILD_OPTIONS,
+          absWorkingDir: undefined,
+          define: code.request.define,
+          // As buildEntries: native modules stay out of every bundle of the build.
+          external: [
+            ...FUNCTION_BUILD_OPTIONS.external,
+            ...new Set(
+              this.codes
+                .filter((other) => groupKey(other.request.define) === key)
+                .flatMap((other) => other.request.nativeModules ?? []),
+            ),
+          ],
+        },
+        bundles: [],
+      };
+      build.bundles.push({
+        assetPath: asset.assetPath,
+        entry: code.request.entry,
+        files: code.request.files,
+        inputs,
+      });
+      builds.set(key, build);
     }
+    // Read by `npm start`'s watch mode to rebuild one function as this build did.
+    const outdir = this.codes[0] ? Stage.of(this.codes[0].owner)?.outdir : undefined;
+    if (outdir && builds.size > 0)
+      writeBundleManifest(outdir, { version: 1, projectRoot: PROJECT_ROOT, builds: [...builds.values()] });
   }
 }

@@ -3,14 +3,17 @@ import { newSigningKeySetValue } from '../../functions/accounts/signing-keys.ts'
 import { useTable } from '../../functions/core/db.ts';
 import type { LocalBackend, LocalBackendOptions, TablesCreatedContext } from '../local/backend.ts';
 import type { CustomResourceEmulator } from '../local/cloudformation/custom-resources.ts';
+import { uploadDemoImages } from './images.ts';
 import {
   DEMO_CUSTOMER_PASSWORD,
   DEMO_SIGN_IN_EMAIL,
+  demoProducts,
   type LocalAdmin,
   localAdmin,
   seedAdmin,
   seedDemoData,
   seedOrderHistory,
+  withEnvironment,
 } from './seed.ts';
 
 /** What the demo seeding put into a fresh table. */
@@ -20,6 +23,8 @@ export interface DemoSeed {
   readonly admin: LocalAdmin;
   /** Demo customers' emails and their paid orders, when the order history was asked for. */
   readonly history?: { customers: string[]; orders: number };
+  /** Demo products given a picture (uploaded and processed as an admin's would be). */
+  readonly images?: number;
 }
 
 /** A local backend of the shop, with the demo seeding's result. */
@@ -45,6 +50,8 @@ export interface DemoSeedOptions {
   readonly orderHistory?: boolean;
   /** The admin account to seed; from LOCAL_ADMIN_EMAIL / LOCAL_ADMIN_PASSWORD by default. */
   readonly admin?: LocalAdmin;
+  /** Also pictures of a few products, uploaded to the local S3 and processed (`npm start`). */
+  readonly images?: boolean;
 }
 
 /** Seeds the demo catalog and the admin (and the order history, when asked) into the main table, when this run created it. */
@@ -61,6 +68,7 @@ export function seedDemo(
     const seeded: DemoSeed = {
       ...(await seedDemoData()),
       admin: await seedAdmin(options.admin ?? localAdmin()),
+      ...(options.images ? { images: await seedImages(environmentOfRoute) } : {}),
     };
     if (!options.orderHistory) return seeded;
     // This process places the demo orders through the orders store, which reads its settings
@@ -69,6 +77,16 @@ export function seedDemo(
     if (!environment) throw new Error('No function serves POST /orders: the demo orders cannot be placed.');
     return { ...seeded, history: await seedOrderHistory(environment) };
   };
+}
+
+/** Uploads the demo pictures with the environment of the function that presigns uploads. */
+function seedImages(environmentOfRoute: TablesCreatedContext['environmentOfRoute']): Promise<number> {
+  const environment = environmentOfRoute('POST /products/{productId}/images');
+  if (!environment) throw new Error('No function serves POST /products/{productId}/images: no demo images.');
+  const newest = demoProducts()
+    .map((product) => product.id)
+    .reverse();
+  return withEnvironment(environment, () => uploadDemoImages(newest));
 }
 
 /**

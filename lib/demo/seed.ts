@@ -48,6 +48,8 @@ export function demoProducts(count = 60): Product[] {
       price: 499 + Math.floor(random() * 200) * 50,
       currency: 'EUR',
       stock: Math.floor(random() * 50),
+      // As the API answers a product without pictures (the seeding's images come after).
+      images: [],
       createdAt,
       updatedAt: createdAt,
     };
@@ -103,6 +105,8 @@ export async function seedAdmin(admin: LocalAdmin): Promise<LocalAdmin> {
     email: admin.email,
     displayName: 'Local Admin',
     role: 'admin',
+    // Seeded accounts have no mailbox to prove: they start verified.
+    emailVerified: true,
     password: await hashPassword(admin.password, SEED_PASSWORD_HASHING),
   });
   return admin;
@@ -155,7 +159,7 @@ export async function seedOrderHistory(
  * other work, or starts another backend. Meanwhile the whole process sees them, so nothing
  * else may run alongside.
  */
-async function withEnvironment<T>(
+export async function withEnvironment<T>(
   environment: Readonly<Record<string, string>>,
   work: () => Promise<T>,
 ): Promise<T> {
@@ -187,6 +191,7 @@ async function placeDemoOrders(): Promise<{ customers: string[]; orders: number 
       email,
       displayName: customer.name,
       role: 'customer',
+      emailVerified: true,
       password,
     });
     customers.push(email);

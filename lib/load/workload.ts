@@ -44,6 +44,7 @@ export const ACTION_WEIGHTS = {
   message: 20,
   login: 4,
   register: 2,
+  resetPassword: 2,
   myOrders: 5,
 } as const;
 type Action = keyof typeof ACTION_WEIGHTS;
@@ -421,6 +422,20 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
             password: PASSWORD,
             displayName: 'Load newcomer',
           },
+        });
+        return;
+      }
+      case 'resetPassword': {
+        // Asks for a code (202, or 429 past the address's 5 an hour) and tries a wrong one (422).
+        // The right code is not fetched: confirming closes the user's sockets, which the
+        // delivery invariant watches; the full round trip is test/accounts/email-flows.e2e.test.ts.
+        await load.send('resetPassword', api('/auth/password-reset'), {
+          method: 'POST',
+          body: { email: user.email },
+        });
+        await load.send('resetPassword', api('/auth/password-reset/confirm'), {
+          method: 'POST',
+          body: { email: user.email, code: '000000', newPassword: PASSWORD },
         });
         return;
       }

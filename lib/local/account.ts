@@ -1,6 +1,7 @@
 /**
  * The one AWS account every local service lives in: its region, its id, and the dummy
- * credentials local clients sign with (the emulators check the shape of a request, never a key).
+ * credentials local clients sign with (the emulators check the shape of a request; the local S3 also
+ * checks signatures with these, as presigned uploads depend on it).
  */
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';

@@ -5,8 +5,10 @@ import { readApiDefinition } from './apigateway/http/definition.ts';
 import { type LocalApiGateway, startApiGateway } from './apigateway/index.ts';
 import type { LocalWebSocketServer } from './apigateway/websocket/server.ts';
 import { type CustomResourceEmulator, emulateCustomResources } from './cloudformation/custom-resources.ts';
+import { reloadTemplate, type TemplateReload } from './cloudformation/reload.ts';
 import { readCloudAssembly, TemplateResolver } from './cloudformation/template.ts';
 import { type LocalDynamoDb, startDynamoDb } from './dynamodb/index.ts';
+import type { DynamoDbLocal } from './dynamodb/launcher.ts';
 import type { LocalTable } from './dynamodb/table.ts';
 import { type EventSourceMappings, startEventSourceMappings } from './dynamodb-streams/index.ts';
 import { type LocalSchedules, startSchedules } from './eventbridge/index.ts';
@@ -15,8 +17,11 @@ import { startLocalLambda } from './lambda/index.ts';
 import type { RuntimeLimits } from './lambda/limits.ts';
 import { type LogFormat, localLogOutput } from './log.ts';
 import { freePort } from './net.ts';
+import { ensureTemplateBuckets, type LocalS3, startLocalS3 } from './s3/index.ts';
+import { NotificationDispatcher, readNotificationTargets } from './s3/notifications.ts';
 import { putTemplateSecrets, startLocalSecretsManager } from './secretsmanager/index.ts';
 import { ServiceStack } from './services.ts';
+import { type LocalSes, startLocalSes } from './ses/index.ts';
 import { ensureTemplateQueues, type LocalSqs, startLocalSqs } from './sqs/index.ts';
 
 /** What a backend hands the `onTablesCreated` hook: the new tables, and how to run code as a function would. */
@@ -46,10 +51,19 @@ export interface LocalBackendOptions<Seed = unknown> {
   /** Use a running DynamoDB (e.g. shared by a test run) instead of starting one. */
   readonly dynamodbEndpoint?: string;
   readonly dynamodbPort?: number;
+  /**
+   * DynamoDB Local already starting (`startDynamoDbLocal`, on `dataDir`'s `dynamodb` folder),
+   * e.g. while the app synthesizes: the backend uses it and stops it with the rest.
+   */
+  readonly dynamodbStarted?: Promise<DynamoDbLocal>;
   /** Port of the local Secrets Manager; a free one when omitted. */
   readonly secretsPort?: number;
   /** Port of the local SQS; a free one when omitted. */
   readonly sqsPort?: number;
+  /** Port of the local S3; a free one when omitted. */
+  readonly s3Port?: number;
+  /** Port of the local SES (the mail catcher and its inbox); a free one when omitted. */
+  readonly sesPort?: number;
   /** Keep DynamoDB Local's data (and generated secrets) in this directory; in memory when omitted. */
   readonly dataDir?: string;
   /** Prefix of local table names, so several backends can share one DynamoDB Local. */
@@ -89,6 +103,12 @@ export interface LocalBackend<Seed = unknown> {
   readonly webSocket?: LocalWebSocketServer;
   /** The local SQS (dead-letter queues of stream consumers). */
   readonly sqs: LocalSqs;
+  /** The local S3 (the template's buckets; uploads notify their functions). */
+  readonly s3: LocalS3;
+  /** Resolves once every S3 notification fired so far has been handled (retries included). */
+  s3NotificationsSettled(): Promise<void>;
+  /** The local SES: what functions send lands in its inbox (`inboxUrl`, `emails()`). */
+  readonly ses: LocalSes;
   /** The event source mappings on the table's stream, run against DynamoDB Local's stream. */
   readonly streams: EventSourceMappings;
   readonly dynamodbEndpoint: string;
@@ -99,10 +119,24 @@ export interface LocalBackend<Seed = unknown> {
   readonly functions: ReadonlyMap<string, LocalFunction>;
   /** What `onTablesCreated` answered, when this run created tables. */
   readonly seeded?: Seed;
+  /** How long each step of the start took, in ms (DynamoDB Local and the tables, the seeding, ...). */
+  readonly startupMs: Readonly<Record<string, number>>;
   /** Adds or replaces a secret in the local Secrets Manager (e.g. a Stripe test key). */
   putSecret(arn: string, value: string): void;
   /** Runs every scheduled function once now, as its EventBridge rule would; returns their results. */
   runSchedules: LocalSchedules['runSchedules'];
+  /**
+   * Serves a function's rebuilt bundle from `codeDir` (watch mode): requests in flight finish on
+   * the old code, later ones start on the new; resolves once the old environments are gone.
+   */
+  replaceFunctionCode(logicalId: string, codeDir: string): Promise<void>;
+  /**
+   * Applies a new synthesis of the app in `assemblyDir` (watch mode): functions added, removed
+   * or changed, and the HTTP API's routes; untouched functions stay warm. Tables, queues,
+   * secrets, stream mappings, schedules and the WebSocket API apply on the next start (listed
+   * in `needsRestart`).
+   */
+  reload(assemblyDir: string): TemplateReload;
   stop(): Promise<void>;
 }
 
@@ -137,24 +171,45 @@ export async function startLocalBackend<Seed = unknown>(
   const output = localLogOutput(options.log ?? ((line: string) => console.log(line)), options.logFormat);
   const log = output.emulator;
   const services = new ServiceStack();
+  const startupMs: Record<string, number> = {};
+  let stepStarted = performance.now();
+  /** Closes a step of the start: its time goes into `startupMs`. */
+  const stepDone = (name: string) => {
+    const now = performance.now();
+    startupMs[name] = Math.round(now - stepStarted);
+    stepStarted = now;
+  };
   try {
     const assembly = readCloudAssembly(options.assemblyDir);
     // The port is chosen first: the API's own URL is the token issuer baked into functions' env.
     const port = options.port || (await freePort());
     const webSocketPort = options.webSocketPort || (await freePort());
+    const { dataDir } = options;
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
     const sqs = await services.add(startLocalSqs({ port: options.sqsPort, log }));
+    const s3 = await services.add(
+      startLocalS3({ port: options.s3Port, persistDir: dataDir ? path.join(dataDir, 's3') : undefined, log }),
+    );
     const resolver = new TemplateResolver(assembly, {
       tableNamePrefix: options.tableNamePrefix ?? 'shop-local-',
       apiEndpoint: `http://localhost:${port}`,
       webSocketEndpoint: `ws://localhost:${webSocketPort}`,
       sqsEndpoint: sqs.endpoint,
+      s3Endpoint: s3.endpoint,
     });
     ensureTemplateQueues(sqs, resolver);
-    const { dataDir } = options;
-    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    ensureTemplateBuckets(s3, resolver);
+    stepDone('sqs');
     const dynamodb = await services.add(
-      startDynamoDb({ resolver, endpoint: options.dynamodbEndpoint, port: options.dynamodbPort, dataDir }),
+      startDynamoDb({
+        resolver,
+        endpoint: options.dynamodbEndpoint,
+        port: options.dynamodbPort,
+        dataDir,
+        started: options.dynamodbStarted,
+      }),
     );
+    stepDone('dynamodb');
     const secrets = await services.add(
       startLocalSecretsManager({
         persistFile: dataDir ? path.join(dataDir, 'secrets.json') : undefined,
@@ -166,7 +221,8 @@ export async function startLocalBackend<Seed = unknown>(
       resolver,
       emulateCustomResources(resolver, options.customResources).secretValues,
     );
-    const { functions } = await services.add(
+    const ses = await services.add(startLocalSes({ port: options.sesPort }));
+    const lambda = await services.add(
       startLocalLambda({
         resolver,
         environment: { ...services.functionEnvironment, ...options.environment },
@@ -175,7 +231,13 @@ export async function startLocalBackend<Seed = unknown>(
         functionLog: output.fromFunction,
       }),
     );
+    const { functions } = lambda;
+    stepDone('secretsAndFunctions');
+    // Uploads notify their functions from here on (the app's seeding may upload).
+    const notifications = new NotificationDispatcher(readNotificationTargets(resolver, functions), sqs, log);
+    s3.onEvent((event) => notifications.dispatch(event));
     const seeded = await seedNewTables(options.onTablesCreated, dynamodb, resolver, functions);
+    stepDone('seeding');
     const api: LocalApiGateway = await services.add(
       startApiGateway({
         resolver,
@@ -203,11 +265,16 @@ export async function startLocalBackend<Seed = unknown>(
     const schedules = await services.add(
       startSchedules({ assembly, functions, log, run: options.runSchedules ?? true }),
     );
+    stepDone('apisStreamsSchedules');
+    let current = resolver;
     return {
       url: api.url,
       webSocketUrl: api.webSocketUrl,
       webSocket: api.webSocket,
       sqs,
+      s3,
+      s3NotificationsSettled: () => notifications.settled(),
+      ses,
       streams,
       runSchedules: schedules.runSchedules,
       putSecret: (arn: string, value: string) => secrets.put({ arn, name: arn, value }),
@@ -217,6 +284,13 @@ export async function startLocalBackend<Seed = unknown>(
       tables: dynamodb.tables,
       functions,
       seeded,
+      startupMs,
+      replaceFunctionCode: (logicalId, codeDir) => lambda.replaceCode(logicalId, codeDir),
+      reload: (assemblyDir) => {
+        const next = reloadTemplate(current, assemblyDir, { functions: lambda, api });
+        current = next.resolver;
+        return next.reload;
+      },
       stop: () => services.stop(),
     };
   } catch (error) {

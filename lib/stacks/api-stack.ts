@@ -20,7 +20,6 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { formatScryptParameters, SCRYPT_PARAMETERS_VARIABLE } from '../../functions/accounts/passwords.ts';
 import { REQUEST_ID_HEADER } from '../../functions/core/request-id.ts';
@@ -36,9 +35,9 @@ import {
 import { deployedSchedules } from '../api/schedules.ts';
 import { webSocketStageName } from '../api/websocket.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
-import { ApiMonitoring } from '../constructs/api-monitoring.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
 import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
+import type { MediaStack } from './media-stack.ts';
 import {
   acknowledgeAccessLogFormat,
   acknowledgeApiEndpoint,
@@ -58,12 +57,12 @@ export interface ApiStackProps extends StackProps {
   readonly table: ITable;
   /** Secrets by name; one that is absent (the Stripe key where the provider is simulated) is not bound. */
   readonly secrets: Readonly<Partial<Record<SecretName, ISecret>>>;
-  /** The environment's alarm topic (data stack). */
-  readonly alarmTopic: ITopic;
+  /** Product image buckets: routes with `images` may presign uploads to, or delete from, them. */
+  readonly media: Pick<MediaStack, 'bindImageAccess'>;
 }
 
 /** Environment variable through which each kind of secret's ARN reaches a function. */
-const SECRET_VARIABLES: Record<SecretName, string> = {
+export const SECRET_VARIABLES: Record<SecretName, string> = {
   cursor: 'CURSOR_SECRET_ARN',
   signingKey: 'SIGNING_KEY_SECRET_ARN',
   paymentWebhook: 'PAYMENT_WEBHOOK_SECRET_ARN',
@@ -141,9 +140,9 @@ export function routeThrottleSettings(
 /**
  * The HTTP API: one function per route of the route table, a catch-all for 404/405, the
  * scheduled functions, access logs, throttling per stage and per route, an optional custom
- * domain, and the API's monitoring (route-group alarms, dashboard, saved queries). The
- * functions' own alarms live in the alarms stack (`FunctionAlarmsStack`): with three per function
- * this stack would pass CloudFormation's 500 resources.
+ * domain. Its monitoring (the functions' alarms, route-group filters and alarms, dashboard,
+ * saved queries) lives in the alarms stack (`FunctionAlarmsStack`): here it would take this
+ * stack past CloudFormation's 500 resources.
  */
 export class ApiStack extends Stack {
   readonly api: HttpApi;
@@ -159,13 +158,12 @@ export class ApiStack extends Stack {
   /** The access-token issuer (`iss`): the configured URL, the custom domain, else the API's own endpoint. */
   readonly issuer: string;
   readonly accessLogs: LogGroup;
-  readonly monitoring: ApiMonitoring;
   /** Functions by construct id (`CatalogListProducts`), for tests and outputs. */
   readonly functions = new Map<string, EndpointFunction>();
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const { config, table, secrets, alarmTopic } = props;
+    const { config, table, secrets } = props;
     this.webSocketApi = new WebSocketApi(this, 'WebSocketApi', {
       apiName: `shop-${config.name}-realtime`,
       description: `Shop real-time API (${config.name})`,
@@ -262,6 +260,8 @@ export class ApiStack extends Stack {
       PAYMENT_PROVIDER: config.paymentProvider,
       PAYMENT_WEBHOOK_URL: `${issuer}/webhooks/payments`,
       ORDER_PAYMENT_WINDOW_MINUTES: String(config.orderPaymentWindowMinutes),
+      ORDERS_REQUIRE_VERIFIED_EMAIL: String(!config.unverifiedAccountsMayOrder),
+      CODE_REQUESTS_PER_IP_HOUR: String(config.codeRequestsPerIpHour),
       PAYMENT_RECONCILE_AFTER_SECONDS: String(config.paymentReconcileAfterSeconds),
       [SCRYPT_PARAMETERS_VARIABLE]: formatScryptParameters(config.passwordHashing),
       ...(config.stripeApiBase ? { STRIPE_API_BASE: config.stripeApiBase } : {}),
@@ -291,6 +291,7 @@ export class ApiStack extends Stack {
       if (route.table !== 'none') endpoint.bindTable(table, route.table, SHOP_TABLE_INDEXES);
       if (route.webSocketUrl) endpoint.function.addEnvironment('WEBSOCKET_URL', webSocketUrl);
       bindSecrets(endpoint, route.secrets);
+      if (route.images) props.media.bindImageAccess(endpoint, route.images);
       acknowledgeApiEndpoint(endpoint);
       const httpRoutes = this.api.addRoutes({
         path: route.path,
@@ -331,16 +332,7 @@ export class ApiStack extends Stack {
       this.functions.set(id, fn);
     }
 
-    this.monitoring = new ApiMonitoring(this, 'Monitoring', {
-      config,
-      api: this.api,
-      accessLogs: this.accessLogs,
-      table,
-      topic: alarmTopic,
-    });
-
     new CfnOutput(this, 'ApiUrl', { value: domainName ? issuer : this.api.apiEndpoint });
-    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     // Here, not in the events stack that builds its stage: an output there would re-export an import.
     new CfnOutput(this, 'WebSocketUrl', { value: webSocketUrl });
   }

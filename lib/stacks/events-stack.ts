@@ -12,6 +12,7 @@ import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integra
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { STREAM_CONSUMERS } from '../api/stream-consumers.ts';
@@ -20,7 +21,8 @@ import type { EnvironmentConfig } from '../config/environments.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
 import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
 import { StreamConsumer } from '../constructs/stream-consumer.ts';
-import type { WebSocketApiExports } from './api-stack.ts';
+import { TransactionalEmail } from '../constructs/transactional-email.ts';
+import { SECRET_VARIABLES, type WebSocketApiExports } from './api-stack.ts';
 import {
   acknowledgeApiGatewayLoggingRole,
   acknowledgeConnectionsAccess,
@@ -38,6 +40,8 @@ export interface EventsStackProps extends StackProps {
   readonly alarmTopic: ITopic;
   /** Where the API stack exports its WebSocket API (its routes, authorizer and stage are built here). */
   readonly webSocketApi: WebSocketApiExports;
+  /** Secrets stream consumers may read (the cursor secret, from which server keys are derived). */
+  readonly secrets: { readonly cursor: ISecret };
 }
 
 /**
@@ -51,6 +55,7 @@ export class EventsStack extends Stack {
   /** Functions by construct id (`RealtimeConnect`, `RealtimeDeliverMessages`...). */
   readonly functions = new Map<string, EndpointFunction>();
   readonly consumers = new Map<string, StreamConsumer>();
+  readonly email: TransactionalEmail;
 
   constructor(scope: Construct, id: string, props: EventsStackProps) {
     super(scope, id, props);
@@ -146,6 +151,13 @@ export class EventsStack extends Stack {
     });
     this.stage.node.addDependency(account);
 
+    this.email = new TransactionalEmail(this, 'Email', { config });
+    // Literal names, not references: the local runtime passes them to the functions as they are.
+    const emailEnvironment = {
+      EMAIL_FROM: this.email.fromAddress,
+      EMAIL_CONFIGURATION_SET: this.email.configurationSetName,
+      UNSUBSCRIBE_URL: `${props.issuer}/email/unsubscribe`,
+    };
     for (const definition of STREAM_CONSUMERS) {
       const { id } = definition;
       const consumer = new StreamConsumer(this, id, {
@@ -154,10 +166,22 @@ export class EventsStack extends Stack {
         table,
         indexNames: SHOP_TABLE_INDEXES,
         alarmTopic: props.alarmTopic,
-        environment: definition.webSocket
-          ? { WEBSOCKET_API_ENDPOINT: this.webSocketApi.apiEndpoint, WEBSOCKET_STAGE: this.stage.stageName }
-          : undefined,
+        environment: {
+          ...(definition.webSocket
+            ? { WEBSOCKET_API_ENDPOINT: this.webSocketApi.apiEndpoint, WEBSOCKET_STAGE: this.stage.stageName }
+            : {}),
+          ...(definition.sendsEmail ? emailEnvironment : {}),
+        },
       });
+      for (const name of definition.secrets ?? []) {
+        const secret = name === 'cursor' ? props.secrets.cursor : undefined;
+        if (!secret)
+          throw new Error(
+            `Stream consumer ${id} asks for secret ${name}, which the events stack does not have.`,
+          );
+        consumer.endpoint.bindSecret(secret, SECRET_VARIABLES[name]);
+      }
+      if (definition.sendsEmail) this.email.grantSend(consumer.endpoint.function);
       if (definition.webSocket) {
         // One method (post frames, or close sockets) on connections of this stage only.
         consumer.endpoint.function.addToRolePolicy(

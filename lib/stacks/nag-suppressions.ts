@@ -6,7 +6,7 @@ import type { EndpointFunction } from '../constructs/endpoint-function.ts';
 
 /*
  * Every cdk-nag finding this app acknowledges instead of fixing, in one place, each with its
- * reason. The test suite (test/infra/nag.test.ts) runs the AwsSolutions and Serverless packs
+ * reason. The test suite (test/infra/nag.infra.test.ts) runs the AwsSolutions and Serverless packs
  * against the prod stacks and fails on any finding that is not acknowledged here.
  *
  * cdk-nag v3 reads acknowledgements from CDK's own `Validations.of(construct).acknowledge()`
@@ -256,4 +256,133 @@ export function acknowledgeAlarmEmailSubscription(subscription: IConstruct): voi
       'queue for undeliverable alarm emails would need an alarm of its own, which could only notify this ' +
       'same topic. The alarm state stays visible in CloudWatch and on the dashboard whatever the email does.',
   );
+}
+
+/** The image buckets (uploads and renditions; lib/stacks/media-stack.ts). */
+export function acknowledgeImageBuckets(buckets: readonly IConstruct[]): void {
+  for (const bucket of buckets) {
+    acknowledge(
+      bucket,
+      'AwsSolutions-S1',
+      'Server access logs would need a log bucket per environment for objects that are either ' +
+        'transient (originals: deleted after processing, expired after 2 days) or public through ' +
+        'CloudFront (renditions). Who wrote what is in CloudTrail (PutObject through presigned ' +
+        'URLs is signed by the API function’s role), and the table records every image change.',
+    );
+  }
+}
+
+/** The distribution serving renditions. */
+export function acknowledgeImageDistribution(distribution: IConstruct): void {
+  acknowledge(
+    distribution,
+    'AwsSolutions-CFR1',
+    'Product images are for every shopper wherever they are; the shop decides where it sells, ' +
+      'not where its pictures may be seen.',
+  );
+  acknowledge(
+    distribution,
+    'AwsSolutions-CFR2',
+    'The distribution serves immutable public images from a private bucket (GET and HEAD only, ' +
+      'no origin compute): a WAF web ACL (USD 5 a month plus per request) would guard nothing ' +
+      'that CloudFront’s own DDoS protection does not. Add one per environment if abuse appears.',
+  );
+  acknowledge(
+    distribution,
+    'AwsSolutions-CFR3',
+    'Access logs of public, immutable images record nothing an operator acts on; CloudFront’s ' +
+      'standard metrics (requests, error rates, bytes) are on by default.',
+  );
+  acknowledge(
+    distribution,
+    'AwsSolutions-CFR4',
+    'The distribution uses the default *.cloudfront.net certificate, on which CloudFront allows ' +
+      'TLSv1 for old clients and no minimum protocol version can be set; a custom domain with an ' +
+      'ACM certificate (and TLSv1.2_2021) is an operator setting to add with the shop’s domain.',
+  );
+}
+
+/** The S3-triggered image processing function, its dead-letter queue and CDK’s bucket notification handler. */
+export function acknowledgeImageProcessing(
+  stack: IConstruct,
+  processing: EndpointFunction,
+  names: {
+    uploads: string;
+    renditions: string;
+    originalsPrefix: string;
+    renditionsPrefix: string;
+    deadLetterQueue: IConstruct;
+  },
+): void {
+  acknowledgeFunctionRole(processing);
+  acknowledge(
+    processing.role,
+    `AwsSolutions-IAM5[Resource::<${names.uploads}.Arn>/${names.originalsPrefix}*]`,
+    'The processing function reads and then deletes the original S3 announced, whose key holds ' +
+      'per-upload ids: s3:GetObject and s3:DeleteObject under originals/ of the uploads bucket only.',
+  );
+  acknowledge(
+    processing.role,
+    `AwsSolutions-IAM5[Resource::<${names.renditions}.Arn>/${names.renditionsPrefix}*]`,
+    'The processing function writes (and, for an image deleted meanwhile, removes) renditions at ' +
+      'keys generated per image: s3:PutObject and s3:DeleteObject under products/ of the ' +
+      'renditions bucket only.',
+  );
+  acknowledge(
+    processing.function,
+    'Serverless-LambdaDLQ',
+    'Failed asynchronous invocations (S3 events) go to the function’s on-failure destination, an ' +
+      'SQS queue with a depth alarm: the destination record also carries the error, which a ' +
+      'dead-letter queue (DeadLetterConfig) would not; Lambda uses one or the other.',
+  );
+  acknowledge(
+    names.deadLetterQueue,
+    'AwsSolutions-SQS3',
+    'This queue IS the processing function’s failure destination (its EventInvokeConfig points at ' +
+      'it, which cdk-nag does not see as a dead-letter use); nothing consumes it but an operator ' +
+      'after its depth alarm, so a queue behind it would have nothing to catch.',
+  );
+  acknowledge(
+    names.deadLetterQueue,
+    'Serverless-SQSRedrivePolicy',
+    'This queue IS the failure destination of the processing function’s asynchronous invocations; ' +
+      'nothing consumes it automatically (an operator reads it after its depth alarm), so there are ' +
+      'no receive attempts to count and no further queue to redrive to.',
+  );
+  for (const child of stack.node.findAll()) {
+    if (!child.node.path.endsWith('BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role'))
+      continue;
+    acknowledge(
+      child,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'CDK’s own deploy-time handler that puts the bucket’s notification configuration (one per ' +
+        'stack, not configurable) uses this managed policy; it runs only during deployments.',
+    );
+  }
+}
+
+/** An API function's access to image objects, under one key prefix of a bucket each. */
+export function acknowledgeImageAccess(
+  role: IConstruct,
+  access: 'upload' | 'delete',
+  exportNames: { uploadsArn: string; renditionsArn: string },
+  originalsPrefix: string,
+  renditionsPrefix: string,
+): void {
+  // cdk-nag writes an imported value (the media stack exports the buckets' ARNs) by its export name.
+  acknowledge(
+    role,
+    `AwsSolutions-IAM5[Resource::${exportNames.uploadsArn}/${originalsPrefix}*]`,
+    'Image ids are ULIDs generated per upload, so the function that presigns uploads (the URL ' +
+      'carries its permission) or deletes images must reach any key under originals/ of the ' +
+      `uploads bucket, with that one action (s3:${access === 'upload' ? 'PutObject' : 'DeleteObject'}); no other prefix or bucket.`,
+  );
+  if (access === 'delete') {
+    acknowledge(
+      role,
+      `AwsSolutions-IAM5[Resource::${exportNames.renditionsArn}/${renditionsPrefix}*]`,
+      'Deleting an image deletes its renditions, at keys generated per image under products/ of ' +
+        'the renditions bucket; s3:DeleteObject only, on that prefix only.',
+    );
+  }
 }

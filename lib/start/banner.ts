@@ -10,6 +10,8 @@ export interface ReadyFacts {
   readonly admin: LocalAdmin;
   readonly dataDir: string | undefined;
   readonly seconds: number;
+  /** Steps of the start before the backend's own (`backend.startupMs`), in ms. */
+  readonly startupMs?: Readonly<Record<string, number>>;
 }
 
 /** The addresses other machines use when the APIs listen on the network (none on loopback). */
@@ -45,8 +47,12 @@ export function readyRecord(facts: ReadyFacts): Record<string, unknown> {
     dynamodb: backend.dynamodbEndpoint,
     secretsManager: backend.secretsEndpoint,
     sqs: backend.sqs.endpoint,
+    s3: backend.s3.endpoint,
+    mailInbox: backend.ses.inboxUrl,
     admin: admin.email,
     data: facts.dataDir ?? 'in memory',
+    // Where the start's time went (npm run bench -- --only dev-loop reads it).
+    startupMs: { ...facts.startupMs, ...backend.startupMs },
   };
 }
 
@@ -71,6 +77,8 @@ ${networkLines.map((line) => `${line}\n`).join('')}  Reference:      ${backend.u
   DynamoDB Local: ${backend.dynamodbEndpoint}
   Secrets (local Secrets Manager): ${backend.secretsEndpoint}
   SQS (dead-letter queues): ${backend.sqs.endpoint}
+  S3 (image uploads, renditions): ${backend.s3.endpoint}
+  Mail (local SES inbox): ${backend.ses.inboxUrl}   (every email the shop sends; JSON: ${backend.ses.endpoint}/store)
   Stream consumers: ${consumers}
   Data:           ${dataDir ? `${path.relative(process.cwd(), dataDir)} (kept; npm start -- --reset wipes it)` : 'in memory (gone on exit)'}
   Try:            curl ${backend.url}/products?limit=3

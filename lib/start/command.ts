@@ -23,6 +23,11 @@ export const START_COMMAND = {
       placeholder: '<dir>',
       describe: 'serve this synthesized cloud assembly of the local environment instead of synthesizing one',
     },
+    'no-watch': {
+      type: 'boolean',
+      describe:
+        'do not watch functions/, lib/api/ and lib/config/ (by default a saved handler is rebuilt and served at once)',
+    },
     host: {
       type: 'string',
       placeholder: '<address>',

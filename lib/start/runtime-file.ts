@@ -14,6 +14,8 @@ export interface RuntimeInfo {
   readonly dynamodbEndpoint: string;
   readonly secretsEndpoint: string;
   readonly sqsEndpoint: string;
+  /** The local S3 (uploads; renditions at `<endpoint>/<renditions bucket>/<key>`). */
+  readonly s3Endpoint?: string;
   /** The synthesized templates it serves. */
   readonly assemblyDir: string;
 }

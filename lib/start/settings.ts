@@ -8,6 +8,12 @@ export interface StartSettings {
   readonly dynamodbPort?: number;
   readonly secretsPort?: number;
   readonly sqsPort?: number;
+  /**
+   * Port of the local S3: fixed (4569 by default), since products keep the URLs of their
+   * renditions, which must still work after a restart with the kept data.
+   */
+  readonly s3Port: number;
+  readonly sesPort?: number;
   /** The interface the APIs listen on (`127.0.0.1` unless HOST or --host says otherwise). */
   readonly host: string;
   /** LOCAL_CORS_ORIGINS: origins allowed on top of the local environment's CORS origins. */
@@ -26,6 +32,8 @@ export const START_ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['DYNAMODB_PORT', 'port of DynamoDB Local (default: a free one)'],
   ['SECRETS_PORT', 'port of the local Secrets Manager (default: a free one)'],
   ['SQS_PORT', 'port of the local SQS (default: a free one)'],
+  ['S3_PORT', 'port of the local S3 and image URLs (default 4569)'],
+  ['SES_PORT', 'port of the local SES, the mail catcher and its inbox (default: a free one)'],
   ['LOCAL_STATE_DIR', 'where data, the synthesized app and runtime.json are kept (default .local)'],
   ['LOCAL_ADMIN_EMAIL', 'the seeded admin account (with LOCAL_ADMIN_PASSWORD; on a fresh --reset)'],
 ];
@@ -84,6 +92,8 @@ export function startSettings(env: NodeJS.ProcessEnv, hostOption?: string): Star
     dynamodbPort: portFrom(env, 'DYNAMODB_PORT'),
     secretsPort: portFrom(env, 'SECRETS_PORT'),
     sqsPort: portFrom(env, 'SQS_PORT'),
+    s3Port: portFrom(env, 'S3_PORT', 4569) as number,
+    sesPort: portFrom(env, 'SES_PORT'),
     host,
     extraCorsOrigins,
   };
@@ -95,10 +105,12 @@ export function wantedPorts(settings: StartSettings): WantedPort[] {
     ['DYNAMODB_PORT', settings.dynamodbPort],
     ['SECRETS_PORT', settings.secretsPort],
     ['SQS_PORT', settings.sqsPort],
+    ['SES_PORT', settings.sesPort],
   ];
   return [
     { variable: 'PORT', port: settings.port },
     { variable: 'WS_PORT', port: settings.webSocketPort },
+    { variable: 'S3_PORT', port: settings.s3Port },
     ...optional.flatMap(([variable, port]) => (port === undefined ? [] : [{ variable, port }])),
   ];
 }

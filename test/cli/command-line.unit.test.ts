@@ -6,6 +6,7 @@ import {
   parseCommandLine,
   UsageError,
 } from '../../lib/cli/command-line.ts';
+import { thrown } from '../support/errors.ts';
 
 const SPEC = {
   command: 'npm run demo',
@@ -27,15 +28,8 @@ const parsed = (args: string[]) => {
   if ('help' in result) throw new Error('expected values, got the help');
   return result;
 };
-const refused = (args: string[]): string => {
-  try {
-    parseCommandLine(SPEC, args);
-  } catch (error) {
-    if (error instanceof UsageError) return error.message;
-    throw error;
-  }
-  throw new Error(`${args.join(' ')} was accepted`);
-};
+const refused = (args: string[]): string =>
+  thrown(UsageError, () => parseCommandLine(SPEC, args), args.join(' ')).message;
 
 describe('the shared command-line parser (lib/cli)', () => {
   it('types the values from the table: defaults filled in, integers as numbers, booleans false when absent', () => {

@@ -65,9 +65,10 @@ describe('every npm run script that runs an entry point', () => {
     );
   });
 
-  it.each(entryPoints)(
+  // Each case is a process of its own that mostly waits for Node to start: they run side by side.
+  it.concurrent.for(entryPoints)(
     '$name answers --help with its usage and options, and exits 0',
-    async ({ name, file }) => {
+    async ({ name, file }, { expect }) => {
       const { code, stdout, stderr } = await run(file, ['--help']);
       expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
       const command = name === 'start' ? 'npm start' : `npm run ${name}`;
@@ -76,9 +77,9 @@ describe('every npm run script that runs an entry point', () => {
     },
   );
 
-  it.each(entryPoints)(
+  it.concurrent.for(entryPoints)(
     '$name refuses an unknown option with one line saying so and the usage, exit 2, no stack trace',
-    async ({ name, file }) => {
+    async ({ name, file }, { expect }) => {
       const { code, stdout, stderr } = await run(file, ['--no-such-option']);
       expect(code).toBe(2);
       expect(stdout).toBe('');

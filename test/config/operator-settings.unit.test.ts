@@ -102,13 +102,32 @@ describe('operator settings from the CDK context', () => {
   it('lists what is still a placeholder or missing, per environment, and nothing once set', () => {
     expect(placeholderSettings(environmentConfig('local'))).toEqual([]);
     const prod = placeholderSettings(environmentConfig('prod'));
-    expect(prod.map((f) => f.setting)).toEqual(['alarmEmail', 'corsOrigins', 'corsOrigins']);
+    expect(prod.map((f) => f.setting)).toEqual([
+      'alarmEmail',
+      'corsOrigins',
+      'corsOrigins',
+      'emailDomain',
+      'emailFrom',
+    ]);
     expect(prod[0]?.problem).toBe('shop-oncall@example.com is a placeholder');
-    expect(placeholderSettings(environmentConfig('dev')).map((f) => f.setting)).toEqual(['corsOrigins']);
+    expect(placeholderSettings(environmentConfig('dev')).map((f) => f.setting)).toEqual([
+      'corsOrigins',
+      'emailDomain',
+      'emailFrom',
+    ]);
     const settled = withOperatorSettings(environmentConfig('prod'), {
       alarmEmail: 'oncall@corp.test',
       corsOrigins: ['https://shop.corp.test'],
+      // The From address follows the domain (shop@<domain>) unless given.
+      emailDomain: 'mail.corp.test',
     });
+    expect(settled.email).toEqual({ domain: 'mail.corp.test', fromAddress: 'shop@mail.corp.test' });
+    expect(() =>
+      withOperatorSettings(environmentConfig('prod'), {
+        emailDomain: 'mail.corp.test',
+        emailFrom: 'x@other.test',
+      }),
+    ).toThrow(/must be an address on emailDomain/);
     expect(placeholderSettings(settled)).toEqual([]);
     const withoutEmail = { ...settled, alarms: { ...settled.alarms, email: undefined } };
     expect(placeholderSettings(withoutEmail)).toEqual([

@@ -51,6 +51,7 @@ const app: SynthesizedApp = {
 const prod = withOperatorSettings(environmentConfig('prod'), {
   alarmEmail: 'oncall@corp.test',
   corsOrigins: ['https://shop.corp.test'],
+  emailDomain: 'mail.corp.test',
 });
 const deployed = {
   'shop-prod-data': { StripeApiKey1A2B3C4D: 'arn:stripe-key', PaymentWebhookSecret5E6F7A8B: 'arn:webhook' },
@@ -66,6 +67,8 @@ describe('npm run deploy:check: the checks', () => {
       expect.stringMatching(/^alarmEmail: shop-oncall@example\.com is a placeholder; set -c alarmEmail=/),
       expect.stringMatching(/^corsOrigins: https:\/\/shop\.example\.com is a placeholder/),
       expect.stringMatching(/^corsOrigins: https:\/\/www\.shop\.example\.com is a placeholder/),
+      expect.stringMatching(/^emailDomain: mail\.shop\.example\.com is a placeholder/),
+      expect.stringMatching(/^emailFrom: shop@mail\.shop\.example\.com is a placeholder/),
     ]);
     expect(settingsCheck(prod).status).toBe('ok');
   });

@@ -153,6 +153,28 @@ export function actionsOf(statements: readonly PolicyStatementJson[]): string[] 
   );
 }
 
+/** A resource with a `*` in it that a function's role grants, with the statement's actions. */
+export interface WildcardGrant {
+  readonly functionId: string;
+  readonly resource: unknown;
+  /** The resource as JSON, as a test matches and reports it. */
+  readonly text: string;
+  readonly actions: string[];
+}
+
+/** Every resource with a wildcard granted to a function of the template, statement by statement. */
+export function wildcardGrants(template: Template): WildcardGrant[] {
+  return Object.keys(resourcesOfType(template, 'AWS::Lambda::Function')).flatMap((functionId) =>
+    statementsOfFunction(template, functionId).flatMap((statement) => {
+      const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+      const actions = actionsOf([statement]);
+      return resources
+        .map((resource) => ({ functionId, resource, text: JSON.stringify(resource), actions }))
+        .filter((grant) => grant.text.includes('*'));
+    }),
+  );
+}
+
 /** A function's environment variables. */
 export function environmentOf(template: Template, logicalId: string): Record<string, unknown> {
   const fn = resourcesOfType(template, 'AWS::Lambda::Function')[logicalId];

@@ -59,7 +59,11 @@ describe('npm start: ports checked before anything starts', () => {
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', () => resolve()));
     const taken = (holder.address() as net.AddressInfo).port;
     try {
-      const child = npmStart([], { PORT: String(taken), WS_PORT: String(await freePort()) });
+      const child = npmStart([], {
+        PORT: String(taken),
+        WS_PORT: String(await freePort()),
+        S3_PORT: String(await freePort()),
+      });
       const stdout = linesOf(child.stdout as NodeJS.ReadableStream);
       const stderr = linesOf(child.stderr as NodeJS.ReadableStream);
       expect(await exited(child)).toBe(2);
@@ -87,6 +91,7 @@ describe('npm start -- --log-format json, on every interface, with LOCAL_CORS_OR
     child = npmStart(['--log-format', 'json'], {
       PORT: String(port),
       WS_PORT: String(await freePort()),
+      S3_PORT: String(await freePort()),
       HOST: '0.0.0.0',
       LOCAL_CORS_ORIGINS: phoneOrigin,
       LOCAL_STATE_DIR: stateDir,

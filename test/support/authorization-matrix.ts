@@ -86,6 +86,8 @@ export interface MatrixRow {
 }
 
 const get = (path: string): MatrixRequest => ({ method: 'GET', path });
+/** An image id no product has (the image routes' rows for callers past the gateway). */
+const UNKNOWN_IMAGE_ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const post = (path: string, body?: unknown, headers?: Record<string, string>): MatrixRequest => ({
   method: 'POST',
   path,
@@ -104,7 +106,7 @@ const byCaller = (
 
 /**
  * Every HTTP route, by route key, with the request it gets and what each caller must get back.
- * The authorization matrix (test/e2e/authorization-matrix.test.ts) fails for a route of the route
+ * The authorization matrix (test/security/authorization-matrix.e2e.test.ts) fails for a route of the route
  * table that has no row here. Statuses of refused callers follow from the route's auth level.
  */
 export const MATRIX: Readonly<Record<string, MatrixRow>> = {
@@ -137,6 +139,28 @@ export const MATRIX: Readonly<Record<string, MatrixRow>> = {
     request: () => ({ method: 'DELETE', path: '/categories/01ARZ3NDEKTSV4RRFFQ69G5FAV' }),
     expected: { admin: 404 },
   },
+  'POST /products/{productId}/images': {
+    request: (f) =>
+      post(`/products/${f.productId}/images`, { contentType: 'image/png', contentLength: 1000 }),
+    expected: { admin: 201 },
+  },
+  'GET /products/{productId}/images': {
+    request: (f) => get(`/products/${f.productId}/images`),
+    expected: { admin: 200 },
+  },
+  // Past the gateway, the admin reaches the domain's own answer: no image has this id.
+  'PUT /products/{productId}/images/order': {
+    request: (f) => ({
+      method: 'PUT',
+      path: `/products/${f.productId}/images/order`,
+      body: { imageIds: [UNKNOWN_IMAGE_ID] },
+    }),
+    expected: { admin: 400 },
+  },
+  'DELETE /products/{productId}/images/{imageId}': {
+    request: (f) => ({ method: 'DELETE', path: `/products/${f.productId}/images/${UNKNOWN_IMAGE_ID}` }),
+    expected: { admin: 404 },
+  },
   'GET /products/popular': { request: () => get('/products/popular'), expected: 200 },
   'GET /products/{productId}/related': {
     request: (f) => get(`/products/${f.productId}/related`),
@@ -163,6 +187,46 @@ export const MATRIX: Readonly<Record<string, MatrixRow>> = {
   'POST /auth/logout': {
     request: async (f) => post('/auth/logout', { refreshToken: (await f.freshSession()).refreshToken }),
     expected: 204,
+  },
+  'POST /auth/verify-email/request': {
+    request: () => post('/auth/verify-email/request', { email: uniqueEmail('matrix') }),
+    expected: 202,
+  },
+  // No code was sent to these addresses: every caller gets the same 422, none a 401.
+  'POST /auth/verify-email': {
+    request: () => post('/auth/verify-email', { email: uniqueEmail('matrix'), code: '000000' }),
+    expected: 422,
+  },
+  'POST /auth/password-reset': {
+    request: () => post('/auth/password-reset', { email: uniqueEmail('matrix') }),
+    expected: 202,
+  },
+  'POST /auth/password-reset/confirm': {
+    request: () =>
+      post('/auth/password-reset/confirm', {
+        email: uniqueEmail('matrix'),
+        code: '000000',
+        newPassword: GOOD_PASSWORD,
+      }),
+    expected: 422,
+  },
+  'POST /me/email': {
+    request: (f, caller) =>
+      post('/me/email', {
+        newEmail: uniqueEmail('matrix-move'),
+        currentPassword: f.principal(caller)?.password ?? GOOD_PASSWORD,
+      }),
+    expected: byCaller(202, 202, 202),
+  },
+  'POST /me/email/confirm': {
+    request: () => post('/me/email/confirm', { code: '000000' }),
+    expected: byCaller(422, 422, 422),
+  },
+  // A forged token: public (no 401 for anyone), refused alike (400).
+  'POST /email/unsubscribe': {
+    request: () =>
+      post('/email/unsubscribe?token=01KDVDNA00AA3S80T672BC3QYS.1798761600.forgedforgedforgedforg', {}),
+    expected: 400,
   },
   'GET /me': { request: () => get('/me'), expected: byCaller(200, 200, 200) },
   'PATCH /me': {

@@ -9,20 +9,17 @@ import { startLocalBackend } from '../../lib/local/backend.ts';
 import { assertContract, checkContractOf } from './contract.ts';
 import { assertNoSecrets } from './secret-scan.ts';
 
-/**
- * The whole local backend on the run's shared DynamoDB Local and synthesized app, with tables
- * of its own (a unique prefix) and the demo catalog seeded, so e2e files can run in parallel.
- * Every line it logs (emulator and functions) is kept; `stop()` fails if any holds a token,
- * a password, an Authorization value or a Stripe secret (test/support/secret-scan.ts).
- */
-export async function startTestBackend(
-  environment?: Record<string, string>,
-  options: {
-    log?: (line: string) => void;
-    /** Variables for one function (by logical id) only, e.g. an endpoint a fault test controls. */
-    functionEnvironment?: (logicalId: string) => Readonly<Record<string, string>>;
-  } = {},
-): Promise<ShopBackend> {
+interface TestBackendOptions {
+  log?: (line: string) => void;
+  /** Variables for one function (by logical id) only, e.g. an endpoint a fault test controls. */
+  functionEnvironment?: (logicalId: string) => Readonly<Record<string, string>>;
+}
+
+/** A backend of the shop on the run's DynamoDB Local and app, and every line it logged so far. */
+async function bootTestBackend(
+  environment: Record<string, string> | undefined,
+  options: TestBackendOptions,
+): Promise<{ backend: ShopBackend; lines: string[] }> {
   const lines: string[] = [];
   const shop = shopBackendOptions();
   const backend = await startLocalBackend({
@@ -45,12 +42,63 @@ export async function startTestBackend(
   // Every answer of this backend that call() receives is held to the OpenAPI document.
   checkContractOf(backend.url);
   if (backend.webSocketUrl) checkContractOf(backend.webSocketUrl);
+  return { backend, lines };
+}
+
+/** Fails when any of the lines holds a token, a password, an Authorization value or a Stripe secret. */
+function scanLines(backend: ShopBackend, what: string, lines: readonly string[]): void {
   const admin = backend.seeded?.admin;
+  assertNoSecrets(`${what} at ${backend.url}`, lines, admin ? [admin.password] : []);
+}
+
+/**
+ * The whole local backend on the run's shared DynamoDB Local and synthesized app, with tables
+ * of its own (a unique prefix) and the demo catalog seeded: for a file that needs a backend to
+ * itself (its own environment, faults, counts over the whole table). Every line it logs
+ * (emulator and functions) is kept; `stop()` fails if any holds a token, a password, an
+ * Authorization value or a Stripe secret (test/support/secret-scan.ts).
+ */
+export async function startTestBackend(
+  environment?: Record<string, string>,
+  options: TestBackendOptions = {},
+): Promise<ShopBackend> {
+  const { backend, lines } = await bootTestBackend(environment, options);
   return {
     ...backend,
     async stop() {
       await backend.stop();
-      assertNoSecrets(`the test backend at ${backend.url}`, lines, admin ? [admin.password] : []);
+      scanLines(backend, 'the test backend', lines);
+    },
+  };
+}
+
+/** The backend this worker's files share, started by the first that asks (see sharedTestBackend). */
+let shared: Promise<{ backend: ShopBackend; lines: string[] }> | undefined;
+
+/**
+ * The backend (default environment, demo catalog seeded) that the e2e files of one vitest worker
+ * share: booting a backend (table, seeding, every function's cold start) costs more than most
+ * files' tests, and the e2e project runs a worker's files one after the other in one module
+ * graph (`isolate: false`). A file that uses it makes its own data (new accounts, products,
+ * orders) and asserts only on that, never on counts over the whole table. Its `stop()` leaves the
+ * backend running for the next file and scans the lines logged since this file took it, as a
+ * backend of its own would be scanned. The worker's exit ends it.
+ */
+export async function sharedTestBackend(): Promise<ShopBackend> {
+  shared ??= bootTestBackend(undefined, {});
+  let booted: { backend: ShopBackend; lines: string[] };
+  try {
+    booted = await shared;
+  } catch (error) {
+    shared = undefined;
+    throw error;
+  }
+  const { backend, lines } = booted;
+  const from = lines.length;
+  return {
+    ...backend,
+    async stop() {
+      scanLines(backend, 'the shared test backend', lines.slice(from));
     },
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { CreateProductInput, Product } from '../../functions/catalog/model.ts';
 import type { HistoryEntry, Order } from '../../functions/orders/model.ts';
 import { signStripePayload, stripeEventBody } from '../../functions/payments/webhook.ts';
@@ -194,6 +194,8 @@ export interface StripeBackend {
   readonly orders: ReturnType<typeof ordersApi>;
   readonly admin: Session;
   readonly buyer: Session;
+  /** A new product (made by the admin) and the buyer's pending order of `quantity` of it. */
+  pendingOrder(product: Partial<CreateProductInput>, quantity?: number): Promise<Order>;
   stop(): Promise<void>;
 }
 
@@ -223,17 +225,41 @@ export async function startStripeBackend(
     adminSession(backend),
     accountsApi(backend.url).newCustomer(buyerLabel),
   ]);
+  const orders = ordersApi(backend.url);
   return {
     stripe,
     backend,
-    orders: ordersApi(backend.url),
+    orders,
     admin,
     buyer,
+    pendingOrder: async (product, quantity = 1) => {
+      const created = await orders.createProduct(admin.accessToken, product);
+      return orders.placed(buyer.accessToken, [{ productId: created.id, quantity }]);
+    },
     stop: async () => {
       await backend.stop();
       await stripe.stop();
     },
   };
+}
+
+/**
+ * The Stripe backend of the describe it is called in: started before its tests (with the
+ * options of `startStripeBackend`, resolved then), stopped after them. The answer is filled in
+ * from the describe's `beforeAll` on: read its fields inside hooks and tests.
+ */
+export function useStripeBackend(
+  buyerLabel: string,
+  options: () => Parameters<typeof startStripeBackend>[1] = () => ({}),
+): StripeBackend {
+  const fixture = {} as { -readonly [K in keyof StripeBackend]: StripeBackend[K] };
+  beforeAll(async () => {
+    Object.assign(fixture, await startStripeBackend(buyerLabel, options()));
+  });
+  afterAll(async () => {
+    await fixture.stop?.();
+  });
+  return fixture;
 }
 
 /** The payment intents a fake Stripe created for an order (their provider keys name the order). */

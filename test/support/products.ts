@@ -13,10 +13,18 @@ export function aProduct(overrides: Partial<Product> = {}): Product {
     price: 2999,
     currency: 'EUR',
     stock: 5,
+    images: [],
     createdAt: now,
     updatedAt: now,
     ...overrides,
   };
+}
+
+/** A valid product (see aProduct), stored in the table. */
+export async function storedProduct(overrides: Partial<Product> = {}): Promise<Product> {
+  const product = aProduct(overrides);
+  await putProduct(product);
+  return product;
 }
 
 /**

@@ -23,6 +23,10 @@ const PATTERNS: readonly { readonly kind: string; readonly pattern: RegExp }[] =
   // Stripe secret and restricted keys, and webhook signing secrets.
   { kind: 'Stripe secret', pattern: /\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]{4,}/ },
   { kind: 'Stripe webhook secret', pattern: /\bwhsec_[A-Za-z0-9+/=]{8,}/ },
+  // A full email address (issue 24: logs name a user by id, never by address).
+  { kind: 'email address', pattern: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/ },
+  // A one-click unsubscribe token: `<user id>.<expiry>.<16-byte MAC>` (functions/notifications).
+  { kind: 'unsubscribe token', pattern: /\b[0-9A-Z]{26}\.\d{9,11}\.[A-Za-z0-9_-]{22}(?![A-Za-z0-9_-])/ },
 ];
 
 /**

@@ -1,3 +1,4 @@
+import { afterAll } from 'vitest';
 import WebSocket from 'ws';
 import { frameViolations, isContractChecked } from './contract.ts';
 
@@ -119,4 +120,23 @@ export async function connect(url: string, token: string, options: SocketOptions
   const result = await openSocket(url, tokenProtocols(token), options);
   if (!result.ok) throw new Error(`The handshake was refused with ${result.status}.`);
   return result.socket;
+}
+
+/**
+ * The devices of the tests of the file (or describe) it is called in: the answer opens a socket
+ * to the backend's WebSocket API as a user and keeps it; every socket is closed after the tests,
+ * before the backend stops (call it after `useShop`).
+ */
+export function useDevices(shop: {
+  readonly backend: { readonly webSocketUrl?: string };
+}): (session: { readonly accessToken: string }) => Promise<TestSocket> {
+  const sockets: TestSocket[] = [];
+  afterAll(async () => {
+    await Promise.all(sockets.map((socket) => socket.close()));
+  });
+  return async (session) => {
+    const socket = await connect(shop.backend.webSocketUrl as string, session.accessToken);
+    sockets.push(socket);
+    return socket;
+  };
 }

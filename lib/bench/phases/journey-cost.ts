@@ -3,6 +3,8 @@ import type { InvokeOutcome } from '../../local/lambda/outcome.ts';
 import {
   chooseMemory,
   costPerMillion,
+  EMAILS_PER_ORDER,
+  emailCostPerThousandOrders,
   FULL_VCPU_MB,
   type FunctionUsage,
   INIT_BUDGET_MS,
@@ -135,6 +137,9 @@ function costSection(context: BenchContext, usage: readonly Usage[], failed: num
   );
   print(
     `  (endpoints only) + DynamoDB on-demand ($${PRICES.dynamoDbPerMillionReadUnits}/M RRU, $${PRICES.dynamoDbPerMillionWriteUnits}/M WRU), per million calls.`,
+  );
+  print(
+    `  Email: ${EMAILS_PER_ORDER} emails per order (placed, paid, shipped, delivered) at SES's $${PRICES.sesPerThousandEmails} per 1,000 = $${emailCostPerThousandOrders().toFixed(2)} per 1,000 orders (plus NotificationsSendEmails' invocations, in the table when a journey ran it).`,
   );
   print();
   return markdownTable(

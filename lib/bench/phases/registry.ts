@@ -1,5 +1,6 @@
 import type { BenchPhase } from '../phase.ts';
 import { coldPhase } from './cold.ts';
+import { devLoopPhase } from './dev-loop.ts';
 import { journeyPhase } from './journey.ts';
 import { scalePhase } from './scale.ts';
 import { synthPhase } from './synth.ts';
@@ -10,4 +11,11 @@ import { warmPhase } from './warm.ts';
  * new phase is one file beside this one and one entry here. The order matters where a phase
  * uses another's findings: the journey's cost model takes the cold imports when cold ran first.
  */
-export const PHASES: readonly BenchPhase[] = [synthPhase, coldPhase, journeyPhase, warmPhase, scalePhase];
+export const PHASES: readonly BenchPhase[] = [
+  synthPhase,
+  coldPhase,
+  journeyPhase,
+  warmPhase,
+  scalePhase,
+  devLoopPhase,
+];

@@ -45,6 +45,11 @@ export interface LocalApiGateway {
   /** The WebSocket API's URL (`ws://localhost:<port>/<stage>`), when the app has one. */
   readonly webSocketUrl?: string;
   readonly webSocket?: LocalWebSocketServer;
+  /**
+   * Serves the HTTP API of a new synthesis of the template (routes added or removed); the
+   * WebSocket API keeps the definition it started with.
+   */
+  update(resolver: TemplateResolver): void;
   stop(): Promise<void>;
 }
 
@@ -81,6 +86,10 @@ export async function startApiGateway(options: LocalApiGatewayOptions): Promise<
     url: server.url,
     webSocketUrl: webSocket?.url,
     webSocket,
+    update: (next) => {
+      const api = readApiDefinition(next);
+      server.update({ api, authorize: templateAuthorizers(next, api.apiId) });
+    },
     stop: async () => {
       await webSocket?.stop().catch(() => undefined);
       await server.stop();

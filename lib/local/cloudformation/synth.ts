@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { isSynthesisOf, sourceHash, stampSynthesis } from './synth-stamp.ts';
 
 export interface SynthOptions {
   /** Where the cloud assembly goes. */
@@ -21,24 +21,6 @@ export interface SynthOptions {
   readonly reuse?: boolean;
 }
 
-const STAMP = '.sources.sha256';
-
-function sourceHash(options: SynthOptions): string {
-  const hash = createHash('sha256');
-  for (const [name, value] of Object.entries(options.context)) hash.update(`${name}=${value}\n`);
-  const visit = (relative: string) => {
-    const full = path.join(options.projectRoot, relative);
-    if (!existsSync(full)) return;
-    if (statSync(full).isDirectory()) {
-      for (const name of readdirSync(full).sort()) visit(path.join(relative, name));
-    } else {
-      hash.update(`${relative}\n`).update(readFileSync(full));
-    }
-  };
-  for (const source of options.sources) visit(source);
-  return hash.digest('hex');
-}
-
 /**
  * Synthesizes a CDK app into `outdir`, in process, with the same code path as `cdk synth` and
  * the context of cdk.json. Bundles are built by esbuild, locally. Answers whether it synthesized
@@ -46,10 +28,8 @@ function sourceHash(options: SynthOptions): string {
  */
 export function synthesizeApp(options: SynthOptions): { synthesized: boolean } {
   const { outdir } = options;
-  const stampFile = path.join(outdir, STAMP);
   const hash = options.reuse ? sourceHash(options) : undefined;
-  if (hash && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === hash)
-    return { synthesized: false };
+  if (hash && isSynthesisOf(outdir, hash)) return { synthesized: false };
   if (options.reuse) rmSync(outdir, { recursive: true, force: true });
   const cdkJson = JSON.parse(readFileSync(path.join(options.projectRoot, 'cdk.json'), 'utf8')) as {
     context?: Record<string, unknown>;
@@ -64,6 +44,6 @@ export function synthesizeApp(options: SynthOptions): { synthesized: boolean } {
   const app = new App({ outdir, context });
   options.build(app);
   app.synth();
-  if (hash) writeFileSync(stampFile, hash);
+  if (hash) stampSynthesis(outdir, hash);
   return { synthesized: true };
 }

@@ -81,6 +81,14 @@ export interface LocalEndpoints {
   readonly webSocketEndpoint: string;
   /** The local SQS endpoint; queue URLs are `<endpoint>/<account>/<name>`. */
   readonly sqsEndpoint: string;
+  /** The local S3 endpoint (`http://127.0.0.1:<port>`); objects are `<endpoint>/<bucket>/<key>`. */
+  readonly s3Endpoint: string;
+}
+
+/** A bucket's local name: the template's `BucketName`, else lower-case `<stack>-<logical id>` (S3 allows 63 characters). */
+export function localBucketName(stackName: string, logicalId: string, resource: CfnResource): string {
+  const given = resource.Properties?.BucketName;
+  return typeof given === 'string' ? given : `${stackName}-${logicalId}`.toLowerCase().slice(0, 63);
 }
 
 /**
@@ -92,6 +100,7 @@ export function localPhysicalResource(
   logicalId: string,
   resource: CfnResource,
   endpoints: LocalEndpoints,
+  template: CfnTemplate = { Resources: {} },
 ): PhysicalResource {
   const { tableNamePrefix, apiEndpoint } = endpoints;
   const arn = (service: string, rest: string) =>
@@ -124,6 +133,31 @@ export function localPhysicalResource(
       const url = `${endpoints.sqsEndpoint}/${LOCAL_ACCOUNT}/${name}`;
       return { ref: url, attributes: { Arn: arn('sqs', name), QueueName: name, QueueUrl: url } };
     }
+    case 'AWS::S3::Bucket': {
+      const name = localBucketName(stackName, logicalId, resource);
+      // Path-style addresses of the local S3 stand in for the bucket's domain names.
+      const host = `${new URL(endpoints.s3Endpoint).host}/${name}`;
+      return {
+        ref: name,
+        attributes: { Arn: `arn:aws:s3:::${name}`, DomainName: host, RegionalDomainName: host },
+      };
+    }
+    case 'AWS::CloudFront::Distribution': {
+      // Locally the distribution is its first S3 origin, read through the local S3 (which
+      // serves that bucket without a signature): its domain name is that bucket's address.
+      const config = resource.Properties?.DistributionConfig as
+        | { Origins?: { DomainName?: unknown }[] }
+        | undefined;
+      const getAtt = (config?.Origins?.[0]?.DomainName as { 'Fn::GetAtt'?: [string, string] } | undefined)?.[
+        'Fn::GetAtt'
+      ];
+      const origin = getAtt ? template.Resources[getAtt[0]] : undefined;
+      const domainName =
+        getAtt && origin
+          ? `${new URL(endpoints.s3Endpoint).host}/${localBucketName(stackName, getAtt[0], origin)}`
+          : `${logicalId.toLowerCase()}.cloudfront.local`;
+      return { ref: logicalId, attributes: { DomainName: domainName, Id: logicalId } };
+    }
     case 'AWS::IAM::Role':
       return { ref: logicalId, attributes: { Arn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${logicalId}` } };
     case 'AWS::Logs::LogGroup':
@@ -145,6 +179,8 @@ export class TemplateResolver {
   private readonly exports = new Map<string, { stackName: string; value: unknown }>();
 
   readonly assembly: CloudAssembly;
+  /** Where the local stand-ins listen (a new synthesis is resolved against the same ones). */
+  readonly endpoints: LocalEndpoints;
 
   constructor(assembly: CloudAssembly, options: Partial<LocalEndpoints> = {}) {
     this.assembly = assembly;
@@ -153,12 +189,14 @@ export class TemplateResolver {
       apiEndpoint: options.apiEndpoint ?? 'http://localhost:3000',
       webSocketEndpoint: options.webSocketEndpoint ?? 'ws://localhost:3001',
       sqsEndpoint: options.sqsEndpoint ?? 'http://localhost:9324',
+      s3Endpoint: options.s3Endpoint ?? 'http://127.0.0.1:4569',
     };
+    this.endpoints = endpoints;
     for (const { stackName, template } of assembly.stacks) {
       for (const [logicalId, resource] of Object.entries(template.Resources)) {
         this.physical.set(
           `${stackName}/${logicalId}`,
-          localPhysicalResource(stackName, logicalId, resource, endpoints),
+          localPhysicalResource(stackName, logicalId, resource, endpoints, template),
         );
       }
       for (const output of Object.values(template.Outputs ?? {})) {

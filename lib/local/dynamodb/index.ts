@@ -22,6 +22,8 @@ export interface LocalDynamoDbOptions {
   readonly port?: number;
   /** Keep DynamoDB Local's data in `<dataDir>/dynamodb`; in memory when omitted. */
   readonly dataDir?: string;
+  /** A DynamoDB Local started ahead (while the app synthesizes, say): used, and stopped with the rest. */
+  readonly started?: Promise<DynamoDbLocal>;
 }
 
 export interface LocalDynamoDb extends LocalService {
@@ -36,13 +38,14 @@ export interface LocalDynamoDb extends LocalService {
 /** DynamoDB Local (started, or the one at `endpoint`) with the template's tables in it. */
 export async function startDynamoDb(options: LocalDynamoDbOptions): Promise<LocalDynamoDb> {
   let launched: DynamoDbLocal | undefined;
-  if (!options.endpoint) {
+  if (options.started) launched = await options.started;
+  else if (!options.endpoint) {
     launched = await startDynamoDbLocal({
       port: options.port,
       dbPath: options.dataDir ? path.join(options.dataDir, 'dynamodb') : undefined,
     });
   }
-  const endpoint = options.endpoint ?? (launched as DynamoDbLocal).endpoint;
+  const endpoint = launched?.endpoint ?? (options.endpoint as string);
   const stop = async () => {
     await launched?.stop();
   };

@@ -46,8 +46,10 @@ export interface LocalFunctionOptions {
  * starting one more (lib/local/lambda/limits.ts).
  */
 export class LocalFunction {
-  readonly spec: FunctionSpec;
+  #spec: FunctionSpec;
   private readonly idle: Instance[] = [];
+  /** Environments of replaced code still busy with a request: they finish it, then go. */
+  private readonly retired = new Set<Instance>();
   private readonly all = new Set<Instance>();
   private readonly onLog: (line: string) => void;
   private readonly runtime: LocalRuntime;
@@ -59,11 +61,16 @@ export class LocalFunction {
   constructor(spec: FunctionSpec, options: LocalFunctionOptions | ((line: string) => void) = {}) {
     const { onLog, runtime } =
       typeof options === 'function' ? { onLog: options, runtime: undefined } : options;
-    this.spec = spec;
+    this.#spec = spec;
     this.onLog = onLog ?? ((line) => console.log(line));
     this.runtime = runtime ?? new LocalRuntime();
     this.pool = this.runtime.poolFor(spec);
     this.slots = new Semaphore(this.runtime.limits.functionConcurrency);
+  }
+
+  /** Its code and configuration; `replace` swaps them. */
+  get spec(): FunctionSpec {
+    return this.#spec;
   }
 
   /** Execution environments alive now (busy or idle). */
@@ -252,7 +259,7 @@ export class LocalFunction {
   }
 
   private putIdle(instance: Instance): void {
-    if (!instance.alive) {
+    if (!instance.alive || this.retired.has(instance)) {
       this.discard(instance);
       return;
     }
@@ -275,6 +282,8 @@ export class LocalFunction {
   private discard(instance: Instance): void {
     clearTimeout(instance.idleTimer);
     this.all.delete(instance);
+    this.retired.delete(instance);
+    if (this.retired.size === 0) for (const drained of this.drained.splice(0)) drained();
     const index = this.idle.indexOf(instance);
     if (index >= 0) this.idle.splice(index, 1);
     void instance.worker.terminate();
@@ -292,12 +301,39 @@ export class LocalFunction {
     return busy.length;
   }
 
+  private readonly drained: (() => void)[] = [];
+
+  /**
+   * Deploys new code or configuration (`npm start`'s watch mode), as an update of the function
+   * does: idle environments are shut down at once, busy ones finish their request on the old
+   * code and are shut down then, and every later request starts an environment of the new spec.
+   * Resolves once no environment of the old code is left. The concurrency pool stays the one
+   * the function started with (a changed reserved concurrency applies on the next start).
+   */
+  replace(spec: FunctionSpec): Promise<void> {
+    this.#spec = spec;
+    for (const instance of this.idle.splice(0)) this.discard(instance);
+    for (const instance of this.all) this.retired.add(instance);
+    if (this.retired.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
+  }
+
+  /**
+   * Takes the same code from another directory (a new synthesis staged the same bundle there):
+   * environments stay warm, later ones start from `spec`.
+   */
+  relocate(spec: FunctionSpec): void {
+    this.#spec = spec;
+  }
+
   /** Shuts every execution environment down. */
   async stop(): Promise<void> {
     const instances = [...this.all];
     for (const instance of instances) clearTimeout(instance.idleTimer);
     this.all.clear();
     this.idle.length = 0;
+    this.retired.clear();
+    for (const drained of this.drained.splice(0)) drained();
     await Promise.all(instances.map((instance) => instance.worker.terminate()));
   }
 }

@@ -95,3 +95,26 @@ export function functionSpecOf(
     },
   };
 }
+
+/** The same function with its bundle in another directory (a rebuilt bundle, in watch mode). */
+export function withCodeDir(spec: FunctionSpec, codeDir: string): FunctionSpec {
+  return { ...spec, codeDir, environment: { ...spec.environment, LAMBDA_TASK_ROOT: codeDir } };
+}
+
+/**
+ * Whether two specs run the same code the same way. A bundle staged by CDK sits in a directory
+ * named by its content's hash (`asset.<hash>`), so the same name in another cloud assembly is the
+ * same code.
+ */
+export function sameFunction(a: FunctionSpec, b: FunctionSpec): boolean {
+  const comparable = (spec: FunctionSpec) => {
+    const name = path.basename(spec.codeDir);
+    const code = name.startsWith('asset.') ? name : spec.codeDir;
+    return JSON.stringify({
+      ...spec,
+      codeDir: code,
+      environment: { ...spec.environment, LAMBDA_TASK_ROOT: code },
+    });
+  };
+  return comparable(a) === comparable(b);
+}

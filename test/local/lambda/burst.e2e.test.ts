@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../../functions/messages/model.ts';
-import type { ShopBackend } from '../../../lib/demo/backend-hooks.ts';
 import { LOCAL_THROTTLE_HEADER } from '../../../lib/local/apigateway/http/server.ts';
 import { DEFAULT_RUNTIME_LIMITS } from '../../../lib/local/lambda/limits.ts';
-import { accountsApi, bearer, type Session } from '../../support/accounts-api.ts';
+import { bearer, type Session } from '../../support/accounts-api.ts';
 import { functionOf } from '../../support/forged-tokens.ts';
-import { startTestBackend } from '../../support/local-api.ts';
-import { messagesApi } from '../../support/messages-api.ts';
+import { useShop } from '../../support/shop.ts';
 
 const BURST = 100;
 
@@ -49,31 +47,25 @@ const countsOf = (answers: readonly Answer[]): Record<number, number> => {
 };
 
 describe('a burst of parallel sends to one cold function through the local API', () => {
-  let backend: ShopBackend;
+  // Its own backend: the test counts the function's environments.
+  const shop = useShop({ own: true });
   let alice: Session;
   let conversationId: string;
 
   beforeAll(async () => {
-    backend = await startTestBackend();
-    const accounts = accountsApi(backend.url);
-    const [a, bob] = await Promise.all([accounts.newCustomer('alice'), accounts.newCustomer('bob')]);
+    const [a, bob] = await Promise.all([
+      shop.accounts.newCustomer('alice'),
+      shop.accounts.newCustomer('bob'),
+    ]);
     alice = a;
-    conversationId = (
-      await messagesApi(backend.url).started(alice.accessToken, { participantId: bob.user.id })
-    ).id;
-  });
-
-  afterAll(async () => {
-    await backend?.stop();
+    conversationId = (await shop.messages.started(alice.accessToken, { participantId: bob.user.id })).id;
   });
 
   it(`answers ${BURST} parallel sends only with 201 or 429, and every 201 is a stored message`, async () => {
     const ids = Array.from({ length: BURST }, () => randomUUID());
-    const answers = await Promise.all(
-      ids.map((id) => send(backend.url, alice.accessToken, conversationId, id)),
-    );
+    const answers = await Promise.all(ids.map((id) => send(shop.api, alice.accessToken, conversationId, id)));
     const counts = countsOf(answers);
-    const environments = functionOf(backend, 'MessagesSendMessage').instanceCount;
+    const environments = functionOf(shop.backend, 'MessagesSendMessage').instanceCount;
     const throttles = answers.filter((a) => a.throttle).length;
     console.log(
       `[burst] ${BURST} parallel sends to a cold function: ${JSON.stringify(counts)} (${throttles} local throttles), ${environments} environments`,
@@ -96,17 +88,17 @@ describe('a burst of parallel sends to one cold function through the local API',
     }
 
     // Every 201 is a stored message, and nothing else was stored.
-    const stored = await messagesApi(backend.url).allMessages(alice.accessToken, conversationId);
+    const stored = await shop.messages.allMessages(alice.accessToken, conversationId);
     const answered = answers.filter((a) => a.status === 201).map((a) => (a.body as unknown as Message).id);
     expect(stored.map((m) => m.id).sort()).toEqual([...answered].sort());
 
     // A client retrying every send (same clientMessageId) gets the stored message again, never a double.
     const sent = ids.filter((_, i) => answers[i]?.status === 201);
     const retries = await Promise.all(
-      sent.map((id) => send(backend.url, alice.accessToken, conversationId, id)),
+      sent.map((id) => send(shop.api, alice.accessToken, conversationId, id)),
     );
     expect(retries.map((r) => [r.status, r.replayed])).toEqual(sent.map(() => [201, true]));
-    const after = await messagesApi(backend.url).allMessages(alice.accessToken, conversationId);
+    const after = await shop.messages.allMessages(alice.accessToken, conversationId);
     expect(after).toHaveLength(stored.length);
   }, 240_000);
 });

@@ -28,6 +28,11 @@ export interface ApiServerOptions {
 export interface ApiServer {
   readonly url: string;
   readonly port: number;
+  /**
+   * Serves another definition of the API from now on (a new synthesis: routes added or
+   * removed, other authorizers); requests already routed finish as they were.
+   */
+  update(changes: Pick<ApiServerOptions, 'api' | 'authorize'>): void;
   stop(): Promise<void>;
 }
 
@@ -209,15 +214,27 @@ function answerWithOutcome(
   finish(response.status, note, answeredBy);
 }
 
+/** What requests are served with: the options, and what is derived from them once. */
+interface Serving {
+  readonly options: ApiServerOptions;
+  readonly cors: CorsConfig | undefined;
+  readonly selectRoute: ReturnType<typeof routeSelector>;
+}
+
+const serving = (options: ApiServerOptions): Serving => ({
+  options,
+  cors: withExtraOrigins(options.api.cors, options.extraCorsOrigins ?? []),
+  selectRoute: routeSelector(options.api.routes),
+});
+
 /** One request through the HTTP API: quotas, preflight, route, authorizer, function, answer. */
 function requestHandler(
-  options: ApiServerOptions,
+  current: () => Serving,
   log: EmulatorLog,
 ): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
-  const { api, functions } = options;
-  const cors = withExtraOrigins(api.cors, options.extraCorsOrigins ?? []);
-  const selectRoute = routeSelector(api.routes);
   return async (req, res) => {
+    const { options, cors, selectRoute } = current();
+    const { functions } = options;
     const started = performance.now();
     // API Gateway's request id: in the event, and on every answer (`apigw-requestid`), its own too.
     const requestId = randomUUID();
@@ -289,7 +306,8 @@ function requestHandler(
  */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const log: EmulatorLog = options.log ?? ((line: string) => console.log(line));
-  const handle = requestHandler(options, log);
+  let current = serving(options);
+  const handle = requestHandler(() => current, log);
   // A request that fails in the emulator itself answers a bare 500 (if it still can) and is
   // logged; it never becomes an unhandled rejection that ends `npm start`.
   const server = http.createServer({ maxHeaderSize: NODE_MAX_HEADER_BYTES }, (req, res) =>
@@ -305,5 +323,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }),
   );
   const port = await listen(server, options.port, options.host ?? '127.0.0.1');
-  return { url: `http://localhost:${port}`, port, stop: () => closeServer(server) };
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    update: (changes) => {
+      current = serving({ ...current.options, ...changes });
+    },
+    stop: () => closeServer(server),
+  };
 }

@@ -1,0 +1,482 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { App, type CfnResource, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { openApiDocument } from '../../lib/api/openapi.ts';
+import { DEFAULT_ROUTE, ROUTES, type RouteDefinition, routeKey } from '../../lib/api/routes.ts';
+import { deployedSchedules, SCHEDULES } from '../../lib/api/schedules.ts';
+import { stackNames } from '../../lib/app.ts';
+import { ENVIRONMENT_NAMES, environmentConfig } from '../../lib/config/environments.ts';
+import { FUNCTION_MEMORY_MB } from '../../lib/config/function-memory.ts';
+import {
+  ENTRY_METADATA,
+  EndpointFunction,
+  FUNCTION_ID_METADATA,
+} from '../../lib/constructs/endpoint-function.ts';
+import { SHOP_TABLE_INDEXES, ShopTable, TTL_ATTRIBUTE } from '../../lib/constructs/shop-table.ts';
+import {
+  actionsOf,
+  type CfnResourceJson,
+  environmentOf,
+  functionLogicalId,
+  httpApiOf,
+  onlyResource,
+  type PolicyStatementJson,
+  referencedLogicalId,
+  resourcesOfType,
+  statementsOfFunction,
+  synthesizeShop,
+  templateValidationFindings,
+  webSocketApiOf,
+  wildcardGrants,
+} from './shop-app.ts';
+
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:TransactWriteItems',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
+];
+/** What a read-only function may be allowed to do: point reads and Queries, nothing else. */
+const READ_ONLY_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:DescribeTable',
+];
+const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+/** Image objects: keys generated per image, under one prefix of one bucket (lib/stacks/media-stack.ts). */
+const IMAGE_OBJECT_ACTIONS = ['s3:PutObject', 's3:DeleteObject'];
+
+const tableActions = (statements: readonly PolicyStatementJson[]) =>
+  actionsOf(statements.filter((s) => s.Effect === 'Allow')).filter((action) =>
+    action.startsWith('dynamodb:'),
+  );
+
+describe('every environment', () => {
+  it.each(ENVIRONMENT_NAMES)('synthesizes the %s data, API, events and alarms stacks', (name) => {
+    const { assembly } = synthesizeShop(name);
+    const names = stackNames(name);
+    expect(assembly.stacks.map((stack) => stack.stackName).sort()).toEqual(
+      [names.api, names.data, names.media, names.events, names.alarms].sort(),
+    );
+  });
+
+  it.each(ENVIRONMENT_NAMES)('keeps every %s stack well under CloudFormation’s 500 resources', (name) => {
+    const { assembly } = synthesizeShop(name);
+    for (const stack of assembly.stacks) {
+      const count = Object.keys((stack.template as { Resources?: object }).Resources ?? {}).length;
+      // Headroom for a few more routes (about 8 resources each) before a stack must be split.
+      expect(count, stack.stackName).toBeLessThan(460);
+    }
+  });
+
+  it.each(ENVIRONMENT_NAMES)('synthesizes %s offline: no context lookups, no account or region', (name) => {
+    const { assembly, stacks } = synthesizeShop(name);
+    expect(assembly.manifest.missing ?? []).toEqual([]);
+    for (const stack of assembly.stacks) {
+      expect(stack.environment.account).toBe('unknown-account');
+      expect(stack.environment.region).toBe('unknown-region');
+    }
+    expect(stacks.api.dependencies).toContain(stacks.data);
+    expect(stacks.events.dependencies).toEqual(expect.arrayContaining([stacks.data, stacks.api]));
+    expect(stacks.alarms.dependencies).toEqual(expect.arrayContaining([stacks.data, stacks.api]));
+  });
+
+  it.each(ENVIRONMENT_NAMES)(
+    'synthesizes %s templates that pass CloudFormation template validation',
+    (name) => {
+      expect(templateValidationFindings(synthesizeShop(name).assembly)).toEqual([]);
+    },
+  );
+
+  it.each(ENVIRONMENT_NAMES)('allows CORS from the %s origins only, none of another environment', (name) => {
+    const { api, config } = synthesizeShop(name);
+    const [, httpApi] = httpApiOf(api);
+    const cors = httpApi.Properties?.CorsConfiguration as { AllowOrigins?: string[] } | undefined;
+    expect(config.corsOrigins.length).toBeGreaterThan(0);
+    expect(cors?.AllowOrigins).toEqual(config.corsOrigins);
+    expect(cors?.AllowOrigins).not.toContain('*');
+    const foreign = ENVIRONMENT_NAMES.filter((other) => other !== name)
+      .flatMap((other) => environmentConfig(other).corsOrigins)
+      .filter((origin) => !config.corsOrigins.includes(origin));
+    for (const origin of foreign) expect(cors?.AllowOrigins).not.toContain(origin);
+    // Only local and dev serve a web client from a developer's machine; the rest are https only.
+    if (name === 'staging' || name === 'prod') {
+      for (const origin of config.corsOrigins) expect(origin).toMatch(/^https:\/\//);
+    }
+  });
+
+  it.each(ENVIRONMENT_NAMES)(
+    'lets %s functions log at the logger’s level: Lambda’s application log level matches it',
+    (name) => {
+      const { assembly, config } = synthesizeShop(name);
+      const system = config.logLevel === 'ERROR' ? 'WARN' : config.logLevel;
+      let functions = 0;
+      for (const stack of assembly.stacks) {
+        const resources = (stack.template as { Resources: Record<string, CfnResourceJson> }).Resources;
+        for (const [id, resource] of Object.entries(resources)) {
+          const variables = (
+            resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined
+          )?.Variables;
+          // Ours are the functions whose logger reads POWERTOOLS_LOG_LEVEL (not CDK's own helpers).
+          if (resource.Type !== 'AWS::Lambda::Function' || variables?.POWERTOOLS_LOG_LEVEL === undefined)
+            continue;
+          functions++;
+          expect(variables.POWERTOOLS_LOG_LEVEL, id).toBe(config.logLevel);
+          expect(resource.Properties?.LoggingConfig, id).toMatchObject({
+            LogFormat: 'JSON',
+            ApplicationLogLevel: config.logLevel,
+            SystemLogLevel: system,
+          });
+        }
+      }
+      expect(functions).toBeGreaterThan(ROUTES.length);
+      if (name === 'dev') expect(config.logLevel).toBe('DEBUG');
+    },
+  );
+
+  it.each(ENVIRONMENT_NAMES)(
+    'deploys the simulated-payments schedule in %s only where the payment provider is simulated',
+    (name) => {
+      const { api, config, stacks } = synthesizeShop(name);
+      const simulated = stacks.api.functions.has('PaymentsCompleteSimulatedPayments');
+      expect(simulated).toBe(config.paymentProvider === 'simulated');
+      expect(simulated).toBe(name === 'local' || name === 'dev');
+      const rules = Object.values(resourcesOfType(api, 'AWS::Events::Rule')).map((rule) =>
+        String(rule.Properties?.Description),
+      );
+      expect(rules.some((description) => description.includes('simulated payments'))).toBe(simulated);
+      expect(rules).toHaveLength(deployedSchedules(config).length);
+      expect(deployedSchedules(config).length).toBe(SCHEDULES.length - (simulated ? 0 : 1));
+    },
+  );
+
+  it.each(ENVIRONMENT_NAMES)('tells the %s reference page the URL of the WebSocket API', (name) => {
+    const shop = synthesizeShop(name);
+    const [webSocketApiId] = webSocketApiOf(shop);
+    const url = environmentOf(shop.api, functionLogicalId(shop, 'SystemGetDocs')).WEBSOCKET_URL;
+    expect(url).toEqual({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [webSocketApiId, 'ApiEndpoint'] }, `/${name}`]],
+    });
+    // The same URL is the API stack's output (the events stack, which builds the stage, imports the API).
+    const outputs = shop.api.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.WebSocketUrl?.Value).toEqual(url);
+    // Only the page needs it.
+    const others = ROUTES.filter((route) => route.id !== 'SystemGetDocs');
+    expect(others).toHaveLength(ROUTES.length - 1);
+    for (const route of others)
+      expect(
+        environmentOf(shop.api, functionLogicalId(shop, route.id)).WEBSOCKET_URL,
+        route.id,
+      ).toBeUndefined();
+  });
+
+  it('rejects an unknown environment name with the list of valid names', () => {
+    expect(() => environmentConfig('nope')).toThrow(`Valid names: ${ENVIRONMENT_NAMES.join(', ')}.`);
+    expect(() => environmentConfig('nope')).toThrow('"nope"');
+  });
+
+  it('rejects a missing environment name with the list of valid names', () => {
+    expect(() => environmentConfig(undefined)).toThrow(`valid names: ${ENVIRONMENT_NAMES.join(', ')}.`);
+    expect(() => environmentConfig('')).toThrow(`valid names: ${ENVIRONMENT_NAMES.join(', ')}.`);
+  });
+});
+
+describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
+  const shop = () => synthesizeShop(name);
+
+  it('have one on-demand table keyed by pk and sk', () => {
+    const [, table] = onlyResource(shop().data, 'AWS::DynamoDB::Table');
+    expect(table.Properties?.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(table.Properties?.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+  });
+
+  it('index the table with gsi1 (gsi1pk/gsi1sk) and gsi2 (gsi2pk/gsi2sk), all string keys', () => {
+    shop().data.hasResourceProperties('AWS::DynamoDB::Table', {
+      AttributeDefinitions: Match.arrayWith(
+        ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'].map((attribute) => ({
+          AttributeName: attribute,
+          AttributeType: 'S',
+        })),
+      ),
+      GlobalSecondaryIndexes: ['gsi1', 'gsi2'].map((index) => ({
+        IndexName: index,
+        KeySchema: [
+          { AttributeName: `${index}pk`, KeyType: 'HASH' },
+          { AttributeName: `${index}sk`, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    });
+  });
+
+  it('expire items through the TTL attribute and stream NEW_AND_OLD_IMAGES', () => {
+    shop().data.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+  });
+
+  it('run every function on Node.js 24 and arm64 with an explicit timeout and memory size', () => {
+    const functions = Object.entries(resourcesOfType(shop().api, 'AWS::Lambda::Function'));
+    expect(functions).toHaveLength(ROUTES.length + 1 + deployedSchedules(shop().config).length);
+    for (const [id, fn] of functions) {
+      const { Runtime, Architectures, Timeout, MemorySize } = fn.Properties ?? {};
+      expect({ id, Runtime, Architectures }).toEqual({ id, Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+      // API Gateway gives up on an integration after 30 s; a longer timeout would only hide that.
+      expect(Timeout, id).toBeGreaterThanOrEqual(1);
+      expect(Timeout, id).toBeLessThanOrEqual(29);
+      expect(MemorySize, id).toBeGreaterThanOrEqual(128);
+    }
+  });
+
+  it('run every function without source maps parsed at init, with its tuned memory and its entry in metadata', () => {
+    for (const [id, fn] of Object.entries(resourcesOfType(shop().api, 'AWS::Lambda::Function'))) {
+      const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables;
+      // Node would parse the whole map at every cold start; stacks are mapped lazily instead.
+      expect(variables?.NODE_OPTIONS, id).toBeUndefined();
+      const entry = fn.Metadata?.[ENTRY_METADATA];
+      expect(typeof entry, id).toBe('string');
+      const functionId = fn.Metadata?.[FUNCTION_ID_METADATA];
+      expect(typeof functionId, id).toBe('string');
+      expect(fn.Properties?.MemorySize, id).toBe(
+        FUNCTION_MEMORY_MB[functionId as string] ?? shop().config.functionMemoryMb,
+      );
+    }
+  });
+
+  it('log every function to its own explicit log group with the environment’s retention', () => {
+    const logGroups = resourcesOfType(shop().api, 'AWS::Logs::LogGroup');
+    const seen = new Set<string>();
+    for (const [id, fn] of Object.entries(resourcesOfType(shop().api, 'AWS::Lambda::Function'))) {
+      const logging = fn.Properties?.LoggingConfig as { LogGroup?: unknown; LogFormat?: string } | undefined;
+      const logGroupId = referencedLogicalId(logging?.LogGroup);
+      expect(logGroupId, `${id} has no explicit log group`).toBeDefined();
+      const logGroup = logGroups[logGroupId ?? ''];
+      expect(logGroup?.Properties?.RetentionInDays, id).toBe(shop().config.logRetention);
+      expect(logging?.LogFormat, id).toBe('JSON');
+      seen.add(logGroupId ?? '');
+    }
+    expect(seen.size, 'functions share log groups').toBe(
+      ROUTES.length + 1 + deployedSchedules(shop().config).length,
+    );
+  });
+
+  it('speak payload format 2.0 to every function', () => {
+    const integrations = Object.values(resourcesOfType(shop().api, 'AWS::ApiGatewayV2::Integration'));
+    expect(integrations).toHaveLength(ROUTES.length + 1);
+    for (const integration of integrations) {
+      expect(integration.Properties).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+      });
+    }
+  });
+});
+
+describe('prod stacks', () => {
+  it('protect the table: PITR and deletion protection on, retained on delete and on replacement', () => {
+    const { data } = synthesizeShop('prod');
+    data.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
+    });
+  });
+
+  it('retain the cursor signing key', () => {
+    synthesizeShop('prod').data.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+});
+
+describe('dev stacks', () => {
+  it('delete the table with the stack: no deletion protection, no PITR', () => {
+    const [, table] = onlyResource(synthesizeShop('dev').data, 'AWS::DynamoDB::Table');
+    expect(table.DeletionPolicy).toBe('Delete');
+    expect(table.UpdateReplacePolicy).toBe('Delete');
+    expect(table.Properties?.DeletionProtectionEnabled).not.toBe(true);
+    expect(table.Properties?.PointInTimeRecoverySpecification).not.toEqual({
+      PointInTimeRecoveryEnabled: true,
+    });
+  });
+});
+
+/** The route key of every AWS::ApiGatewayV2::Route, and the function its integration invokes. */
+function synthesizedRoutes(): Map<string, string | undefined> {
+  const { api } = synthesizeShop('prod');
+  const integrations = resourcesOfType(api, 'AWS::ApiGatewayV2::Integration');
+  const routes = new Map<string, string | undefined>();
+  for (const route of Object.values(resourcesOfType(api, 'AWS::ApiGatewayV2::Route'))) {
+    const key = String(route.Properties?.RouteKey);
+    expect(routes.has(key), `${key} is defined twice`).toBe(false);
+    // Target: { "Fn::Join": ["", ["integrations/", { "Ref": "<integration>" }]] }
+    const target = route.Properties?.Target as { 'Fn::Join': [string, unknown[]] } | undefined;
+    const integrationId = referencedLogicalId(target?.['Fn::Join'][1][1]);
+    const integration = integrations[integrationId ?? ''];
+    routes.set(key, referencedLogicalId(integration?.Properties?.IntegrationUri));
+  }
+  return routes;
+}
+
+describe('the route table', () => {
+  it('is exactly the set of routes in the synthesized API, plus $default', () => {
+    const expected = [...ROUTES.map(routeKey), DEFAULT_ROUTE.routeKey].sort();
+    expect([...synthesizedRoutes().keys()].sort()).toEqual(expected);
+  });
+
+  it.each(ROUTES.map((route) => [routeKey(route), route] as const))(
+    '%s is integrated with the function built from its handler entry',
+    (_key, route) => {
+      const target = synthesizedRoutes().get(routeKey(route));
+      expect(target).toBe(functionLogicalId(synthesizeShop('prod'), route.id));
+      expect(target?.startsWith(`${route.id}Function`)).toBe(true);
+    },
+  );
+
+  it('sends everything else ($default) to the not-found function', () => {
+    const target = synthesizedRoutes().get(DEFAULT_ROUTE.routeKey);
+    expect(target).toBe(functionLogicalId(synthesizeShop('prod'), DEFAULT_ROUTE.id));
+    expect(target?.startsWith(`${DEFAULT_ROUTE.id}Function`)).toBe(true);
+  });
+
+  it('gives every route its own function', () => {
+    const targets = [...synthesizedRoutes().values()];
+    expect(new Set(targets).size).toBe(targets.length);
+  });
+});
+
+const byTableAccess = (access: RouteDefinition['table']) =>
+  ROUTES.filter((route) => route.table === access).map((route) => [routeKey(route), route] as const);
+
+describe('least privilege', () => {
+  const prod = () => synthesizeShop('prod');
+  const statementsOf = (id: string) => statementsOfFunction(prod().api, functionLogicalId(prod(), id));
+
+  it.each(byTableAccess('read'))(
+    '%s (table: read) may only read the table and its indexes',
+    (_key, route) => {
+      const statements = statementsOf(route.id);
+      const actions = tableActions(statements);
+      expect(actions.length).toBeGreaterThan(0);
+      expect(actions.filter((action) => !READ_ONLY_ACTIONS.includes(action))).toEqual([]);
+      expect(actions.filter((action) => WRITE_ACTIONS.includes(action))).toEqual([]);
+      const tableResources = statements.filter((s) => tableActions([s]).length > 0).map((s) => s.Resource);
+      expect(JSON.stringify(tableResources)).not.toContain('*');
+      expect(environmentOf(prod().api, functionLogicalId(prod(), route.id))).toHaveProperty('TABLE_NAME');
+    },
+  );
+
+  it.each([...byTableAccess('none'), [DEFAULT_ROUTE.routeKey, DEFAULT_ROUTE] as const])(
+    '%s (table: none) has no table access and no TABLE_NAME',
+    (_key, route) => {
+      const statements = statementsOf(route.id);
+      expect(statements.length).toBeGreaterThan(0);
+      expect(actionsOf(statements).filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
+      expect(environmentOf(prod().api, functionLogicalId(prod(), route.id))).not.toHaveProperty('TABLE_NAME');
+    },
+  );
+
+  it.each([
+    ...ROUTES.map((route) => [routeKey(route), route] as const),
+    [DEFAULT_ROUTE.routeKey, DEFAULT_ROUTE] as const,
+  ])('%s reads only the secrets the route table lists', (_key, route) => {
+    const listed: readonly string[] = 'secrets' in route ? (route.secrets ?? []) : [];
+    const statements = statementsOf(route.id);
+    const secretActions = actionsOf(statements).filter((action) => action.startsWith('secretsmanager:'));
+    const environment = environmentOf(prod().api, functionLogicalId(prod(), route.id));
+    for (const [secret, variable] of [
+      ['cursor', 'CURSOR_SECRET_ARN'],
+      ['signingKey', 'SIGNING_KEY_SECRET_ARN'],
+    ] as const) {
+      if (listed.includes(secret)) expect(environment).toHaveProperty(variable);
+      else expect(environment).not.toHaveProperty(variable);
+    }
+    if (listed.length > 0) expect(secretActions).toContain('secretsmanager:GetSecretValue');
+    else expect(secretActions).toEqual([]);
+  });
+
+  it('grants no function a wildcard resource except X-Ray trace upload, its own log streams and image objects under one prefix', () => {
+    const wildcards: string[] = [];
+    for (const { functionId: id, resource, text, actions } of wildcardGrants(prod().api)) {
+      const xray = resource === '*' && actions.every((action) => XRAY_ACTIONS.includes(action));
+      const ownLogStreams =
+        text.endsWith(':log-stream:*"]]}') && actions.every((action) => LOG_ACTIONS.includes(action));
+      const imageObjects =
+        /\/(originals|products)\/\*"\]\]\}$/.test(text) &&
+        actions.every((action) => IMAGE_OBJECT_ACTIONS.includes(action));
+      if (!xray && !ownLogStreams && !imageObjects) wildcards.push(`${id}: ${actions.join(',')} on ${text}`);
+    }
+    expect(wildcards).toEqual([]);
+  });
+
+  it('gives read-write functions writes on the table only, and read-only functions none', () => {
+    // A construct-level check, so it holds before the route table has a read-write route.
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Grants');
+    const config = environmentConfig('dev');
+    const table = new ShopTable(stack, 'Shop', config).table;
+    const reader = new EndpointFunction(stack, 'Reader', { entry: 'functions/system/get-health.ts', config });
+    const writer = new EndpointFunction(stack, 'Writer', { entry: 'functions/system/get-health.ts', config });
+    reader.bindTable(table, 'read', SHOP_TABLE_INDEXES);
+    writer.bindTable(table, 'readwrite', SHOP_TABLE_INDEXES);
+    const template = Template.fromStack(stack);
+    const idOf = (endpoint: EndpointFunction) =>
+      stack.getLogicalId(endpoint.function.node.defaultChild as CfnResource);
+    const tableArn = { 'Fn::GetAtt': [stack.getLogicalId(table.node.defaultChild as CfnResource), 'Arn'] };
+
+    const readerActions = tableActions(statementsOfFunction(template, idOf(reader)));
+    expect(readerActions.filter((action) => WRITE_ACTIONS.includes(action))).toEqual([]);
+    expect(readerActions).toContain('dynamodb:Query');
+
+    const writerStatements = statementsOfFunction(template, idOf(writer));
+    const writes = writerStatements.filter((s) => tableActions([s]).some((a) => WRITE_ACTIONS.includes(a)));
+    expect(actionsOf(writes)).toEqual(
+      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
+    );
+    for (const statement of writes) expect(statement.Resource).toEqual(tableArn);
+    expect(environmentOf(template, idOf(writer))).toHaveProperty('TABLE_NAME');
+  });
+});
+
+describe('the $default function', () => {
+  const prod = () => synthesizeShop('prod');
+
+  it('knows exactly the route table’s route keys, to tell 404 from 405', () => {
+    const environment = environmentOf(prod().api, functionLogicalId(prod(), DEFAULT_ROUTE.id));
+    expect(String(environment.ROUTE_KEYS).split(',').sort()).toEqual(ROUTES.map(routeKey).sort());
+  });
+});
+
+describe('the GET /openapi.json function', () => {
+  const prod = () => synthesizeShop('prod');
+
+  it('finds the document written from the route table at synthesis next to its bundle, and bundles no route table', () => {
+    const id = functionLogicalId(prod(), 'SystemGetOpenapi');
+    const file = environmentOf(prod().api, id).OPENAPI_DOCUMENT;
+    expect(file).toBe('openapi.json');
+    const fn = resourcesOfType(prod().api, 'AWS::Lambda::Function')[id];
+    const key = (fn?.Properties?.Code as { S3Key?: string } | undefined)?.S3Key ?? '';
+    const bundleDir = path.join(prod().assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+    const written = JSON.parse(readFileSync(path.join(bundleDir, String(file)), 'utf8')) as unknown;
+    expect(written).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+    // The route table's summaries are in the document, not in the code.
+    expect(readFileSync(path.join(bundleDir, 'index.mjs'), 'utf8')).not.toContain('Liveness check');
+  });
+});
