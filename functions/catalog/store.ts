@@ -19,6 +19,7 @@ import {
   productCountUpdate,
   resolveCategory,
 } from './category-store.ts';
+import { listedImages } from './images-store.ts';
 import {
   CATALOG_PARTITION,
   categoryKey,
@@ -27,7 +28,6 @@ import {
   categorySubtreePrefix,
   productKey,
 } from './keys.ts';
-import { listedImages } from './images-store.ts';
 import type {
   CreateProductInput,
   ListProductsQuery,

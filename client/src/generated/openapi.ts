@@ -107,6 +107,42 @@ export interface paths {
         patch: operations["updateProduct"];
         trace?: never;
     };
+    "/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The category tree with product counts (cacheable) */
+        get: operations["listCategories"];
+        put?: never;
+        /** Add a category (admin) */
+        post: operations["createCategory"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/categories/{categoryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an empty category (admin) */
+        delete: operations["deleteCategory"];
+        options?: never;
+        head?: never;
+        /** Change a category (admin); If-Match makes it conditional */
+        patch: operations["updateCategory"];
+        trace?: never;
+    };
     "/products/{productId}/images": {
         parameters: {
             query?: never;
@@ -159,42 +195,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/categories": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The category tree with product counts (cacheable) */
-        get: operations["listCategories"];
-        put?: never;
-        /** Add a category (admin) */
-        post: operations["createCategory"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/categories/{categoryId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Remove an empty category (admin) */
-        delete: operations["deleteCategory"];
-        options?: never;
-        head?: never;
-        /** Change a category (admin); If-Match makes it conditional */
-        patch: operations["updateCategory"];
-        trace?: never;
-    };
     "/products/popular": {
         parameters: {
             query?: never;
@@ -221,6 +221,23 @@ export interface paths {
         };
         /** Products most often bought together with this one (the category’s best sellers without history) */
         get: operations["listRelatedProducts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Products recommended for the caller, ranked, each with a score and a reason */
+        get: operations["getRecommendations"];
         put?: never;
         post?: never;
         delete?: never;
@@ -497,23 +514,6 @@ export interface paths {
         get: operations["getPreferences"];
         /** Replace preferences; If-Match makes it conditional */
         put: operations["putPreferences"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/me/recommendations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Products recommended for the caller, ranked, each with a score and a reason */
-        get: operations["getRecommendations"];
-        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -2780,6 +2780,951 @@ export interface operations {
             };
         };
     };
+    listCategories: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` of the copy you have: if it is still current the answer is 304 without a body. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every category, parents first. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *           "slug": "text",
+                     *           "name": "Espresso cup",
+                     *           "parentId": "01KDVDNA00AA3S80T672BC3QYS",
+                     *           "position": 1,
+                     *           "depth": 1,
+                     *           "ownProductCount": 1,
+                     *           "productCount": 1,
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            id: string;
+                            slug: string;
+                            name: string;
+                            parentId: string | null;
+                            position: number;
+                            depth: number;
+                            ownProductCount: number;
+                            productCount: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not modified since the ETag in If-None-Match. */
+            304: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each bad field. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Internal Server Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Service Unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    createCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "slug": "text",
+                 *       "name": "Espresso cup"
+                 *     }
+                 */
+                "application/json": {
+                    slug: string;
+                    name: string;
+                    parentId?: string | null;
+                    /** @default 0 */
+                    position?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The new category. */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *       "slug": "text",
+                     *       "name": "Espresso cup",
+                     *       "parentId": "01KDVDNA00AA3S80T672BC3QYS",
+                     *       "position": 1,
+                     *       "depth": 1,
+                     *       "ownProductCount": 1,
+                     *       "productCount": 1,
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        slug: string;
+                        name: string;
+                        parentId: string | null;
+                        position: number;
+                        depth: number;
+                        ownProductCount: number;
+                        productCount: number;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/bad-request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token. */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The token lacks the admin scope. */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The slug is taken, or the parent changed meanwhile. */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/conflict";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such parent, or a fourth level. */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/unknown-category" | "/problems/category-too-deep";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Internal Server Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Service Unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    deleteCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 01KDVDNA00AA3S80T672BC3QYS */
+                categoryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token. */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The token lacks the admin scope. */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description No such category. */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description The category holds products or subcategories. */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/conflict";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Internal Server Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Service Unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    updateCategory: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` you read: the change only happens if the resource is still that version (else 412). */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @example 01KDVDNA00AA3S80T672BC3QYS */
+                categoryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Espresso cup"
+                 *     }
+                 */
+                "application/json": {
+                    slug?: string;
+                    name?: string;
+                    parentId?: string | null;
+                    position?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The changed category. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *       "slug": "text",
+                     *       "name": "Espresso cup",
+                     *       "parentId": "01KDVDNA00AA3S80T672BC3QYS",
+                     *       "position": 1,
+                     *       "depth": 1,
+                     *       "ownProductCount": 1,
+                     *       "productCount": 1,
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        slug: string;
+                        name: string;
+                        parentId: string | null;
+                        position: number;
+                        depth: number;
+                        ownProductCount: number;
+                        productCount: number;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/bad-request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token. */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The token lacks the admin scope. */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description No such category. */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description The slug is taken, or a new slug or parent for a category that is not empty. */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/conflict";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description The category changed since the ETag was read. */
+            412: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/precondition-failed";
+                        /** @constant */
+                        status?: 412;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such parent, a fourth level, or the category itself as parent. */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/unknown-category" | "/problems/category-too-deep";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Internal Server Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Service Unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
     listProductImages: {
         parameters: {
             query?: never;
@@ -3809,951 +4754,6 @@ export interface operations {
             };
         };
     };
-    listCategories: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description The `ETag` of the copy you have: if it is still current the answer is 304 without a body. */
-                "If-None-Match"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Every category, parents first. */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    ETag: components["headers"]["ETag"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "id": "01KDVDNA00AA3S80T672BC3QYS",
-                     *           "slug": "text",
-                     *           "name": "Espresso cup",
-                     *           "parentId": "01KDVDNA00AA3S80T672BC3QYS",
-                     *           "position": 1,
-                     *           "depth": 1,
-                     *           "ownProductCount": 1,
-                     *           "productCount": 1,
-                     *           "createdAt": "2026-01-15T09:30:00.000Z",
-                     *           "updatedAt": "2026-01-15T09:30:00.000Z"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/json": {
-                        items: {
-                            id: string;
-                            slug: string;
-                            name: string;
-                            parentId: string | null;
-                            position: number;
-                            depth: number;
-                            ownProductCount: number;
-                            productCount: number;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not modified since the ETag in If-None-Match. */
-            304: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    ETag: components["headers"]["ETag"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid input; `errors` names each bad field. */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/validation-error";
-                        /** @constant */
-                        status?: 400;
-                    } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/payload-too-large";
-                        /** @constant */
-                        status?: 413;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Request Entity Too Large"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
-            429: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "message": "Too Many Requests"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description The request line and headers are over 10 KB (API Gateway). */
-            431: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "message": "Request Header Fields Too Large"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/internal-error";
-                        /** @constant */
-                        status?: 500;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Internal Server Error"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/service-unavailable";
-                        /** @constant */
-                        status?: 503;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Service Unavailable"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-        };
-    };
-    createCategory: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "slug": "text",
-                 *       "name": "Espresso cup"
-                 *     }
-                 */
-                "application/json": {
-                    slug: string;
-                    name: string;
-                    parentId?: string | null;
-                    /** @default 0 */
-                    position?: number;
-                };
-            };
-        };
-        responses: {
-            /** @description The new category. */
-            201: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    ETag: components["headers"]["ETag"];
-                    Location: components["headers"]["Location"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "01KDVDNA00AA3S80T672BC3QYS",
-                     *       "slug": "text",
-                     *       "name": "Espresso cup",
-                     *       "parentId": "01KDVDNA00AA3S80T672BC3QYS",
-                     *       "position": 1,
-                     *       "depth": 1,
-                     *       "ownProductCount": 1,
-                     *       "productCount": 1,
-                     *       "createdAt": "2026-01-15T09:30:00.000Z",
-                     *       "updatedAt": "2026-01-15T09:30:00.000Z"
-                     *     }
-                     */
-                    "application/json": {
-                        id: string;
-                        slug: string;
-                        name: string;
-                        parentId: string | null;
-                        position: number;
-                        depth: number;
-                        ownProductCount: number;
-                        productCount: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
-                };
-            };
-            /** @description Invalid input. */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/validation-error" | "/problems/bad-request";
-                        /** @constant */
-                        status?: 400;
-                    } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token. */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/unauthorized";
-                        /** @constant */
-                        status?: 401;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Unauthorized"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description The token lacks the admin scope. */
-            403: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/forbidden";
-                        /** @constant */
-                        status?: 403;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Forbidden"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description The slug is taken, or the parent changed meanwhile. */
-            409: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/conflict";
-                        /** @constant */
-                        status?: 409;
-                    } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/payload-too-large";
-                        /** @constant */
-                        status?: 413;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Request Entity Too Large"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description The body is not application/json. */
-            415: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/unsupported-media-type";
-                        /** @constant */
-                        status?: 415;
-                    } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such parent, or a fourth level. */
-            422: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/unknown-category" | "/problems/category-too-deep";
-                        /** @constant */
-                        status?: 422;
-                    } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
-            429: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "message": "Too Many Requests"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description The request line and headers are over 10 KB (API Gateway). */
-            431: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "message": "Request Header Fields Too Large"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/internal-error";
-                        /** @constant */
-                        status?: 500;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Internal Server Error"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/service-unavailable";
-                        /** @constant */
-                        status?: 503;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Service Unavailable"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-        };
-    };
-    deleteCategory: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @example 01KDVDNA00AA3S80T672BC3QYS */
-                categoryId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Removed. */
-            204: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid input. */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/validation-error";
-                        /** @constant */
-                        status?: 400;
-                    } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token. */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/unauthorized";
-                        /** @constant */
-                        status?: 401;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Unauthorized"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description The token lacks the admin scope. */
-            403: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/forbidden";
-                        /** @constant */
-                        status?: 403;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Forbidden"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description No such category. */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/not-found";
-                        /** @constant */
-                        status?: 404;
-                    } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description The category holds products or subcategories. */
-            409: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/conflict";
-                        /** @constant */
-                        status?: 409;
-                    } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/payload-too-large";
-                        /** @constant */
-                        status?: 413;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Request Entity Too Large"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
-            429: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "message": "Too Many Requests"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description The request line and headers are over 10 KB (API Gateway). */
-            431: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "message": "Request Header Fields Too Large"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/internal-error";
-                        /** @constant */
-                        status?: 500;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Internal Server Error"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/service-unavailable";
-                        /** @constant */
-                        status?: 503;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Service Unavailable"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-        };
-    };
-    updateCategory: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description The `ETag` you read: the change only happens if the resource is still that version (else 412). */
-                "If-Match"?: string;
-            };
-            path: {
-                /** @example 01KDVDNA00AA3S80T672BC3QYS */
-                categoryId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "name": "Espresso cup"
-                 *     }
-                 */
-                "application/json": {
-                    slug?: string;
-                    name?: string;
-                    parentId?: string | null;
-                    position?: number;
-                };
-            };
-        };
-        responses: {
-            /** @description The changed category. */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    ETag: components["headers"]["ETag"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "01KDVDNA00AA3S80T672BC3QYS",
-                     *       "slug": "text",
-                     *       "name": "Espresso cup",
-                     *       "parentId": "01KDVDNA00AA3S80T672BC3QYS",
-                     *       "position": 1,
-                     *       "depth": 1,
-                     *       "ownProductCount": 1,
-                     *       "productCount": 1,
-                     *       "createdAt": "2026-01-15T09:30:00.000Z",
-                     *       "updatedAt": "2026-01-15T09:30:00.000Z"
-                     *     }
-                     */
-                    "application/json": {
-                        id: string;
-                        slug: string;
-                        name: string;
-                        parentId: string | null;
-                        position: number;
-                        depth: number;
-                        ownProductCount: number;
-                        productCount: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
-                };
-            };
-            /** @description Invalid input. */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/validation-error" | "/problems/bad-request";
-                        /** @constant */
-                        status?: 400;
-                    } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token. */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/unauthorized";
-                        /** @constant */
-                        status?: 401;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Unauthorized"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description The token lacks the admin scope. */
-            403: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/forbidden";
-                        /** @constant */
-                        status?: 403;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Forbidden"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description No such category. */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/not-found";
-                        /** @constant */
-                        status?: 404;
-                    } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description The slug is taken, or a new slug or parent for a category that is not empty. */
-            409: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/conflict";
-                        /** @constant */
-                        status?: 409;
-                    } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description The category changed since the ETag was read. */
-            412: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/precondition-failed";
-                        /** @constant */
-                        status?: 412;
-                    } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large: over this route’s limit (a problem), or over 10 MB (API Gateway). */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/payload-too-large";
-                        /** @constant */
-                        status?: 413;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Request Entity Too Large"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description The body is not application/json. */
-            415: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/unsupported-media-type";
-                        /** @constant */
-                        status?: 415;
-                    } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such parent, a fourth level, or the category itself as parent. */
-            422: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/unknown-category" | "/problems/category-too-deep";
-                        /** @constant */
-                        status?: 422;
-                    } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
-            429: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "message": "Too Many Requests"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description The request line and headers are over 10 KB (API Gateway). */
-            431: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "message": "Request Header Fields Too Large"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/internal-error";
-                        /** @constant */
-                        status?: 500;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Internal Server Error"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/service-unavailable";
-                        /** @constant */
-                        status?: 503;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Service Unavailable"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-        };
-    };
     listPopularProducts: {
         parameters: {
             query?: {
@@ -5079,6 +5079,241 @@ export interface operations {
                         /** @constant */
                         status?: 404;
                     } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Internal Server Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Service Unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    getRecommendations: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Recommendations, best first. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "product": {
+                     *             "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *             "name": "Espresso cup",
+                     *             "description": "Porcelain, 90 ml.",
+                     *             "category": "text",
+                     *             "price": 1250,
+                     *             "currency": "EUR",
+                     *             "stock": 25,
+                     *             "images": [
+                     *               {
+                     *                 "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *                 "alt": "text",
+                     *                 "width": 1,
+                     *                 "height": 1,
+                     *                 "urls": {
+                     *                   "200": "text",
+                     *                   "800": "text",
+                     *                   "1600": "text"
+                     *                 }
+                     *               }
+                     *             ],
+                     *             "createdAt": "2026-01-15T09:30:00.000Z",
+                     *             "updatedAt": "2026-01-15T09:30:00.000Z"
+                     *           },
+                     *           "score": 1,
+                     *           "reason": {
+                     *             "type": "bought_together",
+                     *             "productId": "01KDVDNA00AA3S80T672BC3QYS"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            product: {
+                                id: string;
+                                name: string;
+                                description: string;
+                                category: string;
+                                price: number;
+                                currency: string;
+                                stock: number;
+                                images: {
+                                    id: string;
+                                    alt: string;
+                                    width: number;
+                                    height: number;
+                                    urls: {
+                                        /** Format: uri */
+                                        200: string;
+                                        /** Format: uri */
+                                        800: string;
+                                        /** Format: uri */
+                                        1600: string;
+                                    };
+                                }[];
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            };
+                            score: number;
+                            reason: {
+                                /** @constant */
+                                type: "bought_together";
+                                productId: string;
+                            } | {
+                                /** @constant */
+                                type: "favorite_category";
+                                category: string;
+                            } | {
+                                /** @constant */
+                                type: "popular";
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token. */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
             /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
@@ -8583,241 +8818,6 @@ export interface operations {
                         /** @constant */
                         status?: 415;
                     } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
-            429: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "message": "Too Many Requests"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description The request line and headers are over 10 KB (API Gateway). */
-            431: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "message": "Request Header Fields Too Large"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/internal-error";
-                        /** @constant */
-                        status?: 500;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Internal Server Error"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/service-unavailable";
-                        /** @constant */
-                        status?: 503;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Service Unavailable"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-        };
-    };
-    getRecommendations: {
-        parameters: {
-            query?: {
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Recommendations, best first. */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "product": {
-                     *             "id": "01KDVDNA00AA3S80T672BC3QYS",
-                     *             "name": "Espresso cup",
-                     *             "description": "Porcelain, 90 ml.",
-                     *             "category": "text",
-                     *             "price": 1250,
-                     *             "currency": "EUR",
-                     *             "stock": 25,
-                     *             "images": [
-                     *               {
-                     *                 "id": "01KDVDNA00AA3S80T672BC3QYS",
-                     *                 "alt": "text",
-                     *                 "width": 1,
-                     *                 "height": 1,
-                     *                 "urls": {
-                     *                   "200": "text",
-                     *                   "800": "text",
-                     *                   "1600": "text"
-                     *                 }
-                     *               }
-                     *             ],
-                     *             "createdAt": "2026-01-15T09:30:00.000Z",
-                     *             "updatedAt": "2026-01-15T09:30:00.000Z"
-                     *           },
-                     *           "score": 1,
-                     *           "reason": {
-                     *             "type": "bought_together",
-                     *             "productId": "01KDVDNA00AA3S80T672BC3QYS"
-                     *           }
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/json": {
-                        items: {
-                            product: {
-                                id: string;
-                                name: string;
-                                description: string;
-                                category: string;
-                                price: number;
-                                currency: string;
-                                stock: number;
-                                images: {
-                                    id: string;
-                                    alt: string;
-                                    width: number;
-                                    height: number;
-                                    urls: {
-                                        /** Format: uri */
-                                        200: string;
-                                        /** Format: uri */
-                                        800: string;
-                                        /** Format: uri */
-                                        1600: string;
-                                    };
-                                }[];
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                            };
-                            score: number;
-                            reason: {
-                                /** @constant */
-                                type: "bought_together";
-                                productId: string;
-                            } | {
-                                /** @constant */
-                                type: "favorite_category";
-                                category: string;
-                            } | {
-                                /** @constant */
-                                type: "popular";
-                            };
-                        }[];
-                    };
-                };
-            };
-            /** @description Invalid input. */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/validation-error";
-                        /** @constant */
-                        status?: 400;
-                    } & components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token. */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/unauthorized";
-                        /** @constant */
-                        status?: 401;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Unauthorized"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
-                };
-            };
-            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @enum {unknown} */
-                        type?: "/problems/payload-too-large";
-                        /** @constant */
-                        status?: 413;
-                    } & components["schemas"]["Problem"];
-                    /**
-                     * @example {
-                     *       "message": "Request Entity Too Large"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
             /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
