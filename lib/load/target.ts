@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ShopBackend } from '../demo/backend-hooks.ts';
-import type { LoadTarget } from './workload.ts';
+import type { LoadTarget } from './model.ts';
 
 /** Where the load's payments go: the Stripe provider pointed at a fake Stripe, with its key in local Secrets Manager. */
 export const LOAD_STRIPE_KEY_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:load-stripe';
