@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { signStripePayload, stripeEventBody } from '../../functions/payments/webhook.ts';
 import { type AcceptedMessage, PASSWORD, type PlacedOrder, type User } from './model.ts';
 import { pickOne, pickWeighted } from './random.ts';
+import { completeReset, type PasswordResets, takeRecoveryUser } from './resets.ts';
 import type { Api } from './setup.ts';
 import type { Recorder } from './stats.ts';
 
@@ -35,6 +36,8 @@ export interface ActionContext {
   readonly accepted: AcceptedMessage[];
   readonly placed: PlacedOrder[];
   readonly negativeStockSeen: string[];
+  /** The recovery pool, when the target has a mailbox. */
+  readonly resets?: PasswordResets;
 }
 
 async function browse(ctx: ActionContext, user: User): Promise<void> {
@@ -161,14 +164,16 @@ async function register(ctx: ActionContext): Promise<void> {
 }
 
 async function resetPassword(ctx: ActionContext, user: User): Promise<void> {
-  // Asks for a code (202, or 429 past the address's 5 an hour) and tries a wrong one (422).
-  // The right code is not fetched: confirming closes the user's sockets, which the
-  // delivery invariant watches; the full round trip is test/accounts/email-flows.e2e.test.ts.
-  await ctx.load.send('resetPassword', ctx.api('/auth/password-reset'), {
+  const recovery = ctx.resets && takeRecoveryUser(ctx.resets);
+  if (ctx.resets && recovery) return completeReset(ctx.load, ctx.api, ctx.resets, recovery);
+  // No mailbox, or every recovery user busy or out of codes: the virtual user asks for a code
+  // for itself (202, or 429 past the address's 5 an hour) and tries a wrong one (422). It never
+  // confirms the right one: that would close its sockets, which the delivery invariant watches.
+  await ctx.load.send('reset:request', ctx.api('/auth/password-reset'), {
     method: 'POST',
     body: { email: user.email },
   });
-  await ctx.load.send('resetPassword', ctx.api('/auth/password-reset/confirm'), {
+  await ctx.load.send('reset:wrongCode', ctx.api('/auth/password-reset/confirm'), {
     method: 'POST',
     body: { email: user.email, code: '000000', newPassword: PASSWORD },
   });

@@ -1,9 +1,16 @@
+import type { Mailbox } from './mailbox.ts';
+
 /** A running backend to load: where it is, its seeded admin, the secret its webhook verifies. */
 export interface LoadTarget {
   readonly url: string;
   readonly webSocketUrl: string;
   readonly admin: { readonly email: string; readonly password: string };
   readonly webhookSecret: string;
+  /**
+   * Where the load reads the email the target sends (a local target's SES store), to complete
+   * password resets with the emailed code; a deployed target has none (resets then try a wrong code).
+   */
+  readonly mailbox?: Mailbox;
 }
 
 export interface LoadOptions {
@@ -15,6 +22,8 @@ export interface LoadOptions {
   /** Products created for the run, and the stock each starts with (small: orders compete). */
   readonly products: number;
   readonly stockPerProduct: number;
+  /** Customers without a socket whose passwords are reset for real, when the target has a mailbox (default: a quarter of `users`, at least 2). */
+  readonly recoveryUsers?: number;
   /** Called when the load starts (after setup), every `tickSeconds`, and when it ends (progress lines, memory samples). */
   readonly tickSeconds?: number;
   readonly onTick?: (progress: Progress) => void;
@@ -48,6 +57,8 @@ export interface LoadResult {
   /** Requests of the final checks (not part of the load, but held to "no 5xx" too). */
   readonly checks: Record<string, KindStats>;
   readonly invariants: InvariantResult[];
+  /** Password resets completed with the emailed code (none without a mailbox). */
+  readonly passwordResets: { readonly mailbox: boolean; readonly completed: number };
   readonly totals: { requests: number; requestsPerSecond: number; serverErrors: number };
 }
 

@@ -77,6 +77,9 @@ export function formatSummary(result: LoadResult): string {
     `  statuses: ${Object.entries(histogram)
       .map(([status, count]) => `${status}: ${count}`)
       .join(', ')}`,
+    result.passwordResets.mailbox
+      ? `  password resets completed: ${result.passwordResets.completed} (codes read from the target's mailbox)`
+      : '  password resets completed: none (the target has no mailbox: a code is asked for, a wrong one tried)',
     'Invariants:',
     ...result.invariants.map((inv) => `  ${inv.ok ? 'PASS' : 'FAIL'} ${inv.name}: ${inv.detail}`),
   ].join('\n');
