@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
+import { act } from '../../lib/load/actions.ts';
+import { seededRandom } from '../../lib/load/random.ts';
+import { Recorder } from '../../lib/load/stats.ts';
 import { LOAD_STRIPE_KEY_ARN, loadTargetOf, stripeEnvironment } from '../../lib/load/target.ts';
 import { formatSummary, type LoadResult, runLoad } from '../../lib/load/workload.ts';
+import { accountsApi } from '../support/accounts-api.ts';
 import { FAKE_STRIPE_KEY, type FakeStripe, startFakeStripe } from '../support/fake-stripe.ts';
 import { startTestBackend } from '../support/local-api.ts';
 
@@ -69,5 +73,32 @@ describe('npm run load, short (local API, fake Stripe)', () => {
     expect(summary).toContain('password resets completed');
     expect(summary).not.toMatch(/@/);
     expect(summary).not.toMatch(/(?<![0-9.])[0-9]{6}(?![0-9.])/);
+  });
+
+  it('without a mailbox (a deployed target), a reset asks for a code and tries a wrong one', async () => {
+    const session = await accountsApi(backend.url).newCustomer('no-mailbox');
+    const load = new Recorder();
+    const user = {
+      ...session.user,
+      token: session.accessToken,
+      conversations: [],
+      payable: [],
+      cancellable: [],
+      sentInMinute: { minute: 0, count: 0 },
+    };
+    const ctx = {
+      random: seededRandom(1),
+      load,
+      api: (path: string) => `${backend.url}${path}`,
+      webhookSecret: '',
+      productIds: [],
+      accepted: [],
+      placed: [],
+      negativeStockSeen: [],
+    };
+    await act(ctx, user, 'resetPassword');
+    expect(Object.keys(load.kinds).sort()).toEqual(['reset:request', 'reset:wrongCode']);
+    expect(load.kinds['reset:request']?.statuses).toEqual({ 202: 1 });
+    expect(load.kinds['reset:wrongCode']?.statuses).toEqual({ 422: 1 });
   });
 });
