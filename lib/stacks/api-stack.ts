@@ -36,7 +36,7 @@ import { deployedSchedules } from '../api/schedules.ts';
 import { webSocketStageName } from '../api/websocket.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
-import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
+import { SHOP_TABLE_INDEXES } from '../constructs/table-definition.ts';
 import type { MediaStack } from './media-stack.ts';
 import {
   acknowledgeAccessLogFormat,
