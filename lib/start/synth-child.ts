@@ -1,9 +1,9 @@
-// Runs in a worker thread started by watch.ts: one synthesis of an environment with the sources
-// as they are on disk now. A thread has a module cache of its own, so the route table and the
-// configuration are read afresh (the main thread's copies were loaded at start).
-import { parentPort, workerData } from 'node:worker_threads';
+// Run as a child process by synthesis.ts: one synthesis of an environment with the sources as
+// they are on disk now (a process of its own loads the route table and the configuration
+// afresh). Arguments: the environment, the output directory, and `--reuse` to keep an earlier
+// synthesis of the same sources.
 import { synthesize } from '../synth.ts';
 
-const { envName, outdir } = workerData as { envName: string; outdir: string };
-synthesize(envName, outdir);
-parentPort?.postMessage({ outdir });
+const [envName, outdir, ...flags] = process.argv.slice(2);
+if (!envName || !outdir) throw new Error('Usage: synth-child.ts <env> <outdir> [--reuse]');
+synthesize(envName, outdir, { reuse: flags.includes('--reuse') });
