@@ -156,6 +156,8 @@ async function npmStart(stateDir: string): Promise<{ ms: number; record: Record<
       LOCAL_STATE_DIR: stateDir,
       PORT: String(await freePort()),
       WS_PORT: String(await freePort()),
+      // Not the default 4569: another backend on this machine (a test run's) may hold it.
+      S3_PORT: String(await freePort()),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
