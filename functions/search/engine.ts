@@ -34,10 +34,16 @@ export interface SearchHits {
   readonly next?: SearchPosition;
 }
 
+/** A document and what filters and sorts read of it, flat (the hot loop reads these). */
 interface Entry {
   readonly doc: SearchDocument;
   readonly words: string[];
   readonly createdAtMs: number;
+  readonly price: number;
+  readonly bucket: number;
+  readonly inStock: boolean;
+  /** Category ids as small numbers (`categoryNumbers`): counting them is array arithmetic. */
+  readonly path: readonly number[];
 }
 
 interface Hit extends SearchPosition {
@@ -53,9 +59,9 @@ function sortKey(sort: SearchSort, entry: Entry, score: number): number {
     case 'relevance':
       return -score;
     case 'price_asc':
-      return entry.doc.price;
+      return entry.price;
     case 'price_desc':
-      return -entry.doc.price;
+      return -entry.price;
     case 'newest':
       return -entry.createdAtMs;
   }
@@ -93,6 +99,8 @@ export class SearchIndex {
   private readonly free: number[] = [];
   private readonly applied = new Map<string, bigint>();
   private readonly text = new TextIndex();
+  private readonly categoryNumbers = new Map<string, number>();
+  private readonly categoryIds: string[] = [];
 
   private readonly categoryText: (categoryId: string) => string;
 
@@ -137,45 +145,70 @@ export class SearchIndex {
       category: doc.categoryPath.map((id) => this.categoryText(id)).join(' '),
       options: (doc.options ?? []).join(' '),
     });
-    this.entries[slot] = { doc, words, createdAtMs: Date.parse(doc.createdAt) };
+    this.entries[slot] = {
+      doc,
+      words,
+      createdAtMs: Date.parse(doc.createdAt),
+      price: doc.price,
+      bucket: priceBucket(doc.price),
+      inStock: doc.inStock,
+      path: doc.categoryPath.map((id) => this.categoryNumber(id)),
+    };
     this.slots.set(doc.id, slot);
+  }
+
+  private categoryNumber(id: string): number {
+    let number = this.categoryNumbers.get(id);
+    if (number === undefined) {
+      number = this.categoryIds.push(id) - 1;
+      this.categoryNumbers.set(id, number);
+    }
+    return number;
   }
 
   /** The page of hits a request asks for, and facets over every hit. */
   search(request: SearchRequest): SearchHits {
     const matches = request.tokens.length > 0 ? matchAll(this.text, request.tokens) : undefined;
-    const categoryCounts = new Map<string, number>();
-    const priceCounts = new Array<number>(PRICE_EDGES.length).fill(0);
+    const categoryCounts = new Uint32Array(this.categoryIds.length);
+    // A category no document is in matches nothing (-1 is in no path).
+    const wanted =
+      request.categoryId === undefined ? undefined : (this.categoryNumbers.get(request.categoryId) ?? -1);
+    const priceCounts = new Uint32Array(PRICE_EDGES.length);
     const top: Hit[] = [];
+    const size = request.limit + 1;
+    const { minPrice, maxPrice, inStock, after, sort } = request;
     const visit = (slot: number, score: number) => {
       const entry = this.entries[slot];
-      if (!entry) return;
-      const { doc } = entry;
-      const inCategory = !request.categoryId || doc.categoryPath.includes(request.categoryId);
+      if (entry === undefined || (inStock !== undefined && entry.inStock !== inStock)) return;
+      const inCategory = wanted === undefined || entry.path.includes(wanted);
       const inPrice =
-        (request.minPrice === undefined || doc.price >= request.minPrice) &&
-        (request.maxPrice === undefined || doc.price <= request.maxPrice);
-      if (request.inStock !== undefined && doc.inStock !== request.inStock) return;
+        (minPrice === undefined || entry.price >= minPrice) &&
+        (maxPrice === undefined || entry.price <= maxPrice);
       if (inPrice)
-        for (const id of doc.categoryPath) categoryCounts.set(id, (categoryCounts.get(id) ?? 0) + 1);
-      if (inCategory) {
-        const bucket = priceBucket(doc.price);
-        priceCounts[bucket] = (priceCounts[bucket] ?? 0) + 1;
-      }
+        for (const number of entry.path) categoryCounts[number] = (categoryCounts[number] ?? 0) + 1;
+      if (inCategory) priceCounts[entry.bucket] = (priceCounts[entry.bucket] ?? 0) + 1;
       if (!inCategory || !inPrice) return;
-      const hit = { slot, key: sortKey(request.sort, entry, score), id: doc.id };
-      if (request.after && compare(hit, request.after) <= 0) return;
-      insertBounded(top, hit, request.limit + 1);
+      const key = sortKey(sort, entry, score);
+      const id = entry.doc.id;
+      // Most hits lose to the page so far: decide before allocating anything.
+      const worst = top.length === size ? top[size - 1] : undefined;
+      if (worst && (key > worst.key || (key === worst.key && id <= worst.id))) return;
+      if (after && (key < after.key || (key === after.key && id >= after.id))) return;
+      insertBounded(top, { slot, key, id }, size);
     };
     if (matches) for (const [slot, score] of matches) visit(slot, score);
-    else for (const slot of this.slots.values()) visit(slot, 0);
+    // Newest slots last, mostly: from the end, the first hits of the usual orders fill the page
+    // early and the rest are turned away by one comparison.
+    else for (let slot = this.entries.length - 1; slot >= 0; slot--) visit(slot, 0);
     const page = top.slice(0, request.limit);
     const last = page.at(-1);
     return {
       ids: page.map((hit) => hit.id),
       facets: {
-        category: [...categoryCounts].map(([id, count]) => ({ id, count })),
-        price: priceCounts.flatMap((count, bucket) =>
+        category: [...categoryCounts].flatMap((count, number) =>
+          count > 0 ? [{ id: this.categoryIds[number] as string, count }] : [],
+        ),
+        price: [...priceCounts].flatMap((count, bucket) =>
           count > 0
             ? [{ min: PRICE_EDGES[bucket] as number, max: PRICE_EDGES[bucket + 1] ?? null, count }]
             : [],

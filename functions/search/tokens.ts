@@ -12,11 +12,14 @@ export const PREFIX_MIN_LENGTH = 2;
 
 /** Lower case without accents: `Crème Brûlée` and `creme brulee` are the same words. */
 export function normalize(text: string): string {
+  // Most catalog text is ASCII, which has no accents to take off (and NFKD is the slow part).
+  if (ASCII.test(text)) return text.toLowerCase();
   return text
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
     .toLowerCase();
 }
+const ASCII = /^[ -~\t\n\r]*$/;
 
 /** The words of a text: runs of letters and digits, normalized, at most `MAX_TOKEN_LENGTH` long. */
 export function tokenize(text: string): string[] {
