@@ -72,7 +72,7 @@ async function load(): Promise<LiveIndex> {
   const state: LiveIndex = {
     index,
     categories,
-    position: snapshot ? logPositionAt(Date.parse(snapshot.through) - OVERLAP_MS) : '',
+    position: logPositionAt(snapshot ? Date.parse(snapshot.through) - OVERLAP_MS : 0),
     polledAt: 0,
   };
   await applyChanges(state, snapshot?.changes ?? []);
