@@ -5,7 +5,7 @@ import { PHASES } from '../../lib/bench/phases/registry.ts';
 import { thrown } from '../support/errors.ts';
 
 /** The phases in the order they run (the registry's order). */
-const PHASE_ORDER = ['synth', 'cold', 'journey', 'warm', 'scale', 'dev-loop'];
+const PHASE_ORDER = ['synth', 'cold', 'journey', 'warm', 'scale', 'search', 'dev-loop'];
 
 const options = (args: string[]): BenchOptions => {
   const parsed = parseBenchOptions(PHASES, args);
