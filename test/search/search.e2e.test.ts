@@ -55,6 +55,14 @@ describe('GET /products/search through the local API', () => {
     [admin] = await shop.adminAnd();
   });
 
+  it('finds the demo catalog, seeded before the stream consumers started, from the first snapshot', async () => {
+    const res = await search({ q: 'teapot', category: 'home' });
+    expect(res.status).toBe(200);
+    const items = (res.body as SearchResult).items;
+    expect(items.length).toBeGreaterThan(0);
+    for (const item of items) expect(item.name).toMatch(/teapot/i);
+  });
+
   it('finds a new product within seconds, by prefix and with a typo; after deletion it is gone', async () => {
     const word = uniqueWord();
     const product = await createProduct({ name: `${word} Blanket`, description: 'Soft wool.' });
