@@ -92,7 +92,8 @@ interface Pointer {
   readonly chunks: number;
 }
 
-async function readPointer(): Promise<Pointer | undefined> {
+/** The current snapshot's pointer (generation, position, chunk count), or undefined. */
+export async function readSnapshotPointer(): Promise<Pointer | undefined> {
   const { client, tableName } = table();
   const out = await client.send(
     new GetCommand({ TableName: tableName, Key: SNAPSHOT_POINTER_KEY, ConsistentRead: true }),
@@ -102,7 +103,7 @@ async function readPointer(): Promise<Pointer | undefined> {
 
 /** The current snapshot, or undefined when none was ever written. One GetItem and one Query. */
 export async function readSnapshot(): Promise<Snapshot | undefined> {
-  const pointer = await readPointer();
+  const pointer = await readSnapshotPointer();
   if (!pointer) return undefined;
   const chunks = await queryAll({
     KeyConditionExpression: 'pk = :pk',
@@ -196,5 +197,3 @@ export async function catalogChanges(): Promise<IndexChange[]> {
     }
   return changes;
 }
-
-export { readPointer as readSnapshotPointer };
