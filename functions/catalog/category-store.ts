@@ -370,3 +370,26 @@ export function productCountUpdate(ref: CategoryRef, delta: 1 | -1) {
     },
   };
 }
+
+/** A category's id and names, as search shows and indexes them. */
+export interface CategoryName {
+  readonly id: string;
+  readonly slug: string;
+  readonly name: string;
+}
+
+/**
+ * Every category's id, slug and name, read-only: ONE Query, no seeding (a read-only function
+ * may call it), so a default category not written yet is named by its slug, which is its id.
+ */
+export async function categoryNames(): Promise<CategoryName[]> {
+  const items = (await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': CATEGORIES_PARTITION, ':prefix': CATEGORY_SK_PREFIX },
+  })) as unknown as CategoryItem[];
+  const names = new Map<string, CategoryName>(
+    DEFAULT_CATEGORIES.map((slug) => [slug, { id: slug, slug, name: slug }]),
+  );
+  for (const item of items) names.set(item.id, { id: item.id, slug: item.slug, name: item.name });
+  return [...names.values()];
+}

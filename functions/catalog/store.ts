@@ -26,6 +26,7 @@ import {
   categoryPartition,
   categorySortKey,
   categorySubtreePrefix,
+  PRODUCT_ENTITY,
   productKey,
 } from './keys.ts';
 import type {
@@ -48,7 +49,7 @@ interface ProductItem extends ProductFields {
   gsi2sk: string;
   /** The category's id (its slug can change only while it holds no products). */
   categoryId: string;
-  entity: 'product';
+  entity: typeof PRODUCT_ENTITY;
 }
 
 /** A default category: a root whose id is its slug (what seeding and old items assume). */
@@ -76,7 +77,7 @@ function toItem(
     gsi1pk: CATALOG_PARTITION,
     gsi1sk: product.id,
     ...categoryKeys(ref, product.id),
-    entity: 'product',
+    entity: PRODUCT_ENTITY,
     ...fields,
   };
 }
@@ -180,6 +181,28 @@ export async function listProducts(query: ListProductsQuery): Promise<ProductPag
       ? await encodeCursor(scope, { id: String(last.id), ...(byCategory ? { sk: String(last.gsi2sk) } : {}) })
       : null;
   return { items, nextCursor };
+}
+
+/**
+ * Every product item as stored, page by page on gsi1 (a Query, newest first): for rebuilding
+ * derived data (the search index), never on a request path.
+ */
+export async function* productItemPages(): AsyncGenerator<Record<string, unknown>[]> {
+  const { client, tableName } = table();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: INDEX.gsi1,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': CATALOG_PARTITION },
+        ExclusiveStartKey: start,
+      }),
+    );
+    yield out.Items ?? [];
+    start = out.LastEvaluatedKey;
+  } while (start);
 }
 
 /**
