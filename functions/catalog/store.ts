@@ -84,6 +84,8 @@ function toItem(
 
 /** The category a product write names, or a 422 naming the field. */
 async function categoryFor(slug: string): Promise<CategoryRef> {
+  // A write path: its function may write, so the defaults are seeded before the first product.
+  await ensureDefaultCategories();
   const ref = await resolveCategory(slug);
   if (!ref) throw ruleViolationAt('unknown-category', `No category with slug ${slug}.`, 'body.category');
   return ref;
@@ -210,7 +212,6 @@ export async function* productItemPages(): AsyncGenerator<Record<string, unknown
  * categories, one ADD per category.
  */
 async function countSeeded(products: readonly ProductFields[]): Promise<void> {
-  await ensureDefaultCategories();
   const counts = new Map<string, number>();
   for (const product of products) counts.set(product.category, (counts.get(product.category) ?? 0) + 1);
   for (const [category, count] of counts)
@@ -225,6 +226,8 @@ async function countSeeded(products: readonly ProductFields[]): Promise<void> {
 
 /** Writes a new product as given, in a default category (seeding and tests). */
 export async function putProduct(product: ProductFields): Promise<void> {
+  // Seeded BEFORE the write: seeding counts the products already there, so after would count twice.
+  await ensureDefaultCategories();
   const { client, tableName } = table();
   await client.send(new PutCommand({ TableName: tableName, Item: toItem(product) }));
   await countSeeded([product]);
@@ -235,6 +238,7 @@ export async function putProducts(
   products: readonly ProductFields[],
   onProgress?: (done: number) => void,
 ): Promise<void> {
+  await ensureDefaultCategories();
   await putItems(
     products.map((product) => ({ ...toItem(product) })),
     onProgress,

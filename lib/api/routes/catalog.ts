@@ -115,7 +115,7 @@ export const CATALOG_ROUTES: readonly RouteDefinition[] = [
     summary: 'The category tree with product counts (cacheable)',
     tag: 'catalog',
     auth: 'public',
-    table: 'readwrite',
+    table: 'read',
     request: { headers: categoryListHeaders },
     responses: {
       200: {
