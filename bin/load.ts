@@ -8,8 +8,9 @@ import { readCommandLine } from '../lib/cli/command-line.ts';
 const { values } = readCommandLine({
   command: 'npm run load',
   summary:
-    'A mixed workload (browse, register, order, pay, cancel, message) on a backend of its own in a child ' +
-    'process; exits 1 when an invariant fails: a 5xx, stock oversold, a message lost, memory growing.',
+    'A mixed workload (browse, register, order, pay, cancel, message, reset passwords) on a backend of its ' +
+    'own in a child process; exits 1 when an invariant fails: a 5xx, stock oversold, a message lost, a ' +
+    'password reset not completed, memory growing.',
   options: {
     duration: { type: 'integer', placeholder: 'S', min: 1, default: 60, describe: 'seconds of load' },
     seed: { type: 'integer', placeholder: 'N', min: 0, default: 1, describe: 'seed of the workload' },

@@ -8,6 +8,7 @@ import { NOTIFICATIONS_ROUTES } from './routes/notifications.ts';
 import { ORDERS_ROUTES } from './routes/orders.ts';
 import { PAYMENTS_ROUTES } from './routes/payments.ts';
 import { RECOMMENDATIONS_ROUTES } from './routes/recommendations.ts';
+import { SEARCH_ROUTES } from './routes/search.ts';
 import { SYSTEM_ROUTES } from './routes/system.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -134,6 +135,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   ...SYSTEM_ROUTES,
   ...CATALOG_ROUTES,
   ...IMAGE_ROUTES,
+  ...SEARCH_ROUTES,
   ...RECOMMENDATIONS_ROUTES,
   ...ACCOUNTS_ROUTES,
   ...ORDERS_ROUTES,

@@ -27,6 +27,13 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     table: 'readwrite',
   },
   {
+    id: 'SearchCompactIndex',
+    entry: 'functions/search/compact-index.ts',
+    description: 'Fold the search change log into a new snapshot (the first one from the catalog)',
+    everyMinutes: 5,
+    table: 'readwrite',
+  },
+  {
     id: 'PaymentsReconcilePayments',
     entry: 'functions/payments/reconcile-payments.ts',
     description: 'Ask the payment provider about attempts whose outcome is unknown and settle them',

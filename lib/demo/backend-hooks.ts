@@ -1,6 +1,7 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newSigningKeySetValue } from '../../functions/accounts/signing-keys.ts';
 import { useTable } from '../../functions/core/db.ts';
+import { compactIndex } from '../../functions/search/compaction.ts';
 import type { LocalBackend, LocalBackendOptions, TablesCreatedContext } from '../local/backend.ts';
 import type { CustomResourceEmulator } from '../local/cloudformation/custom-resources.ts';
 import { uploadDemoImages } from './images.ts';
@@ -70,12 +71,18 @@ export function seedDemo(
       admin: await seedAdmin(options.admin ?? localAdmin()),
       ...(options.images ? { images: await seedImages(environmentOfRoute) } : {}),
     };
-    if (!options.orderHistory) return seeded;
-    // This process places the demo orders through the orders store, which reads its settings
-    // from the environment: it gets the environment the function serving POST /orders has.
-    const environment = environmentOfRoute('POST /orders');
-    if (!environment) throw new Error('No function serves POST /orders: the demo orders cannot be placed.');
-    return { ...seeded, history: await seedOrderHistory(environment) };
+    let history: DemoSeed['history'];
+    if (options.orderHistory) {
+      // This process places the demo orders through the orders store, which reads its settings
+      // from the environment: it gets the environment the function serving POST /orders has.
+      const environment = environmentOfRoute('POST /orders');
+      if (!environment) throw new Error('No function serves POST /orders: the demo orders cannot be placed.');
+      history = await seedOrderHistory(environment);
+    }
+    // The seeding ran before the stream consumers start (at the stream's end), so the search
+    // log never saw it: the first snapshot is built from the catalog now, as the schedule would.
+    await compactIndex();
+    return history ? { ...seeded, history } : seeded;
   };
 }
 

@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ShopBackend } from '../demo/backend-hooks.ts';
-import type { LoadTarget } from './workload.ts';
+import type { LoadTarget } from './model.ts';
 
 /** Where the load's payments go: the Stripe provider pointed at a fake Stripe, with its key in local Secrets Manager. */
 export const LOAD_STRIPE_KEY_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:load-stripe';
@@ -12,7 +12,7 @@ export const stripeEnvironment = (stripeUrl: string): Record<string, string> => 
   STRIPE_API_KEY_SECRET_ARN: LOAD_STRIPE_KEY_ARN,
 });
 
-/** What the load needs to know of a running local backend: URLs, its admin, its webhook secret. */
+/** What the load needs to know of a running local backend: URLs, its admin, its webhook secret, its mailbox. */
 export async function loadTargetOf(backend: ShopBackend): Promise<LoadTarget> {
   const admin = backend.seeded?.admin;
   if (!admin) throw new Error('The backend to load must be seeded (it creates the admin).');
@@ -34,6 +34,7 @@ export async function loadTargetOf(backend: ShopBackend): Promise<LoadTarget> {
       webSocketUrl: backend.webSocketUrl,
       admin: { email: admin.email, password: admin.password },
       webhookSecret: out.SecretString,
+      mailbox: { storeUrl: backend.ses.storeUrl },
     };
   } finally {
     client.destroy();

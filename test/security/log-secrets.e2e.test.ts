@@ -1,9 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { startTestBackend } from '../support/local-api.ts';
 
 describe('the test backend’s log scan', () => {
+  // A backend of its own (its stop() is what fails), started in a hook: on a loaded machine a
+  // start takes longer than one test's timeout.
+  let backend: ShopBackend;
+  beforeAll(async () => {
+    backend = await startTestBackend();
+  });
+
   it('fails stop() when a line the backend logged holds a token', async () => {
-    const backend = await startTestBackend();
     // The emulator logs every request's path: a JWT pasted into one is a planted secret.
     const planted = `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwbGFudGVkLXRva2VuIn0.${'x'.repeat(20)}`;
     const res = await fetch(`${backend.url}/products/${planted}`);

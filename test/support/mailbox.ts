@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { codeIn as codeOf } from '../../lib/load/mailbox.ts';
 import type { CaughtEmail, LocalSes } from '../../lib/local/ses/index.ts';
 
 /**
@@ -32,7 +33,7 @@ export async function emailsTo(ses: LocalSes, to: string): Promise<CaughtEmail[]
 
 /** The 6-digit code in an email's text part (fails the test when there is none). */
 export function codeIn(email: CaughtEmail): string {
-  const code = /\b(\d{6})\b/.exec(email.body.text ?? '')?.[1];
+  const code = codeOf(email);
   expect(code, `a code in "${email.subject}"`).toMatch(/^\d{6}$/);
   return String(code);
 }

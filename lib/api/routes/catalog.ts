@@ -121,7 +121,7 @@ export const CATALOG_ROUTES: readonly RouteDefinition[] = [
     tag: 'catalog',
     stack: 'catalog',
     auth: 'public',
-    table: 'readwrite',
+    table: 'read',
     request: { headers: categoryListHeaders },
     responses: {
       200: {

@@ -28,6 +28,8 @@ export interface CaughtEmail {
 export interface LocalSes extends LocalService {
   /** The web inbox (`npm start` prints it). */
   readonly inboxUrl: string;
+  /** Every message as JSON (`readCaughtEmails`): what a process without this object reads. */
+  readonly storeUrl: string;
   /** Every message sent so far, oldest first. */
   emails(): Promise<CaughtEmail[]>;
 }
@@ -42,6 +44,13 @@ async function serverFactory(): Promise<StartServer> {
   return typeof loaded.default === 'function' ? loaded.default : loaded.default.default;
 }
 
+/** Every message a mail catcher holds, oldest first, read from its JSON store (`GET <endpoint>/store`). */
+export async function readCaughtEmails(storeUrl: string): Promise<CaughtEmail[]> {
+  const res = await fetch(storeUrl);
+  if (!res.ok) throw new Error(`The local SES store answered ${res.status}.`);
+  return ((await res.json()) as { emails: CaughtEmail[] }).emails;
+}
+
 /** Starts the mail catcher on `port` (a free one when omitted) on loopback. */
 export async function startLocalSes(options: { port?: number } = {}): Promise<LocalSes> {
   const server = await (await serverFactory())({ port: options.port ?? 0, host: '127.0.0.1' });
@@ -50,12 +59,9 @@ export async function startLocalSes(options: { port?: number } = {}): Promise<Lo
   return {
     endpoint,
     inboxUrl: `${endpoint}/`,
+    storeUrl: `${endpoint}/store`,
     functionEnvironment: { AWS_ENDPOINT_URL_SESV2: endpoint },
-    async emails() {
-      const res = await fetch(`${endpoint}/store`);
-      if (!res.ok) throw new Error(`The local SES store answered ${res.status}.`);
-      return ((await res.json()) as { emails: CaughtEmail[] }).emails;
-    },
+    emails: () => readCaughtEmails(`${endpoint}/store`),
     stop: () => closeServer(server),
   };
 }

@@ -1,0 +1,199 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { productItemPages } from '../catalog/store.ts';
+import { isConditionFailure, putItems, queryAll, table, updateItem } from '../core/db.ts';
+import { searchDocumentOf } from './documents.ts';
+import {
+  SEARCH_LOG_PARTITION,
+  SNAPSHOT_POINTER_KEY,
+  searchLogKey,
+  searchLogPosition,
+  snapshotChunkKey,
+  snapshotPartition,
+} from './keys.ts';
+import type { SearchDocument } from './model.ts';
+
+/**
+ * The search index's durable parts, in the table: the change log the stream consumer appends
+ * to, and snapshots (gzipped JSON chunks of one generation, and a pointer to the current one).
+ */
+
+/** One product's change as logged: `doc` absent means the product was removed. */
+export interface IndexChange {
+  readonly id: string;
+  /** The stream sequence number of the change: changes apply only over older ones. */
+  readonly sequence: string;
+  readonly doc?: SearchDocument;
+}
+
+export interface LoggedChange extends IndexChange {
+  /** Its log position (sort key). */
+  readonly position: string;
+}
+
+/** What a snapshot holds: every product's latest document, and the log position it covers. */
+export interface Snapshot {
+  readonly generation: string;
+  /** Changes logged at or before this position are in it. */
+  readonly through: string;
+  readonly changes: IndexChange[];
+}
+
+/** Log entries outlive any compaction by far (compaction runs every few minutes). */
+const LOG_TTL_SECONDS = 7 * 24 * 3600;
+/** A superseded snapshot stays readable this long for instances that started loading it. */
+const SUPERSEDED_TTL_SECONDS = 3600;
+/** Gzipped bytes per chunk item, well under the 400 KB item limit. */
+const CHUNK_BYTES = 350_000;
+
+/** Appends one change to the log (streams deliver at least once: a repeat is harmless, sequences decide). */
+export async function appendChange(change: IndexChange, now = Date.now()): Promise<void> {
+  const { client, tableName } = table();
+  await client.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: {
+        ...searchLogKey(new Date(now).toISOString(), change.id, change.sequence),
+        entity: 'search-change',
+        ...change,
+        expiresAtEpoch: Math.floor(now / 1000) + LOG_TTL_SECONDS,
+      },
+    }),
+  );
+}
+
+/** Logged changes after `position` up to `through` (inclusive), in log order. */
+export async function readChanges(position: string, through?: string): Promise<LoggedChange[]> {
+  const items = await queryAll({
+    KeyConditionExpression: through ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk AND sk > :from',
+    ExpressionAttributeValues: {
+      ':pk': SEARCH_LOG_PARTITION,
+      ':from': position,
+      ...(through ? { ':to': `${through}\uffff` } : {}),
+    },
+  });
+  return items
+    .filter((item) => item.sk !== position)
+    .map((item) => ({
+      position: String(item.sk),
+      id: String(item.id),
+      sequence: String(item.sequence),
+      ...(item.doc ? { doc: item.doc as SearchDocument } : {}),
+    }));
+}
+
+/** The log position of a time (ms): every entry written at or after it sorts after it. */
+export const logPositionAt = (ms: number): string =>
+  searchLogPosition(new Date(Math.max(0, ms)).toISOString());
+
+interface Pointer {
+  readonly generation: string;
+  readonly through: string;
+  readonly chunks: number;
+}
+
+/** The current snapshot's pointer (generation, position, chunk count), or undefined. */
+export async function readSnapshotPointer(): Promise<Pointer | undefined> {
+  const { client, tableName } = table();
+  const out = await client.send(
+    new GetCommand({ TableName: tableName, Key: SNAPSHOT_POINTER_KEY, ConsistentRead: true }),
+  );
+  return out.Item as Pointer | undefined;
+}
+
+/** The current snapshot, or undefined when none was ever written. One GetItem and one Query. */
+export async function readSnapshot(): Promise<Snapshot | undefined> {
+  const pointer = await readSnapshotPointer();
+  if (!pointer) return undefined;
+  const chunks = await queryAll({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': snapshotPartition(pointer.generation) },
+  });
+  const bytes = gunzipSync(Buffer.concat(chunks.map((chunk) => chunk.data as Uint8Array)));
+  const changes = JSON.parse(bytes.toString('utf8')) as IndexChange[];
+  return { generation: pointer.generation, through: pointer.through, changes };
+}
+
+/**
+ * Writes a snapshot as a new generation and makes it current if the current one is still
+ * `previous` (a conditional put: of two compactions at once, one wins and the other's chunks
+ * expire). The superseded generation's chunks get a TTL. Returns whether it became current.
+ */
+export async function writeSnapshot(
+  snapshot: Snapshot,
+  previous: { generation: string; chunks: number } | undefined,
+): Promise<boolean> {
+  const { client, tableName } = table();
+  const bytes = gzipSync(JSON.stringify(snapshot.changes));
+  const chunks: Buffer[] = [];
+  for (let offset = 0; offset < bytes.length || chunks.length === 0; offset += CHUNK_BYTES)
+    chunks.push(bytes.subarray(offset, offset + CHUNK_BYTES));
+  const expiresAtEpoch = Math.floor(Date.now() / 1000) + SUPERSEDED_TTL_SECONDS;
+  await putItems(
+    chunks.map((data, index) => ({
+      ...snapshotChunkKey(snapshot.generation, index),
+      entity: 'search-snapshot-chunk',
+      data,
+    })),
+  );
+  try {
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...SNAPSHOT_POINTER_KEY,
+          entity: 'search-snapshot',
+          generation: snapshot.generation,
+          through: snapshot.through,
+          chunks: chunks.length,
+          documents: snapshot.changes.length,
+          bytes: bytes.length,
+        },
+        ConditionExpression: previous ? 'generation = :previous' : 'attribute_not_exists(pk)',
+        ...(previous ? { ExpressionAttributeValues: { ':previous': previous.generation } } : {}),
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    await expireChunks(snapshot.generation, chunks.length, expiresAtEpoch);
+    return false;
+  }
+  if (previous) await expireChunks(previous.generation, previous.chunks, expiresAtEpoch);
+  return true;
+}
+
+async function expireChunks(generation: string, count: number, expiresAtEpoch: number): Promise<void> {
+  for (let index = 0; index < count; index++)
+    await updateItem({
+      TableName: table().tableName,
+      Key: snapshotChunkKey(generation, index),
+      UpdateExpression: 'SET expiresAtEpoch = :at',
+      ExpressionAttributeValues: { ':at': expiresAtEpoch },
+    });
+}
+
+/** Whether anything was logged after `position` (one Query of at most one item). */
+export async function changedSince(position: string): Promise<boolean> {
+  const { client, tableName } = table();
+  const out = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND sk > :from',
+      ExpressionAttributeValues: { ':pk': SEARCH_LOG_PARTITION, ':from': position },
+      Limit: 1,
+    }),
+  );
+  return (out.Items ?? []).length > 0;
+}
+
+/** Every product's document, from the catalog itself (a bootstrap, or a rebuild after a loss). */
+export async function catalogChanges(): Promise<IndexChange[]> {
+  const changes: IndexChange[] = [];
+  for await (const page of productItemPages())
+    for (const item of page) {
+      const doc = searchDocumentOf(item);
+      // Sequence 0: any logged change of the product is newer than the catalog read.
+      if (doc) changes.push({ id: doc.id, sequence: '0', doc });
+    }
+  return changes;
+}
