@@ -31,6 +31,7 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     entry: 'functions/search/compact-index.ts',
     description: 'Fold the search change log into a new snapshot (the first one from the catalog)',
     everyMinutes: 5,
+    stack: 'catalog',
     table: 'readwrite',
   },
   {
