@@ -7,6 +7,7 @@ export const SEARCH_ROUTES: readonly RouteDefinition[] = [
     method: 'GET',
     path: '/products/search',
     id: 'SearchSearchProducts',
+    stack: 'catalog',
     entry: 'functions/search/search-products.ts',
     summary:
       'Search products: words (prefix and one-typo tolerant), category with descendants, price, stock; facets',
