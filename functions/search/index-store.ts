@@ -86,7 +86,7 @@ export async function readChanges(position: string, through?: string): Promise<L
 export const logPositionAt = (ms: number): string =>
   searchLogPosition(new Date(Math.max(0, ms)).toISOString());
 
-interface Pointer {
+export interface Pointer {
   readonly generation: string;
   readonly through: string;
   readonly chunks: number;
@@ -101,9 +101,12 @@ export async function readSnapshotPointer(): Promise<Pointer | undefined> {
   return out.Item as Pointer | undefined;
 }
 
-/** The current snapshot, or undefined when none was ever written. One GetItem and one Query. */
-export async function readSnapshot(): Promise<Snapshot | undefined> {
-  const pointer = await readSnapshotPointer();
+/**
+ * The snapshot a pointer names (by default the current one), or undefined when none was ever
+ * written. One GetItem (unless given the pointer) and one Query.
+ */
+export async function readSnapshot(pointer?: Pointer): Promise<Snapshot | undefined> {
+  pointer ??= await readSnapshotPointer();
   if (!pointer) return undefined;
   const chunks = await queryAll({
     KeyConditionExpression: 'pk = :pk',

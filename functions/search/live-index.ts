@@ -2,7 +2,14 @@ import { type CategoryName, categoryNames } from '../catalog/category-store.ts';
 import { logger } from '../core/logger.ts';
 import { OVERLAP_MS } from './compaction.ts';
 import { SearchIndex } from './engine.ts';
-import { type IndexChange, logPositionAt, readChanges, readSnapshot } from './index-store.ts';
+import {
+  type IndexChange,
+  logPositionAt,
+  readChanges,
+  readSnapshot,
+  readSnapshotPointer,
+  type Snapshot,
+} from './index-store.ts';
 
 /** A warm instance reads the change log at most this often: the freshness a search can lag by. */
 export const POLL_INTERVAL_MS = 1000;
@@ -47,8 +54,11 @@ export class CategoryMap {
 
 /** The index of this instance, the categories, and where in the log it has read up to. */
 export interface LiveIndex {
-  readonly index: SearchIndex;
+  /** Replaced as a whole when a snapshot is (re)loaded. */
+  index: SearchIndex;
   readonly categories: CategoryMap;
+  /** The snapshot the index was built from; undefined while none had been written. */
+  generation: string | undefined;
   /** The next read starts here (a log position). */
   position: string;
   polledAt: number;
@@ -62,36 +72,69 @@ async function applyChanges(state: LiveIndex, changes: readonly IndexChange[]): 
   for (const change of changes) state.index.apply(change.id, BigInt(change.sequence), change.doc);
 }
 
+/**
+ * Builds a new index from a snapshot (none: empty) and starts reading the log where it ends,
+ * as a cold start does. The new index replaces the old one only when it is complete.
+ */
+async function buildFrom(state: LiveIndex, snapshot: Snapshot | undefined): Promise<void> {
+  const next: LiveIndex = {
+    ...state,
+    index: new SearchIndex((id) => state.categories.words(id)),
+    generation: snapshot?.generation,
+    position: logPositionAt(snapshot ? Date.parse(snapshot.through) - OVERLAP_MS : 0),
+  };
+  await applyChanges(next, snapshot?.changes ?? []);
+  Object.assign(state, next);
+}
+
 /** Cold start: the snapshot, then the log after it. */
 async function load(): Promise<LiveIndex> {
   const started = Date.now();
   const categories = new CategoryMap();
   await categories.refresh();
-  const index = new SearchIndex((id) => categories.words(id));
-  const snapshot = await readSnapshot();
   const state: LiveIndex = {
-    index,
+    index: new SearchIndex(),
     categories,
-    position: logPositionAt(snapshot ? Date.parse(snapshot.through) - OVERLAP_MS : 0),
+    generation: undefined,
+    position: logPositionAt(0),
     polledAt: 0,
   };
-  await applyChanges(state, snapshot?.changes ?? []);
-  await poll(state, Date.now());
+  await buildFrom(state, await readSnapshot());
+  await readLog(state, Date.now());
   logger.info('search index loaded', {
-    documents: index.size,
-    words: index.vocabularySize,
-    snapshot: snapshot?.generation ?? null,
+    documents: state.index.size,
+    words: state.index.vocabularySize,
+    snapshot: state.generation ?? null,
     ms: Date.now() - started,
   });
   return state;
 }
 
 /** Reads the log from where the last read started, less the overlap, and applies it. */
-async function poll(state: LiveIndex, now: number): Promise<void> {
+async function readLog(state: LiveIndex, now: number): Promise<void> {
   const changes = await readChanges(state.position);
   await applyChanges(state, changes);
   state.position = logPositionAt(now - OVERLAP_MS);
   state.polledAt = now;
+}
+
+/**
+ * Brings the index up to date. An instance that loaded before any snapshot existed holds only
+ * what was logged, not the catalog from before the stream consumer ran: until a snapshot
+ * appears it looks for one on every poll (one GetItem), and rebuilds from it when it does.
+ */
+async function poll(state: LiveIndex, now: number): Promise<void> {
+  if (state.generation === undefined) {
+    const pointer = await readSnapshotPointer();
+    if (pointer) {
+      await buildFrom(state, await readSnapshot(pointer));
+      logger.info('search index rebuilt from a new snapshot', {
+        documents: state.index.size,
+        snapshot: state.generation ?? null,
+      });
+    }
+  }
+  await readLog(state, now);
 }
 
 /**
