@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sameDocument, searchDocumentOf } from '../../functions/search/documents.ts';
 import { SearchIndex, type SearchRequest } from '../../functions/search/engine.ts';
 import type { SearchDocument } from '../../functions/search/model.ts';
-import { TextIndex } from '../../functions/search/text-index.ts';
+import { matchAll, TextIndex } from '../../functions/search/text-index.ts';
 import { deletions, normalize, queryTokens, tokenize, withinOneEdit } from '../../functions/search/tokens.ts';
 
 describe('tokenize', () => {
@@ -14,6 +14,10 @@ describe('tokenize', () => {
   it('drops words over 40 characters and repeated query words', () => {
     expect(tokenize(`a ${'x'.repeat(41)} b`)).toEqual(['a', 'b']);
     expect(queryTokens('lamp Lamp LAMP desk')).toEqual(['lamp', 'desk']);
+  });
+
+  it('keeps the first 8 distinct words of a query: each word costs a lookup', () => {
+    expect(queryTokens('a b c d e f g h i j a k')).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
   });
 });
 
@@ -57,6 +61,16 @@ describe('TextIndex', () => {
   it('ranks a word in the name above the same word in the description', () => {
     const matches = index.match('lamp');
     expect(matches.get(0)).toBeGreaterThan(matches.get(1) as number);
+  });
+
+  it('expands a word within a budget of postings, the shortest completions first', () => {
+    const many = new TextIndex();
+    for (let slot = 0; slot < 100; slot++) many.add(slot, { name: `lamp${slot}` });
+    const budgeted = many.match('lamp', 10);
+    expect([...budgeted.keys()].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // The default budget is far above this, and every word of a query has its own.
+    expect(many.match('lamp').size).toBe(100);
+    expect(matchAll(many, ['lam', 'lamp']).size).toBe(100);
   });
 
   it('forgets a removed document and words nobody else has', () => {
