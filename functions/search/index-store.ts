@@ -8,6 +8,7 @@ import {
   SNAPSHOT_POINTER_KEY,
   searchLogKey,
   searchLogPosition,
+  searchLogTime,
   snapshotChunkKey,
   snapshotPartition,
 } from './keys.ts';
@@ -24,6 +25,8 @@ export interface IndexChange {
   /** The stream sequence number of the change: changes apply only over older ones. */
   readonly sequence: string;
   readonly doc?: SearchDocument;
+  /** For a removal: when it was logged (ISO), so that it is remembered only as long as needed. */
+  readonly removedAt?: string;
 }
 
 export interface LoggedChange extends IndexChange {
@@ -78,7 +81,7 @@ export async function readChanges(position: string, through?: string): Promise<L
       position: String(item.sk),
       id: String(item.id),
       sequence: String(item.sequence),
-      ...(item.doc ? { doc: item.doc as SearchDocument } : {}),
+      ...(item.doc ? { doc: item.doc as SearchDocument } : { removedAt: searchLogTime(String(item.sk)) }),
     }));
 }
 

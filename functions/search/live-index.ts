@@ -1,6 +1,6 @@
 import { type CategoryName, categoryNames } from '../catalog/category-store.ts';
 import { logger } from '../core/logger.ts';
-import { OVERLAP_MS } from './compaction.ts';
+import { OVERLAP_MS, REMOVAL_MEMORY_MS } from './compaction.ts';
 import { SearchIndex } from './engine.ts';
 import {
   type IndexChange,
@@ -69,7 +69,13 @@ let live: Promise<LiveIndex> | undefined;
 async function applyChanges(state: LiveIndex, changes: readonly IndexChange[]): Promise<void> {
   const unknown = changes.some((change) => change.doc?.categoryPath.some((id) => !state.categories.has(id)));
   if (unknown || state.categories.stale()) await state.categories.refresh();
-  for (const change of changes) state.index.apply(change.id, BigInt(change.sequence), change.doc);
+  for (const change of changes)
+    state.index.apply(
+      change.id,
+      BigInt(change.sequence),
+      change.doc,
+      change.removedAt === undefined ? undefined : Date.parse(change.removedAt),
+    );
 }
 
 /**
@@ -135,6 +141,7 @@ async function poll(state: LiveIndex, now: number): Promise<void> {
     }
   }
   await readLog(state, now);
+  state.index.forgetRemovalsBefore(now - REMOVAL_MEMORY_MS);
 }
 
 /**

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { REMOVAL_MEMORY_MS } from '../../functions/search/compaction.ts';
 import { sameDocument, searchDocumentOf } from '../../functions/search/documents.ts';
 import { SearchIndex, type SearchRequest } from '../../functions/search/engine.ts';
 import type { SearchDocument } from '../../functions/search/model.ts';
 import { matchAll, TextIndex } from '../../functions/search/text-index.ts';
 import { deletions, normalize, queryTokens, tokenize, withinOneEdit } from '../../functions/search/tokens.ts';
+import { STREAM_CONSUMERS } from '../../lib/api/stream-consumers.ts';
 
 describe('tokenize', () => {
   it('lower-cases, strips accents and splits on anything but letters and digits', () => {
@@ -179,6 +181,28 @@ describe('SearchIndex', () => {
     expect(index.search(request({ tokens: ['wool'] })).ids).toEqual([]);
     expect(index.search(request({ tokens: ['cotton'], inStock: true })).ids).toEqual([B]);
     expect(index.size).toBe(3);
+  });
+});
+
+describe('removals', () => {
+  it('are remembered until forgotten, so an older copy of a change cannot bring a product back', () => {
+    const index = catalog();
+    const removedAt = Date.parse('2026-03-01T00:00:00.000Z');
+    expect(index.apply(A, 3n, undefined, removedAt)).toBe(true);
+    index.forgetRemovalsBefore(removedAt);
+    expect(index.apply(A, 2n, doc(A, { name: 'Desk Lamp' }))).toBe(false);
+    expect(index.removalsHeld).toBe(1);
+    index.forgetRemovalsBefore(removedAt + 1);
+    expect(index.removalsHeld).toBe(0);
+    expect(index.apply(A, 2n, doc(A, { name: 'Desk Lamp' }))).toBe(true);
+  });
+
+  it('are kept at least as long as the search consumer may deliver a record, plus the stream retention', () => {
+    const consumer = STREAM_CONSUMERS.find((definition) => definition.id === 'SearchIndexProducts');
+    const streamRetentionMs = 24 * 3600 * 1000;
+    expect(REMOVAL_MEMORY_MS).toBeGreaterThanOrEqual(
+      streamRetentionMs + (consumer?.maxRecordAgeSeconds ?? Number.POSITIVE_INFINITY) * 1000,
+    );
   });
 });
 

@@ -1,0 +1,85 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { productKey } from '../../functions/catalog/keys.ts';
+import { createProduct, deleteProduct } from '../../functions/catalog/store.ts';
+import { table } from '../../functions/core/db.ts';
+import { compactIndex } from '../../functions/search/compaction.ts';
+import { searchDocumentOf } from '../../functions/search/documents.ts';
+import { handler as indexProducts } from '../../functions/search/index-products.ts';
+import { appendChange, readSnapshot } from '../../functions/search/index-store.ts';
+import { forgetLiveIndex, liveIndex, POLL_INTERVAL_MS } from '../../functions/search/live-index.ts';
+import { searchProductsQuery } from '../../functions/search/model.ts';
+import { searchProducts } from '../../functions/search/search.ts';
+import { streamEvent, streamRecord } from '../support/stream-events.ts';
+import { useFreshTable } from '../support/table.ts';
+
+const HOUR_MS = 3600 * 1000;
+
+/** The product item as stored: what a stream image carries. */
+async function storedItem(id: string): Promise<Record<string, unknown>> {
+  const { client, tableName } = table();
+  const out = await client.send(new GetCommand({ TableName: tableName, Key: productKey(id) }));
+  return out.Item ?? {};
+}
+
+async function consume(...records: Parameters<typeof streamEvent>): Promise<void> {
+  expect(await indexProducts(streamEvent(...records))).toEqual({ batchItemFailures: [] });
+}
+
+const newProduct = async (name: string) =>
+  (await createProduct({ name, description: '', category: 'home', price: 700, currency: 'EUR', stock: 1 }))
+    .product;
+
+const ids = (result: { items: { id: string }[] }) => result.items.map((item) => item.id);
+
+/** A search once the warm index has polled again. */
+async function search(query: Record<string, string>) {
+  await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS + 50));
+  return searchProducts(searchProductsQuery.parse(query));
+}
+
+describe('search snapshots (DynamoDB Local)', () => {
+  let oldId: string;
+
+  beforeAll(async () => {
+    await useFreshTable();
+    forgetLiveIndex();
+    // A product from before the stream consumer was deployed: in the catalog, never in the log.
+    const { product } = await createProduct({
+      name: 'Pewter Quill',
+      description: 'Writes in the old way.',
+      category: 'books',
+      price: 900,
+      currency: 'EUR',
+      stock: 2,
+    });
+    oldId = product.id;
+  });
+
+  it('finds the old catalog once the first compaction has written a snapshot', async () => {
+    expect(ids(await searchProducts(searchProductsQuery.parse({ q: 'quill' })))).toEqual([]);
+    expect((await liveIndex()).index.size).toBe(0);
+    expect(await compactIndex()).toMatchObject({ outcome: 'written', source: 'catalog', documents: 1 });
+    expect(ids(await search({ q: 'quill' }))).toEqual([oldId]);
+  });
+
+  it('keep a removal while a late copy of an older change can arrive (48 h), then drop it', async () => {
+    const hat = await newProduct('Felt Hat');
+    const hatItem = await storedItem(hat.id);
+    await consume(streamRecord({ eventName: 'INSERT', newImage: hatItem, sequenceNumber: '200' }));
+    await deleteProduct(hat.id);
+    await consume(streamRecord({ eventName: 'REMOVE', oldImage: hatItem, sequenceNumber: '201' }));
+    const now = Date.now();
+    expect(await compactIndex(now + 60_000)).toMatchObject({ outcome: 'written', source: 'log' });
+    const kept = (await readSnapshot())?.changes.find((change) => change.id === hat.id);
+    expect(kept).toMatchObject({ id: hat.id, sequence: '201' });
+    expect(kept?.doc).toBeUndefined();
+    // Two days later something else changes, and the next compaction no longer needs the removal.
+    const fan = await newProduct('Paper Fan');
+    const doc = searchDocumentOf(await storedItem(fan.id));
+    await appendChange({ id: fan.id, sequence: '202', ...(doc ? { doc } : {}) }, now + 49 * HOUR_MS);
+    expect(await compactIndex(now + 49 * HOUR_MS + 20_000)).toMatchObject({ outcome: 'written' });
+    const changes = (await readSnapshot())?.changes ?? [];
+    expect(changes.map((change) => change.id).sort()).toEqual([oldId, fan.id].sort());
+  });
+});
