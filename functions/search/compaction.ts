@@ -70,7 +70,7 @@ export async function compactIndex(now = Date.now()): Promise<CompactionOutcome>
     const snapshot = await readSnapshot();
     const latest = new Map((snapshot?.changes ?? []).map((change) => [change.id, change]));
     const since = logPositionAt(Date.parse(pointer.through) - OVERLAP_MS);
-    for (const change of await readChanges(since, through)) {
+    for (const change of await readChanges(since, { through })) {
       const { position: _position, ...kept } = change;
       if (newer(latest.get(change.id), kept)) latest.set(change.id, kept);
     }

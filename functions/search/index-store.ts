@@ -65,24 +65,41 @@ export async function appendChange(change: IndexChange, now = Date.now()): Promi
   );
 }
 
-/** Logged changes after `position` up to `through` (inclusive), in log order. */
-export async function readChanges(position: string, through?: string): Promise<LoggedChange[]> {
-  const items = await queryAll({
-    KeyConditionExpression: through ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk AND sk > :from',
-    ExpressionAttributeValues: {
-      ':pk': SEARCH_LOG_PARTITION,
-      ':from': position,
-      ...(through ? { ':to': `${through}\uffff` } : {}),
-    },
-  });
-  return items
-    .filter((item) => item.sk !== position)
-    .map((item) => ({
-      position: String(item.sk),
-      id: String(item.id),
-      sequence: String(item.sequence),
-      ...(item.doc ? { doc: item.doc as SearchDocument } : { removedAt: searchLogTime(String(item.sk)) }),
-    }));
+/**
+ * Logged changes after `position` up to `through` (inclusive), in log order: at most `limit`
+ * of them (then the rest follow the last one's position), or all.
+ */
+export async function readChanges(
+  position: string,
+  options: { through?: string; limit?: number } = {},
+): Promise<LoggedChange[]> {
+  const { through, limit } = options;
+  const { client, tableName } = table();
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: through ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk AND sk > :from',
+        ExpressionAttributeValues: {
+          ':pk': SEARCH_LOG_PARTITION,
+          ':from': position,
+          ...(through ? { ':to': `${through}\uffff` } : {}),
+        },
+        ...(limit === undefined ? {} : { Limit: limit - items.length }),
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...(out.Items ?? []).filter((item) => item.sk !== position));
+    start = out.LastEvaluatedKey;
+  } while (start && (limit === undefined || items.length < limit));
+  return items.map((item) => ({
+    position: String(item.sk),
+    id: String(item.id),
+    sequence: String(item.sequence),
+    ...(item.doc ? { doc: item.doc as SearchDocument } : { removedAt: searchLogTime(String(item.sk)) }),
+  }));
 }
 
 /** The log position of a time (ms): every entry written at or after it sorts after it. */

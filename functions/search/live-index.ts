@@ -5,6 +5,7 @@ import { SearchIndex } from './engine.ts';
 import {
   type IndexChange,
   logPositionAt,
+  type Pointer,
   readChanges,
   readSnapshot,
   readSnapshotPointer,
@@ -13,6 +14,13 @@ import {
 
 /** A warm instance reads the change log at most this often: the freshness a search can lag by. */
 export const POLL_INTERVAL_MS = 1000;
+/**
+ * One poll reads at most this many log entries (about one 1 MB Query page); an instance with
+ * more to read continues with the next request, so no request waits on a long log.
+ */
+export const MAX_POLL_CHANGES = 1000;
+/** A warm instance with a snapshot reads the pointer this often, to see whether it fell behind. */
+const SNAPSHOT_CHECK_MS = 60_000;
 /** Category names and slugs are read again at most this often (and at once for an unknown id). */
 const CATEGORY_REFRESH_MS = 60_000;
 
@@ -62,6 +70,8 @@ export interface LiveIndex {
   /** The next read starts here (a log position). */
   position: string;
   polledAt: number;
+  /** When the snapshot pointer was last read. */
+  pointerReadAt: number;
 }
 
 let live: Promise<LiveIndex> | undefined;
@@ -104,6 +114,7 @@ async function load(): Promise<LiveIndex> {
     generation: undefined,
     position: logPositionAt(0),
     polledAt: 0,
+    pointerReadAt: started,
   };
   await buildFrom(state, await readSnapshot());
   await readLog(state, Date.now());
@@ -116,29 +127,50 @@ async function load(): Promise<LiveIndex> {
   return state;
 }
 
-/** Reads the log from where the last read started, less the overlap, and applies it. */
+/**
+ * Reads the log from where the last read started, less the overlap, and applies it: at most
+ * `MAX_POLL_CHANGES` entries, and when there were more, the next request reads on from the last
+ * (or from the overlap, if that is earlier: an entry may still land there).
+ */
 async function readLog(state: LiveIndex, now: number): Promise<void> {
-  const changes = await readChanges(state.position);
+  const changes = await readChanges(state.position, { limit: MAX_POLL_CHANGES });
   await applyChanges(state, changes);
-  state.position = logPositionAt(now - OVERLAP_MS);
-  state.polledAt = now;
+  const overlap = logPositionAt(now - OVERLAP_MS);
+  const last = changes.at(-1);
+  const more = changes.length === MAX_POLL_CHANGES && last !== undefined;
+  state.position = more && last.position < overlap ? last.position : overlap;
+  state.polledAt = more ? 0 : now;
+}
+
+/** The log position from which a reader of a snapshot's pointer must read the log. */
+const logStartOf = (pointer: Pointer) => logPositionAt(Date.parse(pointer.through) - OVERLAP_MS);
+
+/**
+ * Whether to build the index again from the current snapshot: when this instance loaded before
+ * any snapshot existed (it holds only what was logged, not the catalog from before the stream
+ * consumer ran), or when its log position is older than where the snapshot ends (it idled, or
+ * the snapshot was rebuilt): reading the snapshot is then bounded, reading the log is not.
+ */
+async function snapshotToLoad(state: LiveIndex, now: number): Promise<Pointer | undefined> {
+  if (state.generation !== undefined && now - state.pointerReadAt < SNAPSHOT_CHECK_MS) return undefined;
+  state.pointerReadAt = now;
+  const pointer = await readSnapshotPointer();
+  if (!pointer || pointer.generation === state.generation) return undefined;
+  return state.generation === undefined || state.position < logStartOf(pointer) ? pointer : undefined;
 }
 
 /**
- * Brings the index up to date. An instance that loaded before any snapshot existed holds only
- * what was logged, not the catalog from before the stream consumer ran: until a snapshot
- * appears it looks for one on every poll (one GetItem), and rebuilds from it when it does.
+ * Brings the index up to date: from a snapshot when `snapshotToLoad` says so (until one exists,
+ * an instance looks on every poll; later once a minute, one GetItem), then from the log.
  */
 async function poll(state: LiveIndex, now: number): Promise<void> {
-  if (state.generation === undefined) {
-    const pointer = await readSnapshotPointer();
-    if (pointer) {
-      await buildFrom(state, await readSnapshot(pointer));
-      logger.info('search index rebuilt from a new snapshot', {
-        documents: state.index.size,
-        snapshot: state.generation ?? null,
-      });
-    }
+  const pointer = await snapshotToLoad(state, now);
+  if (pointer) {
+    await buildFrom(state, await readSnapshot(pointer));
+    logger.info('search index rebuilt from a newer snapshot', {
+      documents: state.index.size,
+      snapshot: state.generation ?? null,
+    });
   }
   await readLog(state, now);
   state.index.forgetRemovalsBefore(now - REMOVAL_MEMORY_MS);

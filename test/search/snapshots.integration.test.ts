@@ -2,12 +2,19 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { productKey } from '../../functions/catalog/keys.ts';
 import { createProduct, deleteProduct } from '../../functions/catalog/store.ts';
-import { table } from '../../functions/core/db.ts';
+import { deleteKeys, table } from '../../functions/core/db.ts';
+import { newId } from '../../functions/core/ids.ts';
 import { compactIndex } from '../../functions/search/compaction.ts';
 import { searchDocumentOf } from '../../functions/search/documents.ts';
 import { handler as indexProducts } from '../../functions/search/index-products.ts';
 import { appendChange, readSnapshot } from '../../functions/search/index-store.ts';
-import { forgetLiveIndex, liveIndex, POLL_INTERVAL_MS } from '../../functions/search/live-index.ts';
+import { SNAPSHOT_POINTER_KEY } from '../../functions/search/keys.ts';
+import {
+  forgetLiveIndex,
+  liveIndex,
+  MAX_POLL_CHANGES,
+  POLL_INTERVAL_MS,
+} from '../../functions/search/live-index.ts';
 import { searchProductsQuery } from '../../functions/search/model.ts';
 import { searchProducts } from '../../functions/search/search.ts';
 import { streamEvent, streamRecord } from '../support/stream-events.ts';
@@ -81,5 +88,43 @@ describe('search snapshots (DynamoDB Local)', () => {
     expect(await compactIndex(now + 49 * HOUR_MS + 20_000)).toMatchObject({ outcome: 'written' });
     const changes = (await readSnapshot())?.changes ?? [];
     expect(changes.map((change) => change.id).sort()).toEqual([oldId, fan.id].sort());
+  });
+
+  it('reload in an instance left behind the current snapshot, and read a long log in steps', async () => {
+    const now = Date.now();
+    // A rebuild from the catalog (the snapshot was lost): the compass was never logged.
+    const compass = await newProduct('Brass Compass');
+    await deleteKeys([SNAPSHOT_POINTER_KEY]);
+    const later = now + 50 * HOUR_MS;
+    expect(await compactIndex(later)).toMatchObject({ outcome: 'written', source: 'catalog' });
+    const state = await liveIndex(later);
+    const found = (word: string) => state.index.search({ tokens: [word], sort: 'relevance', limit: 5 }).ids;
+    expect(found('compass')).toEqual([compass.id]);
+    const held = state.index.size;
+    // More changes than one poll reads (a minute's backlog): the rest come with the next request.
+    const fillers = Array.from({ length: MAX_POLL_CHANGES + 1 }, (_, i) => newId(later + i));
+    for (let i = 0; i < fillers.length; i += 25)
+      await Promise.all(
+        fillers.slice(i, i + 25).map((id, j) =>
+          appendChange(
+            {
+              id,
+              sequence: String(300 + i + j),
+              doc: {
+                id,
+                name: 'Filler',
+                description: '',
+                categoryPath: ['home'],
+                price: 100,
+                inStock: true,
+                createdAt: new Date(later).toISOString(),
+              },
+            },
+            later + 1_000 + i + j,
+          ),
+        ),
+      );
+    expect((await liveIndex(later + 60_000)).index.size).toBe(held + MAX_POLL_CHANGES);
+    expect((await liveIndex(later + 60_001)).index.size).toBe(held + MAX_POLL_CHANGES + 1);
   });
 });
