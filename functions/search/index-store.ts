@@ -122,19 +122,43 @@ export async function readSnapshotPointer(): Promise<Pointer | undefined> {
 }
 
 /**
+ * A snapshot read that did not find every chunk its pointer counts. It is a storage fault, so
+ * `$fault` makes it a 503 like any other (a cold start cannot serve a partial index); a warm
+ * instance keeps the index it has.
+ */
+export class SnapshotIncomplete extends Error {
+  override readonly name = 'SnapshotIncomplete';
+  readonly $fault = 'server';
+}
+
+/** Reads of a snapshot before giving up (the pointer is read again between them: it may have moved on). */
+const SNAPSHOT_READ_ATTEMPTS = 3;
+
+/**
  * The snapshot a pointer names (by default the current one), or undefined when none was ever
- * written. One GetItem (unless given the pointer) and one Query.
+ * written: one strongly consistent Query of its chunks (the chunks are written before the
+ * pointer, so such a read sees them all), checked against the pointer's count.
  */
 export async function readSnapshot(pointer?: Pointer): Promise<Snapshot | undefined> {
-  pointer ??= await readSnapshotPointer();
-  if (!pointer) return undefined;
-  const chunks = await queryAll({
-    KeyConditionExpression: 'pk = :pk',
-    ExpressionAttributeValues: { ':pk': snapshotPartition(pointer.generation) },
-  });
-  const bytes = gunzipSync(Buffer.concat(chunks.map((chunk) => chunk.data as Uint8Array)));
-  const changes = JSON.parse(bytes.toString('utf8')) as IndexChange[];
-  return { generation: pointer.generation, through: pointer.through, changes };
+  let current = pointer ?? (await readSnapshotPointer());
+  for (let attempt = 1; current; attempt++) {
+    const chunks = await queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': snapshotPartition(current.generation) },
+      ConsistentRead: true,
+    });
+    if (chunks.length === current.chunks) {
+      const bytes = gunzipSync(Buffer.concat(chunks.map((chunk) => chunk.data as Uint8Array)));
+      const changes = JSON.parse(bytes.toString('utf8')) as IndexChange[];
+      return { generation: current.generation, through: current.through, changes };
+    }
+    if (attempt === SNAPSHOT_READ_ATTEMPTS)
+      throw new SnapshotIncomplete(
+        `Snapshot ${current.generation}: ${chunks.length} of ${current.chunks} chunks read.`,
+      );
+    current = await readSnapshotPointer();
+  }
+  return undefined;
 }
 
 /**

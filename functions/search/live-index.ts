@@ -10,6 +10,7 @@ import {
   readSnapshot,
   readSnapshotPointer,
   type Snapshot,
+  SnapshotIncomplete,
 } from './index-store.ts';
 
 /** A warm instance reads the change log at most this often: the freshness a search can lag by. */
@@ -166,11 +167,17 @@ async function snapshotToLoad(state: LiveIndex, now: number): Promise<Pointer | 
 async function poll(state: LiveIndex, now: number): Promise<void> {
   const pointer = await snapshotToLoad(state, now);
   if (pointer) {
-    await buildFrom(state, await readSnapshot(pointer));
-    logger.info('search index rebuilt from a newer snapshot', {
-      documents: state.index.size,
-      snapshot: state.generation ?? null,
-    });
+    try {
+      await buildFrom(state, await readSnapshot(pointer));
+      logger.info('search index rebuilt from a newer snapshot', {
+        documents: state.index.size,
+        snapshot: state.generation ?? null,
+      });
+    } catch (error) {
+      if (!(error instanceof SnapshotIncomplete)) throw error;
+      // Keep the index this instance has; the next pointer check tries again.
+      logger.warn('search snapshot incomplete, index kept', { error: error.message });
+    }
   }
   await readLog(state, now);
   state.index.forgetRemovalsBefore(now - REMOVAL_MEMORY_MS);

@@ -2,12 +2,17 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { productKey } from '../../functions/catalog/keys.ts';
 import { createProduct, deleteProduct } from '../../functions/catalog/store.ts';
-import { deleteKeys, table } from '../../functions/core/db.ts';
+import { deleteKeys, table, updateItem } from '../../functions/core/db.ts';
 import { newId } from '../../functions/core/ids.ts';
 import { compactIndex } from '../../functions/search/compaction.ts';
 import { searchDocumentOf } from '../../functions/search/documents.ts';
 import { handler as indexProducts } from '../../functions/search/index-products.ts';
-import { appendChange, readSnapshot } from '../../functions/search/index-store.ts';
+import {
+  appendChange,
+  readSnapshot,
+  readSnapshotPointer,
+  writeSnapshot,
+} from '../../functions/search/index-store.ts';
 import { SNAPSHOT_POINTER_KEY } from '../../functions/search/keys.ts';
 import {
   forgetLiveIndex,
@@ -126,5 +131,24 @@ describe('search snapshots (DynamoDB Local)', () => {
       );
     expect((await liveIndex(later + 60_000)).index.size).toBe(held + MAX_POLL_CHANGES);
     expect((await liveIndex(later + 60_001)).index.size).toBe(held + MAX_POLL_CHANGES + 1);
+  });
+
+  it('are used whole or not at all: a short read keeps the old index', async () => {
+    const far = Date.now() + 100 * HOUR_MS;
+    const held = (await liveIndex(far)).index.size;
+    expect(held).toBeGreaterThan(0);
+    // A newer snapshot whose read misses a chunk (its pointer counts one more than there is).
+    const pointer = await readSnapshotPointer();
+    const next = { generation: newId(far), through: new Date(far + 60_000).toISOString(), changes: [] };
+    expect(await writeSnapshot(next, pointer)).toBe(true);
+    await updateItem({
+      TableName: table().tableName,
+      Key: SNAPSHOT_POINTER_KEY,
+      UpdateExpression: 'SET chunks = chunks + :one',
+      ExpressionAttributeValues: { ':one': 1 },
+    });
+    expect((await liveIndex(far + 120_000)).index.size).toBe(held);
+    // A cold start cannot keep anything: it fails as a dependency does (a 503, retried).
+    await expect(readSnapshot()).rejects.toMatchObject({ name: 'SnapshotIncomplete', $fault: 'server' });
   });
 });
