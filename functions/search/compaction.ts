@@ -16,7 +16,11 @@ import {
  * claim a position it may not have seen everything before.
  */
 export const SETTLE_MS = 10_000;
-/** Readers re-read this much of the log before where they last read, for the same reason. */
+/**
+ * Readers re-read this much of the log before where they last read, for the same reason: a log
+ * write that takes longer than `LATE_WRITE_MS` (2 s) is written again with a fresh time, so every
+ * entry lands within 2 s of its key's time and 3 s are left for clock skew.
+ */
 export const OVERLAP_MS = 5_000;
 
 /**

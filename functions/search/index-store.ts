@@ -2,6 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { productItemPages } from '../catalog/store.ts';
 import { isConditionFailure, putItems, queryAll, table, updateItem } from '../core/db.ts';
+import { logger } from '../core/logger.ts';
 import { searchDocumentOf } from './documents.ts';
 import {
   SEARCH_LOG_PARTITION,
@@ -49,20 +50,41 @@ const SUPERSEDED_TTL_SECONDS = 3600;
 /** Gzipped bytes per chunk item, well under the 400 KB item limit. */
 const CHUNK_BYTES = 350_000;
 
-/** Appends one change to the log (streams deliver at least once: a repeat is harmless, sequences decide). */
-export async function appendChange(change: IndexChange, now = Date.now()): Promise<void> {
+/**
+ * A log write that took longer than this (the SDK retries a throttled write inside one call)
+ * is written again with a fresh time: readers re-read `OVERLAP_MS` (5 s) of the log behind
+ * them, so an entry must land within that of the time in its key, with room for clock skew.
+ */
+export const LATE_WRITE_MS = 2_000;
+const LATE_WRITE_ATTEMPTS = 3;
+
+/**
+ * Appends one change to the log, its time taken per attempt (streams deliver at least once and
+ * a late write is repeated: a repeat is harmless, sequences decide).
+ */
+export async function appendChange(change: IndexChange, clock: () => number = Date.now): Promise<void> {
   const { client, tableName } = table();
-  await client.send(
-    new PutCommand({
-      TableName: tableName,
-      Item: {
-        ...searchLogKey(new Date(now).toISOString(), change.id, change.sequence),
-        entity: 'search-change',
-        ...change,
-        expiresAtEpoch: Math.floor(now / 1000) + LOG_TTL_SECONDS,
-      },
-    }),
-  );
+  for (let attempt = 1; ; attempt++) {
+    const now = clock();
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...searchLogKey(new Date(now).toISOString(), change.id, change.sequence),
+          entity: 'search-change',
+          ...change,
+          expiresAtEpoch: Math.floor(now / 1000) + LOG_TTL_SECONDS,
+        },
+      }),
+    );
+    const took = clock() - now;
+    if (took <= LATE_WRITE_MS) return;
+    if (attempt === LATE_WRITE_ATTEMPTS) {
+      // Failing the record would only log it later still (and, retried too often, lose it).
+      logger.warn('search change logged late', { productId: change.id, ms: took });
+      return;
+    }
+  }
 }
 
 /**

@@ -4,9 +4,14 @@ import { createCategory } from '../../functions/catalog/category-store.ts';
 import { productKey } from '../../functions/catalog/keys.ts';
 import { createProduct, deleteProduct, updateProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
-import { compactIndex } from '../../functions/search/compaction.ts';
+import { compactIndex, OVERLAP_MS } from '../../functions/search/compaction.ts';
 import { handler as indexProducts } from '../../functions/search/index-products.ts';
-import { logPositionAt, readChanges, readSnapshot } from '../../functions/search/index-store.ts';
+import {
+  appendChange,
+  logPositionAt,
+  readChanges,
+  readSnapshot,
+} from '../../functions/search/index-store.ts';
 import { forgetLiveIndex, POLL_INTERVAL_MS } from '../../functions/search/live-index.ts';
 import { searchProductsQuery } from '../../functions/search/model.ts';
 import { searchProducts } from '../../functions/search/search.ts';
@@ -136,5 +141,16 @@ describe('the search index follows product changes from stream records (DynamoDB
     // Later ones fold the log (and skip when nothing was logged since).
     expect(await compactIndex(Date.now() + 60_000)).toMatchObject({ outcome: 'written', source: 'log' });
     expect(await compactIndex(Date.now() + 120_000)).toEqual({ outcome: 'unchanged' });
+  });
+
+  it('logs a change again with a fresh time when its write landed late (throttled, retried)', async () => {
+    // A quiet stretch of the log, days ahead; the first write takes 10 s, the second is quick.
+    const start = Date.now() + 200 * 3600 * 1000;
+    const times = [start, start + 10_000];
+    const clock = () => times.shift() ?? start + 10_000;
+    await appendChange({ id: lampId, sequence: '400' }, clock);
+    // A reader that last read at start + 10 s starts OVERLAP_MS before that, and still sees it.
+    const seen = await readChanges(logPositionAt(start + 10_000 - OVERLAP_MS));
+    expect(seen.map((change) => [change.id, change.sequence])).toContainEqual([lampId, '400']);
   });
 });

@@ -89,7 +89,7 @@ describe('search snapshots (DynamoDB Local)', () => {
     // Two days later something else changes, and the next compaction no longer needs the removal.
     const fan = await newProduct('Paper Fan');
     const doc = searchDocumentOf(await storedItem(fan.id));
-    await appendChange({ id: fan.id, sequence: '202', ...(doc ? { doc } : {}) }, now + 49 * HOUR_MS);
+    await appendChange({ id: fan.id, sequence: '202', ...(doc ? { doc } : {}) }, () => now + 49 * HOUR_MS);
     expect(await compactIndex(now + 49 * HOUR_MS + 20_000)).toMatchObject({ outcome: 'written' });
     const changes = (await readSnapshot())?.changes ?? [];
     expect(changes.map((change) => change.id).sort()).toEqual([oldId, fan.id].sort());
@@ -125,7 +125,7 @@ describe('search snapshots (DynamoDB Local)', () => {
                 createdAt: new Date(later).toISOString(),
               },
             },
-            later + 1_000 + i + j,
+            () => later + 1_000 + i + j,
           ),
         ),
       );
