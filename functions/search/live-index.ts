@@ -25,17 +25,37 @@ const SNAPSHOT_CHECK_MS = 60_000;
 /** Category names and slugs are read again at most this often (and at once for an unknown id). */
 const CATEGORY_REFRESH_MS = 60_000;
 
+/**
+ * An unknown slug reads the categories again at most this often: a client sending made-up
+ * slugs must not cost a Query of the whole category partition per request, and a category
+ * created since the last read is filterable within this.
+ */
+const UNKNOWN_SLUG_REFRESH_MS = 10_000;
+
 /** The categories a search function knows: slug -> id for filters, id -> names for facets and words. */
 export class CategoryMap {
   private byId = new Map<string, CategoryName>();
   private bySlug = new Map<string, CategoryName>();
-  private readAt = 0;
+  private readAt = Number.NEGATIVE_INFINITY;
+  private readonly read: () => Promise<CategoryName[]>;
+
+  constructor(read: () => Promise<CategoryName[]> = categoryNames) {
+    this.read = read;
+  }
 
   async refresh(now = Date.now()): Promise<void> {
-    const names = await categoryNames();
+    const names = await this.read();
     this.byId = new Map(names.map((name) => [name.id, name]));
     this.bySlug = new Map(names.map((name) => [name.slug, name]));
     this.readAt = now;
+  }
+
+  /** The id a slug names, reading the categories again for an unknown one (rate-limited). */
+  async idOfSlug(slug: string, now = Date.now()): Promise<string | undefined> {
+    const known = this.idOf(slug);
+    if (known !== undefined || now - this.readAt < UNKNOWN_SLUG_REFRESH_MS) return known;
+    await this.refresh(now);
+    return this.idOf(slug);
   }
 
   stale(now = Date.now()): boolean {

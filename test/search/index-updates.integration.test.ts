@@ -75,6 +75,8 @@ describe('the search index follows product changes from stream records (DynamoDB
       }),
     );
     expect(await readChanges(logPositionAt(0))).toHaveLength(before);
+    // The table sells out too: a page answers the table's products, filtered as the table has them.
+    await updateProduct(lampId, { stock: 0 });
     const soldOut = { ...lampItem, stock: 0 };
     await consume(
       streamRecord({ eventName: 'MODIFY', oldImage: lampItem, newImage: soldOut, sequenceNumber: '102' }),
@@ -141,6 +143,27 @@ describe('the search index follows product changes from stream records (DynamoDB
     // Later ones fold the log (and skip when nothing was logged since).
     expect(await compactIndex(Date.now() + 60_000)).toMatchObject({ outcome: 'written', source: 'log' });
     expect(await compactIndex(Date.now() + 120_000)).toEqual({ outcome: 'unchanged' });
+  });
+
+  it('answers only products that meet the price and stock filters as the table has them now', async () => {
+    const { product } = await createProduct({
+      name: 'Copper Kettle',
+      description: '',
+      category: 'home',
+      price: 5000,
+      currency: 'EUR',
+      stock: 3,
+    });
+    await consume(
+      streamRecord({ eventName: 'INSERT', newImage: await storedItem(product.id), sequenceNumber: '500' }),
+    );
+    expect(ids(await search({ q: 'copper', inStock: 'true', maxPrice: '6000' }))).toEqual([product.id]);
+    // The table changes before the index hears of it: the page must not contradict the filters.
+    await updateProduct(product.id, { stock: 0 });
+    expect(ids(await search({ q: 'copper', inStock: 'true' }))).toEqual([]);
+    await updateProduct(product.id, { stock: 2, price: 9000 });
+    expect(ids(await search({ q: 'copper', maxPrice: '6000' }))).toEqual([]);
+    expect(ids(await search({ q: 'copper' }))).toEqual([product.id]);
   });
 
   it('logs a change again with a fresh time when its write landed late (throttled, retried)', async () => {
