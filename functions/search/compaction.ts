@@ -16,8 +16,34 @@ import {
  * claim a position it may not have seen everything before.
  */
 export const SETTLE_MS = 10_000;
-/** Readers re-read this much of the log before where they last read, for the same reason. */
+/**
+ * Readers re-read this much of the log before where they last read, for the same reason: a log
+ * write that takes longer than `LATE_WRITE_MS` (2 s) is written again with a fresh time, so every
+ * entry lands within 2 s of its key's time and 3 s are left for clock skew.
+ */
 export const OVERLAP_MS = 5_000;
+
+/**
+ * How long a removal is remembered, in snapshots and in memory: until no copy of an older
+ * change of the product can reach the log any more. DynamoDB Streams keep a record 24 hours,
+ * and `SearchIndexProducts` gives up on records older than its `maxRecordAgeSeconds` (24 hours):
+ * their sum, 48 hours, bounds how late a redelivery can be logged (a unit test holds the
+ * consumer's setting to it). Without a bound, every product ever removed stayed forever.
+ */
+export const REMOVAL_MEMORY_MS = 48 * 3600 * 1000;
+
+/**
+ * Snapshot changes without the removals older than `REMOVAL_MEMORY_MS`; a removal from a
+ * snapshot written before removals had a time is timed now, so it too goes in 48 hours.
+ */
+function withoutOldRemovals(changes: readonly IndexChange[], now: number): IndexChange[] {
+  const stamp = new Date(now).toISOString();
+  return changes.flatMap((change) => {
+    if (change.doc) return [change];
+    const removedAt = change.removedAt ?? stamp;
+    return Date.parse(removedAt) < now - REMOVAL_MEMORY_MS ? [] : [{ ...change, removedAt }];
+  });
+}
 
 /** The later of two changes of one product by stream sequence number. */
 export function newer(a: IndexChange | undefined, b: IndexChange): boolean {
@@ -48,11 +74,11 @@ export async function compactIndex(now = Date.now()): Promise<CompactionOutcome>
     const snapshot = await readSnapshot();
     const latest = new Map((snapshot?.changes ?? []).map((change) => [change.id, change]));
     const since = logPositionAt(Date.parse(pointer.through) - OVERLAP_MS);
-    for (const change of await readChanges(since, through)) {
+    for (const change of await readChanges(since, { through })) {
       const { position: _position, ...kept } = change;
       if (newer(latest.get(change.id), kept)) latest.set(change.id, kept);
     }
-    changes = [...latest.values()];
+    changes = withoutOldRemovals([...latest.values()], now);
   }
   const written = await writeSnapshot({ generation: newId(now), through, changes }, pointer);
   return {

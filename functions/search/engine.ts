@@ -98,6 +98,8 @@ export class SearchIndex {
   private readonly slots = new Map<string, number>();
   private readonly free: number[] = [];
   private readonly applied = new Map<string, bigint>();
+  /** Removed product -> when (ms): its sequence in `applied` is kept until `forgetRemovalsBefore`. */
+  private readonly removals = new Map<string, number>();
   private readonly text = new TextIndex();
   private readonly categoryNumbers = new Map<string, number>();
   private readonly categoryIds: string[] = [];
@@ -118,14 +120,21 @@ export class SearchIndex {
     return this.text.size;
   }
 
+  /** Removals remembered (`forgetRemovalsBefore` lets them go). */
+  get removalsHeld(): number {
+    return this.removals.size;
+  }
+
   /**
-   * Applies one product's change (`doc` absent: removed) if it is newer than the last applied
-   * for that product; returns whether it was.
+   * Applies one product's change (`doc` absent: removed at `removedAt`, ms) if it is newer than
+   * the last applied for that product; returns whether it was.
    */
-  apply(id: string, sequence: bigint, doc?: SearchDocument): boolean {
+  apply(id: string, sequence: bigint, doc?: SearchDocument, removedAt = Date.now()): boolean {
     const known = this.applied.get(id);
     if (known !== undefined && sequence <= known) return false;
     this.applied.set(id, sequence);
+    if (doc) this.removals.delete(id);
+    else this.removals.set(id, removedAt);
     const slot = this.slots.get(id);
     if (slot !== undefined) {
       this.text.remove(slot, (this.entries[slot] as Entry).words);
@@ -135,6 +144,18 @@ export class SearchIndex {
     }
     if (doc) this.add(doc);
     return true;
+  }
+
+  /**
+   * Forgets removals from before `ms`: an older change of such a product applies again, so call
+   * it only for removals no older change can follow any more (`REMOVAL_MEMORY_MS`).
+   */
+  forgetRemovalsBefore(ms: number): void {
+    for (const [id, at] of this.removals)
+      if (at < ms) {
+        this.removals.delete(id);
+        this.applied.delete(id);
+      }
   }
 
   private add(doc: SearchDocument): void {

@@ -2,12 +2,14 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { productItemPages } from '../catalog/store.ts';
 import { isConditionFailure, putItems, queryAll, table, updateItem } from '../core/db.ts';
+import { logger } from '../core/logger.ts';
 import { searchDocumentOf } from './documents.ts';
 import {
   SEARCH_LOG_PARTITION,
   SNAPSHOT_POINTER_KEY,
   searchLogKey,
   searchLogPosition,
+  searchLogTime,
   snapshotChunkKey,
   snapshotPartition,
 } from './keys.ts';
@@ -24,6 +26,8 @@ export interface IndexChange {
   /** The stream sequence number of the change: changes apply only over older ones. */
   readonly sequence: string;
   readonly doc?: SearchDocument;
+  /** For a removal: when it was logged (ISO), so that it is remembered only as long as needed. */
+  readonly removedAt?: string;
 }
 
 export interface LoggedChange extends IndexChange {
@@ -46,47 +50,85 @@ const SUPERSEDED_TTL_SECONDS = 3600;
 /** Gzipped bytes per chunk item, well under the 400 KB item limit. */
 const CHUNK_BYTES = 350_000;
 
-/** Appends one change to the log (streams deliver at least once: a repeat is harmless, sequences decide). */
-export async function appendChange(change: IndexChange, now = Date.now()): Promise<void> {
+/**
+ * A log write that took longer than this (the SDK retries a throttled write inside one call)
+ * is written again with a fresh time: readers re-read `OVERLAP_MS` (5 s) of the log behind
+ * them, so an entry must land within that of the time in its key, with room for clock skew.
+ */
+export const LATE_WRITE_MS = 2_000;
+const LATE_WRITE_ATTEMPTS = 3;
+
+/**
+ * Appends one change to the log, its time taken per attempt (streams deliver at least once and
+ * a late write is repeated: a repeat is harmless, sequences decide).
+ */
+export async function appendChange(change: IndexChange, clock: () => number = Date.now): Promise<void> {
   const { client, tableName } = table();
-  await client.send(
-    new PutCommand({
-      TableName: tableName,
-      Item: {
-        ...searchLogKey(new Date(now).toISOString(), change.id, change.sequence),
-        entity: 'search-change',
-        ...change,
-        expiresAtEpoch: Math.floor(now / 1000) + LOG_TTL_SECONDS,
-      },
-    }),
-  );
+  for (let attempt = 1; ; attempt++) {
+    const now = clock();
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...searchLogKey(new Date(now).toISOString(), change.id, change.sequence),
+          entity: 'search-change',
+          ...change,
+          expiresAtEpoch: Math.floor(now / 1000) + LOG_TTL_SECONDS,
+        },
+      }),
+    );
+    const took = clock() - now;
+    if (took <= LATE_WRITE_MS) return;
+    if (attempt === LATE_WRITE_ATTEMPTS) {
+      // Failing the record would only log it later still (and, retried too often, lose it).
+      logger.warn('search change logged late', { productId: change.id, ms: took });
+      return;
+    }
+  }
 }
 
-/** Logged changes after `position` up to `through` (inclusive), in log order. */
-export async function readChanges(position: string, through?: string): Promise<LoggedChange[]> {
-  const items = await queryAll({
-    KeyConditionExpression: through ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk AND sk > :from',
-    ExpressionAttributeValues: {
-      ':pk': SEARCH_LOG_PARTITION,
-      ':from': position,
-      ...(through ? { ':to': `${through}\uffff` } : {}),
-    },
-  });
-  return items
-    .filter((item) => item.sk !== position)
-    .map((item) => ({
-      position: String(item.sk),
-      id: String(item.id),
-      sequence: String(item.sequence),
-      ...(item.doc ? { doc: item.doc as SearchDocument } : {}),
-    }));
+/**
+ * Logged changes after `position` up to `through` (inclusive), in log order: at most `limit`
+ * of them (then the rest follow the last one's position), or all.
+ */
+export async function readChanges(
+  position: string,
+  options: { through?: string; limit?: number } = {},
+): Promise<LoggedChange[]> {
+  const { through, limit } = options;
+  const { client, tableName } = table();
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: through ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk AND sk > :from',
+        ExpressionAttributeValues: {
+          ':pk': SEARCH_LOG_PARTITION,
+          ':from': position,
+          ...(through ? { ':to': `${through}\uffff` } : {}),
+        },
+        ...(limit === undefined ? {} : { Limit: limit - items.length }),
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...(out.Items ?? []).filter((item) => item.sk !== position));
+    start = out.LastEvaluatedKey;
+  } while (start && (limit === undefined || items.length < limit));
+  return items.map((item) => ({
+    position: String(item.sk),
+    id: String(item.id),
+    sequence: String(item.sequence),
+    ...(item.doc ? { doc: item.doc as SearchDocument } : { removedAt: searchLogTime(String(item.sk)) }),
+  }));
 }
 
 /** The log position of a time (ms): every entry written at or after it sorts after it. */
 export const logPositionAt = (ms: number): string =>
   searchLogPosition(new Date(Math.max(0, ms)).toISOString());
 
-interface Pointer {
+export interface Pointer {
   readonly generation: string;
   readonly through: string;
   readonly chunks: number;
@@ -101,17 +143,44 @@ export async function readSnapshotPointer(): Promise<Pointer | undefined> {
   return out.Item as Pointer | undefined;
 }
 
-/** The current snapshot, or undefined when none was ever written. One GetItem and one Query. */
-export async function readSnapshot(): Promise<Snapshot | undefined> {
-  const pointer = await readSnapshotPointer();
-  if (!pointer) return undefined;
-  const chunks = await queryAll({
-    KeyConditionExpression: 'pk = :pk',
-    ExpressionAttributeValues: { ':pk': snapshotPartition(pointer.generation) },
-  });
-  const bytes = gunzipSync(Buffer.concat(chunks.map((chunk) => chunk.data as Uint8Array)));
-  const changes = JSON.parse(bytes.toString('utf8')) as IndexChange[];
-  return { generation: pointer.generation, through: pointer.through, changes };
+/**
+ * A snapshot read that did not find every chunk its pointer counts. It is a storage fault, so
+ * `$fault` makes it a 503 like any other (a cold start cannot serve a partial index); a warm
+ * instance keeps the index it has.
+ */
+export class SnapshotIncomplete extends Error {
+  override readonly name = 'SnapshotIncomplete';
+  readonly $fault = 'server';
+}
+
+/** Reads of a snapshot before giving up (the pointer is read again between them: it may have moved on). */
+const SNAPSHOT_READ_ATTEMPTS = 3;
+
+/**
+ * The snapshot a pointer names (by default the current one), or undefined when none was ever
+ * written: one strongly consistent Query of its chunks (the chunks are written before the
+ * pointer, so such a read sees them all), checked against the pointer's count.
+ */
+export async function readSnapshot(pointer?: Pointer): Promise<Snapshot | undefined> {
+  let current = pointer ?? (await readSnapshotPointer());
+  for (let attempt = 1; current; attempt++) {
+    const chunks = await queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': snapshotPartition(current.generation) },
+      ConsistentRead: true,
+    });
+    if (chunks.length === current.chunks) {
+      const bytes = gunzipSync(Buffer.concat(chunks.map((chunk) => chunk.data as Uint8Array)));
+      const changes = JSON.parse(bytes.toString('utf8')) as IndexChange[];
+      return { generation: current.generation, through: current.through, changes };
+    }
+    if (attempt === SNAPSHOT_READ_ATTEMPTS)
+      throw new SnapshotIncomplete(
+        `Snapshot ${current.generation}: ${chunks.length} of ${current.chunks} chunks read.`,
+      );
+    current = await readSnapshotPointer();
+  }
+  return undefined;
 }
 
 /**

@@ -10,6 +10,8 @@ export const searchLogKey = (at: string, productId: string, sequence: string) =>
   pk: SEARCH_LOG_PARTITION,
   sk: `${at}#${productId}#${sequence}`,
 });
+/** The time (ISO) in a log sort key. */
+export const searchLogTime = (sk: string) => sk.slice(0, sk.indexOf('#'));
 /** The smallest log sort key written at or after `at` (an ISO time). */
 export const searchLogPosition = (at: string) => at;
 

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { categorySlug } from '../catalog/category-model.ts';
 import { productSchema } from '../catalog/model.ts';
 import { optionalQueryInteger, queryInteger } from '../core/validation.ts';
+import { MAX_QUERY_WORDS } from './tokens.ts';
 
 /**
  * The search domain: an in-memory index of the catalog in the search function, loaded from a
@@ -39,7 +40,16 @@ const MAX_PRICE = 100_000_000;
 
 export const searchProductsQuery = z
   .strictObject({
-    q: z.optional(z.string().check(z.maxLength(MAX_QUERY_LENGTH))),
+    q: z.optional(
+      z
+        .string()
+        .check(
+          z.maxLength(MAX_QUERY_LENGTH),
+          z.describe(
+            `Words to find: each also finds longer words it begins and, from 5 letters on, words one typo away. Only the first ${MAX_QUERY_WORDS} distinct words count; later ones are ignored.`,
+          ),
+        ),
+    ),
     category: z.optional(categorySlug),
     minPrice: optionalQueryInteger(0, MAX_PRICE),
     maxPrice: optionalQueryInteger(0, MAX_PRICE),

@@ -1,7 +1,9 @@
+import type { Product } from '../catalog/model.ts';
 import { getProducts } from '../catalog/store.ts';
 import { decodeCursor, encodeCursor } from '../core/cursor.ts';
 import { InvalidInput } from '../core/domain-errors.ts';
 import { ULID_PATTERN } from '../core/ids.ts';
+import { searchDocumentOf } from './documents.ts';
 import type { SearchHits, SearchPosition } from './engine.ts';
 import { type CategoryMap, liveIndex } from './live-index.ts';
 import type { Facets, SearchProductsQuery, SearchResult } from './model.ts';
@@ -16,15 +18,25 @@ const invalidCursor = () =>
     { path: 'query.cursor', message: 'Invalid cursor.' },
   ]);
 
-/** The category id a slug names (the map is read again once for a slug it does not know); 400 otherwise. */
+/** The category id a slug names; 400 otherwise. */
 async function categoryIdOf(categories: CategoryMap, slug: string): Promise<string> {
-  let id = categories.idOf(slug);
-  if (id === undefined) {
-    await categories.refresh();
-    id = categories.idOf(slug);
-  }
+  const id = await categories.idOfSlug(slug);
   if (id === undefined) throw unknownCategory(slug);
   return id;
+}
+
+/**
+ * Whether a product as the table has it meets the price and stock filters: the index may not
+ * have heard of a change yet, and a page must never contradict the filters it was asked for.
+ */
+function meetsFilters(product: Product, query: SearchProductsQuery, inStock: boolean | undefined): boolean {
+  const doc = searchDocumentOf(product);
+  return (
+    doc !== undefined &&
+    (query.minPrice === undefined || doc.price >= query.minPrice) &&
+    (query.maxPrice === undefined || doc.price <= query.maxPrice) &&
+    (inStock === undefined || doc.inStock === inStock)
+  );
 }
 
 async function positionOf(scope: string, cursor: string): Promise<SearchPosition> {
@@ -48,7 +60,8 @@ function facetsOf(hits: SearchHits, categories: CategoryMap): Facets {
  * Searches the catalog: words (each must match, by prefix or one edit away from 5 letters),
  * filters, an order and a page, with facets over every match. The page's products are read
  * from the table (one BatchGetItem), so they are exactly what GET /products/{id} answers; one
- * removed since the index last heard of it is left out.
+ * removed since the index last heard of it, or no longer within the price and stock filters,
+ * is left out (the page may then be short; the cursor still continues it).
  */
 export async function searchProducts(query: SearchProductsQuery): Promise<SearchResult> {
   const { index, categories } = await liveIndex();
@@ -72,7 +85,7 @@ export async function searchProducts(query: SearchProductsQuery): Promise<Search
   return {
     items: hits.ids.flatMap((id) => {
       const found = products.get(id);
-      return found ? [found.product] : [];
+      return found && meetsFilters(found.product, query, inStock) ? [found.product] : [];
     }),
     facets: facetsOf(hits, categories),
     nextCursor: hits.next ? await encodeCursor(scope, { key: hits.next.key, id: hits.next.id }) : null,

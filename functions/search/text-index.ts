@@ -10,6 +10,14 @@ export type TextField = keyof typeof FIELD_WEIGHTS;
  */
 export const MATCH_QUALITY = { exact: 1, prefix: 0.7, fuzzy: 0.5 } as const;
 
+/**
+ * Postings one query word's expansions (longer words it begins, words one edit away) may visit:
+ * a two-letter prefix at 100k products begins thousands of words. The shortest completions come
+ * first (they also score highest), so the budget drops the least likely ones. With
+ * `MAX_QUERY_WORDS` this bounds the CPU a search can take whatever a client sends.
+ */
+export const EXPANSION_BUDGET = 20_000;
+
 /** Slot -> score of one query word. */
 export type Matches = Map<number, number>;
 
@@ -70,21 +78,31 @@ export class TextIndex {
     return this.postings.size;
   }
 
-  /** The documents one query word finds, each with its best score (exact, prefix or one edit away). */
-  match(token: string): Matches {
+  /**
+   * The documents one query word finds, each with its best score: the word itself, then words
+   * one edit away and longer words it begins while their postings fit in `budget`.
+   */
+  match(token: string, budget = EXPANSION_BUDGET): Matches {
     const out: Matches = new Map();
-    const take = (word: string, quality: number) => {
-      for (const [slot, weight] of this.postings.get(word) ?? []) {
+    const take = (posting: Map<number, number>, quality: number) => {
+      for (const [slot, weight] of posting) {
         const score = weight * quality;
         if (score > (out.get(slot) ?? 0)) out.set(slot, score);
       }
     };
-    take(token, MATCH_QUALITY.exact);
-    if (token.length >= PREFIX_MIN_LENGTH)
-      for (const word of this.wordsStartingWith(token))
-        if (word !== token) take(word, MATCH_QUALITY.prefix * (0.5 + (0.5 * token.length) / word.length));
+    let left = budget;
+    const expand = (word: string, quality: number) => {
+      const posting = this.postings.get(word);
+      if (!posting || posting.size > left) return;
+      left -= posting.size;
+      take(posting, quality);
+    };
+    take(this.postings.get(token) ?? new Map(), MATCH_QUALITY.exact);
     if (token.length >= FUZZY_MIN_LENGTH)
-      for (const word of this.oneEditAway(token)) take(word, MATCH_QUALITY.fuzzy);
+      for (const word of this.oneEditAway(token)) expand(word, MATCH_QUALITY.fuzzy);
+    if (token.length >= PREFIX_MIN_LENGTH)
+      for (const word of this.wordsStartingWith(token).sort((a, b) => a.length - b.length))
+        if (word !== token) expand(word, MATCH_QUALITY.prefix * (0.5 + (0.5 * token.length) / word.length));
     return out;
   }
 

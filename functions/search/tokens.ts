@@ -28,9 +28,15 @@ export function tokenize(text: string): string[] {
     .filter((token) => token.length > 0 && token.length <= MAX_TOKEN_LENGTH);
 }
 
-/** The distinct words of a query, in order (a repeated word must not count twice). */
+/**
+ * A query's words beyond this many distinct ones are ignored: each word costs a lookup and its
+ * expansions, and a search box never needs more.
+ */
+export const MAX_QUERY_WORDS = 8;
+
+/** The first `MAX_QUERY_WORDS` distinct words of a query, in order (a repeated word must not count twice). */
 export function queryTokens(q: string): string[] {
-  return [...new Set(tokenize(q))];
+  return [...new Set(tokenize(q))].slice(0, MAX_QUERY_WORDS);
 }
 
 /** Every string made by removing one character (the deletion neighbourhood of SymSpell). */

@@ -1,4 +1,5 @@
 import { monotonicFactory } from 'ulid';
+import { DEFAULT_CATEGORIES } from '../../functions/catalog/category-model.ts';
 import type { Category, ProductFields } from '../../functions/catalog/model.ts';
 import { pickOne, seededRandom } from '../load/random.ts';
 
@@ -229,18 +230,6 @@ const SYLLABLES = [
   'wix',
   'yor',
 ];
-const CATEGORIES: readonly Category[] = [
-  'electronics',
-  'books',
-  'home',
-  'garden',
-  'toys',
-  'sports',
-  'fashion',
-  'beauty',
-  'grocery',
-  'music',
-];
 const FIRST_CREATED = Date.UTC(2025, 0, 1);
 
 const title = (words: string) => words.replace(/\b\w/g, (c) => c.toUpperCase());
@@ -261,7 +250,7 @@ export function searchCatalog(count: number): ProductFields[] {
     const labelled = i % every === 0 ? LABELLED[i / every] : undefined;
     const [name, category] = labelled ?? [
       title(`${pickOne(random, brands)} ${pickOne(random, ADJECTIVES)} ${pickOne(random, NOUNS)}`),
-      pickOne(random, CATEGORIES),
+      pickOne(random, DEFAULT_CATEGORIES),
     ];
     const at = FIRST_CREATED + i * 1000;
     const createdAt = new Date(at).toISOString();

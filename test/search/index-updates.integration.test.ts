@@ -4,9 +4,14 @@ import { createCategory } from '../../functions/catalog/category-store.ts';
 import { productKey } from '../../functions/catalog/keys.ts';
 import { createProduct, deleteProduct, updateProduct } from '../../functions/catalog/store.ts';
 import { table } from '../../functions/core/db.ts';
-import { compactIndex } from '../../functions/search/compaction.ts';
+import { compactIndex, OVERLAP_MS } from '../../functions/search/compaction.ts';
 import { handler as indexProducts } from '../../functions/search/index-products.ts';
-import { logPositionAt, readChanges, readSnapshot } from '../../functions/search/index-store.ts';
+import {
+  appendChange,
+  logPositionAt,
+  readChanges,
+  readSnapshot,
+} from '../../functions/search/index-store.ts';
 import { forgetLiveIndex, POLL_INTERVAL_MS } from '../../functions/search/live-index.ts';
 import { searchProductsQuery } from '../../functions/search/model.ts';
 import { searchProducts } from '../../functions/search/search.ts';
@@ -70,6 +75,8 @@ describe('the search index follows product changes from stream records (DynamoDB
       }),
     );
     expect(await readChanges(logPositionAt(0))).toHaveLength(before);
+    // The table sells out too: a page answers the table's products, filtered as the table has them.
+    await updateProduct(lampId, { stock: 0 });
     const soldOut = { ...lampItem, stock: 0 };
     await consume(
       streamRecord({ eventName: 'MODIFY', oldImage: lampItem, newImage: soldOut, sequenceNumber: '102' }),
@@ -136,5 +143,37 @@ describe('the search index follows product changes from stream records (DynamoDB
     // Later ones fold the log (and skip when nothing was logged since).
     expect(await compactIndex(Date.now() + 60_000)).toMatchObject({ outcome: 'written', source: 'log' });
     expect(await compactIndex(Date.now() + 120_000)).toEqual({ outcome: 'unchanged' });
+  });
+
+  it('answers only products that meet the price and stock filters as the table has them now', async () => {
+    const { product } = await createProduct({
+      name: 'Copper Kettle',
+      description: '',
+      category: 'home',
+      price: 5000,
+      currency: 'EUR',
+      stock: 3,
+    });
+    await consume(
+      streamRecord({ eventName: 'INSERT', newImage: await storedItem(product.id), sequenceNumber: '500' }),
+    );
+    expect(ids(await search({ q: 'copper', inStock: 'true', maxPrice: '6000' }))).toEqual([product.id]);
+    // The table changes before the index hears of it: the page must not contradict the filters.
+    await updateProduct(product.id, { stock: 0 });
+    expect(ids(await search({ q: 'copper', inStock: 'true' }))).toEqual([]);
+    await updateProduct(product.id, { stock: 2, price: 9000 });
+    expect(ids(await search({ q: 'copper', maxPrice: '6000' }))).toEqual([]);
+    expect(ids(await search({ q: 'copper' }))).toEqual([product.id]);
+  });
+
+  it('logs a change again with a fresh time when its write landed late (throttled, retried)', async () => {
+    // A quiet stretch of the log, days ahead; the first write takes 10 s, the second is quick.
+    const start = Date.now() + 200 * 3600 * 1000;
+    const times = [start, start + 10_000];
+    const clock = () => times.shift() ?? start + 10_000;
+    await appendChange({ id: lampId, sequence: '400' }, clock);
+    // A reader that last read at start + 10 s starts OVERLAP_MS before that, and still sees it.
+    const seen = await readChanges(logPositionAt(start + 10_000 - OVERLAP_MS));
+    expect(seen.map((change) => [change.id, change.sequence])).toContainEqual([lampId, '400']);
   });
 });

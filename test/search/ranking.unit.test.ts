@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { REMOVAL_MEMORY_MS } from '../../functions/search/compaction.ts';
 import { sameDocument, searchDocumentOf } from '../../functions/search/documents.ts';
 import { SearchIndex, type SearchRequest } from '../../functions/search/engine.ts';
 import type { SearchDocument } from '../../functions/search/model.ts';
-import { TextIndex } from '../../functions/search/text-index.ts';
+import { matchAll, TextIndex } from '../../functions/search/text-index.ts';
 import { deletions, normalize, queryTokens, tokenize, withinOneEdit } from '../../functions/search/tokens.ts';
+import { STREAM_CONSUMERS } from '../../lib/api/stream-consumers.ts';
 
 describe('tokenize', () => {
   it('lower-cases, strips accents and splits on anything but letters and digits', () => {
@@ -14,6 +16,10 @@ describe('tokenize', () => {
   it('drops words over 40 characters and repeated query words', () => {
     expect(tokenize(`a ${'x'.repeat(41)} b`)).toEqual(['a', 'b']);
     expect(queryTokens('lamp Lamp LAMP desk')).toEqual(['lamp', 'desk']);
+  });
+
+  it('keeps the first 8 distinct words of a query: each word costs a lookup', () => {
+    expect(queryTokens('a b c d e f g h i j a k')).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
   });
 });
 
@@ -57,6 +63,16 @@ describe('TextIndex', () => {
   it('ranks a word in the name above the same word in the description', () => {
     const matches = index.match('lamp');
     expect(matches.get(0)).toBeGreaterThan(matches.get(1) as number);
+  });
+
+  it('expands a word within a budget of postings, the shortest completions first', () => {
+    const many = new TextIndex();
+    for (let slot = 0; slot < 100; slot++) many.add(slot, { name: `lamp${slot}` });
+    const budgeted = many.match('lamp', 10);
+    expect([...budgeted.keys()].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // The default budget is far above this, and every word of a query has its own.
+    expect(many.match('lamp').size).toBe(100);
+    expect(matchAll(many, ['lam', 'lamp']).size).toBe(100);
   });
 
   it('forgets a removed document and words nobody else has', () => {
@@ -165,6 +181,28 @@ describe('SearchIndex', () => {
     expect(index.search(request({ tokens: ['wool'] })).ids).toEqual([]);
     expect(index.search(request({ tokens: ['cotton'], inStock: true })).ids).toEqual([B]);
     expect(index.size).toBe(3);
+  });
+});
+
+describe('removals', () => {
+  it('are remembered until forgotten, so an older copy of a change cannot bring a product back', () => {
+    const index = catalog();
+    const removedAt = Date.parse('2026-03-01T00:00:00.000Z');
+    expect(index.apply(A, 3n, undefined, removedAt)).toBe(true);
+    index.forgetRemovalsBefore(removedAt);
+    expect(index.apply(A, 2n, doc(A, { name: 'Desk Lamp' }))).toBe(false);
+    expect(index.removalsHeld).toBe(1);
+    index.forgetRemovalsBefore(removedAt + 1);
+    expect(index.removalsHeld).toBe(0);
+    expect(index.apply(A, 2n, doc(A, { name: 'Desk Lamp' }))).toBe(true);
+  });
+
+  it('are kept at least as long as the search consumer may deliver a record, plus the stream retention', () => {
+    const consumer = STREAM_CONSUMERS.find((definition) => definition.id === 'SearchIndexProducts');
+    const streamRetentionMs = 24 * 3600 * 1000;
+    expect(REMOVAL_MEMORY_MS).toBeGreaterThanOrEqual(
+      streamRetentionMs + (consumer?.maxRecordAgeSeconds ?? Number.POSITIVE_INFINITY) * 1000,
+    );
   });
 });
 
