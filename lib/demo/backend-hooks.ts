@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newSigningKeySetValue } from '../../functions/accounts/signing-keys.ts';
 import { useTable } from '../../functions/core/db.ts';
+import { compactIndex } from '../../functions/search/compaction.ts';
 import type { LocalBackend, LocalBackendOptions, TablesCreatedContext } from '../local/backend.ts';
 import type { CustomResourceEmulator } from '../local/cloudformation/custom-resources.ts';
 import { renderDemoPictures, uploadDemoImages } from './images.ts';
@@ -127,12 +128,18 @@ export function seedDemo(
       admin,
       ...(pictures ? { images: await seedImages(environmentOfRoute, pictures) } : {}),
     };
-    if (!customers) return seeded;
-    // This process places the demo orders through the orders store, which reads its settings
-    // from the environment: it gets the environment the function serving POST /orders has.
-    const environment = environmentOfRoute('POST /orders');
-    if (!environment) throw new Error('No function serves POST /orders: the demo orders cannot be placed.');
-    return { ...seeded, history: await seedOrderHistory(environment, customers) };
+    let history: DemoSeed['history'];
+    if (customers) {
+      // This process places the demo orders through the orders store, which reads its settings
+      // from the environment: it gets the environment the function serving POST /orders has.
+      const environment = environmentOfRoute('POST /orders');
+      if (!environment) throw new Error('No function serves POST /orders: the demo orders cannot be placed.');
+      history = await seedOrderHistory(environment, customers);
+    }
+    // The seeding ran before the stream consumers start (at the stream's end), so the search
+    // log never saw it: the first snapshot is built from the catalog now, as the schedule would.
+    await compactIndex();
+    return history ? { ...seeded, history } : seeded;
   };
 }
 

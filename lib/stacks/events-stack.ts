@@ -22,7 +22,8 @@ import { EndpointFunction } from '../constructs/endpoint-function.ts';
 import { StreamConsumer } from '../constructs/stream-consumer.ts';
 import { SHOP_TABLE_INDEXES } from '../constructs/table-definition.ts';
 import { TransactionalEmail } from '../constructs/transactional-email.ts';
-import { SECRET_VARIABLES, type WebSocketApiExports } from './api-stack.ts';
+import type { WebSocketApiExports } from './api-stack.ts';
+import { SECRET_VARIABLES } from './http-endpoints.ts';
 import {
   acknowledgeApiGatewayLoggingRole,
   acknowledgeConnectionsAccess,
