@@ -20,7 +20,7 @@ import { type RouteDefinition, routeKey, type SecretName, type SynthesizedDocume
 import type { ScheduleDefinition } from '../api/schedules.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
-import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
+import { SHOP_TABLE_INDEXES } from '../constructs/table-definition.ts';
 import type { MediaStack } from './media-stack.ts';
 import {
   acknowledgeApiEndpoint,

@@ -14,7 +14,8 @@ import {
   EndpointFunction,
   FUNCTION_ID_METADATA,
 } from '../../lib/constructs/endpoint-function.ts';
-import { SHOP_TABLE_INDEXES, ShopTable, TTL_ATTRIBUTE } from '../../lib/constructs/shop-table.ts';
+import { ShopTable } from '../../lib/constructs/shop-table.ts';
+import { SHOP_TABLE_INDEXES, TTL_ATTRIBUTE } from '../../lib/constructs/table-definition.ts';
 import {
   actionsOf,
   type CfnResourceJson,
