@@ -148,7 +148,11 @@ describe('observability through the local backend', () => {
   });
 
   describe('configuration checked at cold start', () => {
-    it('every function of the app initializes with the environment its template gives it', async () => {
+    // One cold init per function, one after the other: about 80 processes, so more than the
+    // default 30 s on a loaded 2-core machine (it timed out there as the app grew).
+    it('every function of the app initializes with the environment its template gives it', {
+      timeout: 240_000,
+    }, async () => {
       const failures: string[] = [];
       for (const [logicalId, fn] of shop.backend.functions) {
         const init = await fn.initialize();
