@@ -18,14 +18,14 @@ describe.each(['prod', 'staging', 'dev', 'local'] as const)('password hashing in
   it(`gives every function that hashes ${name === 'local' ? 'the cheap local' : 'OWASP’s'} scrypt parameters`, () => {
     expect(environmentConfig(name).passwordHashing).toEqual(expected);
     for (const id of HASHING) {
-      const variables = environmentOf(shop().api, functionLogicalId(shop(), id));
+      const variables = environmentOf(shop().http, functionLogicalId(shop(), id));
       expect(variables[SCRYPT_PARAMETERS_VARIABLE], id).toBe(formatScryptParameters(expected));
       expect(parseScryptParameters(String(variables[SCRYPT_PARAMETERS_VARIABLE]))).toEqual(expected);
     }
   });
 
   it('gives them the memory scrypt needs (128 * N * r bytes) and Lambda’s own timeouts', () => {
-    const functions = resourcesOfType(shop().api, 'AWS::Lambda::Function');
+    const functions = resourcesOfType(shop().http, 'AWS::Lambda::Function');
     for (const id of HASHING) {
       const props = functions[functionLogicalId(shop(), id)]?.Properties ?? {};
       expect(Number(props.MemorySize) * 2 ** 20, id).toBeGreaterThan(2 * 128 * expected.N * expected.r);
