@@ -24,9 +24,10 @@ import type { Construct } from 'constructs';
 import { formatScryptParameters, SCRYPT_PARAMETERS_VARIABLE } from '../../functions/accounts/passwords.ts';
 import { REQUEST_ID_HEADER } from '../../functions/core/request-id.ts';
 import { writeOpenApiDocument } from '../api/openapi.ts';
+import { SIMULATED_CHALLENGE_PATH } from '../api/routes/payments.ts';
 import {
   DEFAULT_ROUTE,
-  ROUTES,
+  deployedRoutes,
   type RouteDefinition,
   routeKey,
   type SecretName,
@@ -75,20 +76,24 @@ export const SECRET_VARIABLES: Record<SecretName, string> = {
  * the route table travels this way, as the route keys do in `ROUTE_KEYS`: a function never
  * imports lib/.
  */
-const DOCUMENTS: Record<SynthesizedDocument, { variable: string; write: (dir: string) => string }> = {
+const DOCUMENTS: Record<
+  SynthesizedDocument,
+  { variable: string; write: (dir: string, routes: readonly RouteDefinition[]) => string }
+> = {
   openapi: { variable: 'OPENAPI_DOCUMENT', write: writeOpenApiDocument },
 };
 
-/** The files and environment of a route's synthesized documents, written under `dir`. */
+/** The files and environment of a route's synthesized documents (of the deployed `routes`), written under `dir`. */
 function synthesizedDocuments(
   route: RouteDefinition,
   dir: string,
+  routes: readonly RouteDefinition[],
 ): { files: string[]; environment: Record<string, string> } {
   const files: string[] = [];
   const environment: Record<string, string> = {};
   for (const name of route.documents ?? []) {
     const { variable, write } = DOCUMENTS[name];
-    const file = write(path.join(dir, route.id));
+    const file = write(path.join(dir, route.id), routes);
     files.push(file);
     environment[variable] = path.basename(file);
   }
@@ -126,7 +131,7 @@ export function routeThrottleSettings(
   config: EnvironmentConfig,
 ): Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> {
   const settings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
-  for (const route of ROUTES) {
+  for (const route of deployedRoutes(config)) {
     const rule = config.routeThrottling.find(({ pathPrefix }) => route.path.startsWith(pathPrefix));
     if (!rule) continue;
     settings[routeKey(route)] = {
@@ -164,6 +169,7 @@ export class ApiStack extends Stack {
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { config, table, secrets } = props;
+    const routesHere = deployedRoutes(config);
     this.webSocketApi = new WebSocketApi(this, 'WebSocketApi', {
       apiName: `shop-${config.name}-realtime`,
       description: `Shop real-time API (${config.name})`,
@@ -188,7 +194,7 @@ export class ApiStack extends Stack {
       entry: DEFAULT_ROUTE.entry,
       config,
       // What it needs of the route table to tell 404 from 405 (about 1 KB of 4 KB allowed).
-      environment: { ROUTE_KEYS: ROUTES.map(routeKey).join(',') },
+      environment: { ROUTE_KEYS: routesHere.map(routeKey).join(',') },
     });
     this.functions.set(DEFAULT_ROUTE.id, fallback);
     acknowledgeApiEndpoint(fallback);
@@ -259,6 +265,11 @@ export class ApiStack extends Stack {
       AUTH_AUDIENCE: config.authAudience,
       PAYMENT_PROVIDER: config.paymentProvider,
       PAYMENT_WEBHOOK_URL: `${issuer}/webhooks/payments`,
+      PAYMENT_RETURN_URL: config.paymentReturnUrl,
+      // The simulated provider's 3-D Secure page (its routes exist only where it charges).
+      ...(config.paymentProvider === 'simulated'
+        ? { SIMULATED_CHALLENGE_URL: `${issuer}${SIMULATED_CHALLENGE_PATH}` }
+        : {}),
       ORDER_PAYMENT_WINDOW_MINUTES: String(config.orderPaymentWindowMinutes),
       ORDERS_REQUIRE_VERIFIED_EMAIL: String(!config.unverifiedAccountsMayOrder),
       CODE_REQUESTS_PER_IP_HOUR: String(config.codeRequestsPerIpHour),
@@ -276,10 +287,10 @@ export class ApiStack extends Stack {
     // Documents written at synthesis go into the cloud assembly, next to the templates.
     const documentsDir = path.join(Stage.of(this)?.outdir ?? '.', 'documents', this.stackName);
     const routes: HttpRoute[] = [];
-    for (const route of ROUTES) {
+    for (const route of routesHere) {
       const key = routeKey(route);
       const { id } = route;
-      const documents = synthesizedDocuments(route, documentsDir);
+      const documents = synthesizedDocuments(route, documentsDir, routesHere);
       const files = [...(route.files ?? []), ...documents.files];
       const endpoint = new EndpointFunction(this, id, {
         entry: route.entry,

@@ -64,6 +64,8 @@ const ROUTE_IDS: Readonly<Record<string, string>> = {
   'GET /admin/orders': 'OrdersListOrdersByStatus',
   'POST /orders/{orderId}/payments': 'PaymentsCreatePayment',
   'POST /webhooks/payments': 'PaymentsReceiveWebhook',
+  'GET /simulated-payments/{paymentId}/challenge': 'PaymentsGetSimulatedChallenge',
+  'POST /simulated-payments/{paymentId}/challenge': 'PaymentsAnswerSimulatedChallenge',
   'POST /conversations': 'MessagesCreateConversation',
   'GET /conversations': 'MessagesListConversations',
   'GET /conversations/{conversationId}/messages': 'MessagesListMessages',

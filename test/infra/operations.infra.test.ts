@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { DAEMON_HEADER } from '../../functions/core/xray.ts';
 import { routeGroups } from '../../lib/api/route-groups.ts';
-import { ROUTES, routeKey } from '../../lib/api/routes.ts';
+import { deployedRoutes, ROUTES, routeKey } from '../../lib/api/routes.ts';
 import { SCHEDULES } from '../../lib/api/schedules.ts';
 import { STREAM_CONSUMERS } from '../../lib/api/stream-consumers.ts';
 import { addShopStacks } from '../../lib/app.ts';
@@ -134,7 +134,7 @@ describe('prod alarms', () => {
       id.startsWith('AccessLogs'),
     ) as [string, CfnResourceJson];
     const filters = Object.values(resourcesOfType(shop().alarms, 'AWS::Logs::MetricFilter'));
-    for (const [group, keys] of routeGroups()) {
+    for (const [group, keys] of routeGroups(deployedRoutes(config()))) {
       const ofGroup = (metric: string) =>
         filters.find((filter) =>
           JSON.stringify(filter.Properties?.MetricTransformations).includes(`"${metric}-${group}"`),
@@ -365,8 +365,8 @@ describe.each([
     const assemblyDir = shop().assembly.directory;
     for (const { id, entry, secrets } of calledFromTables) {
       const endpoint = shop().stacks.api.functions.get(id);
-      // A schedule this environment does not deploy (simulated payments where Stripe charges).
-      if (!endpoint && !ROUTES.some((route) => route.id === id)) continue;
+      // A schedule or route this environment does not deploy (simulated payments where Stripe charges).
+      if (!endpoint && !deployedRoutes(shop().config).some((route) => route.id === id)) continue;
       const fn = resourcesOfType(shop().api, 'AWS::Lambda::Function')[
         shop().stacks.api.getLogicalId(endpoint?.function.node.defaultChild as never)
       ];

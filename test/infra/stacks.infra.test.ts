@@ -4,7 +4,13 @@ import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../lib/api/openapi.ts';
-import { DEFAULT_ROUTE, ROUTES, type RouteDefinition, routeKey } from '../../lib/api/routes.ts';
+import {
+  DEFAULT_ROUTE,
+  deployedRoutes,
+  ROUTES,
+  type RouteDefinition,
+  routeKey,
+} from '../../lib/api/routes.ts';
 import { deployedSchedules, SCHEDULES } from '../../lib/api/schedules.ts';
 import { stackNames } from '../../lib/app.ts';
 import { ENVIRONMENT_NAMES, environmentConfig } from '../../lib/config/environments.ts';
@@ -53,6 +59,9 @@ const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 /** Image objects: keys generated per image, under one prefix of one bucket (lib/stacks/media-stack.ts). */
 const IMAGE_OBJECT_ACTIONS = ['s3:PutObject', 's3:DeleteObject'];
+
+/** The routes prod deploys: all but those of the simulated payment provider. */
+const PROD_ROUTES = deployedRoutes(environmentConfig('prod'));
 
 const tableActions = (statements: readonly PolicyStatementJson[]) =>
   actionsOf(statements.filter((s) => s.Effect === 'Allow')).filter((action) =>
@@ -169,8 +178,9 @@ describe('every environment', () => {
     const outputs = shop.api.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.WebSocketUrl?.Value).toEqual(url);
     // Only the page needs it.
-    const others = ROUTES.filter((route) => route.id !== 'SystemGetDocs');
-    expect(others).toHaveLength(ROUTES.length - 1);
+    const here = deployedRoutes(shop.config);
+    const others = here.filter((route) => route.id !== 'SystemGetDocs');
+    expect(others).toHaveLength(here.length - 1);
     for (const route of others)
       expect(
         environmentOf(shop.api, functionLogicalId(shop, route.id)).WEBSOCKET_URL,
@@ -229,7 +239,9 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
 
   it('run every function on Node.js 24 and arm64 with an explicit timeout and memory size', () => {
     const functions = Object.entries(resourcesOfType(shop().api, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(ROUTES.length + 1 + deployedSchedules(shop().config).length);
+    expect(functions).toHaveLength(
+      deployedRoutes(shop().config).length + 1 + deployedSchedules(shop().config).length,
+    );
     for (const [id, fn] of functions) {
       const { Runtime, Architectures, Timeout, MemorySize } = fn.Properties ?? {};
       expect({ id, Runtime, Architectures }).toEqual({ id, Runtime: 'nodejs24.x', Architectures: ['arm64'] });
@@ -269,13 +281,13 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
       seen.add(logGroupId ?? '');
     }
     expect(seen.size, 'functions share log groups').toBe(
-      ROUTES.length + 1 + deployedSchedules(shop().config).length,
+      deployedRoutes(shop().config).length + 1 + deployedSchedules(shop().config).length,
     );
   });
 
   it('speak payload format 2.0 to every function', () => {
     const integrations = Object.values(resourcesOfType(shop().api, 'AWS::ApiGatewayV2::Integration'));
-    expect(integrations).toHaveLength(ROUTES.length + 1);
+    expect(integrations).toHaveLength(deployedRoutes(shop().config).length + 1);
     for (const integration of integrations) {
       expect(integration.Properties).toMatchObject({
         IntegrationType: 'AWS_PROXY',
@@ -319,8 +331,8 @@ describe('dev stacks', () => {
 });
 
 /** The route key of every AWS::ApiGatewayV2::Route, and the function its integration invokes. */
-function synthesizedRoutes(): Map<string, string | undefined> {
-  const { api } = synthesizeShop('prod');
+function synthesizedRoutes(env: 'prod' | 'dev' = 'prod'): Map<string, string | undefined> {
+  const { api } = synthesizeShop(env);
   const integrations = resourcesOfType(api, 'AWS::ApiGatewayV2::Integration');
   const routes = new Map<string, string | undefined>();
   for (const route of Object.values(resourcesOfType(api, 'AWS::ApiGatewayV2::Route'))) {
@@ -336,12 +348,18 @@ function synthesizedRoutes(): Map<string, string | undefined> {
 }
 
 describe('the route table', () => {
-  it('is exactly the set of routes in the synthesized API, plus $default', () => {
-    const expected = [...ROUTES.map(routeKey), DEFAULT_ROUTE.routeKey].sort();
+  it('is exactly the set of routes in the synthesized API, plus $default (in prod, all but the simulated provider’s)', () => {
+    const expected = [...PROD_ROUTES.map(routeKey), DEFAULT_ROUTE.routeKey].sort();
     expect([...synthesizedRoutes().keys()].sort()).toEqual(expected);
+    expect(PROD_ROUTES.length).toBe(ROUTES.filter((route) => !route.paymentProvider).length);
   });
 
-  it.each(ROUTES.map((route) => [routeKey(route), route] as const))(
+  it('is exactly the set of routes in dev, whose simulated provider serves its 3-D Secure page', () => {
+    const expected = [...ROUTES.map(routeKey), DEFAULT_ROUTE.routeKey].sort();
+    expect([...synthesizedRoutes('dev').keys()].sort()).toEqual(expected);
+  });
+
+  it.each(PROD_ROUTES.map((route) => [routeKey(route), route] as const))(
     '%s is integrated with the function built from its handler entry',
     (_key, route) => {
       const target = synthesizedRoutes().get(routeKey(route));
@@ -363,7 +381,7 @@ describe('the route table', () => {
 });
 
 const byTableAccess = (access: RouteDefinition['table']) =>
-  ROUTES.filter((route) => route.table === access).map((route) => [routeKey(route), route] as const);
+  PROD_ROUTES.filter((route) => route.table === access).map((route) => [routeKey(route), route] as const);
 
 describe('least privilege', () => {
   const prod = () => synthesizeShop('prod');
@@ -394,7 +412,7 @@ describe('least privilege', () => {
   );
 
   it.each([
-    ...ROUTES.map((route) => [routeKey(route), route] as const),
+    ...PROD_ROUTES.map((route) => [routeKey(route), route] as const),
     [DEFAULT_ROUTE.routeKey, DEFAULT_ROUTE] as const,
   ])('%s reads only the secrets the route table lists', (_key, route) => {
     const listed: readonly string[] = 'secrets' in route ? (route.secrets ?? []) : [];
@@ -460,7 +478,7 @@ describe('the $default function', () => {
 
   it('knows exactly the route table’s route keys, to tell 404 from 405', () => {
     const environment = environmentOf(prod().api, functionLogicalId(prod(), DEFAULT_ROUTE.id));
-    expect(String(environment.ROUTE_KEYS).split(',').sort()).toEqual(ROUTES.map(routeKey).sort());
+    expect(String(environment.ROUTE_KEYS).split(',').sort()).toEqual(PROD_ROUTES.map(routeKey).sort());
   });
 });
 
@@ -475,8 +493,51 @@ describe('the GET /openapi.json function', () => {
     const key = (fn?.Properties?.Code as { S3Key?: string } | undefined)?.S3Key ?? '';
     const bundleDir = path.join(prod().assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
     const written = JSON.parse(readFileSync(path.join(bundleDir, String(file)), 'utf8')) as unknown;
-    expect(written).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+    expect(written).toEqual(JSON.parse(JSON.stringify(openApiDocument('/', PROD_ROUTES))));
     // The route table's summaries are in the document, not in the code.
     expect(readFileSync(path.join(bundleDir, 'index.mjs'), 'utf8')).not.toContain('Liveness check');
+  });
+});
+
+describe('the simulated payment provider’s 3-D Secure page', () => {
+  const simulatedOnly = ROUTES.filter((route) => route.paymentProvider === 'simulated');
+  /** Everything prod synthesizes, as text: templates and the documents written next to bundles. */
+  const prodText = () =>
+    [synthesizeShop('prod').api, synthesizeShop('prod').alarms]
+      .map((template) => JSON.stringify(template.toJSON()))
+      .join('\n');
+
+  it('is two routes of the route table, deployed only where the provider is simulated', () => {
+    expect(simulatedOnly.map(routeKey).sort()).toEqual([
+      'GET /simulated-payments/{paymentId}/challenge',
+      'POST /simulated-payments/{paymentId}/challenge',
+    ]);
+    expect(environmentConfig('prod').paymentProvider).toBe('stripe');
+    expect(environmentConfig('dev').paymentProvider).toBe('simulated');
+  });
+
+  it('leaves no trace in prod: no route, no function, no challenge URL, not in the served OpenAPI document', () => {
+    const prod = synthesizeShop('prod');
+    for (const route of simulatedOnly) {
+      expect(prod.stacks.api.functions.has(route.id)).toBe(false);
+      expect(prod.stacks.api.node.tryFindChild(route.id)).toBeUndefined();
+    }
+    const text = prodText();
+    expect(text).not.toContain('simulated-payments');
+    expect(text).not.toContain('SIMULATED_CHALLENGE_URL');
+    expect(text).not.toContain('SimulatedChallenge');
+    const id = functionLogicalId(prod, 'SystemGetOpenapi');
+    const fn = resourcesOfType(prod.api, 'AWS::Lambda::Function')[id];
+    const key = (fn?.Properties?.Code as { S3Key?: string } | undefined)?.S3Key ?? '';
+    const bundleDir = path.join(prod.assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+    expect(readFileSync(path.join(bundleDir, 'openapi.json'), 'utf8')).not.toContain('simulated-payments');
+  });
+
+  it('is served in dev, with the challenge URL the simulated provider hands out', () => {
+    const dev = synthesizeShop('dev');
+    for (const route of simulatedOnly) expect(dev.stacks.api.functions.has(route.id)).toBe(true);
+    const environment = environmentOf(dev.api, functionLogicalId(dev, 'PaymentsCreatePayment'));
+    expect(JSON.stringify(environment.SIMULATED_CHALLENGE_URL)).toContain('/simulated-payments');
+    expect(environment.PAYMENT_RETURN_URL).toBe(dev.config.paymentReturnUrl);
   });
 });
