@@ -7,11 +7,11 @@ declareEnv('PAYMENT_WEBHOOK_URL', url);
 declareEnv('PAYMENT_WEBHOOK_SECRET_ARN', secretArn);
 
 /**
- * POST /simulated-payments/{paymentId}/challenge[?fail=1]: passes (or fails) a simulated 3-D
+ * POST /simulated-payments/{providerPaymentId}/challenge[?fail=1]: passes (or fails) a simulated 3-D
  * Secure challenge, and the provider's event goes to our webhook (local, dev).
  */
 export const handler = http(async function answerSimulatedChallenge(event) {
-  const { paymentId } = parseInput(challengePath, event.pathParameters ?? {}, 'path');
+  const { providerPaymentId } = parseInput(challengePath, event.pathParameters ?? {}, 'path');
   const { fail } = parseInput(challengeQuery, event.queryStringParameters ?? {}, 'query');
-  return answerChallenge(paymentId, fail === undefined);
+  return answerChallenge(providerPaymentId, fail === undefined);
 });

@@ -13,9 +13,9 @@ import { answerSimulatedChallenge, type StoredChallenge } from './simulated-outb
  * a POST with `?fail=1` fails it. Either way the provider's event goes out through its outbox.
  */
 
-/** The simulated provider's payment ids (`pi_sim_` and 24 hex digits). */
+/** A payment's `providerPaymentId`: the simulated provider's are `pi_sim_` and 24 hex digits. */
 export const challengePath = z.strictObject({
-  paymentId: z.string().check(z.regex(/^pi_sim_[0-9a-f]{24}$/, 'Must be a simulated payment id.')),
+  providerPaymentId: z.string().check(z.regex(/^pi_sim_[0-9a-f]{24}$/, 'Must be a simulated payment id.')),
 });
 
 /** `?fail=1` fails the challenge (the customer cancels, or gets the code wrong). */
@@ -57,15 +57,15 @@ export function challengePage(challenge: StoredChallenge): HttpResponse {
 }
 
 /**
- * Answers a challenge (once: a second answer is a 409) and delivers its event at once, as the
- * provider would; a delivery that fails stays in the outbox for the complete-simulated-payments
- * schedule. Returns the page the customer sees next.
+ * Answers a challenge (once: the same answer again is harmless, the other one a 409) and
+ * delivers its event at once, as the provider would; a delivery that fails stays in the outbox
+ * for the complete-simulated-payments schedule. Returns the page the customer sees next.
  */
 export async function answerChallenge(paymentId: string, passed: boolean): Promise<HttpResponse> {
   const { challenge, outbox } = await answerSimulatedChallenge(paymentId, passed, (held) =>
     simulatedChallengeOutcome(held, passed),
   );
-  const delivery = await deliverSimulatedEvents([outbox]);
+  const delivery = await deliverSimulatedEvents(outbox ? [outbox] : []);
   if (delivery.failed > 0) logger.warn('simulated challenge event left in the outbox', { paymentId });
   return htmlPage(
     200,

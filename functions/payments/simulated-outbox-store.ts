@@ -112,25 +112,27 @@ export async function simulatedChallenge(providerPaymentId: string): Promise<Sto
 }
 
 /**
- * Answers a challenge once: in one transaction its status moves from `awaiting` and the event
+ * Answers a challenge: in one transaction its status moves from `awaiting` and the event
  * `outcomeEvent` builds joins the outbox, due now (a real provider, too, sends it whatever
- * happens to the customer's browser). Returns the answered challenge and the outbox entry's
- * sort key; NotFound for no challenge, Conflict for one answered already.
+ * happens to the customer's browser). Returns the answered challenge and the outbox entry; the
+ * same answer again (a double click, a resubmitted form) changes nothing and has no entry;
+ * NotFound for no challenge, Conflict for the other answer given already.
  */
 export async function answerSimulatedChallenge(
   providerPaymentId: string,
   passed: boolean,
   outcomeEvent: (challenge: SimulatedChallenge) => string,
-): Promise<{ challenge: StoredChallenge; outbox: { sk: string; body: string } }> {
+): Promise<{ challenge: StoredChallenge; outbox?: { sk: string; body: string } }> {
+  const status = passed ? 'passed' : 'failed';
   const challenge = await simulatedChallenge(providerPaymentId);
   if (!challenge) throw new NotFound(`No simulated 3-D Secure challenge for payment ${providerPaymentId}.`);
+  if (challenge.status === status) return { challenge };
   if (challenge.status !== 'awaiting')
     throw new Conflict(`The challenge was already answered (${challenge.status}).`);
   const { tableName } = table();
   const now = new Date();
   const key = outboxKey(now.toISOString(), providerPaymentId);
   const body = outcomeEvent(challenge);
-  const status = passed ? 'passed' : 'failed';
   try {
     await transactWrite({
       TransactItems: [
@@ -153,8 +155,11 @@ export async function answerSimulatedChallenge(
       ],
     });
   } catch (error) {
-    if (isConditionFailure(error, 0)) throw new Conflict('The challenge was answered meanwhile.');
-    throw error;
+    if (!isConditionFailure(error, 0)) throw error;
+    // Answered meanwhile: the same answer is this one's, the other a conflict.
+    const raced = await simulatedChallenge(providerPaymentId);
+    if (raced?.status === status) return { challenge: raced };
+    throw new Conflict('The challenge was answered the other way meanwhile.');
   }
   return { challenge: { ...challenge, status }, outbox: { sk: key.sk, body } };
 }

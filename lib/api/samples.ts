@@ -22,7 +22,7 @@ const BY_NAME: Record<string, unknown> = {
   body: 'Hello! Is this still available?',
   clientMessageId: 'msg-7f3a2c',
   paymentMethod: 'pm_card_visa',
-  paymentId: 'pi_sim_5d41402abc4b2a76b9719d91',
+  providerPaymentId: 'pi_sim_5d41402abc4b2a76b9719d91',
   clientSecret: 'pi_sim_5d41402abc4b2a76b9719d91_secret_7d793037a0760186574b0282',
   code: '042917',
   newEmail: 'ada.lovelace@example.com',

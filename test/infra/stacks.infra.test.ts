@@ -509,8 +509,8 @@ describe('the simulated payment provider’s 3-D Secure page', () => {
 
   it('is two routes of the route table, deployed only where the provider is simulated', () => {
     expect(simulatedOnly.map(routeKey).sort()).toEqual([
-      'GET /simulated-payments/{paymentId}/challenge',
-      'POST /simulated-payments/{paymentId}/challenge',
+      'GET /simulated-payments/{providerPaymentId}/challenge',
+      'POST /simulated-payments/{providerPaymentId}/challenge',
     ]);
     expect(environmentConfig('prod').paymentProvider).toBe('stripe');
     expect(environmentConfig('dev').paymentProvider).toBe('simulated');

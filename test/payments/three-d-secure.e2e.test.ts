@@ -82,10 +82,13 @@ describe('3-D Secure with the simulated provider, end to end (challenge page, we
     });
     expect(entriesOf(paid, 'paid')[0]?.detail).toMatchObject({ type: 'payment_intent.succeeded' });
 
-    // A challenge is answered once; the page says so.
-    const again = await shop.orders.challenge(url, 'pass');
-    expect(again.status).toBe(409);
+    // A challenge is answered once: the same answer again (a double click) changes nothing, the
+    // other one is a 409, and the page says it was answered.
+    const history = paid.history;
+    expect((await shop.orders.challenge(url, 'pass')).status).toBe(200);
+    expect((await shop.orders.challenge(url, 'fail')).status).toBe(409);
     expect((await shop.orders.challenge(url)).text).toContain('already answered');
+    expect((await shop.orders.read(buyer.accessToken, order.id)).history).toEqual(history);
   });
 
   it('fails the attempt when the challenge is failed; the order is paid with another card', async () => {

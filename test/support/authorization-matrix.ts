@@ -310,11 +310,11 @@ export const MATRIX: Readonly<Record<string, MatrixRow>> = {
   },
   // The simulated provider's page is public like the issuer's it stands for: no token changes
   // anything (a payment it holds no challenge for is a 404 to everyone).
-  'GET /simulated-payments/{paymentId}/challenge': {
+  'GET /simulated-payments/{providerPaymentId}/challenge': {
     request: () => get(`/simulated-payments/${UNKNOWN_SIMULATED_PAYMENT}/challenge`),
     expected: 404,
   },
-  'POST /simulated-payments/{paymentId}/challenge': {
+  'POST /simulated-payments/{providerPaymentId}/challenge': {
     request: () => post(`/simulated-payments/${UNKNOWN_SIMULATED_PAYMENT}/challenge`),
     expected: 404,
   },

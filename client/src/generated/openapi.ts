@@ -675,7 +675,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/simulated-payments/{paymentId}/challenge": {
+    "/simulated-payments/{providerPaymentId}/challenge": {
         parameters: {
             query?: never;
             header?: never;
@@ -11099,7 +11099,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @example pi_sim_5d41402abc4b2a76b9719d91 */
-                paymentId: string;
+                providerPaymentId: string;
             };
             cookie?: never;
         };
@@ -11250,7 +11250,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @example pi_sim_5d41402abc4b2a76b9719d91 */
-                paymentId: string;
+                providerPaymentId: string;
             };
             cookie?: never;
         };
@@ -11296,7 +11296,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description The challenge was answered already. */
+            /** @description The challenge was answered the other way already. */
             409: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];

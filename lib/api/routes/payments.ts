@@ -7,7 +7,7 @@ import { invalid, noOrder, unauthorized } from './responses.ts';
 
 /** Where the simulated provider serves its 3-D Secure challenge pages (`SIMULATED_CHALLENGE_URL`). */
 export const SIMULATED_CHALLENGE_PATH = '/simulated-payments';
-const challengePage = `${SIMULATED_CHALLENGE_PATH}/{paymentId}/challenge`;
+const challengePage = `${SIMULATED_CHALLENGE_PATH}/{providerPaymentId}/challenge`;
 const noChallenge = { description: 'The simulated provider holds no challenge for this payment.' };
 
 /**
@@ -99,7 +99,7 @@ export const PAYMENTS_ROUTES: readonly RouteDefinition[] = [
       },
       400: invalid,
       404: noChallenge,
-      409: { description: 'The challenge was answered already.', problems: ['conflict'] },
+      409: { description: 'The challenge was answered the other way already.', problems: ['conflict'] },
     },
   },
 ];
