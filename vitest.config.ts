@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Functions under test run outside Lambda: their metrics still need a namespace (deployed, the
@@ -12,9 +13,17 @@ const shared = {
 // by the projects of a run that need them; unit needs neither, so `npm run test:unit` starts nothing.
 const services = ['test/support/global-setup.ts'];
 
+// Vitest's default is one worker per core minus one: ONE on a 2-core machine, so the whole suite
+// ran file after file while most e2e and integration files wait on other processes (the
+// functions' workers, DynamoDB Local, Java's start). One worker per core; more made the
+// timing-sensitive e2e files (real-time delivery "within a second") flaky on a loaded 2-core
+// machine. TEST_WORKERS overrides it (1 reproduces the old serial run).
+const workers = Number(process.env.TEST_WORKERS) || availableParallelism();
+
 export default defineConfig({
   test: {
     ...shared,
+    maxWorkers: workers,
     // Tests sit in folders by feature (test/orders/, test/local/, ...); a file's layer is its
     // suffix: `*.unit.test.ts`, `*.integration.test.ts`, `*.e2e.test.ts`, `*.infra.test.ts`.
     // Run one project with `npx vitest run --project e2e`.

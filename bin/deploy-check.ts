@@ -9,7 +9,8 @@ const DEPLOY_CHECK_COMMAND = {
   command: 'npm run deploy:check',
   summary:
     "Checks that an environment is ready to deploy: no placeholder settings, cfn-lint's 0 errors, and (with " +
-    'AWS credentials) a bootstrapped account and Stripe secrets that hold values. Exit 1 when not.',
+    'AWS credentials) a bootstrapped account, Stripe secrets that hold values, and no deployed function ' +
+    'that this deploy moves to another stack. Exit 1 when not.',
   options: {
     env: {
       type: 'string',
@@ -60,7 +61,7 @@ const { PROJECT_ROOT } = await import('../lib/constructs/endpoint-function.ts');
 const { stackNames } = await import('../lib/app.ts');
 const { awsAccountProbe } = await import('../lib/deploy/aws-account.ts');
 const { runCfnLint } = await import('../lib/deploy/cfn-lint.ts');
-const { awsChecks, cfnLintCheck, readSynthesizedApp, settingsCheck, verdict } = await import(
+const { awsChecks, cfnLintCheck, readSynthesizedApp, settingsCheck, stackMovesCheck, verdict } = await import(
   '../lib/deploy/preflight.ts'
 );
 const { synthesize } = await import('../lib/synth.ts');
@@ -98,14 +99,16 @@ const checks: CheckResult[] = [
   cfnLintCheck(runCfnLint(app.templates, PROJECT_ROOT), app.templates.length),
 ];
 progress('Checking the AWS account (when credentials are found)...');
+const probe = awsAccountProbe();
 try {
   checks.push(
-    ...(await awsChecks(awsAccountProbe(), {
+    ...(await awsChecks(probe, {
       config,
       app,
       dataStack: stackNames(env).data,
       toolkitStackName: values['toolkit-stack-name'],
     })),
+    await stackMovesCheck(probe, app),
   );
 } catch (error) {
   checks.push({

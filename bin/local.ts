@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { readCommandLine } from '../lib/cli/command-line.ts';
 import type { ShopBackend } from '../lib/demo/backend-hooks.ts';
+import type { StartAhead } from '../lib/start/ahead.ts';
 import { START_COMMAND } from '../lib/start/command.ts';
 import { assertPortsFree, StartSettingsError, startSettings } from '../lib/start/settings.ts';
 
@@ -45,6 +46,11 @@ const { localStateDir, removeRuntimeInfo, writeRuntimeInfo } = await import('../
 const { reusableSynthesis } = await import('../lib/synth-sources.ts');
 const { startDynamoDbLocal } = await import('../lib/local/dynamodb/launcher.ts');
 const { freePort } = await import('../lib/local/net.ts');
+const { startAhead } = await import('../lib/start/ahead.ts');
+const { synthesizeInChild } = await import('../lib/start/synthesis.ts');
+
+/** What npm start seeds into a new table: the demo order history and pictures too. */
+const SEED = { orderHistory: true, images: true } as const;
 
 // Since the process started: Node's own boot and every module loaded so far (CDK's included).
 const startupMs: Record<string, number> = { modules: Math.round(performance.now()) };
@@ -57,6 +63,9 @@ const started = Date.now();
 // Before the backend exists, exiting is enough (the DynamoDB launcher kills its child on
 // process exit); afterwards everything is stopped in order.
 let backend: ShopBackend | undefined;
+let ahead: StartAhead | undefined;
+/** The synthesis in its child process, while it runs, and how to stop it. */
+let synthesis: { done: Promise<unknown>; stop: AbortController } | undefined;
 let watch: { close(): Promise<void> } | undefined;
 let stopping = false;
 const shutdown = async (signal: string) => {
@@ -64,8 +73,12 @@ const shutdown = async (signal: string) => {
   stopping = true;
   step(`${signal}: stopping the API, functions and DynamoDB Local...`);
   removeRuntimeInfo(localDir);
+  synthesis?.stop.abort();
+  await synthesis?.done.catch(() => undefined);
   await watch?.close();
   if (backend) await backend.stop();
+  // Stopped before it was ready: a table created for this start goes, so the next one seeds afresh.
+  else await ahead?.discard();
   step('Stopped.');
   process.exit(backend ? 0 : 130);
 };
@@ -82,17 +95,21 @@ try {
   } else if (reusableSynthesis('local', outdir)) {
     step('Sources unchanged since the last synthesis: reusing .local/cdk.out');
   } else {
-    // Java starts now and boots while the app synthesizes (its own process; the synthesis
-    // blocks this thread), instead of after it.
+    // The synthesis runs in a child process (it is synchronous: CDK, then esbuild). Meanwhile
+    // Java boots, and the table is created from its definition and seeded with what needs the
+    // table only (lib/start/ahead.ts); the template is checked against that table afterwards.
     const dynamodbPort = settings.dynamodbPort || (await freePort());
     dynamodbStarted = startDynamoDbLocal({
       port: dynamodbPort,
       dbPath: dataDir ? path.join(dataDir, 'dynamodb') : undefined,
     });
     dynamodbStarted.catch(() => undefined);
-    step('Synthesizing the local environment (same bundles as a deploy)...');
-    const { synthesize } = await import('../lib/synth.ts');
-    synthesize('local', outdir, { reuse: true });
+    ahead = startAhead({ dynamodbEndpoint: dynamodbStarted.then(({ endpoint }) => endpoint), seed: SEED });
+    step('Synthesizing the local environment (same bundles as a deploy) while the demo data is written...');
+    const stop = new AbortController();
+    synthesis = { done: synthesizeInChild('local', outdir, { reuse: true, signal: stop.signal }), stop };
+    await synthesis.done;
+    synthesis = undefined;
   }
   startupMs.synthesis = Math.round(performance.now() - synthStarted);
   step('Starting DynamoDB Local and the API...');
@@ -107,9 +124,10 @@ try {
     sesPort: settings.sesPort,
     dynamodbPort: settings.dynamodbPort,
     dynamodbStarted,
+    tablesAhead: await ahead?.tables,
     secretsPort: settings.secretsPort,
     dataDir,
-    ...shopBackendOptions({ orderHistory: true, images: true }),
+    ...shopBackendOptions({ ...SEED, ahead: ahead?.seed }),
     logFormat: values['log-format'] === 'json' ? 'json' : 'pretty',
   });
   for (const table of backend.tables) {
@@ -165,13 +183,24 @@ try {
     step('Watching functions/, lib/api/ and lib/config/: a saved change is served at once (--no-watch: off)');
   }
   startupMs.watch = Math.round(performance.now() - watchStarted);
-  const facts = { backend, settings, admin, dataDir, seconds: (Date.now() - started) / 1000, startupMs };
+  const facts = {
+    backend,
+    settings,
+    admin,
+    dataDir,
+    seconds: (Date.now() - started) / 1000,
+    startupMs: { ...startupMs, ...ahead?.startupMs },
+  };
   console.log(json ? JSON.stringify(readyRecord(facts)) : readyText(facts));
 } catch (error) {
-  console.error(
-    `\nCould not start the local backend:\n${error instanceof Error ? error.message : String(error)}`,
-  );
-  removeRuntimeInfo(localDir);
-  await backend?.stop();
-  process.exit(1);
+  // Unless a Ctrl+C stopped the start (its shutdown stops what started, and exits).
+  if (!stopping) {
+    console.error(
+      `\nCould not start the local backend:\n${error instanceof Error ? error.message : String(error)}`,
+    );
+    removeRuntimeInfo(localDir);
+    await backend?.stop();
+    if (!backend) await ahead?.discard();
+    process.exit(1);
+  }
 }

@@ -25,7 +25,11 @@ export function synthesisHash(envName: string, context: Readonly<Record<string, 
 /**
  * Synthesizes one environment of the shop into `outdir`, in process, with the same code path as
  * `cdk synth` (bin/app.ts) and the context of cdk.json; with `reuse`, an earlier synthesis of
- * byte-identical sources is kept (npm start, npm run invoke, the bench).
+ * byte-identical sources is kept (npm start, npm run invoke, the bench). The `local`
+ * environment is synthesized without CDK's CloudFormation template validation: its templates
+ * are only ever served by the local runtime, never handed to CloudFormation, and the
+ * validation took 10 of the 71 s of a first `npm start` (docs/performance.md). `cdk synth -c
+ * env=local` still validates, and test/infra validates every environment's templates.
  */
 export function synthesize(
   envName: string,
@@ -39,6 +43,7 @@ export function synthesize(
     sources: SYNTH_SOURCES,
     context: { ...options.context, env: envName },
     reuse: options.reuse,
+    validate: envName !== 'local',
     build: (app) =>
       addShopStacks(
         app,

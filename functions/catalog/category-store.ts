@@ -1,5 +1,5 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, queryAll, table, transactWrite } from '../core/db.ts';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { INDEX, isConditionFailure, queryAll, table, transactWrite } from '../core/db.ts';
 import { Conflict, NotFound, PreconditionFailed, ruleViolationAt } from '../core/domain-errors.ts';
 import { newId } from '../core/ids.ts';
 import {
@@ -15,6 +15,7 @@ import {
   CATEGORIES_SEEDED_KEY,
   CATEGORY_SK_PREFIX,
   categoryKey,
+  categoryPartition,
   categorySlugKey,
 } from './keys.ts';
 
@@ -55,66 +56,110 @@ function slugItem(ref: CategoryRef) {
   };
 }
 
-/**
- * Writes the ten default categories (roots whose id is their slug) once per table, in one
- * transaction conditioned on a marker item: idempotent, and a default category an admin deleted
- * later is not brought back. Runs on first use (no deploy-time step needed); remembered per
- * process so a warm function pays one GetItem per table at most.
- */
-export async function ensureDefaultCategories(): Promise<void> {
+/** Whether the default categories were written to this table (remembered once true). */
+async function defaultsSeeded(): Promise<boolean> {
   const { client, tableName } = table();
-  if (seededTables.has(tableName)) return;
+  if (seededTables.has(tableName)) return true;
   const marker = await client.send(
     new GetCommand({ TableName: tableName, Key: CATEGORIES_SEEDED_KEY, ConsistentRead: true }),
   );
-  if (!marker.Item) {
-    const now = new Date().toISOString();
-    const items = DEFAULT_CATEGORIES.flatMap((slug, position) => [
-      categoryItem({
-        id: slug,
-        slug,
-        name: slug.charAt(0).toUpperCase() + slug.slice(1),
-        parentId: null,
-        position,
-        path: slug,
-        ownProductCount: 0,
-        childCount: 0,
-        version: 1,
-        createdAt: now,
-        updatedAt: now,
+  if (marker.Item) seededTables.add(tableName);
+  return marker.Item !== undefined;
+}
+
+const isDefaultCategory = (slug: string) => (DEFAULT_CATEGORIES as readonly string[]).includes(slug);
+
+/**
+ * Products already in a default category: those written before categories were data sit on the
+ * root's gsi2 partition with no count anywhere. A COUNT Query, paged (reads, returns no items).
+ */
+async function productsOnRootPartition(rootId: string): Promise<number> {
+  const { client, tableName } = table();
+  let count = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: INDEX.gsi2,
+        KeyConditionExpression: 'gsi2pk = :pk',
+        ExpressionAttributeValues: { ':pk': categoryPartition(rootId) },
+        Select: 'COUNT',
+        ExclusiveStartKey: start,
       }),
-      slugItem({ id: slug, slug, path: [slug] }),
-    ]);
-    try {
-      await transactWrite({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tableName,
-              Item: { ...CATEGORIES_SEEDED_KEY, entity: 'categories-seeded', at: now },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
+    );
+    count += out.Count ?? 0;
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return count;
+}
+
+/**
+ * Writes the ten default categories (roots whose id is their slug) once per table, in one
+ * transaction conditioned on a marker item: idempotent, and a default category an admin deleted
+ * later is not brought back. Each starts with the count of the products already in it (a shop
+ * that had products before categories were data), so counts and the emptiness checks hold.
+ * Only write paths call it (their functions may write); read paths see the defaults virtually
+ * until then (`resolveCategory`, `listCategories`).
+ */
+export async function ensureDefaultCategories(): Promise<void> {
+  if (await defaultsSeeded()) return;
+  const { tableName } = table();
+  const now = new Date().toISOString();
+  const counts = await Promise.all(DEFAULT_CATEGORIES.map((slug) => productsOnRootPartition(slug)));
+  const items = DEFAULT_CATEGORIES.flatMap((slug, position) => [
+    categoryItem(defaultCategory(slug, position, counts[position] ?? 0, now)),
+    slugItem({ id: slug, slug, path: [slug] }),
+  ]);
+  try {
+    await transactWrite({
+      TransactItems: [
+        {
+          Put: {
+            TableName: tableName,
+            Item: { ...CATEGORIES_SEEDED_KEY, entity: 'categories-seeded', at: now },
+            ConditionExpression: 'attribute_not_exists(pk)',
           },
-          ...items.map((Item) => ({
-            Put: { TableName: tableName, Item, ConditionExpression: 'attribute_not_exists(pk)' },
-          })),
-        ],
-      });
-    } catch (error) {
-      // Another request seeded first (or an admin took a default slug first): nothing to do.
-      if (!isConditionFailure(error)) throw error;
-    }
+        },
+        ...items.map((Item) => ({
+          Put: { TableName: tableName, Item, ConditionExpression: 'attribute_not_exists(pk)' },
+        })),
+      ],
+    });
+  } catch (error) {
+    // Another request seeded first (or an admin took a default slug first): nothing to do.
+    if (!isConditionFailure(error)) throw error;
   }
   seededTables.add(tableName);
 }
 
-/** The category a slug names, or undefined. One GetItem (after seeding, see above). */
+/** A default category as seeded: a root whose id is its slug. */
+function defaultCategory(slug: string, position: number, ownProductCount: number, now: string): CategoryItem {
+  return {
+    id: slug,
+    slug,
+    name: slug.charAt(0).toUpperCase() + slug.slice(1),
+    parentId: null,
+    position,
+    path: slug,
+    ownProductCount,
+    childCount: 0,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/**
+ * The category a slug names, or undefined: one GetItem, read-only. Before the defaults are
+ * seeded, a default slug names its (virtual) root category: one more GetItem of the marker.
+ */
 export async function resolveCategory(slug: string): Promise<CategoryRef | undefined> {
-  await ensureDefaultCategories();
   const { client, tableName } = table();
   const out = await client.send(new GetCommand({ TableName: tableName, Key: categorySlugKey(slug) }));
-  if (!out.Item) return undefined;
-  return { id: String(out.Item.categoryId), slug, path: String(out.Item.path).split('/') };
+  if (out.Item) return { id: String(out.Item.categoryId), slug, path: String(out.Item.path).split('/') };
+  if (isDefaultCategory(slug) && !(await defaultsSeeded())) return { id: slug, slug, path: [slug] };
+  return undefined;
 }
 
 async function getCategoryItem(id: string): Promise<CategoryItem | undefined> {
@@ -145,11 +190,7 @@ function toView(item: CategoryItem, productCount: number): CategoryView {
  * categories partition. `productCount` adds the descendants' own counts up.
  */
 export async function listCategories(): Promise<CategoryList> {
-  await ensureDefaultCategories();
-  const items = (await queryAll({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': CATEGORIES_PARTITION, ':prefix': CATEGORY_SK_PREFIX },
-  })) as unknown as CategoryItem[];
+  const items = (await defaultsSeeded()) ? await categoryItems() : await virtualDefaults();
   const totals = new Map<string, number>();
   for (const item of items)
     for (const ancestor of item.path.split('/'))
@@ -161,6 +202,25 @@ export async function listCategories(): Promise<CategoryList> {
     return da - db || pa - pb || sa.localeCompare(sb);
   });
   return { items: items.map((item) => toView(item, totals.get(item.id) ?? 0)) };
+}
+
+function categoryItems(): Promise<CategoryItem[]> {
+  return queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': CATEGORIES_PARTITION, ':prefix': CATEGORY_SK_PREFIX },
+  }) as unknown as Promise<CategoryItem[]>;
+}
+
+/**
+ * The tree before the first write seeded it (a fresh deploy): the defaults as they will be
+ * seeded, counted from the products' index. A read-only function may answer it.
+ */
+async function virtualDefaults(): Promise<CategoryItem[]> {
+  const epoch = new Date(0).toISOString();
+  const counts = await Promise.all(DEFAULT_CATEGORIES.map((slug) => productsOnRootPartition(slug)));
+  return DEFAULT_CATEGORIES.map((slug, position) =>
+    defaultCategory(slug, position, counts[position] ?? 0, epoch),
+  );
 }
 
 /** The parent a write names: it must exist and leave room for one more level. */
@@ -250,6 +310,7 @@ export async function updateCategory(
   changes: UpdateCategoryInput,
   expectedVersion?: number,
 ): Promise<{ category: CategoryView; version: number }> {
+  await ensureDefaultCategories();
   const current = await getCategoryItem(id);
   if (!current) throw new NotFound(`No category with id ${id}.`);
   if (expectedVersion !== undefined && current.version !== expectedVersion)
@@ -320,6 +381,7 @@ export async function updateCategory(
 
 /** Deletes a category (admin): only an empty one (no products, no subcategories), else 409. */
 export async function deleteCategory(id: string): Promise<void> {
+  await ensureDefaultCategories();
   const current = await getCategoryItem(id);
   if (!current) throw new NotFound(`No category with id ${id}.`);
   if (current.ownProductCount > 0 || current.childCount > 0)
@@ -369,4 +431,24 @@ export function productCountUpdate(ref: CategoryRef, delta: 1 | -1) {
         : { ':delta': delta },
     },
   };
+}
+
+/** A category's id and names, as search shows and indexes them. */
+export interface CategoryName {
+  readonly id: string;
+  readonly slug: string;
+  readonly name: string;
+}
+
+/**
+ * Every category's id, slug and name, read-only: ONE Query, no seeding (a read-only function
+ * may call it), so a default category not written yet is named by its slug, which is its id.
+ */
+export async function categoryNames(): Promise<CategoryName[]> {
+  const items = await categoryItems();
+  const names = new Map<string, CategoryName>(
+    DEFAULT_CATEGORIES.map((slug) => [slug, { id: slug, slug, name: slug }]),
+  );
+  for (const item of items) names.set(item.id, { id: item.id, slug: item.slug, name: item.name });
+  return [...names.values()];
 }

@@ -6,6 +6,8 @@
  */
 
 export const productKey = (id: string) => ({ pk: `PRODUCT#${id}`, sk: 'PRODUCT' });
+/** The `entity` of a product item (stream consumers filter on it). */
+export const PRODUCT_ENTITY = 'product';
 export const CATALOG_PARTITION = 'CATALOG';
 
 /** The gsi2 partition of every product under the root category `rootId`. */
@@ -21,6 +23,16 @@ export const categorySortKey = (below: readonly string[], productId: string) =>
 /** The prefix of the gsi2 sort keys of a subtree (empty for a root: the whole partition). */
 export const categorySubtreePrefix = (below: readonly string[]) =>
   below.length === 0 ? '' : `${below.join('/')}/`;
+
+/**
+ * A product's category path (ids from the root down to its own category) read back from its
+ * gsi2 keys, or undefined when they are not a category's.
+ */
+export function categoryPathOfKeys(gsi2pk: unknown, gsi2sk: unknown): string[] | undefined {
+  if (typeof gsi2pk !== 'string' || typeof gsi2sk !== 'string' || !gsi2pk.startsWith('CATEGORY#'))
+    return undefined;
+  return [gsi2pk.slice('CATEGORY#'.length), ...gsi2sk.split('/').slice(0, -1)];
+}
 
 export const CATEGORIES_PARTITION = 'CATEGORIES';
 export const categoryKey = (id: string) => ({ pk: CATEGORIES_PARTITION, sk: `CATEGORY#${id}` });

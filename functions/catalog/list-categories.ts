@@ -8,7 +8,7 @@ import { listCategories } from './category-store.ts';
  * GET /categories: the whole tree with product counts. Cacheable: a short max-age, and an ETag
  * of the body so a revalidation that finds nothing new costs a 304 without the body.
  */
-export const handler = http(async (event) => {
+export const handler = http(async function listCategoryTree(event) {
   const conditional = event.headers['if-none-match'];
   parseInput(
     categoryListHeaders,

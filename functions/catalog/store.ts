@@ -26,6 +26,7 @@ import {
   categoryPartition,
   categorySortKey,
   categorySubtreePrefix,
+  PRODUCT_ENTITY,
   productKey,
 } from './keys.ts';
 import type {
@@ -48,7 +49,7 @@ interface ProductItem extends ProductFields {
   gsi2sk: string;
   /** The category's id (its slug can change only while it holds no products). */
   categoryId: string;
-  entity: 'product';
+  entity: typeof PRODUCT_ENTITY;
 }
 
 /** A default category: a root whose id is its slug (what seeding and old items assume). */
@@ -76,13 +77,15 @@ function toItem(
     gsi1pk: CATALOG_PARTITION,
     gsi1sk: product.id,
     ...categoryKeys(ref, product.id),
-    entity: 'product',
+    entity: PRODUCT_ENTITY,
     ...fields,
   };
 }
 
 /** The category a product write names, or a 422 naming the field. */
 async function categoryFor(slug: string): Promise<CategoryRef> {
+  // A write path: its function may write, so the defaults are seeded before the first product.
+  await ensureDefaultCategories();
   const ref = await resolveCategory(slug);
   if (!ref) throw ruleViolationAt('unknown-category', `No category with slug ${slug}.`, 'body.category');
   return ref;
@@ -183,11 +186,32 @@ export async function listProducts(query: ListProductsQuery): Promise<ProductPag
 }
 
 /**
+ * Every product item as stored, page by page on gsi1 (a Query, newest first): for rebuilding
+ * derived data (the search index), never on a request path.
+ */
+export async function* productItemPages(): AsyncGenerator<Record<string, unknown>[]> {
+  const { client, tableName } = table();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: INDEX.gsi1,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': CATALOG_PARTITION },
+        ExclusiveStartKey: start,
+      }),
+    );
+    yield out.Items ?? [];
+    start = out.LastEvaluatedKey;
+  } while (start);
+}
+
+/**
  * Counts products written outside the product routes (seeding, the bench) into their (default)
  * categories, one ADD per category.
  */
 async function countSeeded(products: readonly ProductFields[]): Promise<void> {
-  await ensureDefaultCategories();
   const counts = new Map<string, number>();
   for (const product of products) counts.set(product.category, (counts.get(product.category) ?? 0) + 1);
   for (const [category, count] of counts)
@@ -202,6 +226,8 @@ async function countSeeded(products: readonly ProductFields[]): Promise<void> {
 
 /** Writes a new product as given, in a default category (seeding and tests). */
 export async function putProduct(product: ProductFields): Promise<void> {
+  // Seeded BEFORE the write: seeding counts the products already there, so after would count twice.
+  await ensureDefaultCategories();
   const { client, tableName } = table();
   await client.send(new PutCommand({ TableName: tableName, Item: toItem(product) }));
   await countSeeded([product]);
@@ -212,6 +238,7 @@ export async function putProducts(
   products: readonly ProductFields[],
   onProgress?: (done: number) => void,
 ): Promise<void> {
+  await ensureDefaultCategories();
   await putItems(
     products.map((product) => ({ ...toItem(product) })),
     onProgress,

@@ -79,20 +79,26 @@ const DECIMAL_DIGITS = /^(?:0|[1-9]\d{0,15})$/;
  * stands for.
  */
 export function queryInteger(min: number, max: number, defaultValue: number) {
-  return z.pipe(
-    z.transform((value: unknown, context) => {
-      if (value === undefined || (typeof value === 'string' && DECIMAL_DIGITS.test(value))) {
-        return value === undefined ? undefined : Number(value);
-      }
-      context.issues.push({
-        code: 'custom',
-        input: value,
-        message: 'Must be a whole number in decimal digits.',
-      });
-      return z.NEVER;
-    }),
-    z._default(z.int().check(z.minimum(min), z.maximum(max)), defaultValue),
-  );
+  return z.pipe(decimalDigits(), z._default(z.int().check(z.minimum(min), z.maximum(max)), defaultValue));
+}
+
+/** Like `queryInteger`, without a default: absent stays undefined. */
+export function optionalQueryInteger(min: number, max: number) {
+  return z.optional(z.pipe(decimalDigits(), z.int().check(z.minimum(min), z.maximum(max))));
+}
+
+function decimalDigits() {
+  return z.transform((value: unknown, context) => {
+    if (value === undefined || (typeof value === 'string' && DECIMAL_DIGITS.test(value))) {
+      return value === undefined ? undefined : Number(value);
+    }
+    context.issues.push({
+      code: 'custom',
+      input: value,
+      message: 'Must be a whole number in decimal digits.',
+    });
+    return z.NEVER;
+  });
 }
 
 /**

@@ -8,6 +8,7 @@ import { NOTIFICATIONS_ROUTES } from './routes/notifications.ts';
 import { ORDERS_ROUTES } from './routes/orders.ts';
 import { PAYMENTS_ROUTES } from './routes/payments.ts';
 import { RECOMMENDATIONS_ROUTES } from './routes/recommendations.ts';
+import { SEARCH_ROUTES } from './routes/search.ts';
 import { SYSTEM_ROUTES } from './routes/system.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -17,6 +18,17 @@ export type AuthLevel = 'public' | 'user' | 'admin';
 export type TableAccess = 'none' | 'read' | 'readwrite';
 /** Secrets a function may read (and is granted `secretsmanager:GetSecretValue` on). */
 export type SecretName = 'cursor' | 'signingKey' | 'paymentWebhook' | 'stripeApiKey';
+
+/**
+ * The stacks that hold routes besides the base API stack (`shop-<env>-api-<name>`), one per group
+ * of domains, so that no stack nears CloudFormation's 500 resources as the route table grows.
+ */
+export const ROUTE_STACKS = ['catalog', 'accounts', 'orders', 'messages'] as const;
+/**
+ * Where a route's function, integration, permission and route live: `api` is the base API stack
+ * (the HTTP API, its stage, authorizer and `$default` route), the others are `ROUTE_STACKS`.
+ */
+export type RouteStack = 'api' | (typeof ROUTE_STACKS)[number];
 
 /** Response headers the OpenAPI document describes (`x-request-id` is on every response). */
 export type ResponseHeader =
@@ -57,6 +69,14 @@ export interface RouteDefinition {
   readonly entry: string;
   readonly summary: string;
   readonly tag: string;
+  /**
+   * The stack that holds the route and its function. Written down, like `id`, never derived from
+   * the tag: a route that changes stack gets a new function in the new stack (docs/operations.md,
+   * "Moving routes between stacks"). A route whose path the stage throttles on its own
+   * (`routeThrottling`, `/auth/`) stays in `api`, the stage's stack: a stage can only name routes
+   * that exist before it.
+   */
+  readonly stack: RouteStack;
   readonly auth: AuthLevel;
   readonly table: TableAccess;
   readonly secrets?: readonly SecretName[];
@@ -121,6 +141,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   ...SYSTEM_ROUTES,
   ...CATALOG_ROUTES,
   ...IMAGE_ROUTES,
+  ...SEARCH_ROUTES,
   ...RECOMMENDATIONS_ROUTES,
   ...ACCOUNTS_ROUTES,
   ...ORDERS_ROUTES,

@@ -117,6 +117,7 @@ const SAMPLE_INPUTS: Record<
     query: { limit: '5' },
   },
   'GET /products/popular': { query: { category: 'books', window: '7d', limit: '10' } },
+  'GET /products/search': { query: { q: 'lamp', category: 'home', sort: 'relevance', limit: '20' } },
 };
 
 /** Claims the JWT authorizer would pass for a signed-in sample user (an admin on admin routes). */

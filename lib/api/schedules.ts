@@ -1,4 +1,4 @@
-import type { SecretName, TableAccess } from './routes.ts';
+import type { RouteStack, SecretName, TableAccess } from './routes.ts';
 
 /** A function that runs on a schedule (an EventBridge rule), not behind a route. */
 export interface ScheduleDefinition {
@@ -8,6 +8,8 @@ export interface ScheduleDefinition {
   readonly description: string;
   /** Minutes between runs (EventBridge `rate(...)`). */
   readonly everyMinutes: number;
+  /** The stack that holds the function and its rule (see `RouteDefinition.stack`). */
+  readonly stack: RouteStack;
   readonly table: Exclude<TableAccess, 'none'>;
   readonly secrets?: readonly SecretName[];
   /** Deployed only where the environment's payment provider is this one. */
@@ -21,6 +23,15 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     entry: 'functions/orders/expire-orders.ts',
     description: 'Expire unpaid orders past their payment window and return their stock',
     everyMinutes: 1,
+    stack: 'orders',
+    table: 'readwrite',
+  },
+  {
+    id: 'SearchCompactIndex',
+    entry: 'functions/search/compact-index.ts',
+    description: 'Fold the search change log into a new snapshot (the first one from the catalog)',
+    everyMinutes: 5,
+    stack: 'catalog',
     table: 'readwrite',
   },
   {
@@ -28,6 +39,7 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     entry: 'functions/payments/reconcile-payments.ts',
     description: 'Ask the payment provider about attempts whose outcome is unknown and settle them',
     everyMinutes: 5,
+    stack: 'orders',
     table: 'readwrite',
     secrets: ['paymentWebhook', 'stripeApiKey'],
   },
@@ -36,6 +48,7 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     entry: 'functions/payments/complete-simulated-payments.ts',
     description: 'Deliver the webhook events of simulated payments that settle later',
     everyMinutes: 1,
+    stack: 'orders',
     table: 'readwrite',
     secrets: ['paymentWebhook'],
     // Where Stripe charges cards there are no simulated payments: nothing to run every minute.

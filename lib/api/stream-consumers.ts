@@ -1,4 +1,5 @@
 import { ACCOUNT_EMAIL_ENTITY } from '../../functions/accounts/account-emails.ts';
+import { PRODUCT_ENTITY } from '../../functions/catalog/keys.ts';
 import { ORDER_ENTITY } from '../../functions/orders/model.ts';
 import { CONNECTION_ENTITY } from '../../functions/realtime/model.ts';
 import type { SecretName, TableAccess } from './routes.ts';
@@ -104,6 +105,23 @@ export const STREAM_CONSUMERS: readonly StreamConsumerDefinition[] = [
     batchSize: 50,
     retryAttempts: 5,
     // Aggregates still want a late order (the counts and markers are idempotent).
+    maxRecordAgeSeconds: 24 * 3600,
+  },
+  {
+    id: 'SearchIndexProducts',
+    entry: 'functions/search/index-products.ts',
+    description:
+      'Log every product change search can see to the search change log (read by search within a second)',
+    table: 'readwrite',
+    filters: [
+      entityChange('INSERT', PRODUCT_ENTITY),
+      entityChange('MODIFY', PRODUCT_ENTITY),
+      { eventName: ['REMOVE'], dynamodb: { OldImage: { entity: { S: [PRODUCT_ENTITY] } } } },
+    ],
+    // One PutItem per record (~10 ms): 100 stay far within the timeout.
+    batchSize: 100,
+    retryAttempts: 5,
+    // A late change is still a change: the log applies it by sequence number, never over a newer one.
     maxRecordAgeSeconds: 24 * 3600,
   },
   {

@@ -82,6 +82,16 @@ async function inParallel<T>(
   );
 }
 
+/** What another phase seeds instead of the scale listings' catalog and orders. */
+export interface ScaleSeedOptions {
+  /** The catalog to write (default: `count` books of one category). */
+  readonly products?: readonly ProductFields[];
+  /** Write `count` orders of the scale customer (default: yes). */
+  readonly orders?: boolean;
+  /** Runs on the seeded table (the stores point at it) before its stream is turned on. */
+  readonly beforeStream?: () => Promise<void>;
+}
+
 /**
  * Creates a table as the template defines it (prefix `prefix`), before any backend serves
  * it, and fills it with `count` products in one category (all of them also in the catalog
@@ -102,6 +112,7 @@ export async function seedScaleTable(
   prefix: string,
   count: number,
   onProgress: (what: string, done: number, total: number) => void,
+  options: ScaleSeedOptions = {},
 ): Promise<void> {
   const resolver = new TemplateResolver(assembly, { tableNamePrefix: prefix });
   const found = resourcesOfType(assembly, 'AWS::DynamoDB::Table')[0];
@@ -127,8 +138,11 @@ export async function seedScaleTable(
       role: 'customer',
       password: await hashPassword(SCALE_CUSTOMER.password, SEED_PASSWORD_HASHING),
     });
-    await inParallel(products(count), putProducts, (done) => onProgress('products', done, count));
-    await inParallel(orders(count, account.id), putOrders, (done) => onProgress('orders', done, count));
+    const catalog = options.products ?? products(count);
+    await inParallel(catalog, putProducts, (done) => onProgress('products', done, catalog.length));
+    if (options.orders ?? true)
+      await inParallel(orders(count, account.id), putOrders, (done) => onProgress('orders', done, count));
+    await options.beforeStream?.();
     if (StreamSpecification) {
       await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification }));
     }

@@ -2,20 +2,13 @@ import { Duration } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environments.ts';
-
-/** The name of the attribute DynamoDB's TTL reads (epoch seconds). */
-export const TTL_ATTRIBUTE = 'expiresAtEpoch';
-
-/**
- * The global secondary indexes, each keyed `<name>pk`/`<name>sk`. Function grants name these
- * indexes one by one, so a new index is added here and nowhere else.
- */
-export const SHOP_TABLE_INDEXES = ['gsi1', 'gsi2'] as const;
+import { SHOP_TABLE_INDEXES, SHOP_TABLE_KEYS, TTL_ATTRIBUTE } from './table-definition.ts';
 
 /**
  * The single table: generic `pk`/`sk` keys plus two overloaded GSIs, on-demand billing,
- * TTL, and a NEW_AND_OLD_IMAGES stream for consumers. docs/access-patterns.md lists what
- * each index serves.
+ * TTL, and a NEW_AND_OLD_IMAGES stream for consumers, as table-definition.ts defines it (the
+ * local runtime creates the table from that definition too). docs/access-patterns.md lists
+ * what each index serves.
  */
 export class ShopTable extends Construct {
   readonly table: Table;
@@ -23,8 +16,8 @@ export class ShopTable extends Construct {
   constructor(scope: Construct, id: string, config: EnvironmentConfig) {
     super(scope, id);
     this.table = new Table(this, 'Table', {
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
+      partitionKey: { name: SHOP_TABLE_KEYS.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: SHOP_TABLE_KEYS.sortKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: TTL_ATTRIBUTE,
       stream: StreamViewType.NEW_AND_OLD_IMAGES,

@@ -1,9 +1,12 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newSigningKeySetValue } from '../../functions/accounts/signing-keys.ts';
 import { useTable } from '../../functions/core/db.ts';
+import { compactIndex } from '../../functions/search/compaction.ts';
 import type { LocalBackend, LocalBackendOptions, TablesCreatedContext } from '../local/backend.ts';
 import type { CustomResourceEmulator } from '../local/cloudformation/custom-resources.ts';
-import { uploadDemoImages } from './images.ts';
+import { renderDemoPictures, uploadDemoImages } from './images.ts';
+import { type DemoCustomer, seedDemoCustomers, seedOrderHistory } from './order-history.ts';
 import {
   DEMO_CUSTOMER_PASSWORD,
   DEMO_SIGN_IN_EMAIL,
@@ -12,7 +15,6 @@ import {
   localAdmin,
   seedAdmin,
   seedDemoData,
-  seedOrderHistory,
   withEnvironment,
 } from './seed.ts';
 
@@ -52,41 +54,106 @@ export interface DemoSeedOptions {
   readonly admin?: LocalAdmin;
   /** Also pictures of a few products, uploaded to the local S3 and processed (`npm start`). */
   readonly images?: boolean;
+  /**
+   * The part of the seeding that needs only the table, already under way (`seedDemoAhead`, while
+   * the app synthesizes): the hook waits for it instead of writing it again.
+   */
+  readonly ahead?: Promise<DemoTableSeed | undefined>;
 }
 
-/** Seeds the demo catalog and the admin (and the order history, when asked) into the main table, when this run created it. */
+/** What the demo seeding writes with the table alone, before any function exists. */
+export interface DemoTableSeed {
+  readonly products: number;
+  readonly categories: number;
+  readonly admin: LocalAdmin;
+  /** The demo customers, when the order history was asked for (their orders come later). */
+  readonly customers?: readonly DemoCustomer[];
+  /** The demo products' pictures, rendered, when images were asked for (uploaded later). */
+  readonly pictures?: readonly Buffer[];
+}
+
+/** Points this process's stores at `tableName` in `dynamodb`, as the seeding writes through them. */
+function useSeedTable(dynamodb: DynamoDBClient, tableName: string): void {
+  useTable(
+    DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+    tableName,
+  );
+}
+
+/** The seeding that needs the table only: the catalog, the admin, the demo customers, the pictures, at once. */
+async function seedDemoTable(options: DemoSeedOptions): Promise<DemoTableSeed> {
+  const [catalog, admin, customers, pictures] = await Promise.all([
+    seedDemoData(),
+    seedAdmin(options.admin ?? localAdmin()),
+    options.orderHistory ? seedDemoCustomers() : undefined,
+    options.images ? renderDemoPictures() : undefined,
+  ]);
+  return { ...catalog, admin, ...(customers ? { customers } : {}), ...(pictures ? { pictures } : {}) };
+}
+
+/**
+ * Starts the seeding that needs only the table, in a table `npm start` created before the app's
+ * template existed (lib/constructs/table-definition.ts), while the app synthesizes; hand its
+ * promise to `shopBackendOptions` as `ahead`, and the rest (what needs the functions) follows
+ * once the backend has them.
+ */
+export function seedDemoAhead(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  options: DemoSeedOptions = {},
+): Promise<DemoTableSeed> {
+  useSeedTable(dynamodb, tableName);
+  return seedDemoTable(options);
+}
+
+/**
+ * Seeds the demo catalog and the admin (and the order history and pictures, when asked) into
+ * the main table, when this run created it. What needs only the table comes first (or was
+ * done `ahead`); then what runs with a function's environment: the pictures' uploads (and
+ * their processing by the S3-triggered function) and the orders.
+ */
 export function seedDemo(
   options: DemoSeedOptions = {},
 ): (context: TablesCreatedContext) => Promise<DemoSeed | undefined> {
   return async ({ tables, dynamodb, environmentOfRoute }) => {
     const mainTable = tables[0];
     if (!mainTable?.created) return undefined;
-    useTable(
-      DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
-      mainTable.name,
-    );
+    const ahead = await options.ahead;
+    // After the seeding ahead is done: from here on the stores write through the backend's client.
+    useSeedTable(dynamodb, mainTable.name);
+    const { products, categories, admin, customers, pictures } = ahead ?? (await seedDemoTable(options));
     const seeded: DemoSeed = {
-      ...(await seedDemoData()),
-      admin: await seedAdmin(options.admin ?? localAdmin()),
-      ...(options.images ? { images: await seedImages(environmentOfRoute) } : {}),
+      products,
+      categories,
+      admin,
+      ...(pictures ? { images: await seedImages(environmentOfRoute, pictures) } : {}),
     };
-    if (!options.orderHistory) return seeded;
-    // This process places the demo orders through the orders store, which reads its settings
-    // from the environment: it gets the environment the function serving POST /orders has.
-    const environment = environmentOfRoute('POST /orders');
-    if (!environment) throw new Error('No function serves POST /orders: the demo orders cannot be placed.');
-    return { ...seeded, history: await seedOrderHistory(environment) };
+    let history: DemoSeed['history'];
+    if (customers) {
+      // This process places the demo orders through the orders store, which reads its settings
+      // from the environment: it gets the environment the function serving POST /orders has.
+      const environment = environmentOfRoute('POST /orders');
+      if (!environment) throw new Error('No function serves POST /orders: the demo orders cannot be placed.');
+      history = await seedOrderHistory(environment, customers);
+    }
+    // The seeding ran before the stream consumers start (at the stream's end), so the search
+    // log never saw it: the first snapshot is built from the catalog now, as the schedule would.
+    await compactIndex();
+    return history ? { ...seeded, history } : seeded;
   };
 }
 
 /** Uploads the demo pictures with the environment of the function that presigns uploads. */
-function seedImages(environmentOfRoute: TablesCreatedContext['environmentOfRoute']): Promise<number> {
+function seedImages(
+  environmentOfRoute: TablesCreatedContext['environmentOfRoute'],
+  pictures: readonly Buffer[],
+): Promise<number> {
   const environment = environmentOfRoute('POST /products/{productId}/images');
   if (!environment) throw new Error('No function serves POST /products/{productId}/images: no demo images.');
   const newest = demoProducts()
     .map((product) => product.id)
     .reverse();
-  return withEnvironment(environment, () => uploadDemoImages(newest));
+  return withEnvironment(environment, () => uploadDemoImages(newest, pictures));
 }
 
 /**

@@ -4,7 +4,7 @@ import { addPendingImage } from '../../functions/catalog/images-store.ts';
 import { newId } from '../../functions/core/ids.ts';
 
 /** Products of the demo catalog that get a picture (the newest ones, first in listings). */
-const DEMO_IMAGE_COUNT = 6;
+export const DEMO_IMAGE_COUNT = 6;
 const PALETTE = ['#e4572e', '#17bebb', '#ffc914', '#2e282a', '#76b041', '#7768ae'];
 
 /** A small generated picture (shapes, no text: no fonts needed), different per product. */
@@ -18,16 +18,25 @@ async function demoPicture(index: number): Promise<Buffer> {
   return sharp(Buffer.from(svg)).jpeg({ quality: 80 }).toBuffer();
 }
 
+/** The demo pictures, JPEG, one per product that gets one: needs neither the table nor S3. */
+export function renderDemoPictures(): Promise<Buffer[]> {
+  return Promise.all(Array.from({ length: DEMO_IMAGE_COUNT }, (_, index) => demoPicture(index)));
+}
+
 /**
  * Gives a few demo products a picture the way an admin would: a pending image and a presigned
  * upload (the catalog's own functions), then the bytes PUT to the local S3, whose notification
  * runs the processing function; the product lists the image once it is done (a second or so).
- * Runs with the environment of the function serving `POST /products/{productId}/images`.
+ * Runs with the environment of the function serving `POST /products/{productId}/images`; the
+ * products get `pictures` in turn, as many as there are.
  */
-export async function uploadDemoImages(productIds: readonly string[]): Promise<number> {
-  const chosen = productIds.slice(0, DEMO_IMAGE_COUNT);
+export async function uploadDemoImages(
+  productIds: readonly string[],
+  pictures: readonly Buffer[],
+): Promise<number> {
+  const chosen = productIds.slice(0, pictures.length);
   for (const [index, productId] of chosen.entries()) {
-    const body = await demoPicture(index);
+    const body = pictures[index] as Buffer;
     const imageId = newId();
     const { url, expiresAt } = await presignOriginalUpload(productId, imageId, 'image/jpeg', body.length);
     await addPendingImage(productId, {

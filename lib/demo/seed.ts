@@ -1,15 +1,9 @@
 import { ulid } from 'ulid';
-import { DEFAULT_PREFERENCES } from '../../functions/accounts/model.ts';
 import { hashPassword } from '../../functions/accounts/passwords.ts';
-import { putPreferences } from '../../functions/accounts/preferences-store.ts';
 import { createAccount } from '../../functions/accounts/profile-store.ts';
 import { createCategory } from '../../functions/catalog/category-store.ts';
-import { CATEGORIES, type Category, type Product } from '../../functions/catalog/model.ts';
-import { putProduct } from '../../functions/catalog/store.ts';
-import { logger } from '../../functions/core/logger.ts';
-import { createOrder } from '../../functions/orders/placement-store.ts';
-import { transitionOrder } from '../../functions/orders/store.ts';
-import { backfillRecommendations } from '../admin/backfill-recommendations.ts';
+import { CATEGORIES, type Product } from '../../functions/catalog/model.ts';
+import { putProducts } from '../../functions/catalog/store.ts';
 import { environmentConfig } from '../config/environments.ts';
 // Seeded: the demo catalog is the same on every machine and run.
 import { seededRandom } from '../load/random.ts';
@@ -59,9 +53,8 @@ export function demoProducts(count = 60): Product[] {
 /** Writes the demo catalog through the catalog store (the store must already point at the table). */
 export async function seedDemoData(): Promise<{ products: number; categories: number }> {
   const products = demoProducts();
-  for (let i = 0; i < products.length; i += 10) {
-    await Promise.all(products.slice(i, i + 10).map((product) => putProduct(product)));
-  }
+  // In batches (BatchWriteItem), each category's count raised once.
+  await putProducts(products);
   // The ten default categories are seeded by the store on first use; a small subtree shows nesting.
   const lighting = await createCategory({
     slug: 'lighting',
@@ -117,40 +110,6 @@ export const DEMO_CUSTOMER_PASSWORD = 'demo-customer-password';
 /** The first demo customer: the sign-in example of `GET /docs` under `npm start`. */
 export const DEMO_SIGN_IN_EMAIL = 'ada@shop.local';
 
-/** Demo customers: who they are and which categories they favour (one has no preferences). */
-const DEMO_CUSTOMERS: readonly { name: string; favorites: readonly Category[] }[] = [
-  { name: 'Ada', favorites: ['electronics', 'books'] },
-  { name: 'Ben', favorites: ['home', 'garden'] },
-  { name: 'Cleo', favorites: ['sports', 'fashion'] },
-  { name: 'Dev', favorites: [] },
-  { name: 'Eva', favorites: ['grocery', 'home'] },
-  { name: 'Finn', favorites: ['toys', 'music'] },
-];
-const ORDERS_PER_CUSTOMER = 3;
-
-/**
- * A deterministic purchase history on top of the demo catalog, so that best sellers, "bought
- * together" and personal recommendations show something on a fresh `npm start`: demo
- * customers (`<name>@shop.local`) with preferences, each placing and paying a few orders
- * through the orders store (stock is taken as for any order), then the recommendation
- * aggregates built from them by the same code the stream consumer runs (the backfill). Every
- * basket holds its category's "bundle" (two products that go together) and one more product.
- * Runs with `environment`, the create-order function's, so the stores read the settings the
- * functions do (the payment window, ...).
- */
-export async function seedOrderHistory(
-  environment: Readonly<Record<string, string>>,
-): Promise<{ customers: string[]; orders: number }> {
-  // The stores log every order they place: not news while seeding.
-  const level = logger.getLevelName();
-  logger.setLogLevel('WARN');
-  try {
-    return await withEnvironment(environment, placeDemoOrders);
-  } finally {
-    logger.setLogLevel(level);
-  }
-}
-
 /**
  * Runs `work` with `environment` laid over this process's `process.env`, then puts back what
  * each variable held before (deleting those that were unset): the stores read their settings
@@ -173,61 +132,4 @@ export async function withEnvironment<T>(
       else process.env[name] = value;
     }
   }
-}
-
-async function placeDemoOrders(): Promise<{ customers: string[]; orders: number }> {
-  const random = seededRandom(20260102);
-  const products = demoProducts();
-  const remaining = new Map(products.map((product) => [product.id, product.stock]));
-  const available = (category: Category, quantity: number) =>
-    products.filter((p) => p.category === category && (remaining.get(p.id) ?? 0) >= quantity);
-  // One password hash for all: these accounts are local demos.
-  const password = await hashPassword(DEMO_CUSTOMER_PASSWORD, SEED_PASSWORD_HASHING);
-  const customers: string[] = [];
-  let orders = 0;
-  for (const [i, customer] of DEMO_CUSTOMERS.entries()) {
-    const email = `${customer.name.toLowerCase()}@shop.local`;
-    const { account } = await createAccount({
-      email,
-      displayName: customer.name,
-      role: 'customer',
-      emailVerified: true,
-      password,
-    });
-    customers.push(email);
-    if (customer.favorites.length > 0) {
-      await putPreferences(account.id, {
-        ...DEFAULT_PREFERENCES,
-        favoriteCategories: [...customer.favorites],
-      });
-    }
-    for (let j = 0; j < ORDERS_PER_CUSTOMER; j++) {
-      const category =
-        customer.favorites[j % Math.max(1, customer.favorites.length)] ?? pick(CATEGORIES, random);
-      const other = pick(CATEGORIES, random);
-      const quantity = 1 + Math.floor(random() * 2);
-      const bundle = available(category, quantity).slice(0, 2);
-      const extra = available(other, 1).filter((p) => !bundle.includes(p));
-      const lines = [
-        ...bundle.map((p) => ({ productId: p.id, quantity })),
-        ...(extra.length > 0 ? [{ productId: pick(extra, random).id, quantity: 1 }] : []),
-      ];
-      if (lines.length === 0) continue;
-      for (const line of lines)
-        remaining.set(line.productId, (remaining.get(line.productId) ?? 0) - line.quantity);
-      const { order } = await createOrder(account.id, { items: lines }, `demo-order-${i}-${j}`);
-      await transitionOrder(order.id, 'pay', {
-        set: { payment: { attempt: 1, status: 'succeeded', paymentMethod: 'pm_card_visa' } },
-        detail: { seeded: true },
-      });
-      orders += 1;
-    }
-  }
-  // The stream consumer only sees changes after it starts: the seeded history is applied here.
-  await backfillRecommendations();
-  return { customers, orders };
-}
-
-function pick<T>(items: readonly T[], random: () => number): T {
-  return items[Math.floor(random() * items.length)] as T;
 }

@@ -35,6 +35,8 @@ export interface AwsAccountProbe {
 /** The synthesized app the checks read: its templates and what its stacks need of the bootstrap. */
 export interface SynthesizedApp {
   readonly dir: string;
+  /** The stacks' names, in the manifest's order. */
+  readonly stackNames: readonly string[];
   readonly templates: readonly string[];
   /** The highest `requiresBootstrapStackVersion` of its stacks. */
   readonly requiredBootstrapVersion: number;
@@ -59,6 +61,7 @@ export function readSynthesizedApp(dir: string): SynthesizedApp {
     );
   return {
     dir,
+    stackNames: stacks.map(([name]) => name),
     templates: stacks.map(([name]) => templateOf(name)),
     requiredBootstrapVersion: Math.max(
       0,
@@ -228,4 +231,44 @@ export function verdict(env: string, checks: readonly CheckResult[]): { line: st
         exitCode: 1,
       }
     : { line: `Ready to deploy ${env}: npx cdk deploy -c env=${env} --all${skipped}.`, exitCode: 0 };
+}
+
+/**
+ * Functions that the synthesized app puts in another stack than the deployed environment holds
+ * them in (same logical id: construct ids are stable across stacks), by old and new stack. Such a
+ * move cannot go through `cdk deploy --all` as is: the new stack's routes clash with the old
+ * stack's route keys until the old stack has let them go (docs/operations.md, "Moving routes
+ * between stacks").
+ */
+export async function stackMovesCheck(probe: AwsAccountProbe, app: SynthesizedApp): Promise<CheckResult> {
+  const title = 'Functions that change stack on this deploy';
+  const where = await probe.whereami();
+  if (!where.found)
+    return { title, status: 'not run', details: [`No AWS credentials or region (${where.reason}).`] };
+  const deployedIn = new Map<string, string>();
+  for (const name of app.stackNames) {
+    for (const logicalId of (await probe.stackResources(name))?.keys() ?? []) deployedIn.set(logicalId, name);
+  }
+  const moves = new Map<string, string[]>();
+  for (const name of app.stackNames) {
+    for (const [logicalId, resource] of Object.entries(app.resourcesOf(name))) {
+      const from = deployedIn.get(logicalId);
+      if (resource.Type !== 'AWS::Lambda::Function' || !from || from === name) continue;
+      const key = `${from} -> ${name}`;
+      moves.set(key, [...(moves.get(key) ?? []), logicalId]);
+    }
+  }
+  if (moves.size === 0)
+    return { title, status: 'ok', details: ['none: every deployed function stays in its stack'] };
+  return {
+    title,
+    status: 'failed',
+    details: [
+      ...[...moves].map(
+        ([move, ids]) =>
+          `${move}: ${ids.length} (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})`,
+      ),
+      'cdk deploy --all would fail on them: deploy in the order of docs/operations.md, "Moving routes between stacks" (their routes are down for minutes).',
+    ],
+  };
 }

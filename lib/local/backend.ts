@@ -9,7 +9,7 @@ import { reloadTemplate, type TemplateReload } from './cloudformation/reload.ts'
 import { readCloudAssembly, TemplateResolver } from './cloudformation/template.ts';
 import { type LocalDynamoDb, startDynamoDb } from './dynamodb/index.ts';
 import type { DynamoDbLocal } from './dynamodb/launcher.ts';
-import type { LocalTable } from './dynamodb/table.ts';
+import type { LocalTable, TableAhead } from './dynamodb/table.ts';
 import { type EventSourceMappings, startEventSourceMappings } from './dynamodb-streams/index.ts';
 import { type LocalSchedules, startSchedules } from './eventbridge/index.ts';
 import type { LocalFunction } from './lambda/function.ts';
@@ -56,6 +56,12 @@ export interface LocalBackendOptions<Seed = unknown> {
    * e.g. while the app synthesizes: the backend uses it and stops it with the rest.
    */
   readonly dynamodbStarted?: Promise<DynamoDbLocal>;
+  /**
+   * Tables the caller created in that DynamoDB before the template existed (from the app's own
+   * definition, to seed them while the app synthesizes): checked against the template, which
+   * fails the start on any difference, and reported as created by this run.
+   */
+  readonly tablesAhead?: readonly TableAhead[];
   /** Port of the local Secrets Manager; a free one when omitted. */
   readonly secretsPort?: number;
   /** Port of the local SQS; a free one when omitted. */
@@ -140,6 +146,9 @@ export interface LocalBackend<Seed = unknown> {
   stop(): Promise<void>;
 }
 
+/** What local table names start with unless `tableNamePrefix` says otherwise. */
+export const DEFAULT_TABLE_NAME_PREFIX = 'shop-local-';
+
 /** Runs the app's `onTablesCreated` hook when this run created a table; its answer, else undefined. */
 async function seedNewTables<Seed>(
   hook: LocalBackendOptions<Seed>['onTablesCreated'],
@@ -191,7 +200,7 @@ export async function startLocalBackend<Seed = unknown>(
       startLocalS3({ port: options.s3Port, persistDir: dataDir ? path.join(dataDir, 's3') : undefined, log }),
     );
     const resolver = new TemplateResolver(assembly, {
-      tableNamePrefix: options.tableNamePrefix ?? 'shop-local-',
+      tableNamePrefix: options.tableNamePrefix ?? DEFAULT_TABLE_NAME_PREFIX,
       apiEndpoint: `http://localhost:${port}`,
       webSocketEndpoint: `ws://localhost:${webSocketPort}`,
       sqsEndpoint: sqs.endpoint,
@@ -207,6 +216,7 @@ export async function startLocalBackend<Seed = unknown>(
         port: options.dynamodbPort,
         dataDir,
         started: options.dynamodbStarted,
+        tablesAhead: options.tablesAhead,
       }),
     );
     stepDone('dynamodb');

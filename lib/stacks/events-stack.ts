@@ -19,10 +19,11 @@ import { STREAM_CONSUMERS } from '../api/stream-consumers.ts';
 import { WEBSOCKET_API, webSocketStageName } from '../api/websocket.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
-import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
 import { StreamConsumer } from '../constructs/stream-consumer.ts';
+import { SHOP_TABLE_INDEXES } from '../constructs/table-definition.ts';
 import { TransactionalEmail } from '../constructs/transactional-email.ts';
-import { SECRET_VARIABLES, type WebSocketApiExports } from './api-stack.ts';
+import type { WebSocketApiExports } from './api-stack.ts';
+import { SECRET_VARIABLES } from './http-endpoints.ts';
 import {
   acknowledgeApiGatewayLoggingRole,
   acknowledgeConnectionsAccess,

@@ -28,7 +28,7 @@ import { ORIGINALS_PREFIX } from '../../functions/catalog/keys.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import { notifyingAlarm, RUNBOOK_SECTIONS } from '../constructs/alarms.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
-import { SHOP_TABLE_INDEXES } from '../constructs/shop-table.ts';
+import { SHOP_TABLE_INDEXES } from '../constructs/table-definition.ts';
 import {
   acknowledgeImageAccess,
   acknowledgeImageBuckets,

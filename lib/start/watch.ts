@@ -1,43 +1,11 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { type ReloadEvent, startWatch, type Watch, type WatchedBackend } from '../local/watch/index.ts';
+import { synthesizeInChild } from './synthesis.ts';
 
 /** What `npm start` watches: handler and domain code, and what shapes the template. */
 export const WATCHED_CODE = ['functions'];
 export const WATCHED_TEMPLATE = ['lib/api', 'lib/config'];
-
-/**
- * Synthesizes the local environment in a worker thread (fresh modules: the edited route table,
- * not the one loaded at start) into `outdir`; rejects with the synthesis error and its output.
- */
-export function synthesizeInWorker(envName: string, outdir: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const output: string[] = [];
-    const worker = new Worker(path.join(import.meta.dirname, 'synth-worker.ts'), {
-      workerData: { envName, outdir },
-      stdout: true,
-      stderr: true,
-    });
-    for (const stream of [worker.stdout, worker.stderr]) {
-      stream.setEncoding('utf8');
-      // CDK's "Bundling asset ..." lines are noise here; kept for the error, if one comes.
-      stream.on('data', (chunk: string) => output.push(chunk));
-    }
-    let done = false;
-    worker.once('message', () => {
-      done = true;
-      resolve(outdir);
-    });
-    worker.once('error', (error) => {
-      done = true;
-      reject(error);
-    });
-    worker.once('exit', (code) => {
-      if (!done) reject(new Error(`The synthesis exited with code ${code}:\n${output.join('').trim()}`));
-    });
-  });
-}
 
 export interface ShopWatchOptions {
   readonly backend: WatchedBackend;
@@ -63,7 +31,7 @@ export function startShopWatch(options: ShopWatchOptions): Watch {
     codeRoots: WATCHED_CODE,
     templateRoots: WATCHED_TEMPLATE,
     resynthesize: options.synthesize
-      ? () => synthesizeInWorker('local', path.join(generations, `cdk.out-${++generation}`))
+      ? () => synthesizeInChild('local', path.join(generations, `cdk.out-${++generation}`))
       : undefined,
     bundleDir: path.join(generations, 'bundles'),
     log: options.log,

@@ -31,6 +31,7 @@ const ROUTE_IDS: Readonly<Record<string, string>> = {
   'GET /products/{productId}/images': 'CatalogListProductImages',
   'PUT /products/{productId}/images/order': 'CatalogReorderProductImages',
   'DELETE /products/{productId}/images/{imageId}': 'CatalogDeleteProductImage',
+  'GET /products/search': 'SearchSearchProducts',
   'GET /products/popular': 'RecommendationsListPopularProducts',
   'GET /products/{productId}/related': 'RecommendationsListRelatedProducts',
   'GET /.well-known/openid-configuration': 'AccountsGetOpenidConfiguration',
@@ -77,7 +78,12 @@ const ROUTE_IDS: Readonly<Record<string, string>> = {
   $default: 'SystemRouteNotFound',
 };
 
-const SCHEDULE_IDS = ['OrdersExpireOrders', 'PaymentsReconcilePayments', 'PaymentsCompleteSimulatedPayments'];
+const SCHEDULE_IDS = [
+  'OrdersExpireOrders',
+  'SearchCompactIndex',
+  'PaymentsReconcilePayments',
+  'PaymentsCompleteSimulatedPayments',
+];
 
 const WEBSOCKET_IDS: Readonly<Record<string, string>> = {
   authorizer: 'RealtimeAuthorizeConnection',
@@ -91,6 +97,7 @@ const CONSUMER_IDS = [
   'RealtimeCloseConnections',
   'MessagesSyncProfiles',
   'RecommendationsUpdateAggregates',
+  'SearchIndexProducts',
   'NotificationsSendEmails',
 ];
 

@@ -7,6 +7,7 @@ import {
   cfnLintCheck,
   type SynthesizedApp,
   settingsCheck,
+  stackMovesCheck,
   verdict,
 } from '../../lib/deploy/preflight.ts';
 
@@ -40,6 +41,7 @@ function fakeAccount(account: {
 /** The parts of prod's synthesized app the checks read. */
 const app: SynthesizedApp = {
   dir: '/nowhere',
+  stackNames: ['shop-prod-data'],
   templates: ['a.template.json'],
   requiredBootstrapVersion: 6,
   resourcesOf: () => ({
@@ -167,5 +169,57 @@ describe('npm run deploy:check: the checks', () => {
     });
     expect(cfnLintCheck({ ran: false, reason: 'cfn-lint is not installed' }, 4).status).toBe('failed');
     expect(verdict('prod', [cfnLintCheck({ ran: false, reason: 'x' }, 4)]).exitCode).toBe(1);
+  });
+});
+
+describe('npm run deploy:check: functions that change stack', () => {
+  // The split of the HTTP API by domain: CatalogListProducts moves from the base API stack to
+  // the catalog route stack, under the same logical id; the health check stays.
+  const split: SynthesizedApp = {
+    dir: '/nowhere',
+    stackNames: ['shop-prod-api', 'shop-prod-api-catalog'],
+    templates: ['shop-prod-api.template.json', 'shop-prod-api-catalog.template.json'],
+    requiredBootstrapVersion: 6,
+    resourcesOf: (name): Record<string, { Type: string }> =>
+      name === 'shop-prod-api'
+        ? { SystemGetHealthFunction1234: { Type: 'AWS::Lambda::Function' } }
+        : {
+            CatalogListProductsFunction5678: { Type: 'AWS::Lambda::Function' },
+            CatalogListProductsErrorsAlarm9ABC: { Type: 'AWS::CloudWatch::Alarm' },
+          },
+  };
+
+  it('fails when a deployed function would move to another stack, naming the move and the runbook', async () => {
+    const result = await stackMovesCheck(
+      fakeAccount({
+        deployed: {
+          'shop-prod-api': {
+            SystemGetHealthFunction1234: 'shop-prod-api-SystemGetHealth-abc',
+            CatalogListProductsFunction5678: 'shop-prod-api-CatalogListProducts-def',
+          },
+        },
+      }),
+      split,
+    );
+    expect(result.status).toBe('failed');
+    expect(result.details[0]).toBe(
+      'shop-prod-api -> shop-prod-api-catalog: 1 (CatalogListProductsFunction5678)',
+    );
+    expect(result.details[1]).toContain('Moving routes between stacks');
+  });
+
+  it('passes once every function is where the app puts it, and on a first deploy', async () => {
+    const settled = fakeAccount({
+      deployed: {
+        'shop-prod-api': { SystemGetHealthFunction1234: 'a' },
+        'shop-prod-api-catalog': { CatalogListProductsFunction5678: 'b' },
+      },
+    });
+    expect((await stackMovesCheck(settled, split)).status).toBe('ok');
+    expect((await stackMovesCheck(fakeAccount({}), split)).status).toBe('ok');
+  });
+
+  it('does not run without credentials', async () => {
+    expect((await stackMovesCheck(fakeAccount({ credentials: false }), split)).status).toBe('not run');
   });
 });

@@ -8,7 +8,7 @@ import { routeGroups } from '../../lib/api/route-groups.ts';
 import { deployedRoutes, ROUTES, routeKey } from '../../lib/api/routes.ts';
 import { SCHEDULES } from '../../lib/api/schedules.ts';
 import { STREAM_CONSUMERS } from '../../lib/api/stream-consumers.ts';
-import { addShopStacks } from '../../lib/app.ts';
+import { addShopStacks, httpApiFunctions } from '../../lib/app.ts';
 import {
   ENVIRONMENT_NAMES,
   type EnvironmentConfig,
@@ -18,6 +18,7 @@ import { QUERIES_DIR } from '../../lib/constructs/api-monitoring.ts';
 import { ACCESS_LOG_FORMAT } from '../../lib/stacks/api-stack.ts';
 import {
   type CfnResourceJson,
+  functionLogicalId,
   httpApiOf,
   onlyResource,
   referencedLogicalId,
@@ -26,12 +27,12 @@ import {
   synthesizeShop,
 } from './shop-app.ts';
 
-/** Every resource of a type across the environment's three stacks, with the stack's template. */
+/** Every resource of a type across the environment's stacks (the HTTP API's as one), with its template. */
 function everywhere(
   shop: SynthesizedShop,
   type: string,
 ): { template: Template; id: string; resource: CfnResourceJson }[] {
-  return [shop.data, shop.api, shop.events, shop.alarms].flatMap((template) =>
+  return [shop.data, shop.http, shop.events, shop.alarms].flatMap((template) =>
     Object.entries(resourcesOfType(template, type)).map(([id, resource]) => ({ template, id, resource })),
   );
 }
@@ -178,18 +179,14 @@ describe('prod alarms', () => {
       // CDK's own helper functions (custom resource providers) are not ours.
       ({ resource }) => resource.Properties?.Environment !== undefined,
     );
-    expect(functions.length).toBeGreaterThan(ROUTES.length);
+    expect(functions.length).toBeGreaterThan(deployedRoutes(config()).length);
     const alarms = alarmsOf(shop());
     for (const { template, id, resource } of functions) {
-      // In the function's own stack by Ref, or in the alarms stack through the export of that Ref.
+      // In the function's own stack, by Ref: each alarm lives with its function.
       const ofFunction = alarms.filter(({ template: t, resource: alarm }) => {
         const dimensions = alarm.Properties?.Dimensions as { Name: string; Value: unknown }[] | undefined;
         if (dimensions?.length !== 1 || dimensions[0]?.Name !== 'FunctionName') return false;
-        const value = dimensions[0].Value as { Ref?: string; 'Fn::ImportValue'?: string };
-        if (t === template) return value.Ref === id;
-        return (
-          t === shop().alarms && template === shop().api && value['Fn::ImportValue']?.includes(`Ref${id}`)
-        );
+        return t === template && (dimensions[0].Value as { Ref?: string }).Ref === id;
       });
       const byMetric = Object.fromEntries(
         ofFunction.map(({ resource: alarm }) => [alarm.Properties?.MetricName, alarm.Properties]),
@@ -364,12 +361,13 @@ describe.each([
   it(`bundles the X-Ray recorder ${active ? 'only into the functions that call the payment provider' : 'into no function'}, and the X-Ray SDK into none`, () => {
     const assemblyDir = shop().assembly.directory;
     for (const { id, entry, secrets } of calledFromTables) {
-      const endpoint = shop().stacks.api.functions.get(id);
       // A schedule or route this environment does not deploy (simulated payments where Stripe charges).
-      if (!endpoint && !deployedRoutes(shop().config).some((route) => route.id === id)) continue;
-      const fn = resourcesOfType(shop().api, 'AWS::Lambda::Function')[
-        shop().stacks.api.getLogicalId(endpoint?.function.node.defaultChild as never)
-      ];
+      if (
+        !httpApiFunctions(shop().stacks).has(id) &&
+        !deployedRoutes(shop().config).some((route) => route.id === id)
+      )
+        continue;
+      const fn = resourcesOfType(shop().http, 'AWS::Lambda::Function')[functionLogicalId(shop(), id)];
       const traced = active && secrets.includes('stripeApiKey');
       const variables = (fn?.Properties?.Environment as { Variables: Record<string, string> } | undefined)
         ?.Variables;
@@ -424,10 +422,8 @@ describe.each(['prod', 'local'] as const)('%s throttling', (name) => {
 describe('prod functions', () => {
   it('write their metrics to the environment’s namespace, named after their construct', () => {
     const shop = synthesizeShop('prod');
-    for (const [id, endpoint] of shop.stacks.api.functions) {
-      const fn = resourcesOfType(shop.api, 'AWS::Lambda::Function')[
-        shop.stacks.api.getLogicalId(endpoint.function.node.defaultChild as never)
-      ];
+    for (const id of httpApiFunctions(shop.stacks).keys()) {
+      const fn = resourcesOfType(shop.http, 'AWS::Lambda::Function')[functionLogicalId(shop, id)];
       expect(
         (fn?.Properties?.Environment as { Variables: Record<string, string> } | undefined)?.Variables,
       ).toMatchObject({

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { App, type CfnResource } from 'aws-cdk-lib';
+import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { addShopStacks, type ShopStacks } from '../../lib/app.ts';
+import { addShopStacks, httpApiFunctions, httpApiStacks, type ShopStacks } from '../../lib/app.ts';
 import {
   type EnvironmentConfig,
   type EnvironmentName,
@@ -16,7 +16,13 @@ export interface SynthesizedShop {
   readonly stacks: ShopStacks;
   readonly assembly: ReturnType<App['synth']>;
   readonly data: Template;
+  /** The base API stack: the HTTP API, its stage, authorizer, `$default` and the `stack: 'api'` routes. */
   readonly api: Template;
+  /**
+   * The HTTP API's stacks (the base and every route stack) as one template, for checks of every
+   * route, integration and function wherever it lives (logical ids are unique across them).
+   */
+  readonly http: Template;
   readonly events: Template;
   readonly alarms: Template;
 }
@@ -38,6 +44,7 @@ export function synthesizeShop(name: EnvironmentName): SynthesizedShop {
     assembly,
     data: Template.fromStack(stacks.data),
     api: Template.fromStack(stacks.api),
+    http: mergedTemplate(httpApiStacks(stacks).map((stack) => Template.fromStack(stack))),
     events: Template.fromStack(stacks.events),
     alarms: Template.fromStack(stacks.alarms),
   };
@@ -65,11 +72,32 @@ export function onlyResource(template: Template, type: string): [string, CfnReso
   return entries[0] as [string, CfnResourceJson];
 }
 
-/** The logical id of the Lambda function the API stack built, by function id. */
+/** Templates' resources and outputs in one template; fails on a logical id that two of them use. */
+function mergedTemplate(templates: readonly Template[]): Template {
+  const merged: { Resources: Record<string, unknown>; Outputs: Record<string, unknown> } = {
+    Resources: {},
+    Outputs: {},
+  };
+  for (const template of templates) {
+    const json = template.toJSON() as {
+      Resources?: Record<string, unknown>;
+      Outputs?: Record<string, unknown>;
+    };
+    for (const part of ['Resources', 'Outputs'] as const) {
+      for (const [id, value] of Object.entries(json[part] ?? {})) {
+        if (id in merged[part]) throw new Error(`Two HTTP API stacks define ${part} ${id}.`);
+        merged[part][id] = value;
+      }
+    }
+  }
+  return Template.fromJSON(merged);
+}
+
+/** The logical id of the Lambda function an HTTP API stack built, by function id (in `shop.http`). */
 export function functionLogicalId(shop: SynthesizedShop, id: string): string {
-  const endpoint = shop.stacks.api.functions.get(id);
-  if (!endpoint) throw new Error(`The API stack built no function ${id}.`);
-  return shop.stacks.api.getLogicalId(endpoint.function.node.defaultChild as CfnResource);
+  const endpoint = httpApiFunctions(shop.stacks).get(id);
+  if (!endpoint) throw new Error(`No HTTP API stack built a function ${id}.`);
+  return Stack.of(endpoint).getLogicalId(endpoint.function.node.defaultChild as CfnResource);
 }
 
 /** Reads `{ "Fn::GetAtt": [id, attr] }` and `{ "Ref": id }`; undefined for anything else. */
@@ -90,7 +118,7 @@ export function referencedLogicalId(value: unknown): string | undefined {
 export function importedLogicalId(shop: SynthesizedShop, value: unknown): string | undefined {
   const name = (value as { 'Fn::ImportValue'?: unknown } | null)?.['Fn::ImportValue'];
   if (typeof name !== 'string') return undefined;
-  for (const template of [shop.data, shop.api, shop.events, shop.alarms]) {
+  for (const template of [shop.data, shop.http, shop.events, shop.alarms]) {
     const outputs = template.toJSON().Outputs as
       | Record<string, { Value: unknown; Export?: { Name?: string } }>
       | undefined;

@@ -12,7 +12,7 @@ import {
   routeKey,
 } from '../../lib/api/routes.ts';
 import { deployedSchedules, SCHEDULES } from '../../lib/api/schedules.ts';
-import { stackNames } from '../../lib/app.ts';
+import { addShopStacks, allStackNames, httpApiFunctions, httpApiStacks, stackNames } from '../../lib/app.ts';
 import { ENVIRONMENT_NAMES, environmentConfig } from '../../lib/config/environments.ts';
 import { FUNCTION_MEMORY_MB } from '../../lib/config/function-memory.ts';
 import {
@@ -20,7 +20,8 @@ import {
   EndpointFunction,
   FUNCTION_ID_METADATA,
 } from '../../lib/constructs/endpoint-function.ts';
-import { SHOP_TABLE_INDEXES, ShopTable, TTL_ATTRIBUTE } from '../../lib/constructs/shop-table.ts';
+import { ShopTable } from '../../lib/constructs/shop-table.ts';
+import { SHOP_TABLE_INDEXES, TTL_ATTRIBUTE } from '../../lib/constructs/table-definition.ts';
 import {
   actionsOf,
   type CfnResourceJson,
@@ -69,22 +70,40 @@ const tableActions = (statements: readonly PolicyStatementJson[]) =>
   );
 
 describe('every environment', () => {
-  it.each(ENVIRONMENT_NAMES)('synthesizes the %s data, API, events and alarms stacks', (name) => {
-    const { assembly } = synthesizeShop(name);
-    const names = stackNames(name);
-    expect(assembly.stacks.map((stack) => stack.stackName).sort()).toEqual(
-      [names.api, names.data, names.media, names.events, names.alarms].sort(),
-    );
-  });
+  it.each(ENVIRONMENT_NAMES)(
+    'synthesizes the %s data, media, API, route, events and alarms stacks',
+    (name) => {
+      const { assembly } = synthesizeShop(name);
+      expect(assembly.stacks.map((stack) => stack.stackName).sort()).toEqual(allStackNames(name).sort());
+      expect(Object.values(stackNames(name).routes)).toEqual(
+        ['catalog', 'accounts', 'orders', 'messages'].map((group) => `shop-${name}-api-${group}`),
+      );
+    },
+  );
 
   it.each(ENVIRONMENT_NAMES)('keeps every %s stack well under CloudFormation’s 500 resources', (name) => {
     const { assembly } = synthesizeShop(name);
     for (const stack of assembly.stacks) {
       const count = Object.keys((stack.template as { Resources?: object }).Resources ?? {}).length;
-      // Headroom for a few more routes (about 8 resources each) before a stack must be split.
       expect(count, stack.stackName).toBeLessThan(460);
     }
   });
+
+  it.each(ENVIRONMENT_NAMES)(
+    'leaves every %s stack of routes room for twice its routes: no stack nears 500 when a domain doubles',
+    (name) => {
+      const { assembly, stacks } = synthesizeShop(name);
+      const routeStacks = new Set(httpApiStacks(stacks).map((stack) => stack.stackName));
+      for (const stack of assembly.stacks) {
+        const count = Object.keys((stack.template as { Resources?: object }).Resources ?? {}).length;
+        // About 10 resources per route (function, role, policy, log group, three alarms,
+        // integration, permission, route): twice the routes is at most twice the resources.
+        if (routeStacks.has(stack.stackName)) expect(2 * count, stack.stackName).toBeLessThan(460);
+        // The others do not grow with the route table (the alarms stack grows per route group).
+        else expect(count, stack.stackName).toBeLessThan(230);
+      }
+    },
+  );
 
   it.each(ENVIRONMENT_NAMES)('synthesizes %s offline: no context lookups, no account or region', (name) => {
     const { assembly, stacks } = synthesizeShop(name);
@@ -93,7 +112,9 @@ describe('every environment', () => {
       expect(stack.environment.account).toBe('unknown-account');
       expect(stack.environment.region).toBe('unknown-region');
     }
-    expect(stacks.api.dependencies).toContain(stacks.data);
+    expect(stacks.api.dependencies).toEqual(expect.arrayContaining([stacks.data, stacks.media]));
+    for (const routes of Object.values(stacks.routes))
+      expect(routes.dependencies).toEqual(expect.arrayContaining([stacks.data, stacks.media, stacks.api]));
     expect(stacks.events.dependencies).toEqual(expect.arrayContaining([stacks.data, stacks.api]));
     expect(stacks.alarms.dependencies).toEqual(expect.arrayContaining([stacks.data, stacks.api]));
   });
@@ -146,7 +167,7 @@ describe('every environment', () => {
           });
         }
       }
-      expect(functions).toBeGreaterThan(ROUTES.length);
+      expect(functions).toBeGreaterThan(deployedRoutes(config).length);
       if (name === 'dev') expect(config.logLevel).toBe('DEBUG');
     },
   );
@@ -154,11 +175,11 @@ describe('every environment', () => {
   it.each(ENVIRONMENT_NAMES)(
     'deploys the simulated-payments schedule in %s only where the payment provider is simulated',
     (name) => {
-      const { api, config, stacks } = synthesizeShop(name);
-      const simulated = stacks.api.functions.has('PaymentsCompleteSimulatedPayments');
+      const { http, config, stacks } = synthesizeShop(name);
+      const simulated = httpApiFunctions(stacks).has('PaymentsCompleteSimulatedPayments');
       expect(simulated).toBe(config.paymentProvider === 'simulated');
       expect(simulated).toBe(name === 'local' || name === 'dev');
-      const rules = Object.values(resourcesOfType(api, 'AWS::Events::Rule')).map((rule) =>
+      const rules = Object.values(resourcesOfType(http, 'AWS::Events::Rule')).map((rule) =>
         String(rule.Properties?.Description),
       );
       expect(rules.some((description) => description.includes('simulated payments'))).toBe(simulated);
@@ -170,7 +191,7 @@ describe('every environment', () => {
   it.each(ENVIRONMENT_NAMES)('tells the %s reference page the URL of the WebSocket API', (name) => {
     const shop = synthesizeShop(name);
     const [webSocketApiId] = webSocketApiOf(shop);
-    const url = environmentOf(shop.api, functionLogicalId(shop, 'SystemGetDocs')).WEBSOCKET_URL;
+    const url = environmentOf(shop.http, functionLogicalId(shop, 'SystemGetDocs')).WEBSOCKET_URL;
     expect(url).toEqual({
       'Fn::Join': ['', [{ 'Fn::GetAtt': [webSocketApiId, 'ApiEndpoint'] }, `/${name}`]],
     });
@@ -183,7 +204,7 @@ describe('every environment', () => {
     expect(others).toHaveLength(here.length - 1);
     for (const route of others)
       expect(
-        environmentOf(shop.api, functionLogicalId(shop, route.id)).WEBSOCKET_URL,
+        environmentOf(shop.http, functionLogicalId(shop, route.id)).WEBSOCKET_URL,
         route.id,
       ).toBeUndefined();
   });
@@ -238,7 +259,7 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
   });
 
   it('run every function on Node.js 24 and arm64 with an explicit timeout and memory size', () => {
-    const functions = Object.entries(resourcesOfType(shop().api, 'AWS::Lambda::Function'));
+    const functions = Object.entries(resourcesOfType(shop().http, 'AWS::Lambda::Function'));
     expect(functions).toHaveLength(
       deployedRoutes(shop().config).length + 1 + deployedSchedules(shop().config).length,
     );
@@ -253,7 +274,7 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
   });
 
   it('run every function without source maps parsed at init, with its tuned memory and its entry in metadata', () => {
-    for (const [id, fn] of Object.entries(resourcesOfType(shop().api, 'AWS::Lambda::Function'))) {
+    for (const [id, fn] of Object.entries(resourcesOfType(shop().http, 'AWS::Lambda::Function'))) {
       const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
         ?.Variables;
       // Node would parse the whole map at every cold start; stacks are mapped lazily instead.
@@ -269,9 +290,9 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
   });
 
   it('log every function to its own explicit log group with the environment’s retention', () => {
-    const logGroups = resourcesOfType(shop().api, 'AWS::Logs::LogGroup');
+    const logGroups = resourcesOfType(shop().http, 'AWS::Logs::LogGroup');
     const seen = new Set<string>();
-    for (const [id, fn] of Object.entries(resourcesOfType(shop().api, 'AWS::Lambda::Function'))) {
+    for (const [id, fn] of Object.entries(resourcesOfType(shop().http, 'AWS::Lambda::Function'))) {
       const logging = fn.Properties?.LoggingConfig as { LogGroup?: unknown; LogFormat?: string } | undefined;
       const logGroupId = referencedLogicalId(logging?.LogGroup);
       expect(logGroupId, `${id} has no explicit log group`).toBeDefined();
@@ -286,7 +307,7 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
   });
 
   it('speak payload format 2.0 to every function', () => {
-    const integrations = Object.values(resourcesOfType(shop().api, 'AWS::ApiGatewayV2::Integration'));
+    const integrations = Object.values(resourcesOfType(shop().http, 'AWS::ApiGatewayV2::Integration'));
     expect(integrations).toHaveLength(deployedRoutes(shop().config).length + 1);
     for (const integration of integrations) {
       expect(integration.Properties).toMatchObject({
@@ -332,10 +353,10 @@ describe('dev stacks', () => {
 
 /** The route key of every AWS::ApiGatewayV2::Route, and the function its integration invokes. */
 function synthesizedRoutes(env: 'prod' | 'dev' = 'prod'): Map<string, string | undefined> {
-  const { api } = synthesizeShop(env);
-  const integrations = resourcesOfType(api, 'AWS::ApiGatewayV2::Integration');
+  const { http } = synthesizeShop(env);
+  const integrations = resourcesOfType(http, 'AWS::ApiGatewayV2::Integration');
   const routes = new Map<string, string | undefined>();
-  for (const route of Object.values(resourcesOfType(api, 'AWS::ApiGatewayV2::Route'))) {
+  for (const route of Object.values(resourcesOfType(http, 'AWS::ApiGatewayV2::Route'))) {
     const key = String(route.Properties?.RouteKey);
     expect(routes.has(key), `${key} is defined twice`).toBe(false);
     // Target: { "Fn::Join": ["", ["integrations/", { "Ref": "<integration>" }]] }
@@ -380,12 +401,96 @@ describe('the route table', () => {
   });
 });
 
+describe('the HTTP API across its stacks', () => {
+  const prod = () => synthesizeShop('prod');
+
+  it.each(PROD_ROUTES.map((route) => [routeKey(route), route] as const))(
+    '%s lives in the stack its route table entry names',
+    (_key, route) => {
+      const { stacks } = prod();
+      const holder = route.stack === 'api' ? stacks.api : stacks.routes[route.stack];
+      expect(holder.functions.has(route.id)).toBe(true);
+      const holders = httpApiStacks(stacks).filter((stack) => stack.functions.has(route.id));
+      expect(holders).toEqual([holder]);
+    },
+  );
+
+  it('puts every schedule in the stack it names', () => {
+    const { stacks, config } = prod();
+    for (const job of deployedSchedules(config)) {
+      const holder = job.stack === 'api' ? stacks.api : stacks.routes[job.stack];
+      expect(holder.functions.has(job.id), job.id).toBe(true);
+    }
+  });
+
+  it('names the API and its authorizer by the base stack’s exports from every route stack', () => {
+    const { api, stacks } = prod();
+    const outputs = api.toJSON().Outputs as Record<string, { Value: unknown; Export?: { Name: string } }>;
+    const [httpApiId] = httpApiOf(api);
+    const [authorizerId] = onlyResource(api, 'AWS::ApiGatewayV2::Authorizer');
+    expect(outputs.HttpApiId).toEqual({
+      Value: { Ref: httpApiId },
+      Export: { Name: 'shop-prod-api-HttpApiId' },
+    });
+    expect(outputs.JwtAuthorizerId).toEqual({
+      Value: { Ref: authorizerId },
+      Export: { Name: 'shop-prod-api-JwtAuthorizerId' },
+    });
+    for (const stack of Object.values(stacks.routes)) {
+      const template = Template.fromStack(stack);
+      const routes = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route'));
+      expect(routes.length).toBeGreaterThan(0);
+      for (const route of routes) {
+        expect(route.Properties?.ApiId).toEqual({ 'Fn::ImportValue': 'shop-prod-api-HttpApiId' });
+        if (route.Properties?.AuthorizationType === 'JWT')
+          expect(route.Properties?.AuthorizerId).toEqual({
+            'Fn::ImportValue': 'shop-prod-api-JwtAuthorizerId',
+          });
+        else expect(route.Properties?.AuthorizationType).toBe('NONE');
+      }
+      // No HTTP API, stage or authorizer of their own: they add routes to the one API.
+      template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+      template.resourceCountIs('AWS::ApiGatewayV2::Stage', 0);
+      template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+    }
+  });
+
+  it('throttles on their own only routes of the stage’s stack, which the stage waits for', () => {
+    const { api, config } = prod();
+    const [stageId, stage] = onlyResource(api, 'AWS::ApiGatewayV2::Stage');
+    const throttled = Object.keys((stage.Properties?.RouteSettings ?? {}) as object);
+    expect(throttled.length).toBeGreaterThan(0);
+    const dependsOn = (api.toJSON().Resources[stageId].DependsOn ?? []) as string[];
+    const routeIds = new Map(
+      Object.entries(resourcesOfType(api, 'AWS::ApiGatewayV2::Route')).map(([id, route]) => [
+        String(route.Properties?.RouteKey),
+        id,
+      ]),
+    );
+    for (const key of throttled) {
+      expect(routeIds.has(key), `${key} is not a route of the base API stack`).toBe(true);
+      expect(dependsOn).toContain(routeIds.get(key));
+    }
+    expect(config.routeThrottling.length).toBeGreaterThan(0);
+  });
+
+  it('refuses to synthesize a stage that throttles a route of another stack', () => {
+    const config = {
+      ...environmentConfig('dev'),
+      routeThrottling: [{ pathPrefix: '/products', limits: { rateLimit: 1, burstLimit: 1 } }],
+    };
+    expect(() => addShopStacks(new App(), config)).toThrow(
+      /The stage throttles GET \/products.* must be in the base API stack/,
+    );
+  });
+});
+
 const byTableAccess = (access: RouteDefinition['table']) =>
   PROD_ROUTES.filter((route) => route.table === access).map((route) => [routeKey(route), route] as const);
 
 describe('least privilege', () => {
   const prod = () => synthesizeShop('prod');
-  const statementsOf = (id: string) => statementsOfFunction(prod().api, functionLogicalId(prod(), id));
+  const statementsOf = (id: string) => statementsOfFunction(prod().http, functionLogicalId(prod(), id));
 
   it.each(byTableAccess('read'))(
     '%s (table: read) may only read the table and its indexes',
@@ -397,7 +502,7 @@ describe('least privilege', () => {
       expect(actions.filter((action) => WRITE_ACTIONS.includes(action))).toEqual([]);
       const tableResources = statements.filter((s) => tableActions([s]).length > 0).map((s) => s.Resource);
       expect(JSON.stringify(tableResources)).not.toContain('*');
-      expect(environmentOf(prod().api, functionLogicalId(prod(), route.id))).toHaveProperty('TABLE_NAME');
+      expect(environmentOf(prod().http, functionLogicalId(prod(), route.id))).toHaveProperty('TABLE_NAME');
     },
   );
 
@@ -407,7 +512,9 @@ describe('least privilege', () => {
       const statements = statementsOf(route.id);
       expect(statements.length).toBeGreaterThan(0);
       expect(actionsOf(statements).filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
-      expect(environmentOf(prod().api, functionLogicalId(prod(), route.id))).not.toHaveProperty('TABLE_NAME');
+      expect(environmentOf(prod().http, functionLogicalId(prod(), route.id))).not.toHaveProperty(
+        'TABLE_NAME',
+      );
     },
   );
 
@@ -418,7 +525,7 @@ describe('least privilege', () => {
     const listed: readonly string[] = 'secrets' in route ? (route.secrets ?? []) : [];
     const statements = statementsOf(route.id);
     const secretActions = actionsOf(statements).filter((action) => action.startsWith('secretsmanager:'));
-    const environment = environmentOf(prod().api, functionLogicalId(prod(), route.id));
+    const environment = environmentOf(prod().http, functionLogicalId(prod(), route.id));
     for (const [secret, variable] of [
       ['cursor', 'CURSOR_SECRET_ARN'],
       ['signingKey', 'SIGNING_KEY_SECRET_ARN'],
@@ -432,7 +539,7 @@ describe('least privilege', () => {
 
   it('grants no function a wildcard resource except X-Ray trace upload, its own log streams and image objects under one prefix', () => {
     const wildcards: string[] = [];
-    for (const { functionId: id, resource, text, actions } of wildcardGrants(prod().api)) {
+    for (const { functionId: id, resource, text, actions } of wildcardGrants(prod().http)) {
       const xray = resource === '*' && actions.every((action) => XRAY_ACTIONS.includes(action));
       const ownLogStreams =
         text.endsWith(':log-stream:*"]]}') && actions.every((action) => LOG_ACTIONS.includes(action));
@@ -477,7 +584,7 @@ describe('the $default function', () => {
   const prod = () => synthesizeShop('prod');
 
   it('knows exactly the route table’s route keys, to tell 404 from 405', () => {
-    const environment = environmentOf(prod().api, functionLogicalId(prod(), DEFAULT_ROUTE.id));
+    const environment = environmentOf(prod().http, functionLogicalId(prod(), DEFAULT_ROUTE.id));
     expect(String(environment.ROUTE_KEYS).split(',').sort()).toEqual(PROD_ROUTES.map(routeKey).sort());
   });
 });
@@ -487,9 +594,9 @@ describe('the GET /openapi.json function', () => {
 
   it('finds the document written from the route table at synthesis next to its bundle, and bundles no route table', () => {
     const id = functionLogicalId(prod(), 'SystemGetOpenapi');
-    const file = environmentOf(prod().api, id).OPENAPI_DOCUMENT;
+    const file = environmentOf(prod().http, id).OPENAPI_DOCUMENT;
     expect(file).toBe('openapi.json');
-    const fn = resourcesOfType(prod().api, 'AWS::Lambda::Function')[id];
+    const fn = resourcesOfType(prod().http, 'AWS::Lambda::Function')[id];
     const key = (fn?.Properties?.Code as { S3Key?: string } | undefined)?.S3Key ?? '';
     const bundleDir = path.join(prod().assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
     const written = JSON.parse(readFileSync(path.join(bundleDir, String(file)), 'utf8')) as unknown;
@@ -501,10 +608,10 @@ describe('the GET /openapi.json function', () => {
 
 describe('the simulated payment provider’s 3-D Secure page', () => {
   const simulatedOnly = ROUTES.filter((route) => route.paymentProvider === 'simulated');
-  /** Everything prod synthesizes, as text: templates and the documents written next to bundles. */
+  /** Every template prod synthesizes, as text. */
   const prodText = () =>
-    [synthesizeShop('prod').api, synthesizeShop('prod').alarms]
-      .map((template) => JSON.stringify(template.toJSON()))
+    synthesizeShop('prod')
+      .assembly.stacks.map((stack) => JSON.stringify(stack.template))
       .join('\n');
 
   it('is two routes of the route table, deployed only where the provider is simulated', () => {
@@ -519,15 +626,16 @@ describe('the simulated payment provider’s 3-D Secure page', () => {
   it('leaves no trace in prod: no route, no function, no challenge URL, not in the served OpenAPI document', () => {
     const prod = synthesizeShop('prod');
     for (const route of simulatedOnly) {
-      expect(prod.stacks.api.functions.has(route.id)).toBe(false);
-      expect(prod.stacks.api.node.tryFindChild(route.id)).toBeUndefined();
+      expect(httpApiFunctions(prod.stacks).has(route.id)).toBe(false);
+      for (const stack of httpApiStacks(prod.stacks))
+        expect(stack.node.tryFindChild(route.id)).toBeUndefined();
     }
     const text = prodText();
     expect(text).not.toContain('simulated-payments');
     expect(text).not.toContain('SIMULATED_CHALLENGE_URL');
     expect(text).not.toContain('SimulatedChallenge');
     const id = functionLogicalId(prod, 'SystemGetOpenapi');
-    const fn = resourcesOfType(prod.api, 'AWS::Lambda::Function')[id];
+    const fn = resourcesOfType(prod.http, 'AWS::Lambda::Function')[id];
     const key = (fn?.Properties?.Code as { S3Key?: string } | undefined)?.S3Key ?? '';
     const bundleDir = path.join(prod.assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
     expect(readFileSync(path.join(bundleDir, 'openapi.json'), 'utf8')).not.toContain('simulated-payments');
@@ -535,8 +643,8 @@ describe('the simulated payment provider’s 3-D Secure page', () => {
 
   it('is served in dev, with the challenge URL the simulated provider hands out', () => {
     const dev = synthesizeShop('dev');
-    for (const route of simulatedOnly) expect(dev.stacks.api.functions.has(route.id)).toBe(true);
-    const environment = environmentOf(dev.api, functionLogicalId(dev, 'PaymentsCreatePayment'));
+    for (const route of simulatedOnly) expect(dev.stacks.routes.orders.functions.has(route.id)).toBe(true);
+    const environment = environmentOf(dev.http, functionLogicalId(dev, 'PaymentsCreatePayment'));
     expect(JSON.stringify(environment.SIMULATED_CHALLENGE_URL)).toContain('/simulated-payments');
     expect(environment.PAYMENT_RETURN_URL).toBe(dev.config.paymentReturnUrl);
   });

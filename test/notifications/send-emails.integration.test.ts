@@ -74,6 +74,24 @@ describe('notifications consumer (through the local SES)', () => {
     expect(await emailsTo(ses, account.email)).toHaveLength(1);
   });
 
+  it('sends an order email once when the same record is delivered ten times at once', async () => {
+    const account = await customer();
+    const id = `01KDVDNA00AA3S80T672D${String(counter).padStart(5, '0')}`;
+    const record = streamRecord({
+      eventName: 'INSERT',
+      newImage: orderImage(account.id, id, 'pending_payment'),
+    });
+    // Parallel consumers (a retried batch racing the original): one claims the marker and sends;
+    // the others find it claimed and send nothing, whatever they answer for the retry.
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => handler({ Records: [{ ...record, eventID: `parallel-${i}` }] })),
+    );
+    await waitForEmails(ses, account.email, /received/);
+    // A later redelivery (after the claims settled) still sends nothing more.
+    await handler({ Records: [record] });
+    expect(await emailsTo(ses, account.email)).toHaveLength(1);
+  });
+
   it('sends each status change (paid, shipped, delivered, cancelled, refunded) once, in the reader’s language', async () => {
     const account = await customer('de-DE');
     const id = `01KDVDNA00AA3S80T672C${String(counter).padStart(5, '0')}`;

@@ -5,7 +5,7 @@ import { PHASES } from '../../lib/bench/phases/registry.ts';
 import { thrown } from '../support/errors.ts';
 
 /** The phases in the order they run (the registry's order). */
-const PHASE_ORDER = ['synth', 'cold', 'journey', 'warm', 'scale', 'dev-loop'];
+const PHASE_ORDER = ['synth', 'cold', 'journey', 'warm', 'scale', 'search', 'dev-loop'];
 
 const options = (args: string[]): BenchOptions => {
   const parsed = parseBenchOptions(PHASES, args);
@@ -47,8 +47,8 @@ describe('the bench command line', () => {
 
   it('refuses an unknown phase, a non-positive number and an unknown option with the usage line', () => {
     const usage =
-      'Usage: npm run bench -- [--only synth,cold,journey,warm,scale,dev-loop] [--runs N] [--requests N] [--duration S] [--journeys N] [--scale N] [--synths N] [--json <file>] [--write-docs]';
-    expect(usageError(['--only', 'cold,search']).message).toBe(`Unknown phase "search".\n${usage}`);
+      'Usage: npm run bench -- [--only synth,cold,journey,warm,scale,search,dev-loop] [--runs N] [--requests N] [--duration S] [--journeys N] [--scale N] [--synths N] [--json <file>] [--write-docs]';
+    expect(usageError(['--only', 'cold,searching']).message).toBe(`Unknown phase "searching".\n${usage}`);
     expect(usageError(['--runs', '0']).message).toBe(`--runs must be a positive integer, got "0".\n${usage}`);
     expect(usageError(['--requests', '1.5']).message).toContain('--requests must be a positive integer');
     expect(usageError(['--fast']).message).toMatch(/Unknown option '--fast'[\s\S]*Usage: npm run bench/);

@@ -163,6 +163,7 @@ export const MATRIX: Readonly<Record<string, MatrixRow>> = {
     request: (f) => ({ method: 'DELETE', path: `/products/${f.productId}/images/${UNKNOWN_IMAGE_ID}` }),
     expected: { admin: 404 },
   },
+  'GET /products/search': { request: () => get('/products/search?q=lamp'), expected: 200 },
   'GET /products/popular': { request: () => get('/products/popular'), expected: 200 },
   'GET /products/{productId}/related': {
     request: (f) => get(`/products/${f.productId}/related`),

@@ -195,6 +195,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/products/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search products: words (prefix and one-typo tolerant), category with descendants, price, stock; facets */
+        get: operations["searchProducts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/products/popular": {
         parameters: {
             query?: never;
@@ -4696,6 +4713,232 @@ export interface operations {
                         type?: "/problems/precondition-failed";
                         /** @constant */
                         status?: 412;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description This route takes no body: any body is refused (a problem), one over 10 MB by API Gateway. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Request Entity Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Throttled (API Gateway), or a limit of this route; wait and retry. */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The request line and headers are over 10 KB (API Gateway). */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Request Header Fields Too Large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our fault; nothing about it is in the body (a problem, or API Gateway’s message when the function crashed or timed out). */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Internal Server Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description A service the function needs is unavailable or too slow (a problem with `Retry-After`), or the integration timed out (API Gateway); retry later. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "message": "Service Unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    searchProducts: {
+        parameters: {
+            query?: {
+                q?: string;
+                category?: string;
+                minPrice?: number;
+                maxPrice?: number;
+                inStock?: "true" | "false";
+                sort?: "relevance" | "price_asc" | "price_desc" | "newest";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of matches, best first unless sorted otherwise, and facets. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *           "name": "Espresso cup",
+                     *           "description": "Porcelain, 90 ml.",
+                     *           "category": "text",
+                     *           "price": 1250,
+                     *           "currency": "EUR",
+                     *           "stock": 25,
+                     *           "images": [
+                     *             {
+                     *               "id": "01KDVDNA00AA3S80T672BC3QYS",
+                     *               "alt": "text",
+                     *               "width": 1,
+                     *               "height": 1,
+                     *               "urls": {
+                     *                 "200": "text",
+                     *                 "800": "text",
+                     *                 "1600": "text"
+                     *               }
+                     *             }
+                     *           ],
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "facets": {
+                     *         "category": [
+                     *           {
+                     *             "slug": "text",
+                     *             "count": 1
+                     *           }
+                     *         ],
+                     *         "price": [
+                     *           {
+                     *             "min": 1,
+                     *             "max": 1,
+                     *             "count": 1
+                     *           }
+                     *         ]
+                     *       },
+                     *       "nextCursor": "text"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            id: string;
+                            name: string;
+                            description: string;
+                            category: string;
+                            price: number;
+                            currency: string;
+                            stock: number;
+                            images: {
+                                id: string;
+                                alt: string;
+                                width: number;
+                                height: number;
+                                urls: {
+                                    /** Format: uri */
+                                    200: string;
+                                    /** Format: uri */
+                                    800: string;
+                                    /** Format: uri */
+                                    1600: string;
+                                };
+                            }[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                        facets: {
+                            category: {
+                                slug: string;
+                                count: number;
+                            }[];
+                            price: {
+                                min: number;
+                                max: number | null;
+                                count: number;
+                            }[];
+                        };
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid query, unknown category, minPrice above maxPrice, or a bad cursor. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                        /** @constant */
+                        status?: 400;
                     } & components["schemas"]["Problem"];
                 };
             };

@@ -30,6 +30,7 @@ export const IMAGE_ROUTES: readonly RouteDefinition[] = [
     summary:
       'Add an image (admin): a presigned PUT (JPEG, PNG or WebP, at most 10 MB, valid 10 minutes) that S3 holds to the declared type and size',
     tag: 'catalog',
+    stack: 'catalog',
     auth: 'admin',
     table: 'readwrite',
     images: 'upload',
@@ -60,6 +61,7 @@ export const IMAGE_ROUTES: readonly RouteDefinition[] = [
     summary:
       'Every image of a product with its processing state: pending, ready or rejected with a reason (admin)',
     tag: 'catalog',
+    stack: 'catalog',
     auth: 'admin',
     table: 'read',
     request: { path: productPath },
@@ -78,6 +80,7 @@ export const IMAGE_ROUTES: readonly RouteDefinition[] = [
     entry: 'functions/catalog/reorder-product-images.ts',
     summary: 'Put a product’s images in this order, naming each once (admin); If-Match makes it conditional',
     tag: 'catalog',
+    stack: 'catalog',
     auth: 'admin',
     table: 'readwrite',
     request: { path: productPath, headers: ifMatchHeaders, body: imageOrderBody },
@@ -98,6 +101,7 @@ export const IMAGE_ROUTES: readonly RouteDefinition[] = [
     entry: 'functions/catalog/delete-product-image.ts',
     summary: 'Remove an image and its renditions (admin); If-Match makes it conditional',
     tag: 'catalog',
+    stack: 'catalog',
     auth: 'admin',
     table: 'readwrite',
     images: 'delete',

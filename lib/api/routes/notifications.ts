@@ -11,6 +11,7 @@ export const NOTIFICATIONS_ROUTES: readonly RouteDefinition[] = [
     entry: 'functions/notifications/unsubscribe.ts',
     summary: 'One-click unsubscribe from non-essential email (RFC 8058; the link in List-Unsubscribe)',
     tag: 'notifications',
+    stack: 'accounts',
     auth: 'public',
     table: 'readwrite',
     secrets: ['cursor'],

@@ -19,6 +19,7 @@ export const RECOMMENDATIONS_ROUTES: readonly RouteDefinition[] = [
     entry: 'functions/recommendations/list-popular-products.ts',
     summary: 'Best sellers by units in the last 7 or 30 days, overall or in one category (in stock)',
     tag: 'recommendations',
+    stack: 'catalog',
     auth: 'public',
     table: 'read',
     request: { query: popularProductsQuery },
@@ -35,6 +36,7 @@ export const RECOMMENDATIONS_ROUTES: readonly RouteDefinition[] = [
     summary:
       'Products most often bought together with this one (the category’s best sellers without history)',
     tag: 'recommendations',
+    stack: 'catalog',
     auth: 'public',
     table: 'read',
     request: { path: productPath, query: relatedProductsQuery },
@@ -54,6 +56,7 @@ export const RECOMMENDATIONS_ROUTES: readonly RouteDefinition[] = [
     entry: 'functions/recommendations/get-recommendations.ts',
     summary: 'Products recommended for the caller, ranked, each with a score and a reason',
     tag: 'recommendations',
+    stack: 'catalog',
     auth: 'user',
     table: 'read',
     request: { query: recommendationsQuery },

@@ -156,6 +156,8 @@ async function npmStart(stateDir: string): Promise<{ ms: number; record: Record<
       LOCAL_STATE_DIR: stateDir,
       PORT: String(await freePort()),
       WS_PORT: String(await freePort()),
+      // Not the default 4569: another backend on this machine (a test run's) may hold it.
+      S3_PORT: String(await freePort()),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -199,6 +201,8 @@ interface StartSamples {
   restart: number[];
   restartFloor: number[];
   firstFloor: number[];
+  /** The same floor counting only the seeding after the synthesis (what a first start waits for). */
+  firstFloorAfterSynthesis: number[];
   firstPhases: Record<string, number>[];
   restartPhases: Record<string, number>[];
 }
@@ -212,6 +216,7 @@ async function startLoop(context: BenchContext, manifest: BundleManifest): Promi
     restart: [],
     restartFloor: [],
     firstFloor: [],
+    firstFloorAfterSynthesis: [],
     firstPhases: [],
     restartPhases: [],
   };
@@ -226,7 +231,11 @@ async function startLoop(context: BenchContext, manifest: BundleManifest): Promi
     samples.first.push(first.ms);
     samples.restart.push(restart.ms);
     samples.restartFloor.push(restartFloor.javaMs + restartFloor.tablesMs);
-    samples.firstFloor.push(esbuild.ms + fresh.javaMs + fresh.tablesMs + (firstPhases.seeding ?? 0));
+    // The seeding's own time: what needs only the table runs while the app synthesizes
+    // (`seedingAhead`), the rest after it (`seeding`).
+    const floor = esbuild.ms + fresh.javaMs + fresh.tablesMs + (firstPhases.seeding ?? 0);
+    samples.firstFloor.push(floor + (firstPhases.seedingAhead ?? 0));
+    samples.firstFloorAfterSynthesis.push(floor);
     samples.firstPhases.push({
       ...firstPhases,
       floorEsbuild: Math.round(esbuild.ms),
@@ -289,6 +298,7 @@ async function runDevLoop(context: BenchContext): Promise<PhaseResult> {
     ),
     'first start, fresh state': summarize(starts.first),
     'floor: esbuild of every entry + DynamoDB Local + seeding': summarize(starts.firstFloor),
+    'the same, counting only the seeding after the synthesis': summarize(starts.firstFloorAfterSynthesis),
     'restart, unchanged tree': summarize(starts.restart),
     'floor: DynamoDB Local start + table check': summarize(starts.restartFloor),
   };
@@ -329,6 +339,15 @@ async function runDevLoop(context: BenchContext): Promise<PhaseResult> {
       summarize(starts.first),
       summarize(starts.firstFloor),
     ),
+    {
+      ...goal(
+        'the same against a floor counting only the seeding after the synthesis',
+        GOALS.firstStart,
+        summarize(starts.first),
+        summarize(starts.firstFloorAfterSynthesis),
+      ),
+      met: undefined,
+    },
   ];
   const phaseKeys = [
     ...new Set([...starts.firstPhases, ...starts.restartPhases].flatMap((row) => Object.keys(row))),

@@ -3,6 +3,7 @@ import { coldPhase } from './cold.ts';
 import { devLoopPhase } from './dev-loop.ts';
 import { journeyPhase } from './journey.ts';
 import { scalePhase } from './scale.ts';
+import { searchPhase } from './search.ts';
 import { synthPhase } from './synth.ts';
 import { warmPhase } from './warm.ts';
 
@@ -17,5 +18,6 @@ export const PHASES: readonly BenchPhase[] = [
   journeyPhase,
   warmPhase,
   scalePhase,
+  searchPhase,
   devLoopPhase,
 ];

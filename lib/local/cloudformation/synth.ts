@@ -19,6 +19,12 @@ export interface SynthOptions {
    * `npm start` then costs a hash of the source tree, not a full rebundle.
    */
   readonly reuse?: boolean;
+  /**
+   * Run CDK's built-in CloudFormation template validation (default true, as `cdk synth` does).
+   * It checks templates CloudFormation would receive, so a synthesis that only the local
+   * runtime serves can leave it out (it is seconds of WebAssembly per synthesis).
+   */
+  readonly validate?: boolean;
 }
 
 /**
@@ -41,7 +47,7 @@ export function synthesizeApp(options: SynthOptions): { synthesized: boolean } {
     'aws:cdk:enable-asset-metadata': true,
     'aws:cdk:enable-path-metadata': true,
   };
-  const app = new App({ outdir, context });
+  const app = new App({ outdir, context, builtinCloudFormationValidation: options.validate ?? true });
   options.build(app);
   app.synth();
   if (hash) stampSynthesis(outdir, hash);

@@ -12,7 +12,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../account.ts';
 import type { TemplateResolver } from '../cloudformation/template.ts';
 import type { LocalService } from '../services.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './launcher.ts';
-import { ensureTemplateTables, type LocalTable } from './table.ts';
+import { ensureTemplateTables, type LocalTable, type TableAhead } from './table.ts';
 
 export interface LocalDynamoDbOptions {
   readonly resolver: TemplateResolver;
@@ -24,6 +24,8 @@ export interface LocalDynamoDbOptions {
   readonly dataDir?: string;
   /** A DynamoDB Local started ahead (while the app synthesizes, say): used, and stopped with the rest. */
   readonly started?: Promise<DynamoDbLocal>;
+  /** Tables already created in it from the app's definition, checked against the template here. */
+  readonly tablesAhead?: readonly TableAhead[];
 }
 
 export interface LocalDynamoDb extends LocalService {
@@ -51,7 +53,7 @@ export async function startDynamoDb(options: LocalDynamoDbOptions): Promise<Loca
   };
   try {
     const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    const tables = await ensureTemplateTables(client, options.resolver);
+    const tables = await ensureTemplateTables(client, options.resolver, options.tablesAhead);
     return {
       endpoint,
       functionEnvironment: { AWS_ENDPOINT_URL_DYNAMODB: endpoint },

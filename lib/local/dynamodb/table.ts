@@ -70,18 +70,80 @@ export interface LocalTable {
   readonly created: boolean;
 }
 
-/** Creates every `AWS::DynamoDB::Table` of the template that does not exist yet, under its local name. */
+/**
+ * A table created before its template existed (while the app synthesizes), from the app's own
+ * definition of it, so that work needing only the table can start early.
+ */
+export interface TableAhead {
+  readonly logicalId: string;
+  /** The app's definition (an `AWS::DynamoDB::Table`): checked against the template's once it exists. */
+  readonly resource: CfnResource;
+  /** Whether this run created it (false: it was kept from an earlier run). */
+  readonly created: boolean;
+}
+
+/** JSON with object keys sorted: two definitions compare equal whatever order they list properties in. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, item: unknown) =>
+    item && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => a.localeCompare(b)))
+      : item,
+  );
+
+/**
+ * The properties of the table a local backend creates (what CreateTable and TTL take) on which
+ * two definitions of it differ; none when they would create the same table.
+ */
+export function tableDifferences(template: CfnResource, other: CfnResource): string[] {
+  const shape = (resource: CfnResource): Record<string, unknown> => ({
+    ...createTableInput(resource, ''),
+    TimeToLiveSpecification: resource.Properties?.TimeToLiveSpecification,
+  });
+  const [expected, actual] = [shape(template), shape(other)];
+  return Object.keys(expected).filter((key) => canonical(expected[key]) !== canonical(actual[key]));
+}
+
+/**
+ * Checks a table created ahead against the template: the template is the truth, and a
+ * definition that drifted from it must fail the start, not serve a table the stack would not
+ * deploy.
+ */
+function checkAhead(ahead: TableAhead, template: CfnResource | undefined): void {
+  if (!template) {
+    throw new Error(
+      `The table ${ahead.logicalId} was created before the synthesis, but the template has no table ` +
+        'of that logical id: the table definition and the stack disagree.',
+    );
+  }
+  const differences = tableDifferences(template, ahead.resource);
+  if (differences.length > 0) {
+    throw new Error(
+      `The table ${ahead.logicalId} was created before the synthesis from a definition that differs ` +
+        `from the template in ${differences.join(', ')}: the table definition and the stack disagree.`,
+    );
+  }
+}
+
+/**
+ * Creates every `AWS::DynamoDB::Table` of the template that does not exist yet, under its local
+ * name. Tables created `ahead` are checked against the template first and count as created by
+ * this run (their seeding is still to come).
+ */
 export async function ensureTemplateTables(
   client: DynamoDBClient,
   resolver: TemplateResolver,
+  ahead: readonly TableAhead[] = [],
 ): Promise<LocalTable[]> {
+  const templateTables = resourcesOfType(resolver.assembly, 'AWS::DynamoDB::Table');
+  for (const early of ahead) {
+    checkAhead(early, templateTables.find((table) => table.logicalId === early.logicalId)?.resource);
+  }
   const tables: LocalTable[] = [];
-  for (const { stackName, logicalId, resource } of resourcesOfType(
-    resolver.assembly,
-    'AWS::DynamoDB::Table',
-  )) {
+  for (const { stackName, logicalId, resource } of templateTables) {
     const name = resolver.resource(stackName, logicalId).ref;
-    tables.push({ logicalId, name, created: await ensureTable(client, resource, name) });
+    const createdAhead = ahead.find((early) => early.logicalId === logicalId)?.created ?? false;
+    const created = await ensureTable(client, resource, name);
+    tables.push({ logicalId, name, created: created || createdAhead });
   }
   return tables;
 }

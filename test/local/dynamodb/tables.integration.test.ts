@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { TemplateResolver } from '../../../lib/local/cloudformation/template.ts';
-import { ensureTemplateTables } from '../../../lib/local/dynamodb/table.ts';
+import { ensureTable, ensureTemplateTables } from '../../../lib/local/dynamodb/table.ts';
 import { assemblyOf } from '../assembly.ts';
 
 const ASSEMBLY = assemblyOf({
@@ -70,5 +70,48 @@ describe("the template's tables in DynamoDB Local", () => {
     expect(await ensureTemplateTables(client, resolver)).toEqual([
       { logicalId: 'Table', name, created: false },
     ]);
+  });
+});
+
+// npm start creates the table from the app's own definition while the app synthesizes
+// (lib/start/ahead.ts); the template, once there, is checked against it.
+describe('a table created ahead of the template', () => {
+  const client = new DynamoDBClient({
+    endpoint: inject('dynamodbEndpoint'),
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const template = ASSEMBLY.stacks[0]?.template.Resources.Table;
+  if (!template) throw new Error('The test assembly has no table.');
+  const fresh = () =>
+    new TemplateResolver(ASSEMBLY, { tableNamePrefix: `ahead-${randomUUID().slice(0, 8)}-` });
+
+  afterAll(() => client.destroy());
+
+  it('counts as created by this run when the template defines the same table', async () => {
+    const resolver = fresh();
+    const name = resolver.resource('data', 'Table').ref;
+    const created = await ensureTable(client, template, name);
+    expect(
+      await ensureTemplateTables(client, resolver, [{ logicalId: 'Table', resource: template, created }]),
+    ).toEqual([{ logicalId: 'Table', name, created: true }]);
+  });
+
+  it('fails the start, naming what differs, when the template defines another table', async () => {
+    const resolver = fresh();
+    const drifted = {
+      ...template,
+      Properties: { ...template.Properties, StreamSpecification: { StreamViewType: 'KEYS_ONLY' } },
+    };
+    await ensureTable(client, drifted, resolver.resource('data', 'Table').ref);
+    await expect(
+      ensureTemplateTables(client, resolver, [{ logicalId: 'Table', resource: drifted, created: true }]),
+    ).rejects.toThrow(/differs from the template in StreamSpecification/);
+  });
+
+  it('fails the start when the template has no table of that logical id', async () => {
+    await expect(
+      ensureTemplateTables(client, fresh(), [{ logicalId: 'Renamed', resource: template, created: true }]),
+    ).rejects.toThrow(/the template has no table of that logical id/);
   });
 });

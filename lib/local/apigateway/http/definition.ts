@@ -29,8 +29,9 @@ export interface ApiDefinition {
 }
 
 /**
- * Reads the HTTP API from the template the way SAM does: each route's key, its integration's
- * target function (`Fn::GetAtt <fn>.Arn`), its authorization, and the API's CORS settings.
+ * Reads the HTTP API from the templates the way SAM does: each route's key, its integration's
+ * target function (`Fn::GetAtt <fn>.Arn`), its authorization, and the API's CORS settings. Routes
+ * may live in other stacks than the API's, naming it (and its authorizer) by `Fn::ImportValue`.
  */
 export function readApiDefinition(resolver: TemplateResolver): ApiDefinition {
   const apis = resourcesOfType(resolver.assembly, 'AWS::ApiGatewayV2::Api').filter(
@@ -38,18 +39,28 @@ export function readApiDefinition(resolver: TemplateResolver): ApiDefinition {
   );
   if (apis.length !== 1) throw new Error(`Expected one HTTP API in the app, found ${apis.length}.`);
   const apiId = apis[0]?.logicalId as string;
+  // A part of the API names it by `Ref` in the API's stack, by `Fn::ImportValue` from another;
+  // both resolve to the API's local id (its logical id).
+  const belongs = (stackName: string, props: Record<string, unknown>) =>
+    props.ApiId !== undefined && resolver.resolve(props.ApiId, stackName) === apiId;
   const integrations = new Map(
-    resourcesOfType(resolver.assembly, 'AWS::ApiGatewayV2::Integration').map((i) => [i.logicalId, i]),
+    resourcesOfType(resolver.assembly, 'AWS::ApiGatewayV2::Integration').map((i) => [
+      `${i.stackName}/${i.logicalId}`,
+      i,
+    ]),
   );
   const routes: ApiRoute[] = [];
-  for (const { logicalId, resource } of resourcesOfType(resolver.assembly, 'AWS::ApiGatewayV2::Route')) {
+  for (const { stackName, logicalId, resource } of resourcesOfType(
+    resolver.assembly,
+    'AWS::ApiGatewayV2::Route',
+  )) {
     const props = resource.Properties ?? {};
     // Routes of the WebSocket API are the WebSocket API's (../websocket/).
-    if ((props.ApiId as { Ref?: string } | undefined)?.Ref !== apiId) continue;
+    if (!belongs(stackName, props)) continue;
     const routeKey = String(props.RouteKey);
     const target = props.Target as { 'Fn::Join': [string, [string, { Ref: string }]] } | undefined;
     const integrationId = target?.['Fn::Join']?.[1]?.[1]?.Ref;
-    const integration = integrationId ? integrations.get(integrationId) : undefined;
+    const integration = integrationId ? integrations.get(`${stackName}/${integrationId}`) : undefined;
     const uri = integration?.resource.Properties?.IntegrationUri as
       | { 'Fn::GetAtt'?: [string, string] }
       | undefined;
@@ -63,7 +74,11 @@ export function readApiDefinition(resolver: TemplateResolver): ApiDefinition {
       functionLogicalId,
       authorizationType: String(props.AuthorizationType ?? 'NONE'),
       authorizationScopes: (props.AuthorizationScopes as string[] | undefined) ?? [],
-      authorizerId: (props.AuthorizerId as { Ref?: string } | undefined)?.Ref,
+      // The authorizer's local id is its logical id, by `Ref` or through an export.
+      authorizerId:
+        props.AuthorizerId === undefined
+          ? undefined
+          : String(resolver.resolve(props.AuthorizerId, stackName)),
     });
   }
   const corsProps = apis[0]?.resource.Properties?.CorsConfiguration as

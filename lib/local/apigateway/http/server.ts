@@ -322,6 +322,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       else res.destroy();
     }),
   );
+  // Idle keep-alive connections stay open a minute (as behind an AWS load balancer), longer than
+  // clients keep them (undici: the server's hint minus a margin): with Node's 5 s, a client
+  // reusing a connection just as the server closed it got "other side closed" on a busy machine.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const port = await listen(server, options.port, options.host ?? '127.0.0.1');
   return {
     url: `http://localhost:${port}`,
