@@ -1,6 +1,7 @@
 /**
  * A customer's whole journey through the typed client: register, browse, order, pay with a test
- * card, and message another user who reads it. Against `npm start`:
+ * card that needs 3-D Secure (and pass the challenge), and message another user who reads it.
+ * Against `npm start`:
  *
  *   npm run journey -w client                         # http://localhost:3000
  *   npm run journey -w client -- https://api.example.com
@@ -70,13 +71,23 @@ export async function runJourney(
   );
   log(`ordered: ${placed.id}, ${placed.total} ${placed.currency}, ${placed.status}`);
 
+  const paymentMethod = 'pm_card_threeDSecure2Required';
   let order = ok(
     await buyer.api.POST('/orders/{orderId}/payments', {
       params: { path: { orderId: placed.id }, header: { 'Idempotency-Key': randomUUID() } },
-      body: { paymentMethod: 'pm_card_visa' },
+      body: { paymentMethod },
     }),
     'pay',
   );
+  const challenge = order.payment?.status === 'requires_action' ? order.payment.nextAction : undefined;
+  if (challenge) {
+    // An app opens this URL in a browser (or hands payment.clientSecret to Stripe.js); the
+    // simulated provider's page passes the challenge on a POST, as its button does.
+    log(`3-D Secure: authenticating at ${challenge.redirectToUrl.url}`);
+    const answered = await fetch(challenge.redirectToUrl.url, { method: 'POST' });
+    await answered.text();
+    if (!answered.ok) throw new Error(`The 3-D Secure challenge answered ${answered.status}.`);
+  }
   // The provider confirms through its webhook; the order is paid once that arrived.
   for (let wait = 0; order.status !== 'paid' && wait < 40; wait++) {
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -86,7 +97,7 @@ export async function runJourney(
     );
   }
   if (order.status !== 'paid') throw new Error(`The order is ${order.status}, not paid.`);
-  log(`paid with pm_card_visa: order ${order.id} is ${order.status}`);
+  log(`paid with ${paymentMethod}: order ${order.id} is ${order.status}`);
 
   const conversation = ok(
     await buyer.api.POST('/conversations', {

@@ -4,7 +4,8 @@ import { Conflict } from '../core/domain-errors.ts';
 import { lambda } from '../core/lambda.ts';
 import { logger } from '../core/logger.ts';
 import { dueUnpaidOrders } from './listings-store.ts';
-import { transitionOrder } from './store.ts';
+import { type Order, withoutPendingAction } from './model.ts';
+import { type TransitionOptions, transitionOrder } from './store.ts';
 
 /** Stop starting pages this close to the function's timeout; the next run continues. */
 const SAFETY_MARGIN_MS = 3_000;
@@ -28,7 +29,7 @@ export const handler = lambda(async (_event: ScheduledEvent | undefined, context
     const due = await dueUnpaidOrders(now, 100, after);
     for (const order of due.orders) {
       try {
-        await transitionOrder(order.id, 'expire', { detail: { reason: 'payment window passed' } });
+        await transitionOrder(order.id, 'expire', expiry(order));
         expired++;
       } catch (error) {
         if (error instanceof Conflict) {
@@ -46,3 +47,31 @@ export const handler = lambda(async (_event: ScheduledEvent | undefined, context
   logger.info('expired unpaid orders', { expired, skipped, failed });
   return { expired, skipped, failed };
 });
+
+/**
+ * How an order expires: stock back (the transition does that) and, when its payment attempt
+ * still waits for the customer's 3-D Secure challenge, that attempt failed as abandoned, in the
+ * same write and only if it is still the attempt read (a webhook that settles it first wins:
+ * the order is then skipped here, and paid or expired on the next run). A challenge completed
+ * after this is refunded when its success arrives (payments: a success for a dead order).
+ */
+function expiry(order: Order): TransitionOptions {
+  const detail = { reason: 'payment window passed' };
+  const payment = order.payment;
+  if (payment?.status !== 'requires_action') return { detail };
+  return {
+    detail: { ...detail, abandoned: 'authentication (3-D Secure) not completed' },
+    set: {
+      payment: withoutPendingAction({
+        ...payment,
+        status: 'failed',
+        failureReason: 'authentication_abandoned',
+      }),
+    },
+    condition: {
+      expression: 'payment.attempt = :readAttempt AND payment.#paymentStatus = :requiresAction',
+      names: { '#paymentStatus': 'status' },
+      values: { ':readAttempt': payment.attempt, ':requiresAction': 'requires_action' },
+    },
+  };
+}

@@ -96,7 +96,8 @@ export async function dueUnpaidOrders(
 
 /**
  * Orders in one status whose payment attempt has no known outcome (`error`, `processing`, or
- * `pending` for a webhook that never came) since before `startedBefore`, newest first: a Query
+ * `pending` and `requires_action` for a webhook that never came) since before `startedBefore`,
+ * newest first: a Query
  * on the status partition of gsi2, from `createdAfter` on (ULID bound), with a filter on the
  * payment. For reconciliation, which runs on a schedule, never on a request path. One page per
  * call; `after` continues.
@@ -113,7 +114,7 @@ export async function ordersWithUnsettledPayment(
       IndexName: INDEX.gsi2,
       KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk > :from',
       FilterExpression:
-        'payment.#paymentStatus IN (:error, :processing, :pending) AND (attribute_not_exists(payment.startedAt) OR payment.startedAt < :before)',
+        'payment.#paymentStatus IN (:error, :processing, :pending, :requiresAction) AND (attribute_not_exists(payment.startedAt) OR payment.startedAt < :before)',
       ExpressionAttributeNames: { '#paymentStatus': 'status' },
       ExpressionAttributeValues: {
         ':pk': partition,
@@ -121,6 +122,7 @@ export async function ordersWithUnsettledPayment(
         ':error': 'error',
         ':processing': 'processing',
         ':pending': 'pending',
+        ':requiresAction': 'requires_action',
         ':before': options.startedBefore.toISOString(),
       },
       ScanIndexForward: false,

@@ -122,12 +122,46 @@ const historyEntry = z.object({
 });
 export type HistoryEntry = z.infer<typeof historyEntry>;
 
+/**
+ * What the customer must do before a `requires_action` attempt can go on, shaped like Stripe's
+ * `next_action` (camel-cased): open `url` (the card issuer's 3-D Secure challenge, or the
+ * simulated provider's page); the provider sends the customer back to `returnUrl` afterwards.
+ * With Stripe, the app may instead hand `clientSecret` to Stripe.js or a mobile SDK.
+ */
+export const nextActionSchema = z.object({
+  type: z.literal('redirect_to_url'),
+  redirectToUrl: z.object({ url: z.string(), returnUrl: z.string() }),
+});
+export type NextAction = z.infer<typeof nextActionSchema>;
+
+/**
+ * An attempt's statuses: `processing` (being sent), `requires_action` (the customer must
+ * authenticate, 3-D Secure), `pending` (the provider settles it later), `succeeded`, `failed`,
+ * `error` (the provider's answer was lost: re-sent under the same provider key).
+ */
+export const PAYMENT_STATUSES = [
+  'processing',
+  'requires_action',
+  'succeeded',
+  'failed',
+  'pending',
+  'error',
+] as const;
+
 const payment = z.object({
   attempt: z.int(),
-  status: z.enum(['processing', 'succeeded', 'failed', 'pending', 'error']),
+  status: z.enum(PAYMENT_STATUSES),
   paymentMethod: z.string(),
   providerPaymentId: z.optional(z.string()),
   failureReason: z.optional(z.string()),
+  /**
+   * While `requires_action`: the provider's client secret of the payment (Stripe's
+   * `client_secret`), for Stripe.js or a mobile SDK to complete authentication. Shown to the
+   * order's owner only while the attempt awaits it, and dropped when the attempt settles.
+   */
+  clientSecret: z.optional(z.string()),
+  /** While `requires_action`: where the customer authenticates. */
+  nextAction: z.optional(nextActionSchema),
   /** When this attempt was (re)sent to the provider; a long-`processing` attempt may be re-sent. */
   startedAt: z.optional(z.string()),
   refund: z.optional(
@@ -141,6 +175,17 @@ const payment = z.object({
   ),
 });
 export type Payment = z.infer<typeof payment>;
+
+/**
+ * The attempt without what only an attempt awaiting authentication carries (the client secret
+ * and the next action): every write of an attempt that moved on from `requires_action` goes
+ * through it, so the secret does not outlive the challenge.
+ */
+export function withoutPendingAction(attempt: Payment): Payment {
+  if (attempt.status === 'requires_action') return attempt;
+  const { clientSecret: _secret, nextAction: _action, ...rest } = attempt;
+  return rest;
+}
 
 export const orderSchema = z.object({
   id: z.string(),

@@ -17,3 +17,8 @@ export const outboxKey = (dueAt: string, providerPaymentId: string) => ({
 });
 /** The idempotency scope of paying an order (functions/core/keys.ts: `<scope>#<key>`). */
 export const PAY_ORDER_SCOPE = 'pay-order';
+/** A 3-D Secure challenge of the simulated provider, waiting for the customer (local and dev only). */
+export const simulatedChallengeKey = (providerPaymentId: string) => ({
+  pk: `SIMULATED_CHALLENGE#${providerPaymentId}`,
+  sk: 'SIMULATED_CHALLENGE',
+});

@@ -4,7 +4,7 @@ import { Conflict, NotFound } from '../core/domain-errors.ts';
 import { claimIdempotencyKey, replayOf, requestHash } from '../core/idempotency.ts';
 import { historyEntry } from '../orders/history.ts';
 import { orderKey, refundFailureKey } from '../orders/keys.ts';
-import type { HistoryEntry, Order, Payment } from '../orders/model.ts';
+import { type HistoryEntry, type Order, type Payment, withoutPendingAction } from '../orders/model.ts';
 import { getOrder } from '../orders/store.ts';
 import { PAY_ORDER_SCOPE, processedEventKey } from './keys.ts';
 
@@ -67,6 +67,12 @@ export async function claimPaymentAttempt(
   // After an unknown outcome the same attempt is re-sent as it was (same card, same provider
   // key), so the provider answers the first charge instead of making a second one.
   const retrying = previous !== undefined && needsResend(order, previous);
+  if (previous && !retrying && previous.status === 'requires_action') {
+    // Another card now could charge twice if the customer still completes the first challenge.
+    throw new Conflict(
+      'The last payment attempt awaits the customer’s authentication (3-D Secure) at payment.nextAction; it fails if not completed before the payment window ends.',
+    );
+  }
   if (previous && !retrying && previous.status !== 'failed') {
     throw new Conflict(`A payment for this order is already ${previous.status}.`);
   }
@@ -173,7 +179,7 @@ async function resumeAttempt(orderId: string, resourceId: string): Promise<Payme
 export const chargeKey = (orderId: string, attempt: number) => `order-${orderId}-attempt-${attempt}`;
 
 /**
- * Records an attempt's non-final outcome (failed, pending, error) if it is still the current
+ * Records an attempt's non-final outcome (failed, pending, requires_action, error) if it is still the current
  * attempt and unsettled; false if not (a webhook settled it first, or a newer attempt began).
  * `alsoWrite` (e.g. the record that a webhook event was processed) happens with it or not at
  * all; its own condition failures are thrown, at index `1 + i`.
@@ -196,9 +202,15 @@ export function recordPaymentOutcome(
       : { expression: ' AND attribute_not_exists(payment.startedAt)', values: {} }
     : { expression: '', values: {} };
   return writePayment(orderId, payment, historyEntry(`payment_${payment.status}`, note), alsoWrite, {
-    expression: `payment.#paymentStatus IN (:processing, :pending, :error)${resent.expression}`,
+    expression: `payment.#paymentStatus IN (:processing, :pending, :requiresAction, :error)${resent.expression}`,
     names: { '#paymentStatus': 'status' },
-    values: { ':processing': 'processing', ':pending': 'pending', ':error': 'error', ...resent.values },
+    values: {
+      ':processing': 'processing',
+      ':pending': 'pending',
+      ':requiresAction': 'requires_action',
+      ':error': 'error',
+      ...resent.values,
+    },
   });
 }
 
@@ -259,7 +271,7 @@ async function writePayment(
     ...(condition ? { ExpressionAttributeNames: condition.names } : {}),
     ExpressionAttributeValues: {
       ...condition?.values,
-      ':payment': payment,
+      ':payment': withoutPendingAction(payment),
       ':attempt': payment.attempt,
       ':now': new Date().toISOString(),
       ':history': [entry],

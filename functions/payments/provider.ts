@@ -4,8 +4,21 @@
  * from the function's environment.
  */
 
-/** The synchronous outcome of a charge; `pending` settles later through a webhook event. */
-export type ChargeStatus = 'succeeded' | 'failed' | 'pending';
+import type { NextAction } from '../orders/model.ts';
+
+/**
+ * The synchronous outcome of a charge. `pending` settles later through a webhook event;
+ * `requires_action` waits for the customer to authenticate (3-D Secure) at `nextAction`, and
+ * then settles through a webhook event too (`payment_intent.succeeded` or `.payment_failed`).
+ */
+export type ChargeStatus = 'succeeded' | 'failed' | 'pending' | 'requires_action';
+
+/** What a `requires_action` payment needs from the customer: the provider's client secret and where to go. */
+export interface CustomerAction {
+  readonly clientSecret: string;
+  /** Absent when the provider asks for an action other than a redirect (its SDK handles it). */
+  readonly nextAction?: NextAction;
+}
 
 export interface ChargeRequest {
   readonly orderId: string;
@@ -31,6 +44,8 @@ export interface ChargeResult {
   readonly status: ChargeStatus;
   /** Why a `failed` charge failed, in the provider's words (`card_declined`, `insufficient_funds`). */
   readonly failureReason?: string;
+  /** Set when `status` is `requires_action`. */
+  readonly action?: CustomerAction;
 }
 
 export interface RefundRequest {
@@ -64,6 +79,8 @@ export interface FoundPayment {
   readonly providerPaymentId: string;
   readonly status: ChargeStatus;
   readonly failureReason?: string;
+  /** Set when `status` is `requires_action` and the provider said what the customer must do. */
+  readonly action?: CustomerAction;
   /** Minor units, and ISO 4217 in upper case. */
   readonly amount?: number;
   readonly currency?: string;

@@ -3,7 +3,7 @@ import { logger } from '../core/logger.ts';
 import { secretString } from '../core/secrets.ts';
 import type { PaymentProvider } from './provider.ts';
 import { simulatedProvider } from './simulated.ts';
-import { queueSimulatedEvent } from './simulated-outbox-store.ts';
+import { holdSimulatedChallenge, queueSimulatedEvent } from './simulated-outbox-store.ts';
 import { stripeProvider } from './stripe.ts';
 import { signStripePayload } from './webhook.ts';
 
@@ -27,12 +27,18 @@ const PROVIDERS = {
           providerPaymentId,
           eventBody,
         ),
+      // Its 3-D Secure challenges wait in the table for the page the customer is sent to.
+      holdChallenge: holdSimulatedChallenge,
+      challengeUrl: (providerPaymentId) =>
+        `${requireEnv('SIMULATED_CHALLENGE_URL')}/${encodeURIComponent(providerPaymentId)}/challenge`,
+      returnUrl,
     }),
   stripe: (): PaymentProvider => {
     const keySecretArn = requireEnv('STRIPE_API_KEY_SECRET_ARN');
     return stripeProvider({
       // Secret values are often saved with a trailing newline; Stripe would reject the key.
       apiKey: async () => (await secretString(keySecretArn)).trim(),
+      returnUrl,
       ...(process.env.STRIPE_API_BASE ? { baseUrl: process.env.STRIPE_API_BASE } : {}),
     });
   },
@@ -46,6 +52,8 @@ const uses = (name: ProviderName) => () => process.env.PAYMENT_PROVIDER === name
 declareEnv('PAYMENT_PROVIDER', oneOf(PROVIDER_NAMES));
 declareEnv('PAYMENT_WEBHOOK_URL', url, uses('simulated'));
 declareEnv('PAYMENT_WEBHOOK_SECRET_ARN', secretArn, uses('simulated'));
+declareEnv('SIMULATED_CHALLENGE_URL', url, uses('simulated'));
+declareEnv('PAYMENT_RETURN_URL', url);
 declareEnv('STRIPE_API_KEY_SECRET_ARN', secretArn, uses('stripe'));
 declareEnv('STRIPE_API_BASE', url, () => process.env.STRIPE_API_BASE !== undefined);
 
@@ -68,6 +76,16 @@ export function paymentProvider(): PaymentProvider {
   const provider = PROVIDERS[name as ProviderName]();
   cached = { name, provider };
   return provider;
+}
+
+/**
+ * Where the customer lands after a 3-D Secure challenge (`PAYMENT_RETURN_URL`, the app's page,
+ * per environment), told which order it was about.
+ */
+function returnUrl(orderId: string): string {
+  const target = new URL(requireEnv('PAYMENT_RETURN_URL'));
+  target.searchParams.set('orderId', orderId);
+  return target.toString();
 }
 
 /** How long the simulated provider takes to settle a pending payment (`SIMULATED_SETTLE_SECONDS`, default 5). */

@@ -3,7 +3,7 @@ import { Conflict, ProviderFailed } from '../core/domain-errors.ts';
 import { logger } from '../core/logger.ts';
 import { BUSINESS_METRICS } from '../core/metric-names.ts';
 import { countMetric, dimensionedMetric, MINOR_UNITS } from '../core/metrics.ts';
-import type { Order, Payment } from '../orders/model.ts';
+import { type Order, type Payment, withoutPendingAction } from '../orders/model.ts';
 import { getOrder, transitionOrder } from '../orders/store.ts';
 import {
   chargeKey,
@@ -17,6 +17,7 @@ import {
 } from './payment-store.ts';
 import {
   type ChargeResult,
+  type CustomerAction,
   type FoundPayment,
   type PaymentProvider,
   PaymentProviderError,
@@ -95,6 +96,8 @@ export async function payOrder(
     status: result.status,
     providerPaymentId: result.providerPaymentId,
     ...(result.failureReason ? { failureReason: result.failureReason } : {}),
+    // 3-D Secure: what the customer's app needs to authenticate (kept while it waits for that).
+    ...(result.action ? actionFields(result.action) : {}),
   };
   if (result.status === 'succeeded') {
     await settlePaid(orderId, settled, { providerPaymentId: result.providerPaymentId });
@@ -109,6 +112,12 @@ export async function payOrder(
   return (await getOrder(orderId)) as Order;
 }
 
+/** A customer action as an attempt stores it. */
+const actionFields = (action: CustomerAction): Pick<Payment, 'clientSecret' | 'nextAction'> => ({
+  clientSecret: action.clientSecret,
+  ...(action.nextAction ? { nextAction: action.nextAction } : {}),
+});
+
 /**
  * pending_payment -> paid for a successful charge. If the order died meanwhile (cancelled,
  * expired) the money goes back; `alsoWrite` is written only with the transition. Returns
@@ -122,7 +131,7 @@ async function settlePaid(
 ): Promise<'paid' | 'not payable' | 'refunded' | 'refused' | 'unknown'> {
   try {
     const paid = await transitionOrder(orderId, 'pay', {
-      set: { payment },
+      set: { payment: withoutPendingAction(payment) },
       detail,
       ...(alsoWrite ? { alsoWrite } : {}),
     });
@@ -350,6 +359,7 @@ async function applySuccess(
 export type ReconcileOutcome =
   | 'succeeded'
   | 'failed'
+  /** Still waiting at the provider: for the bank, or for the customer's 3-D Secure challenge. */
   | 'pending'
   | 'not at provider'
   /** The provider says it succeeded, but not with the order's amount and currency: not applied. */
@@ -402,13 +412,22 @@ export async function reconcilePayment(order: Order, now = new Date()): Promise<
     );
     return recorded ? 'not at provider' : 'unchanged';
   }
-  if (found.status === 'pending') {
-    if (payment.status === 'pending') return 'unchanged';
-    const pending: Payment = { ...payment, status: 'pending', providerPaymentId: found.providerPaymentId };
+  if (found.status === 'pending' || found.status === 'requires_action') {
+    // Still waiting at the provider (for the bank, or for the customer's 3-D Secure challenge).
+    if (payment.status === found.status) return 'unchanged';
+    const waiting: Payment = {
+      ...payment,
+      status: found.status,
+      providerPaymentId: found.providerPaymentId,
+      ...(found.action ? actionFields(found.action) : {}),
+    };
     const recorded = await recordPaymentOutcome(
       order.id,
-      pending,
-      { providerPaymentId: found.providerPaymentId, reason: 'reconciliation: pending at the provider' },
+      waiting,
+      {
+        providerPaymentId: found.providerPaymentId,
+        reason: `reconciliation: ${found.status} at the provider`,
+      },
       [],
       { unlessResentSince: payment },
     );
@@ -429,7 +448,6 @@ export async function reconcilePayment(order: Order, now = new Date()): Promise<
   });
   if (outcome !== 'processed') return 'unchanged';
   // Recorded, logged and left for an operator, exactly as the webhook does it.
-  return found.status === 'succeeded' && !chargedWhatWasAsked(order, found)
-    ? 'amount mismatch'
-    : found.status;
+  if (found.status === 'succeeded' && !chargedWhatWasAsked(order, found)) return 'amount mismatch';
+  return found.status === 'succeeded' ? 'succeeded' : 'failed';
 }

@@ -9,19 +9,37 @@ import type {
 import { PaymentProviderError } from './provider.ts';
 import { stripeEventBody } from './webhook.ts';
 
+/** How a test payment method answers a charge, and for 3-D Secure ones what the challenge leads to. */
+interface Outcome {
+  readonly status: ChargeStatus;
+  readonly failureReason?: string;
+  /** A `requires_action` method: the outcome once the customer passed the challenge. */
+  readonly authenticated?: { readonly status: 'succeeded' | 'failed'; readonly failureReason?: string };
+}
+
 /**
  * The test payment methods, modelled on Stripe's test mode. `pm_card_pending` has no Stripe
- * twin: it stands for a payment that settles later (3-D Secure, a bank's delay) and completes
- * only through a webhook event.
+ * twin: it stands for a payment that settles later (a bank's delay) and completes only through
+ * a webhook event. The 3-D Secure ones answer `requires_action` and wait at the challenge page
+ * (functions/payments/simulated-challenge.ts): `pm_card_threeDSecure2Required` (Stripe's
+ * 4000 0000 0000 3220) then succeeds, `pm_card_threeDSecureRequiredChargeDeclined` (4000 0084
+ * 0000 1629) is declined after authenticating; failing the challenge fails either.
  */
-const OUTCOMES: Readonly<Record<string, { readonly status: ChargeStatus; readonly failureReason?: string }>> =
-  {
-    pm_card_visa: { status: 'succeeded' },
-    pm_card_mastercard: { status: 'succeeded' },
-    pm_card_chargeDeclined: { status: 'failed', failureReason: 'card_declined' },
-    pm_card_chargeDeclinedInsufficientFunds: { status: 'failed', failureReason: 'insufficient_funds' },
-    pm_card_pending: { status: 'pending' },
-  };
+const OUTCOMES: Readonly<Record<string, Outcome>> = {
+  pm_card_visa: { status: 'succeeded' },
+  pm_card_mastercard: { status: 'succeeded' },
+  pm_card_chargeDeclined: { status: 'failed', failureReason: 'card_declined' },
+  pm_card_chargeDeclinedInsufficientFunds: { status: 'failed', failureReason: 'insufficient_funds' },
+  pm_card_pending: { status: 'pending' },
+  pm_card_threeDSecure2Required: { status: 'requires_action', authenticated: { status: 'succeeded' } },
+  pm_card_authenticationRequired: { status: 'requires_action', authenticated: { status: 'succeeded' } },
+  pm_card_threeDSecureRequiredChargeDeclined: {
+    status: 'requires_action',
+    authenticated: { status: 'failed', failureReason: 'card_declined' },
+  },
+};
+/** Stripe's `last_payment_error.code` when the customer fails (or cancels) the 3-D Secure challenge. */
+export const AUTHENTICATION_FAILURE = 'payment_intent_authentication_failure';
 const UNKNOWN_METHOD = { status: 'failed', failureReason: 'invalid_payment_method' } as const;
 
 const PAYMENT_ID_PREFIX = 'pi_sim_';
@@ -41,13 +59,22 @@ const eventIdFor = (objectId: string, type: string) => `evt_sim_${digest(`${obje
  * any instance, which is exactly Stripe's one-charge-per-key guarantee. Succeeded and failed
  * charges, and refunds, hand their Stripe-shaped event to `deliver` before returning (a failing
  * `deliver` fails the call); pending charges hand the event that completes them later
- * ({@link simulatedPendingCompletion}) to `settleLater`. Like Stripe, a key reused with different parameters is
- * rejected (detected within one instance only: that is a caller bug, not a runtime condition).
+ * ({@link simulatedPendingCompletion}) to `settleLater`; 3-D Secure charges hand their challenge to
+ * `holdChallenge` and answer `requires_action` with a client secret and the challenge page's
+ * URL, whose completion sends the event ({@link simulatedChallengeOutcome}). Like Stripe, a key
+ * reused with different parameters is rejected (detected within one instance only: that is a
+ * caller bug, not a runtime condition).
  */
 export function simulatedProvider(options: {
   deliver: (eventBody: string) => Promise<void>;
   /** Keeps the success event of a `pending` charge for delivery later (see {@link simulatedPendingCompletion}). */
   settleLater?: (providerPaymentId: string, eventBody: string) => Promise<void>;
+  /** Keeps a 3-D Secure challenge until the customer passes or fails it at `challengeUrl`. */
+  holdChallenge?: (challenge: SimulatedChallenge) => Promise<void>;
+  /** The challenge page of a payment (the `nextAction` URL). */
+  challengeUrl?: (providerPaymentId: string) => string;
+  /** Where the challenge page sends the customer afterwards (the `nextAction` return URL). */
+  returnUrl?: (orderId: string) => string;
 }): PaymentProvider {
   const requestsByKey = new Map<string, string>();
 
@@ -85,6 +112,24 @@ export function simulatedProvider(options: {
       ]);
       const providerPaymentId = paymentIdFor(request.idempotencyKey);
       const outcome = outcomeOf(request.paymentMethod);
+      if (outcome.status === 'requires_action') {
+        if (!options.holdChallenge || !options.challengeUrl || !options.returnUrl) {
+          throw new PaymentProviderError('The simulated provider has no challenge page configured.');
+        }
+        const returnUrl = options.returnUrl(request.orderId);
+        await options.holdChallenge({ ...request, providerPaymentId, returnUrl });
+        return {
+          providerPaymentId,
+          status: 'requires_action',
+          action: {
+            clientSecret: `${providerPaymentId}_secret_${digest(`secret:${request.idempotencyKey}`)}`,
+            nextAction: {
+              type: 'redirect_to_url',
+              redirectToUrl: { url: options.challengeUrl(providerPaymentId), returnUrl },
+            },
+          },
+        };
+      }
       if (outcome.status === 'pending') {
         await options.settleLater?.(
           providerPaymentId,
@@ -157,13 +202,49 @@ export function simulatedProvider(options: {
 }
 
 /** The outcome of a charge with a test payment method (unknown methods fail, as in Stripe). */
-function outcomeOf(paymentMethod: string): {
-  readonly status: ChargeStatus;
-  readonly failureReason?: string;
-} {
+function outcomeOf(paymentMethod: string): Outcome {
   return Object.hasOwn(OUTCOMES, paymentMethod)
     ? (OUTCOMES[paymentMethod] ?? UNKNOWN_METHOD)
     : UNKNOWN_METHOD;
+}
+
+/** A 3-D Secure charge waiting at the simulated challenge page: what its outcome event needs. */
+export interface SimulatedChallenge {
+  readonly providerPaymentId: string;
+  readonly orderId: string;
+  readonly attempt: number;
+  readonly amount: number;
+  readonly currency: string;
+  readonly paymentMethod: string;
+  readonly returnUrl: string;
+}
+
+/**
+ * The event Stripe would send once the customer answered a 3-D Secure challenge: passed, the
+ * method's outcome after authentication (`payment_intent.succeeded`, or `.payment_failed` for a
+ * card declined after authenticating); failed, `.payment_failed` with Stripe's
+ * `payment_intent_authentication_failure`. Event ids derive from the payment and type, as for
+ * every simulated event, so a redelivery is recognisably one.
+ */
+export function simulatedChallengeOutcome(challenge: SimulatedChallenge, passed: boolean): string {
+  const after = outcomeOf(challenge.paymentMethod).authenticated;
+  const succeeded = passed && after?.status === 'succeeded';
+  const type = succeeded ? 'payment_intent.succeeded' : 'payment_intent.payment_failed';
+  const failureCode = succeeded
+    ? undefined
+    : passed
+      ? (after?.failureReason ?? 'card_declined')
+      : AUTHENTICATION_FAILURE;
+  return stripeEventBody({
+    id: eventIdFor(challenge.providerPaymentId, type),
+    type,
+    orderId: challenge.orderId,
+    attempt: challenge.attempt,
+    providerPaymentId: challenge.providerPaymentId,
+    amount: challenge.amount,
+    currency: challenge.currency,
+    ...(failureCode ? { failureCode } : {}),
+  });
 }
 
 /**

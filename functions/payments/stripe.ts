@@ -1,4 +1,11 @@
-import type { ChargeResult, FoundPayment, PaymentProvider, RefundResult } from './provider.ts';
+import type { NextAction } from '../orders/model.ts';
+import type {
+  ChargeResult,
+  CustomerAction,
+  FoundPayment,
+  PaymentProvider,
+  RefundResult,
+} from './provider.ts';
 import { PaymentProviderError } from './provider.ts';
 import { STRIPE_API_VERSION } from './webhook.ts';
 
@@ -13,7 +20,7 @@ const MIN_ATTEMPT_MS = 1_000;
 const MAX_RETRIES = 2;
 const RETRY_DELAYS_MS = [250, 750];
 
-const PENDING_INTENT_STATUSES = new Set(['processing', 'requires_action', 'requires_confirmation']);
+const PENDING_INTENT_STATUSES = new Set(['processing', 'requires_confirmation']);
 const FAILED_INTENT_STATUSES = new Set(['requires_payment_method', 'canceled']);
 const REFUND_STATUSES: Readonly<Record<string, RefundResult['status']>> = {
   succeeded: 'succeeded',
@@ -44,6 +51,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export function stripeProvider(options: {
   apiKey: () => Promise<string>;
+  /**
+   * Where Stripe sends the customer back after a 3-D Secure challenge (its `return_url`; Stripe
+   * adds `payment_intent` and `payment_intent_client_secret` to it).
+   */
+  returnUrl: (orderId: string) => string;
   baseUrl?: string;
   fetchImpl?: typeof fetch;
 }): PaymentProvider {
@@ -118,9 +130,11 @@ export function stripeProvider(options: {
           currency: request.currency.toLowerCase(),
           payment_method: request.paymentMethod,
           confirm: 'true',
-          // Confirm server-side: payment methods needing a redirect are not offered at all.
+          // Confirmed server-side with a return URL: a card that needs 3-D Secure answers
+          // `requires_action` with a `redirect_to_url` next action (Stripe requires the return
+          // URL once redirects are allowed, and without redirects 3-D Secure needs Stripe.js).
           'automatic_payment_methods[enabled]': 'true',
-          'automatic_payment_methods[allow_redirects]': 'never',
+          return_url: options.returnUrl(request.orderId),
           'metadata[orderId]': request.orderId,
           'metadata[attempt]': String(request.attempt),
         },
@@ -198,6 +212,11 @@ function chargeResult(answer: StripeAnswer): ChargeResult {
     const status = String(body.status);
     if (status === 'succeeded') return { providerPaymentId, status: 'succeeded' };
     if (PENDING_INTENT_STATUSES.has(status)) return { providerPaymentId, status: 'pending' };
+    if (status === 'requires_action') {
+      const action = customerAction(body);
+      if (!action) throw malformed(path, answer);
+      return { providerPaymentId, status: 'requires_action', action };
+    }
     if (FAILED_INTENT_STATUSES.has(status)) {
       const error = isJson(body.last_payment_error) ? body.last_payment_error : {};
       return failed(providerPaymentId, text(error.decline_code) ?? text(error.code) ?? status);
@@ -212,6 +231,25 @@ function chargeResult(answer: StripeAnswer): ChargeResult {
     return failed(String(intent.id), text(error.decline_code) ?? text(error.code) ?? 'card_declined');
   }
   throw rejected(path, answer);
+}
+
+/**
+ * What a `requires_action` intent asks of the customer: its client secret, and its
+ * `redirect_to_url` next action camel-cased (absent for another kind, e.g. `use_stripe_sdk`:
+ * the client secret is then all the app needs). Undefined without a client secret.
+ */
+function customerAction(intent: Json): CustomerAction | undefined {
+  const clientSecret = text(intent.client_secret);
+  if (!clientSecret) return undefined;
+  const next = isJson(intent.next_action) ? intent.next_action : {};
+  const redirect = isJson(next.redirect_to_url) ? next.redirect_to_url : {};
+  const url = text(redirect.url);
+  const returnUrl = text(redirect.return_url);
+  const nextAction: NextAction | undefined =
+    next.type === 'redirect_to_url' && url && returnUrl
+      ? { type: 'redirect_to_url', redirectToUrl: { url, returnUrl } }
+      : undefined;
+  return { clientSecret, ...(nextAction ? { nextAction } : {}) };
 }
 
 const failed = (providerPaymentId: string, failureReason: string): ChargeResult => ({

@@ -1,4 +1,5 @@
 import { declareEnv, url, whenSet } from '../core/config.ts';
+import { escapeHtml } from '../core/html.ts';
 import { http } from '../core/http.ts';
 
 /**
@@ -50,12 +51,6 @@ function signInExample(value: string | undefined): SignInExample | undefined {
     return undefined;
   }
 }
-
-const escapeHtml = (text: string): string =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 /** The page's own header: where the APIs are, and (locally) whom to sign in as. docs.js reads the data attributes. */
 function intro(webSocketUrl: string | undefined, example: SignInExample | undefined): string {

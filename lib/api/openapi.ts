@@ -327,6 +327,12 @@ function operation(route: RouteDefinition): JsonObject {
   if (route.auth !== 'public') {
     op.security = [{ bearer: route.auth === 'admin' ? ['admin'] : [] }];
   }
+  if (route.paymentProvider) {
+    op.description = `Deployed only where the payment provider is \`${route.paymentProvider}\`${
+      route.paymentProvider === 'simulated' ? ' (local, dev): it stands for the card issuer’s page' : ''
+    }.`;
+    op['x-payment-provider'] = route.paymentProvider;
+  }
   return op;
 }
 
@@ -386,17 +392,20 @@ export const OPENAPI_DOCUMENT_FILE = 'openapi.json';
  * Writes the OpenAPI document into `dir` (created if needed) and returns the file's path: at
  * synthesis, for the `GET /openapi.json` function to read beside its bundle (`OPENAPI_DOCUMENT`).
  */
-export function writeOpenApiDocument(dir: string): string {
+export function writeOpenApiDocument(dir: string, routes: readonly RouteDefinition[] = ROUTES): string {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, OPENAPI_DOCUMENT_FILE);
-  writeFileSync(file, JSON.stringify(openApiDocument()));
+  writeFileSync(file, JSON.stringify(openApiDocument('/', routes)));
   return file;
 }
 
-/** Builds the OpenAPI 3.1 document of every route in the route table. */
-export function openApiDocument(serverUrl = '/'): JsonObject {
+/**
+ * Builds the OpenAPI 3.1 document of the route table: every route (the typed client's and the
+ * contract tests' document), or those an environment deploys (the one it serves).
+ */
+export function openApiDocument(serverUrl = '/', routes: readonly RouteDefinition[] = ROUTES): JsonObject {
   const paths: Record<string, JsonObject> = {};
-  for (const route of ROUTES) {
+  for (const route of routes) {
     paths[route.path] ??= {};
     (paths[route.path] as JsonObject)[route.method.toLowerCase()] = operation(route);
   }
@@ -404,7 +413,7 @@ export function openApiDocument(serverUrl = '/'): JsonObject {
     openapi: '3.1.0',
     info: { title: 'Shop API', version: '1.0.0', description: DESCRIPTION },
     servers: [{ url: serverUrl }],
-    tags: [...new Set(ROUTES.map((route) => route.tag))].map((name) => ({ name })),
+    tags: [...new Set(routes.map((route) => route.tag))].map((name) => ({ name })),
     paths,
     components: {
       schemas: {

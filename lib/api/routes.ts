@@ -113,6 +113,12 @@ export interface RouteDefinition {
    * removes an image's original and renditions. Their buckets arrive as variables.
    */
   readonly images?: 'upload' | 'delete';
+  /**
+   * Deployed only where the environment's payment provider is this one (the simulated provider's
+   * 3-D Secure page): the API stack, the served OpenAPI document and the catch-all's route keys
+   * of other environments leave the route out (`deployedRoutes`).
+   */
+  readonly paymentProvider?: 'simulated' | 'stripe';
 }
 
 /** A document the API stack writes at synthesis for a route's function (see `RouteDefinition.documents`). */
@@ -147,3 +153,9 @@ export const ROUTES: readonly RouteDefinition[] = [
 /** `GET /products/{productId}`: API Gateway's route key for a route. */
 export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string =>
   `${route.method} ${route.path}`;
+
+/** The routes an environment deploys: those for its payment provider, and every other. */
+export const deployedRoutes = (config: {
+  readonly paymentProvider: 'simulated' | 'stripe';
+}): readonly RouteDefinition[] =>
+  ROUTES.filter((route) => !route.paymentProvider || route.paymentProvider === config.paymentProvider);

@@ -19,6 +19,13 @@ const SAMPLE_INPUTS: Record<
   }
 > = {
   'GET /products': { query: { limit: '5' } },
+  // A well-formed simulated payment id (the local table holds no challenge for it: a 404 page).
+  'GET /simulated-payments/{providerPaymentId}/challenge': {
+    pathParameters: { providerPaymentId: 'pi_sim_5d41402abc4b2a76b9719d91' },
+  },
+  'POST /simulated-payments/{providerPaymentId}/challenge': {
+    pathParameters: { providerPaymentId: 'pi_sim_5d41402abc4b2a76b9719d91' },
+  },
   // The first product of the deterministic demo catalog, so the sample finds something locally.
   'GET /products/{productId}': { pathParameters: { productId: demoProducts()[0]?.id ?? '' } },
   'PATCH /products/{productId}': {

@@ -22,6 +22,8 @@ const BY_NAME: Record<string, unknown> = {
   body: 'Hello! Is this still available?',
   clientMessageId: 'msg-7f3a2c',
   paymentMethod: 'pm_card_visa',
+  providerPaymentId: 'pi_sim_5d41402abc4b2a76b9719d91',
+  clientSecret: 'pi_sim_5d41402abc4b2a76b9719d91_secret_7d793037a0760186574b0282',
   code: '042917',
   newEmail: 'ada.lovelace@example.com',
   token: `${ULID}.1798761600.q2k1V7u3b7lXgq7Xc1nQ4w`,

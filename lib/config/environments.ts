@@ -52,6 +52,12 @@ export interface EnvironmentConfig {
   /** Stripe's API base URL (a stand-in server in tests); Stripe's own when omitted. */
   readonly stripeApiBase?: string;
   /**
+   * The app's page a customer returns to after a 3-D Secure challenge (the provider's
+   * `return_url`; `?orderId=` is added). Chosen here, never by the client: it is where the
+   * provider redirects a browser.
+   */
+  readonly paymentReturnUrl: string;
+  /**
    * Whether accounts that have not proved their email address may place orders: yes locally
    * and in dev (demos and journeys sign up and order at once), no where real money moves.
    */
@@ -176,6 +182,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     codeRequestsPerIpHour: 100_000,
     email: { domain: 'shop.local', fromAddress: 'shop@shop.local' },
     paymentProvider: 'simulated',
+    paymentReturnUrl: 'http://localhost:5173/checkout/complete',
     orderPaymentWindowMinutes: 30,
     webSocketConnectionsPerUser: 10,
     signingKeyRotationDays: 30,
@@ -203,6 +210,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     codeRequestsPerIpHour: 100,
     email: { domain: 'dev.mail.shop.example.com', fromAddress: 'shop@dev.mail.shop.example.com' },
     paymentProvider: 'simulated',
+    paymentReturnUrl: 'https://dev.shop.example.com/checkout/complete',
     orderPaymentWindowMinutes: 30,
     webSocketConnectionsPerUser: 10,
     signingKeyRotationDays: 30,
@@ -230,6 +238,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     codeRequestsPerIpHour: 100,
     email: { domain: 'staging.mail.shop.example.com', fromAddress: 'shop@staging.mail.shop.example.com' },
     paymentProvider: 'stripe',
+    paymentReturnUrl: 'https://staging.shop.example.com/checkout/complete',
     orderPaymentWindowMinutes: 30,
     webSocketConnectionsPerUser: 10,
     signingKeyRotationDays: 30,
@@ -257,6 +266,7 @@ const environments: Record<EnvironmentName, EnvironmentConfig> = {
     codeRequestsPerIpHour: 100,
     email: { domain: 'mail.shop.example.com', fromAddress: 'shop@mail.shop.example.com' },
     paymentProvider: 'stripe',
+    paymentReturnUrl: 'https://shop.example.com/checkout/complete',
     orderPaymentWindowMinutes: 30,
     webSocketConnectionsPerUser: 10,
     signingKeyRotationDays: 30,

@@ -54,6 +54,11 @@ export const OPERATOR_SETTINGS = {
     describe: 'the From address of transactional email, on emailDomain (e.g. shop@mail.example.org)',
     requiredIn: ['staging', 'prod'],
   },
+  paymentReturnUrl: {
+    describe:
+      'the app page a customer returns to after a 3-D Secure challenge (the payment provider’s return_url); https in staging and prod',
+    requiredIn: ['staging', 'prod'],
+  },
 } as const satisfies Record<string, OperatorSetting>;
 
 export type OperatorSettingName = keyof typeof OPERATOR_SETTINGS;
@@ -67,6 +72,7 @@ export interface OperatorSettings {
   readonly issuerUrl?: string;
   readonly emailDomain?: string;
   readonly emailFrom?: string;
+  readonly paymentReturnUrl?: string;
 }
 
 /** A setting that is malformed; the message names it and where it is set. */
@@ -96,6 +102,14 @@ function origin(env: EnvironmentName, value: string, fail: (why: string) => neve
   if (url.protocol !== 'https:' && !(allowsHttp(env) && url.protocol === 'http:'))
     fail(`"${value}" must be https in ${env}`);
   return url.origin;
+}
+
+function pageUrl(value: string, fail: (why: string) => never): URL {
+  try {
+    return new URL(value);
+  } catch {
+    return fail(`"${value}" is not a URL (e.g. https://shop.example.org/checkout/complete)`);
+  }
 }
 
 function stringList(value: unknown, fail: (why: string) => never): string[] {
@@ -160,6 +174,11 @@ export function readOperatorSettings(
     if (key === 'certificateArn' && !CERTIFICATE_ARN.test(value)) {
       fail(`"${value}" is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)`);
     }
+    if (key === 'paymentReturnUrl') {
+      const page = pageUrl(value, fail);
+      if (page.protocol !== 'https:' && !(allowsHttp(env) && page.protocol === 'http:'))
+        fail(`"${value}" must be https in ${env}`);
+    }
     if (key === 'issuerUrl') {
       const url = origin(env, value, fail);
       if (url !== value.replace(/\/$/, '')) fail(`"${value}" must be a base URL`);
@@ -179,7 +198,16 @@ export function withOperatorSettings(
   config: EnvironmentConfig,
   settings: OperatorSettings,
 ): EnvironmentConfig {
-  const { alarmEmail, corsOrigins, domainName, certificateArn, issuerUrl, emailDomain, emailFrom } = settings;
+  const {
+    alarmEmail,
+    corsOrigins,
+    domainName,
+    certificateArn,
+    issuerUrl,
+    emailDomain,
+    emailFrom,
+    paymentReturnUrl,
+  } = settings;
   const domain = emailDomain ?? config.email.domain;
   const email = {
     domain,
@@ -197,6 +225,7 @@ export function withOperatorSettings(
     ...(corsOrigins ? { corsOrigins } : {}),
     ...(domainName && certificateArn ? { customDomain: { domainName, certificateArn } } : {}),
     ...(issuerUrl ? { issuerUrl } : {}),
+    ...(paymentReturnUrl ? { paymentReturnUrl } : {}),
     ...(alarmEmail ? { alarms: { ...config.alarms, email: alarmEmail } } : {}),
   };
 }
@@ -233,5 +262,7 @@ export function placeholderSettings(config: EnvironmentConfig): SettingFinding[]
     placeholder('issuerUrl', config.issuerUrl);
   if (PLACEHOLDER.test(config.email.domain)) placeholder('emailDomain', config.email.domain);
   if (PLACEHOLDER.test(config.email.fromAddress)) placeholder('emailFrom', config.email.fromAddress);
+  if (PLACEHOLDER.test(new URL(config.paymentReturnUrl).hostname))
+    placeholder('paymentReturnUrl', config.paymentReturnUrl);
   return findings;
 }

@@ -22,6 +22,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BUSINESS_METRICS, COLD_START_METRIC } from '../../functions/core/metric-names.ts';
 import { routeGroups } from '../api/route-groups.ts';
+import { deployedRoutes } from '../api/routes.ts';
 import { type EnvironmentConfig, metricsNamespace } from '../config/environments.ts';
 import { businessMetric, errorRate, notifyingAlarm, RUNBOOK, RUNBOOK_SECTIONS } from './alarms.ts';
 import { PROJECT_ROOT } from './endpoint-function.ts';
@@ -64,7 +65,7 @@ export class ApiMonitoring extends Construct {
     const namespace = `${metricsNamespace(config)}/Api`;
     const period = Duration.minutes(5);
 
-    for (const [group, routeKeys] of routeGroups()) {
+    for (const [group, routeKeys] of routeGroups(deployedRoutes(config))) {
       const name = capitalized(group);
       const ofGroup = FilterPattern.any(
         ...routeKeys.map((key) => FilterPattern.stringValue('$.routeKey', '=', key)),

@@ -1,7 +1,7 @@
 import { Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpAuthorizer, HttpAuthorizerType } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Construct } from 'constructs';
-import { ROUTES, type RouteStack } from '../api/routes.ts';
+import { deployedRoutes, type RouteStack } from '../api/routes.ts';
 import { deployedSchedules } from '../api/schedules.ts';
 import type { EndpointFunction } from '../constructs/endpoint-function.ts';
 import type { HttpApiExports } from './api-stack.ts';
@@ -29,7 +29,7 @@ export class ApiRoutesStack extends Stack {
   constructor(scope: Construct, id: string, props: ApiRoutesStackProps) {
     super(scope, id, props);
     this.group = props.group;
-    const routes = ROUTES.filter((route) => route.stack === props.group);
+    const routes = deployedRoutes(props.config).filter((route) => route.stack === props.group);
     const schedules = deployedSchedules(props.config).filter((job) => job.stack === props.group);
     if (routes.length === 0 && schedules.length === 0)
       throw new Error(`No route or schedule of the route table has stack: '${props.group}'.`);

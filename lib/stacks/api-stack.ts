@@ -17,7 +17,7 @@ import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { REQUEST_ID_HEADER } from '../../functions/core/request-id.ts';
-import { DEFAULT_ROUTE, ROUTES, routeKey } from '../api/routes.ts';
+import { DEFAULT_ROUTE, deployedRoutes, routeKey } from '../api/routes.ts';
 import { deployedSchedules } from '../api/schedules.ts';
 import { webSocketStageName } from '../api/websocket.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
@@ -74,7 +74,7 @@ export function routeThrottleSettings(
   config: EnvironmentConfig,
 ): Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> {
   const settings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
-  for (const route of ROUTES) {
+  for (const route of deployedRoutes(config)) {
     const rule = config.routeThrottling.find(({ pathPrefix }) => route.path.startsWith(pathPrefix));
     if (!rule) continue;
     settings[routeKey(route)] = {
@@ -118,6 +118,7 @@ export class ApiStack extends Stack {
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const routesHere = deployedRoutes(config);
     this.webSocketApi = new WebSocketApi(this, 'WebSocketApi', {
       apiName: `shop-${config.name}-realtime`,
       description: `Shop real-time API (${config.name})`,
@@ -142,7 +143,7 @@ export class ApiStack extends Stack {
       entry: DEFAULT_ROUTE.entry,
       config,
       // What it needs of the route table to tell 404 from 405 (about 1 KB of 4 KB allowed).
-      environment: { ROUTE_KEYS: ROUTES.map(routeKey).join(',') },
+      environment: { ROUTE_KEYS: routesHere.map(routeKey).join(',') },
       alarmTopic: props.alarmTopic,
     });
     this.functions.set(DEFAULT_ROUTE.id, fallback);
@@ -232,7 +233,7 @@ export class ApiStack extends Stack {
         authorizerId: authorizer.authorizerId,
         authorizerType: HttpAuthorizerType.JWT,
       }),
-      routes: ROUTES.filter((route) => route.stack === 'api'),
+      routes: routesHere.filter((route) => route.stack === 'api'),
       schedules: deployedSchedules(config).filter((job) => job.stack === 'api'),
     });
     for (const [functionId, fn] of endpoints.functions) this.functions.set(functionId, fn);
@@ -241,7 +242,7 @@ export class ApiStack extends Stack {
     // that exist (API Gateway refuses the stage otherwise), so those routes live in this stack
     // and the stage waits for them.
     const settings = routeThrottleSettings(config);
-    const elsewhere = ROUTES.filter((route) => routeKey(route) in settings && route.stack !== 'api');
+    const elsewhere = routesHere.filter((route) => routeKey(route) in settings && route.stack !== 'api');
     if (elsewhere.length > 0) {
       throw new Error(
         `The stage throttles ${elsewhere.map(routeKey).join(', ')} on their own, so they must be in the base API stack (stack: 'api' in lib/api/routes/), not in a route stack: a stage can only name routes that exist before it.`,

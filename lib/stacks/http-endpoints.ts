@@ -16,7 +16,14 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { formatScryptParameters, SCRYPT_PARAMETERS_VARIABLE } from '../../functions/accounts/passwords.ts';
 import { writeOpenApiDocument } from '../api/openapi.ts';
-import { type RouteDefinition, routeKey, type SecretName, type SynthesizedDocument } from '../api/routes.ts';
+import { SIMULATED_CHALLENGE_PATH } from '../api/routes/payments.ts';
+import {
+  deployedRoutes,
+  type RouteDefinition,
+  routeKey,
+  type SecretName,
+  type SynthesizedDocument,
+} from '../api/routes.ts';
 import type { ScheduleDefinition } from '../api/schedules.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import { EndpointFunction } from '../constructs/endpoint-function.ts';
@@ -43,20 +50,24 @@ export const SECRET_VARIABLES: Record<SecretName, string> = {
  * the route table travels this way, as the route keys do in `ROUTE_KEYS`: a function never
  * imports lib/.
  */
-const DOCUMENTS: Record<SynthesizedDocument, { variable: string; write: (dir: string) => string }> = {
+const DOCUMENTS: Record<
+  SynthesizedDocument,
+  { variable: string; write: (dir: string, routes: readonly RouteDefinition[]) => string }
+> = {
   openapi: { variable: 'OPENAPI_DOCUMENT', write: writeOpenApiDocument },
 };
 
-/** The files and environment of a route's synthesized documents, written under `dir`. */
+/** The files and environment of a route's synthesized documents (of the deployed `routes`), written under `dir`. */
 function synthesizedDocuments(
   route: RouteDefinition,
   dir: string,
+  routes: readonly RouteDefinition[],
 ): { files: string[]; environment: Record<string, string> } {
   const files: string[] = [];
   const environment: Record<string, string> = {};
   for (const name of route.documents ?? []) {
     const { variable, write } = DOCUMENTS[name];
-    const file = write(path.join(dir, route.id));
+    const file = write(path.join(dir, route.id), routes);
     files.push(file);
     environment[variable] = path.basename(file);
   }
@@ -86,6 +97,11 @@ function sharedEnvironment(config: EnvironmentConfig, issuer: string): Record<st
     AUTH_AUDIENCE: config.authAudience,
     PAYMENT_PROVIDER: config.paymentProvider,
     PAYMENT_WEBHOOK_URL: `${issuer}/webhooks/payments`,
+    PAYMENT_RETURN_URL: config.paymentReturnUrl,
+    // The simulated provider's 3-D Secure page (its routes exist only where it charges).
+    ...(config.paymentProvider === 'simulated'
+      ? { SIMULATED_CHALLENGE_URL: `${issuer}${SIMULATED_CHALLENGE_PATH}` }
+      : {}),
     ORDER_PAYMENT_WINDOW_MINUTES: String(config.orderPaymentWindowMinutes),
     ORDERS_REQUIRE_VERIFIED_EMAIL: String(!config.unverifiedAccountsMayOrder),
     CODE_REQUESTS_PER_IP_HOUR: String(config.codeRequestsPerIpHour),
@@ -140,8 +156,10 @@ export function addHttpEndpoints(
 
   // Documents written at synthesis go into the cloud assembly, next to the templates.
   const documentsDir = path.join(Stage.of(stack)?.outdir ?? '.', 'documents', stack.stackName);
+  // The documents describe what the environment deploys, across all its route stacks.
+  const deployed = deployedRoutes(config);
   for (const route of props.routes) {
-    const documents = synthesizedDocuments(route, documentsDir);
+    const documents = synthesizedDocuments(route, documentsDir, deployed);
     const fn = endpoint(route.id, route, {
       environment: documents.environment,
       files: [...(route.files ?? []), ...documents.files],

@@ -65,6 +65,8 @@ const ROUTE_IDS: Readonly<Record<string, string>> = {
   'GET /admin/orders': 'OrdersListOrdersByStatus',
   'POST /orders/{orderId}/payments': 'PaymentsCreatePayment',
   'POST /webhooks/payments': 'PaymentsReceiveWebhook',
+  'GET /simulated-payments/{providerPaymentId}/challenge': 'PaymentsGetSimulatedChallenge',
+  'POST /simulated-payments/{providerPaymentId}/challenge': 'PaymentsAnswerSimulatedChallenge',
   'POST /conversations': 'MessagesCreateConversation',
   'GET /conversations': 'MessagesListConversations',
   'GET /conversations/{conversationId}/messages': 'MessagesListMessages',

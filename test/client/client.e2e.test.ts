@@ -26,12 +26,15 @@ describe('the typed client (client/) against the local API', () => {
   const shop = useShop();
   afterAll(() => shop.backend?.stop());
 
-  it('runs the example journey: register, browse, order, pay, message and read', async () => {
+  it('runs the example journey: register, browse, order, pay through 3-D Secure, message and read', async () => {
     const lines: string[] = [];
     const result = await runJourney(shop.api, (line) => lines.push(line));
     expect(result.order.status).toBe('paid');
     expect(result.friendUnreadAfterReading).toBe(0);
-    expect(lines.join('\n')).toMatch(/paid with pm_card_visa/);
+    expect(lines.join('\n')).toMatch(
+      /3-D Secure: authenticating at http:\/\/localhost:\d+\/simulated-payments\//,
+    );
+    expect(lines.join('\n')).toMatch(/paid with pm_card_threeDSecure2Required/);
   });
 
   describe('token refresh', () => {

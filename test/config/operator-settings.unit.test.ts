@@ -71,6 +71,10 @@ describe('operator settings from the CDK context', () => {
       'Unknown setting "alarmEmails" in "shop:prod"',
     );
     expect(refused('prod', { issuerUrl: 'https://api.corp.test/v1' })).toContain('is not an origin');
+    expect(refused('prod', { paymentReturnUrl: 'http://shop.corp.test/done' })).toContain(
+      'must be https in prod',
+    );
+    expect(refused('prod', { paymentReturnUrl: 'shop.corp.test/done' })).toContain('is not a URL');
   });
 
   it('allows http://localhost origins in dev, never in staging or prod', () => {
@@ -108,18 +112,21 @@ describe('operator settings from the CDK context', () => {
       'corsOrigins',
       'emailDomain',
       'emailFrom',
+      'paymentReturnUrl',
     ]);
     expect(prod[0]?.problem).toBe('shop-oncall@example.com is a placeholder');
     expect(placeholderSettings(environmentConfig('dev')).map((f) => f.setting)).toEqual([
       'corsOrigins',
       'emailDomain',
       'emailFrom',
+      'paymentReturnUrl',
     ]);
     const settled = withOperatorSettings(environmentConfig('prod'), {
       alarmEmail: 'oncall@corp.test',
       corsOrigins: ['https://shop.corp.test'],
       // The From address follows the domain (shop@<domain>) unless given.
       emailDomain: 'mail.corp.test',
+      paymentReturnUrl: 'https://shop.corp.test/checkout/complete',
     });
     expect(settled.email).toEqual({ domain: 'mail.corp.test', fromAddress: 'shop@mail.corp.test' });
     expect(() =>

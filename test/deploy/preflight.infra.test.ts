@@ -62,6 +62,7 @@ describe('the preflight on prod as synthesized, offline (cfn-lint on the PATH, n
       'corsOrigins',
       'emailDomain',
       'emailFrom',
+      'paymentReturnUrl',
     ]);
     expect(verdict('prod', checks)).toEqual({
       line: 'NOT READY: 1 check failed; fix it before deploying prod (1 check did not run).',

@@ -54,6 +54,7 @@ const prod = withOperatorSettings(environmentConfig('prod'), {
   alarmEmail: 'oncall@corp.test',
   corsOrigins: ['https://shop.corp.test'],
   emailDomain: 'mail.corp.test',
+  paymentReturnUrl: 'https://shop.corp.test/checkout/complete',
 });
 const deployed = {
   'shop-prod-data': { StripeApiKey1A2B3C4D: 'arn:stripe-key', PaymentWebhookSecret5E6F7A8B: 'arn:webhook' },
@@ -71,6 +72,9 @@ describe('npm run deploy:check: the checks', () => {
       expect.stringMatching(/^corsOrigins: https:\/\/www\.shop\.example\.com is a placeholder/),
       expect.stringMatching(/^emailDomain: mail\.shop\.example\.com is a placeholder/),
       expect.stringMatching(/^emailFrom: shop@mail\.shop\.example\.com is a placeholder/),
+      expect.stringMatching(
+        /^paymentReturnUrl: https:\/\/shop\.example\.com\/checkout\/complete is a placeholder/,
+      ),
     ]);
     expect(settingsCheck(prod).status).toBe('ok');
   });

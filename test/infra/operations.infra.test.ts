@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { DAEMON_HEADER } from '../../functions/core/xray.ts';
 import { routeGroups } from '../../lib/api/route-groups.ts';
-import { ROUTES, routeKey } from '../../lib/api/routes.ts';
+import { deployedRoutes, ROUTES, routeKey } from '../../lib/api/routes.ts';
 import { SCHEDULES } from '../../lib/api/schedules.ts';
 import { STREAM_CONSUMERS } from '../../lib/api/stream-consumers.ts';
 import { addShopStacks, httpApiFunctions } from '../../lib/app.ts';
@@ -135,7 +135,7 @@ describe('prod alarms', () => {
       id.startsWith('AccessLogs'),
     ) as [string, CfnResourceJson];
     const filters = Object.values(resourcesOfType(shop().alarms, 'AWS::Logs::MetricFilter'));
-    for (const [group, keys] of routeGroups()) {
+    for (const [group, keys] of routeGroups(deployedRoutes(config()))) {
       const ofGroup = (metric: string) =>
         filters.find((filter) =>
           JSON.stringify(filter.Properties?.MetricTransformations).includes(`"${metric}-${group}"`),
@@ -179,7 +179,7 @@ describe('prod alarms', () => {
       // CDK's own helper functions (custom resource providers) are not ours.
       ({ resource }) => resource.Properties?.Environment !== undefined,
     );
-    expect(functions.length).toBeGreaterThan(ROUTES.length);
+    expect(functions.length).toBeGreaterThan(deployedRoutes(config()).length);
     const alarms = alarmsOf(shop());
     for (const { template, id, resource } of functions) {
       // In the function's own stack, by Ref: each alarm lives with its function.
@@ -361,8 +361,12 @@ describe.each([
   it(`bundles the X-Ray recorder ${active ? 'only into the functions that call the payment provider' : 'into no function'}, and the X-Ray SDK into none`, () => {
     const assemblyDir = shop().assembly.directory;
     for (const { id, entry, secrets } of calledFromTables) {
-      // A schedule this environment does not deploy (simulated payments where Stripe charges).
-      if (!httpApiFunctions(shop().stacks).has(id) && !ROUTES.some((route) => route.id === id)) continue;
+      // A schedule or route this environment does not deploy (simulated payments where Stripe charges).
+      if (
+        !httpApiFunctions(shop().stacks).has(id) &&
+        !deployedRoutes(shop().config).some((route) => route.id === id)
+      )
+        continue;
       const fn = resourcesOfType(shop().http, 'AWS::Lambda::Function')[functionLogicalId(shop(), id)];
       const traced = active && secrets.includes('stripeApiKey');
       const variables = (fn?.Properties?.Environment as { Variables: Record<string, string> } | undefined)

@@ -4,7 +4,13 @@ import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../lib/api/openapi.ts';
-import { DEFAULT_ROUTE, ROUTES, type RouteDefinition, routeKey } from '../../lib/api/routes.ts';
+import {
+  DEFAULT_ROUTE,
+  deployedRoutes,
+  ROUTES,
+  type RouteDefinition,
+  routeKey,
+} from '../../lib/api/routes.ts';
 import { deployedSchedules, SCHEDULES } from '../../lib/api/schedules.ts';
 import { addShopStacks, allStackNames, httpApiFunctions, httpApiStacks, stackNames } from '../../lib/app.ts';
 import { ENVIRONMENT_NAMES, environmentConfig } from '../../lib/config/environments.ts';
@@ -54,6 +60,9 @@ const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 /** Image objects: keys generated per image, under one prefix of one bucket (lib/stacks/media-stack.ts). */
 const IMAGE_OBJECT_ACTIONS = ['s3:PutObject', 's3:DeleteObject'];
+
+/** The routes prod deploys: all but those of the simulated payment provider. */
+const PROD_ROUTES = deployedRoutes(environmentConfig('prod'));
 
 const tableActions = (statements: readonly PolicyStatementJson[]) =>
   actionsOf(statements.filter((s) => s.Effect === 'Allow')).filter((action) =>
@@ -158,7 +167,7 @@ describe('every environment', () => {
           });
         }
       }
-      expect(functions).toBeGreaterThan(ROUTES.length);
+      expect(functions).toBeGreaterThan(deployedRoutes(config).length);
       if (name === 'dev') expect(config.logLevel).toBe('DEBUG');
     },
   );
@@ -190,8 +199,9 @@ describe('every environment', () => {
     const outputs = shop.api.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.WebSocketUrl?.Value).toEqual(url);
     // Only the page needs it.
-    const others = ROUTES.filter((route) => route.id !== 'SystemGetDocs');
-    expect(others).toHaveLength(ROUTES.length - 1);
+    const here = deployedRoutes(shop.config);
+    const others = here.filter((route) => route.id !== 'SystemGetDocs');
+    expect(others).toHaveLength(here.length - 1);
     for (const route of others)
       expect(
         environmentOf(shop.http, functionLogicalId(shop, route.id)).WEBSOCKET_URL,
@@ -250,7 +260,9 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
 
   it('run every function on Node.js 24 and arm64 with an explicit timeout and memory size', () => {
     const functions = Object.entries(resourcesOfType(shop().http, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(ROUTES.length + 1 + deployedSchedules(shop().config).length);
+    expect(functions).toHaveLength(
+      deployedRoutes(shop().config).length + 1 + deployedSchedules(shop().config).length,
+    );
     for (const [id, fn] of functions) {
       const { Runtime, Architectures, Timeout, MemorySize } = fn.Properties ?? {};
       expect({ id, Runtime, Architectures }).toEqual({ id, Runtime: 'nodejs24.x', Architectures: ['arm64'] });
@@ -290,13 +302,13 @@ describe.each(['prod', 'dev'] as const)('%s stacks', (name) => {
       seen.add(logGroupId ?? '');
     }
     expect(seen.size, 'functions share log groups').toBe(
-      ROUTES.length + 1 + deployedSchedules(shop().config).length,
+      deployedRoutes(shop().config).length + 1 + deployedSchedules(shop().config).length,
     );
   });
 
   it('speak payload format 2.0 to every function', () => {
     const integrations = Object.values(resourcesOfType(shop().http, 'AWS::ApiGatewayV2::Integration'));
-    expect(integrations).toHaveLength(ROUTES.length + 1);
+    expect(integrations).toHaveLength(deployedRoutes(shop().config).length + 1);
     for (const integration of integrations) {
       expect(integration.Properties).toMatchObject({
         IntegrationType: 'AWS_PROXY',
@@ -340,8 +352,8 @@ describe('dev stacks', () => {
 });
 
 /** The route key of every AWS::ApiGatewayV2::Route, and the function its integration invokes. */
-function synthesizedRoutes(): Map<string, string | undefined> {
-  const { http } = synthesizeShop('prod');
+function synthesizedRoutes(env: 'prod' | 'dev' = 'prod'): Map<string, string | undefined> {
+  const { http } = synthesizeShop(env);
   const integrations = resourcesOfType(http, 'AWS::ApiGatewayV2::Integration');
   const routes = new Map<string, string | undefined>();
   for (const route of Object.values(resourcesOfType(http, 'AWS::ApiGatewayV2::Route'))) {
@@ -357,12 +369,18 @@ function synthesizedRoutes(): Map<string, string | undefined> {
 }
 
 describe('the route table', () => {
-  it('is exactly the set of routes in the synthesized API, plus $default', () => {
-    const expected = [...ROUTES.map(routeKey), DEFAULT_ROUTE.routeKey].sort();
+  it('is exactly the set of routes in the synthesized API, plus $default (in prod, all but the simulated provider’s)', () => {
+    const expected = [...PROD_ROUTES.map(routeKey), DEFAULT_ROUTE.routeKey].sort();
     expect([...synthesizedRoutes().keys()].sort()).toEqual(expected);
+    expect(PROD_ROUTES.length).toBe(ROUTES.filter((route) => !route.paymentProvider).length);
   });
 
-  it.each(ROUTES.map((route) => [routeKey(route), route] as const))(
+  it('is exactly the set of routes in dev, whose simulated provider serves its 3-D Secure page', () => {
+    const expected = [...ROUTES.map(routeKey), DEFAULT_ROUTE.routeKey].sort();
+    expect([...synthesizedRoutes('dev').keys()].sort()).toEqual(expected);
+  });
+
+  it.each(PROD_ROUTES.map((route) => [routeKey(route), route] as const))(
     '%s is integrated with the function built from its handler entry',
     (_key, route) => {
       const target = synthesizedRoutes().get(routeKey(route));
@@ -386,7 +404,7 @@ describe('the route table', () => {
 describe('the HTTP API across its stacks', () => {
   const prod = () => synthesizeShop('prod');
 
-  it.each(ROUTES.map((route) => [routeKey(route), route] as const))(
+  it.each(PROD_ROUTES.map((route) => [routeKey(route), route] as const))(
     '%s lives in the stack its route table entry names',
     (_key, route) => {
       const { stacks } = prod();
@@ -468,7 +486,7 @@ describe('the HTTP API across its stacks', () => {
 });
 
 const byTableAccess = (access: RouteDefinition['table']) =>
-  ROUTES.filter((route) => route.table === access).map((route) => [routeKey(route), route] as const);
+  PROD_ROUTES.filter((route) => route.table === access).map((route) => [routeKey(route), route] as const);
 
 describe('least privilege', () => {
   const prod = () => synthesizeShop('prod');
@@ -501,7 +519,7 @@ describe('least privilege', () => {
   );
 
   it.each([
-    ...ROUTES.map((route) => [routeKey(route), route] as const),
+    ...PROD_ROUTES.map((route) => [routeKey(route), route] as const),
     [DEFAULT_ROUTE.routeKey, DEFAULT_ROUTE] as const,
   ])('%s reads only the secrets the route table lists', (_key, route) => {
     const listed: readonly string[] = 'secrets' in route ? (route.secrets ?? []) : [];
@@ -567,7 +585,7 @@ describe('the $default function', () => {
 
   it('knows exactly the route table’s route keys, to tell 404 from 405', () => {
     const environment = environmentOf(prod().http, functionLogicalId(prod(), DEFAULT_ROUTE.id));
-    expect(String(environment.ROUTE_KEYS).split(',').sort()).toEqual(ROUTES.map(routeKey).sort());
+    expect(String(environment.ROUTE_KEYS).split(',').sort()).toEqual(PROD_ROUTES.map(routeKey).sort());
   });
 });
 
@@ -582,8 +600,52 @@ describe('the GET /openapi.json function', () => {
     const key = (fn?.Properties?.Code as { S3Key?: string } | undefined)?.S3Key ?? '';
     const bundleDir = path.join(prod().assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
     const written = JSON.parse(readFileSync(path.join(bundleDir, String(file)), 'utf8')) as unknown;
-    expect(written).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+    expect(written).toEqual(JSON.parse(JSON.stringify(openApiDocument('/', PROD_ROUTES))));
     // The route table's summaries are in the document, not in the code.
     expect(readFileSync(path.join(bundleDir, 'index.mjs'), 'utf8')).not.toContain('Liveness check');
+  });
+});
+
+describe('the simulated payment provider’s 3-D Secure page', () => {
+  const simulatedOnly = ROUTES.filter((route) => route.paymentProvider === 'simulated');
+  /** Every template prod synthesizes, as text. */
+  const prodText = () =>
+    synthesizeShop('prod')
+      .assembly.stacks.map((stack) => JSON.stringify(stack.template))
+      .join('\n');
+
+  it('is two routes of the route table, deployed only where the provider is simulated', () => {
+    expect(simulatedOnly.map(routeKey).sort()).toEqual([
+      'GET /simulated-payments/{providerPaymentId}/challenge',
+      'POST /simulated-payments/{providerPaymentId}/challenge',
+    ]);
+    expect(environmentConfig('prod').paymentProvider).toBe('stripe');
+    expect(environmentConfig('dev').paymentProvider).toBe('simulated');
+  });
+
+  it('leaves no trace in prod: no route, no function, no challenge URL, not in the served OpenAPI document', () => {
+    const prod = synthesizeShop('prod');
+    for (const route of simulatedOnly) {
+      expect(httpApiFunctions(prod.stacks).has(route.id)).toBe(false);
+      for (const stack of httpApiStacks(prod.stacks))
+        expect(stack.node.tryFindChild(route.id)).toBeUndefined();
+    }
+    const text = prodText();
+    expect(text).not.toContain('simulated-payments');
+    expect(text).not.toContain('SIMULATED_CHALLENGE_URL');
+    expect(text).not.toContain('SimulatedChallenge');
+    const id = functionLogicalId(prod, 'SystemGetOpenapi');
+    const fn = resourcesOfType(prod.http, 'AWS::Lambda::Function')[id];
+    const key = (fn?.Properties?.Code as { S3Key?: string } | undefined)?.S3Key ?? '';
+    const bundleDir = path.join(prod.assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+    expect(readFileSync(path.join(bundleDir, 'openapi.json'), 'utf8')).not.toContain('simulated-payments');
+  });
+
+  it('is served in dev, with the challenge URL the simulated provider hands out', () => {
+    const dev = synthesizeShop('dev');
+    for (const route of simulatedOnly) expect(dev.stacks.routes.orders.functions.has(route.id)).toBe(true);
+    const environment = environmentOf(dev.http, functionLogicalId(dev, 'PaymentsCreatePayment'));
+    expect(JSON.stringify(environment.SIMULATED_CHALLENGE_URL)).toContain('/simulated-payments');
+    expect(environment.PAYMENT_RETURN_URL).toBe(dev.config.paymentReturnUrl);
   });
 });

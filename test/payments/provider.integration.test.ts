@@ -91,6 +91,8 @@ beforeAll(async () => {
   process.env.PAYMENT_WEBHOOK_SECRET_ARN = WEBHOOK_SECRET_ARN;
   process.env.STRIPE_API_KEY_SECRET_ARN = STRIPE_KEY_SECRET_ARN;
   process.env.STRIPE_API_BASE = stripe.url;
+  process.env.PAYMENT_RETURN_URL = 'https://shop.test/checkout/complete';
+  process.env.SIMULATED_CHALLENGE_URL = 'https://api.shop.test/simulated-payments';
 });
 afterAll(async () => {
   await Promise.all([secrets?.stop(), receiver?.stop(), stripe?.stop()]);

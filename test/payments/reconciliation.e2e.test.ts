@@ -108,6 +108,33 @@ describe('payment reconciliation and failed refunds, against a fake Stripe', () 
     expect((await fixture.orders.read(fixture.buyer.accessToken, order.id)).status).toBe('paid');
   });
 
+  it('leaves a 3-D Secure payment alone while Stripe awaits the customer, and pays it when its success webhook never came', async () => {
+    const order = await anOrder();
+    const waiting = orderOf(
+      await fixture.orders.pay(fixture.buyer.accessToken, order.id, 'pm_card_threeDSecure2Required'),
+    );
+    expect(waiting.payment?.status).toBe('requires_action');
+    const intentId = String(waiting.payment?.providerPaymentId);
+    await reconcile();
+    const still = await fixture.orders.read(fixture.buyer.accessToken, order.id);
+    expect(still.payment).toEqual(waiting.payment);
+    expect(still.history).toEqual(waiting.history);
+    expect(
+      fixture.stripe.requests.some(
+        (request) => request.method === 'GET' && request.path === `/v1/payment_intents/${intentId}`,
+      ),
+    ).toBe(true);
+    // The customer passed the challenge; the webhook is lost.
+    fixture.stripe.settleIntent(intentId, 'succeeded');
+    const counts = await reconcile();
+    expect(counts.succeeded).toBeGreaterThanOrEqual(1);
+    const paid = await fixture.orders.read(fixture.buyer.accessToken, order.id);
+    expect(paid.status).toBe('paid');
+    expect(paid.payment).toMatchObject({ status: 'succeeded', providerPaymentId: intentId });
+    expect(paid.payment).not.toHaveProperty('clientSecret');
+    expect(intentsOf(order.id)).toHaveLength(1);
+  });
+
   it('does not pay an order that Stripe says succeeded without the amount or the currency, or with others; an operator is told', async () => {
     for (const fields of [
       { amount: undefined },

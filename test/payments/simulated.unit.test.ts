@@ -1,7 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { ChargeRequest } from '../../functions/payments/provider.ts';
 import { PaymentProviderError } from '../../functions/payments/provider.ts';
-import { simulatedPendingCompletion, simulatedProvider } from '../../functions/payments/simulated.ts';
+import {
+  type SimulatedChallenge,
+  simulatedChallengeOutcome,
+  simulatedPendingCompletion,
+  simulatedProvider,
+} from '../../functions/payments/simulated.ts';
 import { parseStripeEvent } from '../../functions/payments/webhook.ts';
 import { chargeRequest } from '../support/payments.ts';
 
@@ -237,4 +242,104 @@ describe('simulatedProvider lookups and late settlements', () => {
       });
     },
   );
+});
+
+describe('simulatedProvider 3-D Secure', () => {
+  /** A simulator with a challenge page: the challenges it holds land in a list. */
+  function withChallenges() {
+    const held: SimulatedChallenge[] = [];
+    const deliver = vi.fn(async (_eventBody: string) => undefined);
+    const provider = simulatedProvider({
+      deliver,
+      holdChallenge: async (challenge) => void held.push(challenge),
+      challengeUrl: (id) => `https://api.test/simulated-payments/${id}/challenge`,
+      returnUrl: (orderId) => `https://shop.test/done?orderId=${orderId}`,
+    });
+    return { provider, held, deliver };
+  }
+
+  it.each(['pm_card_threeDSecure2Required', 'pm_card_threeDSecureRequiredChargeDeclined'])(
+    'answers %s with requires_action, a client secret and the challenge page as a redirect, and sends no event yet',
+    async (method) => {
+      const { provider, held, deliver } = withChallenges();
+      const request = charge(method);
+      const result = await provider.charge(request);
+      expect(result).toEqual({
+        providerPaymentId: expect.stringMatching(/^pi_sim_[0-9a-f]{24}$/),
+        status: 'requires_action',
+        action: {
+          clientSecret: expect.stringMatching(
+            new RegExp(`^${result.providerPaymentId}_secret_[0-9a-f]{24}$`),
+          ),
+          nextAction: {
+            type: 'redirect_to_url',
+            redirectToUrl: {
+              url: `https://api.test/simulated-payments/${result.providerPaymentId}/challenge`,
+              returnUrl: `https://shop.test/done?orderId=${request.orderId}`,
+            },
+          },
+        },
+      });
+      expect(held).toEqual([
+        expect.objectContaining({
+          providerPaymentId: result.providerPaymentId,
+          orderId: request.orderId,
+          attempt: 1,
+          amount: request.amount,
+          currency: request.currency,
+          paymentMethod: method,
+        }),
+      ]);
+      expect(deliver).not.toHaveBeenCalled();
+      // A retry with the key is the same payment and the same secret.
+      expect(await provider.charge(request)).toEqual(result);
+    },
+  );
+
+  it('refuses a 3-D Secure charge when no challenge page is configured (a provider error, nothing charged)', async () => {
+    const error = await simulator()
+      .provider.charge(charge('pm_card_threeDSecure2Required'))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PaymentProviderError);
+  });
+
+  const challenge = (paymentMethod: string): SimulatedChallenge => ({
+    providerPaymentId: 'pi_sim_0123456789abcdef01234567',
+    orderId: '01JORDER0000000000000000AA',
+    attempt: 2,
+    amount: 4200,
+    currency: 'EUR',
+    paymentMethod,
+    returnUrl: 'https://shop.test/done',
+  });
+  const outcome = (paymentMethod: string, passed: boolean) =>
+    parseStripeEvent(Buffer.from(simulatedChallengeOutcome(challenge(paymentMethod), passed)));
+
+  it('sends what Stripe sends after the challenge: succeeded, declined after authenticating, or an authentication failure', () => {
+    expect(outcome('pm_card_threeDSecure2Required', true)).toMatchObject({
+      type: 'payment.succeeded',
+      providerType: 'payment_intent.succeeded',
+      orderId: '01JORDER0000000000000000AA',
+      attempt: 2,
+      providerPaymentId: 'pi_sim_0123456789abcdef01234567',
+      amount: 4200,
+      currency: 'EUR',
+    });
+    expect(outcome('pm_card_threeDSecureRequiredChargeDeclined', true)).toMatchObject({
+      type: 'payment.failed',
+      failureReason: 'card_declined',
+    });
+    for (const method of ['pm_card_threeDSecure2Required', 'pm_card_threeDSecureRequiredChargeDeclined']) {
+      expect(outcome(method, false)).toMatchObject({
+        type: 'payment.failed',
+        providerType: 'payment_intent.payment_failed',
+        failureReason: 'payment_intent_authentication_failure',
+        attempt: 2,
+      });
+    }
+    // The same answer is the same event (a redelivery is recognisably one).
+    expect(outcome('pm_card_threeDSecure2Required', true).id).toBe(
+      outcome('pm_card_threeDSecure2Required', true).id,
+    );
+  });
 });

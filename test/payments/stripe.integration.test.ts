@@ -24,12 +24,15 @@ async function providerErrorOf(promise: Promise<unknown>): Promise<PaymentProvid
   return error as PaymentProviderError;
 }
 
+/** Where the provider tells Stripe to send the customer back after 3-D Secure. */
+const returnUrl = (orderId: string) => `https://shop.test/checkout/complete?orderId=${orderId}`;
+
 const succeededIntents = () =>
   stripe.ledger.filter((entry) => entry.object === 'payment_intent' && entry.status === 'succeeded');
 
 beforeAll(async () => {
   stripe = await startFakeStripe();
-  provider = stripeProvider({ apiKey: async () => FAKE_STRIPE_KEY, baseUrl: stripe.url });
+  provider = stripeProvider({ returnUrl, apiKey: async () => FAKE_STRIPE_KEY, baseUrl: stripe.url });
 });
 afterAll(async () => {
   await stripe.stop();
@@ -53,7 +56,7 @@ describe('stripeProvider against a Stripe-like API', () => {
       payment_method: 'pm_card_visa',
       confirm: 'true',
       'automatic_payment_methods[enabled]': 'true',
-      'automatic_payment_methods[allow_redirects]': 'never',
+      return_url: returnUrl(request.orderId),
       'metadata[orderId]': request.orderId,
       'metadata[attempt]': '1',
     });
@@ -76,12 +79,60 @@ describe('stripeProvider against a Stripe-like API', () => {
     });
   });
 
-  it('reports processing and authentication-required payments as pending', async () => {
+  it('reports a processing payment as pending', async () => {
     expect(await provider.charge(charge('pm_card_pending'))).toEqual({
       providerPaymentId: expect.stringMatching(/^pi_/),
       status: 'pending',
     });
-    expect((await provider.charge(charge('pm_card_authenticationRequired'))).status).toBe('pending');
+  });
+
+  it.each([
+    'pm_card_threeDSecure2Required',
+    'pm_card_threeDSecureRequiredChargeDeclined',
+    'pm_card_authenticationRequired',
+  ])(
+    'reports %s as requires_action with the client secret and the redirect next action, camel-cased',
+    async (method) => {
+      const request = charge(method);
+      const result = await provider.charge(request);
+      const intent = stripe.ledger.at(-1);
+      expect(result).toEqual({
+        providerPaymentId: intent?.id,
+        status: 'requires_action',
+        action: {
+          clientSecret: expect.stringMatching(new RegExp(`^${intent?.id}_secret_`)),
+          nextAction: {
+            type: 'redirect_to_url',
+            redirectToUrl: {
+              url: expect.stringMatching(/^https:\/\/hooks\.stripe\.com\/3d_secure_2\//),
+              returnUrl: returnUrl(request.orderId),
+            },
+          },
+        },
+      });
+      expect(intent?.status).toBe('requires_action');
+    },
+  );
+
+  it('finds a requires_action intent with its action, and the same intent settled once the challenge is passed', async () => {
+    const first = await provider.charge(charge('pm_card_threeDSecure2Required'));
+    const lookup = {
+      orderId: '01JORDER0000000000000000AA',
+      attempt: 1,
+      idempotencyKey: 'unused',
+      paymentMethod: 'x',
+      amount: 4200,
+      currency: 'EUR',
+      providerPaymentId: first.providerPaymentId,
+    };
+    expect(await provider.findPayment(lookup)).toMatchObject({
+      status: 'requires_action',
+      action: first.action,
+    });
+    stripe.settleIntent(first.providerPaymentId, 'succeeded');
+    const settled = await provider.findPayment(lookup);
+    expect(settled).toMatchObject({ status: 'succeeded', amount: 4200, currency: 'EUR' });
+    expect(settled?.action).toBeUndefined();
   });
 
   it('retries a 500 with the same Idempotency-Key and charges once', async () => {
@@ -120,7 +171,7 @@ describe('stripeProvider against a Stripe-like API', () => {
 
   it('turns a wrong API key (401) into a PaymentProviderError that does not contain the key', async () => {
     const secretKey = 'sk_live_do_not_leak_51Hx9';
-    const misconfigured = stripeProvider({ apiKey: async () => secretKey, baseUrl: stripe.url });
+    const misconfigured = stripeProvider({ returnUrl, apiKey: async () => secretKey, baseUrl: stripe.url });
     const before = stripe.requests.length;
     const error = await providerErrorOf(misconfigured.charge(charge('pm_card_visa')));
     expect(error.providerStatus).toBe(401);
@@ -193,6 +244,7 @@ describe('stripeProvider against a Stripe-like API', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     let calls = 0;
     const unreachable = stripeProvider({
+      returnUrl,
       apiKey: async () => FAKE_STRIPE_KEY,
       baseUrl: `http://127.0.0.1:${port}`,
       fetchImpl: (input, init) => {
@@ -211,6 +263,7 @@ describe('stripeProvider against a Stripe-like API', () => {
   it('recovers when a network failure is followed by an answer', async () => {
     let calls = 0;
     const flaky = stripeProvider({
+      returnUrl,
       apiKey: async () => FAKE_STRIPE_KEY,
       baseUrl: stripe.url,
       fetchImpl: (input, init) =>
@@ -229,6 +282,7 @@ describe('stripeProvider against a Stripe-like API', () => {
     for (const answer of answers) {
       let calls = 0;
       const odd = stripeProvider({
+        returnUrl,
         apiKey: async () => FAKE_STRIPE_KEY,
         fetchImpl: async () => {
           calls++;

@@ -88,6 +88,8 @@ export interface MatrixRow {
 const get = (path: string): MatrixRequest => ({ method: 'GET', path });
 /** An image id no product has (the image routes' rows for callers past the gateway). */
 const UNKNOWN_IMAGE_ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
+/** A well-formed simulated payment id the simulator holds no challenge for. */
+const UNKNOWN_SIMULATED_PAYMENT = 'pi_sim_000000000000000000000000';
 const post = (path: string, body?: unknown, headers?: Record<string, string>): MatrixRequest => ({
   method: 'POST',
   path,
@@ -306,6 +308,16 @@ export const MATRIX: Readonly<Record<string, MatrixRow>> = {
   'POST /webhooks/payments': {
     request: () => post('/webhooks/payments', { id: 'evt_matrix' }),
     expected: 400,
+  },
+  // The simulated provider's page is public like the issuer's it stands for: no token changes
+  // anything (a payment it holds no challenge for is a 404 to everyone).
+  'GET /simulated-payments/{providerPaymentId}/challenge': {
+    request: () => get(`/simulated-payments/${UNKNOWN_SIMULATED_PAYMENT}/challenge`),
+    expected: 404,
+  },
+  'POST /simulated-payments/{providerPaymentId}/challenge': {
+    request: () => post(`/simulated-payments/${UNKNOWN_SIMULATED_PAYMENT}/challenge`),
+    expected: 404,
   },
   'POST /conversations': {
     // About the owner's order: the other user may not name it, the owner finds the existing

@@ -44,8 +44,9 @@ export interface FakeStripe {
    */
   misbehaveNext(kind: Misbehaviour, times?: number): void;
   /**
-   * Moves a payment intent to another status at "Stripe" (a pending payment settling) without an
-   * event; `fields` replace fields of the intent as Stripe returns it (`undefined` removes one).
+   * Moves a payment intent to another status at "Stripe" (a pending payment settling, a 3-D
+   * Secure challenge answered) without an event; `fields` replace fields of the intent as Stripe
+   * returns it (`undefined` removes one).
    */
   settleIntent(
     id: string,
@@ -111,7 +112,8 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     // Stripe's rule for server-side confirmation with automatic payment methods and no return_url.
     if (
       form['automatic_payment_methods[enabled]'] === 'true' &&
-      form['automatic_payment_methods[allow_redirects]'] !== 'never'
+      form['automatic_payment_methods[allow_redirects]'] !== 'never' &&
+      !form.return_url
     ) {
       return invalidRequest('A return_url is required to confirm with payment methods that may redirect.', {
         param: 'return_url',
@@ -119,17 +121,38 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     }
     const paymentMethod = String(form.payment_method);
     const id = newId('pi');
+    const clientSecret = `${id}_secret_${randomBytes(12).toString('hex')}`;
     const intent = (status: string, extra: Record<string, unknown> = {}) => ({
       id,
       object: 'payment_intent',
       amount,
       currency,
       status,
+      client_secret: clientSecret,
       payment_method: paymentMethod,
       metadata: metadataOf(form),
       last_payment_error: null,
+      next_action: null,
       ...extra,
     });
+    /**
+     * What Stripe answers a card that needs 3-D Secure: `requires_action`, and with a return URL
+     * a `redirect_to_url` next action to the issuer's (here: a made-up) challenge page; without
+     * one, `use_stripe_sdk` (only Stripe.js or a mobile SDK can go on).
+     */
+    const challenge = () => {
+      const nextAction = form.return_url
+        ? {
+            type: 'redirect_to_url',
+            redirect_to_url: {
+              url: `https://hooks.stripe.com/3d_secure_2/hosted?payment_intent=${id}`,
+              return_url: form.return_url,
+            },
+          }
+        : { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect' } };
+      record('requires_action', { next_action: nextAction });
+      return { status: 200, body: intent('requires_action', { next_action: nextAction }) };
+    };
     const record = (status: string, extra: Record<string, unknown> = {}) => {
       intents.set(id, { amount, currency, status, refunded: 0, body: intent(status, extra) });
       ledger.push({ object: 'payment_intent', id, amount, currency, status, idempotencyKey });
@@ -156,8 +179,9 @@ export async function startFakeStripe(): Promise<FakeStripe> {
         record('processing');
         return { status: 200, body: intent('processing') };
       case 'pm_card_authenticationRequired':
-        record('requires_action');
-        return { status: 200, body: intent('requires_action') };
+      case 'pm_card_threeDSecure2Required':
+      case 'pm_card_threeDSecureRequiredChargeDeclined':
+        return challenge();
       default:
         return invalidRequest(`No such PaymentMethod: '${paymentMethod}'`, {
           code: 'resource_missing',
@@ -365,7 +389,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       const intent = intents.get(id);
       if (!intent) throw new Error(`The fake Stripe has no payment intent ${id}.`);
       intent.status = status;
-      intent.body = { ...intent.body, status, ...fields };
+      intent.body = { ...intent.body, status, next_action: null, ...fields };
     },
     stop: () =>
       new Promise((resolve) => {

@@ -112,6 +112,18 @@ export async function call(
   url: string,
   init?: RequestInit,
 ): Promise<{ status: number; contentType: string; headers: Headers; body: Record<string, unknown> }> {
+  const { status, contentType, headers, text } = await callPage(url, init);
+  return { status, contentType, headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/**
+ * `call` for a route that answers HTML (the simulated 3-D Secure page): the body as text, held
+ * to the OpenAPI document like every answer.
+ */
+export async function callPage(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; contentType: string; headers: Headers; text: string }> {
   const res = await fetch(url, init);
   const text = await res.text();
   assertContract({
@@ -126,7 +138,7 @@ export async function call(
     status: res.status,
     contentType: res.headers.get('content-type') ?? '',
     headers: res.headers,
-    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    text,
   };
 }
 

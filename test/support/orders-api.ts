@@ -6,7 +6,7 @@ import { signStripePayload, stripeEventBody } from '../../functions/payments/web
 import type { ShopBackend } from '../../lib/demo/backend-hooks.ts';
 import { type ApiResponse, accountsApi, bearer, jsonInit, type Session } from './accounts-api.ts';
 import { FAKE_STRIPE_KEY, type FakeStripe, startFakeStripe } from './fake-stripe.ts';
-import { backendSecret, call, startTestBackend } from './local-api.ts';
+import { backendSecret, call, callPage, startTestBackend } from './local-api.ts';
 
 /** Where Stripe-provider tests keep the fake's API key in the backend's local Secrets Manager. */
 export const TEST_STRIPE_KEY_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:test-stripe';
@@ -115,6 +115,15 @@ export function ordersApi(api: string) {
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       return orderOf(res);
     },
+    /**
+     * The simulated provider's 3-D Secure page at a payment's `nextAction` URL: GET shows it,
+     * `pass` POSTs to it, `fail` POSTs with `?fail=1` (as its two buttons do).
+     */
+    challenge: (url: string, answer?: 'pass' | 'fail') =>
+      callPage(
+        answer === 'fail' ? `${url}?fail=1` : url,
+        answer ? { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } } : {},
+      ),
     /** POST /webhooks/payments with a raw body and whatever headers the test wants. */
     webhook: (body: string | Buffer, headers: Record<string, string>) =>
       call(`${api}/webhooks/payments`, { method: 'POST', headers, body }),
