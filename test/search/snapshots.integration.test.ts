@@ -95,7 +95,10 @@ describe('search snapshots (DynamoDB Local)', () => {
     expect(changes.map((change) => change.id).sort()).toEqual([oldId, fan.id].sort());
   });
 
-  it('reload in an instance left behind the current snapshot, and read a long log in steps', async () => {
+  // Writes 1,001 log entries to DynamoDB Local: well past the default 30 s on a loaded machine.
+  it('reload in an instance left behind the current snapshot, and read a long log in steps', {
+    timeout: 180_000,
+  }, async () => {
     const now = Date.now();
     // A rebuild from the catalog (the snapshot was lost): the compass was never logged.
     const compass = await newProduct('Brass Compass');
